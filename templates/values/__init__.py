@@ -1,0 +1,1 @@
+"""Typed field values: parsing, normalising and checking what a field may hold."""
