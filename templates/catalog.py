@@ -28,7 +28,8 @@ def _forms_dir():
 def load_catalog() -> dict[str, Template]:
     """All templates by code, parsed and validated once per process."""
     out: dict[str, Template] = {}
-    for entry in sorted(_forms_dir().iterdir(), key=lambda e: e.name):
+    # SH-ZH/BD reports first, then the workshop 表格, each in number order
+    for entry in sorted(_forms_dir().iterdir(), key=lambda e: (e.name.startswith("form-"), e.name)):
         if not entry.name.endswith(".yaml"):
             continue
         try:

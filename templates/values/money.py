@@ -1,0 +1,54 @@
+"""Money amounts: 小写 figures and 大写 words (壹仟贰佰元整), and their agreement."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+import cn2an
+
+_FIGURES = re.compile(r"^[¥￥]?\s*-?[\d,]+(\.\d+)?\s*元?$")
+
+
+class MoneyValueError(ValueError):
+    """An amount that cannot be read; message in Chinese."""
+
+
+def parse_amount(value: str | int | float | Decimal, decimals: int = 2) -> Decimal:
+    if isinstance(value, bool):
+        raise MoneyValueError(f"金额无效:{value}")
+    s = str(value).strip()
+    if not _FIGURES.match(s):
+        raise MoneyValueError(f"金额无效:{value}(应为数字,如 1200.00)")
+    try:
+        amount = Decimal(s.strip("¥￥元 ").replace(",", ""))
+    except InvalidOperation:
+        raise MoneyValueError(f"金额无效:{value}") from None
+    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def amount_in_words(amount: Decimal) -> str:
+    """壹仟贰佰元整 for 1200: the 大写 form cheques and invoices use."""
+    return cn2an.an2cn(format(amount, "f"), "rmb")
+
+
+_UNITS = {"元": Decimal(1), "圆": Decimal(1), "角": Decimal("0.1"), "分": Decimal("0.01")}
+
+
+def parse_amount_words(words: str) -> Decimal:
+    """Reads a 大写 amount back into figures (壹仟贰佰元伍角 -> 1200.50)."""
+    s = re.sub(r"[\s人民币整正]", "", words)
+    if not s:
+        raise MoneyValueError("大写金额为空")
+    total, rest = Decimal(0), s
+    for m in re.finditer(r"([^元圆角分]+)([元圆角分])", s):
+        part = m[1].lstrip("零")
+        if part:
+            try:
+                total += Decimal(str(cn2an.cn2an(part, "strict"))) * _UNITS[m[2]]
+            except ValueError:
+                raise MoneyValueError(f"无法识别的大写金额:{words}") from None
+        rest = rest.replace(m[0], "", 1)
+    if rest:
+        raise MoneyValueError(f"无法识别的大写金额:{words}")
+    return total.quantize(Decimal("0.01"))

@@ -1,0 +1,198 @@
+"""One entry point per field type: turn what a user typed into the value a record stores.
+
+Stored values are JSON-friendly and canonical: dates as ISO strings, money as a string
+with fixed decimals, choices as the option text, checkboxes as booleans.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ..schema import Column, Constraints, FieldType, FormField, Template
+from .dates import (
+    chinese_date,
+    chinese_datetime,
+    chinese_month,
+    parse_date,
+    parse_datetime,
+    parse_month,
+    parse_time,
+)
+from .identifiers import engine_no_problem, phone_problem, plate_problem
+from .money import amount_in_words, parse_amount, parse_amount_words
+from .vin import vin_problem
+
+Spec = FormField | Column
+
+
+class FieldValueError(ValueError):
+    """One field (or table cell) whose value is not acceptable; message in Chinese."""
+
+    def __init__(self, key: str, reason: str, row: int | None = None, label: str = ""):
+        self.key, self.reason, self.row, self.label = key, reason, row, label
+        where = f"第{row}行 " if row is not None else ""
+        super().__init__(f"{where}{label or key}({key}):{reason}")
+
+
+def _number(raw: Any, integer: bool) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueError(f"应为数字,而不是 {raw}")
+    s = str(raw).strip().replace(",", "")
+    try:
+        d = Decimal(s)
+    except InvalidOperation:
+        raise ValueError(f"应为{'整数' if integer else '数字'},而不是 {raw!r}") from None
+    if integer and d != d.to_integral_value():
+        raise ValueError(f"应为整数,而不是 {raw}")
+    return d
+
+
+def _check_range(d: Decimal, c: Constraints) -> None:
+    if c.min is not None and d < Decimal(str(c.min)):
+        raise ValueError(f"不能小于 {c.min:g}")
+    if c.max is not None and d > Decimal(str(c.max)):
+        raise ValueError(f"不能大于 {c.max:g}")
+
+
+def _code(raw: Any) -> str:
+    return re.sub(r"\s+", "", str(raw)).upper()
+
+
+def normalize(spec: Spec, raw: Any) -> Any:
+    """The canonical value of `raw` for this field or column; raises ValueError(reason)."""
+    t, c = spec.type, spec.constraints
+    if t in (FieldType.checkbox,):
+        if isinstance(raw, bool):
+            return raw
+        s = str(raw).strip().lower()
+        if s in {"1", "true", "yes", "y", "是", "√", "✓", "x", "on"}:
+            return True
+        if s in {"0", "false", "no", "n", "否", "", "off"}:
+            return False
+        raise ValueError(f"应为 是/否,而不是 {raw!r}")
+    if t == FieldType.integer:
+        d = _number(raw, integer=True)
+        _check_range(d, c)
+        return int(d)
+    if t in (FieldType.decimal, FieldType.money):
+        d = parse_amount(raw, c.decimals if c.decimals is not None else 2)
+        _check_range(d, c)
+        return format(d, "f")
+    if t == FieldType.money_words:
+        return str(raw).strip()
+    if t == FieldType.date:
+        return parse_date(str(raw)).isoformat()
+    if t == FieldType.month:
+        return parse_month(str(raw)).isoformat()[:7]
+    if t == FieldType.datetime:
+        return parse_datetime(str(raw)).isoformat(sep=" ", timespec="minutes")
+    if t == FieldType.time:
+        return parse_time(str(raw)).isoformat(timespec="minutes")
+    if t in (FieldType.vin, FieldType.engine_no, FieldType.plate):
+        s = _code(raw)
+        problem = {
+            FieldType.vin: vin_problem,
+            FieldType.engine_no: engine_no_problem,
+            FieldType.plate: plate_problem,
+        }[t](s)
+        if problem:
+            raise ValueError(problem)
+        return s
+    if t == FieldType.phone:
+        s = str(raw).strip()
+        if problem := phone_problem(s):
+            raise ValueError(problem)
+        return s
+    if t in (FieldType.choice, FieldType.circle_choice):
+        s = str(raw).strip()
+        if s not in spec.options:
+            raise ValueError(f"应为 {' / '.join(spec.options)} 之一,而不是 {raw!r}")
+        return s
+    if t == FieldType.serial:
+        return int(_number(raw, integer=True))
+    # text, multiline, signature, seal
+    s = str(raw).strip()
+    if c.max_length is not None and len(s) > c.max_length:
+        raise ValueError(f"最多 {c.max_length} 个字,实际 {len(s)} 个")
+    if c.pattern and s and not re.fullmatch(c.pattern, s):
+        raise ValueError(f"格式不对:{s}")
+    return s
+
+
+def display(spec: Spec, value: Any) -> str:
+    """How a stored value is printed on the form."""
+    t = spec.type
+    if value is None or value == "":
+        return ""
+    if t == FieldType.date:
+        return chinese_date(parse_date(value))
+    if t == FieldType.month:
+        return chinese_month(parse_month(value))
+    if t == FieldType.datetime:
+        return chinese_datetime(parse_datetime(value))
+    return str(value)
+
+
+def _is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def normalize_record(template: Template, values: dict[str, Any]) -> dict[str, Any]:
+    """Checks and normalises a (possibly partial) record; raises the first bad field.
+
+    Unknown keys are errors, so a typo in a data file never silently prints nothing.
+    A 大写 amount is derived from its 小写 field, or must agree with it when given.
+    """
+    known = {f.key: f for f in template.fields}
+    for key in values:
+        if key not in known:
+            raise FieldValueError(key, f"模板 {template.code} 没有这个栏目")
+    out: dict[str, Any] = {}
+    for f in template.fields:
+        raw = values.get(f.key)
+        if f.type == FieldType.table:
+            out[f.key] = _normalize_rows(f, raw)
+        elif not _is_blank(raw):
+            try:
+                out[f.key] = normalize(f, raw)
+            except ValueError as exc:
+                raise FieldValueError(f.key, str(exc), label=f.label) from None
+    for f in template.fields:
+        if f.type == FieldType.money_words and f.words_of in out:
+            words = amount_in_words(Decimal(out[f.words_of]))
+            given = out.get(f.key)
+            if given and parse_amount_words(given) != Decimal(out[f.words_of]):
+                raise FieldValueError(
+                    f.key, f"大写金额 {given} 与小写 {out[f.words_of]} 不符", label=f.label
+                )
+            out[f.key] = words
+    return out
+
+
+def _normalize_rows(table: FormField, raw: Any) -> list[dict[str, Any]]:
+    if _is_blank(raw):
+        return []
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise FieldValueError(table.key, "表格应为若干行(每行一个对象)", label=table.label)
+    cols = {c.key: c for c in table.columns}
+    rows = []
+    for n, row in enumerate(raw, start=1):
+        clean: dict[str, Any] = {}
+        for key, cell in row.items():
+            col = cols.get(key)
+            if col is None:
+                raise FieldValueError(
+                    f"{table.key}.{key}", "表格没有这一列", row=n, label=table.label
+                )
+            if _is_blank(cell):
+                continue
+            try:
+                clean[key] = normalize(col, cell)
+            except ValueError as exc:
+                raise FieldValueError(
+                    f"{table.key}.{key}", str(exc), row=n, label=col.label
+                ) from None
+        rows.append(clean)
+    return rows
