@@ -20,7 +20,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from formdesk.templates.geometry import CORNER_ORDER, PageGeometry, Rect, gang_slots, marker_id
 from formdesk.templates.identity import PageIdentity, encode, new_document_id
-from formdesk.templates.layout import table_grid
+from formdesk.templates.layout import table_font_size, table_grid
 from formdesk.templates.schema import FieldType, Template
 from formdesk.templates.values.normalize import normalize_record
 
@@ -210,14 +210,15 @@ class PdfRenderer:
         table = template.table_fields[0]
         area = table.rect if plan.variant == FIRST else template.continuation_rect(table)
         grid = table_grid(template, table, area)
+        size = table_font_size(template)
         for i, cells in enumerate(grid.rows):
             number = plan.first_row + i
             row = plan.rows[i] if i < len(plan.rows) else {}
             for col, cell in zip(table.columns, cells, strict=True):
                 if col.type == FieldType.serial:
-                    stamp_cell(pen, col, cell, number, number)
+                    stamp_cell(pen, col, cell, number, number, size)
                 elif col.key in row:
-                    stamp_cell(pen, col, cell, row[col.key], number)
+                    stamp_cell(pen, col, cell, row[col.key], number, size)
 
     def _static_form(self, template: Template, variant: str, copy_label: str | None) -> str:
         digest = hashlib.sha1(

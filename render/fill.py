@@ -7,6 +7,8 @@ from typing import Any
 from formdesk.templates.geometry import Rect
 from formdesk.templates.layout import (
     PT_MM,
+    cell_options,
+    cell_square,
     checkbox_square,
     date_slots,
     option_layout,
@@ -65,10 +67,20 @@ def stamp_field(pen: Pen, template: Template, field: FormField, value: Any) -> N
             raise FieldDoesNotFitError(field.key, field.label, str(exc)) from None
 
 
-def stamp_cell(pen: Pen, column: Column, cell: Rect, value: Any, row: int) -> None:
-    text = display(column, value)
+def stamp_cell(pen: Pen, column: Column, cell: Rect, value: Any, row: int, size: float) -> None:
+    """A table cell: ticks for checkbox and □-choice columns, text for the rest."""
     if column.type == FieldType.checkbox:
-        text = "√" if value else ""
+        if value:
+            pen.tick(cell_square(cell))
+        return
+    if column.type == FieldType.choice:
+        options = cell_options(column.options, cell, size)
+        if options is not None:
+            for opt in options:
+                if opt.text == value:
+                    pen.tick(opt.mark)
+            return
+    text = display(column, value)
     try:
         _stamp_text(pen, cell, text, column.type, centre=column.type == FieldType.serial)
     except ValueDoesNotFitError as exc:
@@ -82,7 +94,14 @@ def _stamp_text(pen: Pen, r: Rect, text: str, t: FieldType, centre: bool = False
     max_size = (
         min(11.0, 0.62 * r.h / PT_MM) if t != FieldType.multiline else min(10.0, 0.62 * r.h / PT_MM)
     )
-    fitted = fit(text, inner_w, inner_h, max_size, may_wrap=t not in NO_WRAP)
+    fitted = fit(
+        text,
+        inner_w,
+        inner_h,
+        max_size,
+        may_wrap=t not in NO_WRAP,
+        shrink_first=t != FieldType.multiline,
+    )
     line_h = fitted.line_height_mm
     if t == FieldType.multiline and len(fitted.lines) > 1:
         y0 = r.y + 0.6 + fitted.size * PT_MM * 0.9
@@ -104,7 +123,8 @@ def _stamp_date_slots(pen: Pen, template: Template, field: FormField, value: Any
         date_part, _, time_part = text.partition(" ")
         parts = date_part.split("-") + (time_part.split(":") if time_part else [])
     for slot, part in zip(date_slots(template, field), parts, strict=False):
-        digits = str(int(part)) if part.isdigit() else part
+        # minutes keep their two digits (9时05分); other parts drop leading zeros (3月)
+        digits = part if slot.guide_text == "分" or not part.isdigit() else str(int(part))
         try:
             _stamp_text(pen, slot.digits, digits, FieldType.integer, centre=True)
         except ValueDoesNotFitError as exc:

@@ -46,8 +46,21 @@ def wrap(text: str, width_mm: float, size: float) -> list[str]:
 
 
 def fit(
-    text: str, width_mm: float, height_mm: float, max_size: float, may_wrap: bool
+    text: str,
+    width_mm: float,
+    height_mm: float,
+    max_size: float,
+    may_wrap: bool,
+    shrink_first: bool = True,
 ) -> FittedText:
+    """The largest size at which `text` fits: one line shrunk to three quarters of
+    `max_size` first (a short value reads better on one line), then wrapped lines."""
+    if shrink_first and "\n" not in text:
+        size = max_size
+        while size >= max(MIN_SIZE_PT, 0.75 * max_size) - 1e-6:
+            if string_width_mm(text, size) <= width_mm:
+                return FittedText([text], size)
+            size -= 0.5
     size = max_size
     while size >= MIN_SIZE_PT - 1e-6:
         line_h = size * LINE_SPACING * PT_MM

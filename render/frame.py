@@ -10,15 +10,18 @@ from formdesk.templates.geometry import Rect
 from formdesk.templates.layout import (
     DATE_GUIDES,
     PT_MM,
+    cell_options,
+    cell_square,
     checkbox_square,
     date_slots,
     label_font_size,
     label_rect,
     option_layout,
+    table_font_size,
     table_grid,
     value_rect,
 )
-from formdesk.templates.schema import FieldType, FormField, Template
+from formdesk.templates.schema import Column, FieldType, FormField, Template
 
 from .fit import ValueDoesNotFitError, fit
 from .pen import Pen
@@ -103,19 +106,36 @@ def draw_field_frame(pen: Pen, template: Template, field: FormField) -> None:
 
 def draw_table_frame(pen: Pen, template: Template, table: FormField, area: Rect) -> None:
     grid = table_grid(template, table, area)
-    size = 8.0 if not template.geometry.is_small else 7.0
+    size = table_font_size(template)
     if grid.title is not None:
         pen.text_centered_in(grid.title, table.label, label_font_size(template), pad=0.5)
     top = grid.header[0].y
     bottom = grid.rows[-1][0].bottom if grid.rows else grid.header[0].bottom
     pen.rect(Rect(area.x, top, area.w, bottom - top), width=0.6)
     for col, cell in zip(table.columns, grid.header, strict=True):
-        _header_cell(pen, col.label, cell, size)
+        _header_cell(pen, column_heading(table, col, cell, size), cell, size)
         if cell.x > area.x + 0.01:
             pen.line(cell.x, top, cell.x, bottom, width=0.4)
     pen.line(area.x, grid.header[0].bottom, area.right, grid.header[0].bottom, width=0.6)
     for row in grid.rows[:-1]:
         pen.line(area.x, row[0].bottom, area.right, row[0].bottom, width=0.3)
+    for col_index, col in enumerate(table.columns):
+        for row in grid.rows:
+            cell = row[col_index]
+            if col.type == FieldType.checkbox:
+                pen.rect(cell_square(cell), width=0.5)
+            elif col.type == FieldType.choice:
+                for opt in cell_options(col.options, cell, size) or []:
+                    pen.rect(opt.mark, width=0.5)
+                    pen.text_centered_in(opt.text_rect, opt.text, size, pad=0)
+
+
+def column_heading(table: FormField, col: Column, header_cell: Rect, size: float) -> str:
+    """A choice column too narrow for its □ options lists them in its heading instead."""
+    row_cell = Rect(header_cell.x, header_cell.y, header_cell.w, table.row_height)
+    if col.type == FieldType.choice and cell_options(col.options, row_cell, size) is None:
+        return f"{col.label}({'/'.join(col.options)})"
+    return col.label
 
 
 def _header_cell(pen: Pen, label: str, cell: Rect, size: float) -> None:

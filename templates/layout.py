@@ -98,24 +98,50 @@ class Option:
 
 
 def option_layout(template: Template, field: FormField) -> list[Option]:
-    v = value_rect(template, field)
-    size = label_font_size(template)
-    n = len(field.options)
-    cell_w = v.w / n
+    return options_in(
+        value_rect(template, field), field.options, field.type, label_font_size(template)
+    )
+
+
+def options_in(v: Rect, options: list[str], kind: FieldType, size: float) -> list[Option]:
+    """Options spread evenly over `v`: a □ before each (choice), or room to circle it."""
+    cell_w = v.w / len(options)
     out = []
-    for i, text in enumerate(field.options):
+    for i, text in enumerate(options):
         x0 = v.x + i * cell_w
         tw = text_width_mm(text, size)
-        if field.type == FieldType.circle_choice:
+        if kind == FieldType.circle_choice:
             tx = x0 + (cell_w - tw) / 2
             text_rect = Rect(tx, v.y, tw, v.h)
             mark = Rect(tx - 2.0, v.y + 0.4, tw + 4.0, v.h - 0.8)
         else:
-            sq = OPTION_SQUARE_MM
-            mark = Rect(x0 + PAD_MM, v.y + (v.h - sq) / 2, sq, sq)
-            text_rect = Rect(mark.right + 0.8, v.y, tw, v.h)
+            sq = min(OPTION_SQUARE_MM, v.h - 1.0)
+            mark = Rect(x0 + min(PAD_MM, 0.6 + 0.1 * cell_w), v.y + (v.h - sq) / 2, sq, sq)
+            text_rect = Rect(mark.right + 0.6, v.y, tw, v.h)
         out.append(Option(text, text_rect, mark))
     return out
+
+
+def cell_options(options: list[str], cell: Rect, size: float) -> list[Option] | None:
+    """A choice column's options printed in each cell, or None when they do not fit
+    (then the cell is written in as text, and the header lists the options)."""
+    need = sum(OPTION_SQUARE_MM + 0.6 + text_width_mm(t, size) + 1.2 for t in options)
+    if need > cell.w:
+        return None
+    return options_in(cell, options, FieldType.choice, size)
+
+
+def cell_square(cell: Rect) -> Rect:
+    """The □ of a checkbox column, centred in its cell."""
+    sq = min(OPTION_SQUARE_MM, cell.h - 1.0)
+    return Rect(cell.x + (cell.w - sq) / 2, cell.y + (cell.h - sq) / 2, sq, sq)
+
+
+TABLE_FONT_PT = {True: 7.0, False: 8.0}  # small forms, others
+
+
+def table_font_size(template: Template) -> float:
+    return TABLE_FONT_PT[template.geometry.is_small]
 
 
 def checkbox_square(template: Template, field: FormField) -> Rect:

@@ -75,4 +75,8 @@ def chinese_month(d: date) -> str:
 
 
 def chinese_datetime(dt: datetime) -> str:
-    return f"{chinese_date(dt.date())} {dt.hour}时{dt.minute:02d}分"
+    return f"{chinese_date(dt.date())} {chinese_time(dt.time())}"
+
+
+def chinese_time(t: time) -> str:
+    return f"{t.hour}时{t.minute:02d}分"

@@ -15,6 +15,7 @@ from .dates import (
     chinese_date,
     chinese_datetime,
     chinese_month,
+    chinese_time,
     parse_date,
     parse_datetime,
     parse_month,
@@ -132,6 +133,8 @@ def display(spec: Spec, value: Any) -> str:
         return chinese_month(parse_month(value))
     if t == FieldType.datetime:
         return chinese_datetime(parse_datetime(value))
+    if t == FieldType.time:
+        return chinese_time(parse_time(value))
     return str(value)
 
 

@@ -1,0 +1,138 @@
+"""The `formdesk` command as a user runs it: from any folder, with one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pypdf
+import pytest
+from openpyxl import Workbook
+
+from .conftest import RECORDS
+
+FORMDESK = [sys.executable, "-m", "formdesk.api"]
+
+
+def run(*args, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*FORMDESK, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"FORMDESK_SECRET": "cli-test", "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
+
+
+def test_templates_lists_the_whole_catalog(tmp_path):
+    res = run("templates", "--json", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    codes = [t["code"] for t in json.loads(res.stdout)]
+    assert len(codes) >= 27 and "SH-ZH/BD-27" in codes and "表格18" in codes
+
+
+def test_template_json_has_boxes(tmp_path):
+    res = run("template", "BD-27", "--json", cwd=tmp_path)
+    data = json.loads(res.stdout)
+    vin = next(f for f in data["fields"] if f["key"] == "vin")
+    assert vin["label"] == "车架号码" and len(vin["value_box"]) == 4
+    assert data["page"]["qr"][2] >= 20
+
+
+def test_render_prefilled_from_json(tmp_path):
+    res = run(
+        "render",
+        "SH-ZH/BD-27",
+        "--data",
+        str(RECORDS / "sh-zh-bd-27.json"),
+        "-o",
+        "tag.pdf",
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert len(pypdf.PdfReader(tmp_path / "tag.pdf").pages) == 1
+
+
+def tag_rows(n: int) -> list[dict]:
+    values = json.loads((RECORDS / "sh-zh-bd-27.json").read_text(encoding="utf-8"))["values"]
+    return [values | {"part_name": f"机油泵总成{i}"} for i in range(n)]
+
+
+def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> None:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+
+
+def test_render_many_from_csv_with_chinese_headers(tmp_path):
+    rows = tag_rows(9)
+    labelled = [
+        {"来件单位": r["sender_unit"], "车架号码": r["vin"], "零部件名称": r["part_name"]}
+        for r in rows
+    ]
+    write_csv(tmp_path / "tags.csv", labelled)
+    res = run(
+        "render", "BD-27", "--data", "tags.csv", "--copies", "2", "-o", "tags.pdf", cwd=tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    assert len(pypdf.PdfReader(tmp_path / "tags.pdf").pages) == 5  # 18 tags, 4 per A4 sheet
+
+
+def test_render_many_from_xlsx(tmp_path):
+    rows = tag_rows(3)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(list(rows[0]))
+    for r in rows:
+        ws.append(list(r.values()))
+    wb.save(tmp_path / "tags.xlsx")
+    res = run("render", "BD-27", "--data", "tags.xlsx", "--no-gang", "-o", "tags.pdf", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert len(pypdf.PdfReader(tmp_path / "tags.pdf").pages) == 3
+
+
+@pytest.mark.parametrize(
+    "case,expect",
+    [
+        ("unknown_template", "没有模板"),
+        ("unknown_field", "第1行第2列"),
+        ("bad_vin_row", "tags.csv 第3行 车架号码(vin):车架号不能含字母 I、O、Q"),
+        ("bad_date_row", "tags.csv 第2行 购买日期(purchase_date):日期无效"),
+        ("text_in_integer", "行驶里程(mileage_km):应为整数"),
+        ("gbk_csv", "tags.csv 第2行:不是 UTF-8 编码"),
+        ("empty_csv", "文件为空"),
+    ],
+)
+def test_bad_input_gets_one_line_and_no_pdf(tmp_path, case, expect):
+    rows = tag_rows(3)
+    code = "BD-27"
+    if case == "unknown_template":
+        code = "BD-99"
+        write_csv(tmp_path / "tags.csv", rows)
+    elif case == "unknown_field":
+        write_csv(tmp_path / "tags.csv", [{"sender_unit": "x", "colour": "红"}])
+    elif case == "bad_vin_row":
+        rows[1]["vin"] = "LGAX2A13O6K123456"
+        write_csv(tmp_path / "tags.csv", rows)
+    elif case == "bad_date_row":
+        rows[0]["purchase_date"] = "2026年13月40日"
+        write_csv(tmp_path / "tags.csv", rows)
+    elif case == "text_in_integer":
+        rows[2]["mileage_km"] = "四万八千"
+        write_csv(tmp_path / "tags.csv", rows)
+    elif case == "gbk_csv":
+        write_csv(tmp_path / "tags.csv", rows, encoding="gbk")
+    elif case == "empty_csv":
+        (tmp_path / "tags.csv").write_text("")
+    res = run("render", code, "--data", "tags.csv", "-o", "out.pdf", cwd=tmp_path)
+    assert res.returncode != 0
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert expect in lines[0]
+    assert not (tmp_path / "out.pdf").exists()
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".pdf"]

@@ -1,0 +1,93 @@
+"""Field types refuse what a real form could not hold, with a reason a user understands."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from formdesk.templates import get_template
+from formdesk.templates.values.dates import parse_date, parse_datetime, parse_month
+from formdesk.templates.values.identifiers import engine_no_problem, phone_problem, plate_problem
+from formdesk.templates.values.money import amount_in_words, parse_amount_words
+from formdesk.templates.values.normalize import FieldValueError, normalize_record
+from formdesk.templates.values.vin import correct_single_confusion, vin_problem, with_check_digit
+
+VALID_VIN = "1M8GDM9AXKP042788"  # the ISO 3779 textbook example
+
+
+def test_vin_check_digit_alphabet_and_length():
+    assert vin_problem(VALID_VIN) is None
+    assert "第9位" in vin_problem(VALID_VIN[:8] + "1" + VALID_VIN[9:])
+    assert "I、O、Q" in vin_problem("LGAX2A13O6K123456")
+    assert "17位" in vin_problem("LGAX2A1376K12345")
+    assert vin_problem(with_check_digit("LGAX2A1306K123456")) is None
+
+
+def test_vin_ocr_confusion_is_corrected_only_when_unambiguous():
+    good = with_check_digit("LGAX2A1306K123456")
+    misread = good.replace("0", "O", 1)  # handwriting OCR's favourite mistake
+    assert correct_single_confusion(misread) == good
+    assert correct_single_confusion("LGAX2A13XXXXXXXXX") is None
+
+
+@pytest.mark.parametrize(
+    "text", ["2026年3月15日", "2026-03-15", "2026.3.15", "26/3/15", "2026/03/15", "20260315"]
+)
+def test_chinese_dates(text):
+    assert parse_date(text).isoformat() == "2026-03-15"
+
+
+@pytest.mark.parametrize(
+    "text,reason", [("2026年13月40日", "月份"), ("2026-02-30", "没有30日"), ("上周三", "无法识别")]
+)
+def test_impossible_dates_say_why(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_date(text)
+
+
+def test_month_and_datetime():
+    assert parse_month("2026年11月").isoformat() == "2026-11-01"
+    assert parse_datetime("2026年3月15日 14时30分").isoformat() == "2026-03-15T14:30:00"
+    assert parse_datetime("2026-03-15 9:05").minute == 5
+
+
+def test_amount_words_both_ways():
+    assert amount_in_words(Decimal("1200")) == "壹仟贰佰元整"
+    assert amount_in_words(Decimal("1005.05")) == "壹仟零伍元零伍分"
+    assert parse_amount_words("壹仟贰佰叁拾肆元伍角陆分") == Decimal("1234.56")
+    assert parse_amount_words("壹拾万元整") == Decimal("100000.00")
+
+
+def test_plates_engine_numbers_and_phones():
+    for plate in ["湘A12345", "粤AD12345", "粤A12345D", "京B1234学"]:
+        assert plate_problem(plate) is None, plate
+    assert plate_problem("湘AI2345") and plate_problem("A12345")
+    assert engine_no_problem("YC4E14020") is None and engine_no_problem("yc") is not None
+    for phone in ["13812345678", "0731-84561234", "400-800-1234"]:
+        assert phone_problem(phone) is None, phone
+    assert phone_problem("1381234") is not None
+
+
+def test_record_errors_name_the_field():
+    tag = get_template("SH-ZH/BD-27")
+    cases = {
+        "vin": ("LGAX2A13O6K123456", "车架号码"),
+        "mileage_km": ("四万八", "行驶里程"),
+        "purchase_date": ("2026年13月40日", "购买日期"),
+        "part_origin": ("进口零部件", "产地"),
+    }
+    for key, (value, label) in cases.items():
+        with pytest.raises(FieldValueError, match=label):
+            normalize_record(tag, {key: value})
+    with pytest.raises(FieldValueError, match="没有这个栏目"):
+        normalize_record(tag, {"colour": "红"})
+
+
+def test_money_words_are_derived_and_must_agree():
+    quote = get_template("表格03")
+    money = next(f for f in quote.fields if f.type == "money_words")
+    clean = normalize_record(quote, {money.words_of: "1200"})
+    assert clean[money.key] == "壹仟贰佰元整"
+    with pytest.raises(FieldValueError, match="不符"):
+        normalize_record(quote, {money.words_of: "1200", money.key: "壹仟元整"})
