@@ -26,6 +26,7 @@ def test_wheel_has_templates_font_and_licence(tmp_path):
     assert "formdesk/render/fonts/wqy-microhei.ttc" in names
     assert "formdesk/render/fonts/LICENSE-wqy-microhei.txt" in names
     for pkg in ("templates", "render", "api", "ingest", "extract"):
-        assert f"formdesk/{pkg}/__init__.py" in names
+        for source in (ROOT / pkg).rglob("*.py"):
+            assert f"formdesk/{source.relative_to(ROOT).as_posix()}" in names, source
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "formdesk = formdesk.api.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -7,6 +7,7 @@ with fixed decimals, choices as the option text, checkboxes as booleans.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -113,8 +114,9 @@ def normalize(spec: Spec, raw: Any) -> Any:
         return s
     if t == FieldType.serial:
         return int(_number(raw, integer=True))
-    # text, multiline, signature, seal
-    s = str(raw).strip()
+    # text, multiline, signature, seal: full-width punctuation (，：（）) and digits become
+    # their ASCII forms, so a typed and a handwritten value compare equal
+    s = unicodedata.normalize("NFKC", str(raw)).strip()
     if c.max_length is not None and len(s) > c.max_length:
         raise ValueError(f"最多 {c.max_length} 个字,实际 {len(s)} 个")
     if c.pattern and s and not re.fullmatch(c.pattern, s):

@@ -1,0 +1,64 @@
+"""What characters each field type may contain, and the OCR slips to undo before checking.
+
+Handwriting OCR mostly confuses digits with look-alike letters (6/G, 1/I, 0/O); a type
+that cannot hold letters maps them back, and the CTC decoder is limited to the set."""
+
+from __future__ import annotations
+
+import re
+
+from formdesk.templates.schema import FieldType
+from formdesk.templates.values.identifiers import PROVINCES
+from formdesk.templates.values.vin import VIN_ALPHABET
+
+DIGITS = "0123456789"
+UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+DATE_GUIDES = "年月日时分"
+AMOUNT_WORDS = "零壹贰叁肆伍陆柒捌玖拾佰仟万亿元圆角分整正"
+
+CHARSETS: dict[FieldType, str] = {
+    FieldType.integer: DIGITS,
+    FieldType.serial: DIGITS,
+    FieldType.decimal: DIGITS + ".",
+    FieldType.money: DIGITS + ".,",
+    FieldType.vin: VIN_ALPHABET,
+    FieldType.engine_no: DIGITS + UPPER + "-",
+    FieldType.plate: PROVINCES + UPPER + DIGITS + "挂学警港澳",
+    FieldType.phone: DIGITS + "-",
+    FieldType.date: DIGITS + DATE_GUIDES + ".-/",
+    FieldType.month: DIGITS + DATE_GUIDES + ".-/",
+    FieldType.datetime: DIGITS + DATE_GUIDES + ".-/: ",
+    FieldType.time: DIGITS + DATE_GUIDES + ":",
+    FieldType.money_words: AMOUNT_WORDS,
+}
+
+_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
+                           "Z": "2", "S": "5", "s": "5", "G": "6", "b": "6", "B": "8", "g": "9",
+                           "q": "9", "T": "7"})
+
+
+def charset(t: FieldType) -> str | None:
+    return CHARSETS.get(t)
+
+
+def clean_ocr(t: FieldType, text: str) -> str:
+    """Undoes what OCR typically gets wrong for this type, before the value is checked."""
+    s = text.strip()
+    if t in (FieldType.integer, FieldType.serial, FieldType.decimal, FieldType.money, FieldType.phone):
+        s = s.translate(_TO_DIGIT).replace(" ", "").replace("，", ",").replace("。", ".")
+        if t in (FieldType.integer, FieldType.serial):
+            s = s.replace(",", "").replace(".", "")
+    elif t in (FieldType.vin, FieldType.engine_no):
+        s = re.sub(r"\s+", "", s).upper()
+        if t == FieldType.vin:
+            s = s.replace("O", "0").replace("Q", "0").replace("I", "1")
+    elif t == FieldType.plate:
+        s = re.sub(r"[\s·.]", "", s).upper()
+        if len(s) >= 2:
+            # the second character of a plate is always a letter
+            s = s[0] + {"0": "D", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}.get(s[1], s[1]) + s[2:]
+    elif t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time):
+        s = s.translate(_TO_DIGIT)
+    elif t == FieldType.money_words:
+        s = re.sub(r"\s+", "", s)
+    return s

@@ -1,0 +1,259 @@
+"""Reading each field of a rectified form by its type.
+
+Text-like fields: ink found -> crop trimmed to the ink, print subtracted -> recognition
+limited to the type's characters -> the catalog's own value checks.  Boxes, circles,
+signatures and seals are measured, not read.  Nothing is OCR'd where there is no ink.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from formdesk.templates.geometry import Rect
+from formdesk.templates.layout import (
+    cell_options,
+    cell_square,
+    checkbox_square,
+    date_slots,
+    option_layout,
+    table_font_size,
+    table_grid,
+    value_rect,
+)
+from formdesk.templates.schema import Column, FieldType, FormField, Template
+from formdesk.templates.values.normalize import normalize
+
+from .align import PX_PER_MM
+from .charsets import charset, clean_ocr
+from .ink import FormImage
+from .ocr import OcrEngine
+from .record import FieldReading
+
+OK_SCORE = 0.90  # recognition confidence at or above which a valid value needs no review
+TICK_ON, TICK_OFF = 0.10, 0.035  # ink coverage of a □: ticked above, empty below, unsure between
+CIRCLE_MIN_PX = 120  # ink pixels around an option that make a circle
+SEAL_RED = 0.015
+
+
+@dataclass
+class ReadContext:
+    """Everything reading one form page needs."""
+
+    form: FormImage
+    template: Template
+    engine: OcrEngine
+    page: int = 1
+    text_at: Callable[[Rect], str] | None = None  # a digital PDF's text inside a rect (mm)
+
+
+def _box(r: Rect) -> list[float]:
+    return [round(r.x, 2), round(r.y, 2), round(r.w, 2), round(r.h, 2)]
+
+
+def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
+    form, template, page = ctx.form, ctx.template, ctx.page
+    if field.type == FieldType.table:
+        raise ValueError("tables are read with read_table_rows")
+    v = value_rect(template, field)
+    base = {"key": field.key, "label": field.label, "type": field.type.value, "box": _box(field.rect),
+            "page": page}
+    t = field.type
+    if t == FieldType.choice:
+        return _read_options(form, field.options, [o.mark for o in option_layout(template, field)], base)
+    if t == FieldType.circle_choice:
+        return _read_circles(form, template, field, base)
+    if t == FieldType.checkbox:
+        return _read_tick(form, checkbox_square(template, field), base)
+    if t == FieldType.signature:
+        return _presence(form.has_ink(v), form.coverage(v, 0.6), base, "已签字")
+    if t == FieldType.seal:
+        red = form.red_fraction(v)
+        return _presence(red >= SEAL_RED or form.has_ink(v), red, base, "已盖章")
+    return _read_text(ctx, field, v, base)
+
+
+def _read_text(ctx: ReadContext, spec: FormField | Column, v: Rect, base: dict[str, Any]) -> FieldReading:
+    t = spec.type
+    dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
+    if ctx.text_at is not None:
+        raw, score = _printed_text(ctx.text_at(v), spec), 1.0
+        if not raw:
+            return FieldReading(**base, status="empty", confidence=1.0)
+    else:
+        if not ctx.form.has_ink(v):
+            return FieldReading(**base, status="empty", confidence=1.0)
+        lines = _line_crops(ctx.form, v, subtract_print=not dated)
+        results = [ctx.engine.recognize([c], charset(t))[0] for c in lines]
+        raw = "".join(r.text for r in results)
+        score = min((r.score for r in results), default=0.0)
+        if dated and isinstance(spec, FormField):
+            raw = _date_text(ctx, spec, raw)
+    text = clean_ocr(t, raw)
+    try:
+        value = normalize(spec, text)
+    except ValueError as exc:
+        return FieldReading(**base, raw=raw, confidence=score, status="invalid", reason=str(exc))
+    status, reason = ("ok", None) if score >= OK_SCORE else ("check", "识别把握不大,请核对")
+    if t == FieldType.vin and text != raw.replace(" ", "").upper():
+        reason = "已按易混字符更正,请核对" if status == "check" else None
+    return FieldReading(**base, value=value, raw=raw, confidence=score, status=status, reason=reason)
+
+
+def _line_crops(form: FormImage, v: Rect, subtract_print: bool) -> list[np.ndarray]:
+    """One crop per written line (a tall box may hold several)."""
+    inner = v.inset(0.6)
+    ink = form.ink[form.px(inner)]
+    rows = np.nonzero(ink.sum(axis=1) > 0)[0]
+    if len(rows) == 0:
+        return []
+    bands, start, prev = [], rows[0], rows[0]
+    for r in rows[1:]:
+        if r - prev > 4:  # a gap of white rows: the next line starts
+            bands.append((start, prev))
+            start = r
+        prev = r
+    bands.append((start, prev))
+    bands = [b for b in bands if b[1] - b[0] >= 6] or [(rows[0], rows[-1])]
+    crops = []
+    for top, bottom in bands:
+        y0 = inner.y + max(0, top - 3) / PX_PER_MM
+        y1 = min(inner.bottom, inner.y + (bottom + 4) / PX_PER_MM)
+        crop = form.text_crop(Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print,
+                              inset_mm=0.0)
+        if crop is not None:
+            crops.append(crop)
+    return crops
+
+
+def _printed_text(text: str, spec: FormField | Column) -> str:
+    """A digital PDF's text in a box, minus the form's own printed hint."""
+    hint = getattr(spec, "hint", None)
+    return text.replace(hint, "").strip() if hint else text.strip()
+
+
+def _date_text(ctx: ReadContext, field: FormField, whole: str) -> str:
+    """Dates are written digit groups before printed 年/月/日: if the whole line does not
+    parse, each slot is read on its own, digits only."""
+    cleaned = clean_ocr(field.type, whole)
+    try:
+        normalize(field, cleaned)
+        return whole
+    except ValueError:
+        pass
+    parts = []
+    for slot in date_slots(ctx.template, field):
+        crop = ctx.form.text_crop(slot.digits, inset_mm=0.3)
+        digits = ctx.engine.recognize([crop], "0123456789")[0].text if crop is not None else ""
+        parts.append(digits + slot.guide_text)
+    return "".join(parts)
+
+
+def _presence(present: bool, measure: float, base: dict[str, Any], what: str) -> FieldReading:
+    if not present:
+        return FieldReading(**base, status="empty", confidence=1.0, raw=f"{measure:.3f}")
+    return FieldReading(**base, value=True, raw=what, confidence=1.0, status="ok")
+
+
+def _tick_state(cov: float) -> tuple[bool | None, float]:
+    """(ticked, confidence) from ink coverage; None when in the unsure band."""
+    if cov >= TICK_ON:
+        return True, min(1.0, 0.9 + (cov - TICK_ON))
+    if cov <= TICK_OFF:
+        return False, min(1.0, 0.9 + (TICK_OFF - cov) * 3)
+    return None, 0.5
+
+
+def _read_tick(form: FormImage, square: Rect, base: dict[str, Any]) -> FieldReading:
+    cov = form.coverage(square.inset(-0.4))
+    ticked, conf = _tick_state(cov)
+    if ticked is None:
+        return FieldReading(**base, raw=f"{cov:.3f}", confidence=conf, status="check",
+                            reason="勾选不清楚,请核对")
+    return FieldReading(**base, value=ticked, raw=f"{cov:.3f}", confidence=conf, status="ok")
+
+
+def _read_options(form: FormImage, options: list[str], marks: list[Rect],
+                  base: dict[str, Any]) -> FieldReading:
+    covs = [form.coverage(m.inset(-0.4)) for m in marks]
+    states = [_tick_state(c) for c in covs]
+    raw = " ".join(f"{o}:{c:.3f}" for o, c in zip(options, covs, strict=True))
+    ticked = [o for o, (s, _) in zip(options, states, strict=True) if s]
+    unsure = [o for o, (s, _) in zip(options, states, strict=True) if s is None]
+    conf = min(c for _, c in states)
+    if unsure:
+        return FieldReading(**base, raw=raw, confidence=conf, status="check",
+                            value=ticked[0] if len(ticked) == 1 else None,
+                            reason=f"“{'、'.join(unsure)}”是否勾选不清楚,请核对")
+    if not ticked:
+        return FieldReading(**base, raw=raw, confidence=conf, status="empty")
+    if len(ticked) > 1:
+        return FieldReading(**base, raw=raw, confidence=conf, status="invalid",
+                            reason=f"单选栏勾了多项:{'、'.join(ticked)}")
+    return FieldReading(**base, value=ticked[0], raw=raw, confidence=conf, status="ok")
+
+
+def _read_circles(form: FormImage, template: Template, field: FormField,
+                  base: dict[str, Any]) -> FieldReading:
+    opts = option_layout(template, field)
+    counts = [form.ink_count(o.mark.inset(-1.0), inset_mm=0.0) for o in opts]
+    raw = " ".join(f"{o.text}:{c}" for o, c in zip(opts, counts, strict=True))
+    order = sorted(range(len(opts)), key=lambda i: counts[i], reverse=True)
+    top, second = counts[order[0]], counts[order[1]]
+    if top < CIRCLE_MIN_PX:
+        return FieldReading(**base, raw=raw, confidence=0.95, status="empty")
+    if second >= CIRCLE_MIN_PX and top < 2.5 * second:
+        return FieldReading(**base, raw=raw, confidence=0.5, status="check",
+                            reason="圈选不清楚(可能圈了多项),请核对")
+    return FieldReading(**base, value=opts[order[0]].text, raw=raw, confidence=0.97, status="ok")
+
+
+def read_table_rows(ctx: ReadContext, table: FormField, area: Rect) -> list[dict[str, FieldReading]]:
+    """The filled rows of one page's part of a table, each cell read by its column type."""
+    form = ctx.form
+    grid = table_grid(ctx.template, table, area)
+    size = table_font_size(ctx.template)
+    rows = []
+    for cells in grid.rows:
+        written = [
+            (col, cell) for col, cell in zip(table.columns, cells, strict=True)
+            if col.type != FieldType.serial and _cell_has_mark(form, col, cell, size)
+        ]
+        if not written:
+            continue
+        row: dict[str, FieldReading] = {}
+        for col, cell in zip(table.columns, cells, strict=True):
+            if col.type == FieldType.serial:
+                continue
+            row[col.key] = _read_cell(ctx, col, cell, size)
+        rows.append(row)
+    return rows
+
+
+def _cell_has_mark(form: FormImage, col: Column, cell: Rect, size: float) -> bool:
+    if col.type == FieldType.checkbox:
+        return form.coverage(cell_square(cell).inset(-0.4)) > TICK_OFF
+    options = cell_options(col.options, cell, size) if col.type == FieldType.choice else None
+    if options:
+        return any(form.coverage(o.mark.inset(-0.4)) > TICK_OFF for o in options)
+    return form.has_ink(cell, 0.7)
+
+
+def _read_cell(ctx: ReadContext, col: Column, cell: Rect, size: float) -> FieldReading:
+    form = ctx.form
+    base = {"key": col.key, "label": col.label, "type": col.type.value, "box": _box(cell), "page": ctx.page}
+    if col.type == FieldType.checkbox:
+        return _read_tick(form, cell_square(cell), base)
+    if col.type == FieldType.choice:
+        options = cell_options(col.options, cell, size)
+        if options:
+            return _read_options(form, col.options, [o.mark for o in options], base)
+    if col.type in (FieldType.signature, FieldType.seal):
+        return _presence(form.has_ink(cell, 0.7), form.coverage(cell, 0.7), base, "已签字")
+    return _read_text(ctx, col, cell.inset(0.1), base)
+
+
+__all__ = ["ReadContext", "read_field", "read_table_rows"]

@@ -1,0 +1,55 @@
+"""Finding the ArUco fiducial marks printed in the corners of every form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import cv2
+import numpy as np
+
+from formdesk.templates.geometry import ARUCO_DICTIONARY, CORNER_ORDER, Corner
+
+DETECT_MAX_SIDE = 2600  # px; larger photos are searched at this size (marks are big)
+
+
+@dataclass(frozen=True)
+class DetectedMark:
+    marker_id: int
+    corners: np.ndarray  # 4x2 image px, the marker's own TL, TR, BR, BL
+
+    @property
+    def slot(self) -> int:
+        """Which form of a gang sheet the mark belongs to."""
+        return self.marker_id // 4
+
+    @property
+    def corner(self) -> Corner:
+        return CORNER_ORDER[self.marker_id % 4]
+
+
+@cache
+def _detector() -> cv2.aruco.ArucoDetector:
+    dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, ARUCO_DICTIONARY))
+    params = cv2.aruco.DetectorParameters()
+    params.cornerRefinementMethod = cv2.aruco.CORNER_REFINE_SUBPIX
+    return cv2.aruco.ArucoDetector(dictionary, params)
+
+
+def detect_marks(gray: np.ndarray) -> list[DetectedMark]:
+    scale = min(1.0, DETECT_MAX_SIDE / max(gray.shape))
+    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    corners, ids, _ = _detector().detectMarkers(small)
+    if ids is None:
+        return []
+    found: dict[int, DetectedMark] = {}
+    for c, i in zip(corners, ids.ravel(), strict=True):
+        mark = DetectedMark(int(i), c.reshape(4, 2).astype(np.float64) / scale)
+        # the same id twice: keep the larger (a reflection or a stray is smaller)
+        if i not in found or _area(mark) > _area(found[int(i)]):
+            found[int(i)] = mark
+    return list(found.values())
+
+
+def _area(m: DetectedMark) -> float:
+    return float(cv2.contourArea(m.corners.astype(np.float32)))

@@ -1,0 +1,69 @@
+"""RapidOCR (PaddleOCR's PP-OCR models as ONNX, on onnxruntime): the default engine.
+
+The models ship inside the `rapidocr` wheel; nothing is downloaded at run time.
+Recognition runs the model directly so a field's type can limit the characters the CTC
+decoder may choose (a digit field never reads 6 as G); whole-page OCR goes through
+RapidOCR itself, passing `use_det`/`use_cls`/`use_rec` on every call since they are sticky.
+A lock serialises calls: the RapidOCR object keeps per-call state.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+
+import numpy as np
+
+from . import DetectedLine, Recognized
+from .ctc import CtcDecoder
+from .simplify import to_simplified
+
+
+class RapidOcrEngine:
+    name = "rapidocr"
+
+    def __init__(self) -> None:
+        from rapidocr import RapidOCR
+
+        self._engine = RapidOCR(params={"Global.log_level": "error"})
+        self._rec = self._engine._load_rec_model() if self._engine.text_rec is None else self._engine.text_rec
+        self._decoder = CtcDecoder(list(self._rec.postprocess_op.character))
+        self._height = int(self._rec.rec_image_shape[1])
+        self._lock = threading.Lock()
+        self.recognize([np.full((48, 160, 3), 255, dtype=np.uint8)])  # warm up
+
+    def recognize(self, crops: list[np.ndarray], charset: str | None = None) -> list[Recognized]:
+        """One text line per crop; `charset` limits the characters that may be read."""
+        out = []
+        for crop in crops:
+            img = _bgr(crop)
+            # no padding to the model's nominal 320 px: cost grows with width, and a
+            # field's trimmed ink is usually much narrower
+            ratio = max(img.shape[1] / img.shape[0], 1.0)
+            batch = self._rec.resize_norm_img(img, ratio)[np.newaxis, :].astype(np.float32)
+            with self._lock:
+                probs = self._rec.session(batch)[0]
+            text, score = self._decoder.decode(probs, charset)
+            out.append(Recognized(text if charset else to_simplified(text), score))
+        return out
+
+    def read_page(self, image: np.ndarray) -> list[DetectedLine]:
+        with self._lock:
+            res = self._engine(_bgr(image), use_det=True, use_cls=True, use_rec=True)
+        if res.boxes is None:
+            return []
+        return [
+            DetectedLine(np.asarray(b, dtype=np.float64), to_simplified(t), float(s))
+            for b, t, s in zip(res.boxes, res.txts, res.scores, strict=True)
+        ]
+
+
+def _bgr(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        return np.repeat(img[:, :, None], 3, axis=2)
+    return img
+
+
+@cache
+def shared_rapid_engine() -> RapidOcrEngine:
+    return RapidOcrEngine()

@@ -1,0 +1,16 @@
+"""PP-OCR often answers in Traditional characters (順達, 索賠): convert to Simplified."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import opencc
+
+
+@cache
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    return _converter().convert(text) if text else text

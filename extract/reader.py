@@ -1,0 +1,160 @@
+"""From an uploaded file to checked records: pages -> forms -> fields -> one record per
+document (a manifest's continuation pages are merged into its first page's record)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from formdesk.ingest import IngestLimits, PageImage, iter_pages
+from formdesk.render.frame import CONTINUATION, FIRST
+from formdesk.templates import Template
+from formdesk.templates.schema import FieldType
+
+from .align import PX_PER_MM, rectify
+from .checks import apply_cross_checks, summarise_table
+from .fields import ReadContext, read_field, read_table_rows
+from .ink import FormImage
+from .locate import LocatedForm, locate_forms
+from .ocr import OcrEngine, default_engine
+from .record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
+from .reference import printed_mask
+from .text_layer import TextLayer
+
+
+@dataclass
+class _PageRead:
+    located: LocatedForm
+    source: PageSource
+    from_text_layer: bool = False
+    fields: list[FieldReading] = field(default_factory=list)
+    rows: list[dict[str, FieldReading]] = field(default_factory=list)
+
+
+class FormReader:
+    """Reads files of filled-in forms; holds the OCR engine so it is loaded once."""
+
+    def __init__(self, key: bytes, engine: OcrEngine | None = None,
+                 limits: IngestLimits | None = None):
+        self.key = key
+        self.engine = engine or default_engine()
+        self.limits = limits or IngestLimits()
+
+    def read_file(self, data: bytes, filename: str,
+                  on_page: Callable[[int], None] | None = None) -> ReadResult:
+        """Raises IngestError (one clear reason) when the file itself is refused."""
+        text_layers = _text_layers(data)
+        reads: list[_PageRead] = []
+        problems: list[PageProblem] = []
+        for page in iter_pages(data, filename, self.limits):
+            layer = text_layers(page) if page.text_layer else None
+            got, problem = self.read_page(page, layer)
+            reads.extend(got)
+            if problem:
+                problems.append(problem)
+            if on_page:
+                on_page(page.index)
+        return ReadResult(records=merge_documents(reads), problems=problems)
+
+    def read_page(self, page: PageImage, layer: TextLayer | None = None
+                  ) -> tuple[list[_PageRead], PageProblem | None]:
+        located = locate_forms(page.image, self.key, self.engine)
+        if not located:
+            return [], PageProblem(file=page.source, file_page=page.index,
+                                   reason="页面上没有找到表单(未检测到定位标记)")
+        reads, reasons = [], []
+        for form in located:
+            if form.template is None or form.identity is None:
+                reasons.append(f"未识别的表单:{form.problem or '无法确定是哪种表单'}")
+                continue
+            reads.append(self._read_form(page, form, layer))
+        problem = PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons)) if reasons else None
+        return reads, problem
+
+    def _read_form(self, page: PageImage, form: LocatedForm, layer: TextLayer | None) -> _PageRead:
+        template: Template = form.template
+        ident = form.identity
+        variant = FIRST if ident.page == 1 else CONTINUATION
+        copy_label = template.copies[ident.copy - 1] if 0 < ident.copy <= len(template.copies) else None
+        grow = 3 + min(6, round(form.alignment.residual_mm * PX_PER_MM))
+        image = FormImage.build(rectify(page.image, template.geometry, form.alignment),
+                                printed_mask(template.code, variant, copy_label, grow))
+        ctx = ReadContext(image, template, self.engine, ident.page,
+                          layer.text_at(form.alignment) if layer else None)
+        read = _PageRead(form, PageSource(file=page.source, file_page=page.index, slot=form.slot,
+                                          form_page=ident.page), from_text_layer=layer is not None)
+        if variant == FIRST:
+            read.fields = [read_field(ctx, f) for f in template.fields if f.type != FieldType.table]
+        for table in template.table_fields:
+            area = table.rect if variant == FIRST else template.continuation_rect(table)
+            read.rows = read_table_rows(ctx, table, area)
+        return read
+
+
+def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
+    """One record per (document, copy): fields from page 1, table rows from every page."""
+    groups: dict[tuple[str, str, int], list[_PageRead]] = {}
+    for r in reads:
+        ident = r.located.identity
+        groups.setdefault((ident.form_code, ident.document_id, ident.copy), []).append(r)
+    records = []
+    for (_, doc_id, copy), pages in groups.items():
+        pages.sort(key=lambda r: r.located.identity.page)
+        first = pages[0].located
+        template = first.template
+        total = first.identity.pages
+        problems = []
+        seen = [p.located.identity.page for p in pages]
+        missing = sorted(set(range(1, total + 1)) - set(seen))
+        if missing:
+            problems.append(f"缺少第 {'、'.join(map(str, missing))} 页(共 {total} 页)")
+        if len(seen) != len(set(seen)):
+            problems.append("同一页出现了多次")
+        fields = next((p.fields for p in pages if p.located.identity.page == 1), [])
+        for table in template.table_fields:
+            rows = [row for p in pages for row in p.rows]
+            fields.append(summarise_table(table, rows))
+        fields = _in_template_order(template, fields)
+        apply_cross_checks(template, fields)
+        by = {p.located.identified_by for p in pages}
+        how = "qr" if by == {"qr"} else "ocr"
+        if all(p.from_text_layer for p in pages):
+            how = "text_layer"
+        records.append(FormRecord(
+            template=template.code,
+            template_version=first.identity.version,
+            document_id=doc_id,
+            copy_index=copy,
+            identified_by=how,
+            authentic=None if any(p.located.authentic is None for p in pages)
+            else all(p.located.authentic for p in pages),
+            residual_mm=round(max(p.located.alignment.residual_mm for p in pages), 3),
+            pages=[p.source for p in pages],
+            fields=fields,
+            problems=problems,
+        ))
+    return records
+
+
+def _in_template_order(template: Template, fields: list[FieldReading]) -> list[FieldReading]:
+    order = {f.key: i for i, f in enumerate(template.fields)}
+    return sorted(fields, key=lambda f: order.get(f.key, len(order)))
+
+
+def _text_layers(data: bytes) -> Callable[[PageImage], TextLayer | None]:
+    """Opens the PDF text layer lazily, only if some page has one."""
+    state: dict[str, object] = {}
+
+    def get(page: PageImage) -> TextLayer | None:
+        if "pdf" not in state:
+            import pdfplumber
+
+            state["pdf"] = pdfplumber.open(io.BytesIO(data))
+        pdf = state["pdf"]
+        return TextLayer(pdf.pages[page.index], page.dpi)
+
+    return get
+
+
+__all__ = ["FormReader", "merge_documents"]

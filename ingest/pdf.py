@@ -1,0 +1,150 @@
+"""PDF pages through PDFium: cheap checks first, then one page rasterised at a time.
+
+PDFium is not thread-safe, not even across different documents, and the web service
+reads uploads on worker threads; every PDFium call here holds `_PDFIUM_LOCK`.  The lock
+is taken per page, never across a `yield`, so one slow consumer does not block others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+from collections.abc import Iterator
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from .errors import IngestError
+from .limits import IngestLimits
+from .pages import PageImage
+
+PT_PER_INCH = 72
+MM_PER_PT = 25.4 / 72
+
+ENCRYPTED = "PDF 已加密,无法读取"
+CORRUPT = "PDF 文件损坏或不完整"
+
+_PDFIUM_LOCK = threading.RLock()
+
+
+def pdf_page_count(data: bytes, limits: IngestLimits) -> int:
+    """Opens the document (no rasterising) and checks encryption, page count and sizes."""
+    with _PDFIUM_LOCK:
+        doc = _open(data)
+        try:
+            return _check(doc, limits)
+        finally:
+            doc.close()
+
+
+def iter_pdf_pages(data: bytes, source: str, limits: IngestLimits) -> Iterator[PageImage]:
+    """Each page at `limits.dpi`, in colour (stamps and seals are often red)."""
+    with _PDFIUM_LOCK:
+        doc = _open(data)
+    try:
+        with _PDFIUM_LOCK:
+            n = _check(doc, limits)
+        for index in range(n):
+            with _PDFIUM_LOCK:
+                page = _render(doc, index, source, limits)
+            yield page
+    finally:
+        with _PDFIUM_LOCK:
+            doc.close()
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
+    try:
+        doc = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        # A PDF encrypted with an empty user password opens without one, so a password
+        # error means the user really would have to type one.
+        if exc.err_code in (pdfium_c.FPDF_ERR_PASSWORD, pdfium_c.FPDF_ERR_SECURITY):
+            raise IngestError(ENCRYPTED) from None
+        raise IngestError(CORRUPT) from None
+    # Renders the values of fillable fields; must come before any page is loaded.  A broken
+    # AcroForm or XFA form is no reason to refuse: the page content still renders.
+    with contextlib.suppress(Exception):
+        doc.init_forms()
+    return doc
+
+
+def _check(doc: pdfium.PdfDocument, limits: IngestLimits) -> int:
+    n = len(doc)
+    if n < 1:
+        raise IngestError("PDF 没有任何页面")
+    if n > limits.max_pages:
+        raise IngestError(f"页数过多({n} 页,上限 {limits.max_pages} 页)")
+    for index in range(n):
+        try:
+            w_pt, h_pt = doc.get_page_size(index)
+        except pdfium.PdfiumError:
+            raise IngestError(CORRUPT) from None
+        if not (w_pt > 0 and h_pt > 0 and math.isfinite(w_pt * h_pt)):
+            raise IngestError(CORRUPT)
+        w_px, h_px = _pixels(w_pt, limits.dpi), _pixels(h_pt, limits.dpi)
+        if w_px * h_px > limits.max_pixels:
+            raise IngestError(
+                f"PDF 第 {index + 1} 页尺寸过大({w_pt * MM_PER_PT:.0f}×{h_pt * MM_PER_PT:.0f} 毫米,"
+                f"按 {limits.dpi} dpi 为 {w_px}×{h_px} 像素)"
+            )
+    return n
+
+
+def _pixels(points: float, dpi: int) -> int:
+    return math.ceil(points * dpi / PT_PER_INCH)
+
+
+def _render(doc: pdfium.PdfDocument, index: int, source: str, limits: IngestLimits) -> PageImage:
+    try:
+        page = doc[index]
+    except pdfium.PdfiumError:
+        raise IngestError(f"{CORRUPT}(第 {index + 1} 页无法读取)") from None
+    try:
+        _check_embedded_images(page, index, limits)
+        text_layer = _has_text(page)
+        try:
+            bitmap = page.render(scale=limits.dpi / PT_PER_INCH)
+        except pdfium.PdfiumError:
+            raise IngestError(f"{CORRUPT}(第 {index + 1} 页无法栅格化)") from None
+        try:
+            image = np.array(bitmap.to_numpy(), dtype=np.uint8)  # copy: the buffer is freed below
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    if image.ndim == 2:  # PDFium may pick a grey format; the reader expects three channels
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    elif image.shape[2] == 4:
+        image = np.ascontiguousarray(image[:, :, :3])
+    return PageImage(source, index, image, float(limits.dpi), text_layer)
+
+
+def _check_embedded_images(page: pdfium.PdfPage, index: int, limits: IngestLimits) -> None:
+    """A page of normal size can still hold a 100 000 × 100 000 image that PDFium would
+    decode in full; the dimensions come from the image's dictionary, nothing is decoded.
+    Images inside form XObjects count too; those in patterns or annotations are not seen."""
+    try:
+        sizes = [_px_size(obj) for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])]
+    except pdfium.PdfiumError:
+        raise IngestError(f"{CORRUPT}(第 {index + 1} 页无法读取)") from None
+    for w, h in sizes:
+        if w * h > limits.max_pixels:
+            raise IngestError(f"PDF 第 {index + 1} 页内嵌图片尺寸过大({w}×{h} 像素),可能是解压炸弹")
+
+
+def _px_size(image: pdfium.PdfImage) -> tuple[int, int]:
+    try:
+        return image.get_px_size()
+    except pdfium.PdfiumError:
+        return 0, 0  # PDFium will skip an image it cannot read
+
+
+def _has_text(page: pdfium.PdfPage) -> bool:
+    textpage = page.get_textpage()
+    try:
+        return textpage.count_chars() > 0 and bool(textpage.get_text_range().strip())
+    finally:
+        textpage.close()
