@@ -145,5 +145,54 @@ def render(
     print(f"已生成 {output}:{len(docs)} 份表单,{pages} 页", file=sys.stderr)
 
 
+@app.command("read")
+def read(
+    files: Annotated[list[Path], typer.Argument(help="扫描件或照片:PDF、JPEG、PNG、TIFF")],
+    json_out: Annotated[Path | None, typer.Option("--json", help="把识别结果写入 JSON 文件")] = None,
+) -> None:
+    """识读填好的表单,逐栏给出值、置信度和状态。"""
+    from rich.progress import Progress
+
+    from formdesk.extract.reader import FormReader
+    from formdesk.ingest import IngestError, count_pages
+
+    refused: list[str] = []
+    work: list[tuple[Path, bytes, int]] = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+            work.append((path, data, count_pages(data, path.name)))
+        except OSError as exc:
+            refused.append(f"{path}:无法读取文件({exc.strerror})")
+        except IngestError as exc:
+            refused.append(f"{path}:{exc}")
+    reader = FormReader(signing_key()) if work else None
+    results = []
+    with Progress(console=err, transient=True, disable=not work) as progress:
+        task = progress.add_task("识读页面", total=sum(n for *_, n in work))
+        for path, data, _ in work:
+            try:
+                result = reader.read_file(data, path.name, on_page=lambda _i: progress.advance(task))
+            except IngestError as exc:
+                refused.append(f"{path}:{exc}")
+                continue
+            results.append((path, result))
+    for path, result in results:
+        for rec in result.records:
+            review = [f.label for f in rec.fields if f.status in ("check", "invalid")]
+            state = "可入库" if rec.status == "ready" else "需复核"
+            out.print(f"{path.name}  {rec.template}  文档号 {rec.document_id}  {state}"
+                      + (f"(请核对:{'、'.join(review)})" if review else ""), markup=False)
+        for problem in result.problems:
+            out.print(f"{path.name} 第{problem.file_page + 1}页:{problem.reason}", markup=False)
+    if json_out is not None:
+        payload = [{"file": str(p), **r.model_dump(mode="json")} for p, r in results]
+        json_out.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    for line in refused:
+        print(f"错误:{line}", file=sys.stderr)
+    if refused:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()

@@ -104,8 +104,10 @@ def _identify_by_ocr(form: LocatedForm, image: np.ndarray, engine: OcrEngine) ->
     """Reads the printed form code (header) and 文档号/页码 (footer) when the QR is lost."""
     g = form.geometry
     header = g.header_rect
-    code_strip = Rect(header.x, header.y, header.w * 0.45, 6.0)
-    texts = engine.recognize([_cut(image, form.alignment, code_strip), _cut(image, form.alignment, g.footer_rect)])
+    code_strip = Rect(header.x, header.y, header.w, 5.0)  # the form code line
+    f = g.footer_rect
+    footer_line = Rect(f.x, f.bottom - 5.0, f.w, 4.6)  # where the renderer prints 文档号 … 第 n 页
+    texts = engine.recognize([_cut(image, form.alignment, code_strip), _cut(image, form.alignment, footer_line)])
     candidates = {t.code: t for t in load_catalog().values() if t.geometry == g}
     code_text = re.sub(r"\s+", "", texts[0].text).upper().replace("—", "-")
     match = process.extractOne(code_text, list(candidates), scorer=fuzz.ratio, score_cutoff=80)

@@ -11,7 +11,8 @@ import numpy as np
 @dataclass(frozen=True)
 class Recognized:
     text: str  # already in Simplified Chinese
-    score: float  # the engine's confidence, 0..1
+    score: float  # the engine's confidence, 0..1: that of the least sure character
+    char_scores: tuple[float, ...] = ()  # per character of `text`, when the engine knows
 
 
 @dataclass(frozen=True)

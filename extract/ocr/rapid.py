@@ -43,8 +43,10 @@ class RapidOcrEngine:
             batch = self._rec.resize_norm_img(img, ratio)[np.newaxis, :].astype(np.float32)
             with self._lock:
                 probs = self._rec.session(batch)[0]
-            text, score = self._decoder.decode(probs, charset)
-            out.append(Recognized(text if charset else to_simplified(text), score))
+            text, scores = self._decoder.decode(probs, charset)
+            # one doubtful character makes the whole value doubtful
+            score = min(scores) if scores else 0.0
+            out.append(Recognized(text if charset else to_simplified(text), score, tuple(scores)))
         return out
 
     def read_page(self, image: np.ndarray) -> list[DetectedLine]:
