@@ -24,7 +24,7 @@ from formdesk.templates.identity import DecodedIdentity, IdentityFormatError, Pa
 from .align import PX_PER_MM, Alignment, fit
 from .marks import DetectedMark, detect_marks
 from .ocr import OcrEngine
-from .qr import FoundQr, read_qr_codes
+from .qr import FoundQr, qr_module_count, read_qr_codes
 
 MAX_RESIDUAL_MM = 2.5  # worse than this, the marks do not belong to one flat form
 
@@ -47,19 +47,99 @@ def candidate_geometries() -> tuple[PageGeometry, ...]:
 
 
 def locate_forms(image: np.ndarray, key: bytes, engine: OcrEngine | None = None) -> list[LocatedForm]:
+    """Every form on the page.  Each readable QR anchors its form and picks the marks
+    around it (so tags from different sheets, whose marks share ids, stay apart); marks
+    left over are grouped by their ids and identified by OCR."""
     gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    marks = detect_marks(gray)
+    if not marks:
+        return []
+    forms: list[LocatedForm] = []
+    used: set[int] = set()
+    for qr in read_qr_codes(gray):
+        form = _anchor_on_qr(qr, marks, used, key)
+        if form is not None:
+            forms.append(form)
     groups: dict[int, list[DetectedMark]] = defaultdict(list)
-    for mark in detect_marks(gray):
-        groups[mark.slot].append(mark)
-    qrs = read_qr_codes(gray) if groups else []
-    forms = []
-    for slot, marks in sorted(groups.items()):
-        form = _align_group(slot, marks)
+    for i, mark in enumerate(marks):
+        if i not in used:
+            groups[mark.slot].append(mark)
+    for slot, group in sorted(groups.items()):
+        form = _align_group(slot, _one_per_corner(group))
         if form is None:
             continue
-        _identify(form, qrs, key, image, engine)
+        if engine is None:
+            form.problem = "二维码无法识读"
+        else:
+            _identify_by_ocr(form, image, engine)
         forms.append(form)
     return forms
+
+
+def _anchor_on_qr(qr: FoundQr, marks: list[DetectedMark], used: set[int], key: bytes) -> LocatedForm | None:
+    try:
+        decoded: DecodedIdentity | None = decode(qr.text, key)
+    except IdentityFormatError:
+        decoded = None
+    catalog = load_catalog()
+    template = catalog.get(decoded.identity.form_code) if decoded else None
+    geometries = [template.geometry] if template else list(candidate_geometries())
+    best: tuple[float, PageGeometry, Alignment, list[int]] | None = None
+    for g in geometries:
+        picked = _marks_around_qr(qr, g, marks, used)
+        a = fit(g, [marks[i] for i in picked]) if len(picked) >= 3 else None
+        if a is not None and a.residual_mm <= MAX_RESIDUAL_MM and (best is None or a.residual_mm < best[0]):
+            best = (a.residual_mm, g, a, picked)
+    if best is None:
+        return None
+    _, g, alignment, picked = best
+    used.update(picked)
+    form = LocatedForm(marks[picked[0]].slot, g, alignment)
+    if decoded is None:
+        form.problem = f"不是本系统打印的表单二维码:{qr.text[:40]!r}"
+    else:
+        form.identity, form.authentic, form.identified_by = decoded.identity, decoded.authentic, "qr"
+        form.template = template
+        if template is None:
+            form.problem = f"二维码中的表单 {decoded.identity.form_code} 不在模板目录中"
+    return form
+
+
+def _marks_around_qr(qr: FoundQr, g: PageGeometry, marks: list[DetectedMark], used: set[int]) -> list[int]:
+    """Indexes of the marks where the QR says this form's corners should be."""
+    q = g.qr_rect
+    n = qr_module_count(qr.text) + 4  # the renderer leaves two modules of quiet zone each side
+    cell = q.w / n
+    s = Rect(q.x + 2 * cell, q.y + 2 * cell, q.w - 4 * cell, q.h - 4 * cell)
+    src = np.array([[s.x, s.y], [s.right, s.y], [s.right, s.bottom], [s.x, s.bottom]], dtype=np.float64)
+    h = cv2.getPerspectiveTransform(src.astype(np.float32), qr.corners.astype(np.float32)).astype(np.float64)
+    px_per_mm = np.linalg.norm(qr.corners[1] - qr.corners[0]) / s.w
+    picked = []
+    for corner, (cx, cy) in g.mark_centres().items():
+        expect = cv2.perspectiveTransform(np.array([[[cx, cy]]], dtype=np.float64), h)[0, 0]
+        best, best_d = None, 12.0 * px_per_mm  # QR-based prediction is good to a few mm
+        for i, m in enumerate(marks):
+            if i in used or m.corner != corner:
+                continue
+            d = float(np.linalg.norm(m.corners.mean(axis=0) - expect))
+            if d < best_d:
+                best, best_d = i, d
+        if best is not None:
+            picked.append(best)
+    return picked
+
+
+def _one_per_corner(group: list[DetectedMark]) -> list[DetectedMark]:
+    """Without a QR to tell them apart, keep the largest mark for each corner."""
+    best: dict[int, DetectedMark] = {}
+    for m in group:
+        if m.marker_id not in best or _area(m) > _area(best[m.marker_id]):
+            best[m.marker_id] = m
+    return list(best.values())
+
+
+def _area(m: DetectedMark) -> float:
+    return float(cv2.contourArea(m.corners.astype(np.float32)))
 
 
 def _align_group(slot: int, marks: list[DetectedMark]) -> LocatedForm | None:
@@ -71,33 +151,6 @@ def _align_group(slot: int, marks: list[DetectedMark]) -> LocatedForm | None:
     if best is None or best[0] > MAX_RESIDUAL_MM:
         return None
     return LocatedForm(slot, best[1], best[2])
-
-
-def _identify(form: LocatedForm, qrs: list[FoundQr], key: bytes, image: np.ndarray,
-              engine: OcrEngine | None) -> None:
-    catalog = load_catalog()
-    qr_zone = form.geometry.qr_rect.inset(-6.0)
-    for qr in qrs:
-        x, y = form.alignment.to_form_mm(qr.centre)
-        if not (qr_zone.x <= x <= qr_zone.right and qr_zone.y <= y <= qr_zone.bottom):
-            continue
-        try:
-            decoded: DecodedIdentity = decode(qr.text, key)
-        except IdentityFormatError as exc:
-            form.problem = str(exc)
-            return
-        form.identity, form.authentic, form.identified_by = decoded.identity, decoded.authentic, "qr"
-        form.template = catalog.get(decoded.identity.form_code)
-        if form.template is None:
-            form.problem = f"二维码中的表单 {decoded.identity.form_code} 不在模板目录中"
-        elif form.template.geometry != form.geometry:
-            form.problem = f"页面尺寸与模板 {form.template.code} 不符"
-            form.template = None
-        return
-    if engine is None:
-        form.problem = "二维码无法识读"
-        return
-    _identify_by_ocr(form, image, engine)
 
 
 def _identify_by_ocr(form: LocatedForm, image: np.ndarray, engine: OcrEngine) -> None:

@@ -42,14 +42,6 @@ def detect_marks(gray: np.ndarray) -> list[DetectedMark]:
     corners, ids, _ = _detector().detectMarkers(small)
     if ids is None:
         return []
-    found: dict[int, DetectedMark] = {}
-    for c, i in zip(corners, ids.ravel(), strict=True):
-        mark = DetectedMark(int(i), c.reshape(4, 2).astype(np.float64) / scale)
-        # the same id twice: keep the larger (a reflection or a stray is smaller)
-        if i not in found or _area(mark) > _area(found[int(i)]):
-            found[int(i)] = mark
-    return list(found.values())
-
-
-def _area(m: DetectedMark) -> float:
-    return float(cv2.contourArea(m.corners.astype(np.float32)))
+    # the same id may appear several times: tags from different sheets photographed together
+    return [DetectedMark(int(i), c.reshape(4, 2).astype(np.float64) / scale)
+            for c, i in zip(corners, ids.ravel(), strict=True)]

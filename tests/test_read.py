@@ -250,3 +250,23 @@ def test_pages_without_a_known_form_are_reported(tmp_path, key, reader):
     assert (
         "未识别的表单" in result.problems[0].reason and "SH-ZH/BD-99" in result.problems[0].reason
     )
+
+
+def test_tags_from_different_sheets_photographed_side_by_side(tmp_path, key, reader):
+    """Both tags carry marker ids 0-3; each QR picks its own marks."""
+    tag = get_template("SH-ZH/BD-30")
+    base = sample_values(tag)
+    docs, images = [], []
+    for i in range(3):
+        pages, doc, _ = render_pages(tmp_path, key, tag, base | {"mileage_km": 5000 + i})
+        docs.append(doc)
+        images.append(scanned(pages[0], angle=[-3.0, 2.0, 4.0][i]))
+    h = max(im.shape[0] for im in images)
+    canvas = np.full((h + 200, sum(im.shape[1] for im in images) + 400, 3), 60, np.uint8)
+    x = 100
+    for im in images:
+        canvas[100 : 100 + im.shape[0], x : x + im.shape[1]] = im
+        x += im.shape[1] + 100
+    records = reader.read_file(as_jpeg(canvas), "photo.jpg").records
+    got = sorted((r.document_id, r.values()["mileage_km"]) for r in records)
+    assert got == sorted((d.document_id, d.values["mileage_km"]) for d in docs)
