@@ -26,6 +26,7 @@ from formdesk.templates.layout import (
 )
 from formdesk.templates.schema import Column, FieldType, FormField, Template
 from formdesk.templates.values.normalize import normalize
+from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
 from .charsets import charset, clean_ocr
@@ -98,11 +99,16 @@ def _read_text(ctx: ReadContext, spec: FormField | Column, v: Rect, base: dict[s
     try:
         value = normalize(spec, text)
     except ValueError as exc:
-        return FieldReading(**base, raw=raw, confidence=score, status="invalid", reason=str(exc))
-    status, reason = ("ok", None) if score >= OK_SCORE else ("check", "识别把握不大,请核对")
-    if t == FieldType.vin and text != raw.replace(" ", "").upper():
-        reason = "已按易混字符更正,请核对" if status == "check" else None
-    return FieldReading(**base, value=value, raw=raw, confidence=score, status=status, reason=reason)
+        fixed = correct_single_confusion(text) if t == FieldType.vin else None
+        if fixed is None:
+            return FieldReading(**base, raw=raw, confidence=score, status="invalid", reason=str(exc))
+        changed = "、".join(f"{a}→{b}" for a, b in zip(text, fixed, strict=True) if a != b)
+        return FieldReading(**base, value=fixed, raw=raw, confidence=score, status="check",
+                            reason=f"车架号校验位不符,已按易混字符更正({changed}),请核对")
+    if score >= OK_SCORE:
+        return FieldReading(**base, value=value, raw=raw, confidence=score, status="ok")
+    return FieldReading(**base, value=value, raw=raw, confidence=score, status="check",
+                        reason="识别把握不大,请核对")
 
 
 def _score(r: Recognized, dated: bool) -> float:

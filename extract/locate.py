@@ -184,3 +184,15 @@ def _cut(image: np.ndarray, alignment: Alignment, r: Rect) -> np.ndarray:
     shift = np.array([[1, 0, r.x], [0, 1, r.y], [0, 0, 1]], dtype=np.float64)
     m = np.diag([PX_PER_MM, PX_PER_MM, 1.0]) @ np.linalg.inv(alignment.to_image @ shift)
     return cv2.warpPerspective(image, m, (w, h), borderValue=(255, 255, 255))
+
+
+def recognise_unmarked(image: np.ndarray, engine: OcrEngine) -> Template | None:
+    """Whole-page OCR, the fallback for a page without marks: is it one of our forms
+    (printed elsewhere, or photocopied without its corners)?"""
+    scale = min(1.0, 1600 / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+    text = re.sub(r"\s+", "", "".join(line.text for line in engine.read_page(small)))
+    for t in load_catalog().values():
+        if t.code in text.upper() or (len(t.title) >= 5 and t.title in text):
+            return t
+    return None

@@ -16,7 +16,7 @@ from .align import PX_PER_MM, rectify
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .ink import FormImage
-from .locate import LocatedForm, locate_forms
+from .locate import LocatedForm, locate_forms, recognise_unmarked
 from .ocr import OcrEngine, default_engine
 from .record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from .reference import printed_mask
@@ -61,8 +61,10 @@ class FormReader:
                   ) -> tuple[list[_PageRead], PageProblem | None]:
         located = locate_forms(page.image, self.key, self.engine)
         if not located:
-            return [], PageProblem(file=page.source, file_page=page.index,
-                                   reason="页面上没有找到表单(未检测到定位标记)")
+            known = recognise_unmarked(page.image, self.engine)
+            reason = (f"看起来是 {known.code} {known.title},但没有找到定位标记,无法对齐;"
+                      "请使用本系统打印的表单重新填写或扫描完整页面") if known else "页面上没有找到表单(未检测到定位标记)"
+            return [], PageProblem(file=page.source, file_page=page.index, reason=reason)
         reads, reasons = [], []
         for form in located:
             if form.template is None or form.identity is None:

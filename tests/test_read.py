@@ -270,3 +270,16 @@ def test_tags_from_different_sheets_photographed_side_by_side(tmp_path, key, rea
     records = reader.read_file(as_jpeg(canvas), "photo.jpg").records
     got = sorted((r.document_id, r.values()["mileage_km"]) for r in records)
     assert got == sorted((d.document_id, d.values["mileage_km"]) for d in docs)
+
+
+def test_a_known_form_without_marks_is_named_but_not_forced(tmp_path, key, reader):
+    tag = get_template("SH-ZH/BD-27")
+    pages, _, _ = render_pages(tmp_path, key, tag, sample_values(tag))
+    img = pages[0].copy()
+    px = 200 / 25.4
+    for corner in tag.geometry.mark_centres():  # a photocopy that lost its corners
+        m = tag.geometry.mark_rect(corner).inset(-2)
+        img[int(m.y * px) : int(m.bottom * px), int(m.x * px) : int(m.right * px)] = 255
+    result = reader.read_file(as_jpeg(img), "copy.jpg")
+    assert not result.records
+    assert "SH-ZH/BD-27" in result.problems[0].reason and "定位标记" in result.problems[0].reason
