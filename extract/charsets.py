@@ -32,9 +32,26 @@ CHARSETS: dict[FieldType, str] = {
     FieldType.money_words: AMOUNT_WORDS,
 }
 
-_TO_DIGIT = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": "1", "l": "1", "|": "1",
-                           "Z": "2", "S": "5", "s": "5", "G": "6", "b": "6", "B": "8", "g": "9",
-                           "q": "9", "T": "7"})
+_TO_DIGIT = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "I": "1",
+        "l": "1",
+        "|": "1",
+        "Z": "2",
+        "S": "5",
+        "s": "5",
+        "G": "6",
+        "b": "6",
+        "B": "8",
+        "g": "9",
+        "q": "9",
+        "T": "7",
+    }
+)
 
 
 def charset(t: FieldType) -> str | None:
@@ -44,7 +61,13 @@ def charset(t: FieldType) -> str | None:
 def clean_ocr(t: FieldType, text: str) -> str:
     """Undoes what OCR typically gets wrong for this type, before the value is checked."""
     s = text.strip()
-    if t in (FieldType.integer, FieldType.serial, FieldType.decimal, FieldType.money, FieldType.phone):
+    if t in (
+        FieldType.integer,
+        FieldType.serial,
+        FieldType.decimal,
+        FieldType.money,
+        FieldType.phone,
+    ):
         s = s.translate(_TO_DIGIT).replace(" ", "").replace("，", ",").replace("。", ".")
         if t in (FieldType.integer, FieldType.serial):
             s = s.replace(",", "").replace(".", "")
@@ -56,7 +79,11 @@ def clean_ocr(t: FieldType, text: str) -> str:
         s = re.sub(r"[\s·.]", "", s).upper()
         if len(s) >= 2:
             # the second character of a plate is always a letter
-            s = s[0] + {"0": "D", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}.get(s[1], s[1]) + s[2:]
+            s = (
+                s[0]
+                + {"0": "D", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}.get(s[1], s[1])
+                + s[2:]
+            )
     elif t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time):
         s = s.translate(_TO_DIGIT)
     elif t == FieldType.money_words:

@@ -18,15 +18,23 @@ def summarise_table(table: FormField, rows: list[dict[str, FieldReading]]) -> Fi
     cells = [c for row in rows for c in row.values()]
     worst = max((c.status for c in cells), key=_STATUS_RANK.__getitem__, default="empty")
     status = "empty" if not rows else ("ok" if worst == "empty" else worst)
-    bad = [f"第{i}行{c.label}" for i, row in enumerate(rows, 1) for c in row.values()
-           if c.status in ("check", "invalid")]
+    bad = [
+        f"第{i}行{c.label}"
+        for i, row in enumerate(rows, 1)
+        for c in row.values()
+        if c.status in ("check", "invalid")
+    ]
     return FieldReading(
-        key=table.key, label=table.label, type=table.type.value,
+        key=table.key,
+        label=table.label,
+        type=table.type.value,
         value=[{k: c.value for k, c in row.items() if c.value is not None} for row in rows] or None,
-        raw=f"{len(rows)} 行", status=status,
+        raw=f"{len(rows)} 行",
+        status=status,
         confidence=min((c.confidence for c in cells), default=1.0),
         reason=("请核对:" + "、".join(bad[:6]) + ("…" if len(bad) > 6 else "")) if bad else None,
-        box=[round(v, 2) for v in table.box], rows=rows,
+        box=[round(v, 2) for v in table.box],
+        rows=rows,
     )
 
 
@@ -61,7 +69,13 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
     for spec in template.fields:
         if spec.type.value == "money_words" and spec.words_of:
             words, figures = by_key.get(spec.key), by_key.get(spec.words_of)
-            if words and figures and words.value and figures.value and not _words_agree(words, figures):
+            if (
+                words
+                and figures
+                and words.value
+                and figures.value
+                and not _words_agree(words, figures)
+            ):
                 _flag(words, "大写金额与小写金额不符")
                 _flag(figures, "大写金额与小写金额不符")
 

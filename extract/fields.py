@@ -62,11 +62,18 @@ def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
     if field.type == FieldType.table:
         raise ValueError("tables are read with read_table_rows")
     v = value_rect(template, field)
-    base = {"key": field.key, "label": field.label, "type": field.type.value, "box": _box(field.rect),
-            "page": page}
+    base = {
+        "key": field.key,
+        "label": field.label,
+        "type": field.type.value,
+        "box": _box(field.rect),
+        "page": page,
+    }
     t = field.type
     if t == FieldType.choice:
-        return _read_options(form, field.options, [o.mark for o in option_layout(template, field)], base)
+        return _read_options(
+            form, field.options, [o.mark for o in option_layout(template, field)], base
+        )
     if t == FieldType.circle_choice:
         return _read_circles(form, template, field, base)
     if t == FieldType.checkbox:
@@ -79,7 +86,9 @@ def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
     return _read_text(ctx, field, v, base)
 
 
-def _read_text(ctx: ReadContext, spec: FormField | Column, v: Rect, base: dict[str, Any]) -> FieldReading:
+def _read_text(
+    ctx: ReadContext, spec: FormField | Column, v: Rect, base: dict[str, Any]
+) -> FieldReading:
     t = spec.type
     dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
     if ctx.text_at is not None:
@@ -101,14 +110,23 @@ def _read_text(ctx: ReadContext, spec: FormField | Column, v: Rect, base: dict[s
     except ValueError as exc:
         fixed = correct_single_confusion(text) if t == FieldType.vin else None
         if fixed is None:
-            return FieldReading(**base, raw=raw, confidence=score, status="invalid", reason=str(exc))
+            return FieldReading(
+                **base, raw=raw, confidence=score, status="invalid", reason=str(exc)
+            )
         changed = "、".join(f"{a}→{b}" for a, b in zip(text, fixed, strict=True) if a != b)
-        return FieldReading(**base, value=fixed, raw=raw, confidence=score, status="check",
-                            reason=f"车架号校验位不符,已按易混字符更正({changed}),请核对")
+        return FieldReading(
+            **base,
+            value=fixed,
+            raw=raw,
+            confidence=score,
+            status="check",
+            reason=f"车架号校验位不符,已按易混字符更正({changed}),请核对",
+        )
     if score >= OK_SCORE:
         return FieldReading(**base, value=value, raw=raw, confidence=score, status="ok")
-    return FieldReading(**base, value=value, raw=raw, confidence=score, status="check",
-                        reason="识别把握不大,请核对")
+    return FieldReading(
+        **base, value=value, raw=raw, confidence=score, status="check", reason="识别把握不大,请核对"
+    )
 
 
 def _score(r: Recognized, dated: bool) -> float:
@@ -138,8 +156,9 @@ def _line_crops(form: FormImage, v: Rect, subtract_print: bool) -> list[np.ndarr
     for top, bottom in bands:
         y0 = inner.y + max(0, top - 3) / PX_PER_MM
         y1 = min(inner.bottom, inner.y + (bottom + 4) / PX_PER_MM)
-        crop = form.text_crop(Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print,
-                              inset_mm=0.0)
+        crop = form.text_crop(
+            Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print, inset_mm=0.0
+        )
         if crop is not None:
             crops.append(crop)
     return crops
@@ -187,13 +206,15 @@ def _read_tick(form: FormImage, square: Rect, base: dict[str, Any]) -> FieldRead
     cov = form.coverage(square.inset(-0.4))
     ticked, conf = _tick_state(cov)
     if ticked is None:
-        return FieldReading(**base, raw=f"{cov:.3f}", confidence=conf, status="check",
-                            reason="勾选不清楚,请核对")
+        return FieldReading(
+            **base, raw=f"{cov:.3f}", confidence=conf, status="check", reason="勾选不清楚,请核对"
+        )
     return FieldReading(**base, value=ticked, raw=f"{cov:.3f}", confidence=conf, status="ok")
 
 
-def _read_options(form: FormImage, options: list[str], marks: list[Rect],
-                  base: dict[str, Any]) -> FieldReading:
+def _read_options(
+    form: FormImage, options: list[str], marks: list[Rect], base: dict[str, Any]
+) -> FieldReading:
     covs = [form.coverage(m.inset(-0.4)) for m in marks]
     states = [_tick_state(c) for c in covs]
     raw = " ".join(f"{o}:{c:.3f}" for o, c in zip(options, covs, strict=True))
@@ -201,19 +222,30 @@ def _read_options(form: FormImage, options: list[str], marks: list[Rect],
     unsure = [o for o, (s, _) in zip(options, states, strict=True) if s is None]
     conf = min(c for _, c in states)
     if unsure:
-        return FieldReading(**base, raw=raw, confidence=conf, status="check",
-                            value=ticked[0] if len(ticked) == 1 else None,
-                            reason=f"“{'、'.join(unsure)}”是否勾选不清楚,请核对")
+        return FieldReading(
+            **base,
+            raw=raw,
+            confidence=conf,
+            status="check",
+            value=ticked[0] if len(ticked) == 1 else None,
+            reason=f"“{'、'.join(unsure)}”是否勾选不清楚,请核对",
+        )
     if not ticked:
         return FieldReading(**base, raw=raw, confidence=conf, status="empty")
     if len(ticked) > 1:
-        return FieldReading(**base, raw=raw, confidence=conf, status="invalid",
-                            reason=f"单选栏勾了多项:{'、'.join(ticked)}")
+        return FieldReading(
+            **base,
+            raw=raw,
+            confidence=conf,
+            status="invalid",
+            reason=f"单选栏勾了多项:{'、'.join(ticked)}",
+        )
     return FieldReading(**base, value=ticked[0], raw=raw, confidence=conf, status="ok")
 
 
-def _read_circles(form: FormImage, template: Template, field: FormField,
-                  base: dict[str, Any]) -> FieldReading:
+def _read_circles(
+    form: FormImage, template: Template, field: FormField, base: dict[str, Any]
+) -> FieldReading:
     opts = option_layout(template, field)
     counts = [form.ink_count(o.mark.inset(-1.0), inset_mm=0.0) for o in opts]
     raw = " ".join(f"{o.text}:{c}" for o, c in zip(opts, counts, strict=True))
@@ -222,12 +254,19 @@ def _read_circles(form: FormImage, template: Template, field: FormField,
     if top < CIRCLE_MIN_PX:
         return FieldReading(**base, raw=raw, confidence=0.95, status="empty")
     if second >= CIRCLE_MIN_PX and top < 2.5 * second:
-        return FieldReading(**base, raw=raw, confidence=0.5, status="check",
-                            reason="圈选不清楚(可能圈了多项),请核对")
+        return FieldReading(
+            **base,
+            raw=raw,
+            confidence=0.5,
+            status="check",
+            reason="圈选不清楚(可能圈了多项),请核对",
+        )
     return FieldReading(**base, value=opts[order[0]].text, raw=raw, confidence=0.97, status="ok")
 
 
-def read_table_rows(ctx: ReadContext, table: FormField, area: Rect) -> list[dict[str, FieldReading]]:
+def read_table_rows(
+    ctx: ReadContext, table: FormField, area: Rect
+) -> list[dict[str, FieldReading]]:
     """The filled rows of one page's part of a table, each cell read by its column type."""
     form = ctx.form
     grid = table_grid(ctx.template, table, area)
@@ -235,7 +274,8 @@ def read_table_rows(ctx: ReadContext, table: FormField, area: Rect) -> list[dict
     rows = []
     for cells in grid.rows:
         written = [
-            (col, cell) for col, cell in zip(table.columns, cells, strict=True)
+            (col, cell)
+            for col, cell in zip(table.columns, cells, strict=True)
             if col.type != FieldType.serial and _cell_has_mark(form, col, cell, size)
         ]
         if not written:
@@ -260,7 +300,13 @@ def _cell_has_mark(form: FormImage, col: Column, cell: Rect, size: float) -> boo
 
 def _read_cell(ctx: ReadContext, col: Column, cell: Rect, size: float) -> FieldReading:
     form = ctx.form
-    base = {"key": col.key, "label": col.label, "type": col.type.value, "box": _box(cell), "page": ctx.page}
+    base = {
+        "key": col.key,
+        "label": col.label,
+        "type": col.type.value,
+        "box": _box(cell),
+        "page": ctx.page,
+    }
     if col.type == FieldType.checkbox:
         return _read_tick(form, cell_square(cell), base)
     if col.type == FieldType.choice:

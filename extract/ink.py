@@ -34,7 +34,9 @@ class FormImage:
         flat = flatten(grey)
         dark = flat < INK_LEVEL
         ink = dark & ~printed
-        ink = cv2.morphologyEx(ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)).astype(bool)
+        ink = cv2.morphologyEx(
+            ink.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
+        ).astype(bool)
         return cls(colour, flat, ink, printed)
 
     def px(self, r: Rect, inset_mm: float = 0.0) -> tuple[slice, slice]:
@@ -60,8 +62,9 @@ class FormImage:
         area = self.ink[sl].size
         return n >= max(MIN_INK_PX, 0.002 * area)
 
-    def text_crop(self, r: Rect, inset_mm: float = 0.6, subtract_print: bool = True,
-                  trim: bool = True) -> np.ndarray | None:
+    def text_crop(
+        self, r: Rect, inset_mm: float = 0.6, subtract_print: bool = True, trim: bool = True
+    ) -> np.ndarray | None:
         """The writing in `r`, print removed, trimmed to the ink: what OCR is given."""
         sl = self.px(r, inset_mm)
         crop = self.flat[sl].copy()

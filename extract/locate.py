@@ -46,7 +46,9 @@ def candidate_geometries() -> tuple[PageGeometry, ...]:
     return tuple({t.geometry for t in load_catalog().values()})
 
 
-def locate_forms(image: np.ndarray, key: bytes, engine: OcrEngine | None = None) -> list[LocatedForm]:
+def locate_forms(
+    image: np.ndarray, key: bytes, engine: OcrEngine | None = None
+) -> list[LocatedForm]:
     """Every form on the page.  Each readable QR anchors its form and picks the marks
     around it (so tags from different sheets, whose marks share ids, stay apart); marks
     left over are grouped by their ids and identified by OCR."""
@@ -76,7 +78,9 @@ def locate_forms(image: np.ndarray, key: bytes, engine: OcrEngine | None = None)
     return forms
 
 
-def _anchor_on_qr(qr: FoundQr, marks: list[DetectedMark], used: set[int], key: bytes) -> LocatedForm | None:
+def _anchor_on_qr(
+    qr: FoundQr, marks: list[DetectedMark], used: set[int], key: bytes
+) -> LocatedForm | None:
     try:
         decoded: DecodedIdentity | None = decode(qr.text, key)
     except IdentityFormatError:
@@ -88,7 +92,11 @@ def _anchor_on_qr(qr: FoundQr, marks: list[DetectedMark], used: set[int], key: b
     for g in geometries:
         picked = _marks_around_qr(qr, g, marks, used)
         a = fit(g, [marks[i] for i in picked]) if len(picked) >= 3 else None
-        if a is not None and a.residual_mm <= MAX_RESIDUAL_MM and (best is None or a.residual_mm < best[0]):
+        if (
+            a is not None
+            and a.residual_mm <= MAX_RESIDUAL_MM
+            and (best is None or a.residual_mm < best[0])
+        ):
             best = (a.residual_mm, g, a, picked)
     if best is None:
         return None
@@ -98,21 +106,31 @@ def _anchor_on_qr(qr: FoundQr, marks: list[DetectedMark], used: set[int], key: b
     if decoded is None:
         form.problem = f"不是本系统打印的表单二维码:{qr.text[:40]!r}"
     else:
-        form.identity, form.authentic, form.identified_by = decoded.identity, decoded.authentic, "qr"
+        form.identity, form.authentic, form.identified_by = (
+            decoded.identity,
+            decoded.authentic,
+            "qr",
+        )
         form.template = template
         if template is None:
             form.problem = f"二维码中的表单 {decoded.identity.form_code} 不在模板目录中"
     return form
 
 
-def _marks_around_qr(qr: FoundQr, g: PageGeometry, marks: list[DetectedMark], used: set[int]) -> list[int]:
+def _marks_around_qr(
+    qr: FoundQr, g: PageGeometry, marks: list[DetectedMark], used: set[int]
+) -> list[int]:
     """Indexes of the marks where the QR says this form's corners should be."""
     q = g.qr_rect
     n = qr_module_count(qr.text) + 4  # the renderer leaves two modules of quiet zone each side
     cell = q.w / n
     s = Rect(q.x + 2 * cell, q.y + 2 * cell, q.w - 4 * cell, q.h - 4 * cell)
-    src = np.array([[s.x, s.y], [s.right, s.y], [s.right, s.bottom], [s.x, s.bottom]], dtype=np.float64)
-    h = cv2.getPerspectiveTransform(src.astype(np.float32), qr.corners.astype(np.float32)).astype(np.float64)
+    src = np.array(
+        [[s.x, s.y], [s.right, s.y], [s.right, s.bottom], [s.x, s.bottom]], dtype=np.float64
+    )
+    h = cv2.getPerspectiveTransform(src.astype(np.float32), qr.corners.astype(np.float32)).astype(
+        np.float64
+    )
     px_per_mm = np.linalg.norm(qr.corners[1] - qr.corners[0]) / s.w
     picked = []
     for corner, (cx, cy) in g.mark_centres().items():
@@ -160,7 +178,9 @@ def _identify_by_ocr(form: LocatedForm, image: np.ndarray, engine: OcrEngine) ->
     code_strip = Rect(header.x, header.y, header.w, 5.0)  # the form code line
     f = g.footer_rect
     footer_line = Rect(f.x, f.bottom - 5.0, f.w, 4.6)  # where the renderer prints 文档号 … 第 n 页
-    texts = engine.recognize([_cut(image, form.alignment, code_strip), _cut(image, form.alignment, footer_line)])
+    texts = engine.recognize(
+        [_cut(image, form.alignment, code_strip), _cut(image, form.alignment, footer_line)]
+    )
     candidates = {t.code: t for t in load_catalog().values() if t.geometry == g}
     code_text = re.sub(r"\s+", "", texts[0].text).upper().replace("—", "-")
     match = process.extractOne(code_text, list(candidates), scorer=fuzz.ratio, score_cutoff=80)
@@ -173,8 +193,9 @@ def _identify_by_ocr(form: LocatedForm, image: np.ndarray, engine: OcrEngine) ->
     doc = re.search(r"(\d{6}-[0-9A-F]{10})", footer.upper())
     pages = re.search(r"第(\d+)页/共(\d+)页", footer)
     page, total = (int(pages[1]), int(pages[2])) if pages else (1, 1)
-    form.identity = PageIdentity(form.template.code, form.template.version,
-                                 doc[1] if doc else "", page, total)
+    form.identity = PageIdentity(
+        form.template.code, form.template.version, doc[1] if doc else "", page, total
+    )
     form.authentic = None  # without the QR the signature cannot be checked
 
 
@@ -190,7 +211,11 @@ def recognise_unmarked(image: np.ndarray, engine: OcrEngine) -> Template | None:
     """Whole-page OCR, the fallback for a page without marks: is it one of our forms
     (printed elsewhere, or photocopied without its corners)?"""
     scale = min(1.0, 1600 / max(image.shape[:2]))
-    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image
+    small = (
+        cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else image
+    )
     text = re.sub(r"\s+", "", "".join(line.text for line in engine.read_page(small)))
     for t in load_catalog().values():
         if t.code in text.upper() or (len(t.title) >= 5 and t.title in text):

@@ -38,10 +38,16 @@ def _detector() -> cv2.aruco.ArucoDetector:
 
 def detect_marks(gray: np.ndarray) -> list[DetectedMark]:
     scale = min(1.0, DETECT_MAX_SIDE / max(gray.shape))
-    small = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else gray
+    small = (
+        cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        if scale < 1
+        else gray
+    )
     corners, ids, _ = _detector().detectMarkers(small)
     if ids is None:
         return []
     # the same id may appear several times: tags from different sheets photographed together
-    return [DetectedMark(int(i), c.reshape(4, 2).astype(np.float64) / scale)
-            for c, i in zip(corners, ids.ravel(), strict=True)]
+    return [
+        DetectedMark(int(i), c.reshape(4, 2).astype(np.float64) / scale)
+        for c, i in zip(corners, ids.ravel(), strict=True)
+    ]

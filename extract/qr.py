@@ -12,7 +12,9 @@ import zxingcpp
 class FoundQr:
     text: str
     centre: tuple[float, float]  # image px
-    corners: np.ndarray  # 4x2 image px: the symbol's own top-left, top-right, bottom-right, bottom-left
+    corners: (
+        np.ndarray
+    )  # 4x2 image px: the symbol's own top-left, top-right, bottom-right, bottom-left
 
 
 def read_qr_codes(gray: np.ndarray) -> list[FoundQr]:

@@ -35,14 +35,16 @@ class _PageRead:
 class FormReader:
     """Reads files of filled-in forms; holds the OCR engine so it is loaded once."""
 
-    def __init__(self, key: bytes, engine: OcrEngine | None = None,
-                 limits: IngestLimits | None = None):
+    def __init__(
+        self, key: bytes, engine: OcrEngine | None = None, limits: IngestLimits | None = None
+    ):
         self.key = key
         self.engine = engine or default_engine()
         self.limits = limits or IngestLimits()
 
-    def read_file(self, data: bytes, filename: str,
-                  on_page: Callable[[int], None] | None = None) -> ReadResult:
+    def read_file(
+        self, data: bytes, filename: str, on_page: Callable[[int], None] | None = None
+    ) -> ReadResult:
         """Raises IngestError (one clear reason) when the file itself is refused."""
         text_layers = _text_layers(data)
         reads: list[_PageRead] = []
@@ -57,13 +59,20 @@ class FormReader:
                 on_page(page.index)
         return ReadResult(records=merge_documents(reads), problems=problems)
 
-    def read_page(self, page: PageImage, layer: TextLayer | None = None
-                  ) -> tuple[list[_PageRead], PageProblem | None]:
+    def read_page(
+        self, page: PageImage, layer: TextLayer | None = None
+    ) -> tuple[list[_PageRead], PageProblem | None]:
         located = locate_forms(page.image, self.key, self.engine)
         if not located:
             known = recognise_unmarked(page.image, self.engine)
-            reason = (f"看起来是 {known.code} {known.title},但没有找到定位标记,无法对齐;"
-                      "请使用本系统打印的表单重新填写或扫描完整页面") if known else "页面上没有找到表单(未检测到定位标记)"
+            reason = (
+                (
+                    f"看起来是 {known.code} {known.title},但没有找到定位标记,无法对齐;"
+                    "请使用本系统打印的表单重新填写或扫描完整页面"
+                )
+                if known
+                else "页面上没有找到表单(未检测到定位标记)"
+            )
             return [], PageProblem(file=page.source, file_page=page.index, reason=reason)
         reads, reasons = [], []
         for form in located:
@@ -71,21 +80,39 @@ class FormReader:
                 reasons.append(f"未识别的表单:{form.problem or '无法确定是哪种表单'}")
                 continue
             reads.append(self._read_form(page, form, layer))
-        problem = PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons)) if reasons else None
+        problem = (
+            PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
+            if reasons
+            else None
+        )
         return reads, problem
 
     def _read_form(self, page: PageImage, form: LocatedForm, layer: TextLayer | None) -> _PageRead:
         template: Template = form.template
         ident = form.identity
         variant = FIRST if ident.page == 1 else CONTINUATION
-        copy_label = template.copies[ident.copy - 1] if 0 < ident.copy <= len(template.copies) else None
+        copy_label = (
+            template.copies[ident.copy - 1] if 0 < ident.copy <= len(template.copies) else None
+        )
         grow = 3 + min(6, round(form.alignment.residual_mm * PX_PER_MM))
-        image = FormImage.build(rectify(page.image, template.geometry, form.alignment),
-                                printed_mask(template.code, variant, copy_label, grow))
-        ctx = ReadContext(image, template, self.engine, ident.page,
-                          layer.text_at(form.alignment) if layer else None)
-        read = _PageRead(form, PageSource(file=page.source, file_page=page.index, slot=form.slot,
-                                          form_page=ident.page), from_text_layer=layer is not None)
+        image = FormImage.build(
+            rectify(page.image, template.geometry, form.alignment),
+            printed_mask(template.code, variant, copy_label, grow),
+        )
+        ctx = ReadContext(
+            image,
+            template,
+            self.engine,
+            ident.page,
+            layer.text_at(form.alignment) if layer else None,
+        )
+        read = _PageRead(
+            form,
+            PageSource(
+                file=page.source, file_page=page.index, slot=form.slot, form_page=ident.page
+            ),
+            from_text_layer=layer is not None,
+        )
         if variant == FIRST:
             read.fields = [read_field(ctx, f) for f in template.fields if f.type != FieldType.table]
         for table in template.table_fields:
@@ -123,19 +150,22 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
         how = "qr" if by == {"qr"} else "ocr"
         if all(p.from_text_layer for p in pages):
             how = "text_layer"
-        records.append(FormRecord(
-            template=template.code,
-            template_version=first.identity.version,
-            document_id=doc_id,
-            copy_index=copy,
-            identified_by=how,
-            authentic=None if any(p.located.authentic is None for p in pages)
-            else all(p.located.authentic for p in pages),
-            residual_mm=round(max(p.located.alignment.residual_mm for p in pages), 3),
-            pages=[p.source for p in pages],
-            fields=fields,
-            problems=problems,
-        ))
+        records.append(
+            FormRecord(
+                template=template.code,
+                template_version=first.identity.version,
+                document_id=doc_id,
+                copy_index=copy,
+                identified_by=how,
+                authentic=None
+                if any(p.located.authentic is None for p in pages)
+                else all(p.located.authentic for p in pages),
+                residual_mm=round(max(p.located.alignment.residual_mm for p in pages), 3),
+                pages=[p.source for p in pages],
+                fields=fields,
+                problems=problems,
+            )
+        )
     return records
 
 

@@ -50,7 +50,9 @@ class FormRecord(BaseModel):
             return "needs_review"
         if any(f.status in ("check", "invalid") for f in self.fields):
             return "needs_review"
-        if any(f.status == "empty" and f.reason for f in self.fields):  # a required field left empty
+        if any(
+            f.status == "empty" and f.reason for f in self.fields
+        ):  # a required field left empty
             return "needs_review"
         return "ready"
 

@@ -34,8 +34,9 @@ def blank_gray(code: str, variant: str = FIRST, copy_label: str | None = None) -
 
 
 @lru_cache(maxsize=128)
-def printed_mask(code: str, variant: str = FIRST, copy_label: str | None = None,
-                 grow_px: int = 3) -> np.ndarray:
+def printed_mask(
+    code: str, variant: str = FIRST, copy_label: str | None = None, grow_px: int = 3
+) -> np.ndarray:
     """Where the blank form has print, grown by `grow_px` to absorb alignment error."""
     dark = (blank_gray(code, variant, copy_label) < 160).astype(np.uint8)
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow_px + 1, 2 * grow_px + 1))

@@ -22,13 +22,18 @@ class TextLayer:
         """A function giving the text inside a form rect (mm), in reading order."""
 
         def inside(r: Rect) -> str:
-            corners = np.array([[[r.x, r.y], [r.right, r.y], [r.right, r.bottom], [r.x, r.bottom]]],
-                               dtype=np.float64)
+            corners = np.array(
+                [[[r.x, r.y], [r.right, r.y], [r.right, r.bottom], [r.x, r.bottom]]],
+                dtype=np.float64,
+            )
             px = cv2.perspectiveTransform(corners, alignment.to_image)[0] * self.pt_per_px
             x0, y0 = px.min(axis=0)
             x1, y1 = px.max(axis=0)
-            hits = [c for c in self.chars
-                    if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and y0 <= (c["top"] + c["bottom"]) / 2 <= y1]
+            hits = [
+                c
+                for c in self.chars
+                if x0 <= (c["x0"] + c["x1"]) / 2 <= x1 and y0 <= (c["top"] + c["bottom"]) / 2 <= y1
+            ]
             return " ".join("".join(c["text"] for c in _reading_order(hits)).split())
 
         return inside

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 import numpy as np
@@ -35,8 +37,25 @@ class OcrEngine(Protocol):
         ...
 
 
+class OcrEngineUnavailable(RuntimeError):
+    """The chosen engine cannot run here; the message says what is missing (Chinese)."""
+
+
 def default_engine() -> OcrEngine:
-    """The bundled engine: RapidOCR with PP-OCR ONNX models, loaded once per process."""
+    """The engine FORMDESK_OCR_ENGINE names, loaded once per process: `rapidocr` (default,
+    PP-OCR ONNX models bundled in its wheel) or `paddleocr` (needs local model folders)."""
+    choice = os.environ.get("FORMDESK_OCR_ENGINE", "rapidocr").strip().lower()
+    if choice == "paddleocr":
+        return _paddle()
+    if choice != "rapidocr":
+        raise OcrEngineUnavailable(f"未知的 OCR 引擎 {choice!r}(可选 rapidocr、paddleocr)")
     from .rapid import shared_rapid_engine
 
     return shared_rapid_engine()
+
+
+@cache
+def _paddle() -> OcrEngine:
+    from .paddle import PaddleOcrEngine
+
+    return PaddleOcrEngine()

@@ -43,7 +43,9 @@ class CtcDecoder:
         steps = np.arange(len(best))
         best_p = p[steps, best]
         if charset is None:
-            best_p = np.minimum(1.0, best_p + np.where(self.twin[best] != best, p[steps, self.twin[best]], 0.0))
+            best_p = np.minimum(
+                1.0, best_p + np.where(self.twin[best] != best, p[steps, self.twin[best]], 0.0)
+            )
         chars, scores, prev = [], [], -1
         for k, (b, bp) in enumerate(zip(best, best_p, strict=True)):
             if b != prev and cols[b] != 0:

@@ -26,7 +26,11 @@ class RapidOcrEngine:
         from rapidocr import RapidOCR
 
         self._engine = RapidOCR(params={"Global.log_level": "error"})
-        self._rec = self._engine._load_rec_model() if self._engine.text_rec is None else self._engine.text_rec
+        self._rec = (
+            self._engine._load_rec_model()
+            if self._engine.text_rec is None
+            else self._engine.text_rec
+        )
         self._decoder = CtcDecoder(list(self._rec.postprocess_op.character))
         self._height = int(self._rec.rec_image_shape[1])
         self._lock = threading.Lock()
