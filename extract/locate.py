@@ -128,14 +128,13 @@ def _marks_around_qr(
     src = np.array(
         [[s.x, s.y], [s.right, s.y], [s.right, s.bottom], [s.x, s.bottom]], dtype=np.float64
     )
-    h = cv2.getPerspectiveTransform(src.astype(np.float32), qr.corners.astype(np.float32)).astype(
-        np.float64
-    )
+    to_image = _similarity(src, qr.corners)
     px_per_mm = np.linalg.norm(qr.corners[1] - qr.corners[0]) / s.w
+    reach = 0.2 * np.hypot(g.width, g.height) * px_per_mm  # photo perspective, gang neighbours
     picked = []
     for corner, (cx, cy) in g.mark_centres().items():
-        expect = cv2.perspectiveTransform(np.array([[[cx, cy]]], dtype=np.float64), h)[0, 0]
-        best, best_d = None, 12.0 * px_per_mm  # QR-based prediction is good to a few mm
+        expect = to_image @ np.array([cx, cy, 1.0])
+        best, best_d = None, reach
         for i, m in enumerate(marks):
             if i in used or m.corner != corner:
                 continue
@@ -145,6 +144,16 @@ def _marks_around_qr(
         if best is not None:
             picked.append(best)
     return picked
+
+
+def _similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Least-squares rotation+scale+shift (2x3) taking `src` to `dst`.  A perspective fitted
+    to the small QR would extrapolate its corner noise far across the page."""
+    a = np.zeros((2 * len(src), 4))
+    a[0::2] = np.column_stack([src[:, 0], -src[:, 1], np.ones(len(src)), np.zeros(len(src))])
+    a[1::2] = np.column_stack([src[:, 1], src[:, 0], np.zeros(len(src)), np.ones(len(src))])
+    (p, q, tx, ty), *_ = np.linalg.lstsq(a, dst.reshape(-1), rcond=None)
+    return np.array([[p, -q, tx], [q, p, ty]])
 
 
 def _one_per_corner(group: list[DetectedMark]) -> list[DetectedMark]:

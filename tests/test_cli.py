@@ -140,7 +140,15 @@ def test_bad_input_gets_one_line_and_no_pdf(tmp_path, case, expect):
 
 @pytest.mark.slow
 def test_read_reports_records_and_refuses_bad_files_one_line_each(tmp_path):
-    res = run("render", "BD-27", "--data", str(RECORDS / "sh-zh-bd-27.json"), "-o", "tag.pdf", cwd=tmp_path)
+    res = run(
+        "render",
+        "BD-27",
+        "--data",
+        str(RECORDS / "sh-zh-bd-27.json"),
+        "-o",
+        "tag.pdf",
+        cwd=tmp_path,
+    )
     assert res.returncode == 0, res.stderr
     (tmp_path / "empty.pdf").write_bytes(b"")
     (tmp_path / "note.jpg").write_text("not an image")
@@ -153,5 +161,7 @@ def test_read_reports_records_and_refuses_bad_files_one_line_each(tmp_path):
     res = run("read", "tag.pdf", "empty.pdf", "note.jpg", cwd=tmp_path)
     assert res.returncode == 1
     errors = res.stderr.strip().splitlines()
-    assert len(errors) == 2 and "文件为空" in errors[0] and "不是 PDF、JPEG、PNG 或 TIFF" in errors[1]
+    assert (
+        len(errors) == 2 and "文件为空" in errors[0] and "不是 PDF、JPEG、PNG 或 TIFF" in errors[1]
+    )
     assert "SH-ZH/BD-27" in res.stdout
