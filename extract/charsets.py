@@ -89,3 +89,23 @@ def clean_ocr(t: FieldType, text: str) -> str:
     elif t == FieldType.money_words:
         s = re.sub(r"\s+", "", s)
     return s
+
+
+_RUN_TOGETHER = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})日?(\d{2}\s*分?)$")
+_RUN_TOGETHER_TIME = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})[:：时](\d{2})分?$")
+
+
+def datetime_readings(text: str) -> list[str]:
+    """OCR loses the space between a date and a time (2024-3-116:00): every way to split
+    the run of digits into a day and an hour, as `YYYY-M-D H:MM` strings to check."""
+    s = re.sub(r"\s+", "", text)
+    m = _RUN_TOGETHER_TIME.match(s)
+    if not m:
+        return [text]
+    head, run, minutes = m[1], m[2], m[3]
+    out = []
+    for cut in (1, 2):
+        day, hour = run[:cut], run[cut:]
+        if 1 <= len(hour) <= 2:
+            out.append(f"{head.rstrip('月')}{day} {hour}:{minutes}".replace("年", "-"))
+    return out

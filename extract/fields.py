@@ -29,7 +29,7 @@ from formdesk.templates.values.normalize import normalize
 from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
-from .charsets import charset, clean_ocr
+from .charsets import charset, clean_ocr, datetime_readings
 from .ink import FormImage
 from .ocr import OcrEngine, Recognized
 from .record import FieldReading
@@ -98,13 +98,20 @@ def _read_text(
     else:
         if not ctx.form.has_ink(v):
             return FieldReading(**base, status="empty", confidence=1.0)
-        lines = _line_crops(ctx.form, v, subtract_print=not dated)
+        lines = _line_crops(ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline)
         results = [ctx.engine.recognize([c], charset(t))[0] for c in lines]
         raw = "".join(r.text for r in results)
         score = min((_score(r, dated) for r in results), default=0.0)
         if dated and isinstance(spec, FormField):
             raw = _date_text(ctx, spec, raw)
     text = clean_ocr(t, raw)
+    if t == FieldType.datetime:
+        readings = _valid_readings(spec, datetime_readings(text))
+        if len(readings) > 1:
+            return FieldReading(**base, value=readings[0], raw=raw, confidence=score, status="check",
+                                reason=f"日期与时间写得连在一起,可读作:{' 或 '.join(readings)},请核对")
+        if readings:
+            text = readings[0]
     try:
         value = normalize(spec, text)
     except ValueError as exc:
@@ -129,6 +136,18 @@ def _read_text(
     )
 
 
+def _valid_readings(spec: FormField | Column, candidates: list[str]) -> list[str]:
+    out = []
+    for c in candidates:
+        try:
+            value = normalize(spec, c)
+        except ValueError:
+            continue
+        if value not in out:
+            out.append(value)
+    return out
+
+
 def _score(r: Recognized, dated: bool) -> float:
     """A date's printed 年/月/日 are not the writer's: only its digits count."""
     if dated and r.char_scores and len(r.char_scores) == len(r.text):
@@ -137,31 +156,58 @@ def _score(r: Recognized, dated: bool) -> float:
     return r.score
 
 
-def _line_crops(form: FormImage, v: Rect, subtract_print: bool) -> list[np.ndarray]:
+def _line_crops(form: FormImage, v: Rect, subtract_print: bool, multiline: bool) -> list[np.ndarray]:
     """One crop per written line (a tall box may hold several)."""
     inner = v.inset(0.6)
-    ink = form.ink[form.px(inner)]
-    rows = np.nonzero(ink.sum(axis=1) > 0)[0]
+    profile = form.ink[form.px(inner)].sum(axis=1)
+    crops = []
+    for top, bottom in _split_lines(profile, cut_touching=multiline):
+        y0 = inner.y + max(0, top - 3) / PX_PER_MM
+        y1 = min(inner.bottom, inner.y + (bottom + 4) / PX_PER_MM)
+        crop = form.text_crop(Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print,
+                              inset_mm=0.0)
+        if crop is not None:
+            crops.append(crop)
+    return crops
+
+
+LINE_PX = 60  # ~7.5 mm: in a multi-line box, a band this tall may be two lines touching
+
+
+def _split_lines(profile: np.ndarray, cut_touching: bool) -> list[tuple[int, int]]:
+    """Row bands of ink separated by white rows; in multi-line boxes, tall bands are cut
+    at their thinnest row (one line's descenders touching the next line)."""
+    rows = np.nonzero(profile > 0)[0]
     if len(rows) == 0:
         return []
     bands, start, prev = [], rows[0], rows[0]
     for r in rows[1:]:
-        if r - prev > 4:  # a gap of white rows: the next line starts
+        if r - prev > 2:  # two white rows or more: the next line starts
             bands.append((start, prev))
             start = r
         prev = r
     bands.append((start, prev))
-    bands = [b for b in bands if b[1] - b[0] >= 6] or [(rows[0], rows[-1])]
-    crops = []
-    for top, bottom in bands:
-        y0 = inner.y + max(0, top - 3) / PX_PER_MM
-        y1 = min(inner.bottom, inner.y + (bottom + 4) / PX_PER_MM)
-        crop = form.text_crop(
-            Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print, inset_mm=0.0
-        )
-        if crop is not None:
-            crops.append(crop)
-    return crops
+    out: list[tuple[int, int]] = []
+    while bands:
+        top, bottom = bands.pop(0)
+        h = bottom - top + 1
+        if cut_touching and h > LINE_PX:
+            seg = profile[top : bottom + 1]
+            lo, hi = max(15, int(0.3 * h)), min(h - 15, int(0.7 * h))
+            cut = lo + int(np.argmin(seg[lo:hi])) if hi > lo else -1
+            upper, lower = seg[:cut].sum(), seg[cut + 1 :].sum()
+            if cut > 0 and seg[cut] < 0.15 * seg.max() and min(upper, lower) > 0.05 * max(upper, lower):
+                bands[:0] = [(top, top + cut), (top + cut + 1, bottom)]
+                continue
+        out.append((top, bottom))
+    out = [b for b in out if b[1] - b[0] >= 6] or [(rows[0], rows[-1])]
+    if not cut_touching and len(out) > 1:
+        # a one-line field: specks above or below the writing are not lines of their own
+        ink = [int(profile[t : b + 1].sum()) for t, b in out]
+        tallest = max(b - t for t, b in out)
+        out = [(t, b) for (t, b), n in zip(out, ink, strict=True)
+               if n >= 0.1 * max(ink) or b - t >= 0.5 * tallest]
+    return out
 
 
 def _printed_text(text: str, spec: FormField | Column) -> str:

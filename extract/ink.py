@@ -15,7 +15,7 @@ from formdesk.templates.geometry import Rect
 
 from .align import PX_PER_MM
 
-INK_LEVEL = 150  # grey level (after flattening) below which a pixel is ink
+INK_LEVEL = 200  # grey level (after flattening) below which a pixel is ink: light, blurred phone-photo ink included
 MIN_INK_PX = 30  # fewer ink pixels than this in a box: nothing was written
 
 
@@ -96,7 +96,8 @@ class FormImage:
 def flatten(grey: np.ndarray) -> np.ndarray:
     """Divides out the paper's brightness (shadows, phone-light gradients)."""
     small = cv2.resize(grey, None, fx=0.125, fy=0.125, interpolation=cv2.INTER_AREA)
-    paper = cv2.dilate(small, np.ones((7, 7), np.uint8))  # text is thin: the max is paper
+    # closing: thin dark strokes vanish, wide dark regions (shadows, light falloff) stay
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, np.ones((7, 7), np.uint8))
     paper = cv2.GaussianBlur(paper, (0, 0), 3)
     paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
     flat = grey.astype(np.float32) * 255.0 / np.maximum(paper.astype(np.float32), 1.0)

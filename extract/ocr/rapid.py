@@ -48,8 +48,10 @@ class RapidOcrEngine:
             with self._lock:
                 probs = self._rec.session(batch)[0]
             text, scores = self._decoder.decode(probs, charset)
-            # one doubtful character makes the whole value doubtful
-            score = min(scores) if scores else 0.0
+            # one doubtful character makes the whole value doubtful; a doubtful space does not
+            # (values are compared without the typographic space OCR may or may not see)
+            kept = [p for ch, p in zip(text, scores, strict=False) if not ch.isspace()]
+            score = min(kept) if kept else 0.0
             out.append(Recognized(text if charset else to_simplified(text), score, tuple(scores)))
         return out
 

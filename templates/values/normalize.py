@@ -117,6 +117,8 @@ def normalize(spec: Spec, raw: Any) -> Any:
     # text, multiline, signature, seal: full-width punctuation (，：（）) and digits become
     # their ASCII forms, so a typed and a handwritten value compare equal
     s = unicodedata.normalize("NFKC", str(raw)).strip()
+    if t in (FieldType.text, FieldType.multiline):
+        s = s.rstrip("。.")  # a closing full stop is punctuation, not data
     if c.max_length is not None and len(s) > c.max_length:
         raise ValueError(f"最多 {c.max_length} 个字,实际 {len(s)} 个")
     if c.pattern and s and not re.fullmatch(c.pattern, s):
