@@ -24,7 +24,7 @@ from formdesk.templates.identity import DecodedIdentity, IdentityFormatError, Pa
 from .align import PX_PER_MM, Alignment, fit
 from .marks import DetectedMark, detect_marks
 from .ocr import OcrEngine
-from .qr import FoundQr, qr_module_count, read_qr_codes
+from .qr import FoundQr, read_qr_codes
 
 MAX_RESIDUAL_MM = 2.5  # worse than this, the marks do not belong to one flat form
 
@@ -122,7 +122,7 @@ def _marks_around_qr(
 ) -> list[int]:
     """Indexes of the marks where the QR says this form's corners should be."""
     q = g.qr_rect
-    n = qr_module_count(qr.text) + 4  # the renderer leaves two modules of quiet zone each side
+    n = qr.modules + 4  # the renderer leaves two modules of quiet zone each side
     cell = q.w / n
     s = Rect(q.x + 2 * cell, q.y + 2 * cell, q.w - 4 * cell, q.h - 4 * cell)
     src = np.array(
