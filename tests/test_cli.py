@@ -158,10 +158,22 @@ def test_read_reports_records_and_refuses_bad_files_one_line_each(tmp_path):
     [record] = file_result["records"]
     assert record["template"] == "SH-ZH/BD-27" and record["identified_by"] == "text_layer"
     assert {f["key"]: f["value"] for f in record["fields"]}["mileage_km"] == 48260
-    res = run("read", "tag.pdf", "empty.pdf", "note.jpg", cwd=tmp_path)
+    from .test_ingest import bomb_png, encrypted
+
+    pdf = (tmp_path / "tag.pdf").read_bytes()
+    (tmp_path / "half.pdf").write_bytes(pdf[: len(pdf) // 2])
+    (tmp_path / "locked.pdf").write_bytes(encrypted(pdf, "secret"))
+    (tmp_path / "bomb.png").write_bytes(bomb_png(30000, 30000))
+    bad = ["empty.pdf", "note.jpg", "half.pdf", "locked.pdf", "bomb.png"]
+    res = run("read", "tag.pdf", *bad, cwd=tmp_path)
     assert res.returncode == 1
     errors = res.stderr.strip().splitlines()
-    assert (
-        len(errors) == 2 and "文件为空" in errors[0] and "不是 PDF、JPEG、PNG 或 TIFF" in errors[1]
-    )
+    assert len(errors) == len(bad) and "Traceback" not in res.stderr, res.stderr
+    for line, name, reason in zip(
+        errors,
+        bad,
+        ["文件为空", "不是 PDF、JPEG、PNG 或 TIFF", "损坏或不完整", "已加密", "可能是解压炸弹"],
+        strict=True,
+    ):
+        assert name in line and reason in line, line
     assert "SH-ZH/BD-27" in res.stdout

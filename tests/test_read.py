@@ -241,3 +241,19 @@ def test_a_known_form_without_marks_is_named_but_not_forced(tmp_path, key, reade
     result = reader.read_file(as_jpeg(img), "copy.jpg")
     assert not result.records
     assert "SH-ZH/BD-27" in result.problems[0].reason and "定位标记" in result.problems[0].reason
+
+
+def test_one_engine_serves_several_threads(tmp_path, key, reader):
+    from concurrent.futures import ThreadPoolExecutor
+
+    tag = get_template("SH-ZH/BD-27")
+    files = []
+    for i in range(4):
+        pages, doc, _ = render_pages(tmp_path, key, tag, sample_values(tag) | {"mileage_km": 700 + i})
+        files.append((as_jpeg(scanned(pages[0], 0.3 * i)), doc))
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda f: reader.read_file(f[0], "x.jpg"), files))
+    for result, (_, doc) in zip(results, files, strict=True):
+        [record] = result.records
+        assert record.document_id == doc.document_id
+        assert_reads_back(record, tag, doc.values)
