@@ -148,7 +148,9 @@ def render(
 @app.command("read")
 def read(
     files: Annotated[list[Path], typer.Argument(help="扫描件或照片:PDF、JPEG、PNG、TIFF")],
-    json_out: Annotated[Path | None, typer.Option("--json", help="把识别结果写入 JSON 文件")] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="把识别结果写入 JSON 文件")
+    ] = None,
 ) -> None:
     """识读填好的表单,逐栏给出值、置信度和状态。"""
     from rich.progress import Progress
@@ -172,7 +174,9 @@ def read(
         task = progress.add_task("识读页面", total=sum(n for *_, n in work))
         for path, data, _ in work:
             try:
-                result = reader.read_file(data, path.name, on_page=lambda _i: progress.advance(task))
+                result = reader.read_file(
+                    data, path.name, on_page=lambda _i: progress.advance(task)
+                )
             except IngestError as exc:
                 refused.append(f"{path}:{exc}")
                 continue
@@ -181,8 +185,11 @@ def read(
         for rec in result.records:
             review = [f.label for f in rec.fields if f.status in ("check", "invalid")]
             state = "可入库" if rec.status == "ready" else "需复核"
-            out.print(f"{path.name}  {rec.template}  文档号 {rec.document_id}  {state}"
-                      + (f"(请核对:{'、'.join(review)})" if review else ""), markup=False)
+            out.print(
+                f"{path.name}  {rec.template}  文档号 {rec.document_id}  {state}"
+                + (f"(请核对:{'、'.join(review)})" if review else ""),
+                markup=False,
+            )
         for problem in result.problems:
             out.print(f"{path.name} 第{problem.file_page + 1}页:{problem.reason}", markup=False)
     if json_out is not None:
@@ -192,6 +199,75 @@ def read(
         print(f"错误:{line}", file=sys.stderr)
     if refused:
         raise typer.Exit(code=1)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="端口")] = 8000,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="数据目录(默认 ./data 或 FORMDESK_DATA_DIR)")
+    ] = None,
+) -> None:
+    """启动网页服务(TinyDB 数据库,后台自动识读上传的扫描件)。"""
+    import uvicorn
+
+    from .app import create_app
+
+    web = create_app(data_dir)
+    if web.state.first_password:
+        print(
+            f"首次启动:已创建管理员 admin,密码 {web.state.first_password}(只显示这一次,请登录后妥善保存)"
+        )
+    print(f"formdesk 服务:http://{host}:{port}/   接口文档:http://{host}:{port}/docs")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+user_app = typer.Typer(help="管理用户")
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    role: Annotated[
+        str, typer.Option(help="角色:back_office(售后服务部)、station(维修站)、auditor(审计员)")
+    ],
+    station: Annotated[str | None, typer.Option(help="维修站代码(角色为 station 时必填)")] = None,
+    station_name: Annotated[str | None, typer.Option(help="维修站名称(新维修站时填写)")] = None,
+    password: Annotated[str | None, typer.Option(help="密码(不填则自动生成并显示一次)")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
+) -> None:
+    """添加用户。"""
+    from formdesk.store import Station, User, open_store
+
+    from .security import hash_password, new_password
+
+    if role not in ("back_office", "station", "auditor"):
+        raise fail(f"角色应为 back_office、station 或 auditor,而不是 {role}")
+    if role == "station" and not station:
+        raise fail("维修站用户必须用 --station 指定所属维修站")
+    store = open_store(data_dir)
+    if station and store.get_station(station) is None:
+        store.add_station(Station(code=station, name=station_name or station))
+    secret = password or new_password()
+    try:
+        store.add_user(
+            User(
+                username=username,
+                password_hash=hash_password(secret),
+                role=role,
+                station=station if role == "station" else None,
+            )
+        )
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    print(
+        f"已添加用户 {username}(角色 {role}"
+        + (f",维修站 {station}" if station else "")
+        + ")"
+        + ("" if password else f",密码 {secret}(只显示这一次)")
+    )
 
 
 def main() -> None:

@@ -98,7 +98,9 @@ def _read_text(
     else:
         if not ctx.form.has_ink(v):
             return FieldReading(**base, status="empty", confidence=1.0)
-        lines = _line_crops(ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline)
+        lines = _line_crops(
+            ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline
+        )
         results = [ctx.engine.recognize([c], charset(t))[0] for c in lines]
         raw = "".join(r.text for r in results)
         score = min((_score(r, dated) for r in results), default=0.0)
@@ -108,8 +110,14 @@ def _read_text(
     if t == FieldType.datetime:
         readings = _valid_readings(spec, datetime_readings(text))
         if len(readings) > 1:
-            return FieldReading(**base, value=readings[0], raw=raw, confidence=score, status="check",
-                                reason=f"日期与时间写得连在一起,可读作:{' 或 '.join(readings)},请核对")
+            return FieldReading(
+                **base,
+                value=readings[0],
+                raw=raw,
+                confidence=score,
+                status="check",
+                reason=f"日期与时间写得连在一起,可读作:{' 或 '.join(readings)},请核对",
+            )
         if readings:
             text = readings[0]
     try:
@@ -156,7 +164,9 @@ def _score(r: Recognized, dated: bool) -> float:
     return r.score
 
 
-def _line_crops(form: FormImage, v: Rect, subtract_print: bool, multiline: bool) -> list[np.ndarray]:
+def _line_crops(
+    form: FormImage, v: Rect, subtract_print: bool, multiline: bool
+) -> list[np.ndarray]:
     """One crop per written line (a tall box may hold several)."""
     inner = v.inset(0.6)
     profile = form.ink[form.px(inner)].sum(axis=1)
@@ -164,8 +174,9 @@ def _line_crops(form: FormImage, v: Rect, subtract_print: bool, multiline: bool)
     for top, bottom in _split_lines(profile, cut_touching=multiline):
         y0 = inner.y + max(0, top - 3) / PX_PER_MM
         y1 = min(inner.bottom, inner.y + (bottom + 4) / PX_PER_MM)
-        crop = form.text_crop(Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print,
-                              inset_mm=0.0)
+        crop = form.text_crop(
+            Rect(inner.x, y0, inner.w, y1 - y0), subtract_print=subtract_print, inset_mm=0.0
+        )
         if crop is not None:
             crops.append(crop)
     return crops
@@ -196,7 +207,11 @@ def _split_lines(profile: np.ndarray, cut_touching: bool) -> list[tuple[int, int
             lo, hi = max(15, int(0.3 * h)), min(h - 15, int(0.7 * h))
             cut = lo + int(np.argmin(seg[lo:hi])) if hi > lo else -1
             upper, lower = seg[:cut].sum(), seg[cut + 1 :].sum()
-            if cut > 0 and seg[cut] < 0.15 * seg.max() and min(upper, lower) > 0.05 * max(upper, lower):
+            if (
+                cut > 0
+                and seg[cut] < 0.15 * seg.max()
+                and min(upper, lower) > 0.05 * max(upper, lower)
+            ):
                 bands[:0] = [(top, top + cut), (top + cut + 1, bottom)]
                 continue
         out.append((top, bottom))
@@ -205,8 +220,11 @@ def _split_lines(profile: np.ndarray, cut_touching: bool) -> list[tuple[int, int
         # a one-line field: specks above or below the writing are not lines of their own
         ink = [int(profile[t : b + 1].sum()) for t, b in out]
         tallest = max(b - t for t, b in out)
-        out = [(t, b) for (t, b), n in zip(out, ink, strict=True)
-               if n >= 0.1 * max(ink) or b - t >= 0.5 * tallest]
+        out = [
+            (t, b)
+            for (t, b), n in zip(out, ink, strict=True)
+            if n >= 0.1 * max(ink) or b - t >= 0.5 * tallest
+        ]
     return out
 
 

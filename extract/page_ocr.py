@@ -15,8 +15,16 @@ from .charsets import clean_ocr
 from .locate import LocatedForm
 from .ocr import DetectedLine
 
-NOT_TEXT = frozenset({FieldType.checkbox, FieldType.choice, FieldType.circle_choice,
-                      FieldType.signature, FieldType.seal, FieldType.serial})
+NOT_TEXT = frozenset(
+    {
+        FieldType.checkbox,
+        FieldType.choice,
+        FieldType.circle_choice,
+        FieldType.signature,
+        FieldType.seal,
+        FieldType.serial,
+    }
+)
 
 
 def _inside(r: Rect, x: float, y: float) -> bool:
@@ -33,7 +41,9 @@ def _value(spec: FormField | Column, texts: list[tuple[float, float, str]]) -> A
         return None
 
 
-def fields_from_lines(form: LocatedForm, lines: list[DetectedLine], page: int = 1) -> dict[str, Any]:
+def fields_from_lines(
+    form: LocatedForm, lines: list[DetectedLine], page: int = 1
+) -> dict[str, Any]:
     """Values of the text fields (and table text cells) of one located form."""
     template: Template = form.template
     placed = []

@@ -249,7 +249,9 @@ def test_one_engine_serves_several_threads(tmp_path, key, reader):
     tag = get_template("SH-ZH/BD-27")
     files = []
     for i in range(4):
-        pages, doc, _ = render_pages(tmp_path, key, tag, sample_values(tag) | {"mileage_km": 700 + i})
+        pages, doc, _ = render_pages(
+            tmp_path, key, tag, sample_values(tag) | {"mileage_km": 700 + i}
+        )
         files.append((as_jpeg(scanned(pages[0], 0.3 * i)), doc))
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda f: reader.read_file(f[0], "x.jpg"), files))

@@ -9,6 +9,7 @@ A lock serialises calls: the RapidOCR object keeps per-call state.
 
 from __future__ import annotations
 
+import os
 import threading
 from functools import cache
 
@@ -25,7 +26,11 @@ class RapidOcrEngine:
     def __init__(self) -> None:
         from rapidocr import RapidOCR
 
-        self._engine = RapidOCR(params={"Global.log_level": "error"})
+        params: dict[str, object] = {"Global.log_level": "error"}
+        threads = os.environ.get("FORMDESK_OCR_THREADS")  # e.g. 1 per process when several run
+        if threads:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(threads)
+        self._engine = RapidOCR(params=params)
         self._rec = (
             self._engine._load_rec_model()
             if self._engine.text_rec is None

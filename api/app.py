@@ -1,0 +1,123 @@
+"""The web service: FastAPI wiring of store, reader, renderer and the routes.
+
+`create_app` opens the store, makes the first admin if there is no user yet, starts the
+background reader (after re-queuing what a crash left half-read) and mounts the routes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from formdesk.extract.ocr import default_engine
+from formdesk.extract.reader import FormReader
+from formdesk.ingest import IngestLimits
+from formdesk.store import Store, User, open_store
+
+from .limits import BodyLimit
+from .routes import auth, exports, health, printing, records, uploads
+from .security import hash_password, new_password
+from .settings import data_dir as default_data_dir
+from .settings import signing_key
+from .worker import ReaderWorker
+
+log = logging.getLogger("formdesk")
+MAX_REQUEST_BYTES = 200 * 1024 * 1024
+# Starlette's own English reasons, said in Chinese
+GENERIC = {
+    "Not Found": "找不到这个地址",
+    "Method Not Allowed": "这个地址不支持这种请求方法",
+    "There was an error parsing the body": "请求内容无法解析",
+}
+
+
+def ensure_admin(store: Store) -> str | None:
+    """The first start makes user `admin` (back office); its password is returned once."""
+    if store.list_users():
+        return None
+    password = new_password()
+    store.add_user(
+        User(username="admin", password_hash=hash_password(password), role="back_office")
+    )
+    return password
+
+
+def create_app(
+    data_dir: Path | None = None,
+    *,
+    start_worker: bool = True,
+    max_request_bytes: int = MAX_REQUEST_BYTES,
+) -> FastAPI:
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    store = open_store(folder)
+    key = signing_key(folder)
+    engine = default_engine()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if start_worker:
+            app.state.worker.start()
+        yield
+        if start_worker:
+            app.state.worker.stop()
+
+    app = FastAPI(
+        title="formdesk 售后表单服务",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="上传扫描件、复核识读结果、打印空白或预填表单。",
+    )
+    app.state.store = store
+    app.state.key = key
+    app.state.engine = engine
+    app.state.ingest_limits = IngestLimits()
+    app.state.page_cache = {}
+    app.state.worker = ReaderWorker(store, FormReader(key, engine))
+    app.state.worker_wake = app.state.worker.wake.set
+    app.state.first_password = ensure_admin(store)
+
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=hashlib.sha256(b"session|" + key).hexdigest(),
+        session_cookie="formdesk_session",
+        same_site="strict",
+        https_only=False,
+    )
+    app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        too_large = request.scope.get("state", {}).get("body_too_large")
+        if too_large:
+            return JSONResponse({"reason": too_large, "status": 413}, status_code=413)
+        reason = GENERIC.get(exc.detail, exc.detail) if isinstance(exc.detail, str) else exc.detail
+        return JSONResponse(
+            {"reason": reason, "status": exc.status_code},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        ctype = request.headers.get("content-type", "")
+        if request.url.path == "/api/uploads" and not ctype.startswith("multipart/form-data"):
+            return JSONResponse(
+                {"reason": "请用 multipart/form-data 上传文件(字段名 files)", "status": 415},
+                status_code=415,
+            )
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'][1:])}:{e['msg']}" for e in exc.errors()
+        )
+        return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
+
+    for module in (health, auth, uploads, records, printing, exports):
+        app.include_router(module.router)
+    return app

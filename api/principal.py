@@ -1,0 +1,29 @@
+"""Who is asking, and what their role lets them see and change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["back_office", "station", "auditor"]
+ROLE_LABELS = {"back_office": "售后服务部(后台)", "station": "维修站", "auditor": "审计员"}
+
+
+@dataclass(frozen=True)
+class Principal:
+    username: str
+    role: Role
+    station: str | None
+    via_token: bool = False  # API token (no CSRF check) or browser session
+
+    @property
+    def can_write(self) -> bool:
+        return self.role != "auditor"
+
+    def sees(self, station: str | None) -> bool:
+        """A station user sees only its own station's records, documents and scans."""
+        return self.role != "station" or (station is not None and station == self.station)
+
+    @property
+    def station_filter(self) -> str | None:
+        return self.station if self.role == "station" else None

@@ -1,0 +1,255 @@
+"""Records: list and filter, detail with the aligned page and field crops, corrections
+(kept as an audit trail) and verification."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+import cv2
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from formdesk.extract.views import aligned_form, crop_mm
+from formdesk.store import Correction, RecordSummary, Store, StoredRecord
+from formdesk.templates import get_template
+from formdesk.templates.schema import FieldType
+from formdesk.templates.values.normalize import normalize
+
+from ..deps import current_principal, get_store, not_found, writer
+from ..principal import Principal
+
+router = APIRouter(prefix="/api", tags=["records"])
+
+
+class RecordList(BaseModel):
+    total: int
+    items: list[RecordSummary]
+
+
+class RecordQuery(BaseModel):
+    template: str | None = None
+    station: str | None = None
+    status: Literal["ready", "needs_review", "verified"] | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str | None = None
+    order: Literal["newest", "least_confident"] = "newest"
+    offset: int = 0
+    limit: int = 50
+
+
+def record_query(
+    template: str | None = None,
+    station: str | None = None,
+    status: Literal["ready", "needs_review", "verified"] | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    q: str | None = None,
+    order: Literal["newest", "least_confident"] = "newest",
+    offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500),
+) -> RecordQuery:
+    return RecordQuery(
+        template=template,
+        station=station,
+        status=status,
+        date_from=date_from,
+        date_to=date_to,
+        q=q,
+        order=order,
+        offset=offset,
+        limit=limit,
+    )
+
+
+def find_records(
+    store: Store, who: Principal, query: RecordQuery
+) -> tuple[list[RecordSummary], int]:
+    station = who.station_filter or query.station
+    return store.list_records(
+        template=query.template,
+        station=station,
+        status=query.status,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        text=query.q,
+        order=query.order,
+        offset=query.offset,
+        limit=query.limit,
+    )
+
+
+@router.get("/records", response_model=RecordList)
+def list_records(
+    query: RecordQuery = Depends(record_query),
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> RecordList:
+    """按模板、维修站、状态、日期、文字筛选;order=least_confident 为复核队列顺序。"""
+    items, total = find_records(store, who, query)
+    return RecordList(total=total, items=items)
+
+
+def visible_record(store: Store, who: Principal, record_id: str) -> StoredRecord:
+    stored = store.get_record(record_id)
+    if stored is None or not who.sees(stored.summary.station):
+        raise not_found("这条记录")
+    return stored
+
+
+class RecordDetail(BaseModel):
+    summary: RecordSummary
+    record: dict[str, Any]
+    corrections: list[Correction]
+    page: dict[str, float]  # form size in mm, for drawing field boxes over the page image
+
+
+@router.get("/records/{record_id}", response_model=RecordDetail)
+def record_detail(
+    record_id: str, who: Principal = Depends(current_principal), store: Store = Depends(get_store)
+) -> RecordDetail:
+    stored = visible_record(store, who, record_id)
+    g = get_template(stored.summary.template).geometry
+    return RecordDetail(
+        summary=stored.summary,
+        record=stored.record,
+        corrections=store.list_corrections(record_id),
+        page={"width": g.width, "height": g.height},
+    )
+
+
+def _aligned(request: Request, stored: StoredRecord, form_page: int) -> Any:
+    summary = stored.summary
+    pages = stored.record.get("pages", [])
+    source = next((p for p in pages if p.get("form_page", 1) == form_page), None)
+    if source is None:
+        raise not_found("这一页")
+    cache = request.app.state.page_cache
+    key = (summary.scan_id, source["file_page"], summary.document_id)
+    if key not in cache:
+        store: Store = request.app.state.store
+        scan = store.get_scan(summary.scan_id)
+        image = aligned_form(
+            store.scan_bytes(summary.scan_id),
+            scan.filename,
+            source["file_page"],
+            summary.document_id,
+            request.app.state.key,
+            request.app.state.engine,
+        )
+        if image is None:
+            raise HTTPException(409, "扫描件中找不到这份表单了")
+        if len(cache) > 16:
+            cache.pop(next(iter(cache)))
+        cache[key] = image
+    return cache[key]
+
+
+def _png(image: Any) -> Response:
+    ok, buf = cv2.imencode(".png", image)
+    return Response(
+        buf.tobytes(), media_type="image/png", headers={"Cache-Control": "private, max-age=3600"}
+    )
+
+
+@router.get("/records/{record_id}/page.png", response_class=Response)
+def page_image(
+    request: Request,
+    record_id: str,
+    page: int = Query(1, ge=1),
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    """对齐后的表单页面图像(200 dpi)。"""
+    stored = visible_record(store, who, record_id)
+    return _png(_aligned(request, stored, page))
+
+
+@router.get("/records/{record_id}/crop.png", response_class=Response)
+def field_crop(
+    request: Request,
+    record_id: str,
+    key: str,
+    row: int | None = Query(None, ge=1),
+    column: str | None = None,
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    """某一栏(或表格某行某列)在对齐页面上的截图。"""
+    stored = visible_record(store, who, record_id)
+    field = next((f for f in stored.record["fields"] if f["key"] == key), None)
+    if field is None:
+        raise not_found("这一栏")
+    cell = field
+    if row is not None or column is not None:
+        rows = field.get("rows") or []
+        if row is None or column is None or row > len(rows) or column not in rows[row - 1]:
+            raise not_found("这个单元格")
+        cell = rows[row - 1][column]
+    return _png(crop_mm(_aligned(request, stored, cell.get("page", 1)), cell["box"]))
+
+
+class Fix(BaseModel):
+    value: Any
+    row: int | None = None
+    column: str | None = None
+
+
+@router.patch("/records/{record_id}/fields/{key}", response_model=Correction)
+def correct(
+    record_id: str,
+    key: str,
+    fix: Fix,
+    who: Principal = Depends(writer),
+    store: Store = Depends(get_store),
+) -> Correction:
+    """更正一栏的值(按栏目类型校验);每次更正都记入审计记录,不会被改写。"""
+    stored = visible_record(store, who, record_id)
+    template = get_template(stored.summary.template)
+    try:
+        spec = template.field(key)
+    except KeyError:
+        raise not_found("这一栏") from None
+    if fix.column is not None:
+        spec = next((c for c in spec.columns if c.key == fix.column), None)
+        if spec is None:
+            raise not_found("这一列")
+    value = fix.value
+    if value not in (None, "") and spec.type not in (FieldType.signature, FieldType.seal):
+        try:
+            value = normalize(spec, value)
+        except ValueError as exc:
+            raise HTTPException(422, f"{spec.label}:{exc}") from None
+    return store.correct_field(record_id, key, value, who.username, row=fix.row, column=fix.column)
+
+
+@router.post("/records/{record_id}/verify", response_model=RecordSummary)
+def verify(
+    record_id: str, who: Principal = Depends(writer), store: Store = Depends(get_store)
+) -> RecordSummary:
+    """确认记录无误(复核完成)。"""
+    visible_record(store, who, record_id)
+    return store.verify_record(record_id, who.username)
+
+
+@router.get("/scans/{sha256}", response_class=Response)
+def original_scan(
+    sha256: str, who: Principal = Depends(current_principal), store: Store = Depends(get_store)
+) -> Response:
+    """原始上传文件,逐字节原样返回。"""
+    scan = store.get_scan(sha256)
+    if scan is None or not who.sees(scan.station):
+        raise not_found("这个扫描件")
+    return Response(
+        store.scan_bytes(sha256),
+        media_type=scan.content_type,
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(scan.filename)}"},
+    )
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)

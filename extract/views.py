@@ -1,0 +1,42 @@
+"""Images for reviewers: a read form warped flat again, and a field's crop of it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from formdesk.ingest import IngestLimits, iter_pages
+from formdesk.templates import get_template
+
+from .align import PX_PER_MM, rectify
+from .locate import locate_forms
+from .ocr import OcrEngine
+
+
+def aligned_form(
+    data: bytes,
+    filename: str,
+    file_page: int,
+    document_id: str,
+    key: bytes,
+    engine: OcrEngine | None = None,
+    limits: IngestLimits | None = None,
+) -> np.ndarray | None:
+    """The form `document_id` on page `file_page` of the scan, rectified (BGR, 200 dpi)."""
+    for page in iter_pages(data, filename, limits or IngestLimits()):
+        if page.index != file_page:
+            continue
+        for form in locate_forms(page.image, key, engine):
+            if form.identity and form.identity.document_id == document_id and form.template:
+                return rectify(
+                    page.image, get_template(form.template.code).geometry, form.alignment
+                )
+        return None
+    return None
+
+
+def crop_mm(image: np.ndarray, box: list[float], margin_mm: float = 1.0) -> np.ndarray:
+    x, y, w, h = box
+    x0, y0 = max(0, round((x - margin_mm) * PX_PER_MM)), max(0, round((y - margin_mm) * PX_PER_MM))
+    x1 = min(image.shape[1], round((x + w + margin_mm) * PX_PER_MM))
+    y1 = min(image.shape[0], round((y + h + margin_mm) * PX_PER_MM))
+    return image[y0:y1, x0:x1]

@@ -1,0 +1,162 @@
+"""The storage interface the rest of formdesk uses.
+
+Kept narrow on purpose: everything goes through these methods and the models, so a
+server database can implement `Store` later without touching the service or the CLI.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal, Protocol, runtime_checkable
+
+from .models import (
+    ApiToken,
+    Batch,
+    Correction,
+    IssuedDoc,
+    Job,
+    RecordSummary,
+    Scan,
+    Station,
+    StoredRecord,
+    User,
+)
+
+Order = Literal["newest", "least_confident"]
+DateBound = date | datetime | str
+
+
+class StoreError(Exception):
+    """Something the store refuses; the message is Chinese, for the user."""
+
+
+class NotFoundError(StoreError, LookupError):
+    """The id names nothing stored."""
+
+
+class ConflictError(StoreError, ValueError):
+    """Already there (a duplicate) or not in a state that allows the change."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    # -- stations, users, tokens ---------------------------------------------------------
+    def add_station(self, station: Station) -> Station:
+        """Refuses a code already used (ConflictError)."""
+        ...
+
+    def list_stations(self) -> list[Station]: ...
+
+    def get_station(self, code: str) -> Station | None: ...
+
+    def add_user(self, user: User) -> User:
+        """Refuses a username already used (ConflictError, a ValueError)."""
+        ...
+
+    def get_user(self, username: str) -> User | None: ...
+
+    def list_users(self) -> list[User]: ...
+
+    def set_password_hash(self, username: str, password_hash: str) -> User: ...
+
+    def add_token(self, token: ApiToken) -> ApiToken:
+        """The user must exist; a token hash is stored once."""
+        ...
+
+    def user_for_token(self, token_hash: str) -> User | None: ...
+
+    # -- printed documents -----------------------------------------------------------------
+    def register_documents(self, docs: list[IssuedDoc]) -> None:
+        """Every printed document; registering one again replaces it."""
+        ...
+
+    def get_document(self, document_id: str) -> IssuedDoc | None: ...
+
+    # -- scans -----------------------------------------------------------------------------
+    def put_scan(
+        self,
+        data: bytes,
+        filename: str,
+        content_type: str,
+        uploaded_by: str,
+        station: str | None,
+    ) -> tuple[Scan, bool]:
+        """Stores the bytes once, by sha256; (scan, True) if new, (existing scan, False)."""
+        ...
+
+    def get_scan(self, sha256: str) -> Scan | None: ...
+
+    def scan_bytes(self, sha256: str) -> bytes: ...
+
+    # -- batches and the reading queue -------------------------------------------------------
+    def create_batch(
+        self, created_by: str, station: str | None, scan_ids: list[str], pages_total: int
+    ) -> Batch:
+        """The batch and one pending job per (distinct) scan, in one write."""
+        ...
+
+    def get_batch(self, batch_id: str) -> Batch | None: ...
+
+    def list_batches(self, station: str | None = None) -> list[Batch]:
+        """Newest first."""
+        ...
+
+    def list_jobs(self, batch_id: str) -> list[Job]: ...
+
+    def claim_job(self) -> Job | None:
+        """The oldest pending job, now processing; never the same job to two workers."""
+        ...
+
+    def finish_job(self, job_id: str, error: str | None, pages_done: int) -> Job:
+        """Done (or failed with `error`); adds `pages_done` to the batch's progress."""
+        ...
+
+    def requeue_stale_jobs(self) -> int:
+        """Processing jobs back to pending (at start, after a crash); how many."""
+        ...
+
+    # -- records and corrections ---------------------------------------------------------------
+    def save_records(
+        self, scan_id: str, records: list[dict[str, Any]], station: str | None
+    ) -> list[RecordSummary]:
+        """Reading a scan again replaces its records of the same (document id, copy)."""
+        ...
+
+    def get_record(self, record_id: str) -> StoredRecord | None: ...
+
+    def list_records(
+        self,
+        template: str | None = None,
+        station: str | None = None,
+        status: str | None = None,
+        date_from: DateBound | None = None,
+        date_to: DateBound | None = None,
+        text: str | None = None,
+        order: Order = "newest",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[RecordSummary], int]:
+        """One page of summaries and how many match in all."""
+        ...
+
+    def correct_field(
+        self,
+        record_id: str,
+        field_key: str,
+        new_value: Any,
+        user: str,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> Correction:
+        """Sets a field (a table cell: `row` numbered from 1 as printed, `column` its key) to a
+        person's value: status ok, confidence 1.0, raw text kept; appends the Correction and
+        clears a verification. A ValueError (Chinese) names a field, row or column not there."""
+        ...
+
+    def list_corrections(self, record_id: str) -> list[Correction]:
+        """Oldest first."""
+        ...
+
+    def verify_record(self, record_id: str, user: str) -> RecordSummary:
+        """Marks the record verified by `user` (a later correction or changed reading clears it)."""
+        ...

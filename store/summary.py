@@ -1,0 +1,154 @@
+"""What a record's summary says, derived from the reader's FormRecord dict, and how a
+reviewer's correction changes that dict."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from formdesk.extract.record import FormRecord
+
+_STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}  # as extract.checks
+
+
+def parse_record(record: dict[str, Any] | BaseModel) -> dict[str, Any]:
+    """The record as the reader's FormRecord dumps it; a Chinese ValueError if it is not one."""
+    try:
+        form = record if isinstance(record, FormRecord) else FormRecord.model_validate(dict(record))
+    except (ValidationError, TypeError) as exc:
+        raise ValueError(f"识读结果格式不对:{exc}") from None
+    return form.model_dump(mode="json")
+
+
+def _needs_check(f: dict[str, Any]) -> bool:
+    return f.get("status") in ("check", "invalid") or (
+        f.get("status") == "empty" and bool(f.get("reason"))
+    )
+
+
+def reader_status(record: dict[str, Any]) -> str:
+    """ready / needs_review, as FormRecord.status decides it (on the dict, without parsing)."""
+    if record.get("problems") or record.get("authentic") is False:
+        return "needs_review"
+    if any(_needs_check(f) for f in record.get("fields", [])):
+        return "needs_review"
+    return "ready"
+
+
+def fields_to_check(record: dict[str, Any]) -> int:
+    """Fields a reviewer should look at; a table counts its doubtful cells one by one."""
+    n = 0
+    for f in record.get("fields", []):
+        rows = f.get("rows")
+        cells = sum(_needs_check(c) for row in rows or [] for c in row.values())
+        n += cells if cells else int(_needs_check(f))
+    return n
+
+
+def min_confidence(record: dict[str, Any]) -> float:
+    """The least confidence over the fields that were read (empty boxes say nothing)."""
+    return min(
+        (
+            float(f.get("confidence", 0.0))
+            for f in record.get("fields", [])
+            if f.get("status") != "empty"
+        ),
+        default=1.0,
+    )
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, bool) or value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, int | float):
+        return [str(value)]
+    if isinstance(value, list):
+        return [t for v in value for t in _texts(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _texts(v)]
+    return []
+
+
+def search_text(record: dict[str, Any], station: str | None) -> str:
+    parts = [record.get("template", ""), record.get("document_id", ""), station or ""]
+    for f in record.get("fields", []):
+        parts.extend(_texts(f.get("value")))
+    return " ".join(p for p in parts if p)
+
+
+def file_pages(record: dict[str, Any]) -> list[int]:
+    return list(dict.fromkeys(int(p["file_page"]) for p in record.get("pages", [])))
+
+
+# -- corrections ---------------------------------------------------------------------------------
+
+
+def _set_value(reading: dict[str, Any], value: Any) -> None:
+    """A person's value: certain; the raw OCR text stays for the audit."""
+    empty = value is None or (isinstance(value, str) and not value.strip())
+    reading["value"] = None if empty else value
+    reading["status"] = "empty" if empty else "ok"
+    reading["confidence"] = 1.0
+    reading["reason"] = None
+
+
+def _summarise_table(field: dict[str, Any]) -> None:
+    """The table field again from its cells (as extract.checks.summarise_table does)."""
+    rows = field.get("rows") or []
+    cells = [c for row in rows for c in row.values()]
+    worst = max((c["status"] for c in cells), key=_STATUS_RANK.__getitem__, default="empty")
+    field["status"] = "empty" if not rows else ("ok" if worst == "empty" else worst)
+    field["value"] = [
+        {k: c["value"] for k, c in row.items() if c.get("value") is not None} for row in rows
+    ] or None
+    field["confidence"] = min((float(c["confidence"]) for c in cells), default=1.0)
+    bad = [
+        f"第{i}行{c.get('label', k)}"
+        for i, row in enumerate(rows, 1)
+        for k, c in row.items()
+        if c["status"] in ("check", "invalid")
+    ]
+    field["reason"] = (
+        ("请核对:" + "、".join(bad[:6]) + ("…" if len(bad) > 6 else "")) if bad else None
+    )
+
+
+def apply_correction(
+    record: dict[str, Any],
+    field_key: str,
+    new_value: Any,
+    row: int | None = None,
+    column: str | None = None,
+) -> Any:
+    """Sets one field (or one table cell) in `record`, in place; returns the old value.
+
+    `row` is the table row number as printed and as the reader's messages say it (第n行):
+    1 is the first row.
+    """
+    field = next((f for f in record.get("fields", []) if f.get("key") == field_key), None)
+    if field is None:
+        raise ValueError(f"记录里没有栏目“{field_key}”")
+    label = field.get("label") or field_key
+    if row is None:
+        if column is not None:
+            raise ValueError("更正表格单元格需同时指定行和列")
+        if field.get("rows") is not None:
+            raise ValueError(f"“{label}”是表格,请逐格更正(指定行和列)")
+        old = field.get("value")
+        _set_value(field, new_value)
+        return old
+    rows = field.get("rows")
+    if rows is None:
+        raise ValueError(f"“{label}”不是表格,不能按行更正")
+    if not 1 <= row <= len(rows):
+        raise ValueError(f"表格“{label}”没有第{row}行")
+    cell = rows[row - 1].get(column) if column is not None else None
+    if cell is None:
+        raise ValueError(f"表格“{label}”没有“{column}”这一列")
+    old = cell.get("value")
+    _set_value(cell, new_value)
+    _summarise_table(field)
+    return old

@@ -1,0 +1,731 @@
+"""The store on TinyDB and plain files, all under one data folder:
+
+    .lock                 flock: one writer at a time, across processes
+    db/meta.json          stations, users, API tokens
+    db/documents.json     printed documents
+    db/scans.json         uploaded files (metadata)
+    db/queue.json         batches and their reading jobs
+    db/records.json       record summaries and corrections
+    records/<id>.json     each record's full fields
+    scans/ab/<sha256>     uploaded bytes, stored once, read-only
+
+TinyDB keeps only small rows, split by how often they change, so claiming a job does not
+rewrite the record list. A record file is first written beside its final name
+(`<id>.json.pending-<rev>`), then the summary row naming that revision is committed, then
+the file is renamed into place: a crash in between leaves a pending file that readers (and
+the next start) roll forward, never a file the database does not describe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import json
+import logging
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as day_start
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from .files import atomic_write, fsync_dir, write_once
+from .interface import ConflictError, DateBound, NotFoundError, Order, StoreError
+from .jsondb import JsonDB
+from .lock import WriteLock
+from .models import (
+    ApiToken,
+    Batch,
+    Correction,
+    IssuedDoc,
+    Job,
+    RecordSummary,
+    Scan,
+    Station,
+    StoredRecord,
+    User,
+    format_time,
+)
+from .summary import (
+    apply_correction,
+    fields_to_check,
+    file_pages,
+    min_confidence,
+    parse_record,
+    reader_status,
+    search_text,
+)
+
+log = logging.getLogger(__name__)
+
+_SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # ids that become file names
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_PENDING = ".json.pending-"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _new_id(taken: Callable[[str], bool]) -> str:
+    """Short and unique: ten hex digits, checked against what is stored."""
+    while True:
+        candidate = secrets.token_hex(5)
+        if not taken(candidate):
+            return candidate
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _bound(value: DateBound | None, *, end: bool) -> tuple[str, bool] | None:
+    """A date filter as a stored-timestamp string and whether it is inclusive.
+
+    A date is a whole day on this machine's clock (date_to includes that day); a datetime
+    is an instant (naive = UTC); strings are ISO dates or datetimes.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"日期格式不对:{text!r}(应为 2026-01-05 或 ISO 时间)") from None
+    if isinstance(value, datetime):
+        return format_time(value), True
+    day = value + timedelta(days=1) if end else value
+    return format_time(datetime.combine(day, day_start.min).astimezone()), not end
+
+
+class _RecordIndex:
+    """The summaries of one snapshot in both listing orders, search text folded."""
+
+    def __init__(self, rows: Mapping[str, dict[str, Any]]):
+        self.rows = rows
+        entries = [(r, r["search_text"].casefold()) for r in rows.values()]
+        entries.sort(key=lambda e: (e[0]["created_at"], e[0]["record_id"]), reverse=True)
+        self.newest = entries
+        self.least_confident = sorted(entries, key=lambda e: e[0]["min_confidence"])
+
+
+class TinyStore:
+    """`Store` on TinyDB files under `data_dir`; safe for threads and for processes."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self._db_dir = self.data_dir / "db"
+        self._records_dir = self.data_dir / "records"
+        self._scans_dir = self.data_dir / "scans"
+        for folder in (self._db_dir, self._records_dir, self._scans_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        self._lock = WriteLock(self.data_dir / ".lock")
+        self._meta = JsonDB(self._db_dir / "meta.json")
+        self._docs_db = JsonDB(self._db_dir / "documents.json")
+        self._scans_db = JsonDB(self._db_dir / "scans.json")
+        self._queue = JsonDB(self._db_dir / "queue.json")
+        self._records_db = JsonDB(self._db_dir / "records.json")
+        self._stations = self._meta.table("stations")
+        self._users = self._meta.table("users")
+        self._tokens = self._meta.table("tokens")
+        self._documents = self._docs_db.table("documents")
+        self._scans = self._scans_db.table("scans")
+        self._batches = self._queue.table("batches")
+        self._jobs = self._queue.table("jobs")
+        self._records = self._records_db.table("records")
+        self._corrections = self._records_db.table("corrections")
+        self._index: _RecordIndex | None = None
+        self._recover()
+
+    def close(self) -> None:
+        self._lock.close()
+
+    def __enter__(self) -> TinyStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self, db: JsonDB) -> Iterator[None]:
+        """The write lock and one atomic transaction on `db`."""
+        with self._lock, db.transaction():
+            yield
+
+    # -- stations, users, tokens ---------------------------------------------------------------
+    def add_station(self, station: Station) -> Station:
+        with self._write(self._meta):
+            if self._stations.row(station.code) is not None:
+                raise ConflictError(f"站点编码“{station.code}”已存在")
+            self._stations.put(station.code, station.model_dump(mode="json"))
+        return station
+
+    def list_stations(self) -> list[Station]:
+        rows = sorted(self._stations.rows().values(), key=lambda r: r["code"])
+        return [Station.model_validate(r) for r in rows]
+
+    def get_station(self, code: str) -> Station | None:
+        row = self._stations.row(code)
+        return Station.model_validate(row) if row else None
+
+    def add_user(self, user: User) -> User:
+        with self._write(self._meta):
+            if self._users.row(user.username) is not None:
+                raise ConflictError(f"用户名“{user.username}”已存在")
+            self._users.put(user.username, user.model_dump(mode="json"))
+        return user
+
+    def get_user(self, username: str) -> User | None:
+        row = self._users.row(username)
+        return User.model_validate(row) if row else None
+
+    def list_users(self) -> list[User]:
+        rows = sorted(self._users.rows().values(), key=lambda r: r["username"])
+        return [User.model_validate(r) for r in rows]
+
+    def set_password_hash(self, username: str, password_hash: str) -> User:
+        with self._write(self._meta):
+            row = self._users.row(username)
+            if row is None:
+                raise NotFoundError(f"用户“{username}”不存在")
+            row = {**row, "password_hash": password_hash}
+            self._users.put(username, row)
+        return User.model_validate(row)
+
+    def add_token(self, token: ApiToken) -> ApiToken:
+        with self._write(self._meta):
+            if self._users.row(token.username) is None:
+                raise NotFoundError(f"用户“{token.username}”不存在")
+            if self._tokens.row(token.token_hash) is not None:
+                raise ConflictError("该令牌已登记")
+            self._tokens.put(token.token_hash, token.model_dump(mode="json"))
+        return token
+
+    def user_for_token(self, token_hash: str) -> User | None:
+        row = self._tokens.row(token_hash)
+        return self.get_user(row["username"]) if row else None
+
+    # -- printed documents -----------------------------------------------------------------------
+    def register_documents(self, docs: list[IssuedDoc]) -> None:
+        if not docs:
+            return
+        rows = {d.document_id: d.model_dump(mode="json") for d in docs}
+        with self._write(self._docs_db):
+            self._documents.put_many(rows)
+
+    def get_document(self, document_id: str) -> IssuedDoc | None:
+        row = self._documents.row(document_id)
+        return IssuedDoc.model_validate(copy.deepcopy(row)) if row else None
+
+    # -- scans -------------------------------------------------------------------------------------
+    def _scan_path(self, sha256: str) -> Path:
+        return self._scans_dir / sha256[:2] / sha256
+
+    def put_scan(
+        self,
+        data: bytes,
+        filename: str,
+        content_type: str,
+        uploaded_by: str,
+        station: str | None,
+    ) -> tuple[Scan, bool]:
+        sha = hashlib.sha256(data).hexdigest()
+        # The bytes are written outside the lock: content-addressed, written once, so
+        # concurrent uploads don't queue behind each other's disk writes.
+        write_once(self._scan_path(sha), data)
+        existing = self.get_scan(sha)
+        if existing is not None:
+            return existing, False
+        with self._write(self._scans_db):
+            row = self._scans.row(sha)
+            if row is not None:
+                return Scan.model_validate(row), False
+            scan = Scan(
+                sha256=sha,
+                filename=filename,
+                content_type=content_type,
+                size=len(data),
+                station=station,
+                uploaded_by=uploaded_by,
+                uploaded_at=_now(),
+            )
+            self._scans.put(sha, scan.model_dump(mode="json"))
+        return scan, True
+
+    def get_scan(self, sha256: str) -> Scan | None:
+        row = self._scans.row(sha256)
+        return Scan.model_validate(row) if row else None
+
+    def scan_bytes(self, sha256: str) -> bytes:
+        if not _SHA256.fullmatch(sha256):
+            raise NotFoundError(f"扫描件“{sha256[:16]}”不存在")
+        try:
+            return self._scan_path(sha256).read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"扫描件“{sha256[:16]}…”不存在") from None
+
+    # -- batches and the reading queue ---------------------------------------------------------------
+    def create_batch(
+        self, created_by: str, station: str | None, scan_ids: list[str], pages_total: int
+    ) -> Batch:
+        ids = list(dict.fromkeys(scan_ids))
+        missing = [s for s in ids if self._scans.row(s) is None]
+        if missing:
+            raise NotFoundError(f"扫描件“{missing[0][:16]}…”不存在")
+        now = _now()
+        with self._write(self._queue):
+            batch_id = _new_id(lambda k: self._batches.row(k) is not None)
+            jobs: dict[str, dict[str, Any]] = {}
+            for scan_id in ids:
+                job_id = _new_id(lambda k: k in jobs or self._jobs.row(k) is not None)
+                job = Job(job_id=job_id, batch_id=batch_id, scan_id=scan_id, updated_at=now)
+                jobs[job_id] = job.model_dump(mode="json")
+            batch = Batch(
+                batch_id=batch_id,
+                station=station,
+                created_by=created_by,
+                created_at=now,
+                scan_ids=ids,
+                state="queued" if ids else "done",
+                pages_total=pages_total,
+            )
+            self._batches.put(batch_id, batch.model_dump(mode="json"))
+            self._jobs.put_many(jobs)
+        return batch
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        row = self._batches.row(batch_id)
+        return Batch.model_validate(row) if row else None
+
+    def list_batches(self, station: str | None = None) -> list[Batch]:
+        rows = [
+            r for r in self._batches.rows().values() if station is None or r["station"] == station
+        ]
+        rows.sort(key=lambda r: (r["created_at"], r["batch_id"]), reverse=True)
+        return [Batch.model_validate(r) for r in rows]
+
+    def list_jobs(self, batch_id: str) -> list[Job]:
+        return [
+            Job.model_validate(j) for j in self._jobs.rows().values() if j["batch_id"] == batch_id
+        ]
+
+    def _update_batch(self, batch_id: str, **changes: Any) -> None:
+        """Applies `changes` and the state the batch's jobs now imply (inside a transaction)."""
+        row = self._batches.row(batch_id)
+        if row is None:
+            return
+        states = [j["state"] for j in self._jobs.rows().values() if j["batch_id"] == batch_id]
+        if all(s in ("done", "failed") for s in states):
+            state = "done"
+        elif any(s != "pending" for s in states):
+            state = "reading"
+        else:
+            state = "queued"
+        new = {**row, **changes, "state": state}
+        if new != row:
+            self._batches.put(batch_id, new)
+
+    def claim_job(self) -> Job | None:
+        if not any(j["state"] == "pending" for j in self._jobs.rows().values()):
+            return None  # the idle poll takes no lock
+        with self._write(self._queue):
+            row = next((j for j in self._jobs.rows().values() if j["state"] == "pending"), None)
+            if row is None:
+                return None
+            job = {
+                **row,
+                "state": "processing",
+                "attempts": row["attempts"] + 1,
+                "updated_at": format_time(_now()),
+            }
+            self._jobs.put(job["job_id"], job)
+            self._update_batch(job["batch_id"])
+        return Job.model_validate(job)
+
+    def finish_job(self, job_id: str, error: str | None, pages_done: int) -> Job:
+        with self._write(self._queue):
+            row = self._jobs.row(job_id)
+            if row is None:
+                raise NotFoundError(f"任务“{job_id}”不存在")
+            if row["state"] != "processing":
+                raise ConflictError(f"任务“{job_id}”不在识读中(现为 {row['state']})")
+            job = {
+                **row,
+                "state": "failed" if error else "done",
+                "error": error,
+                "updated_at": format_time(_now()),
+            }
+            self._jobs.put(job_id, job)
+            batch = self._batches.row(job["batch_id"]) or {"pages_done": 0, "errors": []}
+            changes: dict[str, Any] = {"pages_done": batch["pages_done"] + max(0, pages_done)}
+            if error:
+                changes["errors"] = [*batch["errors"], error]
+            self._update_batch(job["batch_id"], **changes)
+        return Job.model_validate(job)
+
+    def requeue_stale_jobs(self) -> int:
+        with self._write(self._queue):
+            now = format_time(_now())
+            stale = {
+                k: {**j, "state": "pending", "updated_at": now}
+                for k, j in self._jobs.rows().items()
+                if j["state"] == "processing"
+            }
+            if stale:
+                self._jobs.put_many(stale)
+                for batch_id in {j["batch_id"] for j in stale.values()}:
+                    self._update_batch(batch_id)
+        return len(stale)
+
+    # -- record files ----------------------------------------------------------------------------------
+    def _record_path(self, record_id: str) -> Path:
+        return self._records_dir / f"{record_id}.json"
+
+    def _pending_path(self, record_id: str, rev: int) -> Path:
+        return self._records_dir / f"{record_id}{_PENDING}{rev}"
+
+    def _read_record(self, record_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """(summary row, record) of one revision, rolling a committed pending file forward."""
+        if not _SAFE_ID.fullmatch(record_id):
+            return None
+        for _ in range(100):
+            row = self._records.row(record_id)
+            if row is None:
+                return None
+            rev = row["rev"]
+            stored = _load_json(self._record_path(record_id))
+            if stored is not None and stored["rev"] == rev:
+                return row, stored["record"]
+            if stored is None or stored["rev"] < rev:
+                pending = _load_json(self._pending_path(record_id, rev))
+                if pending is not None:
+                    return row, pending["record"]
+            time.sleep(0.002)  # a writer is renaming the file into place right now
+        raise StoreError(f"记录“{record_id}”的文件缺失或与索引不一致")
+
+    def _stage(self, contents: dict[str, tuple[int, dict]], sync: bool) -> list[tuple[Path, Path]]:
+        staged: list[tuple[Path, Path]] = []
+        try:
+            for record_id, (rev, record) in contents.items():
+                pending = self._pending_path(record_id, rev)
+                body = {"record_id": record_id, "rev": rev, "record": record}
+                atomic_write(pending, _dump(body), sync=sync)
+                staged.append((pending, self._record_path(record_id)))
+        except BaseException:
+            self._discard(staged)
+            raise
+        return staged
+
+    @staticmethod
+    def _discard(staged: list[tuple[Path, Path]]) -> None:
+        for pending, _ in staged:
+            with contextlib.suppress(OSError):
+                pending.unlink()
+
+    def _promote(self, staged: list[tuple[Path, Path]]) -> None:
+        """After the commit: a failure here loses nothing, readers use the pending file."""
+        for pending, final in staged:
+            try:
+                os.replace(pending, final)
+            except OSError as exc:
+                log.warning(
+                    "记录文件 %s 未能就位(%s),读取时由 %s 补上", final.name, exc, pending.name
+                )
+        fsync_dir(self._records_dir)
+
+    def _commit_records(
+        self,
+        rows: dict[str, dict[str, Any]],
+        contents: dict[str, tuple[int, dict]],
+        corrections: dict[str, dict[str, Any]] | None = None,
+        *,
+        sync: bool = True,
+    ) -> None:
+        staged = self._stage(contents, sync)
+        try:
+            with self._records_db.transaction():
+                self._records.put_many(rows)
+                if corrections:
+                    self._corrections.put_many(corrections)
+        except BaseException:
+            self._discard(staged)
+            raise
+        self._promote(staged)
+
+    def _recover(self) -> None:
+        """At open: pending record files the database committed go into place, others
+        (and temporary files a crash left) go away."""
+        with self._lock:
+            for path in self._records_dir.iterdir():
+                name = path.name
+                if name.startswith(".") and name.endswith(".tmp"):
+                    path.unlink(missing_ok=True)
+                    continue
+                record_id, sep, rev = name.partition(_PENDING)
+                if not sep:
+                    continue
+                row = self._records.row(record_id)
+                stored = _load_json(self._record_path(record_id))
+                if (
+                    row
+                    and str(row["rev"]) == rev
+                    and (stored is None or stored["rev"] < row["rev"])
+                ):
+                    os.replace(path, self._record_path(record_id))
+                else:
+                    path.unlink(missing_ok=True)
+            for path in self._db_dir.glob(".*.tmp"):
+                path.unlink(missing_ok=True)
+
+    # -- records -------------------------------------------------------------------------------------------
+    def _summary_row(
+        self,
+        record_id: str,
+        scan_id: str,
+        station: str | None,
+        record: dict[str, Any],
+        created_at: datetime | str,
+        updated_at: datetime,
+        rev: int,
+    ) -> dict[str, Any]:
+        summary = RecordSummary(
+            record_id=record_id,
+            template=record["template"],
+            template_version=record["template_version"],
+            document_id=record["document_id"],
+            copy_index=record.get("copy_index", 1),
+            station=station,
+            status=reader_status(record),
+            min_confidence=min_confidence(record),
+            fields_to_check=fields_to_check(record),
+            scan_id=scan_id,
+            file_pages=file_pages(record),
+            created_at=created_at,
+            updated_at=updated_at,
+            search_text=search_text(record, station),
+        )
+        return {**summary.model_dump(mode="json"), "rev": rev}
+
+    def _corrections_by_record(self) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for c in self._corrections.rows().values():
+            out.setdefault(c["record_id"], []).append(c)
+        return out
+
+    def save_records(
+        self,
+        scan_id: str,
+        records: list[dict[str, Any]] | list[BaseModel],
+        station: str | None,
+    ) -> list[RecordSummary]:
+        """Records of one scan; a second reading of the scan replaces the records of the same
+        (document id, copy) — keeping their ids, reapplying their corrections — and leaves a
+        record untouched (verification kept) when the reading did not change it."""
+        parsed = [parse_record(r) for r in records]
+        with self._lock:
+            if self._scans.row(scan_id) is None:
+                raise NotFoundError(f"扫描件“{scan_id[:16]}…”不存在")
+            return self._save_parsed([(scan_id, r, station, None) for r in parsed], sync=True)
+
+    def _bulk_load_records(
+        self, items: list[tuple[str, dict[str, Any], str | None, datetime]]
+    ) -> list[RecordSummary]:
+        """Tests and benchmarks only: many (scan id, record, station, created at) in one
+        write, the record files not fsynced one by one."""
+        parsed = [(s, parse_record(r), st, at) for s, r, st, at in items]
+        with self._lock:
+            return self._save_parsed(parsed, sync=False)
+
+    def _save_parsed(
+        self,
+        items: list[tuple[str, dict[str, Any], str | None, datetime | None]],
+        *,
+        sync: bool,
+    ) -> list[RecordSummary]:
+        now = _now()
+        rows = self._records.rows()
+        scans = {scan_id for scan_id, *_ in items}
+        by_key = {
+            (r["scan_id"], r["document_id"], r["copy_index"]): rid
+            for rid, r in rows.items()
+            if r["scan_id"] in scans
+        }
+        changed: dict[str, dict[str, Any]] = {}
+        contents: dict[str, tuple[int, dict]] = {}
+        order: list[str] = []
+        corrections: dict[str, list[dict[str, Any]]] | None = None
+        for scan_id, record, station, created in items:
+            key = (scan_id, record["document_id"], record.get("copy_index", 1))
+            rid = by_key.get(key)
+            old = (changed.get(rid) or rows.get(rid)) if rid else None
+            if rid is None or old is None:
+                rid = _new_id(lambda k: k in rows or k in changed)
+                by_key[key] = rid
+                rev, created_at = 1, created or now
+            else:
+                if corrections is None:
+                    corrections = self._corrections_by_record()
+                for c in corrections.get(rid, []):
+                    with contextlib.suppress(ValueError):
+                        apply_correction(
+                            record, c["field_key"], c["new_value"], c["row"], c["column"]
+                        )
+                if rid in contents:
+                    current = contents[rid][1]
+                else:
+                    found = self._read_record(rid)
+                    current = found[1] if found else None
+                if current == record and old["station"] == station:
+                    order.append(rid)
+                    continue
+                rev, created_at = old["rev"] + 1, old["created_at"]
+            changed[rid] = self._summary_row(rid, scan_id, station, record, created_at, now, rev)
+            contents[rid] = (rev, record)
+            order.append(rid)
+        if changed:
+            self._commit_records(changed, contents, sync=sync)
+        return [
+            RecordSummary.model_validate(changed.get(rid) or rows[rid])
+            for rid in dict.fromkeys(order)
+        ]
+
+    def get_record(self, record_id: str) -> StoredRecord | None:
+        found = self._read_record(record_id)
+        if found is None:
+            return None
+        row, record = found
+        return StoredRecord(summary=RecordSummary.model_validate(row), record=record)
+
+    def _record_index(self) -> _RecordIndex:
+        rows = self._records.rows()
+        index = self._index
+        if index is None or index.rows is not rows:
+            index = self._index = _RecordIndex(rows)
+        return index
+
+    def list_records(
+        self,
+        template: str | None = None,
+        station: str | None = None,
+        status: str | None = None,
+        date_from: DateBound | None = None,
+        date_to: DateBound | None = None,
+        text: str | None = None,
+        order: Order = "newest",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[RecordSummary], int]:
+        if order not in ("newest", "least_confident"):
+            raise ValueError(f"不支持的排序:{order}")
+        if offset < 0 or limit < 0:
+            raise ValueError("分页参数不能为负数")
+        lo, hi = _bound(date_from, end=False), _bound(date_to, end=True)
+        terms = text.casefold().split() if text else []
+        index = self._record_index()
+        entries = index.newest if order == "newest" else index.least_confident
+        page: list[dict[str, Any]] = []
+        total = 0
+        for row, folded in entries:
+            if template is not None and row["template"] != template:
+                continue
+            if station is not None and row["station"] != station:
+                continue
+            if status is not None and row["status"] != status:
+                continue
+            created = row["created_at"]
+            if lo is not None and created < lo[0]:
+                continue
+            if hi is not None and (created > hi[0] if hi[1] else created >= hi[0]):
+                continue
+            if terms and not all(t in folded for t in terms):
+                continue
+            if offset <= total < offset + limit:
+                page.append(row)
+            total += 1
+        return [RecordSummary.model_validate(r) for r in page], total
+
+    def correct_field(
+        self,
+        record_id: str,
+        field_key: str,
+        new_value: Any,
+        user: str,
+        row: int | None = None,
+        column: str | None = None,
+    ) -> Correction:
+        with self._lock:
+            found = self._read_record(record_id)
+            if found is None:
+                raise NotFoundError(f"记录“{record_id}”不存在")
+            stored, record = found
+            now = _now()
+            correction = Correction(
+                correction_id="-",
+                record_id=record_id,
+                field_key=field_key,
+                row=row,
+                column=column,
+                new_value=new_value,
+                user=user,
+                at=now,
+            )
+            value = correction.model_dump(mode="json")["new_value"]  # as it will be stored
+            old = apply_correction(record, field_key, value, row, column)
+            correction_id = _new_id(lambda k: self._corrections.row(k) is not None)
+            correction = correction.model_copy(
+                update={"correction_id": correction_id, "old_value": old, "new_value": value}
+            )
+            rev = stored["rev"] + 1
+            summary = self._summary_row(
+                record_id,
+                stored["scan_id"],
+                stored["station"],
+                record,
+                stored["created_at"],
+                now,
+                rev,
+            )
+            self._commit_records(
+                {record_id: summary},
+                {record_id: (rev, record)},
+                {correction_id: correction.model_dump(mode="json")},
+            )
+        return correction
+
+    def list_corrections(self, record_id: str) -> list[Correction]:
+        return [
+            Correction.model_validate(c)
+            for c in self._corrections.rows().values()
+            if c["record_id"] == record_id
+        ]
+
+    def verify_record(self, record_id: str, user: str) -> RecordSummary:
+        with self._write(self._records_db):
+            row = self._records.row(record_id)
+            if row is None:
+                raise NotFoundError(f"记录“{record_id}”不存在")
+            now = format_time(_now())
+            row = {
+                **row,
+                "status": "verified",
+                "verified_by": user,
+                "verified_at": now,
+                "updated_at": now,
+            }
+            self._records.put(record_id, row)
+        return RecordSummary.model_validate(row)

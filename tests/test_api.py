@@ -1,0 +1,289 @@
+"""The web service through its HTTP API: real FastAPI app, real TinyDB files, the real
+reader in its background worker.  Every endpoint, with every role."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+
+import cv2
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+
+from formdesk.api.app import create_app
+from formdesk.api.security import hash_password
+from formdesk.store import Station, User
+from formdesk.templates import get_template
+
+from .conftest import sample_values
+
+PASSWORD = "correct horse 7"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    data = tmp_path_factory.mktemp("data")
+    app = create_app(data, max_request_bytes=8 * 1024 * 1024)
+    store = app.state.store
+    for code, name in (("HN01", "长沙顺达汽车维修站"), ("HN02", "衡阳广汇汽车维修站")):
+        store.add_station(Station(code=code, name=name))
+    for username, role, station in (
+        ("office", "back_office", None),
+        ("s1", "station", "HN01"),
+        ("s2", "station", "HN02"),
+        ("audit", "auditor", None),
+    ):
+        store.add_user(
+            User(
+                username=username, password_hash=hash_password(PASSWORD), role=role, station=station
+            )
+        )
+    with TestClient(app) as client:
+        yield app, client
+
+
+def login(app, username: str) -> TestClient:
+    client = TestClient(app)
+    res = client.post("/api/login", data={"username": username, "password": PASSWORD})
+    assert res.status_code == 200, res.text
+    client.headers["X-CSRF-Token"] = res.json()["csrf"]
+    return client
+
+
+def scan_of(pdf: bytes) -> bytes:
+    """The printed PDF, as a scanner would return it: a JPEG of page one."""
+    page = pdfium.PdfDocument(pdf)[0].render(scale=200 / 72).to_pil().convert("RGB")
+    img = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return buf.tobytes()
+
+
+def wait_done(client: TestClient, batch_id: str, timeout: float = 60) -> dict:
+    end = time.time() + timeout
+    while time.time() < end:
+        batch = client.get(f"/api/batches/{batch_id}").json()
+        if batch["state"] == "done":
+            return batch
+        time.sleep(0.2)
+    raise AssertionError(f"batch {batch_id} not read in {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def read_tag(service):
+    """Station HN01 prints a prefilled tag; the back office uploads its scan; it is read."""
+    app, _ = service
+    s1 = login(app, "s1")
+    tag = get_template("SH-ZH/BD-27")
+    res = s1.post(f"/api/print/{tag.slug}", json=sample_values(tag))
+    assert res.status_code == 200 and res.headers["content-type"] == "application/pdf"
+    doc_id = res.headers["x-document-ids"]
+    office = login(app, "office")
+    jpeg = scan_of(res.content)
+    up = office.post("/api/uploads", files=[("files", ("tag.jpg", jpeg, "image/jpeg"))])
+    assert up.status_code == 202, up.text
+    batch = wait_done(office, up.json()["batch_id"])
+    assert batch["pages_done"] == batch["pages_total"] == 1 and not batch["errors"]
+    items = office.get("/api/records", params={"q": doc_id}).json()["items"]
+    assert len(items) == 1
+    return items[0]["record_id"], doc_id, jpeg, up.json()["accepted"][0]["sha256"]
+
+
+def test_health_and_docs(service):
+    _, client = service
+    assert client.get("/health").json()["status"] == "ok"
+    assert client.get("/docs").status_code == 200
+    assert "/api/uploads" in client.get("/openapi.json").json()["paths"]
+
+
+def test_sign_in_required_and_wrong_password_refused(service):
+    app, client = service
+    res = TestClient(app).get("/api/records")
+    assert res.status_code == 401 and res.json()["reason"] == "请先登录"
+    res = TestClient(app).post("/api/login", data={"username": "office", "password": "nope"})
+    assert res.status_code == 401 and "密码" in res.json()["reason"]
+
+
+def test_a_session_write_needs_the_csrf_token(service, read_tag):
+    app, _ = service
+    office = login(app, "office")
+    del office.headers["X-CSRF-Token"]
+    res = office.post(f"/api/records/{read_tag[0]}/verify")
+    assert res.status_code == 403 and "CSRF" in res.json()["reason"]
+
+
+def test_an_api_token_works_without_a_session(service, read_tag):
+    app, _ = service
+    office = login(app, "office")
+    token = office.post("/api/tokens", data={"label": "nightly export"}).json()["token"]
+    script = TestClient(app, headers={"Authorization": f"Bearer {token}"})
+    assert script.get("/api/me").json()["username"] == "office"
+    assert script.get(f"/api/records/{read_tag[0]}").status_code == 200
+    bad = TestClient(app, headers={"Authorization": "Bearer fd_wrong"})
+    assert bad.get("/api/records").status_code == 401
+
+
+def test_a_scan_is_read_into_a_record_of_the_printing_station(service, read_tag):
+    app, _ = service
+    record_id, doc_id, jpeg, sha = read_tag
+    office = login(app, "office")
+    detail = office.get(f"/api/records/{record_id}").json()
+    assert detail["summary"]["station"] == "HN01" and detail["summary"]["document_id"] == doc_id
+    values = {f["key"]: f["value"] for f in detail["record"]["fields"]}
+    assert values["vin"] == sample_values(get_template("SH-ZH/BD-27"))["vin"]
+    assert office.get(f"/api/scans/{sha}").content == jpeg  # the original, byte for byte
+    assert office.get(f"/api/documents/{doc_id}").json()["station"] == "HN01"
+    page = office.get(f"/api/records/{record_id}/page.png")
+    assert page.status_code == 200 and page.content[:4] == b"\x89PNG"
+    crop = office.get(f"/api/records/{record_id}/crop.png", params={"key": "vin"})
+    img = cv2.imdecode(np.frombuffer(crop.content, np.uint8), cv2.IMREAD_COLOR)
+    assert img.shape[1] > 5 * img.shape[0]  # a one-line field's crop is long and low
+
+
+def test_uploading_the_same_file_twice_stores_it_once(service, read_tag):
+    app, _ = service
+    office = login(app, "office")
+    up = office.post(
+        "/api/uploads", files=[("files", ("again.jpg", read_tag[2], "image/jpeg"))]
+    ).json()
+    assert up["accepted"][0]["sha256"] == read_tag[3] and up["accepted"][0]["new"] is False
+    wait_done(office, up["batch_id"])
+    assert office.get("/api/records", params={"q": read_tag[1]}).json()["total"] == 1
+
+
+def test_correcting_keeps_an_audit_trail_and_verifying_closes(service, read_tag):
+    app, _ = service
+    record_id = read_tag[0]
+    office = login(app, "office")
+    bad = office.patch(f"/api/records/{record_id}/fields/mileage_km", json={"value": "四万"})
+    assert bad.status_code == 422 and "行驶里程" in bad.json()["reason"]
+    fixed = office.patch(f"/api/records/{record_id}/fields/mileage_km", json={"value": "48,261"})
+    assert fixed.status_code == 200 and fixed.json()["new_value"] == 48261
+    detail = office.get(f"/api/records/{record_id}").json()
+    assert [c["new_value"] for c in detail["corrections"]] == [48261]
+    assert (
+        detail["corrections"][0]["old_value"] == 48260
+        and detail["corrections"][0]["user"] == "office"
+    )
+    assert office.post(f"/api/records/{record_id}/verify").json()["status"] == "verified"
+
+
+def test_a_station_sees_only_its_own_things(service, read_tag):
+    app, _ = service
+    record_id, doc_id, _, sha = read_tag
+    s2 = login(app, "s2")
+    for path in (
+        f"/api/records/{record_id}",
+        f"/api/records/{record_id}/page.png",
+        f"/api/records/{record_id}/crop.png?key=vin",
+        f"/api/records/{record_id}/reprint.pdf",
+        f"/api/scans/{sha}",
+        f"/api/documents/{doc_id}",
+    ):
+        assert s2.get(path).status_code == 404, path
+    assert s2.patch(f"/api/records/{record_id}/fields/vin", json={"value": "x"}).status_code == 404
+    assert s2.post(f"/api/records/{record_id}/verify").status_code == 404
+    assert s2.get("/api/records").json()["total"] == 0
+    assert s2.get("/api/records", params={"station": "HN01"}).json()["total"] == 0
+    s1 = login(app, "s1")
+    assert s1.get(f"/api/records/{record_id}").status_code == 200
+    assert s1.get("/api/records").json()["total"] >= 1
+
+
+def test_an_auditor_reads_everything_and_changes_nothing(service, read_tag):
+    app, _ = service
+    record_id = read_tag[0]
+    audit = login(app, "audit")
+    assert audit.get(f"/api/records/{record_id}").status_code == 200
+    assert audit.get("/api/export.json").status_code == 200
+    for method, path, kwargs in (
+        ("patch", f"/api/records/{record_id}/fields/vin", {"json": {"value": "x"}}),
+        ("post", f"/api/records/{record_id}/verify", {}),
+        ("post", "/api/uploads", {"files": [("files", ("a.jpg", b"x", "image/jpeg"))]}),
+        ("get", "/api/print/sh-zh-bd-27/blank.pdf", {}),
+        ("post", "/api/print/sh-zh-bd-27", {"json": {}}),
+        ("get", f"/api/records/{record_id}/reprint.pdf", {}),
+    ):
+        res = getattr(audit, method)(path, **kwargs)
+        assert res.status_code == 403 and "审计员" in res.json()["reason"], (path, res.text)
+
+
+def test_exports(service, read_tag):
+    app, _ = service
+    office = login(app, "office")
+    csv_text = office.get("/api/export.csv").content.decode("utf-8-sig")
+    assert read_tag[1] in csv_text and csv_text.splitlines()[0].startswith("record_id,template")
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(office.get("/api/export.xlsx").content))
+    assert wb.active.max_row >= 2
+    data = office.get("/api/export.json").json()
+    assert any(d["summary"]["document_id"] == read_tag[1] for d in data)
+
+
+def test_printing(service, read_tag):
+    app, _ = service
+    office = login(app, "office")
+    blank = office.get("/api/print/form-04/blank.pdf", params={"copies": 2})
+    assert blank.status_code == 200 and len(blank.headers["x-document-ids"].split(",")) == 2
+    bad = office.post("/api/print/sh-zh-bd-27", json={"vin": "LGAX2A13O6K123456"})
+    assert bad.status_code == 422 and "车架号码" in bad.json()["reason"]
+    assert office.get("/api/print/no-such-form/blank.pdf").status_code == 404
+    rows = "来件单位,零部件名称\n长沙顺达,机油泵总成\n衡阳广汇,水泵总成\n".encode()
+    many = office.post(
+        "/api/print/sh-zh-bd-27/batch", files={"file": ("tags.csv", rows, "text/csv")}
+    )
+    assert many.status_code == 200 and len(many.headers["x-document-ids"].split(",")) == 2
+    gbk = office.post(
+        "/api/print/sh-zh-bd-27/batch",
+        files={"file": ("tags.csv", rows.decode().encode("gbk"), "text/csv")},
+    )
+    assert gbk.status_code == 422 and "UTF-8" in gbk.json()["reason"]
+    again = office.get(f"/api/records/{read_tag[0]}/reprint.pdf")
+    assert again.status_code == 200 and again.content[:4] == b"%PDF"
+    assert office.get("/api/templates").json()[0]["code"] == "SH-ZH/BD-20"
+    assert office.get("/api/templates/form-04").json()["title"] == "维修接车单"
+
+
+@pytest.mark.parametrize(
+    "files,status,reason",
+    [
+        ([("files", ("empty.pdf", b"", "application/pdf"))], 422, "文件为空"),
+        ([("files", ("note.jpg", b"hello", "image/jpeg"))], 422, "不是 PDF、JPEG、PNG 或 TIFF"),
+    ],
+)
+def test_bad_uploads_get_a_reason(service, files, status, reason):
+    app, _ = service
+    office = login(app, "office")
+    res = office.post("/api/uploads", files=files)
+    assert res.status_code == status and reason in res.json()["reason"]
+
+
+def test_wrong_content_type_and_oversized_bodies(service):
+    app, _ = service
+    office = login(app, "office")
+    res = office.post(
+        "/api/uploads", content=json.dumps({"x": 1}), headers={"content-type": "application/json"}
+    )
+    assert res.status_code == 415 and "multipart" in res.json()["reason"]
+
+    def big():  # a valid multipart upload, streamed without Content-Length: counted as it arrives
+        yield (
+            b'--x\r\nContent-Disposition: form-data; name="files"; filename="big.pdf"\r\n'
+            b"Content-Type: application/pdf\r\n\r\n"
+        )
+        for _ in range(20):
+            yield b"0" * (1024 * 1024)
+
+    res = office.post(
+        "/api/uploads", content=big(), headers={"content-type": "multipart/form-data; boundary=x"}
+    )
+    assert res.status_code == 413 and "过大" in res.json()["reason"]
+    declared = office.post(
+        "/api/uploads",
+        content=b"x",
+        headers={"content-type": "multipart/form-data; boundary=x", "content-length": str(2**30)},
+    )
+    assert declared.status_code == 413
