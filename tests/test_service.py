@@ -1,0 +1,180 @@
+"""The service as a real process: `formdesk serve` on loopback, many clients at once, and a
+`kill -9` in the middle of a batch."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+
+from formdesk.render.document import PdfRenderer
+from formdesk.templates import get_template
+
+from .conftest import sample_values
+
+SECRET = "service-test-key"
+PASSWORD = "pw-for-tests-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data: Path):
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = os.environ | {"FORMDESK_SECRET": SECRET, "FORMDESK_OCR_THREADS": "1"}
+        self.proc: subprocess.Popen | None = None
+
+    def cli(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "formdesk.api", *args, "--data-dir", str(self.data)],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+
+    def start(self) -> Server:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "formdesk.api",
+                "serve",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data),
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        end = time.time() + 60
+        while time.time() < end:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError("server did not start")
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    def client(self) -> httpx.Client:
+        c = httpx.Client(base_url=self.url, timeout=60)
+        res = c.post("/api/login", data={"username": "office", "password": PASSWORD})
+        assert res.status_code == 200, res.text
+        c.headers["X-CSRF-Token"] = res.json()["csrf"]
+        return c
+
+
+def tag_scans(tmp: Path, n: int) -> list[tuple[str, bytes, str]]:
+    """(file name, JPEG bytes, document id) of n different prefilled tags."""
+    tag = get_template("SH-ZH/BD-27")
+    out = tmp / "tags.pdf"
+    with PdfRenderer(out, SECRET.encode(), gang=False) as r:
+        docs = [r.add(tag, sample_values(tag) | {"mileage_km": 10_000 + i}) for i in range(n)]
+    pdf = pdfium.PdfDocument(str(out))
+    scans = []
+    for i, doc in enumerate(docs):
+        img = cv2.cvtColor(
+            np.asarray(pdf[i].render(scale=150 / 72).to_pil().convert("RGB")), cv2.COLOR_RGB2BGR
+        )
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        scans.append((f"tag{i:03d}.jpg", buf.tobytes(), doc.document_id))
+    return scans
+
+
+def wait_batches(client: httpx.Client, batch_ids: list[str], timeout: float) -> list[dict]:
+    end = time.time() + timeout
+    while time.time() < end:
+        batches = [client.get(f"/api/batches/{b}").json() for b in batch_ids]
+        if all(b["state"] == "done" for b in batches):
+            return batches
+        time.sleep(0.5)
+    raise AssertionError(f"batches not read in {timeout} s: {batches}")
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path / "data")
+    s.cli("user", "add", "office", "--role", "back_office", "--password", PASSWORD)
+    yield s
+    s.stop()
+
+
+@pytest.mark.slow
+def test_twenty_clients_uploading_at_once(server, tmp_path):
+    server.start()
+    scans = tag_scans(tmp_path, 40)
+    rng = random.Random(7)
+    plans = [
+        rng.sample(scans, 10) for _ in range(20)
+    ]  # overlapping: the same file from several clients
+
+    def client_run(files):
+        with closing(server.client()) as c:
+            res = c.post(
+                "/api/uploads", files=[("files", (n, data, "image/jpeg")) for n, data, _ in files]
+            )
+            assert res.status_code == 202, res.text
+            return res.json()
+
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(client_run, plans))
+    with closing(server.client()) as c:
+        wait_batches(c, [r["batch_id"] for r in results], timeout=300)
+        uploaded = {name for plan in plans for name, _, _ in plan}
+        stored = {a["sha256"] for r in results for a in r["accepted"]}
+        assert len(stored) == len(uploaded)  # every distinct file stored once
+        records = c.get("/api/records", params={"limit": 500}).json()
+        docs = [item["document_id"] for item in records["items"]]
+        expected = {doc for name, _, doc in scans if name in uploaded}
+        assert sorted(docs) == sorted(expected)  # every page read, none lost, none twice
+
+
+@pytest.mark.slow
+def test_kill_9_in_the_middle_of_a_batch(server, tmp_path):
+    server.start()
+    scans = tag_scans(tmp_path, 16)
+    with closing(server.client()) as c:
+        res = c.post("/api/uploads", files=[("files", (n, d, "image/jpeg")) for n, d, _ in scans])
+        batch_id = res.json()["batch_id"]
+        end = time.time() + 60
+        while c.get(f"/api/batches/{batch_id}").json()["pages_done"] < 2 and time.time() < end:
+            time.sleep(0.1)
+    server.kill9()  # mid-batch: some scans read, one probably half-read, the rest queued
+    server.start()  # the same data folder: it must open, re-queue, and finish
+    with closing(server.client()) as c:
+        [batch] = wait_batches(c, [batch_id], timeout=240)
+        assert batch["pages_done"] >= len(scans) and not batch["errors"]
+        docs = [
+            i["document_id"] for i in c.get("/api/records", params={"limit": 100}).json()["items"]
+        ]
+        assert sorted(docs) == sorted(doc for _, _, doc in scans)
