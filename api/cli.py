@@ -208,13 +208,22 @@ def serve(
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", help="数据目录(默认 ./data 或 FORMDESK_DATA_DIR)")
     ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option("--samples", help="首次启动时载入样例(samples 目录):每种表单一份,排队识读"),
+    ] = None,
 ) -> None:
     """启动网页服务(TinyDB 数据库,后台自动识读上传的扫描件)。"""
     import uvicorn
 
     from .app import create_app
+    from .demo import load_samples
 
     web = create_app(data_dir)
+    if samples is not None:
+        n = load_samples(web.state.store, web.state.key, samples / "records")
+        if n:
+            print(f"已载入样例:{n} 页扫描件排队识读(维修站 HN01)")
     if web.state.first_password:
         print(
             f"首次启动:已创建管理员 admin,密码 {web.state.first_password}(只显示这一次,请登录后妥善保存)"
