@@ -287,3 +287,22 @@ def test_wrong_content_type_and_oversized_bodies(service):
         headers={"content-type": "multipart/form-data; boundary=x", "content-length": str(2**30)},
     )
     assert declared.status_code == 413
+
+
+def test_first_start_creates_admin_and_loads_samples(tmp_path):
+    from formdesk.api.demo import load_samples
+
+    from .conftest import RECORDS
+
+    app = create_app(tmp_path, start_worker=False)
+    assert app.state.first_password and app.state.store.get_user("admin").role == "back_office"
+    assert create_app(tmp_path, start_worker=False).state.first_password is None  # only once
+    store = app.state.store
+    queued = load_samples(store, app.state.key, RECORDS)
+    assert queued == sum(len(get_template(p.stem).copies) or 1 for p in RECORDS.glob("*.json"))
+    [batch] = store.list_batches()
+    assert batch.pages_total == queued and store.get_station("HN01") is not None
+    assert app.state.worker.run_one()  # the real reader, one scan
+    items, total = store.list_records()
+    assert total == 1 and items[0].station == "HN01" and items[0].status == "ready"
+    assert load_samples(store, app.state.key, RECORDS) == 0  # not twice
