@@ -252,13 +252,46 @@ def test_printing(service, read_tag):
     [
         ([("files", ("empty.pdf", b"", "application/pdf"))], 422, "文件为空"),
         ([("files", ("note.jpg", b"hello", "image/jpeg"))], 422, "不是 PDF、JPEG、PNG 或 TIFF"),
+        ([("files", ("half.pdf", "truncated_pdf", "application/pdf"))], 422, "损坏或不完整"),
+        ([("files", ("locked.pdf", "encrypted_pdf", "application/pdf"))], 422, "已加密"),
+        ([("files", ("bomb.png", "bomb_png", "image/png"))], 422, "解压炸弹"),
     ],
 )
 def test_bad_uploads_get_a_reason(service, files, status, reason):
+    from .test_ingest import bomb_png, encrypted
+
     app, _ = service
     office = login(app, "office")
+    pdf = office.get("/api/print/form-04/blank.pdf").content
+    made = {
+        "truncated_pdf": pdf[: len(pdf) // 2],
+        "encrypted_pdf": encrypted(pdf, "secret"),
+        "bomb_png": bomb_png(30000, 30000),
+    }
+    files = [(k, (name, made.get(data, data), ctype)) for k, (name, data, ctype) in files]
     res = office.post("/api/uploads", files=files)
     assert res.status_code == status and reason in res.json()["reason"]
+
+
+def test_pages_that_are_not_our_forms_are_reported_on_the_batch(service):
+    app, _ = service
+    office = login(app, "office")
+    photo = np.full((1200, 900, 3), 90, np.uint8)
+    ok, buf = cv2.imencode(".jpg", photo)
+    up = office.post(
+        "/api/uploads", files=[("files", ("holiday.jpg", buf.tobytes(), "image/jpeg"))]
+    )
+    assert up.status_code == 202
+    batch = wait_done(office, up.json()["batch_id"])
+    assert "holiday.jpg" in batch["errors"][0] and "没有找到表单" in batch["errors"][0]
+    assert any(b["batch_id"] == batch["batch_id"] for b in office.get("/api/batches").json())
+
+
+def test_logout_ends_the_session(service):
+    app, _ = service
+    office = login(app, "office")
+    assert office.post("/api/logout").json() == {"ok": True}
+    assert office.get("/api/me").status_code == 401
 
 
 def test_wrong_content_type_and_oversized_bodies(service):
