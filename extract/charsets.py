@@ -71,6 +71,7 @@ def clean_ocr(t: FieldType, text: str) -> str:
         s = s.translate(_TO_DIGIT).replace(" ", "").replace("，", ",").replace("。", ".")
         if t in (FieldType.integer, FieldType.serial):
             s = s.replace(",", "").replace(".", "")
+        s = s.strip(".,-")  # a speck beside the figures is read as a point
     elif t in (FieldType.vin, FieldType.engine_no):
         s = re.sub(r"\s+", "", s).upper()
         if t == FieldType.vin:

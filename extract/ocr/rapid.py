@@ -13,6 +13,7 @@ import os
 import threading
 from functools import cache
 
+import cv2
 import numpy as np
 
 from . import DetectedLine, Recognized
@@ -48,7 +49,8 @@ class RapidOcrEngine:
             img = _bgr(crop)
             # no padding to the model's nominal 320 px: cost grows with width, and a
             # field's trimmed ink is usually much narrower
-            ratio = max(img.shape[1] / img.shape[0], 1.0)
+            img = _widen(img)
+            ratio = img.shape[1] / img.shape[0]
             batch = self._rec.resize_norm_img(img, ratio)[np.newaxis, :].astype(np.float32)
             with self._lock:
                 probs = self._rec.session(batch)[0]
@@ -69,6 +71,22 @@ class RapidOcrEngine:
             DetectedLine(np.asarray(b, dtype=np.float64), to_simplified(t), float(s))
             for b, t, s in zip(res.boxes, res.txts, res.scores, strict=True)
         ]
+
+
+MIN_RATIO = 2.5  # width / height
+
+
+def _widen(img: np.ndarray) -> np.ndarray:
+    """Pads a short crop with paper to a minimum width: with only a few time steps the
+    model drops characters (卢飞 read as 卢)."""
+    h, w = img.shape[:2]
+    need = int(MIN_RATIO * h) - w
+    if need <= 0:
+        return img
+    left = need // 2
+    return cv2.copyMakeBorder(
+        img, 0, 0, left, need - left, cv2.BORDER_CONSTANT, value=(255, 255, 255)
+    )
 
 
 def _bgr(img: np.ndarray) -> np.ndarray:
