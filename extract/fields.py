@@ -105,7 +105,7 @@ def _read_text(
         raw = "".join(r.text for r in results)
         score = min((_score(r, dated) for r in results), default=0.0)
         if dated and isinstance(spec, FormField):
-            raw = _date_text(ctx, spec, raw)
+            raw, score = _date_text(ctx, spec, raw, score)
     text = clean_ocr(t, raw)
     if t == FieldType.datetime:
         readings = _valid_readings(spec, datetime_readings(text))
@@ -234,21 +234,23 @@ def _printed_text(text: str, spec: FormField | Column) -> str:
     return text.replace(hint, "").strip() if hint else text.strip()
 
 
-def _date_text(ctx: ReadContext, field: FormField, whole: str) -> str:
+def _date_text(ctx: ReadContext, field: FormField, whole: str, score: float) -> tuple[str, float]:
     """Dates are written digit groups before printed 年/月/日: if the whole line does not
-    parse, each slot is read on its own, digits only."""
+    parse, each slot is read on its own, digits only — and its least sure slot is the
+    confidence."""
     cleaned = clean_ocr(field.type, whole)
     try:
         normalize(field, cleaned)
-        return whole
+        return whole, score
     except ValueError:
         pass
-    parts = []
+    parts, scores = [], []
     for slot in date_slots(ctx.template, field):
         crop = ctx.form.text_crop(slot.digits, inset_mm=0.3)
-        digits = ctx.engine.recognize([crop], "0123456789")[0].text if crop is not None else ""
-        parts.append(digits + slot.guide_text)
-    return "".join(parts)
+        read = ctx.engine.recognize([crop], "0123456789")[0] if crop is not None else None
+        parts.append((read.text if read else "") + slot.guide_text)
+        scores.append(read.score if read and read.text else 0.0)
+    return "".join(parts), min(scores, default=0.0)
 
 
 def _presence(present: bool, measure: float, base: dict[str, Any], what: str) -> FieldReading:

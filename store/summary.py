@@ -47,10 +47,13 @@ def fields_to_check(record: dict[str, Any]) -> int:
 
 
 def min_confidence(record: dict[str, Any]) -> float:
-    """The least confidence over the fields that were read (empty boxes say nothing)."""
+    """The least confidence over the fields that were read (empty boxes say nothing); a
+    field the reader could not accept counts as 0, one it doubts as at most 0.5, so the
+    review queue puts them first whatever the OCR score was."""
+    cap = {"invalid": 0.0, "check": 0.5}
     return min(
         (
-            float(f.get("confidence", 0.0))
+            min(float(f.get("confidence", 0.0)), cap.get(f.get("status"), 1.0))
             for f in record.get("fields", [])
             if f.get("status") != "empty"
         ),

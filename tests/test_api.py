@@ -159,6 +159,10 @@ def test_correcting_keeps_an_audit_trail_and_verifying_closes(service, read_tag)
     office = login(app, "office")
     bad = office.patch(f"/api/records/{record_id}/fields/mileage_km", json={"value": "四万"})
     assert bad.status_code == 422 and "行驶里程" in bad.json()["reason"]
+    no_row = office.patch(
+        f"/api/records/{record_id}/fields/mileage_km", json={"value": "1", "row": 9, "column": "x"}
+    )
+    assert no_row.status_code in (404, 422)
     fixed = office.patch(f"/api/records/{record_id}/fields/mileage_km", json={"value": "48,261"})
     assert fixed.status_code == 200 and fixed.json()["new_value"] == 48261
     detail = office.get(f"/api/records/{record_id}").json()

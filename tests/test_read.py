@@ -259,3 +259,18 @@ def test_one_engine_serves_several_threads(tmp_path, key, reader):
         [record] = result.records
         assert record.document_id == doc.document_id
         assert_reads_back(record, tag, doc.values)
+
+
+def test_a_half_erased_date_is_never_silently_wrong(tmp_path, key, reader):
+    from formdesk.templates.layout import date_slots
+
+    tag = get_template("SH-ZH/BD-27")
+    pages, doc, _ = render_pages(tmp_path, key, tag, sample_values(tag))
+    px = 200 / 25.4
+    for slot_index in (1, 2):  # month, then day: the top half of the digits rubbed out
+        img = pages[0].copy()
+        s = date_slots(tag, tag.field("repair_date"))[slot_index].digits
+        img[int(s.y * px) : int((s.y + s.h / 2) * px), int(s.x * px) : int(s.right * px)] = 255
+        [record] = reader.read_file(as_jpeg(img), "x.jpg").records
+        f = record.field("repair_date")
+        assert f.value == doc.values["repair_date"] or f.status != "ok", (f.value, f.status, f.raw)

@@ -222,7 +222,10 @@ def correct(
             value = normalize(spec, value)
         except ValueError as exc:
             raise HTTPException(422, f"{spec.label}:{exc}") from None
-    return store.correct_field(record_id, key, value, who.username, row=fix.row, column=fix.column)
+    try:
+        return store.correct_field(record_id, key, value, who.username, row=fix.row, column=fix.column)
+    except ValueError as exc:  # a table row or column the record does not have
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.post("/records/{record_id}/verify", response_model=RecordSummary)

@@ -1,0 +1,191 @@
+"""The web pages: Chinese first, plain HTML from Jinja2 templates plus a little local JS.
+
+Pages only lay things out; everything they show or change goes through the JSON API
+(the scripts take the CSRF token from GET /api/me).  Signing in and out are plain form
+posts here, so they work before any script has loaded.
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from formdesk.store import Store
+
+from ..deps import get_store, optional_principal
+from ..principal import ROLE_LABELS, Principal
+from .auth import sign_in
+
+WEB = Path(__file__).resolve().parent.parent / "web"
+templates = Jinja2Templates(directory=WEB / "templates")
+router = APIRouter(include_in_schema=False)
+
+NAV = [("/", "upload", "上传"), ("/review", "review", "复核"), ("/records", "records", "记录")]
+NAV_PRINT = ("/print", "print", "打印")
+
+
+def static_files() -> StaticFiles:
+    """The pages' own CSS and JS (app.mount("/static", ...)); nothing comes from a CDN."""
+    return StaticFiles(directory=WEB / "static")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path of this site (never //host or a scheme) is followed after signing in."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(here, safe='')}", status_code=303)
+
+
+def _page(
+    request: Request,
+    who: Principal,
+    name: str,
+    active: str,
+    store: Store | None = None,
+    status_code: int = 200,
+    **context: object,
+) -> HTMLResponse:
+    stations = []
+    if store is not None and who.role != "station":
+        stations = [s.model_dump() for s in store.list_stations()]
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "who": who,
+            "role_label": ROLE_LABELS[who.role],
+            "can_write": who.can_write,
+            "csrf": request.session.get("csrf", ""),
+            "nav": NAV + [NAV_PRINT],
+            "active": active,
+            "stations": stations,
+            **context,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, next: str = "/", who: Principal | None = Depends(optional_principal)
+) -> Response:
+    if who is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return templates.TemplateResponse(
+        request, "login.html", {"next": _safe_next(next), "error": None, "username": ""}
+    )
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login_form(
+    request: Request,
+    username: str = Form(""),
+    password: str = Form(""),
+    next: str = Form("/"),
+    store: Store = Depends(get_store),
+) -> Response:
+    error = None
+    if not username.strip() or not password:
+        error = "请输入用户名和密码"
+    else:
+        try:
+            sign_in(request, store, username, password)
+        except HTTPException as exc:
+            error = str(exc.detail)
+    if error:
+        return templates.TemplateResponse(
+            request,
+            "login.html",
+            {"next": _safe_next(next), "error": error, "username": username},
+            status_code=401,
+        )
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+def logout_form(request: Request, csrf: str = Form("")) -> Response:
+    expected = request.session.get("csrf", "")
+    if expected and not hmac.compare_digest(csrf, expected):
+        return RedirectResponse("/", status_code=303)
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/", response_class=HTMLResponse)
+def upload_page(
+    request: Request,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    if who is None:
+        return _to_login(request)
+    return _page(request, who, "upload.html", "upload", store)
+
+
+@router.get("/review", response_class=HTMLResponse)
+def review_queue_page(
+    request: Request,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    if who is None:
+        return _to_login(request)
+    return _page(request, who, "queue.html", "review", store)
+
+
+@router.get("/review/{record_id}", response_class=HTMLResponse)
+def review_page(
+    request: Request,
+    record_id: str,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    if who is None:
+        return _to_login(request)
+    stored = store.get_record(record_id)
+    if stored is None or not who.sees(stored.summary.station):
+        return _page(
+            request,
+            who,
+            "error.html",
+            "review",
+            status_code=404,
+            title="找不到这条记录",
+            message="这条记录不存在,或不属于您的维修站。",
+        )
+    return _page(request, who, "review.html", "review", store, record_id=record_id)
+
+
+@router.get("/print", response_class=HTMLResponse)
+def print_page(
+    request: Request,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    if who is None:
+        return _to_login(request)
+    return _page(request, who, "print.html", "print", store)
+
+
+@router.get("/records", response_class=HTMLResponse)
+def records_page(
+    request: Request,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    if who is None:
+        return _to_login(request)
+    return _page(request, who, "records.html", "records", store)

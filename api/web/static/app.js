@@ -1,0 +1,223 @@
+/* formdesk: helpers shared by every page (no framework, no build step). */
+"use strict";
+
+const FD = (() => {
+  const body = document.body;
+  let mePromise = null;
+
+  const RECORD_STATUS = { ready: "识读完成", needs_review: "待复核", verified: "已确认" };
+  const FIELD_STATUS = { ok: "正常", check: "需核对", invalid: "不合格", empty: "空白" };
+  const BATCH_STATE = { queued: "排队中", reading: "识读中", done: "完成" };
+
+  function toLogin() {
+    const here = location.pathname + location.search;
+    location.href = "/login?next=" + encodeURIComponent(here);
+  }
+
+  /** GET /api/me once per page: who is signed in, and the CSRF token for writes. */
+  function me() {
+    if (!mePromise) {
+      mePromise = fetch("/api/me", { credentials: "same-origin", cache: "no-store" }).then(
+        async (res) => {
+          if (res.status === 401) {
+            toLogin();
+            throw new ApiError("请先登录", 401);
+          }
+          return res.json();
+        }
+      );
+    }
+    return mePromise;
+  }
+
+  class ApiError extends Error {
+    constructor(reason, status, data) {
+      super(reason);
+      this.status = status;
+      this.data = data || {};
+    }
+  }
+
+  async function reasonOf(res) {
+    try {
+      const data = await res.json();
+      const reason = typeof data.reason === "string" ? data.reason : JSON.stringify(data.reason);
+      return new ApiError(reason || `请求失败(${res.status})`, res.status, data);
+    } catch (_) {
+      return new ApiError(`请求失败(${res.status})`, res.status);
+    }
+  }
+
+  /**
+   * Calls the JSON API. `body` (an object) is sent as JSON; non-GET requests carry the
+   * X-CSRF-Token header. Returns parsed JSON, or the Response itself with {raw: true}.
+   */
+  async function api(method, url, body, { raw = false } = {}) {
+    const headers = { Accept: "application/json" };
+    const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+    if (method !== "GET" && method !== "HEAD") {
+      headers["X-CSRF-Token"] = (await me()).csrf || "";
+    }
+    if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(url, init);
+    } catch (_) {
+      throw new ApiError("无法连接服务器,请检查网络后重试", 0);
+    }
+    if (res.status === 401) {
+      toLogin();
+      throw new ApiError("请先登录", 401);
+    }
+    if (!res.ok) throw await reasonOf(res);
+    if (raw) return res;
+    if (res.status === 204) return null;
+    return res.json();
+  }
+
+  /** Saves a Blob as a file (used for PDFs fetched with the session). */
+  function download(blob, filename) {
+    const url = URL.createObjectURL(blob);
+    const a = document.createElement("a");
+    a.href = url;
+    a.download = filename;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  /** el("td", {class: "num", text: "3"}, child, ...) */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else if (k === "dataset") Object.assign(node.dataset, v);
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else if (v === true) node.setAttribute(k, "");
+      else node.setAttribute(k, v);
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+
+  function badge(status, labels) {
+    return el("span", { class: `badge st-${status}`, text: (labels || {})[status] || status });
+  }
+
+  const pad = (n) => String(n).padStart(2, "0");
+  function fmtTime(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    if (Number.isNaN(d.getTime())) return iso;
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+
+  function fmtBytes(n) {
+    if (n < 1024) return `${n} B`;
+    if (n < 1024 * 1024) return `${(n / 1024).toFixed(0)} KB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function confText(c) {
+    return c === null || c === undefined ? "" : Number(c).toFixed(2);
+  }
+
+  function confClass(c) {
+    return c < 0.6 ? "conf-low" : c < 0.85 ? "conf-mid" : "";
+  }
+
+  let toastTimer = null;
+  function toast(message, kind = "") {
+    const t = document.getElementById("toast");
+    if (!t) return;
+    t.textContent = message;
+    t.className = "toast " + kind;
+    t.hidden = false;
+    clearTimeout(toastTimer);
+    toastTimer = setTimeout(() => (t.hidden = true), kind === "error" ? 6000 : 3000);
+  }
+
+  function stations() {
+    const node = document.getElementById("stations");
+    return node ? JSON.parse(node.textContent) : [];
+  }
+
+  let templatesPromise = null;
+  function templates() {
+    if (!templatesPromise) templatesPromise = api("GET", "/api/templates");
+    return templatesPromise;
+  }
+
+  /** Fills a <select> with the catalog's forms (value: form code). */
+  async function fillTemplateSelect(select, current) {
+    const list = await templates();
+    for (const t of list) {
+      select.append(el("option", { value: t.code, text: `${t.code} ${t.title}` }));
+    }
+    if (current) select.value = current;
+  }
+
+  /** Query string of the non-empty entries of `params`. */
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) {
+      if (v !== undefined && v !== null && v !== "") q.set(k, v);
+    }
+    const s = q.toString();
+    return s ? "?" + s : "";
+  }
+
+  /** True when the key press goes to something the user types into. */
+  function typing(target) {
+    if (!target || !(target instanceof Element)) return false;
+    const tag = target.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || target.isContentEditable;
+  }
+
+  /** A message left by the previous page (e.g. 记录已确认 before opening the next record). */
+  function flash(message) {
+    sessionStorage.setItem("formdesk-flash", message);
+  }
+  document.addEventListener("DOMContentLoaded", () => {
+    const left = sessionStorage.getItem("formdesk-flash");
+    if (left) {
+      sessionStorage.removeItem("formdesk-flash");
+      toast(left, "ok");
+    }
+  });
+
+  return {
+    flash,
+    role: body.dataset.role,
+    canWrite: body.dataset.canWrite === "true",
+    station: body.dataset.station || null,
+    RECORD_STATUS,
+    FIELD_STATUS,
+    BATCH_STATE,
+    ApiError,
+    api,
+    me,
+    download,
+    el,
+    badge,
+    fmtTime,
+    fmtBytes,
+    confText,
+    confClass,
+    toast,
+    stations,
+    templates,
+    fillTemplateSelect,
+    query,
+    typing,
+  };
+})();

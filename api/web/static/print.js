@@ -1,0 +1,379 @@
+/* 打印: pick a form, fill what is known, download a prefilled (or blank) PDF. */
+"use strict";
+
+(() => {
+  const { el, api, query, toast } = FD;
+  const canWrite = FD.canWrite;
+  const $ = (id) => document.getElementById(id);
+  const groupsBox = $("form-groups");
+  const form = $("print-form");
+  const fieldsBox = $("form-fields");
+  const errorBox = $("form-error");
+  const okBox = $("form-ok");
+
+  const GROUPS = [
+    ["SH-ZH/BD 报表与标签", (t) => t.code.startsWith("SH-ZH/BD")],
+    ["表格(维修站)", (t) => !t.code.startsWith("SH-ZH/BD")],
+  ];
+  const PAPER = { portrait: "纵向", landscape: "横向" };
+  const NOTE_TYPES = new Set(["signature", "seal"]);
+
+  let spec = null;
+  let controls = []; // {key, label, get(), box, input}
+  let tables = []; // {key, label, columns, tbody, rows: [{tr, cells: {col: {get, input}}}]}
+
+  // -- the list of forms ---------------------------------------------------------------------------
+  async function loadList() {
+    let list;
+    try {
+      list = await FD.templates();
+    } catch (err) {
+      groupsBox.replaceChildren(el("p", { class: "refused", text: err.message }));
+      return;
+    }
+    groupsBox.replaceChildren(
+      ...GROUPS.map(([title, test]) =>
+        el(
+          "section",
+          {},
+          el("h2", { text: title }),
+          list
+            .filter(test)
+            .map((t) =>
+              el(
+                "a",
+                { href: `#${t.slug}`, dataset: { slug: t.slug, search: `${t.code} ${t.title}`.toLowerCase() } },
+                el("span", { class: "code", text: t.code }),
+                el("span", { text: t.title })
+              )
+            )
+        )
+      )
+    );
+    const wanted = location.hash.slice(1) || new URLSearchParams(location.search).get("form");
+    if (wanted) choose(wanted);
+  }
+
+  $("form-filter").addEventListener("input", (e) => {
+    const q = e.target.value.trim().toLowerCase();
+    for (const a of groupsBox.querySelectorAll("a")) a.hidden = q && !a.dataset.search.includes(q);
+  });
+  window.addEventListener("hashchange", () => choose(location.hash.slice(1)));
+
+  // -- one form -------------------------------------------------------------------------------------
+  async function choose(slug) {
+    if (!slug || (spec && spec.slug === slug)) return;
+    for (const a of groupsBox.querySelectorAll("a")) a.classList.toggle("active", a.dataset.slug === slug);
+    try {
+      spec = await api("GET", `/api/templates/${encodeURIComponent(slug)}`);
+    } catch (err) {
+      toast(err.message, "error");
+      return;
+    }
+    $("print-empty").hidden = true;
+    form.hidden = false;
+    $("form-title").textContent = `${spec.code} ${spec.title}`;
+    const paper = `${spec.paper.size} ${PAPER[spec.paper.orientation] || spec.paper.orientation}`;
+    const gang = spec.per_sheet > 1 ? ` · 每张 A4 排 ${spec.per_sheet} 份` : "";
+    $("form-meta").textContent = `第 ${spec.version} 版 · ${paper}${gang} · 只需填写已知的栏目,其余打印后手写`;
+    clearMessages();
+    build();
+  }
+
+  function inputFor(s, name) {
+    const c = s.constraints || {};
+    const common = { name, disabled: !canWrite, autocomplete: "off" };
+    switch (s.type) {
+      case "multiline":
+        return el("textarea", { ...common, rows: 2, maxlength: c.max_length || undefined });
+      case "integer":
+        return el("input", { ...common, type: "number", step: 1, min: c.min ?? undefined, max: c.max ?? undefined });
+      case "decimal":
+      case "money":
+        return el("input", { ...common, type: "number", step: "any", min: c.min ?? undefined, max: c.max ?? undefined });
+      case "date":
+        return el("input", { ...common, type: "date" });
+      case "month":
+        return el("input", { ...common, type: "month" });
+      case "datetime":
+        return el("input", { ...common, type: "datetime-local" });
+      case "time":
+        return el("input", { ...common, type: "time" });
+      case "choice":
+      case "circle_choice":
+        return el(
+          "select",
+          common,
+          el("option", { value: "", text: "(不填)" }),
+          (s.options || []).map((o) => el("option", { value: o, text: o }))
+        );
+      case "checkbox":
+        return el("input", { ...common, type: "checkbox", value: "true" });
+      case "vin":
+        return el("input", { ...common, type: "text", maxlength: 17, placeholder: "17 位车架号", class: "mono upper" });
+      case "phone":
+        return el("input", { ...common, type: "tel" });
+      default:
+        return el("input", {
+          ...common,
+          type: "text",
+          maxlength: c.max_length || undefined,
+          placeholder: s.hint || undefined,
+        });
+    }
+  }
+
+  function valueOf(s, input) {
+    if (s.type === "checkbox") return input.checked ? true : null;
+    const v = input.value.trim();
+    if (!v) return null;
+    if (s.type === "datetime") return v.replace("T", " ");
+    if (s.type === "vin" || s.type === "engine_no" || s.type === "plate") return v.toUpperCase();
+    return v;
+  }
+
+  function build() {
+    controls = [];
+    tables = [];
+    const nodes = [];
+    const handwritten = [];
+    for (const f of spec.fields) {
+      if (NOTE_TYPES.has(f.type)) {
+        handwritten.push(f.label);
+        continue;
+      }
+      if (f.type === "table") {
+        nodes.push(tableBlock(f));
+        continue;
+      }
+      if (f.type === "money_words") {
+        const of = spec.fields.find((x) => x.key === f.words_of);
+        nodes.push(
+          el(
+            "div",
+            { class: "pf" },
+            el("label", { text: f.label }),
+            el("div", { class: "ctl" }, el("span", { class: "note", text: `由“${of ? of.label : f.words_of}”自动生成` }))
+          )
+        );
+        continue;
+      }
+      const id = `pf-${f.key}`;
+      const input = inputFor(f, f.key);
+      input.id = id;
+      const unit = f.constraints && f.constraints.unit;
+      const errorLine = el("div", { class: "pf-error", hidden: true });
+      const box = el(
+        "div",
+        { class: "pf" + (f.type === "multiline" ? " wide" : ""), dataset: { key: f.key } },
+        el("label", { for: id, text: f.label }),
+        el("div", { class: "ctl" }, input, unit ? el("span", { class: "unit", text: unit }) : null),
+        errorLine
+      );
+      input.addEventListener("input", () => unmark(box));
+      controls.push({ key: f.key, label: f.label, get: () => valueOf(f, input), box, input, errorLine });
+      nodes.push(box);
+    }
+    if (handwritten.length) {
+      nodes.push(el("div", { class: "section-note", text: `签字、盖章栏打印后手写:${handwritten.join("、")}` }));
+    }
+    fieldsBox.replaceChildren(...nodes);
+    const first = fieldsBox.querySelector("input:not([disabled]), select:not([disabled]), textarea:not([disabled])");
+    if (first) first.focus();
+  }
+
+  function tableBlock(f) {
+    const cols = (f.columns || []).filter((c) => c.type !== "serial" && !NOTE_TYPES.has(c.type));
+    const tbody = el("tbody");
+    const errorLine = el("div", { class: "pf-error", hidden: true });
+    const table = { key: f.key, label: f.label, columns: cols, tbody, rows: [], errorLine };
+    const addButton = el("button", {
+      type: "button",
+      class: "add-row",
+      text: "+ 添加一行",
+      disabled: !canWrite,
+      onclick: () => {
+        const row = addRow(table);
+        const first = row.tr.querySelector("input, select");
+        if (first) first.focus();
+      },
+    });
+    const block = el(
+      "div",
+      { class: "pf-table", dataset: { key: f.key } },
+      el(
+        "div",
+        { class: "tt" },
+        el("b", { text: f.label }),
+        el("span", { class: "muted small", text: `每页 ${f.rows_per_page} 行,超出的行续印在下一页` }),
+        addButton
+      ),
+      el(
+        "table",
+        {},
+        el(
+          "thead",
+          {},
+          el("tr", {}, el("th", { text: "行" }), cols.map((c) => el("th", { text: c.label })), el("th"))
+        ),
+        tbody
+      ),
+      errorLine
+    );
+    table.block = block;
+    tables.push(table);
+    for (let i = 0; i < Math.min(2, f.rows_per_page || 2); i++) addRow(table);
+    return block;
+  }
+
+  function addRow(table) {
+    const cells = {};
+    const tr = el("tr");
+    const number = el("td", { class: "rn" });
+    tr.append(number);
+    for (const c of table.columns) {
+      const input = inputFor(c, `${table.key}.${c.key}`);
+      input.setAttribute("aria-label", c.label);
+      input.addEventListener("input", () => {
+        tr.classList.remove("bad");
+        unmark(table.block);
+      });
+      cells[c.key] = { get: () => valueOf(c, input), input };
+      tr.append(el("td", {}, input));
+    }
+    const row = { tr, cells };
+    tr.append(
+      el(
+        "td",
+        { class: "del" },
+        el("button", {
+          type: "button",
+          text: "×",
+          title: "删除这一行",
+          disabled: !canWrite,
+          onclick: () => {
+            table.rows.splice(table.rows.indexOf(row), 1);
+            tr.remove();
+            renumber(table);
+          },
+        })
+      )
+    );
+    table.rows.push(row);
+    table.tbody.append(tr);
+    renumber(table);
+    return row;
+  }
+
+  function renumber(table) {
+    table.rows.forEach((r, i) => (r.tr.firstChild.textContent = i + 1));
+  }
+
+  function values() {
+    const out = {};
+    for (const c of controls) {
+      const v = c.get();
+      if (v !== null) out[c.key] = v;
+    }
+    for (const t of tables) {
+      const rows = [];
+      for (const r of t.rows) {
+        const row = {};
+        for (const [k, cell] of Object.entries(r.cells)) {
+          const v = cell.get();
+          if (v !== null) row[k] = v;
+        }
+        if (Object.keys(row).length) rows.push(row);
+      }
+      if (rows.length) out[t.key] = rows;
+    }
+    return out;
+  }
+
+  // -- messages ----------------------------------------------------------------------------------------
+  function unmark(box) {
+    box.classList.remove("bad");
+    const line = box.querySelector(".pf-error");
+    if (line) line.hidden = true;
+  }
+
+  function clearMessages() {
+    errorBox.hidden = true;
+    okBox.hidden = true;
+    for (const b of fieldsBox.querySelectorAll(".bad")) b.classList.remove("bad");
+    for (const l of fieldsBox.querySelectorAll(".pf-error")) l.hidden = true;
+  }
+
+  /** A 422 reason names the field: "第2行 项目(items.name):…" or "车架号码(vin):…". */
+  function showError(reason) {
+    errorBox.textContent = reason;
+    errorBox.hidden = false;
+    const m = reason.match(/(?:第(\d+)行\s*)?[^()]*\(([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?\)/);
+    if (!m) return;
+    const [, row, key, column] = m;
+    const message = reason.slice(reason.indexOf(m[0]) + m[0].length).replace(/^[::]\s*/, "");
+    const c = controls.find((x) => x.key === key);
+    if (c) {
+      c.box.classList.add("bad");
+      c.errorLine.textContent = message;
+      c.errorLine.hidden = false;
+      c.input.focus();
+      return;
+    }
+    const t = tables.find((x) => x.key === key);
+    if (t) {
+      t.block.classList.add("bad");
+      t.errorLine.textContent = reason;
+      t.errorLine.hidden = false;
+      // the server numbers the rows it was sent, i.e. the non-empty ones
+      const filled = t.rows.filter((r) => Object.values(r.cells).some((cell) => cell.get() !== null));
+      const r = row ? filled[Number(row) - 1] : null;
+      if (r) {
+        r.tr.classList.add("bad");
+        const cell = column && r.cells[column];
+        (cell ? cell.input : r.tr.querySelector("input, select")).focus();
+      }
+    }
+  }
+
+  function params() {
+    const station = $("print-station");
+    return query({ copies: $("copies").value || 1, station: station ? station.value : "" });
+  }
+
+  async function fetchPdf(method, url, body, filename, button) {
+    clearMessages();
+    button.disabled = true;
+    const label = button.textContent;
+    button.textContent = "生成中…";
+    try {
+      const res = await api(method, url, body, { raw: true });
+      const blob = await res.blob();
+      FD.download(blob, filename);
+      const ids = (res.headers.get("X-Document-Ids") || "").split(",").filter(Boolean);
+      okBox.textContent = `已生成 ${filename}(${ids.length} 份,文档号 ${ids.join("、")})。打印后填写,扫描上传即可识读。`;
+      okBox.hidden = false;
+    } catch (err) {
+      showError(err.message);
+    } finally {
+      button.disabled = false;
+      button.textContent = label;
+    }
+  }
+
+  if (canWrite) {
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (!spec) return;
+      fetchPdf("POST", `/api/print/${spec.slug}${params()}`, values(), `${spec.slug}.pdf`, $("make-pdf"));
+    });
+    $("blank-pdf").addEventListener("click", () => {
+      if (!spec) return;
+      fetchPdf("GET", `/api/print/${spec.slug}/blank.pdf${params()}`, undefined, `${spec.slug}-blank.pdf`, $("blank-pdf"));
+    });
+  } else {
+    form.addEventListener("submit", (e) => e.preventDefault());
+  }
+
+  loadList();
+})();

@@ -1,0 +1,616 @@
+/* 复核: the aligned scan with every field box, the fields beside it, keyboard first.
+ *
+ * Tab / Shift+Tab   move between the value inputs
+ * Enter             accept the value (saved if changed or doubtful), go to the next doubtful field
+ * Ctrl+Enter        确认无误: verify the record, open the next record of the queue
+ * J / K, PageDown / PageUp   next / previous record of the queue (when not typing)
+ * Esc               leave the input (then J / K work)
+ */
+"use strict";
+
+(() => {
+  const { el, api, query, fmtTime, toast, FIELD_STATUS, RECORD_STATUS } = FD;
+  const root = document.getElementById("review");
+  const recordId = root.dataset.recordId;
+  const canWrite = FD.canWrite;
+  const search = new URLSearchParams(location.search);
+  const queueFilters = { station: search.get("station") || "", template: search.get("template") || "" };
+
+  const $ = (id) => document.getElementById(id);
+  const scanImg = $("scan-img");
+  const boxesLayer = $("boxes");
+  const fieldsBox = $("fields");
+  const verifyButton = $("verify");
+
+  const IDENTIFIED = { qr: "二维码", ocr: "表单编号文字", text_layer: "PDF 文字层" };
+  const SELECT_TYPES = new Set(["choice", "circle_choice", "checkbox", "signature", "seal"]);
+
+  let detail = null;
+  let units = []; // one per editable value: a field, or a table cell that needs checking
+  let current = null;
+  let page = 1;
+  let queueIds = [];
+  let queueReady = null; // the queue's order, loaded once the record is shown
+  let inflight = null; // the save under way (Enter), awaited by a verify
+  let verifying = false;
+  let leaving = false;
+
+  // -- helpers -----------------------------------------------------------------------------------
+  const needs = (r) => r.status === "check" || r.status === "invalid" || (r.status === "empty" && !!r.reason);
+
+  function shown(value) {
+    if (value === null || value === undefined) return "";
+    if (typeof value === "boolean") return value ? "true" : "false";
+    if (typeof value === "object") return JSON.stringify(value);
+    return String(value);
+  }
+
+  function parsed(unit, text) {
+    if (SELECT_TYPES.has(unit.type)) {
+      if (text === "true") return true;
+      if (text === "false") return false;
+      return text === "" ? null : text;
+    }
+    return text.trim() === "" ? null : text;
+  }
+
+  function pct(v, total) {
+    return `${((100 * v) / total).toFixed(3)}%`;
+  }
+
+  function where(c) {
+    if (c.row === null || c.row === undefined) return "";
+    return ` 第${c.row}行` + (c.column ? ` ${c.column}` : "");
+  }
+
+  // -- loading -------------------------------------------------------------------------------------
+  async function load() {
+    queueReady = loadQueue();
+    try {
+      detail = await api("GET", `/api/records/${encodeURIComponent(recordId)}`);
+    } catch (err) {
+      $("rec-title").textContent = err.message;
+      return;
+    }
+    let spec = { fields: [] };
+    try {
+      const list = await FD.templates();
+      const t = list.find((x) => x.code === detail.summary.template);
+      if (t) spec = await api("GET", `/api/templates/${t.slug}`);
+    } catch (_) {
+      /* the record alone is enough to review */
+    }
+    buildUnits(spec);
+    renderHeader(spec);
+    renderFields();
+    renderPageTabs();
+    showPage(units.length ? units[0].page : 1);
+    renderAudit();
+    const first = units.find((u) => needs(u.reading)) || units[0];
+    if (first) focusUnit(first);
+  }
+
+  function renderHeader(spec) {
+    const s = detail.summary;
+    const r = detail.record;
+    $("rec-title").textContent = `${s.template} ${spec.title || ""}`.trim();
+    document.title = `复核 ${s.template} ${s.document_id} · formdesk 售后表单`;
+    updateStatus();
+    const meta = [
+      ["文档号", s.document_id],
+      ["联", s.copy_index],
+      ["维修站", s.station || "—"],
+      ["识读", IDENTIFIED[r.identified_by] || r.identified_by],
+      ["防伪", r.authentic === true ? "签名有效" : r.authentic === false ? "签名不符" : "未验证"],
+      ["对齐残差", `${Number(r.residual_mm || 0).toFixed(2)} mm`],
+      ["识读时间", fmtTime(s.created_at)],
+    ];
+    $("rec-meta").replaceChildren(
+      ...meta.map(([k, v]) => el("span", {}, `${k} `, el("b", { text: v })))
+    );
+    const problems = [...(r.problems || [])];
+    if (r.authentic === false) problems.unshift("二维码签名与本系统不符,请核实这份表单的来源");
+    $("rec-problems").hidden = !problems.length;
+    $("rec-problems").textContent = problems.join(";");
+  }
+
+  function updateStatus() {
+    const s = detail.summary;
+    const b = $("rec-status");
+    b.className = `badge st-${s.status}`;
+    b.textContent = RECORD_STATUS[s.status] || s.status;
+    if (s.status === "verified" && s.verified_by) {
+      b.title = `${s.verified_by} 于 ${fmtTime(s.verified_at)} 确认`;
+      b.textContent += `(${s.verified_by})`;
+    }
+    const left = units.filter((u) => needs(u.reading)).length;
+    $("fields-count").replaceChildren(
+      left ? el("b", { class: "conf-mid", text: `${left} 处待核` }) : el("b", { text: "没有待核的栏目" }),
+      el("span", { class: "muted", text: ` · 共 ${units.length} 栏` })
+    );
+  }
+
+  function buildUnits(spec) {
+    const specs = Object.fromEntries((spec.fields || []).map((f) => [f.key, f]));
+    units = [];
+    for (const f of detail.record.fields) {
+      const fs = specs[f.key] || {};
+      if (Array.isArray(f.rows)) {
+        // a table: its summary, then one line per cell that was read or needs checking
+        const cols = Object.fromEntries((fs.columns || []).map((c) => [c.key, c]));
+        const cells = [];
+        f.rows.forEach((row, i) => {
+          for (const [ck, cell] of Object.entries(row)) {
+            if (cell.status === "empty" && !needs(cell)) continue;
+            const cs = cols[ck] || {};
+            cells.push({
+              key: f.key,
+              row: i + 1,
+              column: ck,
+              reading: cell,
+              type: cs.type || cell.type,
+              options: cs.options || [],
+              label: f.label,
+              sub: `第${i + 1}行 · ${cs.label || cell.label || ck}`,
+              page: cell.page || 1,
+            });
+          }
+        });
+        units.push({ key: f.key, table: true, reading: f, label: f.label, page: f.page || 1, cells });
+        units.push(...cells);
+        continue;
+      }
+      units.push({
+        key: f.key,
+        row: null,
+        column: null,
+        reading: f,
+        type: fs.type || f.type,
+        options: fs.options || [],
+        label: f.label,
+        sub: "",
+        page: f.page || 1,
+      });
+    }
+    // doubtful values first (in the form's order), then the rest
+    const first = units.filter((u) => !u.table && needs(u.reading));
+    const rest = units.filter((u) => u.table || !needs(u.reading));
+    units = [...first, ...rest];
+    units.forEach((u, i) => (u.uid = String(i)));
+  }
+
+  // -- the field list ---------------------------------------------------------------------------------
+  function renderFields() {
+    fieldsBox.replaceChildren();
+    let group = null;
+    for (const u of units) {
+      const g = needs(u.reading) && !u.table ? "needs" : "rest";
+      if (g !== group) {
+        group = g;
+        fieldsBox.append(el("div", { class: "group-title", text: g === "needs" ? "需要核对" : "其余栏目" }));
+      }
+      fieldsBox.append(u.table ? tableRow(u) : fieldRow(u));
+    }
+  }
+
+  function cropUrl(u) {
+    return `/api/records/${encodeURIComponent(recordId)}/crop.png` + query({ key: u.key, row: u.row, column: u.column });
+  }
+
+  function fieldRow(u) {
+    const r = u.reading;
+    let input;
+    if (SELECT_TYPES.has(u.type)) {
+      let opts;
+      if (u.type === "checkbox") opts = [["", "(空)"], ["true", "已勾选 √"], ["false", "未勾选"]];
+      else if (u.type === "signature") opts = [["", "未签字"], ["true", "已签字"]];
+      else if (u.type === "seal") opts = [["", "未盖章"], ["true", "已盖章"]];
+      else opts = [["", "(空)"], ...u.options.map((o) => [o, o])];
+      const value = shown(r.value);
+      if (value && !opts.some(([v]) => v === value)) opts.push([value, value]);
+      input = el("select", { disabled: !canWrite }, opts.map(([v, t]) => el("option", { value: v, text: t })));
+      input.value = value;
+    } else {
+      // a value the reader could not accept starts from what it saw, to be completed
+      const start = r.value === null && r.raw && needs(r) ? r.raw : shown(r.value);
+      input = el("input", {
+        type: "text",
+        value: start,
+        readonly: !canWrite,
+        spellcheck: "false",
+        autocomplete: "off",
+      });
+    }
+    input.setAttribute("aria-label", `${u.label}${u.sub ? " " + u.sub : ""}`);
+    input.dataset.uid = u.uid;
+    u.initial = input.value;
+    u.input = input;
+
+    const img = el("img", { alt: `${u.label} 截图`, loading: "lazy" });
+    img.dataset.src = cropUrl(u);
+    const conf = el("span", { class: "f-conf" });
+    const statusBadge = el("span");
+    const raw = el("span", { class: "f-raw" });
+    const reason = el("span", { class: "f-reason" });
+    const error = el("div", { class: "f-error", role: "alert", hidden: true });
+    const node = el(
+      "div",
+      { class: "field", dataset: { uid: u.uid, key: u.key, row: u.row ?? "", column: u.column ?? "" } },
+      el(
+        "div",
+        { class: "f-head" },
+        el("span", { class: "f-label", text: u.label }),
+        u.sub ? el("span", { class: "f-where", text: u.sub }) : null,
+        statusBadge,
+        conf
+      ),
+      el("div", { class: "f-crop" }, img),
+      el("div", { class: "f-input" }, input, el("div", { class: "f-foot" }, raw, reason)),
+      error
+    );
+    u.node = node;
+    u.parts = { conf, statusBadge, raw, reason, error, img };
+    paintUnit(u);
+
+    input.addEventListener("focus", () => setCurrent(u));
+    input.addEventListener("keydown", (e) => onInputKey(e, u));
+    input.addEventListener("input", () => {
+      error.hidden = true;
+    });
+    node.addEventListener("click", (e) => {
+      if (e.target !== input) input.focus();
+    });
+    return node;
+  }
+
+  function tableRow(u) {
+    const f = u.reading;
+    const n = (f.rows || []).filter((row) => Object.values(row).some((c) => c.value !== null && c.value !== undefined)).length;
+    u.node = el(
+      "div",
+      { class: `field table-summary st-${f.status}`, dataset: { uid: u.uid, key: u.key } },
+      el(
+        "div",
+        { class: "f-head" },
+        el("span", { class: "f-label", text: u.label }),
+        el("span", { class: "f-where", text: `表格 · 已填 ${n} 行` }),
+        el("span", {
+          class: "f-conf",
+          text: u.cells.some((c) => needs(c.reading))
+            ? `${u.cells.filter((c) => needs(c.reading)).length} 个单元格待核(见上方)`
+            : "单元格均无疑问",
+        })
+      )
+    );
+    return u.node;
+  }
+
+  function paintUnit(u) {
+    const r = u.reading;
+    const status = r.status;
+    u.node.className = `field st-${status}` + (u.type === "multiline" ? " multi" : "") + (u === current ? " current" : "");
+    u.parts.statusBadge.replaceChildren(FD.badge(status, FIELD_STATUS));
+    u.parts.conf.textContent = `置信度 ${FD.confText(r.confidence)}`;
+    u.parts.conf.className = `f-conf ${FD.confClass(r.confidence)}`;
+    u.parts.raw.textContent = r.raw ? `识读:${r.raw}` : "识读:—";
+    u.parts.raw.title = r.raw || "";
+    u.parts.reason.textContent = r.reason || "";
+    if (u.box) u.box.className = `fbox st-${status}` + (u === current ? " current" : "");
+  }
+
+  // -- the scan --------------------------------------------------------------------------------------------
+  function renderPageTabs() {
+    const pages = [...new Set((detail.record.pages || []).map((p) => p.form_page || 1))].sort((a, b) => a - b);
+    const tabs = $("page-tabs");
+    tabs.hidden = pages.length < 2;
+    tabs.replaceChildren(
+      ...pages.map((p) =>
+        el("button", { type: "button", text: `第 ${p} 页`, dataset: { page: p }, onclick: () => showPage(p) })
+      )
+    );
+  }
+
+  function showPage(p) {
+    const first = scanImg.dataset.page === undefined;
+    if (String(p) === scanImg.dataset.page) return;
+    page = p;
+    scanImg.dataset.page = String(p);
+    $("scan-loading").hidden = false;
+    scanImg.onload = () => {
+      $("scan-loading").hidden = true;
+      if (first) startCrops();
+    };
+    scanImg.onerror = () => {
+      $("scan-loading").textContent = "扫描件图像载入失败";
+      if (first) startCrops();
+    };
+    scanImg.src = `/api/records/${encodeURIComponent(recordId)}/page.png?page=${p}`;
+    for (const b of $("page-tabs").children) b.classList.toggle("active", b.dataset.page === String(p));
+    drawBoxes();
+  }
+
+  /** Crops are cut from the aligned page the server keeps cached: ask for them once it exists. */
+  function startCrops() {
+    for (const u of units) {
+      if (u.parts && !u.parts.img.src) u.parts.img.src = u.parts.img.dataset.src;
+    }
+  }
+
+  function drawBoxes() {
+    const { width, height } = detail.page;
+    $("scan").style.setProperty("--ratio", String(width / height));
+    const place = (node, box) => {
+      const [x, y, w, h] = box;
+      Object.assign(node.style, { left: pct(x, width), top: pct(y, height), width: pct(w, width), height: pct(h, height) });
+      return node;
+    };
+    boxesLayer.replaceChildren();
+    for (const u of units) {
+      u.box = null;
+      const r = u.reading;
+      if (!r.box || r.box.length !== 4 || (u.page || 1) !== page) continue;
+      if (u.table) {
+        boxesLayer.append(place(el("div", { class: "fbox table", title: u.label }), r.box));
+        continue;
+      }
+      const box = place(el("div", { class: `fbox st-${r.status}`, title: `${u.label}${u.sub ? " " + u.sub : ""}` }), r.box);
+      box.dataset.uid = u.uid;
+      box.addEventListener("click", () => u.input.focus());
+      u.box = box;
+      boxesLayer.append(box);
+      if (u === current) box.classList.add("current");
+    }
+  }
+
+  function setCurrent(u) {
+    if (current === u) return;
+    if (current) {
+      current.node.classList.remove("current");
+      if (current.box) current.box.classList.remove("current");
+    }
+    current = u;
+    if (u.page !== page) showPage(u.page);
+    u.node.classList.add("current");
+    if (u.box) {
+      u.box.classList.add("current");
+      u.box.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }
+
+  function focusUnit(u) {
+    if (!u || !u.input) return;
+    u.input.focus();
+    if (u.input.select && u.input.tagName === "INPUT") u.input.select();
+  }
+
+  function nextDoubtful(after) {
+    const list = units.filter((u) => !u.table);
+    const start = list.indexOf(after);
+    for (let i = 1; i <= list.length; i++) {
+      const u = list[(start + i) % list.length];
+      if (u !== after && needs(u.reading)) return u;
+    }
+    return null;
+  }
+
+  // -- editing ------------------------------------------------------------------------------------------------
+  function onInputKey(e, u) {
+    if (e.key !== "Enter" || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    if (e.ctrlKey || e.metaKey) return; // handled on the document: verify
+    accept(u, true);
+  }
+
+  /** Saves the unit if its value changed or it is still doubtful; true when all went well. */
+  async function save(u) {
+    const text = u.input.value;
+    const changed = text !== u.initial;
+    if (!canWrite || (!changed && !needs(u.reading))) return true;
+    u.node.classList.add("saving");
+    try {
+      const fix = await api("PATCH", `/api/records/${encodeURIComponent(recordId)}/fields/${encodeURIComponent(u.key)}`, {
+        value: parsed(u, text),
+        row: u.row,
+        column: u.column,
+      });
+      const v = fix.new_value;
+      const empty = v === null || v === undefined || (typeof v === "string" && !v.trim());
+      Object.assign(u.reading, { value: empty ? null : v, status: empty ? "empty" : "ok", confidence: 1, reason: null });
+      u.initial = shown(u.reading.value);
+      if (document.activeElement !== u.input || u.input.value === text) u.input.value = u.initial;
+      u.parts.error.hidden = true;
+      paintUnit(u);
+      u.node.classList.remove("just-saved");
+      void u.node.offsetWidth;
+      u.node.classList.add("just-saved");
+      detail.corrections.push(fix);
+      renderAudit();
+      if (detail.summary.status === "verified") detail.summary.status = "needs_review";
+      updateStatus();
+      refreshSummary();
+      return true;
+    } catch (err) {
+      u.parts.error.textContent = err.message;
+      u.parts.error.hidden = false;
+      return false;
+    } finally {
+      u.node.classList.remove("saving");
+    }
+  }
+
+  async function accept(u, move) {
+    if (inflight || verifying) return;
+    inflight = save(u);
+    let ok;
+    try {
+      ok = await inflight;
+    } finally {
+      inflight = null;
+    }
+    if (!ok) {
+      u.input.focus();
+      if (u.input.select && u.input.tagName === "INPUT") u.input.select();
+      return;
+    }
+    if (!move) return;
+    const next = nextDoubtful(u);
+    if (next) focusUnit(next);
+    else if (canWrite) toast("全部栏目已核对。按 Ctrl+Enter 确认无误并打开下一条。", "ok");
+  }
+
+  async function refreshSummary() {
+    try {
+      const d = await api("GET", `/api/records/${encodeURIComponent(recordId)}`);
+      detail.summary = d.summary;
+      updateStatus();
+    } catch (_) {
+      /* the next action will say what is wrong */
+    }
+  }
+
+  function renderAudit() {
+    const list = detail.corrections || [];
+    const box = $("audit");
+    box.hidden = !list.length;
+    $("audit-count").textContent = list.length;
+    const labels = Object.fromEntries(detail.record.fields.map((f) => [f.key, f.label]));
+    box.querySelector("tbody").replaceChildren(
+      ...list
+        .slice()
+        .reverse()
+        .map((c) =>
+          el(
+            "tr",
+            {},
+            el("td", { text: fmtTime(c.at) }),
+            el("td", { text: c.user }),
+            el("td", { text: (labels[c.field_key] || c.field_key) + where(c) }),
+            el("td", { class: "mono", text: shown(c.old_value) || "—" }),
+            el("td", { class: "mono", text: shown(c.new_value) || "—" })
+          )
+        )
+    );
+  }
+
+  // -- the record and the queue ---------------------------------------------------------------------------------
+  async function fetchQueue() {
+    const list = await api(
+      "GET",
+      "/api/records" + query({ ...queueFilters, status: "needs_review", order: "least_confident", limit: 500 })
+    );
+    return list.items.map((r) => r.record_id);
+  }
+
+  async function loadQueue() {
+    try {
+      queueIds = await fetchQueue();
+    } catch (_) {
+      queueIds = [];
+    }
+    const i = queueIds.indexOf(recordId);
+    $("queue-pos").textContent =
+      i >= 0 ? `队列第 ${i + 1} / ${queueIds.length} 条` : queueIds.length ? `队列中还有 ${queueIds.length} 条` : "复核队列已清空";
+    $("prev-record").disabled = !(i > 0);
+    $("next-record").disabled = !queueIds.some((id, j) => id !== recordId && j > i);
+  }
+
+  function open(id) {
+    leaving = true;
+    location.href = `/review/${encodeURIComponent(id)}${query(queueFilters)}`;
+  }
+
+  function unsaved() {
+    return units.some((u) => u.input && u.input.value !== u.initial);
+  }
+
+  async function go(step) {
+    if (queueReady) await queueReady;
+    const i = queueIds.indexOf(recordId);
+    let target = null;
+    if (step > 0) target = queueIds.find((id, j) => id !== recordId && j > i) || null;
+    else if (i > 0) target = queueIds[i - 1];
+    if (!target) {
+      toast(step > 0 ? "已经是队列中的最后一条" : "已经是队列中的第一条");
+      return;
+    }
+    if (unsaved() && !confirm("有未保存的修改,仍要离开这一条吗?")) return;
+    open(target);
+  }
+
+  async function verify() {
+    if (!canWrite || verifying) return;
+    verifying = true;
+    if (inflight) await inflight;
+    // a value typed but not yet accepted is saved first
+    for (const u of units) {
+      if (u.input && u.input.value !== u.initial && !(await save(u))) {
+        verifying = false;
+        focusUnit(u);
+        return;
+      }
+    }
+    if (verifyButton) verifyButton.disabled = true;
+    try {
+      detail.summary = await api("POST", `/api/records/${encodeURIComponent(recordId)}/verify`);
+      updateStatus();
+      const before = queueIds.slice();
+      const at = before.indexOf(recordId);
+      let fresh = [];
+      try {
+        fresh = await fetchQueue();
+      } catch (_) {
+        fresh = [];
+      }
+      const left = fresh.filter((id) => id !== recordId);
+      const next = before.slice(at + 1).find((id) => left.includes(id)) || left[0];
+      FD.flash("记录已确认");
+      if (next) open(next);
+      else {
+        leaving = true;
+        location.href = "/review" + query(queueFilters);
+      }
+    } catch (err) {
+      toast(err.message, "error");
+      verifying = false;
+      if (verifyButton) verifyButton.disabled = false;
+    }
+  }
+
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      verify();
+      return;
+    }
+    if (e.key === "Escape" && FD.typing(e.target)) {
+      e.target.blur();
+      return;
+    }
+    const inField = FD.typing(e.target);
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "PageDown" || e.key === "PageUp") {
+      const u = inField ? units.find((x) => x.input === e.target) : null;
+      if (inField && (!u || u.input.value !== u.initial)) return;
+      e.preventDefault();
+      go(e.key === "PageDown" ? 1 : -1);
+      return;
+    }
+    if (inField) return;
+    if (e.key === "j" || e.key === "J") go(1);
+    else if (e.key === "k" || e.key === "K") go(-1);
+  });
+
+  $("zoom").addEventListener("click", () => {
+    const zoomed = $("scan").classList.toggle("zoomed");
+    $("zoom").textContent = zoomed ? "适合窗口" : "放大";
+    if (current && current.box) current.box.scrollIntoView({ block: "center", inline: "center" });
+  });
+  $("prev-record").addEventListener("click", () => go(-1));
+  $("next-record").addEventListener("click", () => go(1));
+  if (verifyButton) verifyButton.addEventListener("click", verify);
+  window.addEventListener("beforeunload", (e) => {
+    if (unsaved() && !leaving) e.preventDefault();
+  });
+
+  load();
+})();

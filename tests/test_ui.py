@@ -1,0 +1,374 @@
+"""The web pages in a real browser: the app served by uvicorn, Debian's Chromium driven
+headless by Playwright.  Sign in, upload a damaged scan and watch it read, correct the
+damaged field with the keyboard and verify, print a prefilled form.
+
+Needs `apt-get install chromium` (never `playwright install`: browsers are not downloaded).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import socket
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import quote
+
+import cv2
+import httpx
+import numpy as np
+import pypdfium2 as pdfium
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+
+from formdesk.api.app import create_app
+from formdesk.api.security import hash_password
+from formdesk.store import Station, User
+from formdesk.templates import get_template
+from formdesk.templates.geometry import PageGeometry, gang_slots
+from formdesk.templates.layout import describe
+
+from .conftest import sample_values
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "samples" / "screenshots"
+PASSWORD = "correct horse 7"
+TRUE_VIN = sample_values(get_template("SH-ZH/BD-27"))["vin"]
+DPI = 200
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The whole service (pages, API, background reader) on 127.0.0.1 and a free port."""
+    data = tmp_path_factory.mktemp("ui-data")
+    app = create_app(data)
+    store = app.state.store
+    store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    for username, role, station in (("office", "back_office", None), ("s1", "station", "HN01")):
+        store.add_user(
+            User(
+                username=username, password_hash=hash_password(PASSWORD), role=role, station=station
+            )
+        )
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, name="formdesk-ui-test", daemon=True)
+    thread.start()
+    end = time.time() + 30
+    while not srv.started:
+        assert thread.is_alive() and time.time() < end, "uvicorn did not start"
+        time.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "Chromium is missing at /usr/bin/chromium: run `apt-get install chromium` "
+            "(the browser is never downloaded by `playwright install`)"
+        )
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing: pip install -e '.[test]'")
+    with sync_playwright() as p:
+        # Chinese browser UI (date inputs as 年/月/日) where the chromium-l10n package is there
+        env = {**os.environ, "LANGUAGE": "zh_CN"}
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
+        yield b
+        b.close()
+
+
+def api_client(base: str, username: str) -> httpx.Client:
+    client = httpx.Client(base_url=base, timeout=30)
+    res = client.post("/api/login", data={"username": username, "password": PASSWORD})
+    assert res.status_code == 200, res.text
+    client.headers["X-CSRF-Token"] = res.json()["csrf"]
+    return client
+
+
+def damaged_scan(base: str, out: Path, key: str, start: float, end: float) -> str:
+    """Station HN01 prints a prefilled tag; on its scan the part `start`..`end` (fractions of
+    the width) of field `key`'s writing area is painted over, so the field needs review.
+    Returns the printed document id."""
+    tag = get_template("SH-ZH/BD-27")
+    with closing(api_client(base, "s1")) as s1:
+        res = s1.post(f"/api/print/{tag.slug}", json=sample_values(tag))
+    assert res.status_code == 200, res.text
+    page = pdfium.PdfDocument(res.content)[0].render(scale=DPI / 72).to_pil().convert("RGB")
+    img = cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR)
+    ox, oy = gang_slots(tag.geometry, PageGeometry.for_paper("A4", "portrait"))[0]
+    x, y, w, h = next(f for f in describe(tag)["fields"] if f["key"] == key)["value_box"]
+    px = DPI / 25.4
+    top_left = (int((ox + x + start * w) * px), int((oy + y + 0.1 * h) * px))
+    bottom_right = (int((ox + x + end * w) * px), int((oy + y + 0.9 * h) * px))
+    cv2.rectangle(img, top_left, bottom_right, (255, 255, 255), -1)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    out.write_bytes(buf.tobytes())
+    return res.headers["x-document-ids"]
+
+
+def focused_field(page) -> str:
+    page.wait_for_function("document.activeElement && document.activeElement.dataset.uid")
+    return page.evaluate("document.activeElement.closest('.field').dataset.key")
+
+
+def test_pages_ask_to_sign_in_and_show_each_role_its_controls(tmp_path):
+    """Without a browser: redirects, the form sign-in, what each role's pages offer."""
+    app = create_app(tmp_path, start_worker=False)
+    app.state.store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    for username, role, station in (
+        ("office", "back_office", None),
+        ("s1", "station", "HN01"),
+        ("audit", "auditor", None),
+    ):
+        app.state.store.add_user(
+            User(
+                username=username, password_hash=hash_password(PASSWORD), role=role, station=station
+            )
+        )
+    with TestClient(app) as anon:
+        for path in ("/", "/review", "/review/abc", "/print", "/records?status=verified"):
+            res = anon.get(path, follow_redirects=False)
+            assert res.status_code == 303, path
+            assert res.headers["location"] == "/login?next=" + quote(path, safe=""), path
+        assert "登录" in anon.get("/login").text
+        assert anon.get("/static/app.css").status_code == 200
+        assert anon.get("/static/review.js").headers["content-type"].startswith("text/javascript")
+        res = anon.post("/login", data={"username": "office", "password": "nope"})
+        assert res.status_code == 401 and "用户名或密码不对" in res.text
+        # only a path of this site is followed after signing in
+        res = anon.post(
+            "/login",
+            data={"username": "office", "password": PASSWORD, "next": "//evil.example/"},
+            follow_redirects=False,
+        )
+        assert res.status_code == 303 and res.headers["location"] == "/"
+
+    pages = {}
+    for username in ("office", "s1", "audit"):
+        with TestClient(app) as client:
+            res = client.post(
+                "/login",
+                data={"username": username, "password": PASSWORD, "next": "/records"},
+                follow_redirects=False,
+            )
+            assert res.headers["location"] == "/records"
+            pages[username] = {p: client.get(p).text for p in ("/", "/print", "/records")}
+            missing = client.get("/review/no-such-record")
+            assert missing.status_code == 404 and "找不到这条记录" in missing.text
+            csrf = client.get("/api/me").json()["csrf"]
+            assert client.post("/logout", data={"csrf": "wrong"}).url.path == "/"
+            assert client.post("/logout", data={"csrf": csrf}).url.path == "/login"
+            assert client.get("/api/me").status_code == 401
+    for username, texts in pages.items():
+        for html in texts.values():
+            assert "formdesk <span>售后表单</span>" in html and username in html
+            assert not re.search(
+                r"""(src|href)=["']?(https?:)?//""", html
+            )  # nothing from elsewhere
+    assert 'id="dropzone"' in pages["office"]["/"] and 'id="upload-station"' in pages["office"]["/"]
+    assert 'id="dropzone"' in pages["s1"]["/"] and 'id="upload-station"' not in pages["s1"]["/"]
+    assert 'id="f-station"' not in pages["s1"]["/records"]
+    assert 'id="dropzone"' not in pages["audit"]["/"] and "审计员只能查看" in pages["audit"]["/"]
+    assert (
+        'id="make-pdf"' in pages["s1"]["/print"] and 'id="make-pdf"' not in pages["audit"]["/print"]
+    )
+
+
+@pytest.mark.slow
+def test_sign_in_upload_review_and_print(server, browser, tmp_path):
+    app, base = server
+    # the last characters of one tag's VIN, the month of another's repair date, painted over
+    vin_scan, date_scan = tmp_path / "标签扫描-1.jpg", tmp_path / "标签扫描-2.jpg"
+    vin_doc = damaged_scan(base, vin_scan, "vin", 0.42, 1.0)
+    date_doc = damaged_scan(base, date_scan, "repair_date", 0.44, 0.61)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    context = browser.new_context(
+        base_url=base,
+        viewport={"width": 1440, "height": 900},
+        locale="zh-CN",
+        accept_downloads=True,
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    elsewhere, problems = [], []
+    page.on(
+        "request",
+        lambda r: None if r.url.startswith((base, "data:", "blob:")) else elsewhere.append(r.url),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+
+    # -- signing in: a page asked for first sends to /login and comes back after it --------------
+    page.goto("/records")
+    assert re.search(r"/login\?next=%2Frecords$", page.url)
+    page.fill("#username", "office")
+    page.fill("#password", "wrong password")
+    page.click("button[type=submit]")
+    assert "用户名或密码不对" in page.text_content("#login-error")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/records")
+    assert page.text_content(".who .user") == "office"
+    assert "售后服务部" in page.text_content(".who .role")
+
+    # -- upload: per-file progress, then the reading to done -----------------------------------------
+    page.goto("/")
+    page.set_input_files("#file-input", [str(vin_scan), str(date_scan)])
+    page.wait_for_function(
+        "[...document.querySelectorAll('#files-table .result')]"
+        ".filter(r => r.textContent.startsWith('已接收')).length === 2"
+    )
+    assert page.locator("#files-table .pct").all_text_contents() == ["100%", "100%"]
+    done = page.wait_for_selector(".batch[data-state=done] .batch-records table", timeout=45_000)
+    assert "2 / 2" in page.text_content(".batch .count")
+    assert vin_doc in done.text_content() and date_doc in done.text_content()
+    assert "其中 2 份需要复核" in page.text_content(".batch .links")
+    page.screenshot(path=str(SCREENSHOTS / "upload.png"), full_page=True)
+
+    with closing(api_client(base, "office")) as office:
+        queue = office.get(
+            "/api/records", params={"status": "needs_review", "order": "least_confident"}
+        ).json()["items"]
+    ids = [r["record_id"] for r in queue]
+    by_doc = {r["document_id"]: r["record_id"] for r in queue}
+    vin_id, date_id = by_doc[vin_doc], by_doc[date_doc]
+
+    # -- the queue; J and K (PageDown / PageUp) move between its records ---------------------------
+    page.click("text=复核队列")
+    page.wait_for_url(re.compile(r"/review$"))
+    page.wait_for_function("document.querySelectorAll('#queue-table tr.row-link').length === 2")
+    page.click("#start-review")
+    page.wait_for_url(f"**/review/{ids[0]}")
+    focused_field(page)
+    page.keyboard.press("Escape")  # out of the input: letters are shortcuts again
+    page.keyboard.press("j")
+    page.wait_for_url(f"**/review/{ids[1]}")
+    focused_field(page)
+    page.keyboard.press("PageUp")  # also from an input not yet changed
+    page.wait_for_url(f"**/review/{ids[0]}")
+
+    # -- review: the VIN is focused first; type the right one, Enter saves it ----------------------
+    if ids[0] != vin_id:
+        page.goto(f"/review/{vin_id}")
+    assert focused_field(page) == "vin"
+    vin_field = page.locator(".field[data-key=vin]")
+    assert "st-invalid" in vin_field.get_attribute("class")
+    assert page.locator(".fbox.st-invalid.current").count() == 1  # its box on the scan
+    assert page.locator(".fbox").count() >= 13
+    page.wait_for_function("document.getElementById('scan-img').complete")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.f-crop img')].every(i => i.complete && i.naturalWidth)"
+    )
+    page.screenshot(path=str(SCREENSHOTS / "review.png"))
+
+    page.keyboard.press("Control+A")
+    page.keyboard.type(TRUE_VIN.lower())  # the server normalises to upper case
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".field[data-key=vin].st-ok")
+    assert vin_field.locator("input").input_value() == TRUE_VIN
+    assert page.locator(".fbox[data-uid='0']").get_attribute("class").startswith("fbox st-ok")
+    page.wait_for_selector("#audit:not([hidden])")
+
+    # Ctrl+Enter verifies and opens the next record of the queue: the other tag
+    page.keyboard.press("Control+Enter")
+    page.wait_for_url(f"**/review/{date_id}")
+    assert focused_field(page) == "repair_date"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("2026年3月15日")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".field[data-key=repair_date].st-ok")
+    assert page.locator(".field[data-key=repair_date] input").input_value() == "2026-03-15"
+    page.keyboard.press("Control+Enter")  # the queue is empty now: back to it
+    page.wait_for_url(re.compile(r"/review$"))
+    page.wait_for_selector("#queue-table td:has-text('没有需要复核的记录')")
+
+    with closing(api_client(base, "office")) as office:
+        detail = office.get(f"/api/records/{vin_id}").json()
+        other = office.get(f"/api/records/{date_id}").json()
+    assert (
+        detail["summary"]["status"] == "verified" and detail["summary"]["verified_by"] == "office"
+    )
+    [fix] = detail["corrections"]
+    assert (fix["field_key"], fix["new_value"], fix["user"]) == ("vin", TRUE_VIN, "office")
+    assert fix["old_value"] is None  # the reader could not make a VIN of what was left
+    vin = next(f for f in detail["record"]["fields"] if f["key"] == "vin")
+    assert vin["value"] == TRUE_VIN and vin["status"] == "ok"
+    assert other["summary"]["status"] == "verified"
+    assert [(c["field_key"], c["new_value"]) for c in other["corrections"]] == [
+        ("repair_date", "2026-03-15")
+    ]
+
+    # -- print: a bad value is refused next to its field, then the PDF is downloaded -----------------
+    page.goto("/print")
+    page.click(".form-list a[data-slug=sh-zh-bd-27]")
+    page.wait_for_selector("#pf-vin")
+    page.fill("#pf-sender_unit", "衡阳广汇汽车维修站")
+    page.fill("#pf-part_name", "水泵总成")
+    page.fill("#pf-mileage_km", "61230")
+    page.fill("#pf-repair_date", "2026-04-02")
+    page.select_option("#pf-part_origin", "日产零部件")
+    page.fill("#pf-vin", "LGAX2A13O6K123456")  # an O is never in a VIN
+    page.click("#make-pdf")
+    page.wait_for_selector("#form-error:not([hidden])")
+    assert "车架号码" in page.text_content("#form-error")
+    assert page.locator(".pf.bad[data-key=vin]").count() == 1
+    page.fill("#pf-vin", TRUE_VIN)
+    with page.expect_download() as download:
+        page.click("#make-pdf")
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf[:4] == b"%PDF"
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "水泵总成" in text and "衡阳广汇汽车维修站" in text and "61230" in text
+    page.wait_for_selector("#form-ok:not([hidden])")
+    page.screenshot(path=str(SCREENSHOTS / "print.png"))
+    with page.expect_download() as blank:
+        page.click("#blank-pdf")
+    assert Path(blank.value.path()).read_bytes()[:4] == b"%PDF"
+
+    # -- records: the verified record is listed; signing out ends the session -----------------------
+    page.goto("/records?status=verified")
+    page.wait_for_selector(f"#records-table tr[data-record-id='{vin_id}']")
+    assert page.locator("#records-table tr.row-link").count() == 2
+    assert "status=verified" in page.get_attribute("#export-csv", "href")
+    page.click(".logout button")
+    page.wait_for_url(re.compile(r"/login$"))
+    page.goto("/review")
+    assert "/login?next=" in page.url
+
+    context.close()
+    assert not elsewhere, f"pages fetched something from elsewhere: {elsewhere}"
+    assert not problems, f"errors in the browser console: {problems}"
