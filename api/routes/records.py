@@ -223,7 +223,9 @@ def correct(
         except ValueError as exc:
             raise HTTPException(422, f"{spec.label}:{exc}") from None
     try:
-        return store.correct_field(record_id, key, value, who.username, row=fix.row, column=fix.column)
+        return store.correct_field(
+            record_id, key, value, who.username, row=fix.row, column=fix.column
+        )
     except ValueError as exc:  # a table row or column the record does not have
         raise HTTPException(422, str(exc)) from None
 

@@ -124,28 +124,6 @@ def logout_form(request: Request, csrf: str = Form("")) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-@router.get("/", response_class=HTMLResponse)
-def upload_page(
-    request: Request,
-    who: Principal | None = Depends(optional_principal),
-    store: Store = Depends(get_store),
-) -> Response:
-    if who is None:
-        return _to_login(request)
-    return _page(request, who, "upload.html", "upload", store)
-
-
-@router.get("/review", response_class=HTMLResponse)
-def review_queue_page(
-    request: Request,
-    who: Principal | None = Depends(optional_principal),
-    store: Store = Depends(get_store),
-) -> Response:
-    if who is None:
-        return _to_login(request)
-    return _page(request, who, "queue.html", "review", store)
-
-
 @router.get("/review/{record_id}", response_class=HTMLResponse)
 def review_page(
     request: Request,
@@ -169,23 +147,32 @@ def review_page(
     return _page(request, who, "review.html", "review", store, record_id=record_id)
 
 
-@router.get("/print", response_class=HTMLResponse)
-def print_page(
-    request: Request,
-    who: Principal | None = Depends(optional_principal),
-    store: Store = Depends(get_store),
-) -> Response:
-    if who is None:
-        return _to_login(request)
-    return _page(request, who, "print.html", "print", store)
+def _simple_page(template: str, nav: str):
+    """A page that needs only a signed-in user; its script fetches the data."""
+
+    def page(
+        request: Request,
+        who: Principal | None = Depends(optional_principal),
+        store: Store = Depends(get_store),
+    ) -> Response:
+        if who is None:
+            return _to_login(request)
+        return _page(request, who, template, nav, store)
+
+    return page
 
 
-@router.get("/records", response_class=HTMLResponse)
-def records_page(
-    request: Request,
-    who: Principal | None = Depends(optional_principal),
-    store: Store = Depends(get_store),
-) -> Response:
-    if who is None:
-        return _to_login(request)
-    return _page(request, who, "records.html", "records", store)
+for _path, _template, _nav in (
+    ("/", "upload.html", "upload"),  # 上传
+    ("/review", "queue.html", "review"),  # 复核队列
+    ("/print", "print.html", "print"),  # 打印
+    ("/records", "records.html", "records"),  # 记录
+):
+    router.add_api_route(
+        _path,
+        _simple_page(_template, _nav),
+        methods=["GET"],
+        response_class=HTMLResponse,
+        include_in_schema=False,
+        name=f"{_nav}_page",
+    )

@@ -195,7 +195,30 @@ const FD = (() => {
     }
   });
 
+  /** Paging controls under a list: "第 a–b 条,共 n 条", 上一页, 下一页; onPage(newOffset). */
+  function renderPager(pager, list, offset, limit, onPage) {
+    pager.replaceChildren(
+      el("span", {
+        class: "muted",
+        text: list.total ? `第 ${offset + 1}–${offset + list.items.length} 条,共 ${list.total} 条` : "共 0 条",
+      }),
+      el("button", {
+        type: "button",
+        text: "上一页",
+        disabled: offset === 0,
+        onclick: () => onPage(Math.max(0, offset - limit)),
+      }),
+      el("button", {
+        type: "button",
+        text: "下一页",
+        disabled: offset + limit >= list.total,
+        onclick: () => onPage(offset + limit),
+      })
+    );
+  }
+
   return {
+    renderPager,
     flash,
     role: body.dataset.role,
     canWrite: body.dataset.canWrite === "true",

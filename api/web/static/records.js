@@ -65,30 +65,10 @@
         })
       );
     }
-    pager.replaceChildren(
-      el("span", {
-        class: "muted",
-        text: list.total ? `第 ${offset + 1}–${offset + list.items.length} 条,共 ${list.total} 条` : "共 0 条",
-      }),
-      el("button", {
-        type: "button",
-        text: "上一页",
-        disabled: offset === 0,
-        onclick: () => {
-          offset = Math.max(0, offset - LIMIT);
-          load();
-        },
-      }),
-      el("button", {
-        type: "button",
-        text: "下一页",
-        disabled: offset + LIMIT >= list.total,
-        onclick: () => {
-          offset += LIMIT;
-          load();
-        },
-      })
-    );
+    FD.renderPager(pager, list, offset, LIMIT, (next) => {
+      offset = next;
+      load();
+    });
   }
 
   form.addEventListener("submit", (e) => {
