@@ -72,7 +72,7 @@ class ReaderWorker:
             f"{scan.filename} 第{p.file_page + 1}页:{p.reason}" for p in result.problems
         )
         pages = len(
-            {(p.file_page) for r in result.records for p in r.pages}
+            {p.file_page for r in result.records for p in r.pages}
             | {p.file_page for p in result.problems}
         )
         self.store.finish_job(job.job_id, error=problems or None, pages_done=pages)

@@ -1,6 +1,7 @@
 """Reading fields the slow way: OCR the whole page, then drop each detected line into the
 field whose box holds it.  Kept as the yardstick the field-crop reader is measured against
-(bench/read_bench.py) and as a fallback for text the crops miss."""
+(bench/read_bench.py); the reader itself uses whole-page OCR only to name a page whose
+marks are missing (locate.recognise_unmarked)."""
 
 from __future__ import annotations
 

@@ -96,7 +96,6 @@ def _cell_text(v: Any) -> str:
 def _rows_to_records(
     rows: list[list[str]], template: Template, name: str
 ) -> list[tuple[int, dict[str, Any]]]:
-    rows = [r for r in rows]
     if not rows or not any(c.strip() for c in rows[0]):
         raise RecordSourceError(f"{name}:文件为空或缺少表头行")
     by_name = {f.key: f for f in template.fields} | {f.label: f for f in template.fields}
