@@ -23,7 +23,7 @@ def optional_principal(request: Request, store: Store = Depends(get_store)) -> P
     if auth.lower().startswith("bearer "):
         user = store.user_for_token(token_hash(auth[7:].strip()))
         if user is None:
-            raise HTTPException(401, "API 令牌无效或已被撤销")
+            raise HTTPException(401, "API 令牌无效")
         return Principal(user.username, user.role, user.station, via_token=True)
     username = request.session.get("user") if "session" in request.scope else None
     if not username:
