@@ -14,7 +14,7 @@ from formdesk.store import Store
 
 from ..deps import current_principal, get_store
 from ..principal import Principal
-from .records import RecordQuery, find_records, record_query
+from .records import RecordFilters, RecordQuery, find_records
 
 router = APIRouter(prefix="/api", tags=["exports"])
 MAX_EXPORT = 10_000
@@ -50,7 +50,7 @@ def _rows(
 @router.get("/export.{fmt}", response_class=Response)
 def export(
     fmt: Literal["csv", "xlsx", "json"],
-    query: RecordQuery = Depends(record_query),
+    query: RecordFilters,
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:

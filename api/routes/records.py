@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import cv2
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.store import Correction, RecordSummary, Store, StoredRecord
@@ -29,6 +29,8 @@ class RecordList(BaseModel):
 
 
 class RecordQuery(BaseModel):
+    """The record filters, read from the query string (also used by the exports)."""
+
     template: str | None = None
     station: str | None = None
     status: Literal["ready", "needs_review", "verified"] | None = None
@@ -36,32 +38,11 @@ class RecordQuery(BaseModel):
     date_to: date | None = None
     q: str | None = None
     order: Literal["newest", "least_confident"] = "newest"
-    offset: int = 0
-    limit: int = 50
+    offset: int = Field(0, ge=0)
+    limit: int = Field(50, ge=1, le=500)
 
 
-def record_query(
-    template: str | None = None,
-    station: str | None = None,
-    status: Literal["ready", "needs_review", "verified"] | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    q: str | None = None,
-    order: Literal["newest", "least_confident"] = "newest",
-    offset: int = Query(0, ge=0),
-    limit: int = Query(50, ge=1, le=500),
-) -> RecordQuery:
-    return RecordQuery(
-        template=template,
-        station=station,
-        status=status,
-        date_from=date_from,
-        date_to=date_to,
-        q=q,
-        order=order,
-        offset=offset,
-        limit=limit,
-    )
+RecordFilters = Annotated[RecordQuery, Query()]
 
 
 def find_records(
@@ -83,7 +64,7 @@ def find_records(
 
 @router.get("/records", response_model=RecordList)
 def list_records(
-    query: RecordQuery = Depends(record_query),
+    query: RecordFilters,
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> RecordList:
