@@ -300,6 +300,27 @@ def _money(spec: Spec, ctx: Context) -> str:
 
 
 # -- text -------------------------------------------------------------------------------------
+
+# Fields whose value is simply drawn from one of the word lists in vocab.py
+PICKED: dict[str, list[str]] = {
+    "tool_name": V.TOOLS,
+    "purpose": V.PURPOSES,
+    "engine_model": V.ENGINE_MODELS,
+    "body_color": V.COLORS,
+    "quality_warranty_period": V.WARRANTY_PERIODS,
+    "service_policy": V.POLICIES,
+    "market_feedback": V.MARKET,
+    "team": V.TEAMS,
+    "original_team": V.TEAMS,
+    "responsible_team": V.TEAMS,
+    "trade": V.TRADES,
+    "skill_level": V.SKILLS,
+    "work_bay": V.WORK_BAYS,
+    "cause_category": V.CAUSE_CATS,
+    "responsibility": V.RESPONSIBILITIES,
+}
+
+
 def _text(spec: Spec, ctx: Context, in_table: bool, attempt: int = 0) -> str:
     rng, key, label = ctx.rng, spec.key, spec.label
     veh = ctx.vehicle
@@ -358,14 +379,8 @@ def _text(spec: Spec, ctx: Context, in_table: bool, attempt: int = 0) -> str:
         return V.order_no(rng, "WX", ctx.day)
     if key == "tool_no":
         return f"{pick(rng, ['GJ', 'T', 'ZY'])}-{int(rng.integers(1, 300)):03d}"
-    if key == "tool_name":
-        return pick(rng, V.TOOLS)
-    if key == "purpose":
-        return pick(rng, V.PURPOSES)
-    if key == "engine_model":
-        return pick(rng, V.ENGINE_MODELS)
-    if key == "body_color":
-        return pick(rng, V.COLORS)
+    if key in PICKED:  # a field whose value is one of a word list
+        return pick(rng, PICKED[key])
     if key == "repair_area":
         n = 1 if chance(rng, 0.6) else 2
         return "、".join(rng.choice(V.AREAS, n, replace=False).tolist())
@@ -374,29 +389,11 @@ def _text(spec: Spec, ctx: Context, in_table: bool, attempt: int = 0) -> str:
         return "、".join(rng.choice(V.BELONGINGS, n, replace=False).tolist())
     if key == "exterior_check":
         return ",".join(rng.choice(V.EXTERIOR, int(rng.integers(1, 3)), replace=False).tolist())
-    if key == "quality_warranty_period":
-        return pick(rng, V.WARRANTY_PERIODS)
-    if key == "service_policy":
-        return pick(rng, V.POLICIES)
-    if key == "market_feedback":
-        return pick(rng, V.MARKET)
-    if key in ("team", "original_team", "responsible_team"):
-        return pick(rng, V.TEAMS)
-    if key == "trade":
-        return pick(rng, V.TRADES)
-    if key == "skill_level":
-        return pick(rng, V.SKILLS)
-    if key == "work_bay":
-        return pick(rng, V.WORK_BAYS)
     if key.startswith("slot_"):
         r = float(rng.random())
         if r < 0.75:
             return V.plate(rng, ctx.city[1], ctx.city[2])
         return pick(rng, ["休息", "培训", "外出", "保养", "试车"])
-    if key in ("cause_category",):
-        return pick(rng, V.CAUSE_CATS)
-    if key == "responsibility":
-        return pick(rng, V.RESPONSIBILITIES)
     if key == "customer_feedback" and in_table:
         return pick(rng, V.FEEDBACK)
     if key in ("remarks",) and in_table:
