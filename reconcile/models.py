@@ -1,0 +1,184 @@
+"""What a reconciliation produces: one outcome per claim and per returned part, each
+difference pointing at the scan where it was seen."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from formdesk.store.models import Timestamp, utcnow
+
+OutcomeKind = Literal[
+    "matched",  # claim and returned part agree
+    "missing",  # claimed, not returned (neither on a manifest nor tagged)
+    "unexpected",  # returned (manifest line or tag), matches no claim
+    "quantity",  # claim, manifest and tag count disagree on how many
+    "mismatch",  # VIN, engine no., model or mileage differ between tag, manifest and claim
+    "duplicate",  # a part claimed twice, or returned on two manifests / tagged twice
+    "outside_warranty",  # repair outside the model's 三包期 (months or kilometres)
+]
+
+KIND_LABELS: dict[str, str] = {
+    "matched": "一致",
+    "missing": "索赔件未返回",
+    "unexpected": "返回件无索赔",
+    "quantity": "数量不符",
+    "mismatch": "信息不符",
+    "duplicate": "重复",
+    "outside_warranty": "超出三包期",
+}
+
+# the fields compared between tag, manifest line and claim, with their labels
+COMPARED_FIELDS: dict[str, str] = {
+    "vin": "车架号",
+    "engine_no": "发动机号",
+    "vehicle_model": "车型",
+    "mileage_km": "行驶里程",
+}
+
+ItemSource = Literal["manifest_line", "tag"]
+
+
+class Evidence(BaseModel):
+    """One field (or manifest row) on a read scan; the API serves its crop."""
+
+    record_id: str
+    document_id: str
+    template: str  # SH-ZH/BD-31, -27 or -30
+    field_key: str  # the field, or the table (returned_parts) for a manifest cell/row
+    row: int | None = None  # manifest row, 1 = first row as printed
+    column: str | None = None  # a cell of that row; None = the whole row
+    label: str  # 返厂清单 M-2611-03 第3行 车架号 / 故障标签 车架号
+    value: str | None = None  # what was read (or corrected) there
+    confidence: float = 1.0
+    status: str = "ok"  # the field's reading status: ok / check / empty / invalid
+
+
+class ReturnedItem(BaseModel):
+    """A part that came back: one manifest line, or one tag on a part."""
+
+    source: ItemSource
+    record_id: str
+    document_id: str
+    template: str
+    station: str | None = None
+    record_verified: bool = False
+    manifest_no: str | None = None
+    manifest_date: date | None = None
+    row: int | None = None  # manifest row, 1-based
+    claim_no: str | None = None
+    vin: str | None = None
+    engine_no: str | None = None
+    vehicle_model: str | None = None
+    mileage_km: int | None = None
+    part_no: str | None = None
+    part_name: str | None = None
+    quantity: int = 1  # a tag is one part
+    repair_date: date | None = None
+    # per field key: (confidence, status) as read, for doubting a difference
+    reading: dict[str, tuple[float, str]] = Field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        if self.source == "manifest_line":
+            return f"返厂清单 {self.manifest_no or self.document_id} 第{self.row}行"
+        kind = "故障标签" if self.template.endswith("30") else "鉴别标签"
+        return f"{kind} {self.document_id}"
+
+    def evidence(self, column: str | None = None) -> Evidence:
+        """The crop proving what this item says in `column` (None: the whole manifest row or
+        the tag's part number)."""
+        value = getattr(self, column) if column else None
+        confidence, status = self.reading.get(column or "", (1.0, "ok"))
+        if self.source == "manifest_line":
+            return Evidence(
+                record_id=self.record_id,
+                document_id=self.document_id,
+                template=self.template,
+                field_key="returned_parts",
+                row=self.row,
+                column=column,
+                label=self.title + (f" {COLUMN_LABELS.get(column, column)}" if column else ""),
+                value=None if value is None else str(value),
+                confidence=confidence,
+                status=status,
+            )
+        key = column or "part_no"
+        confidence, status = self.reading.get(key, (1.0, "ok"))
+        return Evidence(
+            record_id=self.record_id,
+            document_id=self.document_id,
+            template=self.template,
+            field_key=key,
+            label=f"{self.title} {COLUMN_LABELS.get(key, key)}",
+            value=None if getattr(self, key) is None else str(getattr(self, key)),
+            confidence=confidence,
+            status=status,
+        )
+
+    def doubtful(self, column: str) -> bool:
+        """The value in `column` may be a misreading: not verified and not read as ok."""
+        if self.record_verified:
+            return False
+        _, status = self.reading.get(column, (1.0, "ok"))
+        return status != "ok"
+
+
+COLUMN_LABELS: dict[str, str] = {
+    **COMPARED_FIELDS,
+    "claim_no": "索赔单号",
+    "part_no": "零件编号",
+    "part_name": "零件名称",
+    "quantity": "数量",
+}
+
+
+class Outcome(BaseModel):
+    """One finding about one claim or one returned part."""
+
+    kind: OutcomeKind
+    field: str | None = None  # for kind "mismatch": vin / engine_no / vehicle_model / mileage_km
+    claim_no: str | None = None
+    vin: str | None = None
+    part_no: str | None = None
+    part_name: str | None = None
+    claim_value: str | None = None  # what the claim says (mismatch, quantity)
+    returned_values: list[str] = Field(default_factory=list)  # what tags/manifest say
+    message: str  # Chinese, one line, for the auditor and the station letter
+    evidence: list[Evidence] = Field(default_factory=list)
+    doubtful: bool = False  # rests on a reading not yet confirmed: check the crop first
+
+    @property
+    def label(self) -> str:
+        if self.kind == "mismatch" and self.field:
+            return f"{COMPARED_FIELDS[self.field]}不符"
+        return KIND_LABELS[self.kind]
+
+
+class Reconciliation(BaseModel):
+    """A station's month: every claim and every returned part with its outcome."""
+
+    station: str
+    station_name: str
+    month: str  # 2026-11
+    period_start: date
+    period_end: date
+    generated_at: Timestamp = Field(default_factory=utcnow)
+    claims: int = 0  # claims of the month
+    claimed_quantity: int = 0
+    manifest_lines: int = 0
+    returned_quantity: int = 0
+    tags: int = 0
+    outcomes: list[Outcome] = Field(default_factory=list)
+
+    @property
+    def differences(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.kind != "matched"]
+
+    def counts(self) -> dict[str, int]:
+        out = dict.fromkeys(KIND_LABELS, 0)
+        for o in self.outcomes:
+            out[o.kind] += 1
+        return out
