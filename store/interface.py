@@ -12,6 +12,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from .models import (
     ApiToken,
     Batch,
+    Claim,
+    ClaimImport,
     Correction,
     IssuedDoc,
     Job,
@@ -159,4 +161,34 @@ class Store(Protocol):
 
     def verify_record(self, record_id: str, user: str) -> RecordSummary:
         """Marks the record verified by `user` (a later correction or changed reading clears it)."""
+        ...
+
+    # -- warranty claims ---------------------------------------------------------------------------
+    def import_claims(
+        self,
+        claims: list[Claim],
+        log: ClaimImport,
+        new_stations: list[Station],
+        replace: bool = False,
+    ) -> ClaimImport:
+        """Stores checked claims and the import's log, all or nothing; returns the log with
+        its counts. A claim number stored with the same content (source and time aside)
+        counts as unchanged; with other content it is a ConflictError naming the numbers,
+        unless `replace`. Every claim's station must be stored or among `new_stations`
+        (added here, codes already stored skipped)."""
+        ...
+
+    def list_claims(
+        self,
+        station: str | None = None,
+        repair_from: date | None = None,
+        repair_to: date | None = None,
+    ) -> list[Claim]:
+        """By repair date (both bounds inclusive), then claim number."""
+        ...
+
+    def get_claim(self, claim_no: str) -> Claim | None: ...
+
+    def list_claim_imports(self) -> list[ClaimImport]:
+        """Newest first."""
         ...

@@ -6,6 +6,7 @@
     db/scans.json         uploaded files (metadata)
     db/queue.json         batches and their reading jobs
     db/records.json       record summaries and corrections
+    db/claims.json        warranty claims (三包索赔单) and the imports that brought them
     records/<id>.json     each record's full fields
     scans/ab/<sha256>     uploaded bytes, stored once, read-only
 
@@ -43,6 +44,8 @@ from .lock import WriteLock
 from .models import (
     ApiToken,
     Batch,
+    Claim,
+    ClaimImport,
     Correction,
     IssuedDoc,
     Job,
@@ -68,6 +71,7 @@ log = logging.getLogger(__name__)
 _SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # ids that become file names
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PENDING = ".json.pending-"
+_CLAIM_ORIGIN = {"source", "source_line", "imported_at"}  # not part of a claim's content
 
 
 def _now() -> datetime:
@@ -124,6 +128,16 @@ class _RecordIndex:
         self.least_confident = sorted(entries, key=lambda e: e[0]["min_confidence"])
 
 
+def _same_claim(row: dict[str, Any], claim: Claim) -> bool:
+    """Stored and new say the same (where and when each was imported aside)."""
+    old = Claim.model_validate(row).model_dump(exclude=_CLAIM_ORIGIN)
+    return old == claim.model_dump(exclude=_CLAIM_ORIGIN)
+
+
+def _day(value: date) -> str:
+    return value.strftime("%Y-%m-%d")  # as a stored claim's dates (a datetime: its day)
+
+
 class TinyStore:
     """`Store` on TinyDB files under `data_dir`; safe for threads and for processes."""
 
@@ -140,6 +154,7 @@ class TinyStore:
         self._scans_db = JsonDB(self._db_dir / "scans.json")
         self._queue = JsonDB(self._db_dir / "queue.json")
         self._records_db = JsonDB(self._db_dir / "records.json")
+        self._claims_db = JsonDB(self._db_dir / "claims.json")
         self._stations = self._meta.table("stations")
         self._users = self._meta.table("users")
         self._tokens = self._meta.table("tokens")
@@ -149,7 +164,10 @@ class TinyStore:
         self._jobs = self._queue.table("jobs")
         self._records = self._records_db.table("records")
         self._corrections = self._records_db.table("corrections")
+        self._claims = self._claims_db.table("claims")
+        self._claim_imports = self._claims_db.table("imports")
         self._index: _RecordIndex | None = None
+        self._claim_order: tuple[Mapping[str, Any], list[dict[str, Any]]] | None = None
         self._recover()
 
     def close(self) -> None:
@@ -729,3 +747,97 @@ class TinyStore:
             }
             self._records.put(record_id, row)
         return RecordSummary.model_validate(row)
+
+    # -- warranty claims -------------------------------------------------------------------------------
+    def import_claims(
+        self,
+        claims: list[Claim],
+        log: ClaimImport,
+        new_stations: list[Station],
+        replace: bool = False,
+    ) -> ClaimImport:
+        numbers = [c.claim_no for c in claims]
+        if len(set(numbers)) != len(numbers):
+            raise ConflictError("同一次导入中索赔单号重复")
+        with self._lock:  # re-entrant: the checks and both writes under one hold
+            if self._claim_imports.row(log.import_id) is not None:
+                raise ConflictError(f"导入批次“{log.import_id}”已存在")
+            stored = self._claims.rows()
+            rows: dict[str, dict[str, Any]] = {}
+            conflicts: list[str] = []
+            for claim in claims:
+                old = stored.get(claim.claim_no)
+                if old is not None and _same_claim(old, claim):
+                    continue
+                if old is not None:
+                    conflicts.append(claim.claim_no)
+                rows[claim.claim_no] = claim.model_dump(mode="json")
+            if conflicts and not replace:
+                more = f" 等 {len(conflicts)} 条" if len(conflicts) > 5 else ""
+                raise ConflictError(
+                    f"索赔单号已存在且内容不同:{'、'.join(conflicts[:5])}{more};"
+                    "如以本次导入为准,请选择替换后重新导入"
+                )
+            known = self._stations.rows()
+            stations = {
+                s.code: s.model_dump(mode="json") for s in new_stations if s.code not in known
+            }
+            unknown = sorted({c.station for c in claims} - set(known) - set(stations))
+            if unknown:
+                raise NotFoundError(f"维修站“{unknown[0]}”不存在")
+            log = log.model_copy(
+                update={
+                    "claims": len(rows),
+                    "replaced": len(conflicts),
+                    "unchanged": len(claims) - len(rows),
+                    "stations_added": list(stations),
+                }
+            )
+            # Stations live in meta.json, claims in claims.json: two files, two atomic
+            # writes, stations first. A crash in between leaves stations no claim names yet
+            # (harmless: the next import finds them), never a claim of an unknown station.
+            if stations:
+                with self._write(self._meta):
+                    self._stations.put_many(stations)
+            with self._write(self._claims_db):
+                if rows:
+                    self._claims.put_many(rows)
+                self._claim_imports.put(log.import_id, log.model_dump(mode="json"))
+        return log
+
+    def _claims_in_order(self) -> list[dict[str, Any]]:
+        """The stored claim rows by (repair date, claim number), sorted once per snapshot."""
+        rows = self._claims.rows()
+        cached = self._claim_order
+        if cached is None or cached[0] is not rows:
+            ordered = sorted(rows.values(), key=lambda r: (r["repair_date"], r["claim_no"]))
+            cached = self._claim_order = (rows, ordered)
+        return cached[1]
+
+    def list_claims(
+        self,
+        station: str | None = None,
+        repair_from: date | None = None,
+        repair_to: date | None = None,
+    ) -> list[Claim]:
+        lo = _day(repair_from) if repair_from is not None else None
+        hi = _day(repair_to) if repair_to is not None else None
+        return [
+            Claim.model_validate(r)
+            for r in self._claims_in_order()
+            if (station is None or r["station"] == station)
+            and (lo is None or r["repair_date"] >= lo)
+            and (hi is None or r["repair_date"] <= hi)
+        ]
+
+    def get_claim(self, claim_no: str) -> Claim | None:
+        row = self._claims.row(claim_no)
+        return Claim.model_validate(row) if row else None
+
+    def list_claim_imports(self) -> list[ClaimImport]:
+        rows = sorted(
+            self._claim_imports.rows().values(),
+            key=lambda r: (r["imported_at"], r["import_id"]),
+            reverse=True,
+        )
+        return [ClaimImport.model_validate(r) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date, datetime, time
 
@@ -46,6 +47,12 @@ def parse_month(text: str) -> date:
     if not 1 <= mo <= 12:
         raise DateValueError(f"年月无效:{text}(月份应为1–12)")
     return date(y, mo, 1)
+
+
+def month_span(text: str) -> tuple[date, date]:
+    """First and last day of a month written 2026-11 or 2026年11月 (DateValueError)."""
+    first = parse_month(text)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def parse_time(text: str) -> time:

@@ -1,0 +1,31 @@
+"""What every `formdesk` command shares: the one-line failure and opening the store."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from . import settings
+
+if TYPE_CHECKING:  # the store loads when a command runs, not when the CLI starts
+    from formdesk.store import Store
+
+
+def fail(message: str) -> typer.Exit:
+    """One line on stderr and a non-zero exit: what a user needs, no traceback."""
+    print(f"错误:{message}", file=sys.stderr)
+    return typer.Exit(code=1)
+
+
+def open_cli_store(data_dir: Path | None, *, must_exist: bool = False) -> Store:
+    """The store under --data-dir (else FORMDESK_DATA_DIR or ./data). Commands that only
+    read refuse a folder that is not there rather than create an empty one."""
+    from formdesk.store import open_store
+
+    folder = data_dir if data_dir is not None else settings.data_dir()
+    if must_exist and not folder.is_dir():
+        raise fail(f"数据目录不存在:{folder}")
+    return open_store(folder)

@@ -1,0 +1,122 @@
+"""Warranty claims (三包索赔单): the back office imports the warranty system's file or a read
+SH-ZH/BD-25 record; everyone lists them, a station only its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Depends, Form, HTTPException, UploadFile
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+
+from formdesk.ingest.claims import (
+    MAX_CLAIMS_BYTES,
+    ClaimFileError,
+    ClaimFileTooLarge,
+    check_size,
+    import_claims_file,
+    import_claims_from_record,
+)
+from formdesk.store import ConflictError, Store, StoreError
+from formdesk.store.models import Claim, ClaimImport
+from formdesk.templates.values.dates import DateValueError, month_span
+
+from ..deps import back_office, current_principal, get_store, not_found
+from ..principal import Principal
+
+router = APIRouter(prefix="/api", tags=["claims"])
+
+REFUSALS = {
+    409: {"description": "索赔单号已存在且内容不同(未选择替换)"},
+    413: {"description": "文件超过大小上限"},
+    422: {"description": "文件有错:reason 为摘要,problems 逐行列出(行号、列、原因)"},
+}
+
+
+class ClaimList(BaseModel):
+    total: int
+    items: list[Claim]
+
+
+def _refused(exc: ClaimFileError) -> JSONResponse:
+    """The app's error shape ({reason, status}), with every row problem for a bad file."""
+    if isinstance(exc, ClaimFileTooLarge):
+        return JSONResponse({"reason": str(exc), "status": 413}, status_code=413)
+    problems = [p.model_dump() for p in exc.problems]
+    return JSONResponse({"reason": str(exc), "status": 422, "problems": problems}, status_code=422)
+
+
+def _stored(run: Callable[[], ClaimImport]) -> ClaimImport | Response:
+    try:
+        return run()
+    except ClaimFileError as exc:
+        return _refused(exc)
+    except ConflictError as exc:
+        raise HTTPException(409, str(exc)) from None
+    except StoreError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.post("/claims/import", response_model=ClaimImport, responses=REFUSALS)
+def import_file(
+    file: UploadFile,
+    replace: bool = Form(False),
+    who: Principal = Depends(back_office),
+    store: Store = Depends(get_store),
+) -> ClaimImport | Response:
+    """导入三包系统导出的索赔单(CSV 或 XLSX,字段名 file);任何一行有错则全部不导入。
+
+    replace=true:已导入的索赔单内容不同时以本文件为准(否则 409)。"""
+    name = file.filename or "未命名文件"
+    try:
+        if file.size is not None:
+            check_size(file.size, name)  # spooled to disk by the form parser, not yet read
+        data = file.file.read(MAX_CLAIMS_BYTES + 1)
+        check_size(len(data), name)
+    except ClaimFileError as exc:
+        return _refused(exc)
+    return _stored(lambda: import_claims_file(store, data, name, who.username, replace))
+
+
+@router.post("/claims/from-record/{record_id}", response_model=ClaimImport, responses=REFUSALS)
+def import_record(
+    record_id: str,
+    replace: bool = Form(False),
+    who: Principal = Depends(back_office),
+    store: Store = Depends(get_store),
+) -> ClaimImport | Response:
+    """把识读的 SH-ZH/BD-25(月份维修信息反馈)记录的明细行导入为索赔单。"""
+    stored = store.get_record(record_id)
+    if stored is None:
+        raise not_found("这条记录")
+    return _stored(lambda: import_claims_from_record(store, stored, who.username, replace))
+
+
+@router.get("/claims", response_model=ClaimList)
+def list_claims(
+    station: str | None = None,
+    month: str | None = None,
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> ClaimList:
+    """按维修站、维修月份(如 2026-11)列出索赔单;维修站用户只看到本站的。"""
+    repair_from = repair_to = None
+    if month:
+        try:
+            repair_from, repair_to = month_span(month)
+        except DateValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+    items = store.list_claims(
+        station=who.station_filter or station, repair_from=repair_from, repair_to=repair_to
+    )
+    return ClaimList(total=len(items), items=items)
+
+
+@router.get("/claims/imports", response_model=list[ClaimImport])
+def list_imports(
+    who: Principal = Depends(current_principal), store: Store = Depends(get_store)
+) -> list[ClaimImport]:
+    """历次导入(最新的在前):售后服务部与审计员可看。"""
+    if who.role == "station":
+        raise HTTPException(403, "维修站用户不能查看索赔单导入记录")
+    return store.list_claim_imports()

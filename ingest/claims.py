@@ -1,0 +1,624 @@
+"""Warranty claims (三包索赔单) into the store: a claims file exported by the warranty
+system (CSV or XLSX), or the rows of a read SH-ZH/BD-25 monthly repair feedback.
+
+The people fixing these files do it by hand in Excel, so every problem names its line
+(the sheet's row number; header = 1) and column, all problems are reported at once, and
+a file with any bad row stores nothing.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from rapidfuzz import fuzz, process
+
+from formdesk.store import Station, Store, StoredRecord
+from formdesk.store.models import Claim, ClaimImport
+from formdesk.templates.values.dates import DateValueError, parse_date
+from formdesk.templates.values.money import MoneyValueError, parse_amount
+from formdesk.templates.values.vin import vin_problem
+
+MB = 1024 * 1024
+MAX_CLAIMS_BYTES = 20 * MB  # a month of a whole network's claims is a few MB
+MAX_ROWS = 200_000  # an XLSX compresses ~10x: bounds the work a small file can ask for
+MAX_PROBLEMS = 200  # listed; the rest are counted
+FEEDBACK_TEMPLATE = "SH-ZH/BD-25"
+FEEDBACK_TABLE = "warranty_repairs"
+NO_DATA = "文件中没有索赔数据"
+
+
+class RowProblem(BaseModel):
+    """One thing wrong with a claims file: where (line, column label) and why."""
+
+    line: int | None = None  # the file's line / sheet row (header = 1) or the form's row
+    column: str | None = None  # the column's Chinese label
+    reason: str
+
+    def __str__(self) -> str:
+        where = " ".join(
+            p for p in (f"第{self.line}行" if self.line else "", self.column or "") if p
+        )
+        return f"{where}:{self.reason}" if where else self.reason
+
+
+class ClaimFileError(ValueError):
+    """A claims file (or BD-25 record) refused as a whole; `str()` is a one-line summary,
+    `problems` lists what is wrong (at most MAX_PROBLEMS, `total` counts them all)."""
+
+    def __init__(self, message: str, problems: list[RowProblem] | None = None, total: int = 0):
+        super().__init__(message)
+        self.problems = problems if problems is not None else [RowProblem(reason=message)]
+        self.total = max(total, len(self.problems))
+
+
+class ClaimFileTooLarge(ClaimFileError):
+    """Over the size limit: refused before the file is read (HTTP 413)."""
+
+
+# -- columns ---------------------------------------------------------------------------------
+
+Parser = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class ClaimColumn:
+    label: str  # how problems name the column
+    names: tuple[str, ...]  # headers understood besides the label (folded when compared)
+    required: bool
+    parse: Parser  # raw cell -> value; ValueError(reason) when it is not acceptable
+
+
+def _show(raw: Any) -> str:
+    text = raw.isoformat() if isinstance(raw, date) else str(raw)
+    return f"“{text.strip()}”"
+
+
+def _hint(exc: Exception) -> str:
+    """The parenthesised hint of a normaliser's message, e.g. (月份应为1–12)."""
+    m = re.search(r"(\(.*\))\s*$", str(exc))
+    return m[1] if m else ""
+
+
+def _text(raw: Any) -> str:
+    """Full-width letters, digits and punctuation become ASCII, as the form readers do."""
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return unicodedata.normalize("NFKC", str(raw)).strip()
+
+
+def _code(raw: Any) -> str:
+    """Claim, part and engine numbers compare without spaces and case."""
+    return re.sub(r"\s+", "", _text(raw)).upper()
+
+
+def _vin(raw: Any) -> str:
+    vin = _code(raw)
+    if problem := vin_problem(vin):
+        raise ValueError(f"{_show(raw)}不是有效的车架号,{problem}")
+    return vin
+
+
+def _integer(minimum: int, units: str) -> Parser:
+    unit = re.compile(rf"\s*(?:{units})$", re.IGNORECASE)
+
+    def parse(raw: Any) -> int:
+        if isinstance(raw, bool):
+            raise ValueError(f"{_show(raw)}不是整数")
+        text = unit.sub("", _text(raw)).replace(",", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError(f"{_show(raw)}不是整数") from None
+        if value != value.to_integral_value():
+            raise ValueError(f"{_show(raw)}不是整数")
+        if value < minimum:
+            raise ValueError(f"{_show(raw)}不能小于 {minimum}")
+        return int(value)
+
+    return parse
+
+
+_EXCEL_SERIALS = (20_000, 80_000)  # 1954 … 2119 as Excel day numbers
+_TRAILING_TIME = re.compile(r"\s+\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def _date(raw: Any) -> date:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        if _EXCEL_SERIALS[0] <= raw <= _EXCEL_SERIALS[1]:  # a date cell formatted as number
+            from openpyxl.utils.datetime import from_excel
+
+            return from_excel(raw).date()
+        if isinstance(raw, float) and not raw.is_integer():
+            raise ValueError(f"{_show(raw)}不是有效日期")
+    text = _TRAILING_TIME.sub("", _text(raw))
+    try:
+        return parse_date(text)
+    except DateValueError as exc:
+        raise ValueError(f"{_show(raw)}不是有效日期{_hint(exc)}") from None
+
+
+def _money(raw: Any) -> Decimal:
+    try:
+        amount = parse_amount(_text(raw) if not isinstance(raw, int | float) else raw)
+    except MoneyValueError as exc:
+        raise ValueError(f"{_show(raw)}不是有效金额{_hint(exc)}") from None
+    if amount < 0:
+        raise ValueError(f"{_show(raw)}不能为负数")
+    return amount
+
+
+# The field of `Claim` each column fills. Headers are matched after folding (`_fold`):
+# full-width forms, case, spaces, a leading * and a bracketed unit such as (元) do not count.
+COLUMNS: dict[str, ClaimColumn] = {
+    "claim_no": ClaimColumn(
+        "索赔单号", ("索赔号", "索赔单编号", "索赔编号", "claim_no", "claimno"), True, _code
+    ),
+    "station": ClaimColumn(
+        "维修站",
+        ("服务站", "维修站名称", "维修站代码", "服务站名称", "服务站代码", "站号", "station"),
+        True,
+        _text,
+    ),
+    "vin": ClaimColumn(
+        "车架号",
+        ("vin", "vin码", "车架号/vin", "vin/车架号", "车辆识别代号", "车辆识别号", "底盘号"),
+        True,
+        _vin,
+    ),
+    "engine_no": ClaimColumn("发动机号", ("发动机编号", "发动机号码", "engine_no"), False, _code),
+    "vehicle_model": ClaimColumn(
+        "车型", ("车辆型号", "车型号", "整车型号", "vehicle_model", "model"), True, _text
+    ),
+    "part_no": ClaimColumn(
+        "零件编号",
+        ("零件号", "配件编号", "配件号", "零件代码", "配件代码", "零件图号", "part_no"),
+        True,
+        _code,
+    ),
+    "part_name": ClaimColumn(
+        "零件名称", ("配件名称", "零件名", "配件名", "part_name"), True, _text
+    ),
+    "quantity": ClaimColumn(
+        "数量", ("零件数量", "配件数量", "quantity", "qty"), True, _integer(1, "件|个|只|套|pcs")
+    ),
+    "purchase_date": ClaimColumn(
+        "购买日期", ("购车日期", "销售日期", "开票日期", "purchase_date"), True, _date
+    ),
+    "repair_date": ClaimColumn(
+        "维修日期", ("修理日期", "报修日期", "维修时间", "repair_date"), True, _date
+    ),
+    "mileage_km": ClaimColumn(
+        "行驶里程",
+        ("里程", "公里数", "行驶公里", "里程数", "mileage", "mileage_km"),
+        True,
+        _integer(0, "km|公里"),
+    ),
+    "fault_description": ClaimColumn("故障描述", ("故障现象", "fault_description"), False, _text),
+    "labor_fee": ClaimColumn("工时费", ("工时费用", "工时费金额", "labor_fee"), False, _money),
+    "material_fee": ClaimColumn(
+        "材料费", ("配件费", "材料费用", "配件费用", "material_fee"), False, _money
+    ),
+}
+LABELS = {key: col.label for key, col in COLUMNS.items()}
+
+_BRACKETED = re.compile(r"[(\[【<{].*?[)\]】>}]")
+
+
+def _fold(header: str) -> str:
+    text = unicodedata.normalize("NFKC", header).casefold()
+    text = _BRACKETED.sub("", text)
+    return re.sub(r"[\s*:]+", "", text)
+
+
+HEADERS: dict[str, str] = {
+    _fold(name): key for key, col in COLUMNS.items() for name in (col.label, *col.names)
+}
+_SUGGEST = 60  # rapidfuzz ratio from which an unknown header is offered a known field
+
+
+def _looks_like(header: str) -> str | None:
+    """The field an unknown header probably means (维修日 → 维修日期), for the message."""
+    found = process.extractOne(
+        _fold(header), HEADERS.keys(), scorer=fuzz.ratio, score_cutoff=_SUGGEST
+    )
+    return HEADERS[found[0]] if found else None
+
+
+# -- reading the file ------------------------------------------------------------------------
+
+_NOT_A_TABLE = {
+    b"%PDF-": "PDF 文件",
+    b"\x89PNG": "PNG 图片",
+    b"\xff\xd8\xff": "JPEG 图片",
+    b"II*\x00": "TIFF 图片",
+    b"MM\x00*": "TIFF 图片",
+    b"\xd0\xcf\x11\xe0": "旧版 Excel(.xls)或加密的 Office 文件",
+    b"\x1f\x8b": "压缩文件",
+    b"Rar!": "压缩文件",
+    b"7z\xbc\xaf": "压缩文件",
+}
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx")
+SAVE_AS = "请在 Excel 中另存为 .xlsx 或 CSV 后再导入"
+
+Rows = Iterator[tuple[int, list[Any]]]  # (line, cells)
+
+
+def _size_text(size: int) -> str:
+    return f"{size / MB:.1f} MB"
+
+
+def check_size(size: int, filename: str = "", max_bytes: int = MAX_CLAIMS_BYTES) -> None:
+    """Refuses a file over the limit from its size alone (stat, or the upload's size)."""
+    if size > max_bytes:
+        reason = f"文件 {_size_text(size)},超过 {max_bytes // MB} MB 上限"
+        raise ClaimFileTooLarge(f"{filename}:{reason}" if filename else reason)
+
+
+def _refuse(filename: str, reason: str, line: int | None = None) -> ClaimFileError:
+    return ClaimFileError(
+        f"{filename}:{reason}" if filename else reason, [RowProblem(line=line, reason=reason)]
+    )
+
+
+def _sniff(data: bytes, filename: str) -> str:
+    """The kind of table, "xlsx" or "text", from the content; the name only explains a
+    refusal (a .xlsx that is really text or a web page)."""
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    for magic, kind in _NOT_A_TABLE.items():
+        if data.startswith(magic):
+            raise _refuse(filename, f"这是{kind},不是 CSV 或 Excel(.xlsx)表格;{SAVE_AS}")
+    if filename.lower().endswith(_EXCEL_SUFFIXES):
+        raise _refuse(
+            filename,
+            "扩展名是 Excel,内容却不是 Excel 工作簿(可能是改了扩展名的文本或网页);" + SAVE_AS,
+        )
+    return "text"
+
+
+def _decode(data: bytes, filename: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's 'Unicode text'), else GB18030."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data[:8192]:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    raise _refuse(
+        filename, f"不是 CSV 或 Excel(.xlsx)表格,或编码无法识别(应为 UTF-8 或 GBK);{SAVE_AS}"
+    )
+
+
+def _csv_rows(data: bytes, filename: str) -> Rows:
+    text = _decode(data, filename)
+    head = "\n".join(text.split("\n", 5)[:5])  # a title line may precede the header
+    delimiter = "\t" if head.count("\t") > head.count(",") else ","
+    try:
+        yield from enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
+    except csv.Error as exc:
+        raise _refuse(filename, f"CSV 格式错误({exc})") from None
+
+
+def _xlsx_rows(data: bytes, filename: str) -> Rows:
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken or foreign zip
+        raise _refuse(
+            filename, f"无法作为 Excel 工作簿打开({type(exc).__name__});{SAVE_AS}"
+        ) from None
+    try:
+        if not wb.worksheets:
+            return
+        ws = wb.worksheets[0]
+        for line, row in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = list(row)
+            while cells and cells[-1] is None:  # formatting can stretch rows to column XFD
+                cells.pop()
+            yield line, cells
+    finally:
+        wb.close()
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# -- rows into claims ------------------------------------------------------------------------
+
+
+class _Problems:
+    """Every problem, the first MAX_PROBLEMS kept."""
+
+    def __init__(self) -> None:
+        self.items: list[RowProblem] = []
+        self.total = 0
+
+    def add(self, line: int | None, column: str | None, reason: str) -> None:
+        self.total += 1
+        if len(self.items) < MAX_PROBLEMS:
+            self.items.append(RowProblem(line=line, column=column, reason=reason))
+
+    def raise_if_any(self, filename: str) -> None:
+        if not self.total:
+            return
+        listed = list(self.items)
+        if self.total > len(listed):
+            listed.append(RowProblem(reason=f"还有 {self.total - len(listed)} 处问题未列出"))
+        prefix = f"{filename}:" if filename else ""
+        what = str(listed[0]) if self.total == 1 else f"{self.total} 处错误"
+        raise ClaimFileError(f"{prefix}{what},未导入任何索赔单", listed, total=self.total)
+
+
+class _Claims:
+    """Rows into checked claims, collecting every problem (a repeated claim number too)."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.claims: list[Claim] = []
+        self.problems = _Problems()
+        self._first_line: dict[str, int] = {}
+
+    def add(self, values: dict[str, Any], line: int) -> None:
+        """One row, field key -> raw cell."""
+        clean: dict[str, Any] = {}
+        bad = False
+        for key, col in COLUMNS.items():
+            raw = values.get(key)
+            if _blank(raw):
+                if col.required:
+                    self.problems.add(line, col.label, "不能为空")
+                    bad = True
+                continue
+            try:
+                clean[key] = col.parse(raw)
+            except ValueError as exc:
+                self.problems.add(line, col.label, str(exc))
+                bad = True
+        claim_no = clean.get("claim_no")
+        if claim_no:
+            if claim_no in self._first_line:
+                first = self._first_line[claim_no]
+                self.problems.add(line, LABELS["claim_no"], f"“{claim_no}”与第{first}行重复")
+                bad = True
+            else:
+                self._first_line[claim_no] = line
+        bought, repaired = clean.get("purchase_date"), clean.get("repair_date")
+        if bought and repaired and repaired < bought:
+            self.problems.add(line, LABELS["repair_date"], f"{repaired} 早于购买日期 {bought}")
+            bad = True
+        if bad:
+            return
+        try:
+            self.claims.append(Claim(**clean, source=self.source, source_line=line))
+        except ValidationError as exc:  # the parsers check what Claim checks; kept as a guard
+            self.problems.add(line, None, "; ".join(e["msg"] for e in exc.errors()))
+
+
+def _header(rows: list[tuple[int, list[Any]]]) -> tuple[int, list[Any]]:
+    """The header row: among the first non-blank rows, the one naming most columns (a title
+    row above the header is common in exports)."""
+    candidates = [(line, row) for line, row in rows if any(not _blank(c) for c in row)][:10]
+    return max(
+        candidates,
+        key=lambda item: sum(_fold(str(c)) in HEADERS for c in item[1] if not _blank(c)),
+    )
+
+
+def _is_code_header(title: str) -> bool:
+    return any(w in _fold(title) for w in ("代码", "编码", "编号", "站号", "code"))
+
+
+def _map_header(line: int, header: list[Any], filename: str) -> dict[int, str]:
+    """Column index -> Claim field; one error naming what is missing and not understood."""
+    mapping: dict[int, str] = {}
+    seen: dict[str, str] = {}
+    unknown: list[str] = []
+    problems = _Problems()
+    for index, cell in enumerate(header):
+        if _blank(cell):
+            continue
+        title = str(cell).strip()
+        key = HEADERS.get(_fold(title))
+        if key is None:
+            unknown.append(title)
+        elif key == "station" and key in seen:
+            # exports often carry both 维修站代码 and 维修站名称: the code is unambiguous
+            if _is_code_header(title) and not _is_code_header(seen[key]):
+                mapping = {i: k for i, k in mapping.items() if k != key}
+                seen[key] = title
+                mapping[index] = key
+        elif key in seen:
+            problems.add(
+                line, None, f"“{seen[key]}”与“{title}”都是{LABELS[key]}列,请删去或改名其中一列"
+            )
+        else:
+            seen[key] = title
+            mapping[index] = key
+    missing = [col.label for key, col in COLUMNS.items() if col.required and key not in seen]
+    if missing:  # other unknown headers are columns the claims do not need
+        parts = [f"缺少必需的列:{'、'.join(missing)}"] if missing else []
+        if unknown:
+            named = []
+            for t in unknown:
+                guess = _looks_like(t)
+                named.append(f"“{t}”" + (f"(是否为“{LABELS[guess]}”?)" if guess else ""))
+            parts.append(f"无法识别的表头:{'、'.join(named)}")
+        problems.add(line, None, ";".join(parts))
+    problems.raise_if_any(filename)
+    return mapping
+
+
+def read_claims(data: bytes, filename: str, *, source: str) -> list[Claim]:
+    """The claims of a CSV or XLSX file, checked; `station` holds the value as given (code
+    or name, see `resolve_stations`). Raises ClaimFileError with every problem."""
+    check_size(len(data), filename)
+    if not data.strip():
+        raise _refuse(filename, NO_DATA)
+    kind = _sniff(data, filename)
+    reader = _xlsx_rows if kind == "xlsx" else _csv_rows
+    rows: list[tuple[int, list[Any]]] = []
+    for line, row in reader(data, filename):
+        if line > MAX_ROWS:
+            raise _refuse(filename, f"超过 {MAX_ROWS} 行,请分批导入")
+        rows.append((line, row))
+    if not any(any(not _blank(c) for c in row) for _, row in rows):
+        raise _refuse(filename, NO_DATA)
+    header_line, header = _header(rows)
+    mapping = _map_header(header_line, header, filename)
+    found = _Claims(source)
+    for line, row in rows:
+        if line <= header_line or all(_blank(c) for c in row):
+            continue
+        found.add({key: row[i] for i, key in mapping.items() if i < len(row)}, line)
+    if not found.claims and not found.problems.total:
+        raise _refuse(filename, NO_DATA)
+    found.problems.raise_if_any(filename)
+    return found.claims
+
+
+# -- stations ----------------------------------------------------------------------------------
+
+
+def _station_key(value: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).casefold()
+
+
+def resolve_stations(
+    stations: list[Station], claims: list[Claim]
+) -> tuple[list[Claim], list[Station]]:
+    """Each claim's station value as a station code: a known code, else a known name, else a
+    new station (code and name = the value). Returns the claims and the new stations."""
+    by_code = {_station_key(s.code): s.code for s in stations}
+    by_name: dict[str, str] = {}
+    for s in stations:
+        by_name.setdefault(_station_key(s.name), s.code)
+    new: dict[str, Station] = {}
+    out = []
+    for claim in claims:
+        value = claim.station.strip()
+        key = _station_key(value)
+        code = by_code.get(key) or by_name.get(key)
+        if code is None:
+            station = new.setdefault(key, Station(code=value, name=value))
+            code = station.code
+        out.append(claim if code == claim.station else claim.model_copy(update={"station": code}))
+    return out, list(new.values())
+
+
+def _new_import_id() -> str:
+    return secrets.token_hex(5)
+
+
+def _store_claims(
+    store: Store,
+    claims: list[Claim],
+    import_id: str,
+    filename: str,
+    sha256: str,
+    user: str,
+    replace: bool,
+) -> ClaimImport:
+    claims, new_stations = resolve_stations(store.list_stations(), claims)
+    log = ClaimImport(
+        import_id=import_id,
+        filename=filename,
+        sha256=sha256,
+        imported_by=user,
+        claims=0,  # the store counts what it added or replaced
+        stations_added=[s.code for s in new_stations],
+    )
+    return store.import_claims(claims, log, new_stations, replace=replace)
+
+
+def import_claims_file(
+    store: Store, data: bytes, filename: str, user: str, replace: bool = False
+) -> ClaimImport:
+    """Reads, checks and stores a claims file, all or nothing.
+
+    ClaimFileError (ClaimFileTooLarge over the limit) for a bad file; the store's
+    ConflictError when a claim number is stored with other content and not `replace`.
+    """
+    import_id = _new_import_id()
+    claims = read_claims(data, filename, source=f"import:{import_id}")
+    sha = hashlib.sha256(data).hexdigest()
+    return _store_claims(store, claims, import_id, filename, sha, user, replace)
+
+
+# -- SH-ZH/BD-25 records --------------------------------------------------------------------------
+
+
+def _record_field(record: dict[str, Any], key: str) -> dict[str, Any] | None:
+    return next((f for f in record.get("fields", []) if f.get("key") == key), None)
+
+
+def _feedback_claims(stored: StoredRecord, source: str) -> list[Claim]:
+    summary = stored.summary
+    if summary.template != FEEDBACK_TEMPLATE:
+        raise ClaimFileError(
+            f"记录 {summary.record_id} 是 {summary.template},不是{FEEDBACK_TEMPLATE}"
+            "(月份维修信息反馈),不能导入索赔单"
+        )
+    if summary.status == "needs_review":
+        raise ClaimFileError("记录尚有待复核的栏目,请先复核")
+    name_field = _record_field(stored.record, "station_name") or {}
+    station = summary.station or name_field.get("value")
+    if _blank(station):
+        raise ClaimFileError("记录没有维修站(上传时未指定,表上也没有填写),无法导入")
+    table = _record_field(stored.record, FEEDBACK_TABLE) or {}
+    rows = table.get("value") or []
+    found = _Claims(source)
+    for row_no, row in enumerate(rows, start=1):  # 第n行 as the reader and corrections count
+        if not all(_blank(v) for v in row.values()):
+            found.add({**row, "station": station}, row_no)
+    if not found.claims and not found.problems.total:
+        raise ClaimFileError("记录中没有三包维修明细")
+    found.problems.raise_if_any(f"记录 {summary.record_id}")
+    return found.claims
+
+
+def claims_from_feedback(stored: StoredRecord) -> list[Claim]:
+    """The claims of a read SH-ZH/BD-25 record, one per table row (source_line = row as
+    printed). Refuses another form and a record still needing review (ClaimFileError)."""
+    return _feedback_claims(stored, f"record:{stored.summary.record_id}")
+
+
+def import_claims_from_record(
+    store: Store, stored: StoredRecord, user: str, replace: bool = False
+) -> ClaimImport:
+    """Stores the claims of a read SH-ZH/BD-25 record, all or nothing (as a file)."""
+    claims = claims_from_feedback(stored)
+    summary = stored.summary
+    body = json.dumps(stored.record, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return _store_claims(
+        store,
+        claims,
+        _new_import_id(),
+        f"{summary.template} {summary.document_id}",
+        hashlib.sha256(body).hexdigest(),
+        user,
+        replace,
+    )
