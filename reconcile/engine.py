@@ -8,12 +8,12 @@ manifest (or, for a loose tag, of the repair date written on it).
 
 from __future__ import annotations
 
-import calendar
 from collections import defaultdict
 from datetime import date
 
 from formdesk.store import Store
 from formdesk.store.models import Claim, Station
+from formdesk.templates.values.dates import month_span
 
 from .matching import ClaimIndex, confusable, norm
 from .models import COMPARED_FIELDS, Outcome, Reconciliation, ReturnedItem
@@ -25,11 +25,7 @@ DUPLICATE_WINDOW_DAYS = 30  # the same part of the same vehicle claimed again wi
 
 def month_bounds(month: str) -> tuple[date, date]:
     """'2026-11' → (2026-11-01, 2026-11-30); a ValueError in Chinese otherwise."""
-    try:
-        year, mon = (int(p) for p in month.split("-"))
-        return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
-    except (ValueError, TypeError):
-        raise ValueError(f"月份应写成 2026-11 这样,而不是“{month}”") from None
+    return month_span(month)
 
 
 def _claim_head(c: Claim) -> dict[str, str | None]:
@@ -192,7 +188,7 @@ def claim_outcomes(
     return out
 
 
-def _group_key(item: ReturnedItem) -> tuple[str, ...]:
+def returned_part_key(item: ReturnedItem) -> tuple[str, ...]:
     if item.vin and item.part_no:
         return ("vp", norm(item.vin), norm(item.part_no))
     if item.claim_no:
@@ -204,7 +200,7 @@ def unexpected_outcomes(items: list[ReturnedItem]) -> list[Outcome]:
     """One outcome per returned part matching no claim (its manifest line and its tags)."""
     groups: dict[tuple[str, ...], list[ReturnedItem]] = defaultdict(list)
     for item in items:
-        groups[_group_key(item)].append(item)
+        groups[returned_part_key(item)].append(item)
     out = []
     for group in groups.values():
         first = next((i for i in group if i.source == "manifest_line"), group[0])
@@ -227,7 +223,7 @@ def unexpected_outcomes(items: list[ReturnedItem]) -> list[Outcome]:
     return out
 
 
-def _item_day(item: ReturnedItem) -> date | None:
+def item_day(item: ReturnedItem) -> date | None:
     return item.manifest_date if item.source == "manifest_line" else item.repair_date
 
 
@@ -258,7 +254,7 @@ def reconcile(
         mine = by_claim.get(claim.claim_no, [])
         considered += mine
         outcomes += claim_outcomes(claim, mine, duplicates.get(claim.claim_no), rules)
-    strays = [i for i in unmatched if (d := _item_day(i)) is None or start <= d <= end]
+    strays = [i for i in unmatched if (d := item_day(i)) is None or start <= d <= end]
     considered += strays
     outcomes += unexpected_outcomes(strays)
     lines = [i for i in considered if i.source == "manifest_line"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from formdesk.store.models import Timestamp, utcnow
 
@@ -48,7 +48,8 @@ class Evidence(BaseModel):
     document_id: str
     template: str  # SH-ZH/BD-31, -27 or -30
     field_key: str  # the field, or the table (returned_parts) for a manifest cell/row
-    row: int | None = None  # manifest row, 1 = first row as printed
+    row: int | None = None  # manifest row within the record read (for its crop), 1-based
+    line: int | None = None  # that row's number on the manifest (序号), across its pages
     column: str | None = None  # a cell of that row; None = the whole row
     label: str  # 返厂清单 M-2611-03 第3行 车架号 / 故障标签 车架号
     value: str | None = None  # what was read (or corrected) there
@@ -67,7 +68,8 @@ class ReturnedItem(BaseModel):
     record_verified: bool = False
     manifest_no: str | None = None
     manifest_date: date | None = None
-    row: int | None = None  # manifest row, 1-based
+    row: int | None = None  # manifest row number (序号), counted across its pages
+    record_row: int | None = None  # the same row within the record read (a page scanned alone)
     claim_no: str | None = None
     vin: str | None = None
     engine_no: str | None = None
@@ -98,7 +100,8 @@ class ReturnedItem(BaseModel):
                 document_id=self.document_id,
                 template=self.template,
                 field_key="returned_parts",
-                row=self.row,
+                row=self.record_row or self.row,
+                line=self.row,
                 column=column,
                 label=self.title + (f" {COLUMN_LABELS.get(column, column)}" if column else ""),
                 value=None if value is None else str(value),
@@ -150,6 +153,7 @@ class Outcome(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     doubtful: bool = False  # rests on a reading not yet confirmed: check the crop first
 
+    @computed_field  # type: ignore[prop-decorator]  # in the JSON, so pages need no label table
     @property
     def label(self) -> str:
         if self.kind == "mismatch" and self.field:

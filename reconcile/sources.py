@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from datetime import date
+from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from formdesk.store import Store
 from formdesk.store.models import Station, StoredRecord
+from formdesk.templates import get_template
+from formdesk.templates.layout import table_grid
 
 from .models import ReturnedItem
 
@@ -34,7 +38,7 @@ ITEM_FIELDS = (
 STATION_FIELD = {MANIFEST: "unit_name", PART_TAG: "sender_unit", FAULT_TAG: "service_station"}
 
 
-def _summaries(store: Store, template: str, station: str | None) -> Iterator[Any]:
+def record_summaries(store: Store, template: str, station: str | None) -> Iterator[Any]:
     offset, page = 0, 1000
     while True:
         rows, total = store.list_records(
@@ -82,8 +86,25 @@ def _item(base: dict[str, Any], values: dict[str, Any], reading, **extra: Any) -
     )
 
 
-def items_of_record(stored: StoredRecord, station: str | None) -> list[ReturnedItem]:
-    """The returned parts one read manifest or tag stands for."""
+@cache
+def rows_per_page(template_code: str, table_key: str) -> tuple[int, int]:
+    """Ruled rows of a table on its first page and on each continuation page."""
+    template = get_template(template_code)
+    table = next(f for f in template.fields if f.key == table_key)
+    first = table_grid(template, table)
+    later = table_grid(template, table, template.continuation_rect(table))
+    return len(first.rows), len(later.rows)
+
+
+def _manifest_head(fields: dict[str, Any]) -> dict[str, Any]:
+    return {k: (fields.get(k) or {}).get("value") for k in ("manifest_no", "manifest_date")}
+
+
+def items_of_record(
+    stored: StoredRecord, station: str | None, head: dict[str, Any] | None = None
+) -> list[ReturnedItem]:
+    """The returned parts one read manifest or tag stands for. A manifest page scanned on
+    its own carries no header: `head` gives the manifest's number and date from page 1."""
     rec, summary = stored.record, stored.summary
     fields = {f["key"]: f for f in rec["fields"]}
     base = {
@@ -99,9 +120,13 @@ def items_of_record(stored: StoredRecord, station: str | None) -> list[ReturnedI
         return [_item(base, values, reading, source="tag")]
     if summary.template != MANIFEST:
         return []
-    head = {k: (fields.get(k) or {}).get("value") for k in ("manifest_no", "manifest_date")}
-    items = []
+    own = _manifest_head(fields)
+    head = {k: own[k] or (head or {}).get(k) for k in own}
+    first, later = rows_per_page(MANIFEST, "returned_parts")
+    items, on_page = [], Counter()
     for n, cells in enumerate((fields.get("returned_parts") or {}).get("rows") or [], start=1):
+        page = max((int(c.get("page", 1)) for c in cells.values()), default=1)
+        on_page[page] += 1
         values, reading = _cells(cells)
         if not any(values.get(k) for k in ("claim_no", "vin", "part_no", "part_name")):
             continue  # an empty ruled line
@@ -111,7 +136,8 @@ def items_of_record(stored: StoredRecord, station: str | None) -> list[ReturnedI
                 values,
                 reading,
                 source="manifest_line",
-                row=n,
+                row=on_page[page] + (0 if page == 1 else first + (page - 2) * later),
+                record_row=n,
                 manifest_no=head["manifest_no"],
                 manifest_date=_date(head["manifest_date"]),
             )
@@ -144,12 +170,13 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
     """Every manifest line and tag read so far (of one station, when given).
 
     A record printed for a station carries that station; one printed without (a blank form)
-    is given the station whose name is written on it.
+    is given the station whose name is written on it. Pages of one manifest scanned apart
+    are put together; a tag or manifest line read from two scans counts once (the newest).
     """
     names = StationNames(store.list_stations())
-    items: list[ReturnedItem] = []
+    records: list[tuple[StoredRecord, str | None]] = []
     for template in (MANIFEST, *TAGS):
-        for summary in _summaries(store, template, None):
+        for summary in record_summaries(store, template, None):  # newest first
             if station is not None and summary.station not in (None, station):
                 continue
             stored = store.get_record(summary.record_id)
@@ -157,16 +184,19 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
                 continue
             code = summary.station
             if code is None:
-                written = next(
-                    (
-                        f.get("value")
-                        for f in stored.record["fields"]
-                        if f["key"] == STATION_FIELD[template]
-                    ),
-                    None,
-                )
-                code = names.code(written)
+                fields = {f["key"]: f for f in stored.record["fields"]}
+                code = names.code((fields.get(STATION_FIELD[template]) or {}).get("value"))
             if station is not None and code != station:
                 continue
-            items.extend(items_of_record(stored, code))
-    return items
+            records.append((stored, code))
+    heads: dict[str, dict[str, Any]] = {}
+    for stored, _ in records:
+        if stored.summary.template == MANIFEST:
+            head = _manifest_head({f["key"]: f for f in stored.record["fields"]})
+            if any(head.values()):
+                heads.setdefault(stored.summary.document_id, head)
+    items: dict[tuple[str, int | None], ReturnedItem] = {}
+    for stored, code in records:
+        for item in items_of_record(stored, code, heads.get(stored.summary.document_id)):
+            items.setdefault((item.document_id, item.row), item)
+    return list(items.values())

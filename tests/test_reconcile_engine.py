@@ -233,8 +233,9 @@ def test_month_boundary_late_returns_and_strays():
 
 def test_month_and_rules_errors_are_chinese():
     assert month_bounds("2026-02") == (date(2026, 2, 1), date(2026, 2, 28))
-    with pytest.raises(ValueError, match="月份应写成"):
+    with pytest.raises(ValueError, match="无法识别的年月"):
         month_bounds("11/2026")
+    assert month_bounds("2026年2月") == month_bounds("2026-02")
     with pytest.raises(RulesError, match="三包期规则文件"):
         parse_rules("default: {months: -1}", "x.yaml")
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)

@@ -1,0 +1,67 @@
+"""Putting a planned month into a store as the service would: the stations, the printed
+documents (so each read form gets its station), and the read scans."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from formdesk.extract.reader import FormReader
+from formdesk.store import Store
+from formdesk.store.models import IssuedDoc, Station
+from formdesk.templates import get_template
+
+from .synth.month import MonthPlan
+
+
+def register_month(store: Store, plan: MonthPlan) -> None:
+    """The stations and every planned manifest and tag as printed documents."""
+    for code, name in plan.stations:
+        if store.get_station(code) is None:
+            store.add_station(Station(code=code, name=name))
+    store.register_documents(
+        [
+            IssuedDoc(
+                document_id=d.document_id,
+                template=d.template,
+                template_version=get_template(d.template).version,
+                station=d.station,
+                values=d.values,
+            )
+            for d in plan.docs
+        ]
+    )
+
+
+_reader: tuple[bytes, FormReader] | None = None
+
+
+def _read(job: tuple[str, bytes]) -> tuple[str, list[dict]]:
+    global _reader
+    path, key = job
+    if _reader is None or _reader[0] != key:
+        _reader = (key, FormReader(key))
+    result = _reader[1].read_file(Path(path).read_bytes(), Path(path).name)
+    return path, [r.model_dump(mode="json") for r in result.records]
+
+
+def read_into_store(store: Store, files: list[Path], key: bytes, workers: int = 2) -> None:
+    """Reads every scan with the real reader in `workers` processes (one core each) and
+    stores scan and records as the service's worker does."""
+    os.environ["FORMDESK_OCR_THREADS"] = "1"
+    try:
+        with ProcessPoolExecutor(workers) as pool:
+            jobs = [(str(f), key) for f in files]
+            for path, records in pool.map(_read, jobs, chunksize=2):
+                data = Path(path).read_bytes()
+                scan, _ = store.put_scan(data, Path(path).name, "image/jpeg", "samples", None)
+                by_station: dict[str | None, list[dict]] = defaultdict(list)
+                for r in records:
+                    doc = store.get_document(r["document_id"])
+                    by_station[doc.station if doc else None].append(r)
+                for station, recs in by_station.items():
+                    store.save_records(scan.sha256, recs, station)
+    finally:
+        del os.environ["FORMDESK_OCR_THREADS"]

@@ -1,0 +1,115 @@
+"""A month end to end: claims imported from the warranty system's GBK CSV with the CLI,
+manifests and tags written by hand, scanned and read by the real reader into a real
+store, then `formdesk reconcile` — every injected kind of difference is reported, nothing
+else, and the report files open again."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pdfplumber
+import pytest
+
+from formdesk.reconcile.engine import reconcile_station
+from formdesk.store import open_store
+from samples.month_store import read_into_store, register_month
+from samples.reconcile_scoring import misread_forms, score
+from samples.synth.month import INJECTIONS, claims_csv, plan_month, scan_month
+
+KEY = b"formdesk-month-test"
+FORMDESK = [sys.executable, "-m", "formdesk.api"]
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*FORMDESK, *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    root = tmp_path_factory.mktemp("month")
+    plan = plan_month(11, stations=1, claims=16, per_station=len(INJECTIONS))
+    store = open_store(root / "data")
+    register_month(store, plan)
+    (root / "claims.csv").write_bytes(claims_csv(plan))
+    files = scan_month(plan, root / "scans", KEY, seed=11, workers=2)
+    read_into_store(store, files, KEY, workers=2)
+    return root, plan, store
+
+
+@pytest.mark.slow
+def test_every_injected_difference_is_reported_and_nothing_else(month):
+    root, plan, store = month
+    res = cli("claims", "import", "claims.csv", "--data-dir", "data", cwd=root)
+    assert res.returncode == 0, res.stderr
+    assert f"新增 {len(plan.claims)} 条" in res.stdout
+    rec = reconcile_station(store, "ST01", plan.month)
+    found, total, explained, unexplained, missed = score(
+        plan, "ST01", rec.outcomes, misread_forms(store, plan)
+    )
+    assert sorted(total) == sorted(INJECTIONS)
+    assert missed == [], missed
+    assert unexplained == [], unexplained
+    assert rec.claims == len(plan.claims) and rec.tags > 0 and rec.manifest_lines > 0
+    assert {o.kind for o in rec.outcomes} == {
+        "matched", "missing", "unexpected", "quantity", "mismatch", "duplicate", "outside_warranty"
+    }  # fmt: skip
+    for o in rec.differences:
+        returned_twice = o.kind == "duplicate" and o.returned_values
+        if o.kind in ("unexpected", "mismatch", "quantity") or returned_twice:
+            assert o.evidence, o  # shown on the scan
+            assert all(store.get_record(e.record_id) for e in o.evidence)
+
+
+@pytest.mark.slow
+def test_reconcile_cli_writes_the_report_and_the_letter(month):
+    root, plan, store = month
+    cli("claims", "import", "claims.csv", "--data-dir", "data", cwd=root)
+    res = cli(
+        "reconcile", "--station", "ST01", "--month", plan.month, "--data-dir", "data",
+        "-o", "report.xlsx", "--letter", "letter.pdf", cwd=root,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    rec = reconcile_station(store, "ST01", plan.month)
+    book = openpyxl.load_workbook(root / "report.xlsx")
+    rows = list(book["差异明细"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == len(rec.differences)
+    assert {r[2] for r in rows if r[2]} == {o.claim_no for o in rec.differences if o.claim_no}
+    res = cli(
+        "reconcile", "--station", "ST01", "--month", plan.month, "--data-dir", "data",
+        "-o", "report.pdf", cwd=root,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    with pdfplumber.open(root / "report.pdf") as pdf:
+        text = "".join(p.extract_text() for p in pdf.pages)
+    assert "三包索赔件核对报告" in text and plan.stations[0][1] in text
+    for o in rec.differences:
+        if o.claim_no:
+            assert o.claim_no in text
+    with pdfplumber.open(root / "letter.pdf") as pdf:
+        letter = "".join(p.extract_text() for p in pdf.pages)
+    assert f"致 {plan.stations[0][1]}" in letter
+
+
+@pytest.mark.slow
+def test_reconcile_cli_refuses_with_one_line(month):
+    root, plan, _ = month
+    for args, reason in (
+        (("--month", "2026-13"), "年月无效"),
+        (("--month", plan.month, "--station", "NOPE"), "维修站“NOPE”未登记"),
+        (("--month", plan.month, "-o", "x.xlsx"), "--station"),
+        (("--month", plan.month, "--station", "ST01", "-o", "x.docx"), ".xlsx"),
+    ):
+        res = cli("reconcile", *args, "--data-dir", "data", cwd=root)
+        assert res.returncode == 1, args
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("错误:") and reason in lines[0], res.stderr

@@ -1,0 +1,84 @@
+"""Returned parts taken from stored records: a manifest whose pages were scanned apart is
+put back together (header from page 1, rows numbered as printed), and a form scanned twice
+counts once."""
+
+from __future__ import annotations
+
+from formdesk.extract.record import FieldReading, FormRecord, PageSource
+from formdesk.reconcile.sources import returned_items, rows_per_page
+from formdesk.store import open_store
+from formdesk.store.models import Station
+from formdesk.templates.values.vin import with_check_digit
+
+MANIFEST = "SH-ZH/BD-31"
+
+
+def cell(key: str, value, page: int) -> FieldReading:
+    return FieldReading(
+        key=key, label=key, type="text", value=value, confidence=0.9, status="ok", page=page
+    )
+
+
+def part_row(n: int, page: int) -> dict[str, FieldReading]:
+    values = {
+        "claim_no": f"SP01{n:05d}",
+        "vin": with_check_digit(f"LGDCH91G0RA{n:06d}"),
+        "part_no": f"3411{n:03d}-K2",
+        "part_name": "转向器总成",
+        "quantity": 1,
+    }
+    return {k: cell(k, v, page) for k, v in values.items()}
+
+
+def manifest_page(doc: str, page: int, rows: list[int], head: bool) -> dict:
+    fields = []
+    if head:
+        fields += [cell("manifest_no", "FC26111701", 1), cell("manifest_date", "2026-11-17", 1)]
+    fields.append(
+        FieldReading(
+            key="returned_parts", label="返厂索赔件明细", type="table", status="ok", confidence=0.9,
+            rows=[part_row(n, page) for n in rows],
+        )
+    )  # fmt: skip
+    return FormRecord(
+        template=MANIFEST, template_version=1, document_id=doc, identified_by="qr",
+        authentic=True, residual_mm=0.2, fields=fields,
+        pages=[PageSource(file="x.jpg", file_page=0, form_page=page)],
+    ).model_dump(mode="json")  # fmt: skip
+
+
+def tag(doc: str) -> dict:
+    return FormRecord(
+        template="SH-ZH/BD-30", template_version=1, document_id=doc, identified_by="qr",
+        authentic=True, residual_mm=0.2, pages=[PageSource(file="t.jpg", file_page=0)],
+        fields=[cell("claim_no", "SP0100001", 1), cell("part_no", "3411001-K2", 1)],
+    ).model_dump(mode="json")  # fmt: skip
+
+
+def test_pages_scanned_apart_and_forms_scanned_twice(tmp_path):
+    store = open_store(tmp_path)
+    store.add_station(Station(code="ST01", name="长沙顺达汽车维修站"))
+    first, later = rows_per_page(MANIFEST, "returned_parts")
+    assert first >= 10 and later > first
+    scans = [
+        store.put_scan(bytes([n]) * 10, f"{n}.jpg", "image/jpeg", "t", None)[0] for n in range(4)
+    ]
+    page1 = list(range(1, first + 1))
+    page2 = list(range(first + 1, first + 4))
+    store.save_records(scans[0].sha256, [manifest_page("M1", 1, page1, True)], "ST01")
+    store.save_records(scans[1].sha256, [manifest_page("M1", 2, page2, False), tag("T1")], "ST01")
+    store.save_records(scans[2].sha256, [manifest_page("M1", 2, page2, False)], "ST01")  # again
+    store.save_records(scans[3].sha256, [tag("T1")], "ST01")  # the same tag, scanned again
+    items = returned_items(store, "ST01")
+    lines = sorted((i for i in items if i.source == "manifest_line"), key=lambda i: i.row)
+    assert [i.row for i in lines] == page1 + page2
+    assert all(
+        i.manifest_no == "FC26111701" and str(i.manifest_date) == "2026-11-17" for i in lines
+    )
+    second_page = lines[first]
+    assert second_page.claim_no == f"SP01{first + 1:05d}" and second_page.record_row == 1
+    evidence = second_page.evidence("vin")
+    assert (evidence.row, evidence.line) == (1, first + 1)  # crop in its record, label as printed
+    assert f"第{first + 1}行" in evidence.label
+    assert [i.document_id for i in items if i.source == "tag"] == ["T1"]
+    assert returned_items(store, "ST02") == []
