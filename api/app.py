@@ -23,7 +23,7 @@ from formdesk.ingest import IngestLimits
 from formdesk.store import Store, User, open_store
 
 from .limits import BodyLimit
-from .routes import auth, exports, health, printing, records, ui, uploads
+from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
 from .security import hash_password, new_password
 from .settings import data_dir as default_data_dir
 from .settings import signing_key
@@ -118,7 +118,7 @@ def create_app(
         )
         return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
 
-    for module in (health, auth, uploads, records, printing, exports, ui):
+    for module in (health, auth, uploads, records, printing, exports, claims, reconcile, ui):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")
     return app

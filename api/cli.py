@@ -19,6 +19,10 @@ from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
+from .cli_claims import claims_app
+from .cli_common import fail
+from .cli_reconcile import reconcile_command
+from .cli_summary import summary_command
 from .settings import signing_key
 
 app = typer.Typer(
@@ -28,12 +32,6 @@ app = typer.Typer(
 )
 out = Console()
 err = Console(stderr=True)
-
-
-def fail(message: str) -> typer.Exit:
-    """One line on stderr and a non-zero exit: what a user needs, no traceback."""
-    print(f"错误:{message}", file=sys.stderr)
-    return typer.Exit(code=1)
 
 
 @app.command("templates")
@@ -234,6 +232,9 @@ def serve(
 
 user_app = typer.Typer(help="管理用户")
 app.add_typer(user_app, name="user")
+app.add_typer(claims_app, name="claims", help="三包索赔单:导入、查看")
+app.command("summary")(summary_command)
+app.command("reconcile")(reconcile_command)
 
 
 @user_app.command("add")

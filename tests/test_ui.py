@@ -375,3 +375,66 @@ def test_sign_in_upload_review_and_print(server, browser, tmp_path):
     context.close()
     assert not elsewhere, f"pages fetched something from elsewhere: {elsewhere}"
     assert not problems, f"errors in the browser console: {problems}"
+
+
+@pytest.mark.slow
+def test_reconciliation_and_summary_pages(server, browser, tmp_path):
+    """The month's outcomes as chips and rows; a row opens the crop of its manifest line."""
+    from .test_reconcile_api import MISSING, MONTH, UNCLAIMED, populate
+
+    app, base = server
+    clients: list[httpx.Client] = []
+
+    def login(username: str) -> httpx.Client:
+        clients.append(api_client(base, username))
+        return clients[-1]
+
+    batch_id = populate(app.state.store, login)
+    end = time.time() + 90
+    while clients[0].get(f"/api/batches/{batch_id}").json()["state"] != "done":
+        assert time.time() < end, "the month's scans were not read"
+        time.sleep(0.3)
+    for client in clients:
+        client.close()
+
+    shots = SAMPLE_SHOTS if os.environ.get("FORMDESK_UPDATE_SCREENSHOTS") else tmp_path / "shots"
+    shots.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(
+        base_url=base, viewport={"width": 1440, "height": 900}, locale="zh-CN"
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"/reconcile?station=HN01&month={MONTH}")
+    page.fill("#username", "office")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#rc-chips .chip[data-kind=missing]")
+    assert page.text_content("#rc-chips .chip[data-kind=missing] .count") == "1"
+    assert page.text_content("#rc-chips .chip[data-kind=matched] .count") == "1"
+
+    page.click("#rc-chips .chip[data-kind=missing]")
+    assert page.locator("#rc-table tr.rc-row").count() == 1
+    assert MISSING in page.text_content("#rc-table tbody")
+    page.click("#rc-chips .chip[data-kind=unexpected]")
+    page.click(f"#rc-table tr.rc-row:has-text('{UNCLAIMED}')")
+    page.wait_for_selector("#rc-table tr.rc-drill .ev-crop img")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.rc-drill .ev-crop img')]"
+        ".every(i => i.complete && i.naturalWidth > 300)"
+    )
+    link = page.get_attribute(".rc-drill .ev-meta a", "href")
+    assert link.startswith("/review/") and "field=returned_parts" in link and "row=3" in link
+    page.screenshot(path=str(shots / "reconcile.png"), full_page=True)
+    page.click(".rc-drill .ev-meta a")  # the review page opens at that manifest line
+    page.wait_for_url(re.compile(r"/review/"))
+    assert focused_field(page) == "returned_parts"
+    assert page.evaluate("document.activeElement.closest('.field').dataset.row") == "3"
+
+    page.goto(f"/summary?month={MONTH}")
+    page.wait_for_selector("#sm-chart svg rect")
+    assert "HN01" in page.text_content("#sm-tables [data-table=按维修站]")
+    page.screenshot(path=str(shots / "summary.png"), full_page=True)
+    context.close()
+    assert not problems, f"errors in the page: {problems}"

@@ -158,18 +158,39 @@ def field_crop(
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    """某一栏(或表格某行某列)在对齐页面上的截图。"""
+    """某一栏、表格某行某列,或(只给 row)表格整行在对齐页面上的截图。"""
     stored = visible_record(store, who, record_id)
     field = next((f for f in stored.record["fields"] if f["key"] == key), None)
     if field is None:
         raise not_found("这一栏")
-    cell = field
+    box, page = field["box"], field.get("page", 1)
     if row is not None or column is not None:
         rows = field.get("rows") or []
-        if row is None or column is None or row > len(rows) or column not in rows[row - 1]:
+        if row is None or row > len(rows):
+            raise not_found("这一行")
+        if column is None:
+            box, page = row_box(rows[row - 1])
+        elif column not in rows[row - 1]:
             raise not_found("这个单元格")
-        cell = rows[row - 1][column]
-    return _png(crop_mm(_aligned(request, stored, cell.get("page", 1)), cell["box"]))
+        else:
+            cell = rows[row - 1][column]
+            box, page = cell["box"], cell.get("page", 1)
+    return _png(crop_mm(_aligned(request, stored, page), box))
+
+
+def row_box(cells: dict[str, Any]) -> tuple[list[float], int]:
+    """The box around a table row's cells (those on its first cell's page) and that page:
+    a manifest line is evidence as a whole, claim number to remarks."""
+    boxed = [c for c in cells.values() if c.get("box")]
+    if not boxed:
+        raise not_found("这一行")
+    page = boxed[0].get("page", 1)
+    boxes = [c["box"] for c in boxed if c.get("page", 1) == page]
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return [x0, y0, x1 - x0, y1 - y0], page
 
 
 class Fix(BaseModel):

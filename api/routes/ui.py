@@ -26,7 +26,13 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 templates = Jinja2Templates(directory=WEB / "templates")
 router = APIRouter(include_in_schema=False)
 
-NAV = [("/", "upload", "上传"), ("/review", "review", "复核"), ("/records", "records", "记录")]
+NAV = [
+    ("/", "upload", "上传"),
+    ("/review", "review", "复核"),
+    ("/records", "records", "记录"),
+    ("/reconcile", "reconcile", "核对"),
+    ("/summary", "summary", "月报"),
+]
 NAV_PRINT = ("/print", "print", "打印")
 
 
@@ -167,6 +173,8 @@ for _path, _template, _nav in (
     ("/review", "queue.html", "review"),  # 复核队列
     ("/print", "print.html", "print"),  # 打印
     ("/records", "records.html", "records"),  # 记录
+    ("/reconcile", "reconcile.html", "reconcile"),  # 核对
+    ("/summary", "summary.html", "summary"),  # 月报
 ):
     router.add_api_route(
         _path,

@@ -90,6 +90,17 @@ const FD = (() => {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
+  /** GETs a file with the session and saves it under the server's name (RFC 5987 filename*
+   * first), so a refusal shows its reason instead of downloading an error as a file. */
+  async function fetchDownload(url, fallback) {
+    const res = await api("GET", url, undefined, { raw: true });
+    const cd = res.headers.get("content-disposition") || "";
+    const star = cd.match(/filename\*=UTF-8''([^;]+)/i);
+    const plain = cd.match(/filename="([^"]+)"/i);
+    const name = star ? decodeURIComponent(star[1]) : plain ? plain[1] : fallback;
+    download(await res.blob(), name);
+  }
+
   /** el("td", {class: "num", text: "3"}, child, ...) */
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -230,6 +241,7 @@ const FD = (() => {
     api,
     me,
     download,
+    fetchDownload,
     el,
     badge,
     fmtTime,

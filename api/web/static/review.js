@@ -86,8 +86,20 @@
     renderPageTabs();
     showPage(units.length ? units[0].page : 1);
     renderAudit();
-    const first = units.find((u) => needs(u.reading)) || units[0];
+    const first = asked() || units.find((u) => needs(u.reading)) || units[0];
     if (first) focusUnit(first);
+  }
+
+  /** The value a link points at (?field=vin, ?field=returned_parts&row=3[&column=vin]), e.g.
+   * the evidence of a reconciliation difference; null when the link names none. */
+  function asked() {
+    const key = search.get("field");
+    if (!key) return null;
+    const row = search.get("row");
+    const column = search.get("column");
+    const hit = (u) =>
+      !u.table && u.key === key && (!row || String(u.row) === row) && (!column || u.column === column);
+    return units.find(hit) || null;
   }
 
   function renderHeader(spec) {

@@ -1,0 +1,232 @@
+"""Reconciliation and monthly summary: a station's month as JSON, workbook, printed report
+and letter to the station; the month's figures as JSON and workbook, and SH-ZH/BD-24
+prefilled from them.
+
+A station user sees only its own station (another's answers 404, as its records do);
+auditors read everything but cannot print BD-24, since printing registers a document.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from pydantic import ConfigDict, Field
+
+from formdesk.reconcile.engine import month_bounds, reconcile_station
+from formdesk.reconcile.models import KIND_LABELS, Evidence, Reconciliation
+from formdesk.reconcile.monthly import MonthlySummary, bd24_pdf, monthly_summary
+from formdesk.reconcile.rules import RulesError, WarrantyRules, load_rules
+from formdesk.render.fit import ValueDoesNotFitError
+from formdesk.render.reconcile_pdf import reconciliation_pdf
+from formdesk.render.reconcile_xlsx import reconciliation_xlsx
+from formdesk.render.station_letter import station_letter_pdf
+from formdesk.render.summary_xlsx import monthly_summary_xlsx
+from formdesk.store import Store
+from formdesk.templates.values.normalize import FieldValueError
+
+from ..deps import current_principal, get_store, not_found, writer
+from ..principal import Principal
+
+router = APIRouter(prefix="/api", tags=["reconcile"])
+
+CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONTH_HELP = "月份,如 2026-11;不填为上个月(北京时间)"
+
+
+class ReconciliationView(Reconciliation):
+    """The reconciliation with how many outcomes of each kind, and every kind's label (the
+    page shows a chip for each, zero included)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    kind_counts: dict[str, int] = Field(alias="counts")
+    kind_labels: dict[str, str] = Field(default_factory=lambda: dict(KIND_LABELS))
+
+
+def previous_month(today: date | None = None) -> str:
+    """The month a reconciliation is usually about: the one before today's, in Beijing."""
+    today = today or datetime.now(CHINA_TIME).date()
+    return f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
+
+
+def checked_month(month: str | None) -> str:
+    month = (month or "").strip() or previous_month()
+    try:
+        start, _ = month_bounds(month)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return f"{start:%Y-%m}"
+
+
+def own_station(who: Principal, station: str | None) -> str | None:
+    """A station user's own station whatever it asks (another is 404); else as asked."""
+    station = (station or "").strip() or None
+    if who.role != "station":
+        return station
+    if who.station is None or station not in (None, who.station):
+        raise not_found("这个维修站的数据")
+    return who.station
+
+
+def required_station(who: Principal, station: str | None) -> str:
+    code = own_station(who, station)
+    if code is None:
+        raise HTTPException(422, "请指定维修站(station)")
+    return code
+
+
+def warranty_rules(store: Store) -> WarrantyRules:
+    try:
+        return load_rules(getattr(store, "data_dir", None))
+    except RulesError as exc:  # the installation's own file is broken: say which and why
+        raise HTTPException(500, str(exc)) from None
+
+
+def attachment(data: bytes, media_type: str, name: str, fallback: str) -> Response:
+    """A download named in Chinese (RFC 5987 filename*) with an ASCII name for old clients."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", fallback)
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
+
+
+# -- reconciliation ------------------------------------------------------------------------------
+
+
+def station_month(
+    station: str | None = Query(None, description="维修站代码;维修站用户只能是本站"),
+    month: str | None = Query(None, description=MONTH_HELP),
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> Reconciliation:
+    """The reconciliation asked for, after the access, month and station checks."""
+    code = required_station(who, station)
+    month = checked_month(month)
+    try:
+        return reconcile_station(store, code, month, warranty_rules(store))
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get("/reconcile", response_model=ReconciliationView)
+def reconciliation(rec: Reconciliation = Depends(station_month)) -> ReconciliationView:
+    """维修站某月的索赔单与返厂件(返厂清单、鉴别/故障标签)核对结果,每项附扫描件证据。"""
+    return ReconciliationView(**dict(rec), kind_counts=rec.counts())
+
+
+def _name(kind: str, rec: Reconciliation, suffix: str) -> str:
+    return f"{kind}-{rec.station}-{rec.month}.{suffix}"
+
+
+def review_url(base: str, evidence: Evidence) -> str:
+    """The record's review page, opened at the field (or manifest row) the evidence is."""
+    hint = {"field": evidence.field_key, "row": evidence.row, "column": evidence.column}
+    query = urlencode({k: v for k, v in hint.items() if v is not None})
+    return f"{base}review/{quote(evidence.record_id)}?{query}"
+
+
+@router.get("/reconcile/report.xlsx", response_class=Response)
+def report_xlsx(request: Request, rec: Reconciliation = Depends(station_month)) -> Response:
+    """核对报告 XLSX(汇总、差异明细、一致);证据单元格链接到记录的复核页面。"""
+    base = str(request.base_url)
+    data = reconciliation_xlsx(rec, lambda e: review_url(base, e))
+    return attachment(
+        data, XLSX, _name("核对报告", rec, "xlsx"), _name("reconcile-report", rec, "xlsx")
+    )
+
+
+@router.get("/reconcile/report.pdf", response_class=Response)
+def report_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
+    """核对报告 PDF(A4 横向,可打印)。"""
+    return attachment(
+        reconciliation_pdf(rec),
+        "application/pdf",
+        _name("核对报告", rec, "pdf"),
+        _name("reconcile-report", rec, "pdf"),
+    )
+
+
+@router.get("/reconcile/letter.pdf", response_class=Response)
+def letter_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
+    """致维修站的核对结果通知(只列已确认的差异,待核实的暂不列入)。"""
+    return attachment(
+        station_letter_pdf(rec),
+        "application/pdf",
+        _name("核对结果通知", rec, "pdf"),
+        _name("reconcile-letter", rec, "pdf"),
+    )
+
+
+# -- monthly summary -----------------------------------------------------------------------------
+
+
+def month_summary(
+    station: str | None = Query(None, description="维修站代码;不填为全部维修站"),
+    month: str | None = Query(None, description=MONTH_HELP),
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> MonthlySummary:
+    code = own_station(who, station)
+    month = checked_month(month)
+    try:
+        return monthly_summary(store, month, code)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+def _summary_name(kind: str, summary: MonthlySummary, suffix: str) -> str:
+    return f"{kind}-{summary.station or 'ALL'}-{summary.month}.{suffix}"
+
+
+@router.get("/summary", response_model=MonthlySummary)
+def summary_json(summary: MonthlySummary = Depends(month_summary)) -> MonthlySummary:
+    """月售后服务汇总:按维修站、车型、零件、故障类别,三包与收费维修、保养分开。"""
+    return summary
+
+
+@router.get("/summary.xlsx", response_class=Response)
+def summary_xlsx(summary: MonthlySummary = Depends(month_summary)) -> Response:
+    """月售后服务汇总表 XLSX。"""
+    return attachment(
+        monthly_summary_xlsx(summary),
+        XLSX,
+        _summary_name("月售后服务汇总", summary, "xlsx"),
+        _summary_name("monthly-summary", summary, "xlsx"),
+    )
+
+
+@router.get("/summary/bd24.pdf", response_class=Response)
+def summary_bd24(
+    request: Request,
+    station: str | None = Query(None, description="维修站代码(必填;维修站用户为本站)"),
+    month: str | None = Query(None, description=MONTH_HELP),
+    parts_sales: Decimal | None = Query(None, ge=0, description="配件销售额(元),计入营业总额"),
+    who: Principal = Depends(writer),
+    store: Store = Depends(get_store),
+) -> Response:
+    """按月汇总预填的 SH-ZH/BD-24 业务月报表(登记为已打印文档,扫描后可识别)。"""
+    code = required_station(who, station)
+    summary = month_summary(code, month, who, store)
+    found = store.get_station(code)
+    if found is None:  # month_summary has refused an unknown station already
+        raise not_found("这个维修站")
+    try:
+        data = bd24_pdf(
+            store,
+            summary,
+            found,
+            request.app.state.key,
+            who.username,
+            parts_sales_amount=parts_sales,
+        )
+    except (FieldValueError, ValueDoesNotFitError, ValueError) as exc:
+        raise HTTPException(422, str(exc)) from None
+    name = f"业务月报表-{code}-{summary.month}.pdf"
+    return attachment(data, "application/pdf", name, f"bd24-{code}-{summary.month}.pdf")
