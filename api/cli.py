@@ -215,13 +215,16 @@ def serve(
     import uvicorn
 
     from .app import create_app
-    from .demo import load_samples
+    from .demo import load_sample_claims, load_samples
 
     web = create_app(data_dir)
     if samples is not None:
         n = load_samples(web.state.store, web.state.key, samples / "records")
         if n:
             print(f"已载入样例:{n} 页扫描件排队识读(维修站 HN01)")
+        claims = load_sample_claims(web.state.store, samples / "claims.csv")
+        if claims:
+            print(f"已导入样例索赔单 {claims} 张(2026年3月,可在“核对”页查看)")
     if web.state.first_password:
         print(
             f"首次启动:已创建管理员 admin,密码 {web.state.first_password}(只显示这一次,请登录后妥善保存)"

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
+from formdesk.ingest.claims import import_claims_file
 from formdesk.render.document import PdfRenderer
 from formdesk.store import IssuedDoc, Station, Store
 from formdesk.templates import get_template
@@ -53,3 +54,11 @@ def load_samples(store: Store, key: bytes, records_dir: Path, user: str = "admin
             pdf.close()
     store.create_batch(user, DEMO_STATION.code, scan_ids, pages)
     return len(scan_ids)
+
+
+def load_sample_claims(store: Store, claims_file: Path, user: str = "admin") -> int:
+    """The sample warranty claims (samples/claims.csv) that the sample manifest and tags
+    are reconciled against; nothing if claims are already stored."""
+    if store.list_claims() or not claims_file.is_file():
+        return 0
+    return import_claims_file(store, claims_file.read_bytes(), claims_file.name, user).claims

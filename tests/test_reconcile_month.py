@@ -113,3 +113,31 @@ def test_reconcile_cli_refuses_with_one_line(month):
         assert res.returncode == 1, args
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("错误:") and reason in lines[0], res.stderr
+
+
+@pytest.mark.slow
+def test_the_samples_a_fresh_machine_starts_with_reconcile(tmp_path):
+    """`formdesk serve --samples samples`: the sample manifest and tags, read, against
+    samples/claims.csv — one claim of each situation the 核对 page shows."""
+    from formdesk.api.app import create_app
+    from formdesk.api.demo import load_sample_claims, load_samples
+
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    app = create_app(tmp_path, start_worker=False)
+    store = app.state.store
+    load_samples(store, app.state.key, samples / "records")
+    assert load_sample_claims(store, samples / "claims.csv") == 6
+    assert load_sample_claims(store, samples / "claims.csv") == 0  # not twice
+    while app.state.worker.run_one():
+        pass
+    rec = reconcile_station(store, "HN01", "2026-03")
+    assert sorted((o.kind, o.field, o.claim_no) for o in rec.outcomes) == [
+        ("matched", None, "SP2026031502"),
+        ("mismatch", "vin", "SP2026031807"),  # the 鉴别标签 names another VIN
+        ("missing", None, "SP2026033011"),
+        ("outside_warranty", None, "SP2026032908"),  # a 2022 帕萨特: 36 months passed
+        ("quantity", None, "SP2026032405"),  # listed, but no tag came back with it
+        ("quantity", None, "SP2026032613"),
+        ("quantity", None, "SP2026032908"),
+        ("unexpected", None, "SP2026032011"),  # returned without a claim
+    ]
