@@ -228,7 +228,17 @@ const FD = (() => {
     );
   }
 
+  /** The month before this one ("2026-10" in November): what is reconciled and summed up
+   * once its manifests and repair orders are in. */
+  function previousMonth() {
+    const d = new Date();
+    d.setDate(1);
+    d.setMonth(d.getMonth() - 1);
+    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
+  }
+
   return {
+    previousMonth,
     renderPager,
     flash,
     role: body.dataset.role,

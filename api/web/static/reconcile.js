@@ -20,14 +20,6 @@
   let offset = 0;
   const open = new Set(); // indexes (in rec.outcomes) of rows whose evidence is shown
 
-  /** The month before this one: what is reconciled once its manifests are in. */
-  function previousMonth() {
-    const d = new Date();
-    d.setDate(1);
-    d.setMonth(d.getMonth() - 1);
-    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
-  }
-
   function params() {
     return { station: stationSelect ? stationSelect.value : "", month: monthInput.value };
   }
@@ -216,7 +208,7 @@
   monthInput.addEventListener("change", () => monthInput.value && load());
   if (stationSelect) stationSelect.addEventListener("change", load);
 
-  monthInput.value = initial.get("month") || previousMonth();
+  monthInput.value = initial.get("month") || FD.previousMonth();
   if (stationSelect && initial.get("station")) stationSelect.value = initial.get("station");
   if (stationSelect && !stationSelect.value) {
     message("还没有登记维修站。");

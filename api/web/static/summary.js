@@ -23,13 +23,6 @@
 
   let summary = null;
 
-  function previousMonth() {
-    const d = new Date();
-    d.setDate(1);
-    d.setMonth(d.getMonth() - 1);
-    return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
-  }
-
   function params() {
     return { station: stationSelect ? stationSelect.value : "", month: monthInput.value };
   }
@@ -254,7 +247,7 @@
   monthInput.addEventListener("change", () => monthInput.value && load());
   if (stationSelect) stationSelect.addEventListener("change", load);
 
-  monthInput.value = initial.get("month") || previousMonth();
+  monthInput.value = initial.get("month") || FD.previousMonth();
   if (stationSelect && initial.get("station")) stationSelect.value = initial.get("station");
   load();
 })();
