@@ -46,7 +46,14 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--month", default="2026-11")
     ap.add_argument("--keep", type=Path, help="keep scans and the data folder here")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: reconcile what an earlier run (same arguments) read, no new scans",
+    )
     args = ap.parse_args()
+    if args.reuse and not (args.keep and (args.keep / "data").is_dir()):
+        ap.error("--reuse needs --keep DIR of an earlier run")
     tmp = None
     root = args.keep
     if root is None:
@@ -65,16 +72,17 @@ def main() -> None:
         f"(imported in {t_import:.1f} s: {log.claims} new, {log.unchanged} unchanged), "
         f"{n_manifests} manifests, {n_tags} tags, {len(plan.injected)} differences injected"
     )
-    t0 = time.perf_counter()
-    files = scan_month(plan, root / "scans", KEY, args.seed, args.workers)
-    t_scan = time.perf_counter() - t0
-    print(f"wrote {len(files)} scanned pages in {t_scan:.0f} s")
-    t0 = time.perf_counter()
-    read_into_store(store, files, KEY, args.workers)
-    t_read = time.perf_counter() - t0
-    print(
-        f"read {len(files)} pages in {t_read:.0f} s ({len(files) / t_read:.2f} pages/s, {args.workers} processes)"
-    )
+    if not args.reuse:
+        t0 = time.perf_counter()
+        files = scan_month(plan, root / "scans", KEY, args.seed, args.workers)
+        t_scan = time.perf_counter() - t0
+        print(f"wrote {len(files)} scanned pages in {t_scan:.0f} s")
+        t0 = time.perf_counter()
+        read_into_store(store, files, KEY, args.workers)
+        t_read = time.perf_counter() - t0
+        print(
+            f"read {len(files)} pages in {t_read:.0f} s ({len(files) / t_read:.2f} pages/s, {args.workers} processes)"
+        )
 
     misread = misread_forms(store, plan)
     rules = load_rules()
@@ -124,11 +132,13 @@ def main() -> None:
     print(f"{'all':<26}{n:>4}  {sum(f_read.values()):>12}  {sum(f_perf.values()):>15}")
     print(f"\nrecall, read scans:          {sum(f_read.values()) / n:7.2%}")
     print(f"recall, perfect reading:     {sum(f_perf.values()) / n:7.2%}")
+    doubtful = sum(o.doubtful for o in expl)
     print(
         f"precision, read scans:       {sum(f_read.values()) / max(1, reported):7.2%}  "
         f"({reported} reported; {len(expl)} not injected but involve a misread form, "
         f"{len(unexpl)} not injected on correctly read forms)"
     )
+    print(f"  of the {len(expl)} from misread forms, marked 待核实 (check the scan): {doubtful}")
     print(f"false differences, perfect reading: {len(unexpl_perf)}")
     print(f"reconciliation time for the month: {t_rec:.2f} s (target < 10 s)")
     for label, rows in (

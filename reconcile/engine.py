@@ -169,7 +169,13 @@ def claim_outcomes(
                 returned_values=[str(listed), str(len(tags))],
                 message=f"数量不符:索赔 {claim.quantity} 件,{where},零件标签 {len(tags)} 张",
                 evidence=[i.evidence("quantity") for i in lines[:1]] + [t.evidence() for t in tags],
-                doubtful=bool(lines) and lines[0].doubtful("quantity") and listed != claim.quantity,
+                # only the manifest disagrees with claim and tags: first look at its scan
+                doubtful=bool(lines)
+                and listed != claim.quantity
+                and (
+                    lines[0].doubtful("quantity")
+                    or (len(tags) == claim.quantity and not lines[0].record_verified)
+                ),
             )
         )
     out += _mismatches(claim, items)

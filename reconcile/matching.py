@@ -1,8 +1,9 @@
 """Finding the claim a returned part belongs to, tolerant of OCR confusions.
 
 Claim number first; then VIN + part number; then the same with one or two characters
-read wrong (rapidfuzz Levenshtein); last, for tags without a claim number whose VIN was
-misread, engine number + part number.
+read wrong (rapidfuzz Levenshtein); then, for tags without a claim number whose VIN was
+misread, engine number + part number; last, when the part number could not be read, the
+one part claimed for that VIN or engine number.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from formdesk.store.models import Claim
 from .models import ReturnedItem
 
 # characters handwriting OCR confuses, mapped to one representative each
-_CONFUSABLE = str.maketrans("OQDILZSBG", "001112586")
+_CONFUSABLE = str.maketrans("OQDILZSBG", "000112586")
 
 
 def norm(value: Any) -> str:
@@ -48,13 +49,17 @@ class ClaimIndex:
         self._by_vin_part: dict[tuple[str, str], list[Claim]] = defaultdict(list)
         self._by_canon_vin_part: dict[tuple[str, str], list[Claim]] = defaultdict(list)
         self._by_engine_part: dict[tuple[str, str], list[Claim]] = defaultdict(list)
+        self._by_vin: dict[str, list[Claim]] = defaultdict(list)
+        self._by_engine: dict[str, list[Claim]] = defaultdict(list)
         for c in self.claims:
             self._by_no[norm(c.claim_no)] = c
             self._by_canon_no[canon(c.claim_no)].append(c)
             self._by_vin_part[norm(c.vin), norm(c.part_no)].append(c)
             self._by_canon_vin_part[canon(c.vin), canon(c.part_no)].append(c)
+            self._by_vin[norm(c.vin)].append(c)
             if c.engine_no:
                 self._by_engine_part[norm(c.engine_no), norm(c.part_no)].append(c)
+                self._by_engine[norm(c.engine_no)].append(c)
 
     def find(self, item: ReturnedItem) -> tuple[Claim | None, str]:
         """The claim and how it was found ('' when none)."""
@@ -79,6 +84,14 @@ class ClaimIndex:
         engine = norm(item.engine_no)
         if engine and part and self._by_engine_part.get((engine, part)):
             return _closest_in_time(self._by_engine_part[engine, part], item), "发动机号+零件编号"
+        if not part and not no:  # part number not readable: the vehicle's only claim
+            for key, index, how in (
+                (vin, self._by_vin, "车架号"),
+                (engine, self._by_engine, "发动机号"),
+            ):
+                hits = index.get(key) if key else None
+                if hits and len({c.part_no for c in hits}) == 1:
+                    return _closest_in_time(hits, item), f"{how}(零件编号未识读)"
         return None, ""
 
     def _fuzzy(self, no: str, vin: str, part: str, unsure: bool) -> Claim | None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from formdesk.reconcile.engine import month_bounds, reconcile
+from formdesk.reconcile.matching import confusable
 from formdesk.reconcile.models import ReturnedItem
 from formdesk.reconcile.rules import RulesError, add_months, load_rules, parse_rules
 from formdesk.store.models import Claim, Station
@@ -210,6 +211,8 @@ def test_a_difference_resting_on_an_unsure_reading_is_doubtful():
     assert run([c], [line(c), unsure]).outcomes[0].doubtful
     assert not run([c], [line(c), sure]).outcomes[0].doubtful
     assert run([c], [line(c), confused]).outcomes[0].doubtful
+    assert confusable("D310-563444", "0310-563444") and confusable("LSVDSCWV", "LSVD5CWV")
+    assert not confusable("D310-563444", "D310-563445")
 
 
 def test_month_boundary_late_returns_and_strays():
@@ -248,3 +251,25 @@ def test_rules_file_in_the_data_folder_overrides_the_defaults(tmp_path):
     )
     rules = load_rules(tmp_path)
     assert (rules.term_for("轩逸1.6L").months, rules.term_for("朗逸").km) == (48, 50000)
+
+
+def test_a_tag_whose_part_number_was_not_read_matches_the_vehicles_claim():
+    c = claim("SP0112345", 1)
+    unread = tag(
+        c, "T1", template="SH-ZH/BD-27", part_no=None, reading={"part_no": (0.2, "invalid")}
+    )
+    assert kinds(run([c], [line(c), unread])) == [("matched", None, "SP0112345")]
+    by_engine = tag(c, "T1", template="SH-ZH/BD-27", part_no=None, vin=vin(9))
+    assert kinds(run([c], [line(c), by_engine])) == [("mismatch", "vin", "SP0112345")]
+    other = claim("SP0112399", 1, part_no="9999001-X")  # two parts claimed for that vehicle
+    assert ("unexpected", None, None) in kinds(
+        run([c, other], [line(c), line(other, row=2), unread])
+    )
+
+
+def test_a_manifest_quantity_alone_against_claim_and_tags_is_doubtful():
+    c = claim("SP0112345", 1, quantity=2)
+    rec = run([c], [line(c, quantity=22), tag(c, "T1"), tag(c, "T2")])
+    assert kinds(rec) == [("quantity", None, "SP0112345")] and rec.outcomes[0].doubtful
+    short = run([c], [line(c, quantity=1), tag(c, "T1")])  # manifest and tags agree: real
+    assert not short.outcomes[0].doubtful
