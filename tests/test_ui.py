@@ -438,3 +438,52 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     page.screenshot(path=str(shots / "summary.png"), full_page=True)
     context.close()
     assert not problems, f"errors in the page: {problems}"
+
+
+@pytest.mark.slow
+def test_a_monthly_repair_feedback_becomes_claims_from_its_review_page(server, browser, tmp_path):
+    """SH-ZH/BD-25 (月份维修信息反馈) read, then 导入为索赔单 on its review page."""
+    import json
+
+    from formdesk.render.document import PdfRenderer
+    from formdesk.store import IssuedDoc
+
+    from .conftest import RECORDS
+
+    app, base = server
+    store = app.state.store
+    template = get_template("SH-ZH/BD-25")
+    values = json.loads((RECORDS / "sh-zh-bd-25.json").read_text(encoding="utf-8"))["values"]
+    pdf = tmp_path / "bd25.pdf"
+    with PdfRenderer(pdf, app.state.key, gang=False) as r:
+        doc = r.add(template, values)
+    store.register_documents([IssuedDoc.from_issued(doc, station="HN01")])
+    scan, _ = store.put_scan(pdf.read_bytes(), "bd25.pdf", "application/pdf", "office", "HN01")
+    store.create_batch("office", "HN01", [scan.sha256], 1)
+    app.state.worker_wake()
+    end = time.time() + 60
+    while not (found := store.list_records(template="SH-ZH/BD-25")[0]):
+        assert time.time() < end, "the feedback form was not read"
+        time.sleep(0.2)
+    record_id = found[0].record_id
+    before = len(store.list_claims())
+
+    context = browser.new_context(base_url=base, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto(f"/review/{record_id}")
+    page.fill("#username", "office")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#import-claims:not([hidden])")
+    page.click("#import-claims")
+    page.wait_for_selector("#toast.ok:has-text('已导入索赔单')")
+    rows = len(values["warranty_repairs"])
+    assert f"新增 {rows} 张" in page.text_content("#toast")
+    assert len(store.list_claims()) == before + rows
+    page.click("#import-claims")  # again: nothing new
+    page.wait_for_selector(f"#toast.ok:has-text('未变 {rows} 张')")
+    context.close()
+    assert not problems, problems

@@ -124,6 +124,22 @@
     if (r.authentic === false) problems.unshift("二维码签名与本系统不符,请核实这份表单的来源");
     $("rec-problems").hidden = !problems.length;
     $("rec-problems").textContent = problems.join(";");
+    // a 月份维修信息反馈 lists warranty repairs: the back office turns it into claims
+    $("import-claims").hidden = !(FD.role === "back_office" && s.template === "SH-ZH/BD-25");
+  }
+
+  async function importClaims() {
+    const button = $("import-claims");
+    button.disabled = true;
+    try {
+      const log = await api("POST", `/api/claims/from-record/${encodeURIComponent(recordId)}`);
+      const added = log.claims - (log.replaced || 0);
+      toast(`已导入索赔单:新增 ${added} 张,未变 ${log.unchanged} 张`, "ok");
+    } catch (err) {
+      toast(err.message, "error");
+    } finally {
+      button.disabled = false;
+    }
   }
 
   function updateStatus() {
@@ -620,6 +636,7 @@
   $("prev-record").addEventListener("click", () => go(-1));
   $("next-record").addEventListener("click", () => go(1));
   if (verifyButton) verifyButton.addEventListener("click", verify);
+  $("import-claims").addEventListener("click", importClaims);
   window.addEventListener("beforeunload", (e) => {
     if (unsaved() && !leaving) e.preventDefault();
   });
