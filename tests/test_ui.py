@@ -487,3 +487,59 @@ def test_a_monthly_repair_feedback_becomes_claims_from_its_review_page(server, b
     page.wait_for_selector(f"#toast.ok:has-text('未变 {rows} 张')")
     context.close()
     assert not problems, problems
+
+
+@pytest.mark.slow
+def test_the_back_office_imports_a_claims_file_on_the_reconcile_page(server, browser, tmp_path):
+    from formdesk.templates.values.vin import with_check_digit
+
+    app, base = server
+    header = "索赔单号,维修站,车架号,车型,零件编号,零件名称,数量,购买日期,维修日期,行驶里程\n"
+    good = header + "".join(
+        f"UI2611-{n},HN01,{with_check_digit(f'LGDCH91G0RA{n:06d}')},EQ1090TJ,1011010-E02,"
+        f"机油泵总成,1,2026-01-05,2026-11-0{n},1200{n}\n"
+        for n in (1, 2)
+    )
+    bad = (
+        header
+        + "UI2611-9,HN01,LGDCH91G0RA000009,EQ1090TJ,1011010-E02,机油泵总成,1,2026-01-05,2026-13-40,1\n"
+    )
+    (tmp_path / "bad.csv").write_text(bad, encoding="gbk")
+    (tmp_path / "good.csv").write_text(good, encoding="gbk")
+    before = len(app.state.store.list_claims())
+
+    context = browser.new_context(base_url=base, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/reconcile?station=HN01&month=2026-11")
+    page.fill("#username", "office")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#rc-import")
+    page.set_input_files("#rc-claims-file", str(tmp_path / "bad.csv"))
+    page.click("#rc-import button[type=submit]")
+    page.wait_for_selector("#rc-import-problems li")
+    listed = page.text_content("#rc-import-problems")
+    assert "第2行" in listed and "车架号" in listed and "维修日期" in listed, listed
+    assert len(app.state.store.list_claims()) == before  # nothing stored
+    page.set_input_files("#rc-claims-file", str(tmp_path / "good.csv"))
+    page.click("#rc-import button[type=submit]")
+    page.wait_for_selector("#rc-import-result.rc-import-ok")
+    assert "新增 2 张" in page.text_content("#rc-import-result")
+    assert page.is_hidden("#rc-import-problems")
+    assert len(app.state.store.list_claims()) == before + 2
+    page.wait_for_function("document.querySelector('#rc-figures').textContent.includes('2 张')")
+    context.close()
+    assert not problems, problems
+
+    station = browser.new_context(base_url=base, locale="zh-CN")
+    p2 = station.new_page()
+    p2.goto("/reconcile")
+    p2.fill("#username", "s1")
+    p2.fill("#password", PASSWORD)
+    p2.click("button[type=submit]")
+    p2.wait_for_selector("#rc-filters")
+    assert p2.locator("#rc-import").count() == 0  # only the back office imports
+    station.close()
