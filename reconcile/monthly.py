@@ -15,7 +15,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, Field, computed_field
 from formdesk.store import IssuedDoc, Store
 from formdesk.store.models import Claim, Station, Timestamp, utcnow
 from formdesk.templates import get_template
+from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.money import amount_in_words
 from formdesk.templates.values.normalize import normalize_record
 
@@ -40,7 +41,6 @@ MONTHLY_REPORT = "SH-ZH/BD-24"
 NO_STATION = "未注明维修站"
 NO_MODEL = "未填车型"
 NO_PART = "未填零件编号"
-CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
 
 Money = Annotated[Decimal, AfterValidator(lambda d: d.quantize(CENT))]
 
@@ -380,11 +380,6 @@ def bd24_values(
     if parts_sales_amount is not None:
         values["parts_sales_amount"] = _money(parts_sales_amount)
     return normalize_record(get_template(MONTHLY_REPORT), values)
-
-
-def china_today() -> date:
-    """Forms are dated in Beijing time, whatever the server's zone."""
-    return datetime.now(CHINA_TIME).date()
 
 
 def bd24_pdf(

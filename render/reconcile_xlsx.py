@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
@@ -18,8 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from formdesk.reconcile.models import KIND_LABELS, Evidence, Outcome, Reconciliation
-
-CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
+from formdesk.templates.values.dates import CHINA_TIME
 
 # (heading, widest column in characters: wider text wraps)
 DIFFERENCE_COLUMNS: list[tuple[str, int]] = [

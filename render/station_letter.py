@@ -17,9 +17,9 @@ from reportlab.platypus import Paragraph, Spacer
 from reportlab.platypus.flowables import Flowable
 
 from formdesk.reconcile.models import KIND_LABELS, Outcome, Reconciliation
+from formdesk.templates.values.dates import CHINA_TIME
 
 from .reconcile_pdf import build_pdf, is_empty_month, styles
-from .reconcile_xlsx import CHINA_TIME
 
 LETTER_TITLE = "三包索赔件核对结果通知"
 NUMERALS = "一二三四五六七八九十"

@@ -8,7 +8,6 @@ and counts alike and a total row always lines up with its columns.
 from __future__ import annotations
 
 import unicodedata
-from datetime import timedelta, timezone
 from decimal import Decimal
 from io import BytesIO
 from typing import Literal
@@ -21,8 +20,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from formdesk.reconcile.monthly import Figures, MonthlySummary, SummaryRow
+from formdesk.templates.values.dates import CHINA_TIME
 
-CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
 MONEY_FORMAT = "#,##0.00"
 COUNT_FORMAT = "#,##0"
 

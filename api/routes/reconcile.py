@@ -9,7 +9,7 @@ auditors read everything but cannot print BD-24, since printing registers a docu
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urlencode
 
@@ -27,6 +27,7 @@ from formdesk.render.reconcile_xlsx import reconciliation_xlsx
 from formdesk.render.station_letter import station_letter_pdf
 from formdesk.render.summary_xlsx import monthly_summary_xlsx
 from formdesk.store import Store
+from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError
 
 from ..deps import current_principal, get_store, not_found, writer
@@ -34,7 +35,6 @@ from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["reconcile"])
 
-CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTH_HELP = "月份,如 2026-11;不填为上个月(北京时间)"
 
@@ -51,7 +51,7 @@ class ReconciliationView(Reconciliation):
 
 def previous_month(today: date | None = None) -> str:
     """The month a reconciliation is usually about: the one before today's, in Beijing."""
-    today = today or datetime.now(CHINA_TIME).date()
+    today = today or china_today()
     return f"{today.replace(day=1) - timedelta(days=1):%Y-%m}"
 
 

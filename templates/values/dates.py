@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 
 _SEP = r"\s*[年./\-]\s*"
 _SEP2 = r"\s*[月./\-]\s*"
@@ -12,6 +12,15 @@ _DATE = re.compile(rf"^(\d{{2}}|\d{{4}}){_SEP}(\d{{1,2}}){_SEP2}(\d{{1,2}})\s*�
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _MONTH = re.compile(rf"^(\d{{2}}|\d{{4}}){_SEP}(\d{{1,2}})\s*月?$")
 _TIME = re.compile(r"^(\d{1,2})\s*[:：时点]\s*(\d{1,2})\s*分?$")
+
+
+# Users are in China: forms are dated, and reports stamped, in Beijing time whatever the
+# server's zone.
+CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
+
+
+def china_today() -> date:
+    return datetime.now(CHINA_TIME).date()
 
 
 class DateValueError(ValueError):
