@@ -12,6 +12,7 @@ import threading
 from formdesk.extract.reader import FormReader
 from formdesk.ingest import IngestError
 from formdesk.store import Store
+from formdesk.store.placing import save_read_records
 
 log = logging.getLogger("formdesk.worker")
 
@@ -60,14 +61,12 @@ class ReaderWorker:
                 job.job_id, error=f"{scan.filename}:识读失败({type(exc).__name__})", pages_done=0
             )
             return True
-        by_station: dict[str | None, list[dict]] = {}
-        for record in result.records:
-            # a record belongs to the station its form was printed for; else the uploader's
-            issued = self.store.get_document(record.document_id)
-            station = issued.station if issued and issued.station else scan.station
-            by_station.setdefault(station, []).append(record.model_dump(mode="json"))
-        for station, records in by_station.items():
-            self.store.save_records(job.scan_id, records, station)
+        save_read_records(
+            self.store,
+            job.scan_id,
+            [r.model_dump(mode="json") for r in result.records],
+            scan.station,
+        )
         problems = "; ".join(
             f"{scan.filename} 第{p.file_page + 1}页:{p.reason}" for p in result.problems
         )

@@ -4,13 +4,13 @@ documents (so each read form gets its station), and the read scans."""
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from formdesk.extract.reader import FormReader
 from formdesk.store import Store
 from formdesk.store.models import IssuedDoc, Station
+from formdesk.store.placing import save_read_records
 from formdesk.templates import get_template
 
 from .synth.month import MonthPlan
@@ -50,18 +50,17 @@ def _read(job: tuple[str, bytes]) -> tuple[str, list[dict]]:
 def read_into_store(store: Store, files: list[Path], key: bytes, workers: int = 2) -> None:
     """Reads every scan with the real reader in `workers` processes (one core each) and
     stores scan and records as the service's worker does."""
-    os.environ["FORMDESK_OCR_THREADS"] = "1"
+    before = os.environ.get("FORMDESK_OCR_THREADS")
+    os.environ["FORMDESK_OCR_THREADS"] = "1"  # one core per process: no oversubscription
     try:
         with ProcessPoolExecutor(workers) as pool:
             jobs = [(str(f), key) for f in files]
             for path, records in pool.map(_read, jobs, chunksize=2):
                 data = Path(path).read_bytes()
                 scan, _ = store.put_scan(data, Path(path).name, "image/jpeg", "samples", None)
-                by_station: dict[str | None, list[dict]] = defaultdict(list)
-                for r in records:
-                    doc = store.get_document(r["document_id"])
-                    by_station[doc.station if doc else None].append(r)
-                for station, recs in by_station.items():
-                    store.save_records(scan.sha256, recs, station)
+                save_read_records(store, scan.sha256, records, None)
     finally:
-        del os.environ["FORMDESK_OCR_THREADS"]
+        if before is None:
+            del os.environ["FORMDESK_OCR_THREADS"]
+        else:
+            os.environ["FORMDESK_OCR_THREADS"] = before
