@@ -29,6 +29,7 @@ from formdesk.store import Station, Store, StoredRecord
 from formdesk.store.models import Claim, ClaimImport
 from formdesk.templates.values.dates import DateValueError, parse_date
 from formdesk.templates.values.money import MoneyValueError, parse_amount
+from formdesk.templates.values.normalize import fold
 from formdesk.templates.values.vin import vin_problem
 
 MB = 1024 * 1024
@@ -503,24 +504,20 @@ def read_claims(data: bytes, filename: str, *, source: str) -> list[Claim]:
 # -- stations ----------------------------------------------------------------------------------
 
 
-def _station_key(value: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).casefold()
-
-
 def resolve_stations(
     stations: list[Station], claims: list[Claim]
 ) -> tuple[list[Claim], list[Station]]:
     """Each claim's station value as a station code: a known code, else a known name, else a
     new station (code and name = the value). Returns the claims and the new stations."""
-    by_code = {_station_key(s.code): s.code for s in stations}
+    by_code = {fold(s.code): s.code for s in stations}
     by_name: dict[str, str] = {}
     for s in stations:
-        by_name.setdefault(_station_key(s.name), s.code)
+        by_name.setdefault(fold(s.name), s.code)
     new: dict[str, Station] = {}
     out = []
     for claim in claims:
         value = claim.station.strip()
-        key = _station_key(value)
+        key = fold(value)
         code = by_code.get(key) or by_name.get(key)
         if code is None:
             station = new.setdefault(key, Station(code=value, name=value))

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -16,6 +15,7 @@ from formdesk.store import Store
 from formdesk.store.models import Station, StoredRecord
 from formdesk.templates import get_template
 from formdesk.templates.layout import table_grid
+from formdesk.templates.values.normalize import fold
 
 from .models import ReturnedItem
 
@@ -143,10 +143,6 @@ def items_of_record(
             )
         )
     return items
-
-
-def fold(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
 class StationNames:

@@ -38,6 +38,12 @@ class FieldValueError(ValueError):
         super().__init__(f"{where}{label or key}({key}):{reason}")
 
 
+def fold(text: str) -> str:
+    """NFKC, no whitespace, casefolded: how a name written by different people or systems
+    (a station's name on a form, in a claims export) is compared."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
+
+
 def _number(raw: Any, integer: bool) -> Decimal:
     if isinstance(raw, bool):
         raise ValueError(f"应为数字,而不是 {raw}")
