@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -25,12 +26,10 @@ from formdesk.store import Store, User, open_store
 from .limits import BodyLimit
 from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
 from .security import hash_password, new_password
-from .settings import data_dir as default_data_dir
-from .settings import signing_key
+from .settings import Settings, signing_key
 from .worker import ReaderWorker
 
 log = logging.getLogger("formdesk")
-MAX_REQUEST_BYTES = 200 * 1024 * 1024
 # Starlette's own English reasons, said in Chinese
 GENERIC = {
     "Not Found": "找不到这个地址",
@@ -54,9 +53,19 @@ def create_app(
     data_dir: Path | None = None,
     *,
     start_worker: bool = True,
-    max_request_bytes: int = MAX_REQUEST_BYTES,
+    max_request_bytes: int | None = None,
+    settings: Settings | None = None,
 ) -> FastAPI:
-    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    """The service on the data folder `data_dir` (else settings.data_dir, else
+    FORMDESK_DATA_DIR or ./data); `settings` default to `Settings.from_env()`."""
+    overrides = {} if max_request_bytes is None else {"max_request_bytes": max_request_bytes}
+    if settings is None:
+        settings = Settings.from_env(data_dir, **overrides)
+    else:
+        settings = replace(settings, **overrides)
+        if data_dir is not None:
+            settings = replace(settings, data_dir=Path(data_dir))
+    folder = settings.data_dir
     store = open_store(folder)
     key = signing_key(folder)
     engine = default_engine()
@@ -75,6 +84,7 @@ def create_app(
         lifespan=lifespan,
         description="上传扫描件、复核识读结果、打印空白或预填表单。",
     )
+    app.state.settings = settings
     app.state.store = store
     app.state.key = key
     app.state.engine = engine
@@ -91,7 +101,7 @@ def create_app(
         same_site="strict",
         https_only=False,
     )
-    app.add_middleware(BodyLimit, max_bytes=max_request_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -1,15 +1,92 @@
-"""Installation settings: where data lives and the key that signs printed pages."""
+"""Installation settings: one object read once from the FORMDESK_* variables, passed
+explicitly to what needs it (`create_app(settings=...)`), plus the key that signs pages.
+
+Every knob a deployment may turn lives here, with its unit in the name and its default
+in one place:
+
+    FORMDESK_DATA_DIR            data folder (./data)
+    FORMDESK_SECRET              HMAC key of printed pages (else <data>/secret.key)
+    FORMDESK_SECURE_COOKIES      1 behind HTTPS: the session cookie gets `Secure`
+    FORMDESK_SESSION_HOURS       a sign-in lasts this long (12)
+    FORMDESK_LOGIN_MAX_FAILURES  wrong passwords per user name before a lock-out (5)
+    FORMDESK_LOGIN_IP_MAX_FAILURES  wrong passwords per client address (20)
+    FORMDESK_LOGIN_WINDOW_S      the window both count in, and the lock-out (900)
+    FORMDESK_READER_MEMORY_MB    address-space limit of a reader process (2048)
+    FORMDESK_READER_TIMEOUT_S    wall-clock limit for one file: base (120) ...
+    FORMDESK_READER_PAGE_TIMEOUT_S  ... plus this per page (20)
+    FORMDESK_READER_ATTEMPTS     a job that failed or died this often is set aside (2)
+    FORMDESK_MIN_FREE_MB         /health says degraded below this much free disk (1024)
+"""
 
 from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
 def data_dir() -> Path:
     """FORMDESK_DATA_DIR, or ./data beside where formdesk runs."""
     return Path(os.environ.get("FORMDESK_DATA_DIR", "data"))
+
+
+def _int(name: str, default: int, minimum: int = 0) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"环境变量 {name} 应为整数,而不是 {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"环境变量 {name} 不能小于 {minimum}")
+    return value
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What one installation is told; `Settings.from_env()` reads the variables once."""
+
+    data_dir: Path = field(default_factory=data_dir)
+    secure_cookies: bool = False
+    session_hours: int = 12
+    login_max_failures: int = 5  # per user name, within login_window_s
+    login_ip_max_failures: int = 20  # per client address, within login_window_s
+    login_window_s: int = 900
+    reader_memory_mb: int = 2048  # RLIMIT_AS of a reader process
+    reader_timeout_s: int = 120  # per file ...
+    reader_page_timeout_s: int = 20  # ... plus per page
+    reader_attempts: int = 2
+    min_free_mb: int = 1024
+    max_request_bytes: int = 200 * 1024 * 1024
+
+    @classmethod
+    def from_env(cls, data_dir_override: Path | None = None, **overrides: object) -> Settings:
+        """The FORMDESK_* variables; ValueError (Chinese) names a variable that is wrong."""
+        values: dict[str, object] = {
+            "data_dir": Path(data_dir_override) if data_dir_override is not None else data_dir(),
+            "secure_cookies": _flag("FORMDESK_SECURE_COOKIES"),
+            "session_hours": _int("FORMDESK_SESSION_HOURS", 12, 1),
+            "login_max_failures": _int("FORMDESK_LOGIN_MAX_FAILURES", 5, 1),
+            "login_ip_max_failures": _int("FORMDESK_LOGIN_IP_MAX_FAILURES", 20, 1),
+            "login_window_s": _int("FORMDESK_LOGIN_WINDOW_S", 900, 1),
+            "reader_memory_mb": _int("FORMDESK_READER_MEMORY_MB", 2048, 256),
+            "reader_timeout_s": _int("FORMDESK_READER_TIMEOUT_S", 120, 1),
+            "reader_page_timeout_s": _int("FORMDESK_READER_PAGE_TIMEOUT_S", 20, 0),
+            "reader_attempts": _int("FORMDESK_READER_ATTEMPTS", 2, 1),
+            "min_free_mb": _int("FORMDESK_MIN_FREE_MB", 1024, 0),
+        }
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def reader_timeout(self, pages: int) -> float:
+        """Seconds one file of `pages` pages may take to read before its attempt is killed."""
+        return float(self.reader_timeout_s + self.reader_page_timeout_s * max(1, pages))
 
 
 def signing_key(folder: Path | None = None) -> bytes:

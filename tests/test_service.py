@@ -3,12 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -24,74 +19,7 @@ from formdesk.render.document import PdfRenderer
 from formdesk.templates import get_template
 
 from .conftest import sample_values
-
-SECRET = "service-test-key"
-PASSWORD = "pw-for-tests-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    def __init__(self, data: Path):
-        self.data = data
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = os.environ | {"FORMDESK_SECRET": SECRET, "FORMDESK_OCR_THREADS": "1"}
-        self.proc: subprocess.Popen | None = None
-
-    def cli(self, *args: str) -> None:
-        subprocess.run(
-            [sys.executable, "-m", "formdesk.api", *args, "--data-dir", str(self.data)],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
-
-    def start(self) -> Server:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "formdesk.api",
-                "serve",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data),
-            ],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        end = time.time() + 60
-        while time.time() < end:
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise AssertionError("server did not start")
-
-    def kill9(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=30)
-
-    def client(self) -> httpx.Client:
-        c = httpx.Client(base_url=self.url, timeout=60)
-        res = c.post("/api/login", data={"username": "office", "password": PASSWORD})
-        assert res.status_code == 200, res.text
-        c.headers["X-CSRF-Token"] = res.json()["csrf"]
-        return c
+from .served import PASSWORD, SECRET, Server
 
 
 def tag_scans(tmp: Path, n: int) -> list[tuple[str, bytes, str]]:

@@ -1,0 +1,117 @@
+"""`formdesk serve` as a real process on loopback, for tests that need one (the service
+tests, the hostile-input tests): start, stop, kill -9, sign in, run CLI commands."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+SECRET = "service-test-key"
+PASSWORD = "pw-for-tests-1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One data folder and the `formdesk serve` process on it (started on demand).
+
+    `env` adds or overrides environment variables (FORMDESK_READER_MEMORY_MB, ...);
+    `args` are extra `serve` options. The process's stdout and stderr go to
+    `<data>/../serve-<n>.log`, read back by `output()`.
+    """
+
+    def __init__(
+        self, data: Path, env: dict[str, str] | None = None, args: list[str] | None = None
+    ):
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = os.environ | {"FORMDESK_SECRET": SECRET, "FORMDESK_OCR_THREADS": "1"}
+        self.env |= env or {}
+        self.args = list(args or [])
+        self.proc: subprocess.Popen | None = None
+        self.log: Path | None = None
+        self._starts = 0
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        """`formdesk ARGS --data-dir DATA`; output captured (text)."""
+        return subprocess.run(
+            [sys.executable, "-m", "formdesk.api", *args, "--data-dir", str(self.data)],
+            env=self.env,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    def spawn(self) -> subprocess.Popen:
+        """Starts the process without waiting for it to answer."""
+        self._starts += 1
+        self.log = self.data.parent / f"serve-{self.port}-{self._starts}.log"
+        self.data.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "formdesk.api",
+                    "serve",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data),
+                    *self.args,
+                ],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        return self.proc
+
+    def start(self, timeout: float = 60) -> Server:
+        """Starts the process and waits until /health answers (any status)."""
+        self.spawn()
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited ({self.proc.returncode}): {self.output()}")
+            try:
+                httpx.get(f"{self.url}/health", timeout=1)
+                return self
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise AssertionError(f"server did not start: {self.output()}")
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log else ""
+
+    def kill9(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+    def client(self, username: str = "office", password: str = PASSWORD) -> httpx.Client:
+        """A signed-in client that sends the CSRF token on every request."""
+        c = httpx.Client(base_url=self.url, timeout=60)
+        res = c.post("/api/login", data={"username": username, "password": password})
+        assert res.status_code == 200, res.text
+        c.headers["X-CSRF-Token"] = res.json()["csrf"]
+        return c
