@@ -19,11 +19,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from formdesk.extract.ocr import default_engine
-from formdesk.extract.reader import FormReader
 from formdesk.ingest import IngestLimits
 from formdesk.store import Store, User, open_store
 
 from .limits import BodyLimit
+from .pools import LimitedPool
 from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
 from .security import hash_password, new_password
 from .settings import Settings, signing_key
@@ -77,6 +77,8 @@ def create_app(
         yield
         if start_worker:
             app.state.worker.stop()
+        app.state.inspect_pool.close()
+        app.state.render_pool.close()
 
     app = FastAPI(
         title="formdesk 售后表单服务",
@@ -90,7 +92,11 @@ def create_app(
     app.state.engine = engine
     app.state.ingest_limits = IngestLimits()
     app.state.page_cache = {}
-    app.state.worker = ReaderWorker(store, FormReader(key, engine))
+    app.state.worker = ReaderWorker(store, key, settings)
+    # page counts of uploads and PDF rendering: off the event loop, in processes that a
+    # hostile file can only take down with itself
+    app.state.inspect_pool = LimitedPool("inspect", 1, 1024)
+    app.state.render_pool = LimitedPool("render", 1, 2048, nice=2)
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
 

@@ -6,6 +6,7 @@ server database can implement `Store` later without touching the service or the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -83,7 +84,9 @@ class Store(Protocol):
         uploaded_by: str,
         station: str | None,
     ) -> tuple[Scan, bool]:
-        """Stores the bytes once, by sha256; (scan, True) if new, (existing scan, False)."""
+        """Stores the bytes once, by sha256, and `station`'s upload of them (None: the back
+        office's) among the scan's owners; (scan, True) if that upload is new, else
+        (scan, False). Whether another station uploaded the same bytes is never told."""
         ...
 
     def get_scan(self, sha256: str) -> Scan | None: ...
@@ -92,9 +95,18 @@ class Store(Protocol):
 
     # -- batches and the reading queue -------------------------------------------------------
     def create_batch(
-        self, created_by: str, station: str | None, scan_ids: list[str], pages_total: int
+        self,
+        created_by: str,
+        station: str | None,
+        scan_ids: list[str],
+        pages_total: int | None = None,
+        *,
+        pages: Mapping[str, int] | None = None,
     ) -> Batch:
-        """The batch and one pending job per (distinct) scan, in one write."""
+        """The batch and one pending job per distinct scan, in one write. `scan_ids` lists
+        the files sent (a file sent twice is there twice: files_total counts both, and both
+        are done when its job ends); `pages` maps a scan to its page count (the job's time
+        budget; pages_total defaults to the sum over the distinct scans)."""
         ...
 
     def get_batch(self, batch_id: str) -> Batch | None: ...
@@ -110,18 +122,27 @@ class Store(Protocol):
         ...
 
     def finish_job(self, job_id: str, error: str | None, pages_done: int) -> Job:
-        """Done (or failed with `error`); adds `pages_done` to the batch's progress."""
+        """Done (or failed with `error`); adds `pages_done` to the batch's progress and the
+        job's files to its files_done. ConflictError unless the job is processing."""
         ...
 
-    def requeue_stale_jobs(self) -> int:
-        """Processing jobs back to pending (at start, after a crash); how many."""
+    def release_job(self, job_id: str, error: str) -> Job:
+        """An attempt that failed (`error` kept on the job) goes back to pending, behind the
+        jobs never tried. ConflictError unless the job is processing."""
+        ...
+
+    def requeue_stale_jobs(self, max_attempts: int | None = None) -> int:
+        """At start, after a crash: processing jobs back to pending — except those already
+        claimed `max_attempts` times, which fail with their reason (a file that kills the
+        service is not read again at every start); how many were requeued."""
         ...
 
     # -- records and corrections ---------------------------------------------------------------
     def save_records(
         self, scan_id: str, records: list[dict[str, Any]], station: str | None
     ) -> list[RecordSummary]:
-        """Reading a scan again replaces its records of the same (document id, copy)."""
+        """Reading a scan again replaces its records of the same (station, document id,
+        copy): two stations that upload the same bytes each keep their own records."""
         ...
 
     def get_record(self, record_id: str) -> StoredRecord | None: ...

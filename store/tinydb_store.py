@@ -51,6 +51,7 @@ from .models import (
     Job,
     RecordSummary,
     Scan,
+    ScanOwner,
     Station,
     StoredRecord,
     User,
@@ -262,26 +263,38 @@ class TinyStore:
         uploaded_by: str,
         station: str | None,
     ) -> tuple[Scan, bool]:
+        """Stores the bytes once; (scan, True) when `station` (None: the back office) had not
+        uploaded them before — its upload is added to the scan's owners — else (scan, False).
+        Whether another station uploaded the same bytes is never told."""
         sha = hashlib.sha256(data).hexdigest()
         # The bytes are written outside the lock: content-addressed, written once, so
         # concurrent uploads don't queue behind each other's disk writes.
         write_once(self._scan_path(sha), data)
         existing = self.get_scan(sha)
-        if existing is not None:
+        if existing is not None and existing.owner(station) is not None:
             return existing, False
         with self._write(self._scans_db):
+            now = _now()
+            owner = ScanOwner(
+                station=station, uploaded_by=uploaded_by, filename=filename, uploaded_at=now
+            )
             row = self._scans.row(sha)
             if row is not None:
-                return Scan.model_validate(row), False
-            scan = Scan(
-                sha256=sha,
-                filename=filename,
-                content_type=content_type,
-                size=len(data),
-                station=station,
-                uploaded_by=uploaded_by,
-                uploaded_at=_now(),
-            )
+                scan = Scan.model_validate(row)
+                if scan.owner(station) is not None:
+                    return scan, False
+                scan = scan.model_copy(update={"owners": [*scan.all_owners(), owner]})
+            else:
+                scan = Scan(
+                    sha256=sha,
+                    filename=filename,
+                    content_type=content_type,
+                    size=len(data),
+                    station=station,
+                    uploaded_by=uploaded_by,
+                    uploaded_at=now,
+                    owners=[owner],
+                )
             self._scans.put(sha, scan.model_dump(mode="json"))
         return scan, True
 
@@ -299,19 +312,35 @@ class TinyStore:
 
     # -- batches and the reading queue ---------------------------------------------------------------
     def create_batch(
-        self, created_by: str, station: str | None, scan_ids: list[str], pages_total: int
+        self,
+        created_by: str,
+        station: str | None,
+        scan_ids: list[str],
+        pages_total: int | None = None,
+        *,
+        pages: Mapping[str, int] | None = None,
     ) -> Batch:
         ids = list(dict.fromkeys(scan_ids))
         missing = [s for s in ids if self._scans.row(s) is None]
         if missing:
             raise NotFoundError(f"扫描件“{missing[0][:16]}…”不存在")
+        pages = pages or {}
+        if pages_total is None:
+            pages_total = sum(pages.get(s, 0) for s in ids)
         now = _now()
         with self._write(self._queue):
             batch_id = _new_id(lambda k: self._batches.row(k) is not None)
             jobs: dict[str, dict[str, Any]] = {}
             for scan_id in ids:
                 job_id = _new_id(lambda k: k in jobs or self._jobs.row(k) is not None)
-                job = Job(job_id=job_id, batch_id=batch_id, scan_id=scan_id, updated_at=now)
+                job = Job(
+                    job_id=job_id,
+                    batch_id=batch_id,
+                    scan_id=scan_id,
+                    pages=pages.get(scan_id, 0),
+                    files=scan_ids.count(scan_id),
+                    updated_at=now,
+                )
                 jobs[job_id] = job.model_dump(mode="json")
             batch = Batch(
                 batch_id=batch_id,
@@ -321,6 +350,7 @@ class TinyStore:
                 scan_ids=ids,
                 state="queued" if ids else "done",
                 pages_total=pages_total,
+                files_total=len(scan_ids),
             )
             self._batches.put(batch_id, batch.model_dump(mode="json"))
             self._jobs.put_many(jobs)
@@ -362,9 +392,11 @@ class TinyStore:
         if not any(j["state"] == "pending" for j in self._jobs.rows().values()):
             return None  # the idle poll takes no lock
         with self._write(self._queue):
-            row = next((j for j in self._jobs.rows().values() if j["state"] == "pending"), None)
-            if row is None:
+            pending = [j for j in self._jobs.rows().values() if j["state"] == "pending"]
+            if not pending:
                 return None
+            # oldest first, but a job whose attempt failed waits behind those never tried
+            row = min(pending, key=lambda j: j["attempts"])
             job = {
                 **row,
                 "state": "processing",
@@ -375,6 +407,29 @@ class TinyStore:
             self._update_batch(job["batch_id"])
         return Job.model_validate(job)
 
+    def _end_job(self, row: dict[str, Any], error: str | None, pages_done: int) -> dict[str, Any]:
+        """A job done (or failed with `error`) and its batch's progress (in a transaction)."""
+        job = {
+            **row,
+            "state": "failed" if error else "done",
+            "error": error,
+            "updated_at": format_time(_now()),
+        }
+        self._jobs.put(job["job_id"], job)
+        batch = self._batches.row(job["batch_id"]) or {
+            "pages_done": 0,
+            "files_done": 0,
+            "errors": [],
+        }
+        changes: dict[str, Any] = {
+            "pages_done": batch["pages_done"] + max(0, pages_done),
+            "files_done": batch.get("files_done", 0) + job.get("files", 1),
+        }
+        if error:
+            changes["errors"] = [*batch["errors"], error]
+        self._update_batch(job["batch_id"], **changes)
+        return job
+
     def finish_job(self, job_id: str, error: str | None, pages_done: int) -> Job:
         with self._write(self._queue):
             row = self._jobs.row(job_id)
@@ -382,33 +437,43 @@ class TinyStore:
                 raise NotFoundError(f"任务“{job_id}”不存在")
             if row["state"] != "processing":
                 raise ConflictError(f"任务“{job_id}”不在识读中(现为 {row['state']})")
-            job = {
-                **row,
-                "state": "failed" if error else "done",
-                "error": error,
-                "updated_at": format_time(_now()),
-            }
-            self._jobs.put(job_id, job)
-            batch = self._batches.row(job["batch_id"]) or {"pages_done": 0, "errors": []}
-            changes: dict[str, Any] = {"pages_done": batch["pages_done"] + max(0, pages_done)}
-            if error:
-                changes["errors"] = [*batch["errors"], error]
-            self._update_batch(job["batch_id"], **changes)
+            job = self._end_job(row, error, pages_done)
         return Job.model_validate(job)
 
-    def requeue_stale_jobs(self) -> int:
+    def release_job(self, job_id: str, error: str) -> Job:
+        with self._write(self._queue):
+            row = self._jobs.row(job_id)
+            if row is None:
+                raise NotFoundError(f"任务“{job_id}”不存在")
+            if row["state"] != "processing":
+                raise ConflictError(f"任务“{job_id}”不在识读中(现为 {row['state']})")
+            job = {**row, "state": "pending", "error": error, "updated_at": format_time(_now())}
+            self._jobs.put(job_id, job)
+            self._update_batch(job["batch_id"])
+        return Job.model_validate(job)
+
+    def requeue_stale_jobs(self, max_attempts: int | None = None) -> int:
         with self._write(self._queue):
             now = format_time(_now())
-            stale = {
-                k: {**j, "state": "pending", "updated_at": now}
-                for k, j in self._jobs.rows().items()
-                if j["state"] == "processing"
-            }
-            if stale:
-                self._jobs.put_many(stale)
-                for batch_id in {j["batch_id"] for j in stale.values()}:
+            stale = [j for j in self._jobs.rows().values() if j["state"] == "processing"]
+            requeued = {}
+            for j in stale:
+                if max_attempts is not None and j["attempts"] >= max_attempts:
+                    scan = self._scans.row(j["scan_id"]) or {}
+                    name = scan.get("filename", j["scan_id"][:16])
+                    self._end_job(
+                        j,
+                        f"{name}:识读失败:服务在识读这个文件时中断(已尝试 {j['attempts']} 次),"
+                        "不再重试;如文件无误,请重新上传",
+                        0,
+                    )
+                else:
+                    requeued[j["job_id"]] = {**j, "state": "pending", "updated_at": now}
+            if requeued:
+                self._jobs.put_many(requeued)
+                for batch_id in {j["batch_id"] for j in requeued.values()}:
                     self._update_batch(batch_id)
-        return len(stale)
+        return len(requeued)
 
     # -- record files ----------------------------------------------------------------------------------
     def _record_path(self, record_id: str) -> Path:
@@ -579,7 +644,7 @@ class TinyStore:
         rows = self._records.rows()
         scans = {scan_id for scan_id, *_ in items}
         by_key = {
-            (r["scan_id"], r["document_id"], r["copy_index"]): rid
+            (r["scan_id"], r["station"], r["document_id"], r["copy_index"]): rid
             for rid, r in rows.items()
             if r["scan_id"] in scans
         }
@@ -588,7 +653,7 @@ class TinyStore:
         order: list[str] = []
         corrections: dict[str, list[dict[str, Any]]] | None = None
         for scan_id, record, station, created in items:
-            key = (scan_id, record["document_id"], record.get("copy_index", 1))
+            key = (scan_id, station, record["document_id"], record.get("copy_index", 1))
             rid = by_key.get(key)
             old = (changed.get(rid) or rows.get(rid)) if rid else None
             if rid is None or old is None:

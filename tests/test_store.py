@@ -196,10 +196,17 @@ def test_identical_scan_bytes_are_stored_once(store, tmp_path):
     data = bytes(range(256)) * 1000
     scan, new = store.put_scan(data, "a.pdf", "application/pdf", "alice", "S01")
     assert new and scan.size == len(data)
-    again, new_again = store.put_scan(data, "b.pdf", "application/pdf", "bob", None)
-    assert not new_again and again == scan  # the first upload's metadata
+    again, new_again = store.put_scan(data, "b.pdf", "application/pdf", "al2", "S01")
+    assert not new_again and again == scan  # the station had it: the first upload's metadata
     other_process, new_other = TinyStore(tmp_path / "data").put_scan(data, "c.pdf", "x", "c", None)
-    assert not new_other and other_process == scan
+    # another uploader (the back office) owns its own upload of the same bytes
+    assert new_other and other_process.sha256 == scan.sha256
+    assert [(o.station, o.filename) for o in other_process.owners] == [
+        ("S01", "a.pdf"),
+        (None, "c.pdf"),
+    ]
+    assert other_process.owner("S01").uploaded_by == "alice" and other_process.owner("S02") is None
+    scan = store.get_scan(scan.sha256)
 
     files = [p for p in (tmp_path / "data" / "scans").rglob("*") if p.is_file()]
     assert files == [tmp_path / "data" / "scans" / scan.sha256[:2] / scan.sha256]
@@ -265,8 +272,41 @@ def test_requeue_stale_jobs_after_a_crash(store, tmp_path):
     assert [j.state for j in jobs] == ["pending"] * 3
     assert [j.attempts for j in jobs] == [1, 1, 0]
     assert restarted.get_batch(batch.batch_id).state == "queued"
+    never_tried = restarted.claim_job()  # a job never tried goes before those that were
+    assert never_tried.scan_id == scans[2].sha256 and never_tried.attempts == 1
     again = restarted.claim_job()
     assert again.job_id == claimed[0].job_id and again.attempts == 2
+    restarted.close()  # dies again, two jobs processing: one on its second attempt
+
+    third = TinyStore(tmp_path / "data")
+    assert third.requeue_stale_jobs(max_attempts=2) == 1  # the one tried once
+    jobs = {j.job_id: j for j in third.list_jobs(batch.batch_id)}
+    gave_up = jobs[claimed[0].job_id]
+    assert gave_up.state == "failed" and "不再重试" in gave_up.error
+    assert jobs[never_tried.job_id].state == "pending"
+    batch_now = third.get_batch(batch.batch_id)
+    assert batch_now.files_done == 1 and batch_now.errors == [gave_up.error]
+    assert third.requeue_stale_jobs(max_attempts=2) == 0  # nothing is picked up again
+
+
+def test_a_failed_attempt_waits_behind_untried_jobs_and_files_count_duplicates(store):
+    a, b = new_scan(store, b"a"), new_scan(store, b"b")
+    batch = store.create_batch(
+        "alice", "S01", [a.sha256, a.sha256, b.sha256], pages={a.sha256: 2, b.sha256: 1}
+    )
+    assert (batch.files_total, batch.pages_total) == (3, 3)
+    first = store.claim_job()
+    assert first.scan_id == a.sha256 and first.pages == 2 and first.files == 2
+    released = store.release_job(first.job_id, "a.jpg:识读超时")
+    assert (released.state, released.error) == ("pending", "a.jpg:识读超时")
+    assert store.claim_job().scan_id == b.sha256  # the untried one first
+    with pytest.raises(ConflictError):
+        store.release_job(first.job_id, "x")  # pending, not processing
+    second = store.claim_job()
+    assert second.job_id == first.job_id and second.attempts == 2
+    store.finish_job(second.job_id, None, pages_done=2)
+    progress = store.get_batch(batch.batch_id)
+    assert (progress.files_done, progress.pages_done, progress.state) == (2, 2, "reading")
 
 
 def test_claim_job_never_hands_a_job_to_two_threads(store, tmp_path):

@@ -247,12 +247,14 @@ def original_scan(
 ) -> Response:
     """原始上传文件,逐字节原样返回。"""
     scan = store.get_scan(sha256)
-    if scan is None or not who.sees(scan.station):
+    if scan is None or not any(who.sees(s) for s in scan.stations()):
         raise not_found("这个扫描件")
+    mine = scan.owner(who.station_filter) if who.role == "station" else None
+    filename = mine.filename if mine else scan.filename
     return Response(
         store.scan_bytes(sha256),
         media_type=scan.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(scan.filename)}"},
+        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"},
     )
 
 

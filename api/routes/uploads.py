@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -10,9 +13,11 @@ from formdesk.ingest import IngestError, count_pages
 from formdesk.store import Batch, Store
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..pools import LimitedPool, TaskFailed
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["uploads"])
+INSPECT_SECONDS = 30.0  # counting the pages of one file
 
 
 class Refused(BaseModel):
@@ -24,7 +29,7 @@ class Accepted(BaseModel):
     filename: str
     sha256: str
     pages: int
-    new: bool  # False when the same bytes were uploaded before (stored once)
+    new: bool  # False when this station (or the back office) uploaded the same bytes before
 
 
 class UploadOut(BaseModel):
@@ -52,22 +57,34 @@ async def upload(
     """上传一批扫描件(PDF、JPEG、PNG、TIFF);立即返回批次号,后台逐页识读。"""
     if who.role == "station":
         station = who.station
-    elif station and store.get_station(station) is None:
+    elif station and await run_in_threadpool(store.get_station, station) is None:
         raise HTTPException(422, f"没有维修站 {station}")
     accepted: list[Accepted] = []
     refused: list[Refused] = []
     limits = request.app.state.ingest_limits
+    pool: LimitedPool = request.app.state.inspect_pool
+    pages_of: dict[str, int] = {}
     for f in files:
         name = f.filename or "未命名文件"
         data = await f.read()
         try:
-            pages = count_pages(data, name, limits)
+            # counting pages parses the file: in a process of its own, off the event loop
+            pages = await pool.run(count_pages, data, name, limits, timeout=INSPECT_SECONDS)
         except IngestError as exc:
             refused.append(Refused(filename=name, reason=str(exc)))
             continue
-        scan, new = store.put_scan(
-            data, name, f.content_type or "application/octet-stream", who.username, station
+        except TaskFailed as exc:
+            refused.append(Refused(filename=name, reason=f"文件过于复杂,无法检查:{exc.reason}"))
+            continue
+        scan, new = await run_in_threadpool(
+            store.put_scan,
+            data,
+            name,
+            f.content_type or "application/octet-stream",
+            who.username,
+            station,
         )
+        pages_of[scan.sha256] = pages
         accepted.append(Accepted(filename=name, sha256=scan.sha256, pages=pages, new=new))
     if not accepted:
         reason = (
@@ -78,8 +95,11 @@ async def upload(
         return JSONResponse(
             {"reason": reason, "refused": [r.model_dump() for r in refused]}, status_code=422
         )
-    batch = store.create_batch(
-        who.username, station, [a.sha256 for a in accepted], sum(a.pages for a in accepted)
+    batch = await run_in_threadpool(
+        partial(store.create_batch, pages=pages_of),
+        who.username,
+        station,
+        [a.sha256 for a in accepted],
     )
     request.app.state.worker_wake()
     return JSONResponse(

@@ -1,0 +1,124 @@
+"""CPU-heavy or risky work in child processes that cannot take the service down with them.
+
+A `LimitedPool` is a pebble `ProcessPool` of spawned workers, each with an address-space
+limit (RLIMIT_AS) and a lower priority; every task has a wall-clock limit. A task that runs
+out of memory, out of time, or kills its worker is reported as `TaskFailed` with a Chinese
+reason, and pebble starts a fresh worker: one bad file costs one attempt, never the service
+(issue 9: "a file that slips through kills only its own attempt").
+
+Three pools serve the API: reading scans (api/worker.py), inspecting uploads (page counts)
+and rendering PDFs; none runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import os
+import resource
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+log = logging.getLogger("formdesk.pools")
+T = TypeVar("T")
+MB = 1024 * 1024
+
+
+class TaskFailed(Exception):
+    """A task that ran out of memory or time, or whose process died; `reason` is Chinese."""
+
+    def __init__(self, reason: str, kind: str):
+        super().__init__(reason)
+        self.reason = reason
+        self.kind = kind  # "memory", "timeout", "died" or "error"
+
+
+def _limit_worker(memory_mb: int, nice: int) -> None:
+    """Runs first in every worker: the address-space limit and a lower CPU priority."""
+    limit = memory_mb * MB
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
+
+
+class LimitedPool:
+    """`workers` spawned processes, each limited to `memory_mb` MB of address space.
+
+    Started on first use; `close()` stops the workers. Thread-safe. A worker's memory
+    limit covers what it imports too (an OCR engine takes ~0.9 GB of address space)."""
+
+    def __init__(self, name: str, workers: int, memory_mb: int, *, nice: int = 0):
+        self.name = name
+        self.workers = workers
+        self.memory_mb = memory_mb
+        self.nice = nice
+        self._pool: ProcessPool | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _get(self) -> ProcessPool:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"pool {self.name} is closed")
+            if self._pool is None:
+                # glibc gives each thread a 64 MB arena; under RLIMIT_AS that address space
+                # is better left for the work (the children inherit the environment)
+                os.environ.setdefault("MALLOC_ARENA_MAX", "2")
+                self._pool = ProcessPool(
+                    max_workers=self.workers,
+                    initializer=_limit_worker,
+                    initargs=(self.memory_mb, self.nice),
+                    context=multiprocessing.get_context("spawn"),
+                )
+            return self._pool
+
+    def submit(self, fn: Callable[..., T], *args: Any, timeout: float) -> Future:
+        """Schedules `fn(*args)` (a module-level function; arguments and result pickled)."""
+        return self._get().schedule(fn, args=args, timeout=timeout)
+
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+        """Runs `fn(*args)` in a worker and waits. Raises TaskFailed for memory, time and a
+        dead worker; other exceptions raised by `fn` (IngestError …) come through as they are."""
+        return self.outcome(self.submit(fn, *args, timeout=timeout), timeout)
+
+    async def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+        """`call` for async code: the event loop waits without blocking."""
+        future = self.submit(fn, *args, timeout=timeout)
+        try:
+            await asyncio.wrap_future(future)
+        except asyncio.CancelledError:  # the client went away: so does the task
+            future.cancel()
+            raise
+        except Exception:
+            pass  # the outcome says what happened
+        return self.outcome(future, timeout)
+
+    def outcome(self, future: Future, timeout: float) -> Any:
+        """The future's result, or TaskFailed naming why there is none."""
+        try:
+            return future.result()
+        except FutureTimeout:
+            raise TaskFailed(f"处理超过 {timeout:.0f} 秒仍未完成,已中止", "timeout") from None
+        except ProcessExpired as exc:
+            log.warning("%s worker died: %s (exit code %s)", self.name, exc, exc.exitcode)
+            raise TaskFailed(
+                f"处理进程意外退出(可能超出 {self.memory_mb} MB 的内存限制)", "died"
+            ) from None
+        except MemoryError:
+            raise TaskFailed(f"处理时超出 {self.memory_mb} MB 的内存限制", "memory") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.stop()
+            pool.join(timeout=10)
