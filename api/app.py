@@ -24,6 +24,7 @@ from formdesk.store import Store, User, open_store
 
 from .limits import BodyLimit
 from .pools import LimitedPool
+from .printjobs import PrintJobs
 from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
 from .security import hash_password, new_password
 from .settings import Settings, signing_key
@@ -97,6 +98,7 @@ def create_app(
     # hostile file can only take down with itself
     app.state.inspect_pool = LimitedPool("inspect", 1, 1024)
     app.state.render_pool = LimitedPool("render", 1, 2048, nice=2)
+    app.state.print_jobs = PrintJobs(folder / "prints", app.state.render_pool, store, key)
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
 

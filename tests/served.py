@@ -11,7 +11,15 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import httpx
+import numpy as np
+import pypdfium2 as pdfium
+
+from formdesk.render.document import PdfRenderer
+from formdesk.templates import get_template
+
+from .conftest import sample_values
 
 SECRET = "service-test-key"
 PASSWORD = "pw-for-tests-1"
@@ -28,13 +36,19 @@ class Server:
 
     `env` adds or overrides environment variables (FORMDESK_READER_MEMORY_MB, ...);
     `args` are extra `serve` options. The process's stdout and stderr go to
-    `<data>/../serve-<n>.log`, read back by `output()`.
+    `<data>/../serve-<n>.log`, read back by `output()`. `launcher` replaces
+    `python -m formdesk.api` (tests/hostile/faults.py starts it with faults installed).
     """
 
     def __init__(
-        self, data: Path, env: dict[str, str] | None = None, args: list[str] | None = None
+        self,
+        data: Path,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        launcher: list[str] | None = None,
     ):
         self.data = data
+        self.launcher = launcher or [sys.executable, "-m", "formdesk.api"]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = os.environ | {"FORMDESK_SECRET": SECRET, "FORMDESK_OCR_THREADS": "1"}
@@ -47,7 +61,7 @@ class Server:
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         """`formdesk ARGS --data-dir DATA`; output captured (text)."""
         return subprocess.run(
-            [sys.executable, "-m", "formdesk.api", *args, "--data-dir", str(self.data)],
+            [*self.launcher, *args, "--data-dir", str(self.data)],
             env=self.env,
             check=check,
             capture_output=True,
@@ -63,9 +77,7 @@ class Server:
         with open(self.log, "wb") as out:
             self.proc = subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "formdesk.api",
+                    *self.launcher,
                     "serve",
                     "--port",
                     str(self.port),
@@ -115,3 +127,30 @@ class Server:
         assert res.status_code == 200, res.text
         c.headers["X-CSRF-Token"] = res.json()["csrf"]
         return c
+
+
+def tag_scans(tmp: Path, n: int) -> list[tuple[str, bytes, str]]:
+    """(file name, JPEG bytes, document id) of n different prefilled tags."""
+    tag = get_template("SH-ZH/BD-27")
+    out = tmp / "tags.pdf"
+    with PdfRenderer(out, SECRET.encode(), gang=False) as r:
+        docs = [r.add(tag, sample_values(tag) | {"mileage_km": 10_000 + i}) for i in range(n)]
+    pdf = pdfium.PdfDocument(str(out))
+    scans = []
+    for i, doc in enumerate(docs):
+        img = cv2.cvtColor(
+            np.asarray(pdf[i].render(scale=150 / 72).to_pil().convert("RGB")), cv2.COLOR_RGB2BGR
+        )
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        scans.append((f"tag{i:03d}.jpg", buf.tobytes(), doc.document_id))
+    return scans
+
+
+def wait_batches(client: httpx.Client, batch_ids: list[str], timeout: float) -> list[dict]:
+    end = time.time() + timeout
+    while time.time() < end:
+        batches = [client.get(f"/api/batches/{b}").json() for b in batch_ids]
+        if all(b["state"] == "done" for b in batches):
+            return batches
+        time.sleep(0.5)
+    raise AssertionError(f"batches not read in {timeout} s: {batches}")

@@ -239,7 +239,19 @@ def test_printing(service, read_tag):
     many = office.post(
         "/api/print/sh-zh-bd-27/batch", files={"file": ("tags.csv", rows, "text/csv")}
     )
-    assert many.status_code == 200 and len(many.headers["x-document-ids"].split(",")) == 2
+    assert many.status_code == 202, many.text  # a print job, read back when done
+    job = many.json()
+    assert (job["total"], job["template"]) == (2, "SH-ZH/BD-27")
+    end = time.time() + 60
+    while job["state"] not in ("done", "failed") and time.time() < end:
+        time.sleep(0.2)
+        job = office.get(job["status_url"]).json()
+    assert job["state"] == "done" and job["done"] == 2 and len(job["document_ids"]) == 2
+    pdf = office.get(job["file_url"])
+    assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+    assert pdf.headers["x-document-ids"].split(",") == job["document_ids"]
+    assert all(office.get(f"/api/documents/{d}").status_code == 200 for d in job["document_ids"])
+    assert login(app, "s2").get(job["status_url"]).status_code == 404  # not theirs
     gbk = office.post(
         "/api/print/sh-zh-bd-27/batch",
         files={"file": ("tags.csv", rows.decode().encode("gbk"), "text/csv")},

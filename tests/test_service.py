@@ -7,46 +7,10 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
-from pathlib import Path
 
-import cv2
-import httpx
-import numpy as np
-import pypdfium2 as pdfium
 import pytest
 
-from formdesk.render.document import PdfRenderer
-from formdesk.templates import get_template
-
-from .conftest import sample_values
-from .served import PASSWORD, SECRET, Server
-
-
-def tag_scans(tmp: Path, n: int) -> list[tuple[str, bytes, str]]:
-    """(file name, JPEG bytes, document id) of n different prefilled tags."""
-    tag = get_template("SH-ZH/BD-27")
-    out = tmp / "tags.pdf"
-    with PdfRenderer(out, SECRET.encode(), gang=False) as r:
-        docs = [r.add(tag, sample_values(tag) | {"mileage_km": 10_000 + i}) for i in range(n)]
-    pdf = pdfium.PdfDocument(str(out))
-    scans = []
-    for i, doc in enumerate(docs):
-        img = cv2.cvtColor(
-            np.asarray(pdf[i].render(scale=150 / 72).to_pil().convert("RGB")), cv2.COLOR_RGB2BGR
-        )
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        scans.append((f"tag{i:03d}.jpg", buf.tobytes(), doc.document_id))
-    return scans
-
-
-def wait_batches(client: httpx.Client, batch_ids: list[str], timeout: float) -> list[dict]:
-    end = time.time() + timeout
-    while time.time() < end:
-        batches = [client.get(f"/api/batches/{b}").json() for b in batch_ids]
-        if all(b["state"] == "done" for b in batches):
-            return batches
-        time.sleep(0.5)
-    raise AssertionError(f"batches not read in {timeout} s: {batches}")
+from .served import PASSWORD, Server, tag_scans, wait_batches
 
 
 @pytest.fixture

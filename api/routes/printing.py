@@ -8,18 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel
 
-from formdesk.render.document import PdfRenderer
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import RecordSourceError, load_records
 from formdesk.store import IssuedDoc, Store
 from formdesk.templates import Template, UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
-from formdesk.templates.values.normalize import FieldValueError
+from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..pools import TaskFailed
 from ..principal import Principal
+from ..printjobs import MAX_BATCH_FORMS, PrintJob, render_now
 from .records import visible_record
 
 router = APIRouter(prefix="/api", tags=["printing"])
@@ -62,25 +65,26 @@ def _pdf(
     copies: int,
     station: str | None,
 ) -> Response:
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "forms.pdf"
-        renderer = PdfRenderer(out, request.app.state.key)
+    """A few forms rendered in the render process while this worker thread waits; every
+    document registered before the PDF is returned."""
+    clean: list[dict | None] = []
+    for n, values in enumerate(records, start=1):
         try:
-            for n, values in enumerate(records, start=1):
-                for _ in range(copies):
-                    try:
-                        renderer.add(template, values)
-                    except (FieldValueError, ValueDoesNotFitError) as exc:
-                        where = f"第{n}条记录 " if len(records) > 1 else ""
-                        raise HTTPException(422, f"{where}{exc}") from None
-        except BaseException:
-            renderer.abort()
-            raise
-        docs = renderer.close()
-        store.register_documents(
-            [IssuedDoc.from_issued(d, station=station, issued_by=who.username) for d in docs]
+            clean.append(normalize_record(template, values) if values is not None else None)
+        except FieldValueError as exc:
+            where = f"第{n}条记录 " if len(records) > 1 else ""
+            raise HTTPException(422, f"{where}{exc}") from None
+    try:
+        data, docs = render_now(
+            request.app.state.render_pool, request.app.state.key, template, clean, copies
         )
-        data = out.read_bytes()
+    except ValueDoesNotFitError as exc:
+        raise HTTPException(422, str(exc)) from None
+    except TaskFailed as exc:
+        raise HTTPException(503, f"打印失败:{exc.reason},请减少份数后重试") from None
+    store.register_documents(
+        [IssuedDoc.from_issued(d, station=station, issued_by=who.username) for d in docs]
+    )
     name = f"{template.slug}.pdf"
     return Response(
         data,
@@ -131,7 +135,64 @@ def prefilled(
     )
 
 
-@router.post("/print/{slug}/batch", response_class=Response)
+class PrintJobOut(BaseModel):
+    """A batch being printed: state queued, rendering, done or failed; `done` of `total`
+    forms; the PDF at `file_url` once done."""
+
+    job_id: str
+    template: str
+    filename: str
+    state: str
+    done: int
+    total: int
+    error: str | None = None
+    document_ids: list[str] = []
+    status_url: str
+    file_url: str | None = None
+
+    @classmethod
+    def of(cls, job: PrintJob) -> PrintJobOut:
+        return cls(
+            job_id=job.job_id,
+            template=job.template,
+            filename=job.filename,
+            state=job.state,
+            done=job.done,
+            total=job.total,
+            error=job.error,
+            document_ids=job.document_ids,
+            status_url=f"/api/print-jobs/{job.job_id}",
+            file_url=f"/api/print-jobs/{job.job_id}/file.pdf" if job.state == "done" else None,
+        )
+
+
+def _read_batch(data: bytes, filename: str, template: Template) -> list[dict]:
+    """The rows of a print-data file, each normalised; HTTPException 422 names the line."""
+    suffix = Path(filename).suffix.lower()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"data{suffix}"
+        path.write_bytes(data)
+        try:
+            rows = load_records(path, template)
+        except RecordSourceError as exc:
+            raise HTTPException(422, str(exc).replace(path.name, filename)) from None
+    if len(rows) > MAX_BATCH_FORMS:
+        raise HTTPException(
+            422, f"{filename}:一次最多打印 {MAX_BATCH_FORMS} 份(文件中有 {len(rows)} 行),请分批"
+        )
+    clean = []
+    for line, values in rows:
+        try:
+            clean.append(normalize_record(template, values))
+        except FieldValueError as exc:
+            where = f"{filename} 第{line}行 " if suffix != ".json" else f"第{line}条记录 "
+            raise HTTPException(422, f"{where}{exc}") from None
+    if not clean:
+        raise HTTPException(422, f"{filename}:文件中没有要打印的数据")
+    return clean
+
+
+@router.post("/print/{slug}/batch", response_model=PrintJobOut, status_code=202)
 async def from_file(
     request: Request,
     slug: str,
@@ -139,29 +200,56 @@ async def from_file(
     station: str | None = None,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
-) -> Response:
-    """上传 CSV(UTF-8)或 XLSX,每行生成一份预填表单,合成一个 PDF。"""
+) -> PrintJobOut:
+    """上传 CSV(UTF-8)、XLSX 或 JSON,每行一份预填表单:立即返回打印任务(202),
+    在 status_url 查看进度,完成后从 file_url 下载合成的 PDF。"""
     template = template_or_404(slug)
-    suffix = Path(file.filename or "").suffix.lower()
-    if suffix not in (".csv", ".xlsx", ".json"):
+    filename = file.filename or "data"
+    if Path(filename).suffix.lower() not in (".csv", ".xlsx", ".json"):
         raise HTTPException(415, "请上传 .csv(UTF-8)、.xlsx 或 .json 文件")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"data{suffix}"
-        path.write_bytes(await file.read())
-        try:
-            rows = load_records(path, template)
-        except RecordSourceError as exc:
-            raise HTTPException(
-                422, str(exc).replace(path.name, file.filename or path.name)
-            ) from None
-    return _pdf(
-        request,
-        store,
-        who,
-        template,
-        [values for _, values in rows],
-        1,
-        _station(who, station, store),
+    data = await file.read()
+    code = await run_in_threadpool(_station, who, station, store)
+    records = await run_in_threadpool(_read_batch, data, filename, template)
+    job = request.app.state.print_jobs.submit(
+        template, records, filename=filename, created_by=who.username, station=code
+    )
+    return PrintJobOut.of(job)
+
+
+def _visible_job(request: Request, who: Principal, job_id: str) -> PrintJob:
+    job = request.app.state.print_jobs.get(job_id)
+    if job is None or not (who.role == "back_office" or job.created_by == who.username):
+        raise not_found("这个打印任务")
+    return job
+
+
+@router.get("/print-jobs/{job_id}", response_model=PrintJobOut)
+def print_job(
+    request: Request, job_id: str, who: Principal = Depends(current_principal)
+) -> PrintJobOut:
+    """打印任务的进度:done / total 份,state 为 queued、rendering、done 或 failed。"""
+    return PrintJobOut.of(_visible_job(request, who, job_id))
+
+
+@router.get("/print-jobs/{job_id}/file.pdf", response_class=Response)
+def print_job_file(
+    request: Request, job_id: str, who: Principal = Depends(current_principal)
+) -> Response:
+    """已完成的打印任务的 PDF。"""
+    job = _visible_job(request, who, job_id)
+    if job.state != "done" or job.path is None:
+        raise HTTPException(409, "打印任务尚未完成" if job.state != "failed" else job.error)
+    try:
+        data = job.path.read_bytes()
+    except FileNotFoundError:
+        raise HTTPException(410, "这个打印任务的文件已过期,请重新提交") from None
+    return Response(
+        data,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{job.slug}.pdf"',
+            "X-Document-Ids": ",".join(job.document_ids),
+        },
     )
 
 

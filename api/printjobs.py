@@ -1,0 +1,227 @@
+"""Printing off the event loop: forms are rendered in the render process (api/pools.py).
+
+- One request's forms (blank, prefilled, reprint: at most a few hundred pages) are rendered
+  while the request waits (`render_now`).
+- A batch from a spreadsheet becomes a `PrintJob` with progress, like an upload: the
+  request answers 202 at once, `GET /api/print-jobs/{id}` tells how far it is, and the PDF
+  is fetched when done. Its documents are registered when the PDF is complete.
+
+Jobs live in this process's memory and their PDFs under <data>/prints/ for a day; a
+restart forgets unfinished jobs (the clerk submits the file again).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import secrets
+import tempfile
+import threading
+import time
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from formdesk.render.document import IssuedDocument, PdfRenderer
+from formdesk.render.fit import ValueDoesNotFitError
+from formdesk.store import IssuedDoc, Store
+from formdesk.templates import Template, get_template
+
+from .pools import LimitedPool, TaskFailed
+
+log = logging.getLogger("formdesk.print")
+
+MAX_BATCH_FORMS = 5_000  # one spreadsheet; ~70 A4 pages/s, so about two minutes of work
+KEEP_SECONDS = 24 * 3600  # a finished job's PDF is kept this long
+PROGRESS_EVERY = 10  # forms between progress reports
+
+
+def render_in_child(
+    key: bytes,
+    template_code: str,
+    records: list[dict[str, Any] | None],
+    copies: int,
+    out: str,
+    progress: str | None = None,
+) -> list[dict[str, Any]]:
+    """Runs in the render process: every record (None = blank) `copies` times into the PDF
+    `out` (written whole or not at all); the documents printed, as dicts of
+    IssuedDocument. Raises ValueDoesNotFitError naming the record (第n条记录) whose value
+    cannot be printed legibly. `progress`, when given, is a file rewritten with the number
+    of records done."""
+    template = get_template(template_code)
+    with PdfRenderer(Path(out), key) as renderer:
+        for n, values in enumerate(records, start=1):
+            try:
+                for _ in range(copies):
+                    renderer.add(template, values)
+            except ValueDoesNotFitError as exc:
+                where = f"第{n}条记录 " if len(records) > 1 else ""
+                raise ValueDoesNotFitError(f"{where}{exc}") from None
+            if progress and (n % PROGRESS_EVERY == 0 or n == len(records)):
+                _write_progress(Path(progress), n)
+    return [dataclasses.asdict(d) for d in renderer.documents]
+
+
+def _write_progress(path: Path, done: int) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(str(done))
+    os.replace(tmp, path)
+
+
+def _issued(rows: list[dict[str, Any]]) -> list[IssuedDocument]:
+    return [IssuedDocument(**row) for row in rows]
+
+
+def render_now(
+    pool: LimitedPool,
+    key: bytes,
+    template: Template,
+    records: list[dict[str, Any] | None],
+    copies: int,
+) -> tuple[bytes, list[IssuedDocument]]:
+    """The PDF of a few forms, rendered in the render process while the caller waits (call
+    it from a worker thread, not the event loop). Values must be normalised already.
+    Raises ValueDoesNotFitError, or TaskFailed when rendering ran out of time or memory."""
+    with tempfile.TemporaryDirectory(prefix="formdesk-print-") as tmp:
+        out = Path(tmp) / "forms.pdf"
+        timeout = 60.0 + 0.5 * len(records) * copies
+        rows = pool.call(
+            render_in_child, key, template.code, records, copies, str(out), timeout=timeout
+        )
+        return out.read_bytes(), _issued(rows)
+
+
+@dataclasses.dataclass
+class PrintJob:
+    """A batch of forms being rendered; `state` is queued, rendering, done or failed."""
+
+    job_id: str
+    template: str  # template code
+    slug: str
+    filename: str  # the spreadsheet it came from
+    created_by: str
+    station: str | None
+    total: int  # forms
+    created_at: float = dataclasses.field(default_factory=time.time)
+    state: str = "queued"
+    done: int = 0
+    error: str | None = None
+    document_ids: list[str] = dataclasses.field(default_factory=list)
+    path: Path | None = None  # the PDF, once done
+
+
+class PrintJobs:
+    """The print jobs of this process; results under `folder` (<data>/prints)."""
+
+    def __init__(self, folder: Path, pool: LimitedPool, store: Store, key: bytes):
+        self.folder = Path(folder)
+        self.pool = pool
+        self.store = store
+        self.key = key
+        self._jobs: dict[str, PrintJob] = {}
+        self._lock = threading.Lock()
+
+    def submit(
+        self,
+        template: Template,
+        records: list[dict[str, Any]],
+        *,
+        filename: str,
+        created_by: str,
+        station: str | None,
+    ) -> PrintJob:
+        """Queues the rendering of `records` (normalised values, one form each)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self._forget_old()
+        job = PrintJob(
+            job_id=secrets.token_hex(8),
+            template=template.code,
+            slug=template.slug,
+            filename=filename,
+            created_by=created_by,
+            station=station,
+            total=len(records),
+        )
+        out = self.folder / f"{job.job_id}.pdf"
+        timeout = 120.0 + 0.2 * len(records)
+        future = self.pool.submit(
+            render_in_child,
+            self.key,
+            template.code,
+            records,
+            1,
+            str(out),
+            str(self._progress_path(job)),
+            timeout=timeout,
+        )
+        with self._lock:
+            self._jobs[job.job_id] = job
+        future.add_done_callback(lambda f: self._finished(job, f, out, timeout))
+        return job
+
+    def get(self, job_id: str) -> PrintJob | None:
+        with self._lock:
+            job = self._jobs.get(job_id)
+        if job is not None and job.state in ("queued", "rendering"):
+            try:
+                job.done = int(self._progress_path(job).read_text() or 0)
+                job.state = "rendering"
+            except (OSError, ValueError):
+                pass
+        return job
+
+    def _progress_path(self, job: PrintJob) -> Path:
+        return self.folder / f"{job.job_id}.progress"
+
+    def _finished(self, job: PrintJob, future: Future, out: Path, timeout: float) -> None:
+        try:
+            rows = self.pool.outcome(future, timeout)
+            docs = _issued(rows)
+            self.store.register_documents(
+                [
+                    IssuedDoc.from_issued(d, station=job.station, issued_by=job.created_by)
+                    for d in docs
+                ]
+            )
+        except ValueDoesNotFitError as exc:
+            self._fail(job, str(exc), out)
+        except TaskFailed as exc:
+            self._fail(job, f"打印失败:{exc.reason}", out)
+        except Exception as exc:  # store error (disk full …) or a bug: said, not hidden
+            log.exception("print job %s", job.job_id)
+            self._fail(job, f"打印失败({type(exc).__name__}:{exc})", out)
+        else:
+            job.document_ids = [d.document_id for d in docs]
+            job.path = out
+            job.done = job.total
+            job.state = "done"
+        finally:
+            self._progress_path(job).unlink(missing_ok=True)
+
+    @staticmethod
+    def _fail(job: PrintJob, reason: str, out: Path) -> None:
+        out.unlink(missing_ok=True)
+        job.error = reason
+        job.state = "failed"
+
+    def _forget_old(self) -> None:
+        now = time.time()
+        with self._lock:
+            old = [
+                j
+                for j in self._jobs.values()
+                if j.state in ("done", "failed") and now - j.created_at > KEEP_SECONDS
+            ]
+            for j in old:
+                self._jobs.pop(j.job_id, None)
+        for j in old:
+            if j.path is not None:
+                j.path.unlink(missing_ok=True)
+        for path in self.folder.glob("*.pdf"):  # left by an earlier run of the service
+            try:
+                if now - path.stat().st_mtime > KEEP_SECONDS:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                pass

@@ -1,0 +1,176 @@
+"""Uploads between stations (the same bytes are each uploader's own), a batch holding the
+same file twice, and the service's latency while a big print batch and a long upload are
+being handled."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from contextlib import closing
+
+import httpx
+import pypdfium2 as pdfium
+import pytest
+from fastapi.testclient import TestClient
+
+from formdesk.api.app import create_app
+from formdesk.api.security import hash_password
+from formdesk.store import Station, User
+from formdesk.templates import get_template
+
+from ..served import PASSWORD, Server, tag_scans, wait_batches
+
+STATIONS = {"s1": "HN01", "s2": "HN02"}
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    app = create_app(tmp_path_factory.mktemp("data"))
+    store = app.state.store
+    for code in STATIONS.values():
+        store.add_station(Station(code=code, name=f"{code} 维修站"))
+    for name, role, station in (
+        ("office", "back_office", None),
+        ("s1", "station", "HN01"),
+        ("s2", "station", "HN02"),
+    ):
+        store.add_user(
+            User(username=name, password_hash=hash_password(PASSWORD), role=role, station=station)
+        )
+    with TestClient(app):
+        yield app
+
+
+def login(app, username: str) -> TestClient:
+    client = TestClient(app)
+    res = client.post("/api/login", data={"username": username, "password": PASSWORD})
+    assert res.status_code == 200, res.text
+    client.headers["X-CSRF-Token"] = res.json()["csrf"]
+    return client
+
+
+def wait_done(client: TestClient, batch_id: str, timeout: float = 90) -> dict:
+    end = time.time() + timeout
+    while time.time() < end:
+        batch = client.get(f"/api/batches/{batch_id}").json()
+        if batch["state"] == "done":
+            return batch
+        time.sleep(0.2)
+    raise AssertionError(f"batch {batch_id} not read: {batch}")
+
+
+def blank_tag_scan(office: TestClient) -> tuple[bytes, str]:
+    """A blank tag printed by the back office (for no station), scanned as a JPEG."""
+    import cv2
+    import numpy as np
+
+    res = office.post("/api/print/sh-zh-bd-27", json={})
+    assert res.status_code == 200, res.text
+    page = pdfium.PdfDocument(res.content)[0].render(scale=200 / 72).to_pil().convert("RGB")
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(np.asarray(page), cv2.COLOR_RGB2BGR))
+    return buf.tobytes(), res.headers["x-document-ids"]
+
+
+def test_a_stations_upload_of_stored_bytes_is_its_own(app):
+    office, s1, s2 = login(app, "office"), login(app, "s1"), login(app, "s2")
+    jpeg, doc_id = blank_tag_scan(office)
+    first = s1.post("/api/uploads", files=[("files", ("hn01-tag.jpg", jpeg, "image/jpeg"))])
+    assert first.status_code == 202 and first.json()["accepted"][0]["new"] is True
+    wait_done(s1, first.json()["batch_id"])
+    # station 2 sends the same bytes: new for it; it is not told station 1 has them
+    second = s2.post("/api/uploads", files=[("files", ("mine.jpg", jpeg, "image/jpeg"))])
+    assert second.status_code == 202
+    [accepted] = second.json()["accepted"]
+    assert accepted["new"] is True
+    batch = wait_done(s2, second.json()["batch_id"])
+    assert not batch["errors"] and batch["station"] == "HN02"
+    # each station has its own record of the form and opens its own upload
+    [mine] = s2.get("/api/records", params={"q": doc_id}).json()["items"]
+    [theirs] = s1.get("/api/records", params={"q": doc_id}).json()["items"]
+    assert (mine["station"], theirs["station"]) == ("HN02", "HN01")
+    assert mine["record_id"] != theirs["record_id"]
+    scan = s2.get(f"/api/scans/{accepted['sha256']}")
+    assert scan.status_code == 200 and scan.content == jpeg
+    assert "mine.jpg" in scan.headers["content-disposition"]
+    assert (
+        "hn01-tag.jpg" in s1.get(f"/api/scans/{accepted['sha256']}").headers["content-disposition"]
+    )
+    assert s1.get(f"/api/batches/{second.json()['batch_id']}").status_code == 404
+    assert s2.get(f"/api/records/{theirs['record_id']}").status_code == 404
+    # sending it again: not new for station 2 any more, and station 1's record untouched
+    again = s2.post("/api/uploads", files=[("files", ("mine.jpg", jpeg, "image/jpeg"))])
+    assert again.json()["accepted"][0]["new"] is False
+    wait_done(s2, again.json()["batch_id"])
+    assert len(office.get("/api/records", params={"q": doc_id}).json()["items"]) == 2
+
+
+def test_the_same_file_twice_in_one_upload_counts_twice_and_finishes(app):
+    office = login(app, "office")
+    jpeg, _ = blank_tag_scan(office)
+    res = office.post(
+        "/api/uploads",
+        files=[
+            ("files", ("a.jpg", jpeg, "image/jpeg")),
+            ("files", ("copy of a.jpg", jpeg, "image/jpeg")),
+        ],
+    )
+    assert res.status_code == 202
+    batch = wait_done(office, res.json()["batch_id"])
+    assert (batch["files_done"], batch["files_total"]) == (2, 2)
+    assert (batch["pages_done"], batch["pages_total"]) == (1, 1)  # one scan read once
+    assert len(batch["scan_ids"]) == 1 and not batch["errors"]
+
+
+def print_rows(n: int) -> bytes:
+    lines = ["来件单位,零部件名称,行驶里程"]
+    lines += [f"长沙顺达汽车维修站,机油泵总成,{10_000 + i}" for i in range(n)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.slow
+def test_other_requests_keep_their_latency_while_a_1500_row_print_runs(tmp_path):
+    server = Server(tmp_path / "data")
+    server.cli("user", "add", "office", "--role", "back_office", "--password", PASSWORD)
+    server.start()
+    try:
+        with closing(server.client()) as c:
+            res = c.post(
+                "/api/print/sh-zh-bd-27/batch",
+                files={"file": ("tags.csv", print_rows(1500), "text/csv")},
+            )
+            assert res.status_code == 202, res.text
+            job = res.json()
+            assert job["total"] == 1500
+            latencies, progress = [], []
+            while job["state"] in ("queued", "rendering"):
+                t = time.perf_counter()
+                assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
+                latencies.append(time.perf_counter() - t)
+                job = c.get(job["status_url"]).json()
+                progress.append(job["done"])
+                time.sleep(0.2)
+            assert job["state"] == "done", job
+            assert len(job["document_ids"]) == 1500
+            assert any(0 < p < 1500 for p in progress), progress  # progress was reported
+            pdf = c.get(job["file_url"])
+            assert pdf.status_code == 200
+            assert len(pdfium.PdfDocument(pdf.content)) == 375  # 4 tags per A4 sheet
+            # generous bound for a loaded CI machine; bench/service_bench.py measures it
+            assert len(latencies) >= 5 and statistics.quantiles(latencies, n=20)[-1] < 1.0
+            # scans of those tags are recognised: their documents are registered
+            [(name, jpeg, doc)] = tag_scans(tmp_path, 1)
+            assert c.get(f"/api/documents/{job['document_ids'][0]}").status_code == 200
+            up = c.post("/api/uploads", files=[("files", (name, jpeg, "image/jpeg"))])
+            wait_batches(c, [up.json()["batch_id"]], timeout=120)
+    finally:
+        server.stop()
+
+
+def test_a_template_that_is_not_there_and_a_print_job_of_nobody(app):
+    office = login(app, "office")
+    assert office.get("/api/print-jobs/nope").status_code == 404
+    res = office.post(
+        "/api/print/sh-zh-bd-27/batch", files={"file": ("x.csv", b"\xef\xbb\xbf", "text/csv")}
+    )
+    assert res.status_code == 422 and "x.csv" in res.json()["reason"]
+    assert get_template("SH-ZH/BD-27").per_sheet == 4
