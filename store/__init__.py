@@ -18,8 +18,10 @@ from .models import (
     Station,
     StoredRecord,
     User,
+    UserSession,
 )
 from .tinydb_store import TinyStore
+from .usernames import InvalidUsernameError, normalize_username
 
 
 def default_data_dir() -> Path:
@@ -35,6 +37,7 @@ __all__ = [
     "ApiToken",
     "Batch",
     "ConflictError",
+    "InvalidUsernameError",
     "Correction",
     "IssuedDoc",
     "Job",
@@ -47,6 +50,8 @@ __all__ = [
     "StoredRecord",
     "TinyStore",
     "User",
+    "UserSession",
     "default_data_dir",
+    "normalize_username",
     "open_store",
 ]
