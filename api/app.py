@@ -6,7 +6,6 @@ background reader (after re-queuing what a crash left half-read) and mounts the 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -16,16 +15,27 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.store import Store, User, open_store
 
 from .limits import BodyLimit
+from .login_guard import LoginGuard
 from .pools import LimitedPool
 from .printjobs import PrintJobs
-from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
+from .routes import (
+    account,
+    auth,
+    claims,
+    exports,
+    health,
+    printing,
+    reconcile,
+    records,
+    ui,
+    uploads,
+)
 from .security import hash_password, new_password
 from .settings import Settings, signing_key
 from .worker import ReaderWorker
@@ -43,7 +53,7 @@ def ensure_admin(store: Store) -> str | None:
     """The first start makes user `admin` (back office); its password is returned once."""
     if store.list_users():
         return None
-    password = new_password()
+    password = new_password("admin")
     store.add_user(
         User(username="admin", password_hash=hash_password(password), role="back_office")
     )
@@ -102,12 +112,9 @@ def create_app(
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
 
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=hashlib.sha256(b"session|" + key).hexdigest(),
-        session_cookie="formdesk_session",
-        same_site="strict",
-        https_only=False,
+    # sign-in: failures counted per name and address; sessions live in the store (api.sessions)
+    app.state.login_guard = LoginGuard(
+        settings.login_max_failures, settings.login_ip_max_failures, settings.login_window_s
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
 
@@ -138,5 +145,6 @@ def create_app(
 
     for module in (health, auth, uploads, records, printing, exports, claims, reconcile, ui):
         app.include_router(module.router)
+    app.include_router(account.router)
     app.mount("/static", ui.static_files(), name="static")
     return app

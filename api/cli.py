@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ from .cli_claims import claims_app
 from .cli_common import fail
 from .cli_reconcile import reconcile_command
 from .cli_summary import summary_command
+from .cli_users import token_app, user_app
 from .settings import signing_key
 
 app = typer.Typer(
@@ -210,14 +212,36 @@ def serve(
         Path | None,
         typer.Option("--samples", help="首次启动时载入样例(samples 目录):每种表单一份,排队识读"),
     ] = None,
+    secure_cookies: Annotated[
+        bool,
+        typer.Option(
+            "--secure-cookies",
+            help="登录 Cookie 加 Secure 标记(经 HTTPS 提供服务时打开;也可设 FORMDESK_SECURE_COOKIES=1)",
+        ),
+    ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            "--forwarded-allow-ips",
+            help="信任哪些反向代理的 X-Forwarded-For/-Proto(逗号分隔的地址,如 127.0.0.1);"
+            "不填则不信任,按连接地址计算登录失败次数",
+        ),
+    ] = None,
 ) -> None:
     """启动网页服务(TinyDB 数据库,后台自动识读上传的扫描件)。"""
     import uvicorn
 
     from .app import create_app
     from .demo import load_sample_claims, load_samples
+    from .settings import Settings
 
-    web = create_app(data_dir)
+    try:
+        settings = Settings.from_env(data_dir)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if secure_cookies:
+        settings = replace(settings, secure_cookies=True)
+    web = create_app(settings=settings)
     if samples is not None:
         n = load_samples(web.state.store, web.state.key, samples / "records")
         if n:
@@ -230,57 +254,22 @@ def serve(
             f"首次启动:已创建管理员 admin,密码 {web.state.first_password}(只显示这一次,请登录后妥善保存)"
         )
     print(f"formdesk 服务:http://{host}:{port}/   接口文档:http://{host}:{port}/docs")
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        web,
+        host=host,
+        port=port,
+        log_level="warning",
+        # the client address counts sign-in failures: a proxy's header only when trusted
+        proxy_headers=forwarded_allow_ips is not None,
+        forwarded_allow_ips=forwarded_allow_ips,
+    )
 
 
-user_app = typer.Typer(help="管理用户")
 app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 app.add_typer(claims_app, name="claims", help="三包索赔单:导入、查看")
 app.command("summary")(summary_command)
 app.command("reconcile")(reconcile_command)
-
-
-@user_app.command("add")
-def user_add(
-    username: Annotated[str, typer.Argument(help="用户名")],
-    role: Annotated[
-        str, typer.Option(help="角色:back_office(售后服务部)、station(维修站)、auditor(审计员)")
-    ],
-    station: Annotated[str | None, typer.Option(help="维修站代码(角色为 station 时必填)")] = None,
-    station_name: Annotated[str | None, typer.Option(help="维修站名称(新维修站时填写)")] = None,
-    password: Annotated[str | None, typer.Option(help="密码(不填则自动生成并显示一次)")] = None,
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
-) -> None:
-    """添加用户。"""
-    from formdesk.store import Station, User, open_store
-
-    from .security import hash_password, new_password
-
-    if role not in ("back_office", "station", "auditor"):
-        raise fail(f"角色应为 back_office、station 或 auditor,而不是 {role}")
-    if role == "station" and not station:
-        raise fail("维修站用户必须用 --station 指定所属维修站")
-    store = open_store(data_dir)
-    if station and store.get_station(station) is None:
-        store.add_station(Station(code=station, name=station_name or station))
-    secret = password or new_password()
-    try:
-        store.add_user(
-            User(
-                username=username,
-                password_hash=hash_password(secret),
-                role=role,
-                station=station if role == "station" else None,
-            )
-        )
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    print(
-        f"已添加用户 {username}(角色 {role}"
-        + (f",维修站 {station}" if station else "")
-        + ")"
-        + ("" if password else f",密码 {secret}(只显示这一次)")
-    )
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""Who is asking, and what their role lets them see and change."""
+"""Who is asking, and what their role (and, for an API token, its scope) lets them see
+and change."""
 
 from __future__ import annotations
 
@@ -6,15 +7,20 @@ from dataclasses import dataclass
 from typing import Literal
 
 Role = Literal["back_office", "station", "auditor"]
+Scope = Literal["read", "write"]
 ROLE_LABELS = {"back_office": "售后服务部(后台)", "station": "维修站", "auditor": "审计员"}
+SCOPE_LABELS = {"read": "只读", "write": "读写"}
 
 
 @dataclass(frozen=True)
 class Principal:
+    """The signed-in user of a request, by browser session or API token."""
+
     username: str
     role: Role
     station: str | None
     via_token: bool = False  # API token (no CSRF check) or browser session
+    scope: Scope = "write"  # a token's scope; a read token may not use POST/PATCH/PUT/DELETE
 
     @property
     def can_write(self) -> bool:

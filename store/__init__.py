@@ -19,8 +19,10 @@ from .models import (
     Station,
     StoredRecord,
     User,
+    UserSession,
 )
 from .tinydb_store import TinyStore
+from .usernames import InvalidUsernameError, normalize_username
 
 
 def default_data_dir() -> Path:
@@ -36,6 +38,7 @@ __all__ = [
     "ApiToken",
     "Batch",
     "ConflictError",
+    "InvalidUsernameError",
     "Correction",
     "IssuedDoc",
     "Job",
@@ -49,6 +52,8 @@ __all__ = [
     "StoredRecord",
     "TinyStore",
     "User",
+    "UserSession",
     "default_data_dir",
+    "normalize_username",
     "open_store",
 ]

@@ -23,6 +23,7 @@ from .models import (
     Station,
     StoredRecord,
     User,
+    UserSession,
 )
 
 Order = Literal["newest", "least_confident"]
@@ -53,7 +54,9 @@ class Store(Protocol):
     def get_station(self, code: str) -> Station | None: ...
 
     def add_user(self, user: User) -> User:
-        """Refuses a username already used (ConflictError, a ValueError)."""
+        """Stores `user` under its name trimmed and NFKC-normalised (store.usernames) and
+        returns it so; refuses a name outside the rule (InvalidUsernameError, a ValueError)
+        or already used (ConflictError, a ValueError)."""
         ...
 
     def get_user(self, username: str) -> User | None: ...
@@ -63,10 +66,42 @@ class Store(Protocol):
     def set_password_hash(self, username: str, password_hash: str) -> User: ...
 
     def add_token(self, token: ApiToken) -> ApiToken:
-        """The user must exist; a token hash is stored once."""
+        """The user must exist (NotFoundError); a token hash is stored once (ConflictError).
+        Returns the token with its `token_id` (a fresh short id when none was given)."""
+        ...
+
+    def get_token(self, token_hash: str) -> ApiToken | None:
+        """The token row of that sha256 (with its id), or None (unknown or revoked)."""
         ...
 
     def user_for_token(self, token_hash: str) -> User | None: ...
+
+    def list_tokens(self, username: str | None = None) -> list[ApiToken]:
+        """Every token (of `username`), oldest first, each with its id; hashes included,
+        never the tokens themselves (they are not stored)."""
+        ...
+
+    def revoke_token(self, token_id: str, username: str | None = None) -> ApiToken:
+        """Deletes the token (only if it is `username`'s, when given); NotFoundError if
+        there is none. The token stops working at once."""
+        ...
+
+    # -- browser sessions (db/sessions.json) ---------------------------------------------------
+    def add_session(self, session: UserSession) -> UserSession:
+        """Stores a sign-in (and drops expired ones in the same write)."""
+        ...
+
+    def get_session(self, session_hash: str) -> UserSession | None:
+        """The live session of that id hash; None if unknown, ended or expired."""
+        ...
+
+    def delete_session(self, session_hash: str) -> bool:
+        """Ends one session (logout); False if it was not there."""
+        ...
+
+    def delete_sessions(self, username: str, keep: str | None = None) -> int:
+        """Ends every session of `username` except the one hashed `keep`; how many."""
+        ...
 
     # -- printed documents -----------------------------------------------------------------
     def register_documents(self, docs: list[IssuedDoc]) -> None:

@@ -2,6 +2,7 @@
 
     .lock                 flock: one writer at a time, across processes
     db/meta.json          stations, users, API tokens
+    db/sessions.json      browser sign-ins (hashed ids; login churn never rewrites users)
     db/documents.json     printed documents
     db/scans.json         uploaded files (metadata)
     db/queue.json         batches and their reading jobs
@@ -55,6 +56,7 @@ from .models import (
     Station,
     StoredRecord,
     User,
+    UserSession,
     format_time,
 )
 from .summary import (
@@ -66,6 +68,7 @@ from .summary import (
     reader_status,
     search_text,
 )
+from .usernames import normalize_username
 
 log = logging.getLogger(__name__)
 
@@ -156,9 +159,11 @@ class TinyStore:
         self._queue = JsonDB(self._db_dir / "queue.json")
         self._records_db = JsonDB(self._db_dir / "records.json")
         self._claims_db = JsonDB(self._db_dir / "claims.json")
+        self._sessions_db = JsonDB(self._db_dir / "sessions.json")
         self._stations = self._meta.table("stations")
         self._users = self._meta.table("users")
         self._tokens = self._meta.table("tokens")
+        self._sessions = self._sessions_db.table("sessions")
         self._documents = self._docs_db.table("documents")
         self._scans = self._scans_db.table("scans")
         self._batches = self._queue.table("batches")
@@ -203,6 +208,9 @@ class TinyStore:
         return Station.model_validate(row) if row else None
 
     def add_user(self, user: User) -> User:
+        """Stores the user under its normalised name (see `usernames`); refuses a name
+        outside the rule (InvalidUsernameError) or already used (ConflictError)."""
+        user = user.model_copy(update={"username": normalize_username(user.username)})
         with self._write(self._meta):
             if self._users.row(user.username) is not None:
                 raise ConflictError(f"用户名“{user.username}”已存在")
@@ -226,18 +234,80 @@ class TinyStore:
             self._users.put(username, row)
         return User.model_validate(row)
 
+    @staticmethod
+    def _token(key: str, row: Mapping[str, Any]) -> ApiToken:
+        token = ApiToken.model_validate(row)
+        return token if token.token_id else token.model_copy(update={"token_id": key[:10]})
+
     def add_token(self, token: ApiToken) -> ApiToken:
         with self._write(self._meta):
             if self._users.row(token.username) is None:
                 raise NotFoundError(f"用户“{token.username}”不存在")
             if self._tokens.row(token.token_hash) is not None:
                 raise ConflictError("该令牌已登记")
+            if token.token_id is None:
+                taken = {self._token(k, r).token_id for k, r in self._tokens.rows().items()}
+                token = token.model_copy(update={"token_id": _new_id(taken.__contains__)})
             self._tokens.put(token.token_hash, token.model_dump(mode="json"))
         return token
+
+    def get_token(self, token_hash: str) -> ApiToken | None:
+        row = self._tokens.row(token_hash)
+        return self._token(token_hash, row) if row else None
 
     def user_for_token(self, token_hash: str) -> User | None:
         row = self._tokens.row(token_hash)
         return self.get_user(row["username"]) if row else None
+
+    def list_tokens(self, username: str | None = None) -> list[ApiToken]:
+        tokens = [
+            self._token(key, row)
+            for key, row in self._tokens.rows().items()
+            if username is None or row["username"] == username
+        ]
+        return sorted(tokens, key=lambda t: (t.created_at, t.token_id or ""))
+
+    def revoke_token(self, token_id: str, username: str | None = None) -> ApiToken:
+        with self._write(self._meta):
+            for key, row in self._tokens.rows().items():
+                token = self._token(key, row)
+                if token.token_id == token_id and username in (None, token.username):
+                    self._tokens.remove(doc_ids=[key])
+                    return token
+        raise NotFoundError(f"找不到令牌 {token_id}")
+
+    def add_session(self, session: UserSession) -> UserSession:
+        now = format_time(_now())
+        with self._write(self._sessions_db):
+            stale = [k for k, r in self._sessions.rows().items() if r["expires_at"] <= now]
+            if stale:
+                self._sessions.remove(doc_ids=stale)
+            self._sessions.put(session.session_hash, session.model_dump(mode="json"))
+        return session
+
+    def get_session(self, session_hash: str) -> UserSession | None:
+        row = self._sessions.row(session_hash)
+        if row is None or row["expires_at"] <= format_time(_now()):
+            return None
+        return UserSession.model_validate(row)
+
+    def delete_session(self, session_hash: str) -> bool:
+        with self._write(self._sessions_db):
+            if self._sessions.row(session_hash) is None:
+                return False
+            self._sessions.remove(doc_ids=[session_hash])
+        return True
+
+    def delete_sessions(self, username: str, keep: str | None = None) -> int:
+        with self._write(self._sessions_db):
+            ended = [
+                key
+                for key, row in self._sessions.rows().items()
+                if row["username"] == username and key != keep
+            ]
+            if ended:
+                self._sessions.remove(doc_ids=ended)
+        return len(ended)
 
     # -- printed documents -----------------------------------------------------------------------
     def register_documents(self, docs: list[IssuedDoc]) -> None:

@@ -182,11 +182,11 @@ def test_a_station_sees_only_its_own_things(service, read_tag):
         f"/api/records/{record_id}",
         f"/api/records/{record_id}/page.png",
         f"/api/records/{record_id}/crop.png?key=vin",
-        f"/api/records/{record_id}/reprint.pdf",
         f"/api/scans/{sha}",
         f"/api/documents/{doc_id}",
     ):
         assert s2.get(path).status_code == 404, path
+    assert s2.post(f"/api/records/{record_id}/reprint.pdf").status_code == 404
     assert s2.patch(f"/api/records/{record_id}/fields/vin", json={"value": "x"}).status_code == 404
     assert s2.post(f"/api/records/{record_id}/verify").status_code == 404
     assert s2.get("/api/records").json()["total"] == 0
@@ -206,9 +206,9 @@ def test_an_auditor_reads_everything_and_changes_nothing(service, read_tag):
         ("patch", f"/api/records/{record_id}/fields/vin", {"json": {"value": "x"}}),
         ("post", f"/api/records/{record_id}/verify", {}),
         ("post", "/api/uploads", {"files": [("files", ("a.jpg", b"x", "image/jpeg"))]}),
-        ("get", "/api/print/sh-zh-bd-27/blank.pdf", {}),
+        ("post", "/api/print/sh-zh-bd-27/blank.pdf", {}),
         ("post", "/api/print/sh-zh-bd-27", {"json": {}}),
-        ("get", f"/api/records/{record_id}/reprint.pdf", {}),
+        ("post", f"/api/records/{record_id}/reprint.pdf", {}),
     ):
         res = getattr(audit, method)(path, **kwargs)
         assert res.status_code == 403 and "审计员" in res.json()["reason"], (path, res.text)
@@ -230,11 +230,11 @@ def test_exports(service, read_tag):
 def test_printing(service, read_tag):
     app, _ = service
     office = login(app, "office")
-    blank = office.get("/api/print/form-04/blank.pdf", params={"copies": 2})
+    blank = office.post("/api/print/form-04/blank.pdf", params={"copies": 2})
     assert blank.status_code == 200 and len(blank.headers["x-document-ids"].split(",")) == 2
     bad = office.post("/api/print/sh-zh-bd-27", json={"vin": "LGAX2A13O6K123456"})
     assert bad.status_code == 422 and "车架号码" in bad.json()["reason"]
-    assert office.get("/api/print/no-such-form/blank.pdf").status_code == 404
+    assert office.post("/api/print/no-such-form/blank.pdf").status_code == 404
     rows = "来件单位,零部件名称\n长沙顺达,机油泵总成\n衡阳广汇,水泵总成\n".encode()
     many = office.post(
         "/api/print/sh-zh-bd-27/batch", files={"file": ("tags.csv", rows, "text/csv")}
@@ -257,7 +257,7 @@ def test_printing(service, read_tag):
         files={"file": ("tags.csv", rows.decode().encode("gbk"), "text/csv")},
     )
     assert gbk.status_code == 422 and "UTF-8" in gbk.json()["reason"]
-    again = office.get(f"/api/records/{read_tag[0]}/reprint.pdf")
+    again = office.post(f"/api/records/{read_tag[0]}/reprint.pdf")
     assert again.status_code == 200 and again.content[:4] == b"%PDF"
     assert office.get("/api/templates").json()[0]["code"] == "SH-ZH/BD-20"
     assert office.get("/api/templates/form-04").json()["title"] == "维修接车单"
@@ -278,7 +278,7 @@ def test_bad_uploads_get_a_reason(service, files, status, reason):
 
     app, _ = service
     office = login(app, "office")
-    pdf = office.get("/api/print/form-04/blank.pdf").content
+    pdf = office.post("/api/print/form-04/blank.pdf").content
     made = {
         "truncated_pdf": pdf[: len(pdf) // 2],
         "encrypted_pdf": encrypted(pdf, "secret"),

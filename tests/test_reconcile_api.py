@@ -257,10 +257,11 @@ def test_a_station_sees_only_its_own_month(month):
         "/api/reconcile/letter.pdf",
         "/api/summary",
         "/api/summary.xlsx",
-        "/api/summary/bd24.pdf",
     ):
         res = s1.get(path, params={"station": "HN02", "month": MONTH})
         assert res.status_code == 404, path
+    res = s1.post("/api/summary/bd24.pdf", params={"station": "HN02", "month": MONTH})
+    assert res.status_code == 404
     theirs = s2.get("/api/reconcile", params={"month": MONTH}).json()
     assert theirs["station"] == "HN02" and [o["claim_no"] for o in theirs["outcomes"]] == [
         OTHER_STATIONS
@@ -274,7 +275,7 @@ def test_an_auditor_reads_but_prints_no_bd24(month):
     assert audit.get("/api/reconcile", params=params).status_code == 200
     assert audit.get("/api/reconcile/letter.pdf", params=params).status_code == 200
     assert audit.get("/api/summary", params={"month": MONTH}).status_code == 200
-    res = audit.get("/api/summary/bd24.pdf", params=params)
+    res = audit.post("/api/summary/bd24.pdf", params=params)
     assert res.status_code == 403 and "审计员" in res.json()["reason"]
 
 
@@ -320,13 +321,13 @@ def test_the_monthly_summary(month):
 
 def test_bd24_is_prefilled_for_a_station(month):
     s1 = login(month, "s1")
-    res = s1.get("/api/summary/bd24.pdf", params={"month": MONTH})
+    res = s1.post("/api/summary/bd24.pdf", params={"month": MONTH})
     assert res.status_code == 200 and res.content[:4] == b"%PDF"
     assert "业务月报表-HN01-2026-03.pdf" in unquote(res.headers["content-disposition"])
     text = pdf_text(res.content)
     assert HN01[1] in text and "2690.00" in text  # 三包合计: the three claims' fees
     office = login(month, "office")
-    assert office.get("/api/summary/bd24.pdf", params={"month": MONTH}).status_code == 422
+    assert office.post("/api/summary/bd24.pdf", params={"month": MONTH}).status_code == 422
 
 
 def test_the_pages_for_each_role(month):

@@ -362,6 +362,28 @@ def test_sign_in_upload_review_and_print(server, browser, tmp_path):
         page.click("#blank-pdf")
     assert Path(blank.value.path()).read_bytes()[:4] == b"%PDF"
 
+    # -- 账户: a weak new password is refused with its reason; a token is shown once, revoked ------
+    page.click(".who .account-link")
+    page.wait_for_url(f"{base}/account")
+    page.fill("#old-password", PASSWORD)
+    page.fill("#new-password", "1234567890")
+    page.fill("#new-password-2", "1234567890")
+    page.click("#password-save")
+    page.wait_for_selector("#password-error:not([hidden])")
+    assert "容易被猜到" in page.text_content("#password-error")
+    page.fill("#token-label", "夜间导出")
+    page.click("#token-create")
+    page.wait_for_selector("#token-new:not([hidden])")
+    token = page.text_content("#token-value")
+    page.wait_for_selector("#tokens-table tr[data-token-id] >> text=夜间导出")
+    assert token.startswith("fd_") and token not in page.text_content("#tokens-table")
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as script:
+        assert script.get("/api/me").status_code == 200
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.click("#tokens-table tr[data-token-id] button.revoke")
+        page.wait_for_selector("#tokens-table td:has-text('还没有令牌')")
+        assert script.get("/api/me").status_code == 401
+
     # -- records: the verified record is listed; signing out ends the session -----------------------
     page.goto("/records?status=verified")
     page.wait_for_selector(f"#records-table tr[data-record-id='{vin_id}']")
@@ -436,6 +458,11 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     page.wait_for_selector("#sm-chart svg rect")
     assert "HN01" in page.text_content("#sm-tables [data-table=按维修站]")
     page.screenshot(path=str(shots / "summary.png"), full_page=True)
+    page.select_option("#sm-station", "HN01")  # BD-24 is one station's: a POST, with CSRF
+    page.wait_for_selector("#dl-bd24:not([disabled])")
+    with page.expect_download() as bd24:
+        page.click("#dl-bd24")
+    assert Path(bd24.value.path()).read_bytes()[:4] == b"%PDF"
     context.close()
     assert not problems, f"errors in the page: {problems}"
 

@@ -1,15 +1,23 @@
-"""Signing in and out, who am I, API tokens for scripts."""
+"""Signing in and out, and who am I."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from formdesk.store import ApiToken, Store
+from formdesk.store import Store, User, UserSession
 
 from ..deps import current_principal, get_store
 from ..principal import ROLE_LABELS, Principal
-from ..security import new_csrf_token, new_token, verify_password
+from ..sessions import (
+    clear_cookie,
+    current_session,
+    end_session,
+    open_session,
+    set_cookie,
+    use_session,
+)
+from ..signin import authenticate
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
@@ -20,65 +28,72 @@ class Me(BaseModel):
     role_label: str
     station: str | None
     csrf: str | None = None
+    token_scope: str | None = None  # "read" or "write" when asked with an API token
 
 
-def sign_in(request: Request, store: Store, username: str, password: str) -> Principal:
-    user = store.get_user(username.strip())
-    if user is None or not verify_password(user.password_hash, password):
-        raise HTTPException(401, "用户名或密码不对")
-    request.session.clear()
-    request.session["user"] = user.username
-    request.session["csrf"] = new_csrf_token()
-    return Principal(user.username, user.role, user.station)
+def sign_in(
+    request: Request, response: Response, store: Store, username: str, password: str
+) -> tuple[User, UserSession]:
+    """Checks the password (api.signin: 401, 429 while locked out), ends the session the
+    browser had, opens a new one and sets its cookie on `response`; (user, new session)."""
+    user = authenticate(request, store, username, password)
+    settings = request.app.state.settings
+    end_session(request, store)
+    sid, session = open_session(store, settings, user)
+    set_cookie(response, sid, settings)
+    use_session(request, session)
+    return user, session
 
 
 @router.post("/login", response_model=Me)
 def login(
     request: Request,
+    response: Response,
     username: str = Form(...),
     password: str = Form(...),
     store: Store = Depends(get_store),
 ) -> Me:
-    """登录(浏览器会话);返回 CSRF 令牌,之后的修改请求须在 X-CSRF-Token 头中带上它。"""
-    who = sign_in(request, store, username, password)
+    """登录(浏览器会话);返回 CSRF 令牌,之后的修改请求须在 X-CSRF-Token 头中带上它。
+
+    密码错误返回 401;同一用户名或同一地址失败次数过多时返回 429(Retry-After 为等待秒数),
+    在此期间即使密码正确也不能登录。"""
+    user, session = sign_in(request, response, store, username, password)
     return Me(
-        username=who.username,
-        role=who.role,
-        role_label=ROLE_LABELS[who.role],
-        station=who.station,
-        csrf=request.session["csrf"],
+        username=user.username,
+        role=user.role,
+        role_label=ROLE_LABELS[user.role],
+        station=user.station,
+        csrf=session.csrf,
     )
 
 
 @router.post("/logout")
-def logout(request: Request) -> dict:
-    request.session.clear()
+def logout(
+    request: Request,
+    response: Response,
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> dict:
+    """退出登录(需 CSRF 令牌):服务器上的会话被删除,复制的 Cookie 随之失效。"""
+    if who.via_token:
+        raise HTTPException(400, "API 令牌无需退出;不再使用时请撤销它")
+    end_session(request, store)
+    clear_cookie(response, request.app.state.settings)
     return {"ok": True}
 
 
 @router.get("/me", response_model=Me)
-def me(request: Request, who: Principal = Depends(current_principal)) -> Me:
+def me(
+    request: Request,
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> Me:
+    session = None if who.via_token else current_session(request, store)
     return Me(
         username=who.username,
         role=who.role,
         role_label=ROLE_LABELS[who.role],
         station=who.station,
-        csrf=None if who.via_token else request.session.get("csrf"),
+        csrf=session.csrf if session is not None else None,
+        token_scope=who.scope if who.via_token else None,
     )
-
-
-class TokenOut(BaseModel):
-    token: str
-    note: str = "令牌只显示这一次,请妥善保存;请求时放在 Authorization: Bearer 头中"
-
-
-@router.post("/tokens", response_model=TokenOut, status_code=201)
-def create_token(
-    label: str = Form("script"),
-    who: Principal = Depends(current_principal),
-    store: Store = Depends(get_store),
-) -> TokenOut:
-    """为脚本创建 API 令牌(权限与本人相同)。"""
-    token, digest = new_token()
-    store.add_token(ApiToken(token_hash=digest, username=who.username, label=label))
-    return TokenOut(token=token)

@@ -1,5 +1,6 @@
 """Printing: blank and prefilled PDFs, reprints of read records, many forms from CSV/XLSX.
-Every printed document is registered, so its scan can later be matched to it."""
+Every printed document is registered, so its scan can later be matched to it: every route
+that prints is a POST (a write, with the CSRF token), never a GET."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def _station(who: Principal, station: str | None, store: Store) -> str | None:
     return station
 
 
-@router.get("/print/{slug}/blank.pdf", response_class=Response)
+@router.post("/print/{slug}/blank.pdf", response_class=Response)
 def blank(
     request: Request,
     slug: str,
@@ -113,7 +114,7 @@ def blank(
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
-    """空白表单 PDF(每份都有自己的文档号)。"""
+    """空白表单 PDF(每份都有自己的文档号;登记为已打印文档,故用 POST)。"""
     return _pdf(
         request, store, who, template_or_404(slug), [None], copies, _station(who, station, store)
     )
@@ -253,14 +254,14 @@ def print_job_file(
     )
 
 
-@router.get("/records/{record_id}/reprint.pdf", response_class=Response)
+@router.post("/records/{record_id}/reprint.pdf", response_class=Response)
 def reprint(
     request: Request,
     record_id: str,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
-    """按识读(及更正)后的值重新打印这份表单。"""
+    """按识读(及更正)后的值重新打印这份表单(登记为新文档,故用 POST)。"""
     stored = visible_record(store, who, record_id)
     template = template_or_404(stored.summary.template)
     values = {

@@ -3,7 +3,8 @@ and letter to the station; the month's figures as JSON and workbook, and SH-ZH/B
 prefilled from them.
 
 A station user sees only its own station (another's answers 404, as its records do);
-auditors read everything but cannot print BD-24, since printing registers a document.
+auditors read everything but cannot print BD-24, since printing registers a document
+(which is also why BD-24 is a POST, with the CSRF token, while the rest are GETs).
 """
 
 from __future__ import annotations
@@ -202,7 +203,7 @@ def summary_xlsx(summary: MonthlySummary = Depends(month_summary)) -> Response:
     )
 
 
-@router.get("/summary/bd24.pdf", response_class=Response)
+@router.post("/summary/bd24.pdf", response_class=Response)
 def summary_bd24(
     request: Request,
     station: str | None = Query(None, description="维修站代码(必填;维修站用户为本站)"),

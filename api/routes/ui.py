@@ -2,7 +2,8 @@
 
 Pages only lay things out; everything they show or change goes through the JSON API
 (the scripts take the CSRF token from GET /api/me).  Signing in and out are plain form
-posts here, so they work before any script has loaded.
+posts here, so they work before any script has loaded; signing out needs the session's
+CSRF token like every other change.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from formdesk.store import Store
 
 from ..deps import get_store, optional_principal
 from ..principal import ROLE_LABELS, Principal
+from ..sessions import clear_cookie, current_session, end_session
 from .auth import sign_in
 
 WEB = Path(__file__).resolve().parent.parent / "web"
@@ -65,6 +67,7 @@ def _page(
     stations = []
     if store is not None and who.role != "station":
         stations = [s.model_dump() for s in store.list_stations()]
+    session = current_session(request, request.app.state.store)
     response = templates.TemplateResponse(
         request,
         name,
@@ -72,7 +75,7 @@ def _page(
             "who": who,
             "role_label": ROLE_LABELS[who.role],
             "can_write": who.can_write,
-            "csrf": request.session.get("csrf", ""),
+            "csrf": session.csrf if session is not None else "",
             "nav": NAV + [NAV_PRINT],
             "active": active,
             "stations": stations,
@@ -103,31 +106,41 @@ def login_form(
     next: str = Form("/"),
     store: Store = Depends(get_store),
 ) -> Response:
-    error = None
+    """The sign-in form: 401 with the page again for a wrong name or password, 429 (and
+    Retry-After) with the wait while the name or the address is locked out."""
+    error, status, headers = None, 401, None
+    response = RedirectResponse(_safe_next(next), status_code=303)
     if not username.strip() or not password:
         error = "请输入用户名和密码"
     else:
         try:
-            sign_in(request, store, username, password)
+            sign_in(request, response, store, username, password)
         except HTTPException as exc:
-            error = str(exc.detail)
+            error, status, headers = str(exc.detail), exc.status_code, exc.headers
     if error:
         return templates.TemplateResponse(
             request,
             "login.html",
             {"next": _safe_next(next), "error": error, "username": username},
-            status_code=401,
+            status_code=status,
+            headers=headers,
         )
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return response
 
 
 @router.post("/logout")
-def logout_form(request: Request, csrf: str = Form("")) -> Response:
-    expected = request.session.get("csrf", "")
-    if expected and not hmac.compare_digest(csrf, expected):
+def logout_form(
+    request: Request, csrf: str = Form(""), store: Store = Depends(get_store)
+) -> Response:
+    """Signs out (the session row is deleted) if the form carries the session's CSRF
+    token; a post without it (another site's form) changes nothing and goes home."""
+    session = current_session(request, store)
+    if session is not None and not hmac.compare_digest(csrf, session.csrf):
         return RedirectResponse("/", status_code=303)
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+    end_session(request, store)
+    response = RedirectResponse("/login", status_code=303)
+    clear_cookie(response, request.app.state.settings)
+    return response
 
 
 @router.get("/review/{record_id}", response_class=HTMLResponse)
@@ -175,6 +188,7 @@ for _path, _template, _nav in (
     ("/records", "records.html", "records"),  # 记录
     ("/reconcile", "reconcile.html", "reconcile"),  # 核对
     ("/summary", "summary.html", "summary"),  # 月报
+    ("/account", "account.html", "account"),  # 账户: password, API tokens
 ):
     router.add_api_route(
         _path,

@@ -90,10 +90,11 @@ const FD = (() => {
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   }
 
-  /** GETs a file with the session and saves it under the server's name (RFC 5987 filename*
-   * first), so a refusal shows its reason instead of downloading an error as a file. */
-  async function fetchDownload(url, fallback) {
-    const res = await api("GET", url, undefined, { raw: true });
+  /** Fetches a file with the session (GET, or POST for what registers a printed document)
+   * and saves it under the server's name (RFC 5987 filename* first), so a refusal shows its
+   * reason instead of downloading an error as a file. */
+  async function fetchDownload(url, fallback, method = "GET") {
+    const res = await api(method, url, undefined, { raw: true });
     const cd = res.headers.get("content-disposition") || "";
     const star = cd.match(/filename\*=UTF-8''([^;]+)/i);
     const plain = cd.match(/filename="([^"]+)"/i);

@@ -369,7 +369,7 @@
     });
     $("blank-pdf").addEventListener("click", () => {
       if (!spec) return;
-      fetchPdf("GET", `/api/print/${spec.slug}/blank.pdf${params()}`, undefined, `${spec.slug}-blank.pdf`, $("blank-pdf"));
+      fetchPdf("POST", `/api/print/${spec.slug}/blank.pdf${params()}`, undefined, `${spec.slug}-blank.pdf`, $("blank-pdf"));
     });
   } else {
     form.addEventListener("submit", (e) => e.preventDefault());

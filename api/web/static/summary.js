@@ -226,10 +226,10 @@
   }
 
   // -- downloads --------------------------------------------------------------------------------
-  async function save(button, url, fallback) {
+  async function save(button, url, fallback, method = "GET") {
     button.disabled = true;
     try {
-      await FD.fetchDownload(url + query(params()), fallback);
+      await FD.fetchDownload(url + query(params()), fallback, method);
     } catch (err) {
       toast(err.message, "error");
     } finally {
@@ -238,7 +238,7 @@
     }
   }
   $("dl-summary").addEventListener("click", (e) => save(e.currentTarget, "/api/summary.xlsx", "summary.xlsx"));
-  if (bd24Button) bd24Button.addEventListener("click", () => save(bd24Button, "/api/summary/bd24.pdf", "bd24.pdf"));
+  if (bd24Button) bd24Button.addEventListener("click", () => save(bd24Button, "/api/summary/bd24.pdf", "bd24.pdf", "POST"));
 
   form.addEventListener("submit", (e) => {
     e.preventDefault();

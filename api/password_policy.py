@@ -1,0 +1,74 @@
+"""The password policy: what `formdesk user add` / `user password` and the password change
+of the web service accept, and what generated passwords are made to pass.
+
+Rules (NIST SP 800-63B §5.1.1.2 "memorized secrets"; OWASP ASVS 4.0 V2.1):
+- at least 10 characters (PASSWORD_MIN), at most 128 (PASSWORD_MAX, ASVS 2.1.2), any
+  characters, spaces included, no composition rules;
+- not the user name, and not containing it (case-insensitive; a name shorter than 3
+  characters is refused only as the whole password);
+- not common or guessable: zxcvbn's estimate, told the user name and this product's name,
+  must score at least 3 of 4 (ZXCVBN_MIN_SCORE; "safely unguessable", ≳10^8 guesses):
+  dictionary words and common passwords, names, keyboard rows, repeats, sequences and
+  dates all score low.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from zxcvbn import zxcvbn
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 128
+ZXCVBN_MIN_SCORE = 3
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters are judged
+_CONTEXT = ["formdesk", "售后", "三包", "password", "admin"]
+
+# zxcvbn's English warnings, said in Chinese (matched by a part of the text)
+_WARNINGS = [
+    ("common password", "这是常见密码"),
+    ("names and surnames", "单独的姓名很容易被猜到"),
+    ("rows of keys", "键盘上连着的按键很容易被猜到"),
+    ("keyboard patterns", "键盘上连着的按键很容易被猜到"),
+    ("Repeats like", "重复的字符很容易被猜到"),
+    ("Sequences like", "abc、6543 这样的顺序很容易被猜到"),
+    ("Recent years", "年份很容易被猜到"),
+    ("Dates are", "日期很容易被猜到"),
+    ("word by itself", "单个词很容易被猜到"),
+]
+
+
+class WeakPasswordError(ValueError):
+    """The password breaks the policy; the message (Chinese) says which rule."""
+
+
+def check_password(password: str, username: str) -> None:
+    """Returns if `password` may be the password of `username`; else WeakPasswordError
+    with a Chinese reason (length, user name, or guessable and why)."""
+    if len(password) < PASSWORD_MIN:
+        raise WeakPasswordError(f"密码至少 {PASSWORD_MIN} 个字符")
+    if len(password) > PASSWORD_MAX:
+        raise WeakPasswordError(f"密码最多 {PASSWORD_MAX} 个字符")
+    name, folded = username.strip().casefold(), password.casefold()
+    if name and (name == folded or (len(name) >= 3 and name in folded)):
+        raise WeakPasswordError("密码不能是用户名,也不能包含用户名")
+    verdict = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=[username, *_CONTEXT])
+    if verdict["score"] < ZXCVBN_MIN_SCORE:
+        warning = verdict["feedback"].get("warning") or ""
+        why = next((zh for en, zh in _WARNINGS if en.lower() in warning.lower()), "")
+        raise WeakPasswordError(
+            "密码太容易被猜到"
+            + (f"({why})" if why else "")
+            + ",请换一个更长、更不规则的密码,例如几个不相关的词加上数字或符号"
+        )
+
+
+def generate_password(username: str) -> str:
+    """A random password (16 URL-safe characters, 96 bits) that passes `check_password`."""
+    while True:
+        candidate = secrets.token_urlsafe(12)
+        try:
+            check_password(candidate, username)
+        except WeakPasswordError:
+            continue
+        return candidate
