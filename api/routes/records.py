@@ -219,7 +219,8 @@ def correct(
         if spec is None:
             raise not_found("这一列")
     value = fix.value
-    if value not in (None, "") and spec.type not in (FieldType.signature, FieldType.seal):
+    presence = spec.type in (FieldType.signature, FieldType.seal) and isinstance(value, bool)
+    if value not in (None, "") and not presence:  # 已签字/已盖章 is stored as given
         try:
             value = normalize(spec, value)
         except ValueError as exc:

@@ -22,9 +22,10 @@ def parse_amount(value: str | int | float | Decimal, decimals: int = 2) -> Decim
         raise MoneyValueError(f"金额无效:{value}(应为数字,如 1200.00)")
     try:
         amount = Decimal(s.strip("¥￥元 ").replace(",", ""))
+        # more digits than Decimal's 28 cannot be rounded: InvalidOperation, refused here
+        return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     except InvalidOperation:
-        raise MoneyValueError(f"金额无效:{value}") from None
-    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        raise MoneyValueError(f"金额无效:{value}(位数过多)") from None
 
 
 def amount_in_words(amount: Decimal) -> str:
