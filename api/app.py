@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,10 +23,12 @@ from formdesk.extract.reader import FormReader
 from formdesk.ingest import IngestLimits
 from formdesk.store import Store, User, open_store
 
+from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
 from .security import hash_password, new_password
 from .settings import Settings, signing_key
+from .textguard import TextGuard, guard_form
 from .worker import ReaderWorker
 
 log = logging.getLogger("formdesk")
@@ -83,6 +85,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         description="上传扫描件、复核识读结果、打印空白或预填表单。",
+        dependencies=[Depends(guard_form)],
     )
     app.state.settings = settings
     app.state.store = store
@@ -101,7 +104,9 @@ def create_app(
         same_site="strict",
         https_only=False,
     )
+    app.add_middleware(TextGuard)  # odd text refused (422) before any route sees it
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 422 included
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -14,6 +14,7 @@ from formdesk.render.cells import append_row, csv_row
 from formdesk.store import Store
 
 from ..deps import current_principal, get_store
+from ..filenames import content_disposition
 from ..principal import Principal
 from .records import RecordFilters, RecordQuery, find_records
 
@@ -59,7 +60,7 @@ def export(
 
     以 = + - @ 制表符或回车开头的文字按文本写出,不会被表格软件当作公式(见 render/cells.py)。"""
     header, rows, docs = _rows(store, who, query)
-    disposition = {"Content-Disposition": f'attachment; filename="formdesk-records.{fmt}"'}
+    disposition = {"Content-Disposition": content_disposition(f"formdesk-records.{fmt}")}
     if fmt == "json":
         return Response(
             json.dumps(docs, ensure_ascii=False, indent=1),

@@ -19,6 +19,7 @@ from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..filenames import content_disposition, neutral_filename
 from ..principal import Principal
 from .records import visible_record
 
@@ -86,7 +87,7 @@ def _pdf(
         data,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition(name),
             "X-Document-Ids": ",".join(d.document_id for d in docs),
         },
     )
@@ -142,7 +143,8 @@ async def from_file(
 ) -> Response:
     """上传 CSV(UTF-8)或 XLSX,每行生成一份预填表单,合成一个 PDF。"""
     template = template_or_404(slug)
-    suffix = Path(file.filename or "").suffix.lower()
+    filename = neutral_filename(file.filename)
+    suffix = Path(filename).suffix.lower()
     if suffix not in (".csv", ".xlsx", ".json"):
         raise HTTPException(415, "请上传 .csv(UTF-8)、.xlsx 或 .json 文件")
     with tempfile.TemporaryDirectory() as tmp:
@@ -151,9 +153,7 @@ async def from_file(
         try:
             rows = load_records(path, template)
         except RecordSourceError as exc:
-            raise HTTPException(
-                422, str(exc).replace(path.name, file.filename or path.name)
-            ) from None
+            raise HTTPException(422, str(exc).replace(path.name, filename)) from None
     return _pdf(
         request,
         store,

@@ -10,6 +10,7 @@ from formdesk.ingest import IngestError, count_pages
 from formdesk.store import Batch, Store
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..filenames import neutral_filename
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["uploads"])
@@ -58,7 +59,7 @@ async def upload(
     refused: list[Refused] = []
     limits = request.app.state.ingest_limits
     for f in files:
-        name = f.filename or "未命名文件"
+        name = neutral_filename(f.filename)  # no bidi or control characters, stored and shown
         data = await f.read()
         try:
             pages = count_pages(data, name, limits)

@@ -77,3 +77,9 @@ def shown(value: object, limit: int = 24) -> str:
         text = str(value)
         return text if len(text) <= limit else text[:limit] + "…"
     return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+def remove_refused(text: str) -> str:
+    """`text` without any character the single-line rule refuses (for names that are
+    neutralised rather than refused, such as uploaded file names)."""
+    return _SUSPECT.sub("", text)
