@@ -2,7 +2,8 @@
 ever sees it (and none can answer 500 on it).
 
 What a request carries is checked before any route runs:
-- the path and every query parameter: one line of at most MAX_FIELD_CHARS characters;
+- the path (at most MAX_PATH_CHARS characters) and every query parameter (at most
+  MAX_FIELD_CHARS): UTF-8, one line;
 - JSON bodies (at most MAX_JSON_BYTES, read into memory only up to that bound) at any
   depth: every key and string, at most MAX_DEPTH levels of nesting, every number finite
   and of at most MAX_INT_DIGITS digits;
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 import math
 from typing import Any
-from urllib.parse import unquote_plus
+from urllib.parse import unquote_plus, unquote_to_bytes
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
@@ -53,6 +54,18 @@ def check_text(where: str, text: str, *, multiline: bool, limit: int | None) -> 
         raise Refused(where, f"内容太长:最多 {limit} 个字符,实际 {len(text)} 个")
     if problem := text_problem(text, multiline=multiline):
         raise Refused(where, problem)
+
+
+def check_path(scope: Scope) -> None:
+    """The request path: UTF-8 once percent-decoded (servers replace what is not, which
+    would hide it), one line, bounded."""
+    raw = scope.get("raw_path")
+    if raw is not None:
+        try:
+            unquote_to_bytes(raw[: MAX_PATH_CHARS * 4]).decode("utf-8")
+        except UnicodeDecodeError:
+            raise Refused("请求地址", "不是有效的 UTF-8 文字") from None
+    check_text("请求地址", scope["path"], multiline=False, limit=MAX_PATH_CHARS)
 
 
 def check_query(query_string: bytes) -> None:
@@ -146,7 +159,7 @@ class TextGuard:
             await self.app(scope, receive, send)
             return
         try:
-            check_text("请求地址", scope["path"], multiline=False, limit=MAX_PATH_CHARS)
+            check_path(scope)
             check_query(scope.get("query_string", b""))
             kind = _body_kind(scope)
             if kind is not None:
