@@ -43,7 +43,8 @@ def current_principal(
     if not who.via_token and request.method in UNSAFE:
         sent = request.headers.get("x-csrf-token") or request.state.__dict__.get("form_csrf") or ""
         expected = request.session.get("csrf", "")
-        if not expected or not hmac.compare_digest(sent, expected):
+        # bytes: compare_digest raises TypeError on non-ASCII str (a 500 for an odd header)
+        if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
             raise HTTPException(403, "请求缺少有效的 CSRF 令牌,请刷新页面后重试")
     return who
 

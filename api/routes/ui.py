@@ -124,7 +124,7 @@ def login_form(
 @router.post("/logout")
 def logout_form(request: Request, csrf: str = Form("")) -> Response:
     expected = request.session.get("csrf", "")
-    if expected and not hmac.compare_digest(csrf, expected):
+    if expected and not hmac.compare_digest(csrf.encode(), expected.encode()):
         return RedirectResponse("/", status_code=303)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
