@@ -6,7 +6,8 @@ What a request carries is checked before any route runs:
   MAX_FIELD_CHARS): UTF-8, one line;
 - JSON bodies (at most MAX_JSON_BYTES, read into memory only up to that bound) at any
   depth: every key and string, at most MAX_DEPTH levels of nesting, every number finite
-  and of at most MAX_INT_DIGITS digits;
+  and of at most MAX_INT_DIGITS digits (a string is bounded by the body; how long a
+  field's value may be is the normaliser's rule, which names the field's label);
 - urlencoded forms (as JSON, bounded) and the non-file fields of multipart forms
   (`guard_form`, once Starlette has parsed the form): at most MAX_FIELD_CHARS characters.
 
@@ -61,8 +62,10 @@ def check_path(scope: Scope) -> None:
     would hide it), one line, bounded."""
     raw = scope.get("raw_path")
     if raw is not None:
+        if len(raw) > MAX_PATH_CHARS * 9:  # 9: a percent-encoded 3-byte character
+            raise Refused("请求地址", f"内容太长:最多 {MAX_PATH_CHARS} 个字符")
         try:
-            unquote_to_bytes(raw[: MAX_PATH_CHARS * 4]).decode("utf-8")
+            unquote_to_bytes(raw).decode("utf-8")
         except UnicodeDecodeError:
             raise Refused("请求地址", "不是有效的 UTF-8 文字") from None
     check_text("请求地址", scope["path"], multiline=False, limit=MAX_PATH_CHARS)
