@@ -176,8 +176,8 @@ class TextGuard:
 
 
 def _body_kind(scope: Scope) -> str | None:
-    """ "json" or "form" for the bodies checked here; FastAPI reads a body without a
-    content type as JSON, so it is checked as JSON too."""
+    """Which body this request carries that is checked here: "json", "form" or None.
+    FastAPI reads a body without a content type as JSON, so it is checked as JSON too."""
     if scope["method"] not in BODY_METHODS:
         return None
     headers = dict(scope["headers"])
