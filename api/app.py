@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -20,6 +20,7 @@ from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.store import Store, User, open_store
 
+from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .login_guard import LoginGuard
 from .pools import LimitedPool
@@ -38,6 +39,7 @@ from .routes import (
 )
 from .security import hash_password, new_password
 from .settings import Settings, signing_key
+from .textguard import TextGuard, guard_form
 from .worker import ReaderWorker
 
 log = logging.getLogger("formdesk")
@@ -96,6 +98,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
         description="上传扫描件、复核识读结果、打印空白或预填表单。",
+        dependencies=[Depends(guard_form)],
     )
     app.state.settings = settings
     app.state.store = store
@@ -116,7 +119,9 @@ def create_app(
     app.state.login_guard = LoginGuard(
         settings.login_max_failures, settings.login_ip_max_failures, settings.login_window_s
     )
+    app.add_middleware(TextGuard)  # odd text refused (422) before any route sees it
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 422 included
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

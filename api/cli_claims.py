@@ -60,6 +60,8 @@ def claims_import(
     from formdesk.ingest.claims import ClaimFileError, check_size, import_claims_file
     from formdesk.store import ConflictError, StoreError
 
+    from .filenames import neutral_filename
+
     try:
         check_size(file.stat().st_size, file.name)  # before a byte of it is read
         data = file.read_bytes()
@@ -71,7 +73,8 @@ def claims_import(
         raise fail(f"无法读取文件 {file}({exc.strerror})") from None
     store = open_cli_store(data_dir)
     try:
-        log = import_claims_file(store, data, file.name, user or getpass.getuser(), replace)
+        name = neutral_filename(file.name)  # stored and shown: no bidi or control characters
+        log = import_claims_file(store, data, name, user or getpass.getuser(), replace)
     except ClaimFileError as exc:
         if exc.total > 1:  # one problem is said by the summary line itself
             for problem in exc.problems[:SHOWN_PROBLEMS]:

@@ -61,8 +61,9 @@ def current_principal(
         else:
             session = current_session(request, store)
             sent = request.headers.get("x-csrf-token") or ""
+            # bytes: compare_digest raises TypeError on non-ASCII str (a 500 for an odd header)
             expected = session.csrf if session is not None else ""
-            if not expected or not hmac.compare_digest(sent, expected):
+            if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
                 raise HTTPException(403, "请求缺少有效的 CSRF 令牌,请刷新页面后重试")
     return who
 

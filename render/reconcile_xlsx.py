@@ -12,12 +12,12 @@ from datetime import datetime
 from io import BytesIO
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from formdesk.reconcile.models import KIND_LABELS, Evidence, Outcome, Reconciliation
+from formdesk.render.cells import append_row, set_cell
 from formdesk.templates.values.dates import CHINA_TIME
 
 # (heading, widest column in characters: wider text wraps)
@@ -135,19 +135,14 @@ def _table(
     rows: Iterable[Iterable[str | int]],
     autofilter: bool = True,
 ) -> None:
-    ws.append([heading for heading, _ in columns])
+    append_row(ws, [heading for heading, _ in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = [_display_width(heading) for heading, _ in columns]
     for r, row in enumerate(rows, 2):
         for c, value in enumerate(row, 1):
-            cell = ws.cell(row=r, column=c)
-            if isinstance(value, str):
-                # read from scans: never let "=..." become a formula or a control char break the file
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                cell.data_type = "s"
-            else:
-                cell.value = value
+            # read from scans or claims files: text stays text, never a formula
+            cell = set_cell(ws.cell(row=r, column=c), value)
             if columns[c - 1][0] in WRAPPED:
                 cell.alignment = Alignment(wrap_text=True, vertical="top")
             widths[c - 1] = max(widths[c - 1], _display_width(str(value)))

@@ -40,6 +40,8 @@ def _from_json(path: Path) -> list[tuple[int, dict[str, Any]]]:
         raise RecordSourceError(f"{path.name}:不是 UTF-8 编码的 JSON 文件") from None
     except json.JSONDecodeError as exc:
         raise RecordSourceError(f"{path.name} 第{exc.lineno}行:JSON 格式错误({exc.msg})") from None
+    except (ValueError, RecursionError):  # an integer of thousands of digits, deep nesting
+        raise RecordSourceError(f"{path.name}:JSON 中的数字位数过多或嵌套层数过多") from None
     items = data if isinstance(data, list) else [data]
     out = []
     for n, item in enumerate(items, start=1):

@@ -13,13 +13,13 @@ from io import BytesIO
 from typing import Literal
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from formdesk.reconcile.monthly import Figures, MonthlySummary, SummaryRow
+from formdesk.render.cells import append_row, set_cell
 from formdesk.templates.values.dates import CHINA_TIME
 
 MONEY_FORMAT = "#,##0.00"
@@ -135,7 +135,7 @@ def monthly_summary_xlsx(summary: MonthlySummary) -> bytes:
 
 
 def _overview(ws: Worksheet, summary: MonthlySummary) -> None:
-    ws.append(["项目", "数值"])
+    append_row(ws, ["项目", "数值"])
     scope = f"{summary.station_name}({summary.station})" if summary.station else "全部维修站"
     made = summary.generated_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
     head: list[tuple[str, str | int]] = [
@@ -145,9 +145,9 @@ def _overview(ws: Worksheet, summary: MonthlySummary) -> None:
         ("生成时间", f"{made}(北京时间)"),
     ]
     for label, value in head:
-        ws.append([label, _text(str(value))])
+        append_row(ws, [label, str(value)])  # the scope holds the station's name
     for label, attr, kind in OVERVIEW:
-        ws.append([label, getattr(summary.totals, attr)])
+        append_row(ws, [label, getattr(summary.totals, attr)])
         if kind != "text":
             ws.cell(row=ws.max_row, column=2).number_format = FORMATS[kind]
     notes = [
@@ -155,7 +155,7 @@ def _overview(ws: Worksheet, summary: MonthlySummary) -> None:
         ("未读出日期的维修委托书(未计入)", summary.orders_undated),
     ]
     for label, value in notes:
-        ws.append([label, value])
+        append_row(ws, [label, value])
     _header(ws)
     ws.column_dimensions["A"].width = max(_width(r[0].value or "") for r in ws.iter_rows()) + 2
     ws.column_dimensions["B"].width = max(_width(str(r[1].value or "")) for r in ws.iter_rows()) + 4
@@ -181,7 +181,7 @@ def _claims_chart(stations: Worksheet, rows: int) -> BarChart:
 
 
 def _table(ws: Worksheet, columns: list[Column], rows: list[SummaryRow], totals: Figures) -> None:
-    ws.append([heading for heading, _, _ in columns])
+    append_row(ws, [heading for heading, _, _ in columns])
     widths = [_width(heading) for heading, _, _ in columns]
     for r, row in enumerate(rows, 2):
         _row(ws, r, columns, row, widths)
@@ -209,8 +209,7 @@ def _row(
         cell = ws.cell(row=r, column=c)
         if kind == "text":
             value = ("合计" if c == 1 else "") if total else str(getattr(row, attr))
-            cell.value = _text(value)
-            cell.data_type = "s"  # read from scans: never a formula
+            set_cell(cell, value)  # read from scans or claims files: text, never a formula
         else:
             value = getattr(row, attr)
             cell.value = value
@@ -224,10 +223,6 @@ def _header(ws: Worksheet) -> None:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center")
     ws.freeze_panes = "A2"
-
-
-def _text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
 def _width(text: str) -> int:

@@ -22,6 +22,7 @@ from formdesk.store.models import Claim, ClaimImport
 from formdesk.templates.values.dates import DateValueError, month_span
 
 from ..deps import back_office, current_principal, get_store, not_found
+from ..filenames import neutral_filename
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["claims"])
@@ -67,7 +68,7 @@ def import_file(
     """导入三包系统导出的索赔单(CSV 或 XLSX,字段名 file);任何一行有错则全部不导入。
 
     replace=true:已导入的索赔单内容不同时以本文件为准(否则 409)。"""
-    name = file.filename or "未命名文件"
+    name = neutral_filename(file.filename)
     try:
         if file.size is not None:
             check_size(file.size, name)  # spooled to disk by the form parser, not yet read

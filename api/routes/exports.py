@@ -10,9 +10,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
+from formdesk.render.cells import append_row, csv_row
 from formdesk.store import Store
 
 from ..deps import current_principal, get_store
+from ..filenames import content_disposition
 from ..principal import Principal
 from .records import RecordFilters, RecordQuery, find_records
 
@@ -54,9 +56,11 @@ def export(
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    """导出筛选出的记录(最多 10000 条):csv(UTF-8 带 BOM,Excel 可直接打开)、xlsx、json。"""
+    """导出筛选出的记录(最多 10000 条):csv(UTF-8 带 BOM,Excel 可直接打开)、xlsx、json。
+
+    以 = + - @ 制表符或回车开头的文字按文本写出,不会被表格软件当作公式(见 render/cells.py)。"""
     header, rows, docs = _rows(store, who, query)
-    disposition = {"Content-Disposition": f'attachment; filename="formdesk-records.{fmt}"'}
+    disposition = {"Content-Disposition": content_disposition(f"formdesk-records.{fmt}")}
     if fmt == "json":
         return Response(
             json.dumps(docs, ensure_ascii=False, indent=1),
@@ -66,8 +70,8 @@ def export(
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
-        writer.writerow(header)
-        writer.writerows(rows)
+        writer.writerow(csv_row(header))
+        writer.writerows(csv_row(row) for row in rows)
         return Response(
             ("\ufeff" + buf.getvalue()).encode("utf-8"),
             media_type="text/csv; charset=utf-8",
@@ -77,9 +81,9 @@ def export(
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("records")
-    ws.append(header)
+    append_row(ws, header)
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     out = io.BytesIO()
     wb.save(out)
     return Response(

@@ -21,6 +21,7 @@ from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..filenames import content_disposition, neutral_filename
 from ..pools import TaskFailed
 from ..principal import Principal
 from ..printjobs import MAX_BATCH_FORMS, PrintJob, render_now
@@ -91,7 +92,7 @@ def _pdf(
         data,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
+            "Content-Disposition": content_disposition(name),
             "X-Document-Ids": ",".join(d.document_id for d in docs),
         },
     )
@@ -205,7 +206,7 @@ async def from_file(
     """上传 CSV(UTF-8)、XLSX 或 JSON,每行一份预填表单:立即返回打印任务(202),
     在 status_url 查看进度,完成后从 file_url 下载合成的 PDF。"""
     template = template_or_404(slug)
-    filename = file.filename or "data"
+    filename = neutral_filename(file.filename)
     if Path(filename).suffix.lower() not in (".csv", ".xlsx", ".json"):
         raise HTTPException(415, "请上传 .csv(UTF-8)、.xlsx 或 .json 文件")
     data = await file.read()
@@ -248,7 +249,7 @@ def print_job_file(
         data,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": f'attachment; filename="{job.slug}.pdf"',
+            "Content-Disposition": content_disposition(f"{job.slug}.pdf"),
             "X-Document-Ids": ",".join(job.document_ids),
         },
     )

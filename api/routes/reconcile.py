@@ -9,7 +9,6 @@ auditors read everything but cannot print BD-24, since printing registers a docu
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urlencode
@@ -32,6 +31,7 @@ from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..filenames import content_disposition
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["reconcile"])
@@ -91,8 +91,7 @@ def warranty_rules(store: Store) -> WarrantyRules:
 
 def attachment(data: bytes, media_type: str, name: str, fallback: str) -> Response:
     """A download named in Chinese (RFC 5987 filename*) with an ASCII name for old clients."""
-    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", fallback)
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    disposition = content_disposition(name, fallback)
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 

@@ -12,12 +12,14 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from formdesk.extract.views import aligned_form, crop_mm
+from formdesk.ingest import IngestError, sniff
 from formdesk.store import Correction, RecordSummary, Store, StoredRecord
 from formdesk.templates import get_template
 from formdesk.templates.schema import FieldType
 from formdesk.templates.values.normalize import normalize
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..filenames import content_disposition
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -219,7 +221,8 @@ def correct(
         if spec is None:
             raise not_found("这一列")
     value = fix.value
-    if value not in (None, "") and spec.type not in (FieldType.signature, FieldType.seal):
+    presence = spec.type in (FieldType.signature, FieldType.seal) and isinstance(value, bool)
+    if value not in (None, "") and not presence:  # 已签字/已盖章 is stored as given
         try:
             value = normalize(spec, value)
         except ValueError as exc:
@@ -241,24 +244,37 @@ def verify(
     return store.verify_record(record_id, who.username)
 
 
+SNIFFED_TYPES = {
+    "pdf": "application/pdf",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "tiff": "image/tiff",
+}
+
+
+def sniffed_media_type(data: bytes) -> str:
+    """The media type of a stored scan found from its bytes (ingest.sniff: PDF, JPEG,
+    PNG, TIFF), never from what the uploader declared; else application/octet-stream."""
+    try:
+        return SNIFFED_TYPES[sniff(data)]
+    except (IngestError, KeyError):
+        return "application/octet-stream"
+
+
 @router.get("/scans/{sha256}", response_class=Response)
 def original_scan(
     sha256: str, who: Principal = Depends(current_principal), store: Store = Depends(get_store)
 ) -> Response:
-    """原始上传文件,逐字节原样返回。"""
+    """原始上传文件,逐字节原样返回(作为附件下载;类型按文件内容判断,而非上传时声明的类型)。"""
     scan = store.get_scan(sha256)
     if scan is None or not any(who.sees(s) for s in scan.stations()):
         raise not_found("这个扫描件")
     mine = scan.owner(who.station_filter) if who.role == "station" else None
-    filename = mine.filename if mine else scan.filename
+    data = store.scan_bytes(sha256)
     return Response(
-        store.scan_bytes(sha256),
-        media_type=scan.content_type,
-        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{_quote(filename)}"},
+        data,
+        media_type=sniffed_media_type(data),
+        headers={
+            "Content-Disposition": content_disposition(mine.filename if mine else scan.filename)
+        },
     )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name)

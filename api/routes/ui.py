@@ -135,7 +135,7 @@ def logout_form(
     """Signs out (the session row is deleted) if the form carries the session's CSRF
     token; a post without it (another site's form) changes nothing and goes home."""
     session = current_session(request, store)
-    if session is not None and not hmac.compare_digest(csrf, session.csrf):
+    if session is not None and not hmac.compare_digest(csrf.encode(), session.csrf.encode()):
         return RedirectResponse("/", status_code=303)
     end_session(request, store)
     response = RedirectResponse("/login", status_code=303)

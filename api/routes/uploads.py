@@ -13,6 +13,7 @@ from formdesk.ingest import IngestError, IngestLimits, count_pages, sniff
 from formdesk.store import Batch, Store
 
 from ..deps import current_principal, get_store, not_found, writer
+from ..filenames import neutral_filename
 from ..pools import LimitedPool, TaskFailed
 from ..principal import Principal
 
@@ -65,7 +66,7 @@ async def upload(
     pool: LimitedPool = request.app.state.inspect_pool
     pages_of: dict[str, int] = {}
     for f in files:
-        name = f.filename or "未命名文件"
+        name = neutral_filename(f.filename)  # no bidi or control characters, stored and shown
         data = await f.read()
         try:
             pages = await _count(pool, data, name, limits)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 import cn2an
 
+_EXACT = Context(prec=60)
 _FIGURES = re.compile(r"^[¥￥]?\s*-?[\d,]+(\.\d+)?\s*元?$")
 
 
@@ -22,9 +23,11 @@ def parse_amount(value: str | int | float | Decimal, decimals: int = 2) -> Decim
         raise MoneyValueError(f"金额无效:{value}(应为数字,如 1200.00)")
     try:
         amount = Decimal(s.strip("¥￥元 ").replace(",", ""))
+        # rounded exactly up to 60 digits (a field's range check then refuses what is too
+        # big); beyond, InvalidOperation: refused here
+        return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_EXACT)
     except InvalidOperation:
-        raise MoneyValueError(f"金额无效:{value}") from None
-    return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        raise MoneyValueError(f"金额无效:{value}(位数过多)") from None
 
 
 def amount_in_words(amount: Decimal) -> str:

@@ -6,12 +6,14 @@ with fixed decimals, choices as the option text, checkboxes as booleans.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from ..schema import Column, Constraints, FieldType, FormField, Template
+from ..schema import Column, FieldType, FormField, Template
+from .bounds import MULTILINE_TYPES, max_chars, number_bounds, plain
 from .dates import (
     chinese_date,
     chinese_datetime,
@@ -24,6 +26,7 @@ from .dates import (
 )
 from .identifiers import engine_no_problem, phone_problem, plate_problem
 from .money import amount_in_words, parse_amount, parse_amount_words
+from .text import shown, text_problem
 from .vin import vin_problem
 
 Spec = FormField | Column
@@ -44,24 +47,56 @@ def fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).casefold()
 
 
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_CONTAINERS = (list, tuple, set, frozenset, dict, bytes, bytearray)
+_INT_DIGITS = 40  # a Python int with more digits is refused before it is turned into text
+
+
 def _number(raw: Any, integer: bool) -> Decimal:
+    """A plain decimal number (digits, optional sign, point and thousands commas): no
+    exponent, infinity or NaN, which Decimal would otherwise accept."""
     if isinstance(raw, bool):
         raise ValueError(f"应为数字,而不是 {raw}")
     s = str(raw).strip().replace(",", "")
-    try:
-        d = Decimal(s)
-    except InvalidOperation:
-        raise ValueError(f"应为{'整数' if integer else '数字'},而不是 {raw!r}") from None
+    if isinstance(raw, float) and raw.is_integer():
+        s = str(int(raw))  # 48260.0 from a JSON body or a spreadsheet is 48260
+    if not _PLAIN_NUMBER.fullmatch(s):
+        raise ValueError(f"应为{'整数' if integer else '数字'},而不是 {shown(raw)}")
+    d = Decimal(s)
     if integer and d != d.to_integral_value():
-        raise ValueError(f"应为整数,而不是 {raw}")
+        raise ValueError(f"应为整数,而不是 {shown(raw)}")
     return d
 
 
-def _check_range(d: Decimal, c: Constraints) -> None:
-    if c.min is not None and d < Decimal(str(c.min)):
-        raise ValueError(f"不能小于 {c.min:g}")
-    if c.max is not None and d > Decimal(str(c.max)):
-        raise ValueError(f"不能大于 {c.max:g}")
+def _check_range(d: Decimal, spec: Spec) -> None:
+    """The number within its field's bounds (catalog min/max within the type's own
+    limits, see bounds.NUMBER_LIMITS)."""
+    low, high = number_bounds(spec)
+    if d < low:
+        raise ValueError(f"不能小于 {plain(low)}")
+    if d > high:
+        raise ValueError(f"不能大于 {plain(high)}")
+
+
+def check_raw(spec: Spec, raw: Any) -> None:
+    """Refuses what no value of the field's type can be, before any parsing: a list or an
+    object, a non-finite or absurdly long number, text longer than the type allows
+    (bounds.MAX_CHARS), and characters no field accepts (text.refused_char: lone
+    surrogates, NUL and other controls, tab/newline outside multi-line text, bidi
+    controls). Raises ValueError with the Chinese reason."""
+    if isinstance(raw, _CONTAINERS):
+        kind = "对象" if isinstance(raw, dict) else "列表"
+        raise ValueError(f"应为一个值(文字或数字),而不是{kind}")
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ValueError(f"数字无效:{raw}(无穷大或非数字)")
+    if isinstance(raw, int) and not isinstance(raw, bool) and abs(raw) >= 10**_INT_DIGITS:
+        raise ValueError(f"数字位数过多(最多 {_INT_DIGITS} 位)")
+    text = raw if isinstance(raw, str) else str(raw)
+    limit = max_chars(spec)
+    if len(text) > limit:
+        raise ValueError(f"内容太长:最多 {limit} 个字符,实际 {len(text)} 个")
+    if problem := text_problem(text, multiline=spec.type in MULTILINE_TYPES):
+        raise ValueError(problem)
 
 
 def _code(raw: Any) -> str:
@@ -69,7 +104,11 @@ def _code(raw: Any) -> str:
 
 
 def normalize(spec: Spec, raw: Any) -> Any:
-    """The canonical value of `raw` for this field or column; raises ValueError(reason)."""
+    """The canonical value of `raw` for this field or column; raises ValueError(reason).
+
+    `raw` is first checked against its type's bounds (`check_raw`); numbers must then lie
+    within the field's range (`_check_range`)."""
+    check_raw(spec, raw)
     t, c = spec.type, spec.constraints
     if t in (FieldType.checkbox,):
         if isinstance(raw, bool):
@@ -79,14 +118,14 @@ def normalize(spec: Spec, raw: Any) -> Any:
             return True
         if s in {"0", "false", "no", "n", "否", "", "off"}:
             return False
-        raise ValueError(f"应为 是/否,而不是 {raw!r}")
+        raise ValueError(f"应为 是/否,而不是 {shown(raw)}")
     if t == FieldType.integer:
         d = _number(raw, integer=True)
-        _check_range(d, c)
+        _check_range(d, spec)
         return int(d)
     if t in (FieldType.decimal, FieldType.money):
         d = parse_amount(raw, c.decimals if c.decimals is not None else 2)
-        _check_range(d, c)
+        _check_range(d, spec)
         return format(d, "f")
     if t == FieldType.money_words:
         return str(raw).strip()
@@ -116,10 +155,12 @@ def normalize(spec: Spec, raw: Any) -> Any:
     if t in (FieldType.choice, FieldType.circle_choice):
         s = str(raw).strip()
         if s not in spec.options:
-            raise ValueError(f"应为 {' / '.join(spec.options)} 之一,而不是 {raw!r}")
+            raise ValueError(f"应为 {' / '.join(spec.options)} 之一,而不是 {shown(raw)}")
         return s
     if t == FieldType.serial:
-        return int(_number(raw, integer=True))
+        d = _number(raw, integer=True)
+        _check_range(d, spec)
+        return int(d)
     # text, multiline, signature, seal: full-width punctuation (，：（）) and digits become
     # their ASCII forms, so a typed and a handwritten value compare equal
     s = unicodedata.normalize("NFKC", str(raw)).strip()
@@ -128,7 +169,7 @@ def normalize(spec: Spec, raw: Any) -> Any:
     if c.max_length is not None and len(s) > c.max_length:
         raise ValueError(f"最多 {c.max_length} 个字,实际 {len(s)} 个")
     if c.pattern and s and not re.fullmatch(c.pattern, s):
-        raise ValueError(f"格式不对:{s}")
+        raise ValueError(f"格式不对:{shown(s)}")
     return s
 
 
