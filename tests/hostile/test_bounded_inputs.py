@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from PIL import Image
 
 from formdesk.extract.reader import FormReader
 from formdesk.ingest import IngestError, IngestLimits, count_pages, load_pages
@@ -550,6 +551,30 @@ def test_a_tiff_of_a_hundred_thousand_strips_is_refused_before_pillow_reads_them
     assert took < REFUSED_WITHIN_S and peak < CHILD_PEAK_MB
     (page,) = load_pages(tiff_strips(1_000), "a.tif")
     assert page.size == (1, 1_000)
+
+
+def png_with(chunks: bytes) -> bytes:
+    """An 8×8 PNG with extra chunks placed after its header."""
+    buf = io.BytesIO()
+    Image.new("L", (8, 8)).save(buf, "PNG")
+    return buf.getvalue()[:33] + chunks + buf.getvalue()[33:]
+
+
+def png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_png_text_and_icc_chunks_are_bounded_by_pillows_own_limits(tmp_path):
+    """Checked, not ours: Pillow inflates a text chunk to at most 1 MB and all text to at
+    most 64 MB (PngImagePlugin.MAX_TEXT_CHUNK, MAX_TEXT_MEMORY), an ICC profile to 1 MB."""
+    text_bomb = png_with(png_chunk(b"zTXt", b"k\x00\x00" + deflated([b"A" * 1_000_000])) * 2_000)
+    icc_bomb = png_with(png_chunk(b"iCCP", b"icc\x00\x00" + deflated(repeat(b"A", 10**8, 10**7))))
+    for data in (text_bomb, icc_bomb):
+        outcome, took, peak = in_child(
+            tmp_path, data, "from formdesk.ingest import load_pages; load_pages(data, 'a.png')"
+        )
+        assert outcome == "IngestError: PNG 图片损坏或不完整"
+        assert took < REFUSED_WITHIN_S and peak < CHILD_PEAK_MB
 
 
 # -- tables --------------------------------------------------------------------------------------
