@@ -23,6 +23,8 @@ class IngestLimits:
     | decoded content + reachable streams | 62 KB (batch, page 314)    | 4 MB    | 67×    |
     | decoded content, whole file         | 21 MB (batch, 375 pages);  | 64 MB   | 6×     |
     |                                     | ~11 MB at 200 pages        |         |        |
+    | bytes read, forms expanded          | ~70 KB (batch: 4 invoca-   | 64 MB   | 900×   |
+    |                                     | tions of the static form)  |         |        |
     | operators, forms expanded           | 3,402 (batch, page 314)    | 200,000 | 59×    |
     | bytes of strings shown (≥ chars)    | 3,584 (表格17); PDFium     | 50,000  | 14×    |
     |                                     | counts 1,609 chars at most |         |        |

@@ -5,8 +5,9 @@ A page's work is what its content streams say, and what the streams they reach s
 Form XObjects of its resources (recursively), tiling patterns, Type 3 glyph procedures,
 soft-mask groups and annotation appearances.  For each page this measures
 - the decoded bytes of every distinct stream reachable from it (`max_page_content_bytes`);
-- operators and shown characters with every form invocation expanded, as PDFium and
-  pdfminer expand them (`max_page_operators`, `max_page_chars`);
+- operators, shown characters and bytes to interpret with every form invocation (and
+  every repeated /Contents entry) expanded, as PDFium and pdfminer expand them
+  (`max_page_operators`, `max_page_chars`, and `max_file_content_bytes` for the bytes);
 - how deep forms nest (`max_form_depth`); a form that invokes itself is refused.
 Across the file, the decoded bytes of all distinct streams (`max_file_content_bytes`) and
 the resource entries walked are bounded too, so 200 pages cannot multiply the work.
@@ -58,6 +59,7 @@ class _Refused(Exception):
 class _Effective:
     operators: int
     text: int
+    size: int  # bytes the interpreter reads: every invocation and repetition counted
 
 
 class PdfBudget:
@@ -133,18 +135,24 @@ class PdfBudget:
             raise _Refused(
                 f"内容过于复杂(页面描述 {_mb(size)},上限 {_limit_mb(lim.max_page_content_bytes)})"
             )
-        ops = text = 0
-        # The page's own content runs with its forms expanded; every other stream once.
+        ops = text = read = 0
+        # The page's own content runs with its forms expanded (a stream listed twice in
+        # /Contents runs twice); every other stream once.
         for key, obj in self._streams(contents):
             e = self._expanded(key, obj, resources, 0, ())
-            ops, text = ops + e.operators, text + e.text
+            ops, text, read = ops + e.operators, text + e.text, read + e.size
         for key, obj in self._streams(streams - set(contents)):
             own = self._cost(key, obj)
-            ops, text = ops + own.operators, text + own.text
-        self._check_totals(ops, text)
+            ops, text, read = ops + own.operators, text + own.text, read + own.size
+        self._check_totals(ops, text, read)
 
-    def _check_totals(self, ops: int, text: int) -> None:
+    def _check_totals(self, ops: int, text: int, read: int) -> None:
         lim = self.limits
+        if read > lim.max_file_content_bytes:
+            raise _Refused(
+                f"内容过于复杂(页面描述展开后 {_mb(read)},"
+                f"上限 {_limit_mb(lim.max_file_content_bytes)})"
+            )
         if ops > lim.max_page_operators:
             raise _Refused(f"内容过于复杂({ops} 个绘制指令,上限 {lim.max_page_operators} 个)")
         if text > lim.max_page_chars:
@@ -163,7 +171,7 @@ class PdfBudget:
         if memo in self._effective:
             return self._effective[memo]
         own = self._cost(key, obj)
-        ops, text = own.operators, own.text
+        ops, text, read = own.operators, own.text, own.size
         xobjects = _dict(resources.get("/XObject")) if resources is not None else None
         for name, times in own.calls.items():
             ref = xobjects.get(name) if xobjects is not None else None
@@ -179,8 +187,9 @@ class PdfBudget:
             e = self._expanded(form_key, form, inner, depth + 1, (*stack, key))
             ops += times * e.operators
             text += times * e.text
-            self._check_totals(ops, text)  # stop before the numbers grow huge
-        result = _Effective(ops, text)
+            read += times * e.size
+            self._check_totals(ops, text, read)  # stop before the numbers grow huge
+        result = _Effective(ops, text, read)
         self._effective[memo] = result
         self._keep.append(resources)
         return result

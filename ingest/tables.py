@@ -114,12 +114,12 @@ def csv_rows(text: str, limits: TableLimits = DEFAULT_LIMITS, delimiter: str | N
             budget.row(line, len(row), len(row))
             yield line, row
     except csv.Error as exc:
+        record = line + 1  # the record being read (a quoted field may span many lines)
         if "field larger than field limit" in str(exc):
             raise TableError(
-                f"第{reader.line_num}行:有单元格超过 {csv.field_size_limit()} 个字符",
-                reader.line_num,
+                f"第{record}行:有单元格超过 {csv.field_size_limit()} 个字符", record
             ) from None
-        raise TableError(f"第{reader.line_num}行:CSV 格式错误({exc})", reader.line_num) from None
+        raise TableError(f"第{record}行:CSV 格式错误({exc})", record) from None
 
 
 def _bounded_lines(text: str, max_chars: int) -> Iterator[str]:
@@ -272,7 +272,7 @@ def _zip_member_count(data: bytes) -> int | None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / MB:.1f} MB" if n < 10 * MB else f"{n / MB:.0f} MB"
+    return f"{n / MB:.1f} MB" if n < 10 * MB and n % MB else f"{n / MB:.0f} MB"
 
 
 # -- budgets -----------------------------------------------------------------------------------

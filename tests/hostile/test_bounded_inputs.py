@@ -414,6 +414,42 @@ def test_forms_invoking_forms_are_counted_with_every_invocation(tmp_path):
     assert count_pages(nested_forms(levels=3, calls=10), "a.pdf") == 1
 
 
+def test_forms_in_resources_inherited_from_the_page_tree_are_followed():
+    forms = [form(b"/X Do " * 10, b"/XObject << /X %d 0 R >>" % (6 + k)) for k in range(7)]
+    data = handmade_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 /Resources << /XObject << /X 5 0 R >> >> >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+            stream([b"/X Do " * 10]),
+            *forms,
+            form(b"0 0 1 1 re f"),
+        ]
+    )
+    assert "个绘制指令,上限 200000 个" in refused_pdf(data)
+
+
+def test_bytes_interpreted_again_at_every_invocation_or_repetition_are_counted():
+    """A 3 MB form of blanks drawn 100,000 times, or one 3 MB stream listed 50,000 times in
+    /Contents: few operators, but PDFium reads every byte at every use."""
+    blank = form(b" " * 3_000_000)
+    called = one_page_pdf([b"/X Do " * 100_000], b"/X 6 0 R", [blank])
+    assert refused_pdf(called).startswith("PDF 第 1 页内容过于复杂(页面描述展开后 ")
+    repeated = handmade_pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ["
+            + b"4 0 R " * 50_000
+            + b"] >>",
+            stream([b" " * 3_000_000]),
+        ]
+    )
+    assert refused_pdf(repeated) == (
+        "PDF 第 1 页内容过于复杂(页面描述展开后 143051.1 MB,上限 64 MB)"
+    )
+
+
 def test_a_form_that_invokes_itself_is_refused():
     data = one_page_pdf([b"/X Do"], b"/X 6 0 R", [form(b"/X Do", b"/XObject << /X 6 0 R >>")])
     assert refused_pdf(data) == "PDF 第 1 页的表单对象引用自身(循环嵌套)"
