@@ -9,14 +9,12 @@ a file with any bad row stores nothing.
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
-import io
 import json
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,9 +30,23 @@ from formdesk.templates.values.money import MoneyValueError, parse_amount
 from formdesk.templates.values.normalize import fold
 from formdesk.templates.values.vin import vin_problem
 
+from .tables import (
+    Rows,
+    TableError,
+    TableLimits,
+    UnsavedFormula,
+    csv_rows,
+    delimiter_name,
+    unsaved_formulas_reason,
+    xlsx_rows,
+)
+
 MB = 1024 * 1024
 MAX_CLAIMS_BYTES = 20 * MB  # a month of a whole network's claims is a few MB
-MAX_ROWS = 200_000  # an XLSX compresses ~10x: bounds the work a small file can ask for
+TABLE_LIMITS = TableLimits()  # rows, columns, cells, CSV line length, XLSX parts
+MAX_ROWS = (
+    TABLE_LIMITS.max_rows
+)  # an XLSX compresses ~10x: bounds the work a small file can ask for
 MAX_PROBLEMS = 200  # listed; the rest are counted
 FEEDBACK_TEMPLATE = "SH-ZH/BD-25"
 FEEDBACK_TABLE = "warranty_repairs"
@@ -258,8 +270,6 @@ _NOT_A_TABLE = {
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx")
 SAVE_AS = "请在 Excel 中另存为 .xlsx 或 CSV 后再导入"
 
-Rows = Iterator[tuple[int, list[Any]]]  # (line, cells)
-
 
 def _size_text(size: int) -> str:
     return f"{size / MB:.1f} MB"
@@ -314,34 +324,23 @@ def _decode(data: bytes, filename: str) -> str:
 
 def _csv_rows(data: bytes, filename: str) -> Rows:
     text = _decode(data, filename)
-    head = "\n".join(text.split("\n", 5)[:5])  # a title line may precede the header
-    delimiter = "\t" if head.count("\t") > head.count(",") else ","
-    try:
-        yield from enumerate(csv.reader(io.StringIO(text), delimiter=delimiter), start=1)
-    except csv.Error as exc:
-        raise _refuse(filename, f"CSV 格式错误({exc})") from None
+    yield from _table_rows(csv_rows(text, TABLE_LIMITS), filename)
 
 
 def _xlsx_rows(data: bytes, filename: str) -> Rows:
-    from openpyxl import load_workbook
+    yield from _table_rows(xlsx_rows(data, TABLE_LIMITS), filename)
 
+
+def _table_rows(rows: Rows, filename: str) -> Rows:
+    """The rows of `ingest.tables`, its refusals as ClaimFileError (a CSV error keeps its
+    line; an XLSX that cannot be opened is told how to save it)."""
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken or foreign zip
-        raise _refuse(
-            filename, f"无法作为 Excel 工作簿打开({type(exc).__name__});{SAVE_AS}"
-        ) from None
-    try:
-        if not wb.worksheets:
-            return
-        ws = wb.worksheets[0]
-        for line, row in enumerate(ws.iter_rows(values_only=True), start=1):
-            cells = list(row)
-            while cells and cells[-1] is None:  # formatting can stretch rows to column XFD
-                cells.pop()
-            yield line, cells
-    finally:
-        wb.close()
+        yield from rows
+    except TableError as exc:
+        reason = str(exc)
+        if reason.startswith("无法作为 Excel"):
+            reason += f";{SAVE_AS}"
+        raise _refuse(filename, reason, exc.line) from None
 
 
 def _blank(value: Any) -> bool:
@@ -433,7 +432,7 @@ def _is_code_header(title: str) -> bool:
     return any(w in _fold(title) for w in ("代码", "编码", "编号", "站号", "code"))
 
 
-def _map_header(line: int, header: list[Any], filename: str) -> dict[int, str]:
+def _map_header(line: int, header: list[Any], filename: str, hint: str = "") -> dict[int, str]:
     """Column index -> Claim field; one error naming what is missing and not understood."""
     mapping: dict[int, str] = {}
     seen: dict[str, str] = {}
@@ -468,9 +467,46 @@ def _map_header(line: int, header: list[Any], filename: str) -> dict[int, str]:
                 guess = _looks_like(t)
                 named.append(f"“{t}”" + (f"(是否为“{LABELS[guess]}”?)" if guess else ""))
             parts.append(f"无法识别的表头:{'、'.join(named)}")
+        if hint:
+            parts.append(hint)
         problems.add(line, None, ";".join(parts))
     problems.raise_if_any(filename)
     return mapping
+
+
+def _separator_hint(data: bytes, kind: str, header: list[Any]) -> str:
+    """When a CSV's header is one cell, the separator was not understood: say which
+    separators are, and which one the file seems to use."""
+    cells = [c for c in header if not _blank(c)]
+    if kind != "text" or len(cells) != 1:
+        return ""
+    title = str(cells[0])
+    used = max(("|", "；", "，", " "), key=title.count)
+    seen = f"文件似乎用“{used}”分隔;" if title.count(used) >= 2 else ""
+    known = "、".join(delimiter_name(d) for d in (",", ";", "\t"))
+    return f"{seen}CSV 的分隔符应为{known}"
+
+
+def _refuse_unsaved_formulas(
+    rows: list[tuple[int, list[Any]]], header_line: int, mapping: dict[int, str], filename: str
+) -> None:
+    """Formula cells of the claims' columns whose results were never saved: their values
+    are unknown (openpyxl gives None, which would pass as empty or 0), so the file is
+    refused naming the cells."""
+    unsaved: dict[str, list[UnsavedFormula]] = {}
+    for line, row in rows:
+        if line <= header_line:
+            continue
+        for i, key in mapping.items():
+            if i < len(row) and isinstance(row[i], UnsavedFormula):
+                unsaved.setdefault(key, []).append(row[i])
+    if not unsaved:
+        return
+    problems = _Problems()
+    for key, cells in unsaved.items():
+        problems.add(None, LABELS[key], unsaved_formulas_reason(cells))
+    reason = "; ".join(unsaved_formulas_reason(c, LABELS[k]) for k, c in unsaved.items())
+    raise ClaimFileError(f"{filename}:{reason}" if filename else reason, problems.items)
 
 
 def read_claims(data: bytes, filename: str, *, source: str) -> list[Claim]:
@@ -481,15 +517,12 @@ def read_claims(data: bytes, filename: str, *, source: str) -> list[Claim]:
         raise _refuse(filename, NO_DATA)
     kind = _sniff(data, filename)
     reader = _xlsx_rows if kind == "xlsx" else _csv_rows
-    rows: list[tuple[int, list[Any]]] = []
-    for line, row in reader(data, filename):
-        if line > MAX_ROWS:
-            raise _refuse(filename, f"超过 {MAX_ROWS} 行,请分批导入")
-        rows.append((line, row))
+    rows = list(reader(data, filename))
     if not any(any(not _blank(c) for c in row) for _, row in rows):
         raise _refuse(filename, NO_DATA)
     header_line, header = _header(rows)
-    mapping = _map_header(header_line, header, filename)
+    mapping = _map_header(header_line, header, filename, _separator_hint(data, kind, header))
+    _refuse_unsaved_formulas(rows, header_line, mapping, filename)
     found = _Claims(source)
     for line, row in rows:
         if line <= header_line or all(_blank(c) for c in row):

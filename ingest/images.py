@@ -20,6 +20,7 @@ from PIL import Image, JpegImagePlugin, PngImagePlugin, TiffImagePlugin
 from .errors import IngestError
 from .limits import IngestLimits
 from .pages import PageImage
+from .tiff_ifd import check_tiff_directories
 
 _PLUGINS: dict[str, type[Image.Image]] = {
     "jpeg": JpegImagePlugin.JpegImageFile,
@@ -28,8 +29,6 @@ _PLUGINS: dict[str, type[Image.Image]] = {
 }
 _NAMES = {"jpeg": "JPEG", "png": "PNG", "tiff": "TIFF"}
 
-# Counting TIFF frames only reads their headers, but a crafted file can chain millions.
-MAX_FRAMES_COUNTED = 10_000
 # Below this a "dpi" field holds an aspect ratio or a placeholder, not a resolution.
 MIN_PLAUSIBLE_DPI = 20
 
@@ -46,7 +45,10 @@ _ORIENT = {
 
 
 def image_page_count(data: bytes, kind: str, limits: IngestLimits) -> int:
-    """Frames in the file (one unless a multi-page TIFF), each frame's size checked."""
+    """Frames in the file (one unless a multi-page TIFF), each frame's size checked; a TIFF's
+    directories are checked in its raw bytes first (`tiff_ifd`)."""
+    if kind == "tiff":
+        check_tiff_directories(data, limits.max_pages + 1)
     im = _open(data, kind)
     try:
         return _check(im, kind, limits)
@@ -57,6 +59,8 @@ def image_page_count(data: bytes, kind: str, limits: IngestLimits) -> int:
 def iter_image_pages(
     data: bytes, kind: str, source: str, limits: IngestLimits
 ) -> Iterator[PageImage]:
+    if kind == "tiff":
+        check_tiff_directories(data, limits.max_pages + 1)
     im = _open(data, kind)
     try:
         n = _check(im, kind, limits)
@@ -87,21 +91,28 @@ def _check(im: Image.Image, kind: str, limits: IngestLimits) -> int:
 
 
 def _frame_count(im: Image.Image, kind: str, limits: IngestLimits) -> int:
+    """Frames counted one directory at a time (Pillow reads them in a chain), stopping at
+    `max_pages + 1`: enough to refuse, whether the file holds 201 frames or millions."""
     if kind != "tiff":
         return 1  # an MPO depth map or an APNG's later frames are not pages
     n = 1
-    while n <= MAX_FRAMES_COUNTED:
-        try:
-            im.seek(n)
-        except EOFError:
-            break
-        except Exception:
-            raise IngestError(_corrupt(kind)) from None
+    while n <= limits.max_pages:
+        if not _has_frame(im, kind, n):
+            return n
         n += 1
-    if n > limits.max_pages:
-        many = f"超过 {MAX_FRAMES_COUNTED}" if n > MAX_FRAMES_COUNTED else str(n)
-        raise IngestError(f"页数过多({many} 页,上限 {limits.max_pages} 页)")
-    return n
+    more = _has_frame(im, kind, n)  # one more says whether n is the count or a floor
+    many = f"超过 {n}" if more else str(n)
+    raise IngestError(f"页数过多({many} 页,上限 {limits.max_pages} 页)")
+
+
+def _has_frame(im: Image.Image, kind: str, index: int) -> bool:
+    try:
+        im.seek(index)
+    except EOFError:
+        return False
+    except Exception:
+        raise IngestError(_corrupt(kind)) from None
+    return True
 
 
 def _seek(im: Image.Image, kind: str, index: int) -> None:

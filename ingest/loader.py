@@ -2,7 +2,7 @@
 
 The type comes from the content, never the name: phones and mail clients rename files,
 and a name proves nothing about what a parser is about to read.  Everything cheap (size,
-type, encryption, page count, page dimensions) is checked before the first page is
+type, encryption, page count, page dimensions, PDF object count and page content) is checked before the first page is
 decoded, so a file is refused before any real memory is spent on it.
 """
 
@@ -64,8 +64,7 @@ def iter_pages(
     """
     kind = _precheck(data, limits)
     if kind == "pdf":
-        pdf_page_count(data, limits)
-        return iter_pdf_pages(data, filename, limits)
+        return iter_pdf_pages(data, filename, limits)  # checks at the call
     image_page_count(data, kind, limits)
     return iter_image_pages(data, kind, filename, limits)
 

@@ -1,5 +1,9 @@
 """PDF pages through PDFium: cheap checks first, then one page rasterised at a time.
 
+Before PDFium sees a page, the file's object count is counted in its raw bytes
+(`pdf_objects`) and every page's content is measured with pypdf (`pdf_budget`): a file of a
+few KB can otherwise ask for gigabytes (see `IngestLimits`).
+
 PDFium is not thread-safe, not even across different documents, and the web service
 reads uploads on worker threads; every PDFium call here holds `_PDFIUM_LOCK`.  The lock
 is taken per page, never across a `yield`, so one slow consumer does not block others.
@@ -19,6 +23,8 @@ import pypdfium2.raw as pdfium_c
 from .errors import IngestError
 from .limits import IngestLimits
 from .pages import PageImage
+from .pdf_budget import PdfBudget
+from .pdf_objects import check_object_count
 
 PT_PER_INCH = 72
 MM_PER_PT = 25.4 / 72
@@ -30,22 +36,34 @@ _PDFIUM_LOCK = threading.RLock()
 
 
 def pdf_page_count(data: bytes, limits: IngestLimits) -> int:
-    """Opens the document (no rasterising) and checks encryption, page count and sizes."""
+    """Checks the object count, opens the document (no page is loaded), checks encryption,
+    page count and sizes, then every page's content budgets. IngestError when refused."""
+    check_object_count(data, limits.max_pdf_objects)
     with _PDFIUM_LOCK:
         doc = _open(data)
         try:
-            return _check(doc, limits)
+            n = _check(doc, limits)
         finally:
             doc.close()
+    budget = PdfBudget(data, limits)
+    for index in range(n):
+        budget.check_page(index)
+    return n
 
 
 def iter_pdf_pages(data: bytes, source: str, limits: IngestLimits) -> Iterator[PageImage]:
-    """Each page at `limits.dpi`, in colour (stamps and seals are often red)."""
+    """Each page at `limits.dpi`, in colour (stamps and seals are often red).
+
+    Every check of `pdf_page_count` runs here, at the call, before the iterator is
+    returned: a refused file raises before its first page is rendered."""
+    n = pdf_page_count(data, limits)
+    return _rendered(data, n, source, limits)
+
+
+def _rendered(data: bytes, n: int, source: str, limits: IngestLimits) -> Iterator[PageImage]:
     with _PDFIUM_LOCK:
         doc = _open(data)
     try:
-        with _PDFIUM_LOCK:
-            n = _check(doc, limits)
         for index in range(n):
             with _PDFIUM_LOCK:
                 page = _render(doc, index, source, limits)
@@ -104,7 +122,7 @@ def _render(doc: pdfium.PdfDocument, index: int, source: str, limits: IngestLimi
         raise IngestError(f"{CORRUPT}(第 {index + 1} 页无法读取)") from None
     try:
         _check_embedded_images(page, index, limits)
-        text_layer = _has_text(page)
+        text_layer = _has_text(page, index, limits)
         try:
             bitmap = page.render(scale=limits.dpi / PT_PER_INCH)
         except pdfium.PdfiumError:
@@ -142,9 +160,17 @@ def _px_size(image: pdfium.PdfImage) -> tuple[int, int]:
         return 0, 0  # PDFium will skip an image it cannot read
 
 
-def _has_text(page: pdfium.PdfPage) -> bool:
+def _has_text(page: pdfium.PdfPage, index: int, limits: IngestLimits) -> bool:
+    """Whether the page shows any text; IngestError when it shows more characters than
+    `limits.max_page_chars` (a second guard: the content budget already bounds them, and
+    PDFium cuts a string at 32,767 characters where pdfplumber does not)."""
     textpage = page.get_textpage()
     try:
-        return textpage.count_chars() > 0 and bool(textpage.get_text_range().strip())
+        n = textpage.count_chars()
+        if n > limits.max_page_chars:
+            raise IngestError(
+                f"PDF 第 {index + 1} 页文字过多({n} 个字符,上限 {limits.max_page_chars} 个)"
+            )
+        return n > 0 and bool(textpage.get_text_range().strip())
     finally:
         textpage.close()

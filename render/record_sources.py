@@ -2,17 +2,29 @@
 
 Columns are field keys or their Chinese labels; a table field's cell holds a JSON list of
 rows.  Every problem names its line and column, because users fix these files by hand.
+Files are bounded like the claims files: size first, then rows, columns, cells, CSV line
+length and XLSX parts through `formdesk.ingest.tables`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
+from formdesk.ingest.tables import (
+    TableError,
+    TableLimits,
+    UnsavedFormula,
+    csv_rows,
+    unsaved_formulas_reason,
+    xlsx_rows,
+)
 from formdesk.templates.schema import FieldType, Template
+
+MB = 1024 * 1024
+MAX_BYTES = 20 * MB  # a 1,500-row print batch is well under 1 MB
+TABLE_LIMITS = TableLimits()
 
 
 class RecordSourceError(ValueError):
@@ -23,6 +35,11 @@ def load_records(path: Path, template: Template) -> list[tuple[int, dict[str, An
     """(line number, values) for each record in the file; the line helps error messages."""
     if not path.is_file():
         raise RecordSourceError(f"找不到数据文件:{path}")
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise RecordSourceError(
+            f"{path.name}:文件 {size / MB:.1f} MB,超过 {MAX_BYTES // MB} MB 上限"
+        )
     suffix = path.suffix.lower()
     if suffix == ".json":
         return _from_json(path)
@@ -43,6 +60,8 @@ def _from_json(path: Path) -> list[tuple[int, dict[str, Any]]]:
     except (ValueError, RecursionError):  # an integer of thousands of digits, deep nesting
         raise RecordSourceError(f"{path.name}:JSON 中的数字位数过多或嵌套层数过多") from None
     items = data if isinstance(data, list) else [data]
+    if len(items) > TABLE_LIMITS.max_rows:
+        raise RecordSourceError(f"{path.name}:超过 {TABLE_LIMITS.max_rows} 条记录,请分批打印")
     out = []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
@@ -63,24 +82,31 @@ def _csv_rows(path: Path) -> list[list[str]]:
             f"{path.name} 第{line}行:不是 UTF-8 编码(可能是 GBK/Excel 默认编码),"
             "请在 Excel 中“另存为 CSV UTF-8”后再试"
         ) from None
-    return list(csv.reader(io.StringIO(text)))
+    try:
+        return [row for _, row in csv_rows(text, TABLE_LIMITS)]
+    except TableError as exc:
+        raise RecordSourceError(f"{path.name}:{exc}") from None
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
-    from openpyxl import load_workbook
-
+    """Cells as text; formulas whose results were never saved refused by column."""
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise RecordSourceError(
-            f"{path.name}:无法作为 Excel 文件打开({type(exc).__name__})"
-        ) from None
-    ws = wb.worksheets[0]
-    rows = [
-        ["" if v is None else _cell_text(v) for v in row] for row in ws.iter_rows(values_only=True)
+        rows = [row for _, row in xlsx_rows(path.read_bytes(), TABLE_LIMITS)]
+    except TableError as exc:  # the wording this module always used for a broken file
+        reason = str(exc).replace("无法作为 Excel 工作簿打开", "无法作为 Excel 文件打开", 1)
+        raise RecordSourceError(f"{path.name}:{reason}") from None
+    header = rows[0] if rows else []
+    for col, title in enumerate(header):
+        if title is None or not str(title).strip():
+            continue  # an unnamed column is not read
+        unsaved = [r[col] for r in rows[1:] if col < len(r) and isinstance(r[col], UnsavedFormula)]
+        if unsaved:
+            reason = unsaved_formulas_reason(unsaved, f"“{str(title).strip()}”")
+            raise RecordSourceError(f"{path.name}:{reason}")
+    return [
+        ["" if v is None or isinstance(v, UnsavedFormula) else _cell_text(v) for v in row]
+        for row in rows
     ]
-    wb.close()
-    return rows
 
 
 def _cell_text(v: Any) -> str:
