@@ -19,8 +19,9 @@ from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
+from .cli_check import check_command
 from .cli_claims import claims_app
-from .cli_common import fail
+from .cli_common import fail, open_cli_store
 from .cli_reconcile import reconcile_command
 from .cli_summary import summary_command
 from .settings import signing_key
@@ -214,10 +215,15 @@ def serve(
     """启动网页服务(TinyDB 数据库,后台自动识读上传的扫描件)。"""
     import uvicorn
 
+    from formdesk.store import DamagedFileError
+
     from .app import create_app
     from .demo import load_sample_claims, load_samples
 
-    web = create_app(data_dir)
+    try:
+        web = create_app(data_dir)
+    except DamagedFileError as exc:
+        raise fail(str(exc)) from None
     if samples is not None:
         n = load_samples(web.state.store, web.state.key, samples / "records")
         if n:
@@ -238,6 +244,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(claims_app, name="claims", help="三包索赔单:导入、查看")
 app.command("summary")(summary_command)
 app.command("reconcile")(reconcile_command)
+app.command("check")(check_command)
 
 
 @user_app.command("add")
@@ -252,7 +259,7 @@ def user_add(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """添加用户。"""
-    from formdesk.store import Station, User, open_store
+    from formdesk.store import Station, User
 
     from .security import hash_password, new_password
 
@@ -260,7 +267,7 @@ def user_add(
         raise fail(f"角色应为 back_office、station 或 auditor,而不是 {role}")
     if role == "station" and not station:
         raise fail("维修站用户必须用 --station 指定所属维修站")
-    store = open_store(data_dir)
+    store = open_cli_store(data_dir, users="restoring")  # adding users back is the remedy
     if station and store.get_station(station) is None:
         store.add_station(Station(code=station, name=station_name or station))
     secret = password or new_password()
@@ -284,4 +291,11 @@ def user_add(
 
 
 def main() -> None:
-    app()
+    """The `formdesk` command; a store error no command handled is one line, exit 1."""
+    from formdesk.store import StoreError
+
+    try:
+        app()
+    except StoreError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        sys.exit(1)
