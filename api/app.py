@@ -21,8 +21,9 @@ from starlette.middleware.sessions import SessionMiddleware
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
 from formdesk.ingest import IngestLimits
-from formdesk.store import Store, User, open_store
+from formdesk.store import Store, StoreError, User, open_store
 
+from . import errors
 from .limits import BodyLimit
 from .routes import auth, claims, exports, health, printing, reconcile, records, ui, uploads
 from .security import hash_password, new_password
@@ -39,9 +40,16 @@ GENERIC = {
 
 
 def ensure_admin(store: Store) -> str | None:
-    """The first start makes user `admin` (back office); its password is returned once."""
+    """The first start makes user `admin` (back office); its password is returned once.
+
+    Only in a fresh data folder: no users next to records or batches means they were lost
+    (StoreError), never a fresh start (the store refuses to open such a folder already)."""
     if store.list_users():
         return None
+    if store.list_records(limit=0)[1] or store.list_batches():
+        raise StoreError(
+            "数据目录中已有记录或上传批次,却没有任何用户:用户数据已丢失,不会新建管理员"
+        )
     password = new_password()
     store.add_user(
         User(username="admin", password_hash=hash_password(password), role="back_office")
@@ -66,7 +74,7 @@ def create_app(
         if data_dir is not None:
             settings = replace(settings, data_dir=Path(data_dir))
     folder = settings.data_dir
-    store = open_store(folder)
+    store = open_store(folder, users="required")
     key = signing_key(folder)
     engine = default_engine()
 
@@ -128,6 +136,7 @@ def create_app(
         )
         return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
 
+    errors.install(app)
     for module in (health, auth, uploads, records, printing, exports, claims, reconcile, ui):
         app.include_router(module.router)
     app.mount("/static", ui.static_files(), name="static")

@@ -20,7 +20,7 @@ from formdesk.templates.values.normalize import FieldValueError
 
 from ..deps import current_principal, get_store, not_found, writer
 from ..principal import Principal
-from .records import visible_record
+from .records import usable_record
 
 router = APIRouter(prefix="/api", tags=["printing"])
 
@@ -173,7 +173,7 @@ def reprint(
     store: Store = Depends(get_store),
 ) -> Response:
     """按识读(及更正)后的值重新打印这份表单。"""
-    stored = visible_record(store, who, record_id)
+    stored = usable_record(store, who, record_id)
     template = template_or_404(stored.summary.template)
     values = {
         f["key"]: f["value"]
