@@ -321,17 +321,14 @@ class _Check:
         batches = queue.get("batches", {})
         path = self.db_dir / "queue.json"
         for job_id, job in sorted(queue.get("jobs", {}).items()):
-            gone = []
-            if job["scan_id"] not in scans:
-                gone.append(f"扫描件 {job['scan_id'][:16]}…")
-            if job["batch_id"] not in batches:
-                gone.append(f"批次 {job['batch_id']}")
-            if not gone:
+            if job["batch_id"] not in batches:  # harmless: the job is read all the same
+                self._add(path, f"任务 {job_id} 指向的批次 {job['batch_id']} 不存在", note=True)
+            if job["scan_id"] in scans:
                 continue
             waiting = job["state"] in ("pending", "processing")
             self._add(
                 path,
-                f"任务 {job_id} 指向的{'和'.join(gone)}不存在",
+                f"任务 {job_id} 指向的扫描件 {job['scan_id'][:16]}… 不存在",
                 advice="该任务无法识读" if waiting else None,
                 note=not waiting,
             )

@@ -313,6 +313,102 @@ def test_an_unexpected_error_is_json_in_chinese(tmp_path):
     assert res.json()["status"] == 500 and "服务器内部错误" in res.json()["reason"]
 
 
+# -- formdesk check's repairs (in process) -----------------------------------------------------------
+
+
+def test_check_brings_the_index_in_step_after_a_copy_one_write_behind(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    ids = built[1]
+    with TinyStore(data) as store:
+        store.correct_field(ids["first"], "customer", "王五", "office")  # row and file: rev 3
+        [new] = store.save_records(ids["scan"], [make_record("D3")], "HN01")
+    index = data / "db" / "records.json"
+    index.write_bytes(index.with_name("records.json.prev").read_bytes())  # before D3 went in
+    report = check_folder(data)
+    assert [(f.path.name, f.problem, f.fixable) for f in report.findings] == [
+        (f"{new.record_id}.json", "不在索引中", True)
+    ]
+    index.write_bytes(b"")  # damaged: restored from the copy, then put in step
+    report = check_folder(data, repair=True)
+    assert report.clean, report.findings
+    assert [f.repaired for f in report.findings] == [
+        "已从 " + str(index) + ".prev 恢复(它是上一版本:对该文件的最后一次写入会丢失)",
+        "已据记录文件补回索引行",
+    ]
+    with TinyStore(data) as store:
+        assert store.list_records()[1] == 3
+        customer = [
+            f for f in store.get_record(ids["first"]).record["fields"] if f["key"] == "customer"
+        ]
+        assert customer[0]["value"] == "王五" and store.get_record(new.record_id).damaged is None
+
+    stale = data / "records" / f"{ids['first']}.json"  # the index ahead of its record file
+    body = json.loads(stale.read_bytes())
+    body["rev"] = body["summary"]["rev"] = 1
+    stale.write_text(json.dumps(body))
+    with TinyStore(data) as store:
+        assert store.get_record(ids["first"]).damaged == "记录文件是旧版本(第 1 版,索引为第 3 版)"
+    report = check_folder(data, repair=True)
+    assert [f.repaired for f in report.findings] == [
+        "已将索引按记录文件改为第 1 版(第 3 版的内容已丢失)"
+    ]
+    with TinyStore(data) as store:
+        assert store.get_record(ids["first"]).damaged is None
+
+
+def test_check_rebuilds_the_scans_index_and_deep_finds_a_changed_byte(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    sha = built[1]["scan"]
+    for name in ("scans.json", "scans.json.prev"):
+        damage(data / "db" / name, "garbage")
+    report = check_folder(data, repair=True)
+    assert report.clean and "已由 1 个扫描件文件重建" in report.findings[0].repaired
+    with TinyStore(data) as store:
+        scan = store.get_scan(sha)
+        assert (scan.station, scan.content_type, scan.size) == (
+            "HN01",
+            "application/pdf",
+            len(SCAN),
+        )
+        assert scan.filename == f"{sha[:12]}.pdf" and store.scan_bytes(sha) == SCAN
+    path = data / "scans" / sha[:2] / sha
+    path.chmod(0o644)
+    path.write_bytes(SCAN.replace(b"only", b"ONLY"))  # same size
+    assert check_folder(data).clean
+    deep = check_folder(data, deep=True)
+    assert [(f.path, f.problem) for f in deep.unresolved] == [
+        (path, "内容与校验值不符(文件已损坏)")
+    ]
+
+
+def test_check_says_which_jobs_point_at_nothing(built, tmp_path):
+    data = copy_of(built, tmp_path)
+    with TinyStore(data) as store:
+        scan, _ = store.put_scan(b"%PDF-1.7 other", "o.pdf", "application/pdf", "s1", "HN01")
+        store.create_batch("s1", "HN01", [scan.sha256], 1)
+    scans = data / "db" / "scans.json"
+    tables = json.loads(scans.read_bytes())
+    del tables["scans"][scan.sha256]
+    scans.write_text(json.dumps(tables))
+    # the bytes are still there: the row is put back, the job can be read
+    report = check_folder(data)
+    assert [(f.problem, f.fixable) for f in report.unresolved][0] == (
+        "扫描件文件没有登记,但有记录或任务用到它",
+        True,
+    )
+    assert f"指向的扫描件 {scan.sha256[:16]}… 不存在" in report.unresolved[1].problem
+    assert check_folder(data, repair=True).clean
+    with TinyStore(data) as store:
+        assert store.get_scan(scan.sha256).uploaded_by == "formdesk-check"
+    # bytes and row gone: said, nothing to repair
+    scans.write_text(json.dumps(tables))
+    (data / "scans" / scan.sha256[:2] / scan.sha256).unlink()
+    report = check_folder(data, repair=True)
+    assert [(f.path.name, f.advice) for f in report.unresolved] == [
+        ("queue.json", "该任务无法识读")
+    ]
+
+
 # -- damaged db files: the CLI, a served process, formdesk check ---------------------------------
 
 
