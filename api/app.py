@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
-from formdesk.store import Store, User, open_store
+from formdesk.store import Store, StoreError, User, open_store
 
+from . import errors
 from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .login_guard import LoginGuard
@@ -52,9 +53,16 @@ GENERIC = {
 
 
 def ensure_admin(store: Store) -> str | None:
-    """The first start makes user `admin` (back office); its password is returned once."""
+    """The first start makes user `admin` (back office); its password is returned once.
+
+    Only in a fresh data folder: no users next to records or batches means they were lost
+    (StoreError), never a fresh start (the store refuses to open such a folder already)."""
     if store.list_users():
         return None
+    if store.list_records(limit=0)[1] or store.list_batches():
+        raise StoreError(
+            "数据目录中已有记录或上传批次,却没有任何用户:用户数据已丢失,不会新建管理员"
+        )
     password = new_password("admin")
     store.add_user(
         User(username="admin", password_hash=hash_password(password), role="back_office")
@@ -79,7 +87,7 @@ def create_app(
         if data_dir is not None:
             settings = replace(settings, data_dir=Path(data_dir))
     folder = settings.data_dir
-    store = open_store(folder)
+    store = open_store(folder, users="required")
     key = signing_key(folder)
     engine = default_engine()
 
@@ -148,6 +156,7 @@ def create_app(
         )
         return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
 
+    errors.install(app)
     for module in (health, auth, uploads, records, printing, exports, claims, reconcile, ui):
         app.include_router(module.router)
     app.include_router(account.router)

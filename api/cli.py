@@ -20,6 +20,7 @@ from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
+from .cli_check import check_command
 from .cli_claims import claims_app
 from .cli_common import fail
 from .cli_reconcile import reconcile_command
@@ -231,6 +232,8 @@ def serve(
     """启动网页服务(TinyDB 数据库,后台自动识读上传的扫描件)。"""
     import uvicorn
 
+    from formdesk.store import StoreError
+
     from .app import create_app
     from .demo import load_sample_claims, load_samples
     from .settings import Settings
@@ -241,7 +244,10 @@ def serve(
         raise fail(str(exc)) from None
     if secure_cookies:
         settings = replace(settings, secure_cookies=True)
-    web = create_app(settings=settings)
+    try:
+        web = create_app(settings=settings)
+    except StoreError as exc:  # a damaged data file, users lost: one line, exit 1
+        raise fail(str(exc)) from None
     if samples is not None:
         n = load_samples(web.state.store, web.state.key, samples / "records")
         if n:
@@ -270,7 +276,15 @@ app.add_typer(token_app, name="token")
 app.add_typer(claims_app, name="claims", help="三包索赔单:导入、查看")
 app.command("summary")(summary_command)
 app.command("reconcile")(reconcile_command)
+app.command("check")(check_command)
 
 
 def main() -> None:
-    app()
+    """The `formdesk` command; a store error no command handled is one line, exit 1."""
+    from formdesk.store import StoreError
+
+    try:
+        app()
+    except StoreError as exc:
+        print(f"错误:{exc}", file=sys.stderr)
+        sys.exit(1)

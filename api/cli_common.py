@@ -12,6 +12,7 @@ from . import settings
 
 if TYPE_CHECKING:  # the store loads when a command runs, not when the CLI starts
     from formdesk.store import Store
+    from formdesk.store.integrity import UsersRule
 
 
 def fail(message: str) -> typer.Exit:
@@ -20,12 +21,18 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def open_cli_store(data_dir: Path | None, *, must_exist: bool = False) -> Store:
+def open_cli_store(
+    data_dir: Path | None, *, must_exist: bool = False, users: UsersRule = "any"
+) -> Store:
     """The store under --data-dir (else FORMDESK_DATA_DIR or ./data). Commands that only
-    read refuse a folder that is not there rather than create an empty one."""
-    from formdesk.store import open_store
+    read refuse a folder that is not there rather than create an empty one; a damaged data
+    file is one line naming it and the way to restore it (`users` as in `TinyStore`)."""
+    from formdesk.store import DamagedFileError, open_store
 
     folder = data_dir if data_dir is not None else settings.data_dir()
     if must_exist and not folder.is_dir():
         raise fail(f"数据目录不存在:{folder}")
-    return open_store(folder)
+    try:
+        return open_store(folder, users=users)
+    except DamagedFileError as exc:
+        raise fail(str(exc)) from None

@@ -72,7 +72,7 @@ def user_add(
         raise fail("维修站用户必须用 --station 指定所属维修站")
     name = _name(username)
     secret, generated = _checked_password(password, name)
-    store = open_cli_store(data_dir)
+    store = open_cli_store(data_dir, users="restoring")  # adding users back is the remedy
     if store.get_user(name) is not None:
         raise fail(f"用户名“{name}”已存在")
     if station and store.get_station(station) is None:

@@ -21,7 +21,7 @@ import threading
 from typing import Any
 
 from formdesk.ingest import IngestError
-from formdesk.store import Job, Store
+from formdesk.store import ConflictError, Job, NotFoundError, Store
 from formdesk.store.placing import save_read_records
 
 from .pools import LimitedPool, TaskFailed
@@ -228,11 +228,9 @@ class ReaderWorker:
         for job_id, (error, pages) in list(self._unsettled.items()):
             try:
                 self.store.finish_job(job_id, error=error, pages_done=pages)
-            except Exception as exc:
-                if type(exc).__name__ in ("NotFoundError", "ConflictError"):
-                    self._unsettled.pop(job_id, None)  # settled elsewhere (a restart)
-                    continue
-                raise
+            except (NotFoundError, ConflictError):
+                self._unsettled.pop(job_id, None)  # settled elsewhere (a restart)
+                continue
             self._unsettled.pop(job_id, None)
 
 

@@ -3,6 +3,7 @@ maintenance of the monthly summary, taken from the stored records."""
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -15,6 +16,8 @@ from formdesk.templates.values.dates import DateValueError, parse_date, parse_da
 from formdesk.templates.values.money import MoneyValueError, parse_amount
 
 from .sources import record_summaries
+
+log = logging.getLogger(__name__)
 
 REPAIR_ORDER = "表格18"
 # repair_category → how the summary counts it; 保修索赔 orders are already claims, so they
@@ -127,6 +130,9 @@ def repair_orders(store: Store, station: str | None = None) -> list[RepairOrder]
             continue
         stored = store.get_record(summary.record_id)
         if stored is None:
+            continue
+        if stored.damaged:  # its file cannot be read: left out, said in the log
+            log.warning("记录 %s 无法读取,未计入:%s", summary.record_id, stored.damaged)
             continue
         seen.add(summary.document_id)
         orders.append(order_of_record(stored))

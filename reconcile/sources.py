@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -18,6 +19,8 @@ from formdesk.templates.layout import table_grid
 from formdesk.templates.values.normalize import fold
 
 from .models import ReturnedItem
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "SH-ZH/BD-31"
 PART_TAG = "SH-ZH/BD-27"
@@ -177,6 +180,9 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
                 continue
             stored = store.get_record(summary.record_id)
             if stored is None:
+                continue
+            if stored.damaged:  # its file cannot be read: left out, said in the log
+                log.warning("记录 %s 无法读取,未计入:%s", summary.record_id, stored.damaged)
                 continue
             code = summary.station
             if code is None:

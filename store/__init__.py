@@ -6,7 +6,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .interface import ConflictError, NotFoundError, Store, StoreError
+from .integrity import UsersRule
+from .interface import (
+    ConflictError,
+    DamagedFileError,
+    DiskFullError,
+    NotFoundError,
+    StorageError,
+    Store,
+    StoreError,
+)
 from .models import (
     ApiToken,
     Batch,
@@ -30,8 +39,11 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("FORMDESK_DATA_DIR", "data"))
 
 
-def open_store(data_dir: Path | None = None) -> Store:
-    return TinyStore(Path(data_dir) if data_dir is not None else default_data_dir())
+def open_store(data_dir: Path | None = None, *, users: UsersRule = "any") -> Store:
+    """The store of `data_dir` (else FORMDESK_DATA_DIR or ./data), its data files checked:
+    DamagedFileError names a damaged or lost one; `users` as in `TinyStore`."""
+    folder = Path(data_dir) if data_dir is not None else default_data_dir()
+    return TinyStore(folder, users=users)
 
 
 __all__ = [
@@ -40,6 +52,8 @@ __all__ = [
     "ConflictError",
     "InvalidUsernameError",
     "Correction",
+    "DamagedFileError",
+    "DiskFullError",
     "IssuedDoc",
     "Job",
     "NotFoundError",
@@ -47,6 +61,7 @@ __all__ = [
     "Scan",
     "ScanOwner",
     "Station",
+    "StorageError",
     "Store",
     "StoreError",
     "StoredRecord",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from .models import (
@@ -40,6 +41,35 @@ class NotFoundError(StoreError, LookupError):
 
 class ConflictError(StoreError, ValueError):
     """Already there (a duplicate) or not in a state that allows the change."""
+
+
+class StorageError(StoreError):
+    """The server's own storage failed (not the request's fault): the disk is full, or a
+    data file is damaged. The API answers these with a 5xx status, never as a refusal."""
+
+
+class DiskFullError(StorageError):
+    """A write found no space (ENOSPC) or no quota (EDQUOT) left; nothing was half-written:
+    temporary files are gone and every data file is as before the write. `path` is the
+    file being written (for the log; the message names no server path)."""
+
+    def __init__(self, path: Path | str | None = None):
+        super().__init__("服务器磁盘空间已满,无法保存;请联系管理员清理磁盘后重试")
+        self.path = path
+
+
+class DamagedFileError(StorageError):
+    """A data file that does not parse, has not the shape the store writes, or is missing
+    although the data folder shows it existed. `path` names it; `problem` says what is
+    wrong and `hint` how to restore it (both Chinese); str() is the whole one-line message:
+    ``数据文件 data/db/meta.json 已损坏(…);上一次完好的副本在 …,运行 formdesk check --repair …``.
+    """
+
+    def __init__(self, path: Path | str, problem: str, hint: str):
+        super().__init__(f"数据文件 {path} {problem};{hint}")
+        self.path = Path(path)
+        self.problem = problem
+        self.hint = hint
 
 
 @runtime_checkable
@@ -180,7 +210,10 @@ class Store(Protocol):
         copy): two stations that upload the same bytes each keep their own records."""
         ...
 
-    def get_record(self, record_id: str) -> StoredRecord | None: ...
+    def get_record(self, record_id: str) -> StoredRecord | None:
+        """None if no such record; a record whose file is damaged or missing comes back with
+        `damaged` (the Chinese reason) set and an empty `record`, never an exception."""
+        ...
 
     def list_records(
         self,

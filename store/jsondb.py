@@ -6,7 +6,9 @@
 - Snapshots are never mutated: a write copies the table dict and each row it touches, so a
   thread reading (or listing) while another writes always sees one consistent state.
 - Writes happen only inside `transaction()` (the caller holds the store's write lock): all
-  the table operations of one transaction become one atomic file replacement.
+  the table operations of one transaction become one atomic file replacement, the replaced
+  version kept as `<name>.prev`.
+- A file that is not the store's JSON raises DamagedFileError naming it, on every read.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from tinydb.storages import Storage
 from tinydb.table import Document, Table
 
 from .files import atomic_write
+from .integrity import TOKEN_KEY, Damaged, damaged_file_error, decode_tables
 
-_TOKEN_KEY = "_commit"
+_TOKEN_KEY = TOKEN_KEY
 _HEAD = len(b'{"_commit":"') + 32  # the file's bytes up to the end of the commit token
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -85,14 +88,16 @@ class AtomicJSONStorage(Storage):
                     return cache[2]
                 fh.seek(0)
             raw = fh.read()
-        data = json.loads(raw)
-        data.pop(_TOKEN_KEY, None)
+        try:
+            data = decode_tables(raw)
+        except Damaged as exc:
+            raise damaged_file_error(self.path, str(exc)) from None
         self._cache = (key, raw[:_HEAD], data)
         return data
 
     def _persist(self, data: Tables) -> None:
         raw, fragments = self._encode(secrets.token_hex(16), data)
-        atomic_write(self.path, raw)
+        atomic_write(self.path, raw, keep_prev=True)
         st = os.stat(self.path)  # the write lock is held: nobody replaced it since
         self._cache = ((st.st_ino, st.st_mtime_ns, st.st_size), raw[:_HEAD], data)
         self._fragments = fragments
@@ -127,6 +132,12 @@ class AtomicJSONStorage(Storage):
             parts.append(body)
         parts.append(b"}")
         return b"".join(parts), fragments
+
+
+def encode_tables(tables: Tables) -> bytes:
+    """A whole db file's bytes as the store writes it (for rebuilding one from elsewhere)."""
+    body = {_TOKEN_KEY: secrets.token_hex(16), **tables}
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 class _NoQueryCache(dict):

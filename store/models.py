@@ -224,6 +224,7 @@ class RecordSummary(BaseModel):
 class StoredRecord(BaseModel):
     summary: RecordSummary
     record: dict[str, Any]  # FormRecord.model_dump(mode="json"), corrections applied
+    damaged: str | None = None  # why the record's file cannot be read (Chinese); record is {}
 
 
 class Correction(BaseModel):

@@ -8,8 +8,13 @@
     db/queue.json         batches and their reading jobs
     db/records.json       record summaries and corrections
     db/claims.json        warranty claims (三包索赔单) and the imports that brought them
-    records/<id>.json     each record's full fields
+    records/<id>.json     each record's full fields and its summary (to rebuild the index)
     scans/ab/<sha256>     uploaded bytes, stored once, read-only
+
+Every db file keeps its previous version beside it (`<name>.json.prev`, see `files`). At
+open every db file is checked (`integrity`): a damaged or lost one raises DamagedFileError
+naming it and the way back (`formdesk check --repair`, see `fsck`); a record whose own file
+is damaged is returned marked `damaged`, never as an error.
 
 TinyDB keeps only small rows, split by how often they change, so claiming a job does not
 rewrite the record list. A record file is first written beside its final name
@@ -38,8 +43,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from . import integrity
 from .files import atomic_write, fsync_dir, write_once
-from .interface import ConflictError, DateBound, NotFoundError, Order, StoreError
+from .integrity import Damaged, damaged_file_error
+from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
 from .lock import WriteLock
 from .models import (
@@ -90,13 +97,6 @@ def _new_id(taken: Callable[[str], bool]) -> str:
             return candidate
 
 
-def _load_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_bytes())
-    except FileNotFoundError:
-        return None
-
-
 def _dump(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -143,9 +143,16 @@ def _day(value: date) -> str:
 
 
 class TinyStore:
-    """`Store` on TinyDB files under `data_dir`; safe for threads and for processes."""
+    """`Store` on TinyDB files under `data_dir`; safe for threads and for processes.
 
-    def __init__(self, data_dir: Path):
+    Opening checks every db file: DamagedFileError (a StoreError) names the first one that
+    is damaged or lost. `users` says how lost users are told (`integrity.check_users`):
+    "any" refuses only users certainly lost (their `.prev` copy holds some); "required"
+    (the service) also refuses no users next to stored data; "restoring" (`formdesk user
+    add`) opens a folder whose users are lost with no good copy, to add them again.
+    """
+
+    def __init__(self, data_dir: Path, *, users: integrity.UsersRule = "any"):
         self.data_dir = Path(data_dir)
         self._db_dir = self.data_dir / "db"
         self._records_dir = self.data_dir / "records"
@@ -160,6 +167,17 @@ class TinyStore:
         self._records_db = JsonDB(self._db_dir / "records.json")
         self._claims_db = JsonDB(self._db_dir / "claims.json")
         self._sessions_db = JsonDB(self._db_dir / "sessions.json")
+        self._check_files(
+            (
+                self._meta,
+                self._docs_db,
+                self._scans_db,
+                self._queue,
+                self._records_db,
+                self._claims_db,
+            ),
+            users,
+        )
         self._stations = self._meta.table("stations")
         self._users = self._meta.table("users")
         self._tokens = self._meta.table("tokens")
@@ -175,6 +193,34 @@ class TinyStore:
         self._index: _RecordIndex | None = None
         self._claim_order: tuple[Mapping[str, Any], list[dict[str, Any]]] | None = None
         self._recover()
+
+    def _check_files(self, dbs: tuple[JsonDB, ...], users: integrity.UsersRule) -> None:
+        """At open: every db file parses and has the shape the store writes, none was lost
+        (`integrity`); the first problem raises DamagedFileError. The parsed files stay
+        cached for the reads that follow."""
+        loaded = {}
+        for db in dbs:
+            path = db.json_storage.path
+            loaded[path.name] = tables = db.json_storage.read()  # raises if it does not parse
+            try:
+                if tables is not None:
+                    integrity.check_tables(path.name, tables)
+            except Damaged as exc:
+                raise damaged_file_error(path, str(exc)) from None
+        for path in integrity.other_db_files(self._db_dir):
+            try:
+                integrity.read_db_file(path)
+            except Damaged as exc:
+                raise damaged_file_error(path, str(exc)) from None
+        present = [p.name for p in self._db_dir.glob("*.json")]
+        for path in integrity.lost_files(self._db_dir, present):
+            if users == "restoring" and path.name == "meta.json" and not integrity.good_prev(path):
+                continue
+            raise damaged_file_error(path, "不见了(只剩上一版本的副本)")
+        lost = integrity.lost_record_index(self.data_dir, loaded["records.json"])
+        if lost is not None:
+            raise damaged_file_error(self._db_dir / "records.json", lost)
+        integrity.check_users(self.data_dir, loaded, users)
 
     def close(self) -> None:
         self._lock.close()
@@ -552,31 +598,60 @@ class TinyStore:
     def _pending_path(self, record_id: str, rev: int) -> Path:
         return self._records_dir / f"{record_id}{_PENDING}{rev}"
 
-    def _read_record(self, record_id: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-        """(summary row, record) of one revision, rolling a committed pending file forward."""
+    @staticmethod
+    def _record_body(path: Path, record_id: str) -> tuple[dict[str, Any] | None, str | None]:
+        """(the file's body or None if there is none, None) or (None, why it is damaged)."""
+        try:
+            return integrity.read_record_file(path, record_id), None
+        except Damaged as exc:
+            return None, str(exc)
+
+    def _read_record(
+        self, record_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, str | None] | None:
+        """(summary row, record, None) of the row's revision, rolling a committed pending
+        file forward; (row, None, Chinese reason) when the record's file is damaged, missing
+        or out of step with the index; None when there is no such record."""
         if not _SAFE_ID.fullmatch(record_id):
             return None
-        for _ in range(100):
+        reason = ""
+        for _ in range(20):
             row = self._records.row(record_id)
             if row is None:
                 return None
             rev = row["rev"]
-            stored = _load_json(self._record_path(record_id))
+            stored, problem = self._record_body(self._record_path(record_id), record_id)
             if stored is not None and stored["rev"] == rev:
-                return row, stored["record"]
+                return row, stored["record"], None
             if stored is None or stored["rev"] < rev:
-                pending = _load_json(self._pending_path(record_id, rev))
-                if pending is not None:
-                    return row, pending["record"]
-            time.sleep(0.002)  # a writer is renaming the file into place right now
-        raise StoreError(f"记录“{record_id}”的文件缺失或与索引不一致")
+                pending, _ = self._record_body(self._pending_path(record_id, rev), record_id)
+                if pending is not None and pending["rev"] == rev:
+                    return row, pending["record"], None
+            if problem is not None:  # files are replaced whole: this is no writer at work
+                return row, None, problem
+            if stored is None:
+                reason = "记录文件缺失"
+            elif stored["rev"] < rev:
+                reason = f"记录文件是旧版本(第 {stored['rev']} 版,索引为第 {rev} 版)"
+            else:
+                reason = f"记录索引是旧版本(第 {rev} 版,记录文件为第 {stored['rev']} 版)"
+            time.sleep(0.002)  # a writer may be renaming the file into place right now
+        return row, None, reason
 
-    def _stage(self, contents: dict[str, tuple[int, dict]], sync: bool) -> list[tuple[Path, Path]]:
+    def _stage(
+        self,
+        contents: dict[str, tuple[int, dict]],
+        sync: bool,
+        rows: dict[str, dict[str, Any]],
+    ) -> list[tuple[Path, Path]]:
+        """Each record's file written beside its final name, with its summary row (all but
+        the search text, which the record gives again) so the index can be rebuilt."""
         staged: list[tuple[Path, Path]] = []
         try:
             for record_id, (rev, record) in contents.items():
                 pending = self._pending_path(record_id, rev)
-                body = {"record_id": record_id, "rev": rev, "record": record}
+                summary = {k: v for k, v in rows[record_id].items() if k != "search_text"}
+                body = {"record_id": record_id, "rev": rev, "summary": summary, "record": record}
                 atomic_write(pending, _dump(body), sync=sync)
                 staged.append((pending, self._record_path(record_id)))
         except BaseException:
@@ -609,7 +684,7 @@ class TinyStore:
         *,
         sync: bool = True,
     ) -> None:
-        staged = self._stage(contents, sync)
+        staged = self._stage(contents, sync, rows)
         try:
             with self._records_db.transaction():
                 self._records.put_many(rows)
@@ -633,7 +708,7 @@ class TinyStore:
                 if not sep:
                     continue
                 row = self._records.row(record_id)
-                stored = _load_json(self._record_path(record_id))
+                stored, _ = self._record_body(self._record_path(record_id), record_id)
                 if (
                     row
                     and str(row["rev"]) == rev
@@ -761,8 +836,9 @@ class TinyStore:
         found = self._read_record(record_id)
         if found is None:
             return None
-        row, record = found
-        return StoredRecord(summary=RecordSummary.model_validate(row), record=record)
+        row, record, damaged = found
+        summary = RecordSummary.model_validate(row)
+        return StoredRecord(summary=summary, record=record or {}, damaged=damaged)
 
     def _record_index(self) -> _RecordIndex:
         rows = self._records.rows()
@@ -825,7 +901,9 @@ class TinyStore:
             found = self._read_record(record_id)
             if found is None:
                 raise NotFoundError(f"记录“{record_id}”不存在")
-            stored, record = found
+            stored, record, damaged = found
+            if record is None:
+                raise ConflictError(f"记录“{record_id}”的文件无法读取,不能更正:{damaged}")
             now = _now()
             correction = Correction(
                 correction_id="-",

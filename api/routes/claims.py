@@ -17,7 +17,7 @@ from formdesk.ingest.claims import (
     import_claims_file,
     import_claims_from_record,
 )
-from formdesk.store import ConflictError, Store, StoreError
+from formdesk.store import ConflictError, StorageError, Store, StoreError
 from formdesk.store.models import Claim, ClaimImport
 from formdesk.templates.values.dates import DateValueError, month_span
 
@@ -54,6 +54,8 @@ def _stored(run: Callable[[], ClaimImport]) -> ClaimImport | Response:
         return _refused(exc)
     except ConflictError as exc:
         raise HTTPException(409, str(exc)) from None
+    except StorageError:
+        raise  # the server's trouble (disk full, a damaged file): 5xx, see api/errors.py
     except StoreError as exc:
         raise HTTPException(422, str(exc)) from None
 
@@ -90,6 +92,8 @@ def import_record(
     stored = store.get_record(record_id)
     if stored is None:
         raise not_found("这条记录")
+    if stored.damaged:
+        raise HTTPException(409, f"这条记录的识读结果无法读取({stored.damaged}),不能导入")
     return _stored(lambda: import_claims_from_record(store, stored, who.username, replace))
 
 

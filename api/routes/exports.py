@@ -21,6 +21,7 @@ from .records import RecordFilters, RecordQuery, find_records
 router = APIRouter(prefix="/api", tags=["exports"])
 MAX_EXPORT = 10_000
 META = ["record_id", "template", "document_id", "station", "status", "min_confidence", "created_at"]
+DAMAGED = "damaged"  # the status of a record whose file cannot be read: summary only
 
 
 def _cell(value: Any) -> Any:
@@ -35,17 +36,22 @@ def _rows(
     q = query.model_copy(update={"offset": 0, "limit": MAX_EXPORT})
     items, _ = find_records(store, who, q)
     full = [store.get_record(s.record_id) for s in items]
+    full = [stored for stored in full if stored is not None]  # gone since it was listed
     keys: list[str] = []
     for stored in full:
-        for f in stored.record["fields"]:
+        for f in stored.record.get("fields", []):
             if f["key"] not in keys:
                 keys.append(f["key"])
     rows, docs = [], []
     for stored in full:
-        values = {f["key"]: f.get("value") for f in stored.record["fields"]}
+        values = {f["key"]: f.get("value") for f in stored.record.get("fields", [])}
         meta = stored.summary.model_dump(mode="json")
+        doc: dict[str, Any] = {"summary": meta, "values": values}
+        if stored.damaged:
+            meta["status"] = DAMAGED
+            doc["damaged"] = stored.damaged
         rows.append([meta[k] for k in META] + [_cell(values.get(k)) for k in keys])
-        docs.append({"summary": meta, "values": values})
+        docs.append(doc)
     return META + keys, rows, docs
 
 

@@ -25,7 +25,7 @@ from ..filenames import content_disposition, neutral_filename
 from ..pools import TaskFailed
 from ..principal import Principal
 from ..printjobs import MAX_BATCH_FORMS, PrintJob, render_now
-from .records import visible_record
+from .records import usable_record
 
 router = APIRouter(prefix="/api", tags=["printing"])
 
@@ -263,7 +263,7 @@ def reprint(
     store: Store = Depends(get_store),
 ) -> Response:
     """按识读(及更正)后的值重新打印这份表单(登记为新文档,故用 POST)。"""
-    stored = visible_record(store, who, record_id)
+    stored = usable_record(store, who, record_id)
     template = template_or_404(stored.summary.template)
     values = {
         f["key"]: f["value"]

@@ -76,17 +76,27 @@ def list_records(
 
 
 def visible_record(store: Store, who: Principal, record_id: str) -> StoredRecord:
+    """The record if `who` may see it (404 otherwise); it may be marked damaged."""
     stored = store.get_record(record_id)
     if stored is None or not who.sees(stored.summary.station):
         raise not_found("这条记录")
     return stored
 
 
+def usable_record(store: Store, who: Principal, record_id: str) -> StoredRecord:
+    """As `visible_record`, and 409 with the reason when its file is damaged."""
+    stored = visible_record(store, who, record_id)
+    if stored.damaged:
+        raise HTTPException(409, f"这条记录的识读结果无法读取({stored.damaged}),不能这样操作")
+    return stored
+
+
 class RecordDetail(BaseModel):
     summary: RecordSummary
-    record: dict[str, Any]
+    record: dict[str, Any]  # {} when damaged
     corrections: list[Correction]
     page: dict[str, float]  # form size in mm, for drawing field boxes over the page image
+    damaged: str | None = None  # why the record's file cannot be read (Chinese)
 
 
 @router.get("/records/{record_id}", response_model=RecordDetail)
@@ -100,6 +110,7 @@ def record_detail(
         record=stored.record,
         corrections=store.list_corrections(record_id),
         page={"width": g.width, "height": g.height},
+        damaged=stored.damaged,
     )
 
 
@@ -146,7 +157,7 @@ def page_image(
     store: Store = Depends(get_store),
 ) -> Response:
     """对齐后的表单页面图像(200 dpi)。"""
-    stored = visible_record(store, who, record_id)
+    stored = usable_record(store, who, record_id)
     return _png(_aligned(request, stored, page))
 
 
@@ -161,7 +172,7 @@ def field_crop(
     store: Store = Depends(get_store),
 ) -> Response:
     """某一栏、表格某行某列,或(只给 row)表格整行在对齐页面上的截图。"""
-    stored = visible_record(store, who, record_id)
+    stored = usable_record(store, who, record_id)
     field = next((f for f in stored.record["fields"] if f["key"] == key), None)
     if field is None:
         raise not_found("这一栏")
@@ -210,7 +221,7 @@ def correct(
     store: Store = Depends(get_store),
 ) -> Correction:
     """更正一栏的值(按栏目类型校验);每次更正都记入审计记录,不会被改写。"""
-    stored = visible_record(store, who, record_id)
+    stored = usable_record(store, who, record_id)
     template = get_template(stored.summary.template)
     try:
         spec = template.field(key)
@@ -240,7 +251,7 @@ def verify(
     record_id: str, who: Principal = Depends(writer), store: Store = Depends(get_store)
 ) -> RecordSummary:
     """确认记录无误(复核完成)。"""
-    visible_record(store, who, record_id)
+    usable_record(store, who, record_id)
     return store.verify_record(record_id, who.username)
 
 

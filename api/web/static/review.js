@@ -72,6 +72,10 @@
       $("rec-title").textContent = err.message;
       return;
     }
+    if (detail.damaged) {
+      renderDamaged();
+      return;
+    }
     let spec = { fields: [] };
     try {
       const list = await FD.templates();
@@ -88,6 +92,39 @@
     renderAudit();
     const first = asked() || units.find((u) => needs(u.reading)) || units[0];
     if (first) focusUnit(first);
+  }
+
+  /** A record whose file cannot be read: its summary, the reason and the original scan. */
+  function renderDamaged() {
+    const s = detail.summary;
+    $("rec-title").textContent = `${s.template} ${s.document_id}`;
+    document.title = `复核 ${s.template} ${s.document_id} · formdesk 售后表单`;
+    const b = $("rec-status");
+    b.className = "badge st-damaged";
+    b.textContent = "已损坏";
+    const meta = [
+      ["文档号", s.document_id],
+      ["联", s.copy_index],
+      ["维修站", s.station || "—"],
+      ["识读时间", fmtTime(s.created_at)],
+    ];
+    $("rec-meta").replaceChildren(...meta.map(([k, v]) => el("span", {}, `${k} `, el("b", { text: v }))));
+    const scanUrl = `/api/scans/${encodeURIComponent(s.scan_id)}`;
+    $("rec-problems").hidden = false;
+    $("rec-problems").replaceChildren(
+      `这条记录的识读结果无法读取:${detail.damaged}。`,
+      el("a", { href: scanUrl, id: "damaged-scan", text: "下载原始扫描件" }),
+      ";请通知管理员运行 formdesk check 检查数据,重新上传该扫描件即可再次识读。"
+    );
+    scanImg.hidden = true;
+    $("scan-loading").textContent = "识读结果已损坏,无法显示对齐后的页面";
+    fieldsBox.replaceChildren(
+      el("div", { class: "notice" }, "没有可复核的栏目:识读结果已损坏。", el("a", { href: scanUrl, text: "下载原始扫描件" }))
+    );
+    $("fields-count").textContent = "";
+    $("import-claims").hidden = true;
+    if (verifyButton) verifyButton.disabled = true;
+    renderAudit();
   }
 
   /** The value a link points at (?field=vin, ?field=returned_parts&row=3[&column=vin]), e.g.
@@ -501,7 +538,7 @@
     const box = $("audit");
     box.hidden = !list.length;
     $("audit-count").textContent = list.length;
-    const labels = Object.fromEntries(detail.record.fields.map((f) => [f.key, f.label]));
+    const labels = Object.fromEntries((detail.record.fields || []).map((f) => [f.key, f.label]));
     box.querySelector("tbody").replaceChildren(
       ...list
         .slice()
@@ -566,7 +603,7 @@
   }
 
   async function verify() {
-    if (!canWrite || verifying) return;
+    if (!canWrite || verifying || !detail || detail.damaged) return;
     verifying = true;
     if (inflight) await inflight;
     // a value typed but not yet accepted is saved first
