@@ -37,7 +37,9 @@ class Server:
     `env` adds or overrides environment variables (FORMDESK_READER_MEMORY_MB, ...);
     `args` are extra `serve` options. The process's stdout and stderr go to
     `<data>/../serve-<n>.log`, read back by `output()`. `launcher` replaces
-    `python -m formdesk.api` (tests/hostile/faults.py starts it with faults installed).
+    `python -m formdesk.api` (tests/hostile/faults.py starts it with faults installed);
+    `memory_mb` caps the server process's address space (RLIMIT_AS; its reader, inspection
+    and render processes inherit it and set their own lower limits).
     """
 
     def __init__(
@@ -46,8 +48,10 @@ class Server:
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
         launcher: list[str] | None = None,
+        memory_mb: int | None = None,
     ):
         self.data = data
+        self.memory_mb = memory_mb
         self.launcher = launcher or [sys.executable, "-m", "formdesk.api"]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -88,8 +92,23 @@ class Server:
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
+                preexec_fn=self._limit if self.memory_mb else None,
             )
         return self.proc
+
+    def _limit(self) -> None:
+        """In the server process before it starts: its address space capped at memory_mb."""
+        import resource
+
+        limit = self.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    def peak_rss_mb(self) -> int:
+        """The server process's peak resident memory so far (VmHWM), in MB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+        raise AssertionError("no VmHWM")
 
     def start(self, timeout: float = 60) -> Server:
         """Starts the process and waits until /health answers (any status)."""
