@@ -546,23 +546,23 @@ class TinyStore:
         self._update_batch(job["batch_id"], **changes)
         return job
 
+    def _processing_job(self, job_id: str) -> dict[str, Any]:
+        """The row of a job being read (inside a transaction); NotFoundError, ConflictError."""
+        row = self._jobs.row(job_id)
+        if row is None:
+            raise NotFoundError(f"任务“{job_id}”不存在")
+        if row["state"] != "processing":
+            raise ConflictError(f"任务“{job_id}”不在识读中(现为 {row['state']})")
+        return row
+
     def finish_job(self, job_id: str, error: str | None, pages_done: int) -> Job:
         with self._write(self._queue):
-            row = self._jobs.row(job_id)
-            if row is None:
-                raise NotFoundError(f"任务“{job_id}”不存在")
-            if row["state"] != "processing":
-                raise ConflictError(f"任务“{job_id}”不在识读中(现为 {row['state']})")
-            job = self._end_job(row, error, pages_done)
+            job = self._end_job(self._processing_job(job_id), error, pages_done)
         return Job.model_validate(job)
 
     def release_job(self, job_id: str, error: str) -> Job:
         with self._write(self._queue):
-            row = self._jobs.row(job_id)
-            if row is None:
-                raise NotFoundError(f"任务“{job_id}”不存在")
-            if row["state"] != "processing":
-                raise ConflictError(f"任务“{job_id}”不在识读中(现为 {row['state']})")
+            row = self._processing_job(job_id)
             job = {**row, "state": "pending", "error": error, "updated_at": format_time(_now())}
             self._jobs.put(job_id, job)
             self._update_batch(job["batch_id"])

@@ -4,6 +4,7 @@ that prints is a POST (a write, with the CSRF token), never a GET."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -154,17 +155,13 @@ class PrintJobOut(BaseModel):
 
     @classmethod
     def of(cls, job: PrintJob) -> PrintJobOut:
-        return cls(
-            job_id=job.job_id,
-            template=job.template,
-            filename=job.filename,
-            state=job.state,
-            done=job.done,
-            total=job.total,
-            error=job.error,
-            document_ids=job.document_ids,
-            status_url=f"/api/print-jobs/{job.job_id}",
-            file_url=f"/api/print-jobs/{job.job_id}/file.pdf" if job.state == "done" else None,
+        done = job.state == "done"
+        return cls.model_validate(
+            dataclasses.asdict(job)
+            | {
+                "status_url": f"/api/print-jobs/{job.job_id}",
+                "file_url": f"/api/print-jobs/{job.job_id}/file.pdf" if done else None,
+            }
         )
 
 

@@ -19,6 +19,8 @@ from formdesk.store import Station, User
 from formdesk.templates import get_template
 
 from ..served import PASSWORD, Server, tag_scans, wait_batches
+from .world import PASSWORD as APP_PASSWORD
+from .world import login
 
 STATIONS = {"s1": "HN01", "s2": "HN02"}
 
@@ -35,18 +37,15 @@ def app(tmp_path_factory):
         ("s2", "station", "HN02"),
     ):
         store.add_user(
-            User(username=name, password_hash=hash_password(PASSWORD), role=role, station=station)
+            User(
+                username=name,
+                password_hash=hash_password(APP_PASSWORD),
+                role=role,
+                station=station,
+            )
         )
     with TestClient(app):
         yield app
-
-
-def login(app, username: str) -> TestClient:
-    client = TestClient(app)
-    res = client.post("/api/login", data={"username": username, "password": PASSWORD})
-    assert res.status_code == 200, res.text
-    client.headers["X-CSRF-Token"] = res.json()["csrf"]
-    return client
 
 
 def wait_done(client: TestClient, batch_id: str, timeout: float = 90) -> dict:
