@@ -218,10 +218,16 @@
         setTimeout(poll, POLL_MS * 3);
         return;
       }
+      // progress by files (a file sent twice counts twice; a file that failed is done too)
+      const files = batch.files_total || 0;
+      const filesDone = batch.files_done || 0;
       const total = batch.pages_total || 0;
       const done = batch.pages_done || 0;
-      bar.style.width = total ? `${(100 * done) / total}%` : "0%";
-      count.textContent = `已识读 ${done} / ${total} 页`;
+      const share = files ? filesDone / files : total ? done / total : 0;
+      bar.style.width = `${100 * share}%`;
+      count.textContent = files
+        ? `已处理 ${filesDone} / ${files} 个文件 · 已识读 ${done} / ${total} 页`
+        : `已识读 ${done} / ${total} 页`;
       state.className = `badge st-${batch.state}`;
       state.textContent = FD.BATCH_STATE[batch.state] || batch.state;
       card.dataset.state = batch.state;
@@ -301,11 +307,11 @@
     try {
       list = await api("GET", "/api/batches");
     } catch (err) {
-      recentBody.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "refused", text: err.message })));
+      recentBody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "refused", text: err.message })));
       return;
     }
     if (!list.length) {
-      recentBody.replaceChildren(el("tr", {}, el("td", { colspan: 7, class: "muted", text: "还没有上传过扫描件。" })));
+      recentBody.replaceChildren(el("tr", {}, el("td", { colspan: 8, class: "muted", text: "还没有上传过扫描件。" })));
       return;
     }
     recentBody.replaceChildren(
@@ -318,6 +324,7 @@
           el("td", { text: b.created_by }),
           el("td", { text: b.station || "—" }),
           el("td", {}, badge(b.state, FD.BATCH_STATE)),
+          el("td", { class: "num", text: b.files_total ? `${b.files_done} / ${b.files_total}` : "—" }),
           el("td", { class: "num", text: `${b.pages_done} / ${b.pages_total}` }),
           el("td", { class: b.errors.length ? "refused small" : "muted small", text: b.errors.join(";") || "—" })
         )
