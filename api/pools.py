@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
 
 from pebble import ProcessExpired, ProcessPool
@@ -81,8 +82,22 @@ class LimitedPool:
             return self._pool
 
     def submit(self, fn: Callable[..., T], *args: Any, timeout: float) -> Future:
-        """Schedules `fn(*args)` (a module-level function; arguments and result pickled)."""
-        return self._get().schedule(fn, args=args, timeout=timeout)
+        """Schedules `fn(*args)` (a module-level function; arguments and result pickled).
+        A pool that pebble reports broken is replaced by a fresh one."""
+        pool = self._get()
+        try:
+            return pool.schedule(fn, args=args, timeout=timeout)
+        except RuntimeError:  # "Unexpected error within the Pool": broken for good
+            self._discard(pool)
+            return self._get().schedule(fn, args=args, timeout=timeout)
+
+    def _discard(self, pool: ProcessPool) -> None:
+        """Drops a broken pool (the next task starts a new one) and stops it aside."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        log.error("%s pool broken; starting a new one", self.name)
+        threading.Thread(target=_stop, args=(pool,), daemon=True).start()
 
     def call(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
         """Runs `fn(*args)` in a worker and waits. Raises TaskFailed for memory, time and a
@@ -114,11 +129,25 @@ class LimitedPool:
             ) from None
         except MemoryError:
             raise TaskFailed(f"处理时超出 {self.memory_mb} MB 的内存限制", "memory") from None
+        except BrokenProcessPool:  # a worker died before pebble could tell which task it ran
+            pool = self._pool
+            if pool is not None:
+                self._discard(pool)
+            raise TaskFailed(
+                f"处理进程意外退出(可能超出 {self.memory_mb} MB 的内存限制)", "died"
+            ) from None
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.stop()
-            pool.join(timeout=10)
+            _stop(pool)
+
+
+def _stop(pool: ProcessPool) -> None:
+    try:
+        pool.stop()
+        pool.join(timeout=10)
+    except Exception:  # a broken pool may not stop cleanly; its workers are daemons
+        log.warning("stopping a pool", exc_info=True)

@@ -6,7 +6,7 @@ refused with one `IngestError` whose message says why, in Chinese, for the user.
 
 from .errors import IngestError
 from .limits import IngestLimits
-from .loader import count_pages, iter_pages, load_pages, sniff
+from .loader import count_pages, iter_pages, load_pages, precheck, sniff
 from .pages import PageImage
 
 __all__ = [
@@ -16,5 +16,6 @@ __all__ = [
     "count_pages",
     "iter_pages",
     "load_pages",
+    "precheck",
     "sniff",
 ]

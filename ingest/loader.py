@@ -48,7 +48,7 @@ def sniff(data: bytes) -> str:
 
 def count_pages(data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIMITS) -> int:
     """Pages the file would give, after every check that needs no rasterising."""
-    kind = _precheck(data, limits)
+    kind = precheck(data, limits)
     if kind == "pdf":
         return pdf_page_count(data, limits)
     return image_page_count(data, kind, limits)
@@ -62,7 +62,7 @@ def iter_pages(
     The cheap checks run here, before the iterator is returned: a refused file raises at
     the call, not halfway through a batch.
     """
-    kind = _precheck(data, limits)
+    kind = precheck(data, limits)
     if kind == "pdf":
         return iter_pdf_pages(data, filename, limits)  # checks at the call
     image_page_count(data, kind, limits)
@@ -76,7 +76,10 @@ def load_pages(
     return list(iter_pages(data, filename, limits))
 
 
-def _precheck(data: bytes, limits: IngestLimits) -> str:
+def precheck(data: bytes, limits: IngestLimits = DEFAULT_LIMITS) -> str:
+    """The checks that read nothing but the size and the first bytes: the file's kind
+    ("pdf", "jpeg", "png", "tiff"), or IngestError (empty, too large, not supported).
+    Cheap enough for a request handler, before the bytes go to any parser."""
     if not data:
         raise IngestError(EMPTY)
     if len(data) > limits.max_bytes:

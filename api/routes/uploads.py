@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from formdesk.ingest import IngestError, IngestLimits, count_pages, sniff
+from formdesk.ingest import IngestError, IngestLimits, count_pages, precheck
 from formdesk.store import Batch, Store
 
 from ..deps import current_principal, get_store, not_found, writer
@@ -112,7 +112,7 @@ async def _count(pool: LimitedPool, data: bytes, name: str, limits: IngestLimits
     """Pages of one uploaded file, off the event loop. A JPEG or PNG is counted from its
     header in a thread; a PDF or TIFF is parsed in the inspection process, which a hostile
     file can only take down with itself. Raises IngestError or TaskFailed."""
-    if sniff(data) in ("jpeg", "png"):
+    if precheck(data, limits) in ("jpeg", "png"):  # size and type first, in this process
         return await run_in_threadpool(count_pages, data, name, limits)
     return await pool.run(count_pages, data, name, limits, timeout=INSPECT_SECONDS)
 

@@ -4,6 +4,7 @@ being handled."""
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from contextlib import closing
@@ -173,3 +174,13 @@ def test_a_template_that_is_not_there_and_a_print_job_of_nobody(app):
     )
     assert res.status_code == 422 and "x.csv" in res.json()["reason"]
     assert get_template("SH-ZH/BD-27").per_sheet == 4
+
+
+def test_a_file_over_the_size_limit_is_refused_before_any_parser_and_uploads_go_on(app):
+    office = login(app, "office")
+    big = b"%PDF-1.7\n" + os.urandom(1024 * 1024) * 60  # 60 MB, over the 50 MB per file
+    res = office.post("/api/uploads", files=[("files", ("big.pdf", big, "application/pdf"))])
+    assert res.status_code == 422 and "文件过大" in res.json()["reason"]
+    jpeg, _ = blank_tag_scan(office)
+    again = office.post("/api/uploads", files=[("files", ("ok.jpg", jpeg, "image/jpeg"))])
+    assert again.status_code == 202, again.text
