@@ -100,6 +100,7 @@ def create_app(
             app.state.worker.stop()
         app.state.inspect_pool.close()
         app.state.render_pool.close()
+        app.state.batch_pool.close()
 
     app = FastAPI(
         title="formdesk 售后表单服务",
@@ -118,8 +119,11 @@ def create_app(
     # page counts of uploads and PDF rendering: off the event loop, in processes that a
     # hostile file can only take down with itself
     app.state.inspect_pool = LimitedPool("inspect", 1, 1024)
+    # forms printed while a request waits, and print batches (jobs): a big batch never
+    # holds up someone printing one blank form
     app.state.render_pool = LimitedPool("render", 1, 2048, nice=2)
-    app.state.print_jobs = PrintJobs(folder / "prints", app.state.render_pool, store, key)
+    app.state.batch_pool = LimitedPool("print-batch", 1, 2048, nice=4)
+    app.state.print_jobs = PrintJobs(folder / "prints", app.state.batch_pool, store, key)
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
 

@@ -20,7 +20,7 @@ import os
 import resource
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, TypeVar
@@ -99,22 +99,37 @@ class LimitedPool:
         log.error("%s pool broken; starting a new one", self.name)
         threading.Thread(target=_stop, args=(pool,), daemon=True).start()
 
-    def call(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
+    def call(self, fn: Callable[..., T], *args: Any, timeout: float, queue_s: float = 300) -> T:
         """Runs `fn(*args)` in a worker and waits. Raises TaskFailed for memory, time and a
-        dead worker; other exceptions raised by `fn` (IngestError …) come through as they are."""
-        return self.outcome(self.submit(fn, *args, timeout=timeout), timeout)
+        dead worker, and when the task has not ended `queue_s` seconds after its own
+        `timeout` (queued behind others, or a pool that stopped answering); other
+        exceptions raised by `fn` (IngestError …) come through as they are."""
+        future = self.submit(fn, *args, timeout=timeout)
+        done, _ = wait([future], timeout=timeout + queue_s)
+        if not done:
+            self._stuck(future, timeout + queue_s)
+        return self.outcome(future, timeout)
 
-    async def run(self, fn: Callable[..., T], *args: Any, timeout: float) -> T:
-        """`call` for async code: the event loop waits without blocking."""
+    async def run(
+        self, fn: Callable[..., T], *args: Any, timeout: float, queue_s: float = 300
+    ) -> T:
+        """`call` for async code: the event loop waits without blocking a thread."""
         future = self.submit(fn, *args, timeout=timeout)
         try:
-            await asyncio.wrap_future(future)
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout + queue_s)
         except asyncio.CancelledError:  # the client went away: so does the task
             future.cancel()
             raise
+        except TimeoutError:
+            self._stuck(future, timeout + queue_s)
         except Exception:
             pass  # the outcome says what happened
         return self.outcome(future, timeout)
+
+    def _stuck(self, future: Future, waited: float) -> None:
+        future.cancel()
+        log.error("%s: a task got no answer within %.0f s", self.name, waited)
+        raise TaskFailed(f"等待处理超过 {waited:.0f} 秒仍无结果,已取消;请稍后重试", "timeout")
 
     def outcome(self, future: Future, timeout: float) -> Any:
         """The future's result, or TaskFailed naming why there is none."""

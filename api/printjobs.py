@@ -23,7 +23,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from formdesk.render.document import IssuedDocument, PdfRenderer
+from formdesk.render.document import IssuedDocument, PdfRenderer, plan_pages
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.store import IssuedDoc, Store
 from formdesk.templates import Template, get_template
@@ -33,6 +33,9 @@ from .pools import LimitedPool, TaskFailed
 log = logging.getLogger("formdesk.print")
 
 MAX_BATCH_FORMS = 5_000  # one spreadsheet; ~70 A4 pages/s, so about two minutes of work
+MAX_BATCH_PAGES = 5_000  # form pages (copies 联 counted) of one batch job
+MAX_NOW_PAGES = 300  # form pages one request may print while it waits (a few seconds)
+MAX_JOBS_PER_USER = 2  # unfinished print jobs one user may have at once
 KEEP_SECONDS = 24 * 3600  # a finished job's PDF is kept this long
 PROGRESS_EVERY = 10  # forms between progress reports
 
@@ -74,23 +77,35 @@ def _issued(rows: list[dict[str, Any]]) -> list[IssuedDocument]:
     return [IssuedDocument(**row) for row in rows]
 
 
-def render_now(
+def form_pages(template: Template, records: list[dict[str, Any] | None], copies: int) -> int:
+    """Pages the records would print (continuation pages and copies 联 counted; tags ganged
+    on one sheet still count one page each): the measure of a print's work."""
+    per_copy = len(template.copies) or 1
+    return sum(len(plan_pages(template, values or {})) for values in records) * per_copy * copies
+
+
+async def render_now(
     pool: LimitedPool,
     key: bytes,
     template: Template,
     records: list[dict[str, Any] | None],
     copies: int,
 ) -> tuple[bytes, list[IssuedDocument]]:
-    """The PDF of a few forms, rendered in the render process while the caller waits (call
-    it from a worker thread, not the event loop). Values must be normalised already.
-    Raises ValueDoesNotFitError, or TaskFailed when rendering ran out of time or memory."""
+    """The PDF of a few forms (at most MAX_NOW_PAGES, the caller checks), rendered in the
+    render process while the request waits on the event loop (no worker thread is held).
+    Values must be normalised already. Raises ValueDoesNotFitError, or TaskFailed when
+    rendering ran out of time or memory."""
     with tempfile.TemporaryDirectory(prefix="formdesk-print-") as tmp:
         out = Path(tmp) / "forms.pdf"
         timeout = 60.0 + 0.5 * len(records) * copies
-        rows = pool.call(
+        rows = await pool.run(
             render_in_child, key, template.code, records, copies, str(out), timeout=timeout
         )
         return out.read_bytes(), _issued(rows)
+
+
+class TooManyJobs(Exception):
+    """One user's unfinished print jobs are at their limit (Chinese message)."""
 
 
 @dataclasses.dataclass
@@ -132,9 +147,18 @@ class PrintJobs:
         created_by: str,
         station: str | None,
     ) -> PrintJob:
-        """Queues the rendering of `records` (normalised values, one form each)."""
+        """Queues the rendering of `records` (normalised values, one form each). Raises
+        TooManyJobs when `created_by` has MAX_JOBS_PER_USER jobs unfinished."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._forget_old()
+        with self._lock:
+            running = [
+                j
+                for j in self._jobs.values()
+                if j.created_by == created_by and j.state in ("queued", "rendering")
+            ]
+        if len(running) >= MAX_JOBS_PER_USER:
+            raise TooManyJobs(f"您已有 {len(running)} 个打印任务在进行,请等它们完成后再提交")
         job = PrintJob(
             job_id=secrets.token_hex(8),
             template=template.code,

@@ -183,7 +183,9 @@ class Store(Protocol):
     def list_jobs(self, batch_id: str) -> list[Job]: ...
 
     def claim_job(self) -> Job | None:
-        """The oldest pending job, now processing; never the same job to two workers."""
+        """The next pending job, now processing; never the same job to two workers. Jobs
+        never tried come first, then round robin by station (the station served longest
+        ago), then the oldest."""
         ...
 
     def finish_job(self, job_id: str, error: str | None, pages_done: int) -> Job:

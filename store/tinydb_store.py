@@ -511,8 +511,7 @@ class TinyStore:
             pending = [j for j in self._jobs.rows().values() if j["state"] == "pending"]
             if not pending:
                 return None
-            # oldest first, but a job whose attempt failed waits behind those never tried
-            row = min(pending, key=lambda j: j["attempts"])
+            row = self._next_job(pending)
             job = {
                 **row,
                 "state": "processing",
@@ -522,6 +521,26 @@ class TinyStore:
             self._jobs.put(job["job_id"], job)
             self._update_batch(job["batch_id"])
         return Job.model_validate(job)
+
+    def _next_job(self, pending: list[dict[str, Any]]) -> dict[str, Any]:
+        """Which pending job to read next: one never tried before one whose attempt failed;
+        among those, one of the station served longest ago (so one station's long files do
+        not hold up every other station: round robin by station), then the oldest."""
+        fewest = min(j["attempts"] for j in pending)
+        candidates = [j for j in pending if j["attempts"] == fewest]
+        if len(candidates) == 1:
+            return candidates[0]
+        batches = self._batches.rows()
+
+        def station(job: dict[str, Any]) -> str | None:
+            return (batches.get(job["batch_id"]) or {}).get("station")
+
+        served: dict[str | None, str] = {}  # station -> when a job of it was last claimed/ended
+        for j in self._jobs.rows().values():
+            if j["state"] != "pending" or j["attempts"]:
+                key = station(j)
+                served[key] = max(served.get(key, ""), j["updated_at"])
+        return min(candidates, key=lambda j: served.get(station(j), ""))
 
     def _end_job(self, row: dict[str, Any], error: str | None, pages_done: int) -> dict[str, Any]:
         """A job done (or failed with `error`) and its batch's progress (in a transaction)."""

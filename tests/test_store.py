@@ -237,6 +237,9 @@ def test_batches_and_jobs(store):
     assert (first.scan_id, first.state, first.attempts) == (a.sha256, "processing", 1)
     assert store.get_batch(batch.batch_id).state == "reading"
     assert store.finish_job(first.job_id, None, pages_done=2).state == "done"
+    turn = store.claim_job()  # station S02 has not been served yet: its turn
+    assert turn.batch_id == later.batch_id
+    store.finish_job(turn.job_id, None, pages_done=1)
     second = store.claim_job()
     assert second.scan_id == b.sha256 and second.batch_id == batch.batch_id
     failed = store.finish_job(second.job_id, "无法识别", pages_done=0)
@@ -252,7 +255,6 @@ def test_batches_and_jobs(store):
         store.finish_job(second.job_id, None, 1)
     with pytest.raises(NotFoundError):
         store.finish_job("nope", None, 1)
-    assert store.claim_job().batch_id == later.batch_id
     assert store.claim_job() is None
     with pytest.raises(NotFoundError):
         store.create_batch("alice", None, ["f" * 64], 1)
@@ -287,6 +289,19 @@ def test_requeue_stale_jobs_after_a_crash(store, tmp_path):
     batch_now = third.get_batch(batch.batch_id)
     assert batch_now.files_done == 1 and batch_now.errors == [gave_up.error]
     assert third.requeue_stale_jobs(max_attempts=2) == 0  # nothing is picked up again
+
+
+def test_stations_take_turns_at_the_reader(store):
+    scans = [new_scan(store, f"s{i}".encode()) for i in range(5)]
+    a = store.create_batch("a", "HN01", [s.sha256 for s in scans[:3]])  # three long files
+    b = store.create_batch("b", "HN02", [scans[3].sha256])  # sent a moment later
+    c = store.create_batch("c", "HN01", [scans[4].sha256])
+    order = []
+    while (job := store.claim_job()) is not None:
+        order.append(job.batch_id)
+        store.finish_job(job.job_id, None, 1)
+        time.sleep(0.002)  # stored times are to the microsecond
+    assert order == [a.batch_id, b.batch_id, a.batch_id, a.batch_id, c.batch_id]
 
 
 def test_a_failed_attempt_waits_behind_untried_jobs_and_files_count_duplicates(store):

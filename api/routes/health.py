@@ -32,9 +32,10 @@ def problems(request: Request) -> tuple[list[str], int | None]:
 
 
 @router.get("/health")
-def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     """`ok` (200), or `degraded` (503) with the reasons: the reader is not running or keeps
-    failing, or the disk of the data folder is nearly full."""
+    failing, or the disk of the data folder is nearly full. Answered on the event loop (a
+    statvfs and a few attributes), so a busy thread pool never delays it."""
     reasons, free_mb = problems(request)
     worker = request.app.state.worker
     body = {

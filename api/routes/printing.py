@@ -25,7 +25,15 @@ from ..deps import current_principal, get_store, not_found, writer
 from ..filenames import content_disposition, neutral_filename
 from ..pools import TaskFailed
 from ..principal import Principal
-from ..printjobs import MAX_BATCH_FORMS, PrintJob, render_now
+from ..printjobs import (
+    MAX_BATCH_FORMS,
+    MAX_BATCH_PAGES,
+    MAX_NOW_PAGES,
+    PrintJob,
+    TooManyJobs,
+    form_pages,
+    render_now,
+)
 from .records import usable_record
 
 router = APIRouter(prefix="/api", tags=["printing"])
@@ -59,7 +67,19 @@ def template(slug: str, who: Principal = Depends(current_principal)) -> dict:
     return describe(template_or_404(slug))
 
 
-def _pdf(
+def _normalised(template: Template, records: list[dict | None]) -> list[dict | None]:
+    """Every record's values checked and normalised; HTTPException 422 names the field."""
+    clean: list[dict | None] = []
+    for n, values in enumerate(records, start=1):
+        try:
+            clean.append(normalize_record(template, values) if values is not None else None)
+        except FieldValueError as exc:
+            where = f"第{n}条记录 " if len(records) > 1 else ""
+            raise HTTPException(422, f"{where}{exc}") from None
+    return clean
+
+
+async def _pdf(
     request: Request,
     store: Store,
     who: Principal,
@@ -68,25 +88,28 @@ def _pdf(
     copies: int,
     station: str | None,
 ) -> Response:
-    """A few forms rendered in the render process while this worker thread waits; every
-    document registered before the PDF is returned."""
-    clean: list[dict | None] = []
-    for n, values in enumerate(records, start=1):
-        try:
-            clean.append(normalize_record(template, values) if values is not None else None)
-        except FieldValueError as exc:
-            where = f"第{n}条记录 " if len(records) > 1 else ""
-            raise HTTPException(422, f"{where}{exc}") from None
+    """A few forms rendered in the render process while the request waits on the event
+    loop; every document registered before the PDF is returned. More than MAX_NOW_PAGES
+    pages is refused (422): a batch job prints those."""
+    clean = await run_in_threadpool(_normalised, template, records)
+    pages = form_pages(template, clean, copies)
+    if pages > MAX_NOW_PAGES:
+        raise HTTPException(
+            422,
+            f"一次最多直接打印 {MAX_NOW_PAGES} 页(这次需要 {pages} 页);"
+            "请减少份数或表格行数,或上传表格批量打印",
+        )
     try:
-        data, docs = render_now(
+        data, docs = await render_now(
             request.app.state.render_pool, request.app.state.key, template, clean, copies
         )
     except ValueDoesNotFitError as exc:
         raise HTTPException(422, str(exc)) from None
     except TaskFailed as exc:
         raise HTTPException(503, f"打印失败:{exc.reason},请减少份数后重试") from None
-    store.register_documents(
-        [IssuedDoc.from_issued(d, station=station, issued_by=who.username) for d in docs]
+    await run_in_threadpool(
+        store.register_documents,
+        [IssuedDoc.from_issued(d, station=station, issued_by=who.username) for d in docs],
     )
     name = f"{template.slug}.pdf"
     return Response(
@@ -108,7 +131,7 @@ def _station(who: Principal, station: str | None, store: Store) -> str | None:
 
 
 @router.post("/print/{slug}/blank.pdf", response_class=Response)
-def blank(
+async def blank(
     request: Request,
     slug: str,
     copies: int = Query(1, ge=1, le=200),
@@ -117,13 +140,12 @@ def blank(
     store: Store = Depends(get_store),
 ) -> Response:
     """空白表单 PDF(每份都有自己的文档号;登记为已打印文档,故用 POST)。"""
-    return _pdf(
-        request, store, who, template_or_404(slug), [None], copies, _station(who, station, store)
-    )
+    code = await run_in_threadpool(_station, who, station, store)
+    return await _pdf(request, store, who, template_or_404(slug), [None], copies, code)
 
 
 @router.post("/print/{slug}", response_class=Response)
-def prefilled(
+async def prefilled(
     request: Request,
     slug: str,
     values: dict[str, Any] = Body(...),
@@ -133,9 +155,8 @@ def prefilled(
     store: Store = Depends(get_store),
 ) -> Response:
     """按 JSON 栏目值生成预填表单 PDF;值按模板校验,不合格返回 422 并说明哪一栏。"""
-    return _pdf(
-        request, store, who, template_or_404(slug), [values], copies, _station(who, station, store)
-    )
+    code = await run_in_threadpool(_station, who, station, store)
+    return await _pdf(request, store, who, template_or_404(slug), [values], copies, code)
 
 
 class PrintJobOut(BaseModel):
@@ -209,9 +230,17 @@ async def from_file(
     data = await file.read()
     code = await run_in_threadpool(_station, who, station, store)
     records = await run_in_threadpool(_read_batch, data, filename, template)
-    job = request.app.state.print_jobs.submit(
-        template, records, filename=filename, created_by=who.username, station=code
-    )
+    pages = form_pages(template, records, 1)
+    if pages > MAX_BATCH_PAGES:
+        raise HTTPException(
+            422, f"{filename}:一次最多打印 {MAX_BATCH_PAGES} 页(这个文件需要 {pages} 页),请分批"
+        )
+    try:
+        job = request.app.state.print_jobs.submit(
+            template, records, filename=filename, created_by=who.username, station=code
+        )
+    except TooManyJobs as exc:
+        raise HTTPException(429, str(exc)) from None
     return PrintJobOut.of(job)
 
 
@@ -253,14 +282,14 @@ def print_job_file(
 
 
 @router.post("/records/{record_id}/reprint.pdf", response_class=Response)
-def reprint(
+async def reprint(
     request: Request,
     record_id: str,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
     """按识读(及更正)后的值重新打印这份表单(登记为新文档,故用 POST)。"""
-    stored = usable_record(store, who, record_id)
+    stored = await run_in_threadpool(usable_record, store, who, record_id)
     template = template_or_404(stored.summary.template)
     values = {
         f["key"]: f["value"]
@@ -268,7 +297,7 @@ def reprint(
         if f.get("value") not in (None, "")
         and f["type"] not in ("signature", "seal", "money_words")
     }
-    return _pdf(request, store, who, template, [values], 1, stored.summary.station)
+    return await _pdf(request, store, who, template, [values], 1, stored.summary.station)
 
 
 @router.get("/documents/{document_id}")

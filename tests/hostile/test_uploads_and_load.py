@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 
 import httpx
@@ -133,7 +134,7 @@ def test_other_requests_keep_their_latency_while_a_1500_row_print_runs(tmp_path)
     server.cli("user", "add", "office", "--role", "back_office", "--password", PASSWORD)
     server.start()
     try:
-        with closing(server.client()) as c:
+        with closing(server.client()) as c, ThreadPoolExecutor(24) as pool:
             res = c.post(
                 "/api/print/sh-zh-bd-27/batch",
                 files={"file": ("tags.csv", print_rows(1500), "text/csv")},
@@ -141,22 +142,48 @@ def test_other_requests_keep_their_latency_while_a_1500_row_print_runs(tmp_path)
             assert res.status_code == 202, res.text
             job = res.json()
             assert job["total"] == 1500
-            latencies, progress = [], []
+            # a second batch queues behind it; a third is one too many for one user
+            small = c.post(
+                "/api/print/sh-zh-bd-27/batch",
+                files={"file": ("one.csv", print_rows(1), "text/csv")},
+            )
+            assert small.status_code == 202
+            third = c.post(
+                "/api/print/sh-zh-bd-27/batch",
+                files={"file": ("two.csv", print_rows(2), "text/csv")},
+            )
+            assert third.status_code == 429 and "打印任务在进行" in third.json()["reason"]
+            # meanwhile twenty clerks print forms at once: none holds a worker thread
+            blanks = [
+                pool.submit(c.post, "/api/print/form-04/blank.pdf", params={"copies": 10})
+                for _ in range(20)
+            ]
+            latencies, lists, progress, blank_s = [], [], [], None
+            t_blank = time.perf_counter()
             while job["state"] in ("queued", "rendering"):
                 t = time.perf_counter()
                 assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
                 latencies.append(time.perf_counter() - t)
+                t = time.perf_counter()
+                assert c.get("/api/records").status_code == 200
+                lists.append(time.perf_counter() - t)
+                if blank_s is None and blanks[0].done():
+                    blank_s = time.perf_counter() - t_blank
                 job = c.get(job["status_url"]).json()
                 progress.append(job["done"])
                 time.sleep(0.2)
             assert job["state"] == "done", job
+            assert all(b.result().status_code == 200 for b in blanks)
+            # the first blank print did not wait for the batch (its own render process)
+            assert blank_s is not None and blank_s < 20, blank_s
             assert len(job["document_ids"]) == 1500
             assert any(0 < p < 1500 for p in progress), progress  # progress was reported
             pdf = c.get(job["file_url"])
             assert pdf.status_code == 200
             assert len(pdfium.PdfDocument(pdf.content)) == 375  # 4 tags per A4 sheet
-            # generous bound for a loaded CI machine; bench/service_bench.py measures it
+            # generous bounds for a loaded CI machine; bench/service_bench.py measures them
             assert len(latencies) >= 5 and statistics.quantiles(latencies, n=20)[-1] < 1.0
+            assert statistics.quantiles(lists, n=20)[-1] < 2.0
             # scans of those tags are recognised: their documents are registered
             [(name, jpeg, doc)] = tag_scans(tmp_path, 1)
             assert c.get(f"/api/documents/{job['document_ids'][0]}").status_code == 200
@@ -164,6 +191,18 @@ def test_other_requests_keep_their_latency_while_a_1500_row_print_runs(tmp_path)
             wait_batches(c, [up.json()["batch_id"]], timeout=120)
     finally:
         server.stop()
+
+
+def test_a_print_too_big_to_wait_for_is_refused_with_its_page_count(app):
+    office = login(app, "office")
+    res = office.post("/api/print/form-04/blank.pdf", params={"copies": 200})
+    assert res.status_code == 200  # 200 pages: printed while the request waits
+    rows = [{"claim_no": f"SP{i:06d}"} for i in range(5000)]
+    manifest = office.post(
+        "/api/print/sh-zh-bd-31", json={"returned_parts": rows}, params={"copies": 20}
+    )
+    assert manifest.status_code == 422, manifest.text
+    assert "一次最多直接打印 300 页" in manifest.json()["reason"]
 
 
 def test_a_template_that_is_not_there_and_a_print_job_of_nobody(app):
