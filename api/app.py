@@ -7,6 +7,7 @@ background reader (after re-queuing what a crash left half-read) and mounts the 
 from __future__ import annotations
 
 import logging
+import threading
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -126,6 +127,7 @@ def create_app(
     app.state.print_jobs = PrintJobs(folder / "prints", app.state.batch_pool, store, key)
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
+    app.state.report_slots = threading.BoundedSemaphore(reconcile.REPORT_SLOTS)
 
     # sign-in: failures counted per name and address; sessions live in the store (api.sessions)
     app.state.login_guard = LoginGuard(

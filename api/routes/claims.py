@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fastapi import APIRouter, Depends, Form, HTTPException, UploadFile
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, UploadFile
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
@@ -101,10 +101,13 @@ def import_record(
 def list_claims(
     station: str | None = None,
     month: str | None = None,
+    offset: int = Query(0, ge=0),
+    limit: int = Query(500, ge=1, le=5000),
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> ClaimList:
-    """按维修站、维修月份(如 2026-11)列出索赔单;维修站用户只看到本站的。"""
+    """按维修站、维修月份(如 2026-11)列出索赔单(分页:offset、limit,每页最多 5000 张);
+    维修站用户只看到本站的。total 为全部符合条件的张数。"""
     repair_from = repair_to = None
     if month:
         try:
@@ -114,7 +117,7 @@ def list_claims(
     items = store.list_claims(
         station=who.station_filter or station, repair_from=repair_from, repair_to=repair_to
     )
-    return ClaimList(total=len(items), items=items)
+    return ClaimList(total=len(items), items=items[offset : offset + limit])
 
 
 @router.get("/claims/imports", response_model=list[ClaimImport])

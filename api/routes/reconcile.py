@@ -9,6 +9,8 @@ auditors read everything but cannot print BD-24, since printing registers a docu
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote, urlencode
@@ -95,6 +97,30 @@ def attachment(data: bytes, media_type: str, name: str, fallback: str) -> Respon
     return Response(data, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
+# -- how many reports at once ---------------------------------------------------------------------
+
+REPORT_SLOTS = 2  # reconciliations and summaries computed at once in one service process
+REPORT_WAIT_S = 20.0  # how long a request waits for a slot before it is told to come back
+
+
+def report_slot(request: Request) -> Iterator[None]:
+    """Holds one of the process's report slots for the request: a month of a big network
+    takes seconds of CPU, and four at once must not starve every other request. Without a
+    free slot within REPORT_WAIT_S: 429 with Retry-After."""
+    state = request.app.state
+    slots = getattr(state, "report_slots", None)
+    if slots is None:
+        slots = state.report_slots = threading.BoundedSemaphore(REPORT_SLOTS)
+    if not slots.acquire(timeout=REPORT_WAIT_S):
+        raise HTTPException(
+            429, "正在生成的核对或汇总报表较多,请稍后重试", headers={"Retry-After": "30"}
+        )
+    try:
+        yield
+    finally:
+        slots.release()
+
+
 # -- reconciliation ------------------------------------------------------------------------------
 
 
@@ -103,6 +129,7 @@ def station_month(
     month: str | None = Query(None, description=MONTH_HELP),
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
+    _slot: None = Depends(report_slot),
 ) -> Reconciliation:
     """The reconciliation asked for, after the access, month and station checks."""
     code = required_station(who, station)
@@ -170,6 +197,7 @@ def month_summary(
     month: str | None = Query(None, description=MONTH_HELP),
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
+    _slot: None = Depends(report_slot),
 ) -> MonthlySummary:
     code = own_station(who, station)
     month = checked_month(month)

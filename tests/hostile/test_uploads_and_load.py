@@ -223,3 +223,25 @@ def test_a_file_over_the_size_limit_is_refused_before_any_parser_and_uploads_go_
     jpeg, _ = blank_tag_scan(office)
     again = office.post("/api/uploads", files=[("files", ("ok.jpg", jpeg, "image/jpeg"))])
     assert again.status_code == 202, again.text
+
+
+def test_reports_wait_for_a_slot_and_claims_come_in_pages(app, monkeypatch):
+    from formdesk.api.routes import reconcile
+
+    office = login(app, "office")
+    monkeypatch.setattr(reconcile, "REPORT_WAIT_S", 0.2)
+    slots = app.state.report_slots
+    assert slots.acquire(timeout=1) and slots.acquire(timeout=1)  # two reports running
+    try:
+        busy = office.get("/api/reconcile", params={"station": "HN01", "month": "2026-03"})
+        assert busy.status_code == 429 and busy.headers["retry-after"] == "30"
+        assert "报表较多" in busy.json()["reason"]
+        assert office.get("/api/summary", params={"month": "2026-03"}).status_code == 429
+    finally:
+        slots.release()
+        slots.release()
+    ok = office.get("/api/reconcile", params={"station": "HN01", "month": "2026-03"})
+    assert ok.status_code == 200, ok.text
+    page = office.get("/api/claims", params={"limit": 1, "offset": 0})
+    assert page.status_code == 200 and len(page.json()["items"]) <= 1
+    assert office.get("/api/claims", params={"limit": 100_000}).status_code == 422
