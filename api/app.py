@@ -24,6 +24,8 @@ from . import errors
 from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .login_guard import LoginGuard
+from .origin import SameOrigin
+from .password_work import PasswordWork
 from .pools import LimitedPool
 from .printjobs import PrintJobs
 from .routes import (
@@ -123,11 +125,15 @@ def create_app(
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
 
-    # sign-in: failures counted per name and address; sessions live in the store (api.sessions)
+    # sign-in: every check counted first, per name and address; the argon2 work bounded;
+    # sessions live in the store (api.sessions)
     app.state.login_guard = LoginGuard(
         settings.login_max_failures, settings.login_ip_max_failures, settings.login_window_s
     )
+    app.state.password_work = PasswordWork(settings.login_checks, settings.login_queue)
     app.add_middleware(TextGuard)  # odd text refused (422) before any route sees it
+    # sign-ins and session-cookie changes from another site's pages refused (403)
+    app.add_middleware(SameOrigin, trust_forwarded_host=settings.trust_forwarded_host)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 422 included
 
