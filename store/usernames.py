@@ -6,6 +6,10 @@ created. What is left must be 1–32 characters of ASCII letters and digits, CJK
 and ``. _ -``: no spaces, no control or bidi-override characters (OWASP ASVS 4.0 V5.1.4,
 allow-listed input), and no look-alike letters from other scripts.
 
+Names are unique regardless of case (`fold_username`): ``Admin`` and ``ＡＤＭＩＮ`` are the
+user ``admin``, found by any case and never created beside it (NIST SP 800-63B §5.1.1.2 on
+normalising what people type; OWASP Authentication Cheat Sheet, "user IDs should be case
+insensitive"). A name is stored as it was first written (its case kept for display).
 """
 
 from __future__ import annotations
