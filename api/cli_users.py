@@ -104,8 +104,9 @@ def user_password(
     password: Annotated[str | None, typer.Option(help="新密码(不填则自动生成并显示一次)")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """修改用户的密码;该用户的所有登录会话随之结束(API 令牌不受影响)。"""
-    from .security import hash_password
+    """修改用户的密码(新密码不能与原密码相同);该用户的所有登录会话随之结束(API 令牌不受影响)。"""
+    from .password_policy import SAME_PASSWORD
+    from .security import hash_password, verify_password
 
     name = _name(username)
     store = open_cli_store(data_dir, must_exist=True)
@@ -114,6 +115,8 @@ def user_password(
         raise fail(f"用户“{name}”不存在")
     name = user.username  # as stored, whatever case was typed
     secret, generated = _checked_password(password, name)
+    if not generated and verify_password(user.password_hash, secret):
+        raise fail(SAME_PASSWORD)
     store.set_password_hash(name, hash_password(secret))
     ended = store.delete_sessions(name)
     print(

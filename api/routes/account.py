@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from formdesk.store import ApiToken, NotFoundError, Store
 
 from ..deps import current_principal, get_store, session_only
-from ..password_policy import WeakPasswordError, check_password
+from ..password_policy import SAME_PASSWORD, WeakPasswordError, check_password
 from ..password_work import Busy, PasswordWork
 from ..principal import SCOPE_LABELS, Principal
 from ..security import new_token
@@ -38,14 +38,16 @@ async def change_password(
     who: Principal = Depends(session_only),
     store: Store = Depends(get_store),
 ) -> dict:
-    """修改本人密码:需原密码(错误计入登录失败次数);新密码须符合密码规则(否则 422)。
-    本人的其他会话全部结束,当前会话保留。"""
+    """修改本人密码:需原密码(错误计入登录失败次数);新密码须符合密码规则,且不能与原密码相同
+    (否则 422)。本人的其他会话全部结束,当前会话保留。"""
     try:
         await authenticate(request, store, who.username, change.old_password)
     except HTTPException as exc:
         if exc.status_code == 401:
             raise HTTPException(403, "原密码不对") from None
         raise
+    if change.new_password == change.old_password:
+        raise HTTPException(422, SAME_PASSWORD)
     try:
         await run_in_threadpool(check_password, change.new_password, who.username)
     except WeakPasswordError as exc:

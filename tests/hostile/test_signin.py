@@ -215,6 +215,10 @@ def test_a_password_change_ends_the_other_sessions(served):
                 "/api/me/password", json={"old_password": PASSWORD, "new_password": NEW_PASSWORD}
             )
             assert res.status_code == 403 and "CSRF" in res.json()["reason"]
+        same = here.post(  # the red team's pwchange.py: accepted before
+            "/api/me/password", json={"old_password": PASSWORD, "new_password": PASSWORD}
+        )
+        assert same.status_code == 422 and same.json()["reason"] == "新密码不能与原密码相同"
         ok = here.post(
             "/api/me/password", json={"old_password": PASSWORD, "new_password": NEW_PASSWORD}
         )
@@ -234,6 +238,8 @@ def test_a_password_change_ends_the_other_sessions(served):
         weak_cli = served.cli("user", "password", "s1", "--password", "s1s1s1s1s1s1", check=False)
         assert "容易被猜到" in one_line_error(weak_cli)
         served.cli("user", "password", "s1", "--password", PASSWORD)  # back, for other tests
+        same_cli = served.cli("user", "password", "S1", "--password", PASSWORD, check=False)
+        assert one_line_error(same_cli) == "错误:新密码不能与原密码相同"
     finally:
         here.close()
         there.close()
