@@ -20,7 +20,7 @@ from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.store import Store, StoreError, User, open_store
 
-from . import errors
+from . import errors, multipart
 from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .login_guard import LoginGuard
@@ -89,6 +89,7 @@ def create_app(
         if data_dir is not None:
             settings = replace(settings, data_dir=Path(data_dir))
     folder = settings.data_dir
+    multipart.install()  # long file names and nameless files in uploads (api.multipart)
     store = open_store(folder, users="required")
     key = signing_key(folder)
     engine = default_engine()
@@ -142,7 +143,9 @@ def create_app(
         too_large = request.scope.get("state", {}).get("body_too_large")
         if too_large:
             return JSONResponse({"reason": too_large, "status": 413}, status_code=413)
-        reason = GENERIC.get(exc.detail, exc.detail) if isinstance(exc.detail, str) else exc.detail
+        reason = exc.detail
+        if isinstance(reason, str):
+            reason = GENERIC.get(reason) or multipart.reason(reason) or reason
         return JSONResponse(
             {"reason": reason, "status": exc.status_code},
             status_code=exc.status_code,
