@@ -21,10 +21,12 @@ from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.store import Store, StoreError, User, open_store
 
-from . import errors
+from . import errors, multipart
 from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .login_guard import LoginGuard
+from .origin import SameOrigin
+from .password_work import PasswordWork
 from .pools import LimitedPool
 from .printjobs import PrintJobs
 from .routes import (
@@ -88,6 +90,7 @@ def create_app(
         if data_dir is not None:
             settings = replace(settings, data_dir=Path(data_dir))
     folder = settings.data_dir
+    multipart.install()  # long file names and nameless files in uploads (api.multipart)
     store = open_store(folder, users="required")
     key = signing_key(folder)
     engine = default_engine()
@@ -129,11 +132,15 @@ def create_app(
     app.state.first_password = ensure_admin(store)
     app.state.report_slots = threading.BoundedSemaphore(reconcile.REPORT_SLOTS)
 
-    # sign-in: failures counted per name and address; sessions live in the store (api.sessions)
+    # sign-in: every check counted first, per name and address; the argon2 work bounded;
+    # sessions live in the store (api.sessions)
     app.state.login_guard = LoginGuard(
         settings.login_max_failures, settings.login_ip_max_failures, settings.login_window_s
     )
+    app.state.password_work = PasswordWork(settings.login_checks, settings.login_queue)
     app.add_middleware(TextGuard)  # odd text refused (422) before any route sees it
+    # sign-ins and session-cookie changes from another site's pages refused (403)
+    app.add_middleware(SameOrigin, trust_forwarded_host=settings.trust_forwarded_host)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(SecurityHeaders)  # outermost: every answer, 413 and 422 included
 
@@ -142,7 +149,9 @@ def create_app(
         too_large = request.scope.get("state", {}).get("body_too_large")
         if too_large:
             return JSONResponse({"reason": too_large, "status": 413}, status_code=413)
-        reason = GENERIC.get(exc.detail, exc.detail) if isinstance(exc.detail, str) else exc.detail
+        reason = exc.detail
+        if isinstance(reason, str):
+            reason = GENERIC.get(reason) or multipart.reason(reason) or reason
         return JSONResponse(
             {"reason": reason, "status": exc.status_code},
             status_code=exc.status_code,

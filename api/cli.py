@@ -224,7 +224,7 @@ def serve(
         str | None,
         typer.Option(
             "--forwarded-allow-ips",
-            help="信任哪些反向代理的 X-Forwarded-For/-Proto(逗号分隔的地址,如 127.0.0.1);"
+            help="信任哪些反向代理的 X-Forwarded-For/-Proto/-Host(逗号分隔的地址,如 127.0.0.1);"
             "不填则不信任,按连接地址计算登录失败次数",
         ),
     ] = None,
@@ -244,6 +244,8 @@ def serve(
         raise fail(str(exc)) from None
     if secure_cookies:
         settings = replace(settings, secure_cookies=True)
+    if forwarded_allow_ips is not None:  # the trusted proxy's X-Forwarded-Host names this site
+        settings = replace(settings, trust_forwarded_host=True)
     try:
         web = create_app(settings=settings)
     except StoreError as exc:  # a damaged data file, users lost: one line, exit 1

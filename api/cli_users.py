@@ -73,8 +73,10 @@ def user_add(
     name = _name(username)
     secret, generated = _checked_password(password, name)
     store = open_cli_store(data_dir, users="restoring")  # adding users back is the remedy
-    if store.get_user(name) is not None:
-        raise fail(f"用户名“{name}”已存在")
+    taken = store.get_user(name)
+    if taken is not None:
+        same = "" if taken.username == name else f"(与“{taken.username}”只差大小写)"
+        raise fail(f"用户名“{name}”已存在{same}")
     if station and store.get_station(station) is None:
         store.add_station(Station(code=station, name=station_name or station))
     try:
@@ -102,14 +104,19 @@ def user_password(
     password: Annotated[str | None, typer.Option(help="新密码(不填则自动生成并显示一次)")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """修改用户的密码;该用户的所有登录会话随之结束(API 令牌不受影响)。"""
-    from .security import hash_password
+    """修改用户的密码(新密码不能与原密码相同);该用户的所有登录会话随之结束(API 令牌不受影响)。"""
+    from .password_policy import SAME_PASSWORD
+    from .security import hash_password, verify_password
 
     name = _name(username)
     store = open_cli_store(data_dir, must_exist=True)
-    if store.get_user(name) is None:
+    user = store.get_user(name)
+    if user is None:
         raise fail(f"用户“{name}”不存在")
+    name = user.username  # as stored, whatever case was typed
     secret, generated = _checked_password(password, name)
+    if not generated and verify_password(user.password_hash, secret):
+        raise fail(SAME_PASSWORD)
     store.set_password_hash(name, hash_password(secret))
     ended = store.delete_sessions(name)
     print(
@@ -139,6 +146,7 @@ def token_add(
     user = store.get_user(name)
     if user is None:
         raise fail(f"用户“{name}”不存在")
+    name = user.username  # as stored, whatever case was typed
     if scope is None:
         scope = "read" if user.role == "auditor" else "write"
     if scope not in ("read", "write"):
@@ -163,6 +171,9 @@ def token_list(
     """列出 API 令牌:编号、用户、名称、权限、创建时间(令牌本身不保存,无法再显示)。"""
     store = open_cli_store(data_dir, must_exist=True)
     name = _name(username) if username is not None else None
+    if name is not None:  # as stored, whatever case was typed
+        user = store.get_user(name)
+        name = user.username if user is not None else name
     roles = {u.username: u.role for u in store.list_users()}
     table = Table("编号", "用户", "名称", "权限", "创建时间(UTC)")
     for t in store.list_tokens(name):

@@ -51,7 +51,8 @@ def current_principal(
 ) -> Principal:
     """Someone signed in (401 if not). Every state change (POST/PUT/PATCH/DELETE) needs,
     from a browser session, its CSRF token (X-CSRF-Token header or the form's csrf field;
-    403 if missing or wrong) and, from an API token, the write scope (403)."""
+    403 if missing or wrong; its Origin has been checked before, api.origin) and, from an
+    API token, the write scope (403)."""
     if who is None:
         raise HTTPException(401, "请先登录")
     if request.method in UNSAFE:

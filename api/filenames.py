@@ -24,7 +24,8 @@ _ASCII_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 def neutral_filename(name: str | None, default: str = UNNAMED) -> str:
     """`name` as formdesk stores and shows it: its last path component, without the
     characters above, trimmed, at most MAX_NAME_CHARS characters (the extension kept);
-    `default` when nothing is left."""
+    `default` when nothing is left or only dots and spaces are (`.`, `..`: a path's
+    parts, never a file's name, which would read as one in a download or a shell)."""
     text = remove_refused((name or "").replace("\\", "/").rsplit("/", 1)[-1]).strip()
     if len(text) > MAX_NAME_CHARS:
         stem, dot, ext = text.rpartition(".")
@@ -32,7 +33,7 @@ def neutral_filename(name: str | None, default: str = UNNAMED) -> str:
             text = stem[: MAX_NAME_CHARS - len(ext) - 1] + "." + ext
         else:
             text = text[:MAX_NAME_CHARS]
-    return text or default
+    return text if text.strip(". ") else default
 
 
 def content_disposition(name: str, fallback: str | None = None) -> str:

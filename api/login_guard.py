@@ -1,23 +1,32 @@
 """Rate limiting and temporary lock-out of password guessing, per user name and per client
 address (NIST SP 800-63B §5.2.2 "rate limiting"; OWASP ASVS 4.0 V2.2.1).
 
-Failed password checks are counted in a moving window (`limits`, in memory, per process):
-after `max_per_name` failures for one user name, or `max_per_address` from one client
-address, within `window_s` seconds, every further attempt for that name or from that
-address is refused, the right password included, until the oldest counted failure leaves
-the window. Refused attempts are not counted (they check no password), so a lock-out lasts
-at most `window_s`. A successful sign-in clears its name's count, never its address's.
+Every password check is counted *before* it is made (`LoginGuard.reserve`), in a moving
+window of `window_s` seconds, in memory, per process: at most `max_per_name` checks for one
+user name, and `max_per_address` from one client address, are counted at any time. An
+attempt beyond either limit is refused at once (LockedOut), the right password included,
+until the oldest counted attempt leaves the window; refused attempts check no password and
+are not counted, so a lock-out lasts at most `window_s`. Because the count comes first,
+attempts sent at the same moment can never check more passwords than the limits allow
+(OWASP ASVS 4.0 V11.1.6: business logic free of time-of-check/time-of-use races).
+
+What happens after the check: a right password clears its name's count and takes back its
+own count from the address (a success is no failure); a wrong one stays counted; an attempt
+whose password was never checked (the service was too busy) is taken back from both.
+
+Names are counted as given: the caller passes them case-folded (store.usernames), so
+`Admin` and `admin` share one count.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import time
-
-from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 
 
 class LockedOut(Exception):
@@ -43,31 +52,113 @@ def _key(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """One reserved password check: its keys and when it was counted (monotonic s).
+    `last` is true when it used up the last check its name or address had; `wait_s` is
+    then how long the next attempt will have to wait (seconds)."""
+
+    name_key: str
+    address_key: str
+    at: float
+    last: bool
+    wait_s: float
+
+
 class LoginGuard:
-    """The counters of one service process. `check` before verifying a password, then
-    `failed` or `succeeded`; both raise or return as documented."""
+    """The counters of one service process: `reserve` before verifying a password, then
+    `succeeded`, `failed` or `released`. Thread-safe (one lock around every count)."""
 
-    def __init__(self, max_per_name: int, max_per_address: int, window_s: int):
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._per_name = RateLimitItemPerSecond(max_per_name, window_s, namespace="name")
-        self._per_address = RateLimitItemPerSecond(max_per_address, window_s, namespace="addr")
+    def __init__(
+        self,
+        max_per_name: int,
+        max_per_address: int,
+        window_s: int,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.max_per_name = max_per_name
+        self.max_per_address = max_per_address
+        self.window_s = window_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._names: dict[str, deque[float]] = {}
+        self._addresses: dict[str, deque[float]] = {}
+        self._swept = clock()
 
-    def check(self, name: str, address: str) -> None:
-        """Raises LockedOut if `name` or `address` has used up its failures."""
-        waits = [
-            self._limiter.get_window_stats(item, key)
-            for item, key in ((self._per_name, _key(name)), (self._per_address, _key(address)))
-        ]
-        locked = [w.reset_time for w in waits if w.remaining <= 0]
-        if locked:
-            raise LockedOut(max(locked) - time.time())
+    def _live(self, table: dict[str, deque[float]], key: str, now: float) -> deque[float]:
+        """The key's counted attempts still inside the window (oldest first)."""
+        times = table.setdefault(key, deque())
+        while times and times[0] <= now - self.window_s:
+            times.popleft()
+        return times
 
-    def failed(self, name: str, address: str) -> None:
-        """Counts one failure; raises LockedOut if it used up the last allowed one."""
-        self._limiter.hit(self._per_name, _key(name))
-        self._limiter.hit(self._per_address, _key(address))
-        self.check(name, address)
+    def _sweep(self, now: float) -> None:
+        """Forgets keys with nothing left in the window (at most once per window)."""
+        if now - self._swept < self.window_s:
+            return
+        self._swept = now
+        for table in (self._names, self._addresses):
+            for key in [k for k, t in table.items() if not t or t[-1] <= now - self.window_s]:
+                del table[key]
 
-    def succeeded(self, name: str) -> None:
-        """A right password: the name's failures are forgotten."""
-        self._limiter.clear(self._per_name, _key(name))
+    def reserve(self, name: str, address: str) -> Attempt:
+        """Counts one password check for `name` (already case-folded) from `address`.
+
+        Raises LockedOut (with the wait) when either has no check left in the window;
+        nothing is counted then. Otherwise returns the Attempt to settle afterwards."""
+        name_key, address_key = _key(name), _key(address)
+        with self._lock:
+            now = self._clock()
+            self._sweep(now)
+            names = self._live(self._names, name_key, now)
+            addresses = self._live(self._addresses, address_key, now)
+            full = [
+                times[0] + self.window_s - now
+                for times, limit in ((names, self.max_per_name), (addresses, self.max_per_address))
+                if len(times) >= limit
+            ]
+            if full:
+                raise LockedOut(max(full))
+            names.append(now)
+            addresses.append(now)
+            used_up = [
+                times[0] + self.window_s - now
+                for times, limit in ((names, self.max_per_name), (addresses, self.max_per_address))
+                if len(times) >= limit
+            ]
+            return Attempt(name_key, address_key, now, bool(used_up), max(used_up, default=0.0))
+
+    def failed(self, attempt: Attempt) -> None:
+        """A wrong password: the attempt stays counted. Raises LockedOut when it was the
+        last one its name or address had."""
+        if attempt.last:
+            raise LockedOut(attempt.wait_s)
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """A right password: the name's count is cleared, the address's own count of this
+        attempt taken back (a success is no failure)."""
+        with self._lock:
+            self._names.pop(attempt.name_key, None)
+            self._take_back(self._addresses, attempt.address_key, attempt.at)
+
+    def released(self, attempt: Attempt) -> None:
+        """The password was never checked (the service was busy): taken back from both."""
+        with self._lock:
+            self._take_back(self._names, attempt.name_key, attempt.at)
+            self._take_back(self._addresses, attempt.address_key, attempt.at)
+
+    @staticmethod
+    def _take_back(table: dict[str, deque[float]], key: str, at: float) -> None:
+        times = table.get(key)
+        if times is not None and at in times:
+            times.remove(at)
+
+    def counted(self, name: str, address: str) -> tuple[int, int]:
+        """(checks counted for `name`, for `address`) in the window now; for tests and
+        diagnostics."""
+        with self._lock:
+            now = self._clock()
+            return (
+                len(self._live(self._names, _key(name), now)),
+                len(self._live(self._addresses, _key(address), now)),
+            )

@@ -9,7 +9,9 @@ Rules (NIST SP 800-63B §5.1.1.2 "memorized secrets"; OWASP ASVS 4.0 V2.1):
 - not common or guessable: zxcvbn's estimate, told the user name and this product's name,
   must score at least 3 of 4 (ZXCVBN_MIN_SCORE; "safely unguessable", ≳10^8 guesses):
   dictionary words and common passwords, names, keyboard rows, repeats, sequences and
-  dates all score low.
+  dates all score low;
+- a new password is not the one it replaces (SAME_PASSWORD; checked where the old one is
+  known: `formdesk user password` and POST /api/me/password).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from zxcvbn import zxcvbn
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 ZXCVBN_MIN_SCORE = 3
+SAME_PASSWORD = "新密码不能与原密码相同"
 _ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters are judged
 _CONTEXT = ["formdesk", "售后", "三包", "password", "admin"]
 

@@ -11,6 +11,8 @@ in one place:
     FORMDESK_LOGIN_MAX_FAILURES  wrong passwords per user name before a lock-out (5)
     FORMDESK_LOGIN_IP_MAX_FAILURES  wrong passwords per client address (20)
     FORMDESK_LOGIN_WINDOW_S      the window both count in, and the lock-out (900)
+    FORMDESK_LOGIN_CHECKS        password checks (argon2) running at once (cores - 1, ≥ 1)
+    FORMDESK_LOGIN_QUEUE         more that may wait for one; beyond, 503 at once (8)
     FORMDESK_READER_MEMORY_MB    address-space limit of a reader process (2048)
     FORMDESK_READER_TIMEOUT_S    wall-clock limit for one file: base (120) ...
     FORMDESK_READER_PAGE_TIMEOUT_S  ... plus this per page (20)
@@ -29,6 +31,12 @@ from pathlib import Path
 def data_dir() -> Path:
     """FORMDESK_DATA_DIR, or ./data beside where formdesk runs."""
     return Path(os.environ.get("FORMDESK_DATA_DIR", "data"))
+
+
+def default_concurrency() -> int:
+    """Password checks at once by default: about the number of cores (every core but one,
+    at least one), so a flood of sign-ins leaves a core to everything else."""
+    return max(1, (os.cpu_count() or 2) - 1)
 
 
 def _int(name: str, default: int, minimum: int = 0) -> int:
@@ -58,6 +66,9 @@ class Settings:
     login_max_failures: int = 5  # per user name, within login_window_s
     login_ip_max_failures: int = 20  # per client address, within login_window_s
     login_window_s: int = 900
+    login_checks: int = field(default_factory=default_concurrency)  # argon2 at once
+    login_queue: int = 8  # argon2 work waiting beyond those; more is refused (503)
+    trust_forwarded_host: bool = False  # X-Forwarded-Host names this site (behind a proxy)
     reader_memory_mb: int = 2048  # RLIMIT_AS of a reader process
     reader_timeout_s: int = 120  # per file ...
     reader_page_timeout_s: int = 20  # ... plus per page
@@ -75,6 +86,8 @@ class Settings:
             "login_max_failures": _int("FORMDESK_LOGIN_MAX_FAILURES", 5, 1),
             "login_ip_max_failures": _int("FORMDESK_LOGIN_IP_MAX_FAILURES", 20, 1),
             "login_window_s": _int("FORMDESK_LOGIN_WINDOW_S", 900, 1),
+            "login_checks": _int("FORMDESK_LOGIN_CHECKS", default_concurrency(), 1),
+            "login_queue": _int("FORMDESK_LOGIN_QUEUE", 8, 0),
             "reader_memory_mb": _int("FORMDESK_READER_MEMORY_MB", 2048, 256),
             "reader_timeout_s": _int("FORMDESK_READER_TIMEOUT_S", 120, 1),
             "reader_page_timeout_s": _int("FORMDESK_READER_PAGE_TIMEOUT_S", 20, 0),

@@ -1,15 +1,17 @@
 """Checking a user name and password, the same way for the API, the sign-in page and the
-password change: names normalised as stored, the same argon2 work for known and unknown
-names, failures counted and lock-outs enforced (api.login_guard)."""
+password change: names normalised and case-folded as stored, the same argon2 work for
+known and unknown names, every check counted before it is made and lock-outs enforced
+(api.login_guard), the argon2 work bounded (api.password_work)."""
 
 from __future__ import annotations
 
 from fastapi import HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 
-from formdesk.store import InvalidUsernameError, Store, User, normalize_username
+from formdesk.store import InvalidUsernameError, Store, User, fold_username, normalize_username
 
 from .login_guard import LockedOut, LoginGuard
-from .security import verify_password
+from .password_work import Busy, PasswordWork
 
 WRONG = "用户名或密码不对"
 
@@ -25,32 +27,44 @@ def locked_error(exc: LockedOut) -> HTTPException:
     return HTTPException(429, str(exc), headers={"Retry-After": exc.retry_after})
 
 
-def authenticate(request: Request, store: Store, username: str, password: str) -> User:
+def busy_error(exc: Busy) -> HTTPException:
+    """503 with the reason and Retry-After (seconds): too many checks pending."""
+    return HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
+async def authenticate(request: Request, store: Store, username: str, password: str) -> User:
     """The user whose name and password these are.
 
-    Raises HTTPException 429 (with Retry-After) while the name or the client address is
-    locked out, even for the right password, and 401 `WRONG` for a wrong name or password
-    (or 429 when that failure was the last one allowed). An unknown name costs the same
-    argon2 verification as a known one.
+    The attempt is counted first (for the case-folded name and the client address); then
+    the password is checked in the bounded argon2 pool. Raises HTTPException 429 (with
+    Retry-After) while the name or the client address is locked out, even for the right
+    password, and for a wrong password that used up the last allowed attempt; 503 (with
+    Retry-After) when the pool is full, the attempt not counted; 401 `WRONG` for a wrong
+    name or password. An unknown name costs the same argon2 verification as a known one.
     """
     guard: LoginGuard = request.app.state.login_guard
-    address = client_address(request)
+    work: PasswordWork = request.app.state.password_work
     try:
         name = normalize_username(username)
     except InvalidUsernameError:
-        name = (username or "").strip()[:64]
-        user = None
+        name, known = (username or "").strip()[:64], False
     else:
-        user = store.get_user(name)
+        known = True
     try:
-        guard.check(name, address)
+        attempt = guard.reserve(fold_username(name), client_address(request))
     except LockedOut as exc:
         raise locked_error(exc) from None
-    if verify_password(user.password_hash if user else None, password) and user is not None:
-        guard.succeeded(name)
+    user = await run_in_threadpool(store.get_user, name) if known else None
+    try:
+        right = await work.verify(user.password_hash if user else None, password)
+    except Busy as exc:
+        guard.released(attempt)
+        raise busy_error(exc) from None
+    if right and user is not None:
+        guard.succeeded(attempt)
         return user
     try:
-        guard.failed(name, address)
+        guard.failed(attempt)
     except LockedOut as exc:
         raise locked_error(exc) from None
     raise HTTPException(401, WRONG)

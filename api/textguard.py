@@ -38,6 +38,7 @@ MAX_PATH_CHARS = 2048
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 40
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+FILE_HINT = "(如果这是要上传的文件,请带上文件名或文件类型)"
 
 
 class Refused(Exception):
@@ -137,7 +138,9 @@ def check_json(body: bytes) -> None:
 
 async def guard_form(request: Request) -> None:
     """App-wide dependency: the non-file fields of a multipart form, once Starlette has
-    parsed it (files are never buffered twice). HTTPException 422 naming the field."""
+    parsed it (files are never buffered twice). HTTPException 422 naming the field; a
+    field too long to be text says how a file is sent instead (a part with neither a file
+    name nor a file type is text, api.multipart)."""
     if not request.headers.get("content-type", "").startswith("multipart/form-data"):
         return
     form = await request.form()
@@ -148,7 +151,8 @@ async def guard_form(request: Request) -> None:
             if not isinstance(value, UploadFile):
                 check_text(where, value, multiline=True, limit=MAX_FIELD_CHARS)
         except Refused as exc:
-            raise HTTPException(422, str(exc)) from None
+            hint = FILE_HINT if isinstance(value, str) and len(value) > MAX_FIELD_CHARS else ""
+            raise HTTPException(422, str(exc) + hint) from None
 
 
 class TextGuard:

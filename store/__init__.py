@@ -31,7 +31,7 @@ from .models import (
     UserSession,
 )
 from .tinydb_store import TinyStore
-from .usernames import InvalidUsernameError, normalize_username
+from .usernames import InvalidUsernameError, fold_username, normalize_username
 
 
 def default_data_dir() -> Path:
@@ -54,6 +54,7 @@ __all__ = [
     "Correction",
     "DamagedFileError",
     "DiskFullError",
+    "fold_username",
     "IssuedDoc",
     "Job",
     "NotFoundError",

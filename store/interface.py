@@ -86,14 +86,20 @@ class Store(Protocol):
     def add_user(self, user: User) -> User:
         """Stores `user` under its name trimmed and NFKC-normalised (store.usernames) and
         returns it so; refuses a name outside the rule (InvalidUsernameError, a ValueError)
-        or already used (ConflictError, a ValueError)."""
+        or already used in any case (ConflictError, a ValueError: `Admin` beside `admin`)."""
         ...
 
-    def get_user(self, username: str) -> User | None: ...
+    def get_user(self, username: str) -> User | None:
+        """The user of that (normalised) name, found regardless of case; None if none
+        (or if several stored before names were unique regardless of case share it and
+        none is spelt exactly so)."""
+        ...
 
     def list_users(self) -> list[User]: ...
 
-    def set_password_hash(self, username: str, password_hash: str) -> User: ...
+    def set_password_hash(self, username: str, password_hash: str) -> User:
+        """The user's new hash (the name found as by `get_user`; NotFoundError if none)."""
+        ...
 
     def add_token(self, token: ApiToken) -> ApiToken:
         """The user must exist (NotFoundError); a token hash is stored once (ConflictError).

@@ -75,7 +75,7 @@ from .summary import (
     reader_status,
     search_text,
 )
-from .usernames import normalize_username
+from .usernames import fold_username, normalize_username
 
 log = logging.getLogger(__name__)
 
@@ -255,16 +255,34 @@ class TinyStore:
 
     def add_user(self, user: User) -> User:
         """Stores the user under its normalised name (see `usernames`); refuses a name
-        outside the rule (InvalidUsernameError) or already used (ConflictError)."""
+        outside the rule (InvalidUsernameError) or one that is, in any case, already used
+        (ConflictError: `Admin` beside `admin`)."""
         user = user.model_copy(update={"username": normalize_username(user.username)})
         with self._write(self._meta):
-            if self._users.row(user.username) is not None:
-                raise ConflictError(f"用户名“{user.username}”已存在")
+            rows, folded = self._users.rows(), fold_username(user.username)
+            same = [k for k in rows if fold_username(k) == folded]  # several: old data
+            taken = user.username if user.username in rows else next(iter(same), None)
+            if taken is not None:
+                note = "" if taken == user.username else f"(与“{taken}”只差大小写)"
+                raise ConflictError(f"用户名“{user.username}”已存在{note}")
             self._users.put(user.username, user.model_dump(mode="json"))
         return user
 
+    def _user_key(self, username: str) -> str | None:
+        """The stored name `username` means: itself if stored so, else the one stored name
+        equal to it but for case (`usernames.fold_username`); None if there is none, or if
+        several are (names stored before names were unique regardless of case: each is
+        still found by its exact spelling)."""
+        rows = self._users.rows()
+        if username in rows:
+            return username
+        folded = fold_username(username)
+        found = [key for key in rows if fold_username(key) == folded]
+        return found[0] if len(found) == 1 else None
+
     def get_user(self, username: str) -> User | None:
-        row = self._users.row(username)
+        key = self._user_key(username)
+        row = self._users.row(key) if key is not None else None
         return User.model_validate(row) if row else None
 
     def list_users(self) -> list[User]:
@@ -273,11 +291,11 @@ class TinyStore:
 
     def set_password_hash(self, username: str, password_hash: str) -> User:
         with self._write(self._meta):
-            row = self._users.row(username)
-            if row is None:
+            key = self._user_key(username)
+            if key is None:
                 raise NotFoundError(f"用户“{username}”不存在")
-            row = {**row, "password_hash": password_hash}
-            self._users.put(username, row)
+            row = {**self._users.row(key), "password_hash": password_hash}
+            self._users.put(key, row)
         return User.model_validate(row)
 
     @staticmethod
@@ -287,8 +305,10 @@ class TinyStore:
 
     def add_token(self, token: ApiToken) -> ApiToken:
         with self._write(self._meta):
-            if self._users.row(token.username) is None:
+            key = self._user_key(token.username)
+            if key is None:
                 raise NotFoundError(f"用户“{token.username}”不存在")
+            token = token.model_copy(update={"username": key})
             if self._tokens.row(token.token_hash) is not None:
                 raise ConflictError("该令牌已登记")
             if token.token_id is None:

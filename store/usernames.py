@@ -5,6 +5,11 @@ surrounding white space removed, so what a person types at sign-in finds the nam
 created. What is left must be 1–32 characters of ASCII letters and digits, CJK ideographs
 and ``. _ -``: no spaces, no control or bidi-override characters (OWASP ASVS 4.0 V5.1.4,
 allow-listed input), and no look-alike letters from other scripts.
+
+Names are unique regardless of case (`fold_username`): ``Admin`` and ``ＡＤＭＩＮ`` are the
+user ``admin``, found by any case and never created beside it (NIST SP 800-63B §5.1.1.2 on
+normalising what people type; OWASP Authentication Cheat Sheet, "user IDs should be case
+insensitive"). A name is stored as it was first written (its case kept for display).
 """
 
 from __future__ import annotations
@@ -38,3 +43,9 @@ def normalize_username(raw: str) -> str:
             "用户名只能包含英文字母、数字、汉字和 . _ -(不能有空格或控制字符)"
         )
     return name
+
+
+def fold_username(name: str) -> str:
+    """The key two names are the same user by: the (already normalised) name casefolded.
+    `Admin`, `ADMIN` and `admin` fold to `admin`; CJK characters are unchanged."""
+    return name.casefold()

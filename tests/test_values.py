@@ -9,8 +9,13 @@ import pytest
 from formdesk.templates import get_template
 from formdesk.templates.values.dates import parse_date, parse_datetime, parse_month
 from formdesk.templates.values.identifiers import engine_no_problem, phone_problem, plate_problem
-from formdesk.templates.values.money import amount_in_words, parse_amount_words
-from formdesk.templates.values.normalize import FieldValueError, normalize_record
+from formdesk.templates.values.money import amount_in_words, parse_amount, parse_amount_words
+from formdesk.templates.values.normalize import (
+    FieldValueError,
+    correction_value,
+    normalize,
+    normalize_record,
+)
 from formdesk.templates.values.vin import correct_single_confusion, vin_problem, with_check_digit
 
 VALID_VIN = "1M8GDM9AXKP042788"  # the ISO 3779 textbook example
@@ -44,6 +49,62 @@ def test_chinese_dates(text):
 def test_impossible_dates_say_why(text, reason):
     with pytest.raises(ValueError, match=reason):
         parse_date(text)
+
+
+@pytest.mark.parametrize(
+    "text,year",
+    [
+        ("0000-01-01", "0"),  # once 2000-01-01
+        ("0001-01-01", "1"),  # once 2001-01-01
+        ("0099-12-31", "99"),  # once 2099-12-31
+        ("9999-12-31", "9999"),
+        ("1989-12-31", "1989"),
+        ("2100-01-01", "2100"),
+        ("00010101", "1"),
+        ("2150年1月1日 8:00", "2150"),
+    ],
+)
+def test_a_four_digit_year_is_taken_as_written_and_must_be_plausible(text, year):
+    parse = parse_datetime if ":" in text else parse_date
+    with pytest.raises(ValueError, match=f"年份应在 1990–2099 年之间,而不是 {year} 年"):
+        parse(text)
+
+
+def test_dates_at_the_ends_of_the_range_and_two_digit_years():
+    assert parse_date("1990-01-01").isoformat() == "1990-01-01"
+    assert parse_date("2099年12月31日").isoformat() == "2099-12-31"
+    assert parse_date("00/1/1").isoformat() == "2000-01-01"  # two digits: 20xx
+    assert parse_month("99.12").isoformat() == "2099-12-01"
+    with pytest.raises(ValueError, match="年份应在"):
+        parse_month("1900-01")
+
+
+def test_amounts_are_never_rounded_silently():
+    assert str(parse_amount("1,200.50")) == "1200.50"
+    assert str(parse_amount("-0")) == "0.00" and str(parse_amount("-0.00")) == "0.00"
+    assert str(parse_amount("1.500")) == "1.50"  # spare zeros change nothing
+    assert str(parse_amount(0.1 + 0.2)) == "0.30"  # a double's 15 digits, as spreadsheets show
+    assert str(parse_amount("7.5", 1)) == "7.5"
+    for text in ("0.001", "12.345", "0.0001", "-0.005"):
+        with pytest.raises(ValueError, match="最多 2 位小数,即到分"):
+            parse_amount(text)
+    with pytest.raises(ValueError, match=r"最多 1 位小数\)"):
+        parse_amount("7.25", 1)
+
+
+def test_a_signature_or_seal_is_corrected_as_there_or_not():
+    fees = get_template("SH-ZH/BD-21")
+    signature, seal = fees.field("filled_by"), fees.field("station_seal")
+    assert correction_value(signature, True) is True
+    assert correction_value(signature, " 已签字 ") is True
+    assert correction_value(signature, False) is None
+    assert correction_value(seal, "已盖章") is True and correction_value(seal, "未盖章") is None
+    for raw in ("yes", 0, 1, "true", "张伟", "已盖章"):
+        with pytest.raises(ValueError, match="只能更正为“已签字”"):
+            correction_value(signature, raw)
+    # printing still puts a name in a signature box; other fields are checked as typed
+    assert normalize(signature, "张伟") == "张伟"
+    assert correction_value(fees.field("labor_fee"), "-0") == "0.00"
 
 
 def test_month_and_datetime():

@@ -7,16 +7,18 @@ import unicodedata
 from typing import Literal
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from formdesk.store import ApiToken, NotFoundError, Store
 
 from ..deps import current_principal, get_store, session_only
-from ..password_policy import WeakPasswordError, check_password
+from ..password_policy import SAME_PASSWORD, WeakPasswordError, check_password
+from ..password_work import Busy, PasswordWork
 from ..principal import SCOPE_LABELS, Principal
-from ..security import hash_password, new_token
+from ..security import new_token
 from ..sessions import current_session
-from ..signin import authenticate
+from ..signin import authenticate, busy_error
 
 router = APIRouter(prefix="/api", tags=["account"])
 LABEL_MAX = 64
@@ -30,28 +32,38 @@ class PasswordChange(BaseModel):
 
 
 @router.post("/me/password")
-def change_password(
+async def change_password(
     request: Request,
     change: PasswordChange = Body(...),
     who: Principal = Depends(session_only),
     store: Store = Depends(get_store),
 ) -> dict:
-    """修改本人密码:需原密码(错误计入登录失败次数);新密码须符合密码规则(否则 422)。
-    本人的其他会话全部结束,当前会话保留。"""
+    """修改本人密码:需原密码(错误计入登录失败次数);新密码须符合密码规则,且不能与原密码相同
+    (否则 422)。本人的其他会话全部结束,当前会话保留。"""
     try:
-        authenticate(request, store, who.username, change.old_password)
+        await authenticate(request, store, who.username, change.old_password)
     except HTTPException as exc:
         if exc.status_code == 401:
             raise HTTPException(403, "原密码不对") from None
         raise
+    if change.new_password == change.old_password:
+        raise HTTPException(422, SAME_PASSWORD)
     try:
-        check_password(change.new_password, who.username)
+        await run_in_threadpool(check_password, change.new_password, who.username)
     except WeakPasswordError as exc:
         raise HTTPException(422, str(exc)) from None
-    store.set_password_hash(who.username, hash_password(change.new_password))
-    session = current_session(request, store)
-    ended = store.delete_sessions(who.username, keep=session.session_hash if session else None)
-    return {"ok": True, "ended_sessions": ended}
+    work: PasswordWork = request.app.state.password_work
+    try:
+        new_hash = await work.hash(change.new_password)
+    except Busy as exc:
+        raise busy_error(exc) from None
+
+    def store_it() -> int:
+        store.set_password_hash(who.username, new_hash)
+        session = current_session(request, store)
+        return store.delete_sessions(who.username, keep=session.session_hash if session else None)
+
+    return {"ok": True, "ended_sessions": await run_in_threadpool(store_it)}
 
 
 class TokenInfo(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from formdesk.store import Store, User, UserSession
@@ -31,22 +32,28 @@ class Me(BaseModel):
     token_scope: str | None = None  # "read" or "write" when asked with an API token
 
 
-def sign_in(
+async def sign_in(
     request: Request, response: Response, store: Store, username: str, password: str
 ) -> tuple[User, UserSession]:
-    """Checks the password (api.signin: 401, 429 while locked out), ends the session the
-    browser had, opens a new one and sets its cookie on `response`; (user, new session)."""
-    user = authenticate(request, store, username, password)
+    """Checks the password (api.signin: 401, 429 while locked out, 503 while too many
+    checks are pending), ends the session the browser had, opens a new one and sets its
+    cookie on `response`; (user, new session). Awaited on the event loop: the argon2 work
+    runs in its bounded pool, the store's work in the request thread pool."""
+    user = await authenticate(request, store, username, password)
     settings = request.app.state.settings
-    end_session(request, store)
-    sid, session = open_session(store, settings, user)
-    set_cookie(response, sid, settings)
-    use_session(request, session)
-    return user, session
+
+    def switch() -> UserSession:
+        end_session(request, store)
+        sid, session = open_session(store, settings, user)
+        set_cookie(response, sid, settings)
+        use_session(request, session)
+        return session
+
+    return user, await run_in_threadpool(switch)
 
 
 @router.post("/login", response_model=Me)
-def login(
+async def login(
     request: Request,
     response: Response,
     username: str = Form(...),
@@ -56,8 +63,9 @@ def login(
     """登录(浏览器会话);返回 CSRF 令牌,之后的修改请求须在 X-CSRF-Token 头中带上它。
 
     密码错误返回 401;同一用户名或同一地址失败次数过多时返回 429(Retry-After 为等待秒数),
-    在此期间即使密码正确也不能登录。"""
-    user, session = sign_in(request, response, store, username, password)
+    在此期间即使密码正确也不能登录;同时登录的请求太多时返回 503(Retry-After)。
+    来自其他网站的登录请求(Origin/Referer 不是本站)返回 403。"""
+    user, session = await sign_in(request, response, store, username, password)
     return Me(
         username=user.username,
         role=user.role,

@@ -15,8 +15,7 @@ from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.ingest import IngestError, sniff
 from formdesk.store import Correction, RecordSummary, Store, StoredRecord
 from formdesk.templates import get_template
-from formdesk.templates.schema import FieldType
-from formdesk.templates.values.normalize import normalize
+from formdesk.templates.values.normalize import correction_value
 
 from ..deps import current_principal, get_store, not_found, writer
 from ..filenames import content_disposition
@@ -232,10 +231,9 @@ def correct(
         if spec is None:
             raise not_found("这一列")
     value = fix.value
-    presence = spec.type in (FieldType.signature, FieldType.seal) and isinstance(value, bool)
-    if value not in (None, "") and not presence:  # 已签字/已盖章 is stored as given
-        try:
-            value = normalize(spec, value)
+    if value is not None and value != "":  # empty clears the field
+        try:  # 签字/盖章: a presence flag only (correction_value)
+            value = correction_value(spec, value)
         except ValueError as exc:
             raise HTTPException(422, f"{spec.label}:{exc}") from None
     try:

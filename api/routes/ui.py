@@ -99,7 +99,7 @@ def login_page(
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login_form(
+async def login_form(
     request: Request,
     username: str = Form(""),
     password: str = Form(""),
@@ -107,14 +107,15 @@ def login_form(
     store: Store = Depends(get_store),
 ) -> Response:
     """The sign-in form: 401 with the page again for a wrong name or password, 429 (and
-    Retry-After) with the wait while the name or the address is locked out."""
+    Retry-After) with the wait while the name or the address is locked out, 503 (and
+    Retry-After) while too many checks are pending (api.signin)."""
     error, status, headers = None, 401, None
     response = RedirectResponse(_safe_next(next), status_code=303)
     if not username.strip() or not password:
         error = "请输入用户名和密码"
     else:
         try:
-            sign_in(request, response, store, username, password)
+            await sign_in(request, response, store, username, password)
         except HTTPException as exc:
             error, status, headers = str(exc.detail), exc.status_code, exc.headers
     if error:

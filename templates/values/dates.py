@@ -1,4 +1,14 @@
-"""Chinese date and time notations: 2026年3月15日, 2026.3.15, 26/3/15, 14时30分 ..."""
+"""Chinese date and time notations: 2026年3月15日, 2026.3.15, 26/3/15, 14时30分 ...
+
+A year is taken as written when it has four digits (`0001` is the year 1, never 2001) and
+as 20xx when it has two (`26/3/15` is 2026). Every date and month on these forms must lie
+in EARLIEST_YEAR–LATEST_YEAR: the oldest date a form holds is a vehicle's purchase date
+(a car bought before 1990 is past any warranty, 三包 exists since 2013), the latest a
+deadline or validity (有效期至), and two-digit years all fall inside. A year outside is a
+slip of the pen or of the keyboard (`0000-01-01`, `9999-12-31`), refused with its reason,
+never stored as some other date (OWASP ASVS 4.0 V5.1.4: structured data checked against
+its allowed range).
+"""
 
 from __future__ import annotations
 
@@ -27,9 +37,21 @@ class DateValueError(ValueError):
     """A date, month or time that cannot be read or does not exist; message in Chinese."""
 
 
-def _year(text: str) -> int:
-    y = int(text)
-    return 2000 + y if y < 100 else y
+EARLIEST_YEAR = 1990
+LATEST_YEAR = 2099
+
+
+def _year(digits: str, text: str) -> int:
+    """The year `digits` (2 or 4 of them) of the date or month `text`: four digits as
+    written, two as 20xx; DateValueError if outside EARLIEST_YEAR–LATEST_YEAR."""
+    y = int(digits)
+    if len(digits) == 2:
+        y += 2000
+    if not EARLIEST_YEAR <= y <= LATEST_YEAR:
+        raise DateValueError(
+            f"日期无效:{text}(年份应在 {EARLIEST_YEAR}–{LATEST_YEAR} 年之间,而不是 {y} 年)"
+        )
+    return y
 
 
 def parse_date(text: str) -> date:
@@ -37,7 +59,7 @@ def parse_date(text: str) -> date:
     m = _DATE.match(s) or _COMPACT_DATE.match(s)
     if not m:
         raise DateValueError(f"无法识别的日期:{text}(应如 2026年3月15日 或 2026-03-15)")
-    y, mo, d = _year(m[1]), int(m[2]), int(m[3])
+    y, mo, d = _year(m[1], text), int(m[2]), int(m[3])
     if not 1 <= mo <= 12:
         raise DateValueError(f"日期无效:{text}(月份应为1–12)")
     try:
@@ -52,7 +74,7 @@ def parse_month(text: str) -> date:
     m = _MONTH.match(s)
     if not m:
         raise DateValueError(f"无法识别的年月:{text}(应如 2026年11月 或 2026-11)")
-    y, mo = _year(m[1]), int(m[2])
+    y, mo = _year(m[1], text), int(m[2])
     if not 1 <= mo <= 12:
         raise DateValueError(f"年月无效:{text}(月份应为1–12)")
     return date(y, mo, 1)

@@ -16,18 +16,30 @@ class MoneyValueError(ValueError):
 
 
 def parse_amount(value: str | int | float | Decimal, decimals: int = 2) -> Decimal:
+    """The amount `value` (figures, optional ¥/￥, thousands commas, 元) with exactly
+    `decimals` decimals (2: 元 to 分). Nothing is changed silently: more decimals than that
+    are refused unless they are zeros (`0.001` is no amount of money, `1.500` is 1.50), and
+    a negative zero is zero. A float (a spreadsheet cell, a JSON number) is taken as the
+    15 significant digits a double holds and spreadsheets show (`135.60000000000002`, the
+    binary rest of 135.6, is 135.6). Raises MoneyValueError (Chinese reason)."""
     if isinstance(value, bool):
         raise MoneyValueError(f"金额无效:{value}")
-    s = str(value).strip()
+    s = format(value, ".15g") if isinstance(value, float) else str(value).strip()
     if not _FIGURES.match(s):
         raise MoneyValueError(f"金额无效:{value}(应为数字,如 1200.00)")
     try:
         amount = Decimal(s.strip("¥￥元 ").replace(",", ""))
-        # rounded exactly up to 60 digits (a field's range check then refuses what is too
-        # big); beyond, InvalidOperation: refused here
-        return amount.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_EXACT)
+        # exact up to 60 digits (a field's range check then refuses what is too big);
+        # beyond, InvalidOperation: refused here
+        rounded = amount.quantize(
+            Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_EXACT
+        )
     except InvalidOperation:
         raise MoneyValueError(f"金额无效:{value}(位数过多)") from None
+    if rounded != amount:
+        unit = ",即到分" if decimals == 2 else ""
+        raise MoneyValueError(f"金额无效:{value}(最多 {decimals} 位小数{unit})")
+    return abs(rounded) if rounded == 0 else rounded
 
 
 def amount_in_words(amount: Decimal) -> str:

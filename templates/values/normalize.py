@@ -173,6 +173,30 @@ def normalize(spec: Spec, raw: Any) -> Any:
     return s
 
 
+PRESENCE_TYPES = frozenset({FieldType.signature, FieldType.seal})
+# what a person may say of a signature or a seal on a read form: there, or not there
+_PRESENT = {FieldType.signature: "已签字", FieldType.seal: "已盖章"}
+_ABSENT = {FieldType.signature: "未签字", FieldType.seal: "未盖章"}
+
+
+def correction_value(spec: Spec, raw: Any) -> Any:
+    """What a person's correction of a read form's field stores; raises ValueError(reason).
+
+    A signature or a seal on a scan is read as there or not (extract.fields measures ink,
+    it never reads a name), so its correction is the same presence flag: JSON true or its
+    label (已签字 / 已盖章) is True, false or 未签字 / 未盖章 clears it (None, as an empty
+    box reads); any other value (`yes`, `0`, a name) is refused with the reason. Every
+    other field is checked as typed values are (`normalize`)."""
+    if spec.type not in PRESENCE_TYPES:
+        return normalize(spec, raw)
+    present, absent = _PRESENT[spec.type], _ABSENT[spec.type]
+    if raw is True or (isinstance(raw, str) and raw.strip() == present):
+        return True
+    if raw is False or (isinstance(raw, str) and raw.strip() == absent):
+        return None
+    raise ValueError(f"只能更正为“{present}”(true)或“{absent}”(false),而不是 {shown(raw)}")
+
+
 def display(spec: Spec, value: Any) -> str:
     """How a stored value is printed on the form."""
     t = spec.type

@@ -274,6 +274,15 @@ PATCHES = [  # (form, key, JSON body, what the reason must say)
     (FEES, "labor_fee", '{"value": NaN}', ["请求内容 value", "数字无效"]),
     (FEES, "labor_fee", json.dumps({"value": "9" * 30}), ["@label", "@bound"]),
     (FEES, "labor_fee", json.dumps({"value": "9" * 41}), ["@label", "内容太长"]),
+    # the red team's values.py: changed silently before (2000-01-01, 2001-01-01, 0.00)
+    (TAG, "purchase_date", '{"value": "0000-01-01"}', ["@label", "年份应在 1990–2099"]),
+    (TAG, "purchase_date", '{"value": "0001-01-01"}', ["@label", "而不是 1 年"]),
+    (FEES, "report_date", '{"value": "9999-12-31"}', ["@label", "年份应在 1990–2099"]),
+    (FEES, "labor_fee", '{"value": "0.001"}', ["@label", "最多 2 位小数,即到分"]),
+    (FEES, "labor_fee", '{"value": 12.345}', ["@label", "最多 2 位小数"]),
+    (FEES, "filled_by", '{"value": "yes"}', ["@label", "只能更正为“已签字”(true)"]),
+    (FEES, "filled_by", '{"value": 0}', ["@label", "或“未签字”(false)"]),
+    (FEES, "station_seal", '{"value": "长沙顺达汽车维修站"}', ["@label", "“已盖章”"]),
 ]
 
 
@@ -316,6 +325,28 @@ def test_a_multiline_field_keeps_its_lines_a_presence_field_its_tick(world):
         f"/api/records/{world.fees_record}/fields/filled_by", json={"value": True}
     )
     assert res.status_code == 200 and res.json()["new_value"] is True, res.text
+    for said, stored in (("未盖章", None), ("已盖章", True), (False, None)):
+        res = world.office.patch(
+            f"/api/records/{world.fees_record}/fields/station_seal", json={"value": said}
+        )
+        assert res.status_code == 200 and res.json()["new_value"] is stored, res.text
+
+
+def test_money_and_dates_are_stored_as_written_or_refused(world):
+    """A negative zero is zero, spare zeros go, a two-digit year is 20xx: nothing else is
+    changed on the way in (the refusals are in PATCHES)."""
+    for key, value, stored in (
+        ("labor_fee", "-0", "0.00"),
+        ("labor_fee", "-0.00", "0.00"),
+        ("labor_fee", "120.500", "120.50"),
+        ("labor_fee", 135.60000000000002, "135.60"),  # a spreadsheet's 135.6
+        ("report_date", "26/3/15", "2026-03-15"),
+        ("report_date", "1990-01-01", "1990-01-01"),
+    ):
+        res = world.office.patch(
+            f"/api/records/{world.fees_record}/fields/{key}", json={"value": value}
+        )
+        assert res.status_code == 200 and res.json()["new_value"] == stored, (value, res.text)
 
 
 PRINTS = [  # (key, JSON value text, what the reason must say)

@@ -13,6 +13,7 @@ import pypdfium2 as pdfium
 import pytest
 from fastapi.testclient import TestClient
 
+from formdesk.api import multipart
 from formdesk.api.filenames import MAX_NAME_CHARS, content_disposition, neutral_filename
 from formdesk.api.headers import HEADERS
 from formdesk.templates.values.text import BIDI_CONTROLS
@@ -142,6 +143,12 @@ def test_every_answer_carries_the_security_headers(world):
         ("..\\..\\etc\\passwd", "passwd"),
         ("报告\u2067\u2069\u061c.xlsx", "报告.xlsx"),
         ("\u202e\x00", "未命名文件"),
+        ("..", "未命名文件"),  # a path's parts are no file's name
+        (".", "未命名文件"),
+        ("uploads/..", "未命名文件"),
+        (" . .. ", "未命名文件"),
+        (".hidden.jpg", ".hidden.jpg"),
+        ("a..jpg", "a..jpg"),
         ("长" * 300 + ".pdf", "长" * (MAX_NAME_CHARS - 4) + ".pdf"),
     ],
 )
@@ -152,3 +159,74 @@ def test_names_are_neutralised_and_headers_stay_one_line(name, shown):
     assert_safe_attachment(header, shown)
     ascii_name = re.search(r'filename="([^"]*)"', header)[1]
     assert re.fullmatch(r"[A-Za-z0-9._-]*", ascii_name)
+
+
+# -- careless names in a batch (the red team's names_up.py) --------------------------------------
+
+
+def test_a_batch_with_careless_file_names_is_accepted_whole(world):
+    """A name of 2,000 Chinese characters (once "Invalid multipart data." for the whole
+    batch), a file sent without a name (once "内容太长"), `..` and `.` (once stored as
+    such): every file accepted, each name shortened or replaced by the placeholder."""
+    jpeg = jpeg_of_a_blank_form(world.office)
+    names = ["扫" * 2000 + ".jpg", "", "..", ".", "a" * 5000 + ".jpg", "三月 扫描件.jpg"]
+    files = [("files", (n, jpeg + bytes([i]) * 16, "image/jpeg")) for i, n in enumerate(names)]
+    up = world.office.post("/api/uploads", files=files)
+    assert up.status_code == 202, up.text
+    assert up.json()["refused"] == []
+    stored = [a["filename"] for a in up.json()["accepted"]]
+    assert stored == [
+        "扫" * (MAX_NAME_CHARS - 4) + ".jpg",
+        "未命名文件",
+        "未命名文件",
+        "未命名文件",
+        "a" * (MAX_NAME_CHARS - 4) + ".jpg",
+        "三月 扫描件.jpg",
+    ]
+    sha = up.json()["accepted"][0]["sha256"]
+    res = world.office.get(f"/api/scans/{sha}")
+    assert_safe_attachment(res.headers["content-disposition"], stored[0])
+
+
+def test_a_name_beyond_the_part_header_bound_is_refused_in_chinese(world):
+    files = [("files", ("扫" * 30_000 + ".jpg", b"\xff\xd8\xff", "image/jpeg"))]
+    res = world.office.post("/api/uploads", files=files)
+    assert res.status_code == 400, res.text
+    assert res.json()["reason"] == (
+        "上传内容无法解析:multipart 格式不对,或某一部分的头部超过 64 KB(例如文件名过长)"
+    )
+
+
+def test_a_long_text_field_says_how_to_send_a_file(world):
+    """A part with neither a file name nor a file type is text: too long, its reason says
+    how a file is sent (it once said only "内容太长")."""
+    res = world.office.post(
+        "/api/uploads", files=[("files", (None, "x" * 5000))], data={"station": "HN01"}
+    )
+    assert res.status_code == 422, res.text
+    reason = res.json()["reason"]
+    assert reason.startswith("表单字段 files:内容太长") and "请带上文件名或文件类型" in reason
+
+
+@pytest.mark.parametrize(
+    "english,chinese",
+    [
+        ("Invalid multipart data.", "上传内容无法解析"),
+        ("Missing boundary in multipart.", "缺少 multipart 分隔符"),
+        ('The Content-Disposition header field "name" must be provided.', "缺少字段名"),
+        ("Too many files. Maximum number of files is 1000.", "文件太多:一次最多 1000 个"),
+        ("Too many fields. Maximum number of fields is 1000.", "表单字段太多:最多 1000 个"),
+        ("Part exceeded maximum size of 1024KB.", "表单字段过大:最多 1024 KB"),
+        ("Field exceeded maximum size of 1024KB.", "表单字段过大:最多 1024 KB"),
+    ],
+)
+def test_starlettes_multipart_refusals_are_said_in_chinese(english, chinese):
+    assert chinese in multipart.reason(english)
+    assert multipart.reason("Something else.") is None
+
+
+def test_a_form_without_boundary_is_refused_in_chinese(world):
+    res = world.office.post(
+        "/api/uploads", content=b"x", headers={"content-type": "multipart/form-data"}
+    )
+    assert res.status_code == 400 and "分隔符" in res.json()["reason"], res.text

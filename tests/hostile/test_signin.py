@@ -26,7 +26,7 @@ from formdesk.api.deps import back_office, writer
 from formdesk.api.password_policy import WeakPasswordError, check_password
 from formdesk.api.security import hash_password, token_hash
 from formdesk.api.settings import Settings
-from formdesk.store import InvalidUsernameError, TinyStore, User, UserSession
+from formdesk.store import ConflictError, InvalidUsernameError, TinyStore, User, UserSession
 
 from ..served import PASSWORD, Server
 
@@ -215,6 +215,10 @@ def test_a_password_change_ends_the_other_sessions(served):
                 "/api/me/password", json={"old_password": PASSWORD, "new_password": NEW_PASSWORD}
             )
             assert res.status_code == 403 and "CSRF" in res.json()["reason"]
+        same = here.post(  # the red team's pwchange.py: accepted before
+            "/api/me/password", json={"old_password": PASSWORD, "new_password": PASSWORD}
+        )
+        assert same.status_code == 422 and same.json()["reason"] == "新密码不能与原密码相同"
         ok = here.post(
             "/api/me/password", json={"old_password": PASSWORD, "new_password": NEW_PASSWORD}
         )
@@ -234,6 +238,8 @@ def test_a_password_change_ends_the_other_sessions(served):
         weak_cli = served.cli("user", "password", "s1", "--password", "s1s1s1s1s1s1", check=False)
         assert "容易被猜到" in one_line_error(weak_cli)
         served.cli("user", "password", "s1", "--password", PASSWORD)  # back, for other tests
+        same_cli = served.cli("user", "password", "S1", "--password", PASSWORD, check=False)
+        assert one_line_error(same_cli) == "错误:新密码不能与原密码相同"
     finally:
         here.close()
         there.close()
@@ -389,6 +395,17 @@ def test_user_names_are_trimmed_and_validated(served, tmp_path):
         ), repr(bad)
         assert login(served, bad, "whatever it is").status_code in (401, 422)
 
+    # names differ in more than case (the red team's names.py: `Admin` and `ＡＤＭＩＮ` beside
+    # `admin`); any case finds the one user
+    for same in ("Admin2", "ＡＤＭＩＮ２", "ADMIN2"):
+        taken = served.cli("user", "add", same, "--role", "back_office", check=False)
+        assert "已存在(与“admin2”只差大小写)" in one_line_error(taken), same
+    signed_in = login(served, "ＡｄＭＩＮ2")
+    assert signed_in.status_code == 200 and signed_in.json()["username"] == "admin2"
+    made = served.cli("token", "add", "ADMIN2", "--label", "any case")
+    assert "已为 admin2 创建令牌" in made.stdout
+    assert "any case" in served.cli("token", "list", "Admin2").stdout
+
     store = TinyStore(tmp_path / "data")  # the store holds to the rule as well
     assert (
         store.add_user(User(username=" 王五", password_hash="h", role="auditor")).username == "王五"
@@ -399,6 +416,30 @@ def test_user_names_are_trimmed_and_validated(served, tmp_path):
         store.add_user(User(username="li si", password_hash="h", role="auditor"))
     with pytest.raises(InvalidUsernameError):
         store.add_user(User(username="a\u200bb", password_hash="h", role="auditor"))
+    with pytest.raises(ConflictError, match="只差大小写"):
+        store.add_user(User(username="LI.SI", password_hash="h", role="auditor"))
+    assert store.get_user("Li.Si").username == "li.si"
+    assert store.set_password_hash("LI.si", "h2").username == "li.si"
+    assert store.get_user("li.si").password_hash == "h2"
+
+
+def test_names_stored_before_case_mattered_keep_working(tmp_path):
+    """A data folder from before names were unique regardless of case may hold `Wang` and
+    `wang`: each is still found by its own spelling; another case finds neither (it cannot
+    say which), and a third spelling cannot be added."""
+    store = TinyStore(tmp_path)
+    store.add_user(User(username="wang", password_hash="h1", role="auditor"))
+    with store._write(store._meta):  # exactly what the old code let `user add Wang` write
+        row = User(username="Wang", password_hash="h2", role="back_office")
+        store._users.put("Wang", row.model_dump(mode="json"))
+    store = TinyStore(tmp_path)
+    assert store.get_user("wang").password_hash == "h1"
+    assert store.get_user("Wang").password_hash == "h2"
+    assert store.get_user("WANG") is None
+    for third in ("wang", "WANG"):
+        with pytest.raises(ConflictError):
+            store.add_user(User(username=third, password_hash="h3", role="auditor"))
+    assert {u.username for u in store.list_users()} == {"wang", "Wang"}
 
 
 def test_known_and_unknown_names_take_the_same_time(tmp_path):
