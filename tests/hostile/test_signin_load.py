@@ -231,7 +231,7 @@ def test_a_flood_of_sign_ins_leaves_the_service_quick(tmp_path):
             stop.set()
             for f in attackers:
                 f.result()
-        assert codes[401] >= 20, codes  # the checks did run ...
+        assert codes[401] >= 3, codes  # the checks did run (how many depends on the CPU) ...
         assert codes[503] > codes[401], codes  # ... and most of the flood was turned away
         assert busy_reasons == {"同时登录的请求太多,服务器正忙,请 2 秒后再试"}
         assert max(slowest.values()) < 3.0, slowest
