@@ -29,8 +29,9 @@ import csv
 import io
 import re
 import struct
+import warnings
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -168,19 +169,24 @@ def xlsx_rows(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> Rows:
     """Rows of the first sheet (trailing empty cells dropped; None for an empty cell,
     `UnsavedFormula` for a formula without a saved result), numbered as the sheet numbers
     them. TableError when the workbook cannot be opened or a budget is passed."""
-    check_xlsx_package(data, limits)
+    first = check_xlsx_package(data, limits)
+    if first is None:
+        return
+    # before openpyxl opens the workbook: opening parses the sheet up to its <dimension>,
+    # or all of it when there is none
+    formulas = _scan_sheet(data, first, limits)
     try:
         wb = _open_workbook(data, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken or foreign zip
         raise TableError(f"无法作为 Excel 工作簿打开({_broken(exc)})") from None
     formulas_wb = None
     try:
-        if not wb.worksheets:
-            return
         ws = wb.worksheets[0]
+        if ws._worksheet_path != first:  # the check and openpyxl disagree: refuse, not guess
+            raise TableError("无法作为 Excel 工作簿打开(工作表的位置无法确定)")
         ws.reset_dimensions()  # WPS saves <dimension ref="A1"/> whatever the sheet holds
         formula_rows: Iterator[Any] | None = None
-        if _scan_sheet(data, ws._worksheet_path, limits):
+        if formulas:
             formulas_wb = _open_workbook(data, data_only=False)
             fws = formulas_wb.worksheets[0]
             fws.reset_dimensions()
@@ -196,19 +202,34 @@ def xlsx_rows(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> Rows:
             formulas_wb.close()
 
 
+def _is_read_sheet(rel: Any, names: Iterable[str]) -> bool:
+    """Whether openpyxl makes a worksheet of this <sheet>'s relationship: its part exists
+    and it is not a chart sheet (`ExcelReader.read_worksheets`)."""
+    return rel.target in names and "chartsheet" not in rel.Type
+
+
 def _open_workbook(data: bytes, *, data_only: bool) -> Any:
-    """openpyxl's read-only workbook, reading no more parts than `check_xlsx_package`
-    measured for it: external links are not followed (keep_links=False) and chart sheets
-    are skipped (openpyxl would read their drawings, charts and pictures whole; they are
-    never the first worksheet, `Workbook.worksheets` leaves them out)."""
+    """openpyxl's read-only workbook with its first worksheet only, reading no more parts
+    than `check_xlsx_package` measured for it: external links are not followed
+    (keep_links=False), and neither chart sheets (openpyxl would read their drawings,
+    charts and pictures whole) nor the other worksheets (opening each parses it up to its
+    <dimension>) are opened."""
     from openpyxl.reader.excel import ExcelReader
 
-    class SheetsOnly(ExcelReader):
-        def read_chartsheet(self, sheet: Any, rel: Any) -> None:
-            return None
+    class FirstSheetOnly(ExcelReader):
+        def read_worksheets(self) -> None:
+            every = self.parser.find_sheets
 
-    reader = SheetsOnly(io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False)
-    reader.read()
+            def first() -> Iterator[tuple[Any, Any]]:
+                yield from [s for s in every() if _is_read_sheet(s[1], self.valid_files)][:1]
+
+            self.parser.find_sheets = first
+            super().read_worksheets()
+
+    reader = FirstSheetOnly(io.BytesIO(data), read_only=True, data_only=data_only, keep_links=False)
+    with warnings.catch_warnings():  # defined names of sheets not opened
+        warnings.simplefilter("ignore")
+        reader.read()
     return reader.wb
 
 
@@ -281,7 +302,7 @@ def _scan_sheet(data: bytes, part: str, limits: TableLimits) -> bool:
     return formulas
 
 
-def check_xlsx_package(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> None:
+def check_xlsx_package(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> str | None:
     """Every zip member's declared uncompressed size against the limit of its role, and all
     members together, before openpyxl reads any part for the rows (see the module doc).
 
@@ -292,7 +313,9 @@ def check_xlsx_package(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> Non
     `max_sheet_bytes` (streamed); the shared strings `max_shared_strings_bytes`; what
     openpyxl reads whole (content types, workbook, every `.rels`, styles, theme, document
     properties, `_PARSED_WHOLE`) `max_parsed_part_bytes`, even when also named a
-    worksheet; any other member `max_part_bytes`. TableError naming the part when over."""
+    worksheet; any other member `max_part_bytes`. TableError naming the part when over.
+
+    Returns the part of the first worksheet (what `xlsx_rows` reads), None without one."""
     members = _zip_member_count(data)
     if members is None:
         raise TableError("无法作为 Excel 工作簿打开(不是完整的 zip 文件)")
@@ -310,10 +333,11 @@ def check_xlsx_package(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> Non
                 f"Excel 文件解压后共 {_mb(total)},超过 {_mb(limits.max_total_bytes)} 上限"
                 "(可能是压缩炸弹)"
             )
-        roles = _part_roles(z, limits)
+        roles, first = _part_roles(z, limits)
     for info in infos:
         role, limit = roles.get(info.filename, ("", limits.max_part_bytes))
         _check_part(info, role, limit)
+    return first
 
 
 _PARSED_WHOLE = (  # read whole by name when present (openpyxl.xml.constants)
@@ -340,10 +364,12 @@ def _check_part(info: zipfile.ZipInfo, role: str, limit: int) -> None:
         )
 
 
-def _part_roles(z: zipfile.ZipFile, limits: TableLimits) -> dict[str, tuple[str, int]]:
-    """Part name -> (role in Chinese, limit) for the parts openpyxl will read; each part is
-    measured before it is read here. TableError when the package cannot be understood."""
-    import warnings
+def _part_roles(
+    z: zipfile.ZipFile, limits: TableLimits
+) -> tuple[dict[str, tuple[str, int]], str | None]:
+    """Part name -> (role in Chinese, limit) for the parts openpyxl will read, and the first
+    worksheet's part; each part is measured before it is read here. TableError when the
+    package cannot be understood."""
 
     from openpyxl.packaging.manifest import Manifest
     from openpyxl.packaging.relationship import get_rels_path
@@ -375,18 +401,19 @@ def _part_roles(z: zipfile.ZipFile, limits: TableLimits) -> dict[str, tuple[str,
             read_whole(get_rels_path(workbook), "工作簿关系表")
             parser = WorkbookParser(z, workbook, keep_links=False)
             parser.parse()
-            sheets = [rel.target for _, rel in parser.find_sheets()]
+            links = [rel for _, rel in parser.find_sheets()]
     except TableError:
         raise
     except Exception as exc:  # what openpyxl would fail on as well
         raise TableError(f"无法作为 Excel 工作簿打开({_broken(exc)})") from None
-    for target in sheets:
-        read_whole(get_rels_path(target), "工作表关系表")
-        roles.setdefault(target, ("工作表", limits.max_sheet_bytes))
+    for rel in links:
+        read_whole(get_rels_path(rel.target), "工作表关系表")
+        roles.setdefault(rel.target, ("工作表", limits.max_sheet_bytes))
     for name in sizes:
         if name.endswith(".rels"):  # any relationships part openpyxl may parse
             roles.setdefault(name, ("关系表", parsed))
-    return roles
+    first = next((rel.target for rel in links if _is_read_sheet(rel, sizes)), None)
+    return roles, first
 
 
 _EOCD = b"PK\x05\x06"
@@ -413,6 +440,8 @@ def _zip_member_count(data: bytes) -> int | None:
 
 
 def _mb(n: int) -> str:
+    if n < MB // 10:
+        return f"{n / 1024:.0f} KB"
     return f"{n / MB:.1f} MB" if n < 10 * MB and n % MB else f"{n / MB:.0f} MB"
 
 

@@ -627,7 +627,7 @@ def shared_strings_bomb() -> bytes:
     return data
 
 
-BOMB_REASON = "Excel 文件中的 xl/sharedStrings.xml 解压后 300 MB,超过 16 MB 上限(可能是压缩炸弹)"
+BOMB_REASON = "Excel 文件中的共享字符串表 xl/sharedStrings.xml 解压后 300 MB,超过 16 MB 上限(可能是压缩炸弹)"
 
 
 def test_the_shared_strings_bomb_is_refused_from_the_zip_directory(shared_strings_bomb, tmp_path):
