@@ -90,6 +90,11 @@ class ClaimFileError(ValueError):
         self.problems = problems if problems is not None else [RowProblem(reason=message)]
         self.total = max(total, len(self.problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (the import parses in a worker process): by default an exception
+        is rebuilt from its message alone, and the problems would be lost."""
+        return (type(self), (str(self), self.problems, self.total))
+
 
 class ClaimFileTooLarge(ClaimFileError):
     """Over the size limit: refused before the file is read (HTTP 413)."""
@@ -654,7 +659,7 @@ def resolve_stations(
     return out, list(new.values())
 
 
-def _new_import_id() -> str:
+def new_import_id() -> str:
     return secrets.token_hex(5)
 
 
@@ -679,18 +684,40 @@ def _store_claims(
     return store.import_claims(claims, log, new_stations, replace=replace)
 
 
+def parse_claims_file(data: bytes, filename: str, import_id: str) -> list[Claim]:
+    """The parsing step of an import, bytes to checked claims (`read_claims`, the claims'
+    source "import:<import_id>"): module-level, its arguments, result and ClaimFileError
+    picklable, so the API runs it in a limited worker process."""
+    return read_claims(data, filename, source=f"import:{import_id}")
+
+
+def store_claims_file(
+    store: Store,
+    claims: list[Claim],
+    import_id: str,
+    filename: str,
+    data: bytes,
+    user: str,
+    replace: bool = False,
+) -> ClaimImport:
+    """Stores the claims parsed from `data`, all or nothing; the store's ConflictError when
+    a claim number is stored with other content and not `replace`."""
+    sha = hashlib.sha256(data).hexdigest()
+    return _store_claims(store, claims, import_id, filename, sha, user, replace)
+
+
 def import_claims_file(
     store: Store, data: bytes, filename: str, user: str, replace: bool = False
 ) -> ClaimImport:
-    """Reads, checks and stores a claims file, all or nothing.
+    """Reads, checks and stores a claims file, all or nothing, in this process (the
+    command line; the API parses in a worker process, api/routes/claims.py).
 
     ClaimFileError (ClaimFileTooLarge over the limit) for a bad file; the store's
     ConflictError when a claim number is stored with other content and not `replace`.
     """
-    import_id = _new_import_id()
-    claims = read_claims(data, filename, source=f"import:{import_id}")
-    sha = hashlib.sha256(data).hexdigest()
-    return _store_claims(store, claims, import_id, filename, sha, user, replace)
+    import_id = new_import_id()
+    claims = parse_claims_file(data, filename, import_id)
+    return store_claims_file(store, claims, import_id, filename, data, user, replace)
 
 
 # -- SH-ZH/BD-25 records --------------------------------------------------------------------------
@@ -741,7 +768,7 @@ def import_claims_from_record(
     return _store_claims(
         store,
         claims,
-        _new_import_id(),
+        new_import_id(),
         f"{summary.template} {summary.document_id}",
         hashlib.sha256(body).hexdigest(),
         user,

@@ -53,8 +53,9 @@ class TableLimits:
     max_shared_strings_bytes: int = 16 * MB  # parsed into one Python list (~15 µs/string)
     # parts openpyxl reads whole and builds objects from: [Content_Types].xml, the workbook
     # and every relationships part, styles, theme, document properties. A real styles.xml
-    # is well under 1 MB (Excel's own ceiling of 64,000 cell formats is ~7 MB).
-    max_parsed_part_bytes: int = 4 * MB
+    # is well under 1 MB; 2 MB of empty cell formats cost 230 MB, which the parsing
+    # process can afford (api/routes/claims.py) and 4 MB (~500 MB) it cannot.
+    max_parsed_part_bytes: int = 2 * MB
     max_part_bytes: int = 16 * MB  # any other member (pictures, printer settings ...)
     max_total_bytes: int = 512 * MB  # all members together
     # one text or attribute in a sheet's XML, which openpyxl holds whole: an Excel cell
@@ -75,6 +76,10 @@ class TableError(ValueError):
     def __init__(self, message: str, line: int | None = None):
         super().__init__(message)
         self.line = line
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its line (by default only the message would cross a process)."""
+        return (type(self), (str(self), self.line))
 
 
 @dataclass(frozen=True)
@@ -177,6 +182,8 @@ def xlsx_rows(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> Rows:
     formulas = _scan_sheet(data, first, limits)
     try:
         wb = _open_workbook(data, data_only=True)
+    except MemoryError:  # not the file's damage: the limited process reports it
+        raise
     except Exception as exc:  # openpyxl raises many kinds for a broken or foreign zip
         raise TableError(f"无法作为 Excel 工作簿打开({_broken(exc)})") from None
     formulas_wb = None
@@ -192,7 +199,7 @@ def xlsx_rows(data: bytes, limits: TableLimits = DEFAULT_LIMITS) -> Rows:
             fws.reset_dimensions()
             formula_rows = fws.iter_rows()
         yield from _sheet_rows(ws.iter_rows(), formula_rows, _Budget(limits))
-    except (TableError, GeneratorExit):
+    except (TableError, GeneratorExit, MemoryError):
         raise
     except Exception as exc:  # a part that breaks only while streamed, a CRC mismatch ...
         raise TableError(f"Excel 工作簿已损坏,无法读取({_broken(exc)})") from None
@@ -402,7 +409,7 @@ def _part_roles(
             parser = WorkbookParser(z, workbook, keep_links=False)
             parser.parse()
             links = [rel for _, rel in parser.find_sheets()]
-    except TableError:
+    except (TableError, MemoryError):
         raise
     except Exception as exc:  # what openpyxl would fail on as well
         raise TableError(f"无法作为 Excel 工作簿打开({_broken(exc)})") from None

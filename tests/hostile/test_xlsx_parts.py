@@ -226,12 +226,12 @@ NAMES = b"<definedNames>" + b'<definedName name="a">1</definedName>' * 200_000 +
     [
         (
             workbook(more={"xl/styles.xml": xf_bomb()}),
-            "样式表 xl/styles.xml 解压后 7.6 MB,超过 4 MB",
+            "样式表 xl/styles.xml 解压后 7.6 MB,超过 2 MB",
         ),
         # the workbook found by its content type, under another name
         (
             workbook(workbook_name="xl/wb.bin", workbook_extra=NAMES),
-            "工作簿 xl/wb.bin 解压后 7.1 MB,超过 4 MB",
+            "工作簿 xl/wb.bin 解压后 7.1 MB,超过 2 MB",
         ),  # fmt: skip
         (
             workbook(more={"xl/_rels/workbook.xml.rels": big_rels()}),
@@ -243,7 +243,7 @@ NAMES = b"<definedNames>" + b'<definedName name="a">1</definedName>' * 200_000 +
         ),  # fmt: skip
         # a part that is both a worksheet and the styles, which openpyxl parses whole: the
         # smaller limit
-        (workbook({"styles.xml": xf_bomb()}), "样式表 xl/styles.xml 解压后 7.6 MB,超过 4 MB"),
+        (workbook({"styles.xml": xf_bomb()}), "样式表 xl/styles.xml 解压后 7.6 MB,超过 2 MB"),
         # and both the shared strings and a worksheet
         (
             workbook({"strs.bin": sheet_xml()}, strings=("xl/strs.bin", strings_xml(20))),
