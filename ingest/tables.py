@@ -126,33 +126,57 @@ def delimiter_name(delimiter: str) -> str:
 
 def csv_rows(text: str, limits: TableLimits = DEFAULT_LIMITS, delimiter: str | None = None) -> Rows:
     """Records of decoded CSV text, numbered from 1; the separator is detected when not
-    given. TableError on a budget or a CSV syntax error."""
+    given. TableError on a budget or a CSV syntax error, and for a quote never closed
+    (the csv module would silently make one cell of everything after it)."""
     delimiter = delimiter or detect_delimiter(text)
-    reader = csv.reader(_bounded_lines(text, limits.max_line_chars), delimiter=delimiter)
+    at = [0]  # where the lines read so far end
+    reader = csv.reader(_bounded_lines(text, limits.max_line_chars, at), delimiter=delimiter)
     budget = _Budget(limits)
-    line = 0
+    line, begin, last = 0, 0, 0
     try:
         for line, row in enumerate(reader, start=1):  # noqa: B007
+            last, begin = begin, at[0]  # where this record starts, where the next one does
             budget.row(line, len(row), len(row), chars=sum(map(len, row)))
             yield line, row
     except csv.Error as exc:
         record = line + 1  # the record being read (a quoted field may span many lines)
         if "field larger than field limit" in str(exc):
             raise TableError(
-                f"第{record}行:有单元格超过 {csv.field_size_limit()} 个字符", record
+                f"第{record}行:有单元格超过 {csv.field_size_limit()} 个字符"
+                "(若这一行有未闭合的引号,其后的内容都会被当作一个单元格)",
+                record,
             ) from None
         # the csv module's other messages are English and name its internals: not shown
         raise TableError(f"第{record}行:CSV 格式错误,无法读取", record) from None
+    if line and _quote_left_open(text[last:], delimiter):
+        raise TableError(
+            f"第{line}行:引号没有闭合,从这里到文件末尾都成了一个单元格;请检查这一行的引号",
+            line,
+        )
+
+
+def _quote_left_open(record: str, delimiter: str) -> bool:
+    """Whether the text of the last record ends inside a quoted field (what the csv
+    module's strict mode calls "unexpected end of data")."""
+    if '"' not in record:
+        return False
+    try:
+        for _ in csv.reader(_bounded_lines(record, len(record) + 1, [0]), delimiter=delimiter, strict=True):  # fmt: skip
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
 
 
 _LINE_END = re.compile(r"\r\n?|\n")
 
 
-def _bounded_lines(text: str, max_chars: int) -> Iterator[str]:
+def _bounded_lines(text: str, max_chars: int, at: list[int]) -> Iterator[str]:
     """Physical lines, each checked before the csv module splits it into fields. A line
     ends with CR LF (Windows), LF or a lone CR (old Mac files, which the csv module would
     otherwise refuse with "new-line character seen in unquoted field"); the ending is kept,
-    so a quoted cell spanning lines keeps its line breaks."""
+    so a quoted cell spanning lines keeps its line breaks. `at[0]`: where the lines
+    yielded so far end."""
     start, n = 0, 0
     while start < len(text):
         m = _LINE_END.search(text, start)
@@ -163,6 +187,7 @@ def _bounded_lines(text: str, max_chars: int) -> Iterator[str]:
                 f"第{n}行过长({end - start} 个字符,上限 {max_chars} 个);请检查文件是否为表格",
                 n,
             )
+        at[0] = end
         yield text[start:end]
         start = end
 

@@ -197,6 +197,30 @@ def test_old_mac_line_endings_are_read():
     ]
 
 
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_a_quote_left_open_is_named_not_read_as_one_cell_to_the_end(ending):
+    """The csv module makes one cell of everything after an unclosed quote: the claims
+    import listed every row after it as wrong; print data printed it silently."""
+    rows = [row(n, 故障描述="转向沉重", 行驶里程="40860", 材料费="2350.5") for n in (1, 2, 3)]
+    lines = csv_bytes(rows).decode().splitlines()  # no other quote to close it
+    lines[2] = lines[2].replace("动力转向器总成", '"动力转向器总成')
+    data = ending.join(lines).encode()
+    with pytest.raises(ClaimFileError) as info:
+        read_claims(data, "c.csv", source="t")
+    assert str(info.value) == (
+        "c.csv:第3行:引号没有闭合,从这里到文件末尾都成了一个单元格;请检查这一行的引号"
+    )
+    tags = ending.join(["来件单位,型号", "长沙,EQ1", '衡阳,"EQ2', "湘潭,EQ3", ""]).encode()
+    with pytest.raises(RecordSourceError) as info:
+        records_from_bytes(tags, "t.csv", TAG)
+    assert str(info.value).startswith("t.csv:第3行:引号没有闭合")
+    closed = ending.join(["来件单位,型号", '"长沙,一站",EQ1', '衡阳,"EQ2 ""新"""', ""]).encode()
+    assert [v for _, v in records_from_bytes(closed, "t.csv", TAG)] == [
+        {"sender_unit": "长沙,一站", "vehicle_model": "EQ1"},
+        {"sender_unit": "衡阳", "vehicle_model": 'EQ2 "新"'},
+    ]
+
+
 def test_a_quoted_cell_keeps_its_line_breaks_whatever_they_are():
     data = csv_bytes([row(1, 故障描述="转向沉重\r转向器漏油")]).replace(b"\r\n", b"\r")
     claim = read_claims(data, "mac.csv", source="t")[0]
