@@ -103,6 +103,7 @@ def create_app(
         if start_worker:
             app.state.worker.stop()
         app.state.inspect_pool.close()
+        app.state.tables_pool.close()
         app.state.render_pool.close()
         app.state.batch_pool.close()
 
@@ -123,6 +124,8 @@ def create_app(
     # page counts of uploads and PDF rendering: off the event loop, in processes that a
     # hostile file can only take down with itself
     app.state.inspect_pool = LimitedPool("inspect", 1, 1024)
+    # claims files and print data: a big spreadsheet takes half a minute, uploads don't wait
+    app.state.tables_pool = LimitedPool("tables", 1, 1024)
     # forms printed while a request waits, and print batches (jobs): a big batch never
     # holds up someone printing one blank form
     app.state.render_pool = LimitedPool("render", 1, 2048, nice=2)

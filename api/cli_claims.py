@@ -58,6 +58,7 @@ def claims_import(
 ) -> None:
     """导入三包系统导出的索赔单;任何一行有错则全部不导入。"""
     from formdesk.ingest.claims import ClaimFileError, check_size, import_claims_file
+    from formdesk.render.record_sources import os_reason
     from formdesk.store import ConflictError, StoreError
 
     from .filenames import neutral_filename
@@ -69,8 +70,8 @@ def claims_import(
         raise fail(str(exc)) from None
     except FileNotFoundError:
         raise fail(f"找不到文件 {file}") from None
-    except OSError as exc:
-        raise fail(f"无法读取文件 {file}({exc.strerror})") from None
+    except OSError as exc:  # strerror is the C library's English
+        raise fail(f"无法读取文件 {file}({os_reason(exc)})") from None
     store = open_cli_store(data_dir)
     try:
         name = neutral_filename(file.name)  # stored and shown: no bidi or control characters

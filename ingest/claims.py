@@ -4,6 +4,16 @@ system (CSV or XLSX), or the rows of a read SH-ZH/BD-25 monthly repair feedback.
 The people fixing these files do it by hand in Excel, so every problem names its line
 (the sheet's row number; header = 1) and column, all problems are reported at once, and
 a file with any bad row stores nothing.
+
+Every text cell is checked as print data and corrections are (`templates.values.text`):
+lone surrogates, control characters (line breaks only in 故障描述), bidirectional
+controls and U+2028/U+2029 are refused. Other invisible formatting characters (Unicode
+category Cf: zero-width space and joiners, word joiner, soft hyphen, a BOM inside a
+value, ...) are removed, not refused: they carry no meaning in these fields, come from
+copying out of web pages or files joined with their BOM, and a claim or part number
+keeping one would silently fail to match the same number on a returned part's tag.
+Every column has a length limit (`ClaimColumn.max_chars`, from the sizes of the catalog's
+value types, `templates.values.bounds`), and numbers their range (BD-25's own limits).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -25,9 +36,12 @@ from rapidfuzz import fuzz, process
 
 from formdesk.store import Station, Store, StoredRecord
 from formdesk.store.models import Claim, ClaimImport
+from formdesk.templates.schema import FieldType
+from formdesk.templates.values.bounds import BILLION, MAX_CHARS, SHORT
 from formdesk.templates.values.dates import DateValueError, parse_date
 from formdesk.templates.values.money import MoneyValueError, parse_amount
 from formdesk.templates.values.normalize import fold
+from formdesk.templates.values.text import remove_refused, text_problem
 from formdesk.templates.values.vin import vin_problem
 
 from .tables import (
@@ -76,6 +90,11 @@ class ClaimFileError(ValueError):
         self.problems = problems if problems is not None else [RowProblem(reason=message)]
         self.total = max(total, len(self.problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (the import parses in a worker process): by default an exception
+        is rebuilt from its message alone, and the problems would be lost."""
+        return (type(self), (str(self), self.problems, self.total))
+
 
 class ClaimFileTooLarge(ClaimFileError):
     """Over the size limit: refused before the file is read (HTTP 413)."""
@@ -86,12 +105,24 @@ class ClaimFileTooLarge(ClaimFileError):
 Parser = Callable[[Any], Any]
 
 
+# characters a cell may hold (after trimming; the value stored too): a code or a number
+# as a date, VIN or amount is typed, with separators and units (bounds.SHORT); names as
+# a single-line form box (bounds.MAX_CHARS[text]); the fault description as a multi-line
+# one (bounds.MAX_CHARS[multiline])
+CODE_CHARS = SHORT  # 40
+NAME_CHARS = 100  # a station's or a model's name (BD-25 prints them in 17 mm)
+TEXT_CHARS = MAX_CHARS[FieldType.text]  # 200
+LONG_TEXT_CHARS = MAX_CHARS[FieldType.multiline]  # 2000
+
+
 @dataclass(frozen=True)
 class ClaimColumn:
     label: str  # how problems name the column
     names: tuple[str, ...]  # headers understood besides the label (folded when compared)
     required: bool
     parse: Parser  # raw cell -> value; ValueError(reason) when it is not acceptable
+    max_chars: int = CODE_CHARS  # of the trimmed text, and of the value stored
+    multiline: bool = False  # line breaks and tabs allowed inside
 
 
 def _show(raw: Any) -> str:
@@ -124,7 +155,9 @@ def _vin(raw: Any) -> str:
     return vin
 
 
-def _integer(minimum: int, units: str) -> Parser:
+def _integer(minimum: int, maximum: int, units: str) -> Parser:
+    """Whole numbers from `minimum` to `maximum`, with an optional unit. The range is
+    checked on the Decimal, before `int()`: 1e1000000 would take int() half a minute."""
     unit = re.compile(rf"\s*(?:{units})$", re.IGNORECASE)
 
     def parse(raw: Any) -> int:
@@ -135,10 +168,12 @@ def _integer(minimum: int, units: str) -> Parser:
             value = Decimal(text)
         except InvalidOperation:
             raise ValueError(f"{_show(raw)}不是整数") from None
-        if value != value.to_integral_value():
+        if not value.is_finite() or value != value.to_integral_value():
             raise ValueError(f"{_show(raw)}不是整数")
         if value < minimum:
             raise ValueError(f"{_show(raw)}不能小于 {minimum}")
+        if value > maximum:
+            raise ValueError(f"{_show(raw)}不能大于 {maximum}")
         return int(value)
 
     return parse
@@ -174,6 +209,8 @@ def _money(raw: Any) -> Decimal:
         raise ValueError(f"{_show(raw)}不是有效金额{_hint(exc)}") from None
     if amount < 0:
         raise ValueError(f"{_show(raw)}不能为负数")
+    if amount >= BILLION:  # bounds.NUMBER_LIMITS[money]
+        raise ValueError(f"{_show(raw)}不能大于 {BILLION - Decimal('0.01')}")
     return amount
 
 
@@ -188,6 +225,7 @@ COLUMNS: dict[str, ClaimColumn] = {
         ("服务站", "维修站名称", "维修站代码", "服务站名称", "服务站代码", "站号", "station"),
         True,
         _text,
+        NAME_CHARS,
     ),
     "vin": ClaimColumn(
         "车架号",
@@ -197,7 +235,11 @@ COLUMNS: dict[str, ClaimColumn] = {
     ),
     "engine_no": ClaimColumn("发动机号", ("发动机编号", "发动机号码", "engine_no"), False, _code),
     "vehicle_model": ClaimColumn(
-        "车型", ("车辆型号", "车型号", "整车型号", "vehicle_model", "model"), True, _text
+        "车型",
+        ("车辆型号", "车型号", "整车型号", "vehicle_model", "model"),
+        True,
+        _text,
+        NAME_CHARS,
     ),
     "part_no": ClaimColumn(
         "零件编号",
@@ -206,10 +248,14 @@ COLUMNS: dict[str, ClaimColumn] = {
         _code,
     ),
     "part_name": ClaimColumn(
-        "零件名称", ("配件名称", "零件名", "配件名", "part_name"), True, _text
+        "零件名称", ("配件名称", "零件名", "配件名", "part_name"), True, _text, TEXT_CHARS
     ),
+    # the ranges of SH-ZH/BD-25's own columns (quantity 1–999, mileage 0–2,000,000 km)
     "quantity": ClaimColumn(
-        "数量", ("零件数量", "配件数量", "quantity", "qty"), True, _integer(1, "件|个|只|套|pcs")
+        "数量",
+        ("零件数量", "配件数量", "quantity", "qty"),
+        True,
+        _integer(1, 999, "件|个|只|套|pcs"),
     ),
     "purchase_date": ClaimColumn(
         "购买日期", ("购车日期", "销售日期", "开票日期", "purchase_date"), True, _date
@@ -221,15 +267,64 @@ COLUMNS: dict[str, ClaimColumn] = {
         "行驶里程",
         ("里程", "公里数", "行驶公里", "里程数", "mileage", "mileage_km"),
         True,
-        _integer(0, "km|公里"),
+        _integer(0, 2_000_000, "km|公里"),
     ),
-    "fault_description": ClaimColumn("故障描述", ("故障现象", "fault_description"), False, _text),
+    "fault_description": ClaimColumn(
+        "故障描述",
+        ("故障现象", "fault_description"),
+        False,
+        _text,
+        LONG_TEXT_CHARS,
+        multiline=True,
+    ),
     "labor_fee": ClaimColumn("工时费", ("工时费用", "工时费金额", "labor_fee"), False, _money),
     "material_fee": ClaimColumn(
         "材料费", ("配件费", "材料费用", "配件费用", "material_fee"), False, _money
     ),
 }
 LABELS = {key: col.label for key, col in COLUMNS.items()}
+
+
+@cache
+def _format_chars() -> re.Pattern[str]:
+    """Every invisible formatting character (Unicode category Cf), built once (~0.2 s)."""
+    chars = (chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) == "Cf")
+    return re.compile("[" + "".join(re.escape(c) for c in chars) + "]")
+
+
+def _cell_text(raw: str, col: ClaimColumn) -> str:
+    """A text cell as the column's parser gets it: trimmed of spaces and line breaks,
+    refused (ValueError, the Chinese reason) for a character `text.text_problem` refuses
+    or beyond the column's length, invisible formatting characters removed (module doc)."""
+    text = raw.strip(" \t\r\n")  # what Excel leaves around a value; not VT, FF, NEL ...
+    if len(text) > col.max_chars:  # before any other work on it
+        raise ValueError(_too_long(col, len(text)))
+    if problem := text_problem(text, multiline=col.multiline):
+        raise ValueError(problem)
+    return _format_chars().sub("", text) if not text.isascii() else text
+
+
+def _too_long(col: ClaimColumn, chars: int) -> str:
+    return f"内容太长:最多 {col.max_chars} 个字符,实际 {chars} 个"
+
+
+def _parse_cell(col: ClaimColumn, raw: Any) -> Any:
+    """The column's value of one cell; ValueError with the Chinese reason."""
+    if isinstance(raw, str):
+        raw = _cell_text(raw, col)
+        if not raw:
+            raise ValueError("只有不可见的字符(如零宽空格),请清空后重新填写")
+    value = col.parse(raw)
+    if isinstance(value, str) and len(value) > col.max_chars:  # NFKC can lengthen text
+        raise ValueError(_too_long(col, len(value)))
+    return value
+
+
+def _quoted(title: str, limit: int = 24) -> str:
+    """A header as a message quotes it: without refused characters, at most `limit`."""
+    text = remove_refused(title)
+    return f"“{text if len(text) <= limit else text[:limit] + '…'}”"
+
 
 _BRACKETED = re.compile(r"[(\[【<{].*?[)\]】>}]")
 
@@ -394,7 +489,7 @@ class _Claims:
                     bad = True
                 continue
             try:
-                clean[key] = col.parse(raw)
+                clean[key] = _parse_cell(col, raw)
             except ValueError as exc:
                 self.problems.add(line, col.label, str(exc))
                 bad = True
@@ -415,7 +510,8 @@ class _Claims:
         try:
             self.claims.append(Claim(**clean, source=self.source, source_line=line))
         except ValidationError as exc:  # the parsers check what Claim checks; kept as a guard
-            self.problems.add(line, None, "; ".join(e["msg"] for e in exc.errors()))
+            fields = "、".join(LABELS.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors())
+            self.problems.add(line, None, f"数据不合格({fields}),无法保存为索赔单")
 
 
 def _header(rows: list[tuple[int, list[Any]]]) -> tuple[int, list[Any]]:
@@ -453,7 +549,9 @@ def _map_header(line: int, header: list[Any], filename: str, hint: str = "") -> 
                 mapping[index] = key
         elif key in seen:
             problems.add(
-                line, None, f"“{seen[key]}”与“{title}”都是{LABELS[key]}列,请删去或改名其中一列"
+                line,
+                None,
+                f"{_quoted(seen[key])}与{_quoted(title)}都是{LABELS[key]}列,请删去或改名其中一列",
             )
         else:
             seen[key] = title
@@ -463,9 +561,11 @@ def _map_header(line: int, header: list[Any], filename: str, hint: str = "") -> 
         parts = [f"缺少必需的列:{'、'.join(missing)}"] if missing else []
         if unknown:
             named = []
-            for t in unknown:
-                guess = _looks_like(t)
-                named.append(f"“{t}”" + (f"(是否为“{LABELS[guess]}”?)" if guess else ""))
+            for t in unknown[:20]:
+                guess = _looks_like(t[:100])
+                named.append(_quoted(t) + (f"(是否为“{LABELS[guess]}”?)" if guess else ""))
+            if len(unknown) > 20:
+                named.append(f"等 {len(unknown)} 个")
             parts.append(f"无法识别的表头:{'、'.join(named)}")
         if hint:
             parts.append(hint)
@@ -559,7 +659,7 @@ def resolve_stations(
     return out, list(new.values())
 
 
-def _new_import_id() -> str:
+def new_import_id() -> str:
     return secrets.token_hex(5)
 
 
@@ -584,18 +684,40 @@ def _store_claims(
     return store.import_claims(claims, log, new_stations, replace=replace)
 
 
+def parse_claims_file(data: bytes, filename: str, import_id: str) -> list[Claim]:
+    """The parsing step of an import, bytes to checked claims (`read_claims`, the claims'
+    source "import:<import_id>"): module-level, its arguments, result and ClaimFileError
+    picklable, so the API runs it in a limited worker process."""
+    return read_claims(data, filename, source=f"import:{import_id}")
+
+
+def store_claims_file(
+    store: Store,
+    claims: list[Claim],
+    import_id: str,
+    filename: str,
+    data: bytes,
+    user: str,
+    replace: bool = False,
+) -> ClaimImport:
+    """Stores the claims parsed from `data`, all or nothing; the store's ConflictError when
+    a claim number is stored with other content and not `replace`."""
+    sha = hashlib.sha256(data).hexdigest()
+    return _store_claims(store, claims, import_id, filename, sha, user, replace)
+
+
 def import_claims_file(
     store: Store, data: bytes, filename: str, user: str, replace: bool = False
 ) -> ClaimImport:
-    """Reads, checks and stores a claims file, all or nothing.
+    """Reads, checks and stores a claims file, all or nothing, in this process (the
+    command line; the API parses in a worker process, api/routes/claims.py).
 
     ClaimFileError (ClaimFileTooLarge over the limit) for a bad file; the store's
     ConflictError when a claim number is stored with other content and not `replace`.
     """
-    import_id = _new_import_id()
-    claims = read_claims(data, filename, source=f"import:{import_id}")
-    sha = hashlib.sha256(data).hexdigest()
-    return _store_claims(store, claims, import_id, filename, sha, user, replace)
+    import_id = new_import_id()
+    claims = parse_claims_file(data, filename, import_id)
+    return store_claims_file(store, claims, import_id, filename, data, user, replace)
 
 
 # -- SH-ZH/BD-25 records --------------------------------------------------------------------------
@@ -646,7 +768,7 @@ def import_claims_from_record(
     return _store_claims(
         store,
         claims,
-        _new_import_id(),
+        new_import_id(),
         f"{summary.template} {summary.document_id}",
         hashlib.sha256(body).hexdigest(),
         user,

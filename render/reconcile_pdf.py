@@ -3,6 +3,12 @@
 Every character is set in the packaged Chinese font (embedded as a subset), long cells wrap,
 and the differences table repeats its header on each page, so a stack of printed pages can
 be read and annotated without the screen.
+
+Text stored before the claims import bounded it (a 1,000-character part name, a
+100,000-character description) is shortened, never laid out whole: a table row taller
+than a page is reportlab's LayoutError (a 500), and 100,000 characters took half a
+minute. A cell keeps at most `MAX_CELL_LINES` wrapped lines and says how long the whole
+text is ("…(共 1000 字)"); the spreadsheet report keeps the text whole.
 """
 
 from __future__ import annotations
@@ -29,6 +35,10 @@ TITLE = "三包索赔件核对报告"
 MARGIN = 12 * mm
 # relative widths of the DIFFERENCE_COLUMNS on paper
 _WEIGHTS = [10, 20, 23, 34, 22, 20, 18, 22, 58, 13, 40]
+# wrapped lines a cell of the differences may take: 12 × 9.5 pt, well under the ~500 pt of
+# a landscape page's frame, so no row can outgrow a page
+MAX_CELL_LINES = 12
+MAX_NAME_CHARS = 60  # a station's name in headings and footers
 
 
 def styles() -> dict[str, ParagraphStyle]:
@@ -47,6 +57,31 @@ def styles() -> dict[str, ParagraphStyle]:
 def para(text: object, style: ParagraphStyle) -> Paragraph:
     """Text read from scans is escaped: a stray '<' or '&' must not break the markup."""
     return Paragraph(escape(str(text)), style)
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` when it has at most `limit` characters, else its start and "…(共 N 字)"
+    (N: the whole text's length), `limit` characters in all."""
+    if len(text) <= limit:
+        return text
+    note = f"…(共 {len(text)} 字)"
+    return text[: max(limit - len(note), 1)] + note
+
+
+def fitted(text: object, style: ParagraphStyle, width: float, lines: int) -> Paragraph:
+    """A paragraph of `text` that wraps into at most `lines` lines of `width` points,
+    shortened (see `shortened`) when the whole would not. A glyph is at most one em wide
+    in the packaged font, so the first cut already fits nearly always; the wrapped height
+    is then measured, and the text cut further while it is too tall."""
+    text = str(text)
+    per_line = max(int(width / style.fontSize), 1)
+    limit = per_line * lines
+    while True:
+        p = para(shortened(text, limit), style)
+        _, height = p.wrap(width, lines * style.leading * 100)
+        if height <= lines * style.leading + 0.01 or limit <= 1:
+            return p
+        limit = max(int(limit * 0.8), 1)
 
 
 class NumberedCanvas(Canvas):
@@ -123,7 +158,7 @@ def reconciliation_pdf(rec: Reconciliation) -> bytes:
             ("&nbsp;" * 6).join(
                 escape(part)
                 for part in (
-                    f"维修站:{rec.station} {rec.station_name}",
+                    f"维修站:{rec.station} {shortened(rec.station_name, MAX_NAME_CHARS)}",
                     f"月份:{rec.month}",
                     f"核对期间:{period_text(rec)}",
                     f"生成时间:{china_time(rec.generated_at)}",
@@ -152,7 +187,7 @@ def reconciliation_pdf(rec: Reconciliation) -> bytes:
 
 
 def _footer(rec: Reconciliation) -> str:
-    return f"{TITLE} · {rec.station} {rec.station_name} · {rec.month}"
+    return f"{TITLE} · {rec.station} {shortened(rec.station_name, MAX_NAME_CHARS)} · {rec.month}"
 
 
 def _counts_table(rec: Reconciliation) -> list[Flowable]:
@@ -180,8 +215,12 @@ def _differences_table(rec: Reconciliation, st: dict[str, ParagraphStyle]) -> Lo
     usable = landscape(A4)[0] - 2 * MARGIN
     widths = [usable * w / sum(_WEIGHTS) for w in _WEIGHTS]
     header = [para(heading, st["head"]) for heading, _ in DIFFERENCE_COLUMNS]
+    inner = [w - 6 for w in widths]  # the cell paddings below
     body = [
-        [para(value, st["cell"]) for value in difference_cells(i, o)]
+        [
+            fitted(value, st["cell"], inner[c], MAX_CELL_LINES)
+            for c, value in enumerate(difference_cells(i, o))
+        ]
         for i, o in enumerate(rec.differences, 1)
     ]
     table = LongTable([header, *body], colWidths=widths, repeatRows=1)

@@ -21,6 +21,7 @@ from formdesk.ingest.tables import (
     xlsx_rows,
 )
 from formdesk.templates.schema import FieldType, Template
+from formdesk.templates.values.text import shown
 
 MB = 1024 * 1024
 MAX_BYTES = 20 * MB  # a 1,500-row print batch is well under 1 MB
@@ -40,69 +41,151 @@ def load_records(path: Path, template: Template) -> list[tuple[int, dict[str, An
         raise RecordSourceError(
             f"{path.name}:文件 {size / MB:.1f} MB,超过 {MAX_BYTES // MB} MB 上限"
         )
-    suffix = path.suffix.lower()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RecordSourceError(f"无法读取数据文件 {path}({os_reason(exc)})") from None
+    return records_from_bytes(data, path.name, template)
+
+
+def os_reason(exc: OSError) -> str:
+    """Why a file could not be read, in Chinese (`strerror` is the C library's English)."""
+    if isinstance(exc, PermissionError):
+        return "没有读取权限"
+    if isinstance(exc, IsADirectoryError):
+        return "这是一个文件夹"
+    if isinstance(exc, FileNotFoundError):
+        return "文件不存在"
+    return f"系统错误 {exc.errno}" if exc.errno else "系统错误"
+
+
+def records_from_bytes(
+    data: bytes, name: str, template: Template
+) -> list[tuple[int, dict[str, Any]]]:
+    """`load_records` for a file's content, `name` giving its type (.json, .csv, .xlsx)
+    and naming it in messages. RecordSourceError over MAX_BYTES or for a bad file."""
+    if len(data) > MAX_BYTES:
+        raise RecordSourceError(
+            f"{name}:文件 {len(data) / MB:.1f} MB,超过 {MAX_BYTES // MB} MB 上限"
+        )
+    suffix = Path(name).suffix.lower()
     if suffix == ".json":
-        return _from_json(path)
+        return _from_json(data, name, template)
     if suffix == ".csv":
-        return _rows_to_records(_csv_rows(path), template, path.name)
+        return _rows_to_records(_csv_rows(data, name), template, name)
     if suffix in (".xlsx", ".xlsm"):
-        return _rows_to_records(_xlsx_rows(path), template, path.name)
+        return _rows_to_records(_xlsx_rows(data, name), template, name)
     raise RecordSourceError(f"不支持的数据文件类型 {suffix}:请用 .json、.csv(UTF-8)或 .xlsx")
 
 
-def _from_json(path: Path) -> list[tuple[int, dict[str, Any]]]:
+def checked_batch(data: bytes, name: str, template_code: str, max_forms: int) -> list[dict]:
+    """The records of a print-data file, each normalised (`normalize_record`): the whole
+    parsing step of a print batch, run in a limited process by the API (module-level and
+    picklable: arguments and result cross a process boundary). RecordSourceError with
+    the one Chinese line naming the file, the line and the field."""
+    from formdesk.templates import get_template
+    from formdesk.templates.values.normalize import FieldValueError, normalize_record
+
+    template = get_template(template_code)
+    rows = records_from_bytes(data, name, template)
+    if len(rows) > max_forms:
+        raise RecordSourceError(
+            f"{name}:一次最多打印 {max_forms} 份(文件中有 {len(rows)} 行),请分批"
+        )
+    clean = []
+    for line, values in rows:
+        try:
+            clean.append(normalize_record(template, values))
+        except FieldValueError as exc:
+            json = Path(name).suffix.lower() == ".json"
+            where = f"第{line}条记录 " if json else f"{name} 第{line}行 "
+            raise RecordSourceError(f"{where}{exc}") from None
+    if not clean:
+        raise RecordSourceError(f"{name}:文件中没有要打印的数据")
+    return clean
+
+
+# json.JSONDecodeError.msg, as the json module words it, in Chinese
+_JSON_ERRORS = {
+    "Expecting value": "此处应为一个值",
+    "Expecting ',' delimiter": "缺少逗号",
+    "Expecting ':' delimiter": "缺少冒号",
+    "Expecting property name enclosed in double quotes": "栏目名应加双引号",
+    "Unterminated string starting at": "字符串缺少结尾的双引号",
+    "Invalid control character at": "字符串中有控制字符(换行应写成 \\n)",
+    "Invalid \\escape": "无效的转义符(\\)",
+    "Invalid \\uXXXX escape": "无效的 \\u 转义",
+    "Extra data": "数据结束后还有多余的内容",
+}
+
+
+def json_error(exc: json.JSONDecodeError) -> str:
+    """The Chinese reason of a JSON syntax error (the json module's message is English)."""
+    return _JSON_ERRORS.get(exc.msg, "格式错误")
+
+
+def _from_json(data: bytes, name: str, template: Template) -> list[tuple[int, dict[str, Any]]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        parsed = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
-        raise RecordSourceError(f"{path.name}:不是 UTF-8 编码的 JSON 文件") from None
+        raise RecordSourceError(f"{name}:不是 UTF-8 编码的 JSON 文件") from None
     except json.JSONDecodeError as exc:
-        raise RecordSourceError(f"{path.name} 第{exc.lineno}行:JSON 格式错误({exc.msg})") from None
+        raise RecordSourceError(
+            f"{name} 第{exc.lineno}行第{exc.colno}列:JSON 格式错误({json_error(exc)})"
+        ) from None
     except (ValueError, RecursionError):  # an integer of thousands of digits, deep nesting
-        raise RecordSourceError(f"{path.name}:JSON 中的数字位数过多或嵌套层数过多") from None
-    items = data if isinstance(data, list) else [data]
+        raise RecordSourceError(f"{name}:JSON 中的数字位数过多或嵌套层数过多") from None
+    items = parsed if isinstance(parsed, list) else [parsed]
     if len(items) > TABLE_LIMITS.max_rows:
-        raise RecordSourceError(f"{path.name}:超过 {TABLE_LIMITS.max_rows} 条记录,请分批打印")
+        raise RecordSourceError(f"{name}:超过 {TABLE_LIMITS.max_rows} 条记录,请分批打印")
+    known = {f.key for f in template.fields}
     out = []
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            raise RecordSourceError(f"{path.name} 第{n}条记录:应为对象")
+            raise RecordSourceError(f"{name} 第{n}条记录:应为对象")
         values = item.get("values", item) if "values" in item else item
+        if not isinstance(values, dict):
+            raise RecordSourceError(f"{name} 第{n}条记录:values 应为对象(栏目名: 值)")
         values = {k: v for k, v in values.items() if k != "template"}
+        for key in values:
+            if key not in known:  # named here, shortened: a key may be anything
+                raise RecordSourceError(
+                    f"{name} 第{n}条记录:模板 {template.code} 没有栏目 {shown(key)}"
+                )
         out.append((n, values))
     return out
 
 
-def _csv_rows(path: Path) -> list[list[str]]:
-    raw = path.read_bytes()
+def _csv_rows(raw: bytes, name: str) -> list[list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RecordSourceError(
-            f"{path.name} 第{line}行:不是 UTF-8 编码(可能是 GBK/Excel 默认编码),"
+            f"{name} 第{line}行:不是 UTF-8 编码(可能是 GBK/Excel 默认编码),"
             "请在 Excel 中“另存为 CSV UTF-8”后再试"
         ) from None
     try:
         return [row for _, row in csv_rows(text, TABLE_LIMITS)]
     except TableError as exc:
-        raise RecordSourceError(f"{path.name}:{exc}") from None
+        raise RecordSourceError(f"{name}:{exc}") from None
 
 
-def _xlsx_rows(path: Path) -> list[list[str]]:
+def _xlsx_rows(raw: bytes, name: str) -> list[list[str]]:
     """Cells as text; formulas whose results were never saved refused by column."""
     try:
-        rows = [row for _, row in xlsx_rows(path.read_bytes(), TABLE_LIMITS)]
+        rows = [row for _, row in xlsx_rows(raw, TABLE_LIMITS)]
     except TableError as exc:  # the wording this module always used for a broken file
         reason = str(exc).replace("无法作为 Excel 工作簿打开", "无法作为 Excel 文件打开", 1)
-        raise RecordSourceError(f"{path.name}:{reason}") from None
+        raise RecordSourceError(f"{name}:{reason}") from None
     header = rows[0] if rows else []
     for col, title in enumerate(header):
         if title is None or not str(title).strip():
             continue  # an unnamed column is not read
         unsaved = [r[col] for r in rows[1:] if col < len(r) and isinstance(r[col], UnsavedFormula)]
         if unsaved:
-            reason = unsaved_formulas_reason(unsaved, f"“{str(title).strip()}”")
-            raise RecordSourceError(f"{path.name}:{reason}")
+            reason = unsaved_formulas_reason(unsaved, shown(str(title).strip()))
+            raise RecordSourceError(f"{name}:{reason}")
     return [
         ["" if v is None or isinstance(v, UnsavedFormula) else _cell_text(v) for v in row]
         for row in rows
@@ -135,7 +218,9 @@ def _rows_to_records(
             continue
         f = by_name.get(title)
         if f is None:
-            raise RecordSourceError(f"{name} 第1行第{col}列:模板 {template.code} 没有栏目“{title}”")
+            raise RecordSourceError(
+                f"{name} 第1行第{col}列:模板 {template.code} 没有栏目 {shown(title)}"
+            )
         header.append(f)
     out = []
     for line, row in enumerate(rows[1:], start=2):
@@ -148,7 +233,7 @@ def _rows_to_records(
             if f.type == FieldType.table:
                 try:
                     values[f.key] = json.loads(cell)
-                except json.JSONDecodeError:
+                except (ValueError, RecursionError):  # syntax, huge numbers, deep nesting
                     raise RecordSourceError(
                         f'{name} 第{line}行 {f.label}({f.key}):表格栏应为 JSON 列表,如 [{{"part_no": "..."}}]'
                     ) from None

@@ -3,6 +3,11 @@
 Only differences the center is sure of go to the station: one resting on a reading nobody
 has confirmed yet (`Outcome.doubtful`) could be the scanner's mistake, not the station's,
 so it is held back until the auditor has looked at the scan; the letter says how many.
+
+Stored text is shortened as in the report (`reconcile_pdf.shortened`): each reference of
+a difference to `MAX_REF_CHARS`, its message to `MAX_MESSAGE_CHARS`, the station's name
+to `reconcile_pdf.MAX_NAME_CHARS` (`MAX_FOOTER_NAME` in the footer): 100,000 characters
+took the letter a minute.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from reportlab.platypus.flowables import Flowable
 from formdesk.reconcile.models import KIND_LABELS, Outcome, Reconciliation
 from formdesk.templates.values.dates import CHINA_TIME
 
-from .reconcile_pdf import build_pdf, is_empty_month, styles
+from .reconcile_pdf import MAX_NAME_CHARS, build_pdf, is_empty_month, shortened, styles
 
 LETTER_TITLE = "三包索赔件核对结果通知"
 NUMERALS = "一二三四五六七八九十"
@@ -34,19 +39,23 @@ ADVICE: dict[str, str] = {
     "outside_warranty": "上述维修超出该车型的三包期(时间或里程),请核实购车日期和行驶里程,并与本中心联系。",
 }
 FEEDBACK_RULE = "每月返回售后服务部两次,做为三包件兑换依据,不反馈不予兑换配件"
+MAX_REF_CHARS = 60  # a claim, VIN, part number or name as a difference names it
+MAX_MESSAGE_CHARS = 400  # what the reconciliation says about one difference
+MAX_FOOTER_NAME = 20  # the station's name in the footer, left of 第 n 页 共 N 页
 
 
 def station_letter_pdf(rec: Reconciliation, center_name: str = "售后服务中心") -> bytes:
     """An A4 letter to the station listing its confirmed differences, grouped by kind."""
     st = _letter_styles()
     month = _month_text(rec.month)
+    name = shortened(rec.station_name, MAX_NAME_CHARS)
     listed = [o for o in rec.differences if not o.doubtful]
     held = len(rec.differences) - len(listed)
     story: list[Flowable] = [
         _p(center_name, st["title"]),
         Paragraph(LETTER_TITLE, st["subtitle"]),
         Spacer(1, 6 * mm),
-        _p(f"致 {rec.station_name}({rec.station}):", st["body"]),
+        _p(f"致 {name}({rec.station}):", st["body"]),
     ]
     if is_empty_month(rec):
         story.append(_p(f"贵站{month}无三包索赔、无返厂件,本月无需核对。", st["para"]))
@@ -69,7 +78,8 @@ def station_letter_pdf(rec: Reconciliation, center_name: str = "售后服务中�
             )
         )
     story += [Spacer(1, 10 * mm), _p(center_name, st["sign"]), _p(_date_text(rec), st["sign"])]
-    return build_pdf(story, A4, LETTER_TITLE, f"{center_name} · 致 {rec.station_name} · {month}")
+    footer = f"{center_name} · 致 {shortened(rec.station_name, MAX_FOOTER_NAME)} · {month}"
+    return build_pdf(story, A4, LETTER_TITLE, footer)
 
 
 def _differences(
@@ -108,13 +118,13 @@ def _sentence(o: Outcome) -> str:
     """Which claim, vehicle and part, then the reconciliation's own words."""
     refs = []
     if o.claim_no:
-        refs.append(f"索赔单 {o.claim_no}")
+        refs.append(f"索赔单 {shortened(o.claim_no, MAX_REF_CHARS)}")
     if o.vin:
-        refs.append(f"车架号 {o.vin}")
-    part = " ".join(x for x in (o.part_no, o.part_name) if x)
+        refs.append(f"车架号 {shortened(o.vin, MAX_REF_CHARS)}")
+    part = " ".join(shortened(x, MAX_REF_CHARS) for x in (o.part_no, o.part_name) if x)
     if part:
         refs.append(f"零件 {part}")
-    message = o.message.strip().rstrip("。.") + "。"
+    message = shortened(o.message.strip(), MAX_MESSAGE_CHARS).rstrip("。.") + "。"
     return f"{','.join(refs)}:{message}" if refs else message
 
 

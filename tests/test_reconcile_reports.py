@@ -4,6 +4,7 @@ letter, from a hand-built month with every kind of difference (some of them doub
 from __future__ import annotations
 
 import io
+import time
 from datetime import UTC, date, datetime
 
 import pdfplumber
@@ -18,7 +19,7 @@ from formdesk.reconcile.models import (
     Reconciliation,
     ReturnedItem,
 )
-from formdesk.render.reconcile_pdf import reconciliation_pdf
+from formdesk.render.reconcile_pdf import reconciliation_pdf, shortened
 from formdesk.render.reconcile_xlsx import DIFFERENCE_COLUMNS, reconciliation_xlsx
 from formdesk.render.station_letter import station_letter_pdf
 
@@ -279,3 +280,75 @@ def test_empty_month_renders_everywhere(empty):
 
     letter = pdf_pages(station_letter_pdf(empty))
     assert len(letter) == 1 and "无三包索赔、无返厂件" in squash(letter[0])
+
+
+# -- text stored before the claims import bounded it -------------------------------------------
+
+
+def stored_month(tmp_path, chars: int) -> Reconciliation:
+    """A station-month from a real store whose one claim (never returned: a difference)
+    has `chars` characters of part number, name, model and description, and whose
+    station's name is as long: what an import before the length limits could store."""
+    from formdesk.reconcile.engine import reconcile_station
+    from formdesk.store import Station, open_store
+    from formdesk.store.models import Claim, ClaimImport
+
+    store = open_store(tmp_path / "data")
+    store.add_station(Station(code=STATION, name="衡" * chars))
+    claim = Claim(
+        claim_no="SP2608-0001",
+        station=STATION,
+        vin="LGAG4DD31R8012345",
+        vehicle_model="型" * chars,
+        part_no="P" * chars,
+        part_name="泵" * chars,
+        quantity=1,
+        purchase_date=date(2026, 1, 5),
+        repair_date=date(2026, 8, 15),
+        mileage_km=100,
+        fault_description="漏" * chars,
+        source="import:old",
+    )
+    log = ClaimImport(import_id="old", filename="old.csv", sha256="0", imported_by="t", claims=0)
+    store.import_claims([claim], log, [], replace=False)
+    try:
+        return reconcile_station(store, STATION, "2026-08")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("chars", [1_000, 100_000])
+def test_long_stored_text_is_shortened_in_the_report_and_the_letter(tmp_path, chars):
+    """A 1,000-character part name made the report a 500 (a table row taller than the
+    page); 100,000 characters took the letter a minute."""
+    rec = stored_month(tmp_path, chars)
+    assert [o.kind for o in rec.differences] == ["missing"]
+    assert rec.differences[0].part_name == "泵" * chars
+    start = time.monotonic()
+    report = reconciliation_pdf(rec)
+    letter = station_letter_pdf(rec)
+    assert time.monotonic() - start < 5
+    pages = [squash(t) for t in pdf_pages(report)]
+    assert len(pages) == 1
+    assert f"…(共{chars}字)" in pages[0]  # the part name, cut, says how long it is
+    assert "泵" * 20 in pages[0] and "泵" * 200 not in pages[0]
+    assert "衡" * 30 in pages[0] and "衡" * 100 not in pages[0]
+    text = squash("".join(pdf_pages(letter)))
+    assert squash(f"零件 {shortened('P' * chars, 60)} {shortened('泵' * chars, 60)}") in text
+    assert "SP2608-0001" in text and len(text) < 2_000
+    assert squash(f"致 {shortened('衡' * chars, 20)} · 2026年8月") in text  # the footer
+    assert_font_embedded(report)
+
+
+def test_a_cell_is_cut_only_as_far_as_its_lines_need():
+    from formdesk.render.reconcile_pdf import MAX_CELL_LINES, fitted, styles
+
+    cell = styles()["cell"]
+    assert shortened("泵" * 10, 10) == "泵" * 10
+    assert shortened("泵" * 11, 10) == "泵…(共 11 字)"
+    whole = fitted("泵" * 100, cell, 60, MAX_CELL_LINES)  # 8 per line: 13 lines
+    assert "共 100 字" in whole.text
+    _, height = whole.wrap(60, 10_000)
+    assert height <= MAX_CELL_LINES * cell.leading
+    wide = fitted("W" * 90, cell, 60, MAX_CELL_LINES)  # Latin letters are narrower: whole
+    assert wide.text == "W" * 90

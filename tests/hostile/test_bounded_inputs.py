@@ -627,7 +627,9 @@ def shared_strings_bomb() -> bytes:
     return data
 
 
-BOMB_REASON = "Excel 文件中的 xl/sharedStrings.xml 解压后 300 MB,超过 16 MB 上限(可能是压缩炸弹)"
+BOMB_REASON = (
+    "Excel 文件中的共享字符串表 xl/sharedStrings.xml 解压后 300 MB,超过 16 MB 上限(可能是压缩炸弹)"
+)
 
 
 def test_the_shared_strings_bomb_is_refused_from_the_zip_directory(shared_strings_bomb, tmp_path):
@@ -741,7 +743,10 @@ def test_a_quoted_field_over_the_field_limit_is_refused():
     data = '索赔单号,维修站\n"'.encode() + b"x\n" * 100_000 + b'",1\n'
     with pytest.raises(ClaimFileError) as info:
         read_claims(data, "c.csv", source="t")
-    assert str(info.value) == "c.csv:第2行:有单元格超过 131072 个字符"
+    assert str(info.value) == (
+        "c.csv:第2行:有单元格超过 131072 个字符"
+        "(若这一行有未闭合的引号,其后的内容都会被当作一个单元格)"
+    )
 
 
 def test_a_csv_with_too_many_rows_is_refused(tmp_path):
