@@ -3,12 +3,15 @@ address (NIST SP 800-63B §5.2.2 "rate limiting"; OWASP ASVS 4.0 V2.2.1).
 
 Every password check is counted *before* it is made (`LoginGuard.reserve`), in a moving
 window of `window_s` seconds, in memory, per process: at most `max_per_name` checks for one
-user name, and `max_per_address` from one client address, are counted at any time. An
-attempt beyond either limit is refused at once (LockedOut), the right password included,
-until the oldest counted attempt leaves the window; refused attempts check no password and
-are not counted, so a lock-out lasts at most `window_s`. Because the count comes first,
-attempts sent at the same moment can never check more passwords than the limits allow
-(OWASP ASVS 4.0 V11.1.6: business logic free of time-of-check/time-of-use races).
+user name, and `max_per_address` from one client address, are counted at any time. When the
+counted checks that already failed fill a limit, an attempt is refused at once (LockedOut),
+the right password included, until the oldest counted attempt leaves the window; refused
+attempts check no password and are not counted, so a lock-out lasts at most `window_s`.
+When the limit is filled only because checks are still running (twenty scripts signing in
+as one user at the same moment), the attempt waits (`Wait`) for them to settle instead of
+being locked out. Because the count comes first, attempts sent at the same moment can never
+check more passwords than the limits allow (OWASP ASVS 4.0 V11.1.6: business logic free of
+time-of-check/time-of-use races).
 
 What happens after the check: a right password clears its name's count and takes back its
 own count from the address (a success is no failure); a wrong one stays counted; an attempt
@@ -40,6 +43,10 @@ class LockedOut(Exception):
     def retry_after(self) -> str:
         """The Retry-After header value: whole seconds, rounded up."""
         return str(math.ceil(self.wait_s))
+
+
+class Wait(Exception):
+    """The limit is full of checks still running: try again in a moment (not a lock-out)."""
 
 
 def locked_message(wait_s: float) -> str:
@@ -83,6 +90,7 @@ class LoginGuard:
         self._lock = threading.Lock()
         self._names: dict[str, deque[float]] = {}
         self._addresses: dict[str, deque[float]] = {}
+        self._running: dict[str, int] = {}  # key -> reserved checks not yet settled
         self._swept = clock()
 
     def _live(self, table: dict[str, deque[float]], key: str, now: float) -> deque[float]:
@@ -104,7 +112,8 @@ class LoginGuard:
     def reserve(self, name: str, address: str) -> Attempt:
         """Counts one password check for `name` (already case-folded) from `address`.
 
-        Raises LockedOut (with the wait) when either has no check left in the window;
+        Raises LockedOut (with the wait) when either has no check left in the window for
+        failures already made, Wait when what fills the window is checks still running;
         nothing is counted then. Otherwise returns the Attempt to settle afterwards."""
         name_key, address_key = _key(name), _key(address)
         with self._lock:
@@ -112,25 +121,42 @@ class LoginGuard:
             self._sweep(now)
             names = self._live(self._names, name_key, now)
             addresses = self._live(self._addresses, address_key, now)
-            full = [
+            tables = (
+                (names, name_key, self.max_per_name),
+                (addresses, address_key, self.max_per_address),
+            )
+            locked = [
                 times[0] + self.window_s - now
-                for times, limit in ((names, self.max_per_name), (addresses, self.max_per_address))
-                if len(times) >= limit
+                for times, key, limit in tables
+                if len(times) - self._running.get(key, 0) >= limit
             ]
-            if full:
-                raise LockedOut(max(full))
+            if locked:
+                raise LockedOut(max(locked))
+            if any(len(times) >= limit for times, _, limit in tables):
+                raise Wait
             names.append(now)
             addresses.append(now)
+            for key in (name_key, address_key):
+                self._running[key] = self._running.get(key, 0) + 1
             used_up = [
-                times[0] + self.window_s - now
-                for times, limit in ((names, self.max_per_name), (addresses, self.max_per_address))
-                if len(times) >= limit
+                times[0] + self.window_s - now for times, _, limit in tables if len(times) >= limit
             ]
             return Attempt(name_key, address_key, now, bool(used_up), max(used_up, default=0.0))
+
+    def _settle(self, attempt: Attempt) -> None:
+        """The attempt's check is over (inside the lock)."""
+        for key in (attempt.name_key, attempt.address_key):
+            left = self._running.get(key, 0) - 1
+            if left > 0:
+                self._running[key] = left
+            else:
+                self._running.pop(key, None)
 
     def failed(self, attempt: Attempt) -> None:
         """A wrong password: the attempt stays counted. Raises LockedOut when it was the
         last one its name or address had."""
+        with self._lock:
+            self._settle(attempt)
         if attempt.last:
             raise LockedOut(attempt.wait_s)
 
@@ -138,12 +164,18 @@ class LoginGuard:
         """A right password: the name's count is cleared, the address's own count of this
         attempt taken back (a success is no failure)."""
         with self._lock:
-            self._names.pop(attempt.name_key, None)
+            self._settle(attempt)
+            times = self._names.get(attempt.name_key)
+            if times is not None:  # failures forgotten; checks still running stay counted
+                running = self._running.get(attempt.name_key, 0)
+                while len(times) > running:
+                    times.popleft()
             self._take_back(self._addresses, attempt.address_key, attempt.at)
 
     def released(self, attempt: Attempt) -> None:
         """The password was never checked (the service was busy): taken back from both."""
         with self._lock:
+            self._settle(attempt)
             self._take_back(self._names, attempt.name_key, attempt.at)
             self._take_back(self._addresses, attempt.address_key, attempt.at)
 

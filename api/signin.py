@@ -5,12 +5,14 @@ known and unknown names, every check counted before it is made and lock-outs enf
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
 from formdesk.store import InvalidUsernameError, Store, User, fold_username, normalize_username
 
-from .login_guard import LockedOut, LoginGuard
+from .login_guard import Attempt, LockedOut, LoginGuard, Wait
 from .password_work import Busy, PasswordWork
 
 WRONG = "用户名或密码不对"
@@ -32,6 +34,28 @@ def busy_error(exc: Busy) -> HTTPException:
     return HTTPException(503, str(exc), headers={"Retry-After": str(exc.retry_after)})
 
 
+WAIT_STEP_S = 0.05  # while the checks that fill a limit are still running
+WAIT_MAX_S = 10.0
+
+
+async def _reserve(guard: LoginGuard, name: str, address: str) -> Attempt:
+    """The counted attempt; waits (on the event loop) while the limit is full of checks
+    still running. HTTPException 429 while locked out, 503 if the wait grows too long."""
+    waited = 0.0
+    while True:
+        try:
+            return guard.reserve(name, address)
+        except LockedOut as exc:
+            raise locked_error(exc) from None
+        except Wait:
+            if waited >= WAIT_MAX_S:
+                raise HTTPException(
+                    503, "同时登录的请求太多,服务器正忙,请 2 秒后再试", headers={"Retry-After": "2"}
+                ) from None
+            await asyncio.sleep(WAIT_STEP_S)
+            waited += WAIT_STEP_S
+
+
 async def authenticate(request: Request, store: Store, username: str, password: str) -> User:
     """The user whose name and password these are.
 
@@ -50,10 +74,7 @@ async def authenticate(request: Request, store: Store, username: str, password: 
         name, known = (username or "").strip()[:64], False
     else:
         known = True
-    try:
-        attempt = guard.reserve(fold_username(name), client_address(request))
-    except LockedOut as exc:
-        raise locked_error(exc) from None
+    attempt = await _reserve(guard, fold_username(name), client_address(request))
     user = await run_in_threadpool(store.get_user, name) if known else None
     try:
         right = await work.verify(user.password_hash if user else None, password)
