@@ -33,6 +33,7 @@ from .charsets import charset, clean_ocr, datetime_readings
 from .ink import FormImage
 from .ocr import OcrEngine, Recognized
 from .record import FieldReading
+from .text_layer import BoxText, agrees
 
 # confidence (the least sure character's probability) at or above which a valid value
 # needs no review; measured on bench/read_bench.py
@@ -50,7 +51,8 @@ class ReadContext:
     template: Template
     engine: OcrEngine
     page: int = 1
-    text_at: Callable[[Rect], str] | None = None  # a digital PDF's text inside a rect (mm)
+    # formdesk's own digital PDF: its text layer inside a rect (mm); see text_layer.py
+    text_at: Callable[[Rect], BoxText] | None = None
 
 
 def _box(r: Rect) -> list[float]:
@@ -91,11 +93,12 @@ def _read_text(
 ) -> FieldReading:
     t = spec.type
     dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
-    if ctx.text_at is not None:
-        raw, score = _printed_text(ctx.text_at(v), spec), 1.0
+    layer = ctx.text_at(v) if ctx.text_at is not None else None
+    if layer is not None and agrees(ctx.form, v, layer):
+        raw, score = _printed_text(layer.text, spec), 1.0
         if not raw:
             return FieldReading(**base, status="empty", confidence=1.0)
-    else:
+    else:  # pixels: a scan, or a text layer the page image does not show
         if not ctx.form.has_ink(v):
             return FieldReading(**base, status="empty", confidence=1.0)
         lines = _line_crops(

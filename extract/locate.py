@@ -46,6 +46,34 @@ def candidate_geometries() -> tuple[PageGeometry, ...]:
     return tuple({t.geometry for t in load_catalog().values()})
 
 
+@dataclass
+class PageForms:
+    """The forms found on a page, and the image they were found on: the page itself, or
+    the page flipped left-right when it was mirrored."""
+
+    forms: list[LocatedForm]
+    image: np.ndarray
+    mirrored: bool = False
+
+
+def locate_on_page(image: np.ndarray, key: bytes, engine: OcrEngine | None = None) -> PageForms:
+    """`locate_forms`, and when nothing is found, again on the mirror image: a phone's
+    front camera, or a scan of the sheet's back through thin paper, flips the page, and
+    its marks then are no ArUco marks at all.  Flipping left-right covers an up-down
+    mirror too (that is a left-right mirror turned 180°, which the marks undo)."""
+    forms = locate_forms(image, key, engine)
+    if forms:
+        return PageForms(forms, image)
+    flipped = cv2.flip(image, 1)
+    gray = flipped if flipped.ndim == 2 else cv2.cvtColor(flipped, cv2.COLOR_BGR2GRAY)
+    if len(detect_marks(gray)) < 3:
+        return PageForms([], image)
+    mirrored = locate_forms(flipped, key, engine)
+    if not mirrored:
+        return PageForms([], image)
+    return PageForms(mirrored, flipped, mirrored=True)
+
+
 def locate_forms(
     image: np.ndarray, key: bytes, engine: OcrEngine | None = None
 ) -> list[LocatedForm]:

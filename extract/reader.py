@@ -3,9 +3,8 @@ document (a manifest's continuation pages are merged into its first page's recor
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from formdesk.ingest import IngestLimits, PageImage, iter_pages
 from formdesk.render.frame import CONTINUATION, FIRST
@@ -16,11 +15,11 @@ from .align import PX_PER_MM, rectify
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .ink import FormImage
-from .locate import LocatedForm, locate_forms, recognise_unmarked
+from .locate import LocatedForm, locate_on_page, recognise_unmarked
 from .ocr import OcrEngine, default_engine
 from .record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from .reference import printed_mask
-from .text_layer import TextLayer
+from .text_layer import TextLayer, trusted_documents
 
 
 @dataclass
@@ -28,6 +27,7 @@ class _PageRead:
     located: LocatedForm
     source: PageSource
     from_text_layer: bool = False
+    mirrored: bool = False
     fields: list[FieldReading] = field(default_factory=list)
     rows: list[dict[str, FieldReading]] = field(default_factory=list)
 
@@ -46,12 +46,10 @@ class FormReader:
         self, data: bytes, filename: str, on_page: Callable[[int], None] | None = None
     ) -> ReadResult:
         """Raises IngestError (one clear reason) when the file itself is refused."""
-        text_layers = _text_layers(data)
         reads: list[_PageRead] = []
         problems: list[PageProblem] = []
         for page in iter_pages(data, filename, self.limits):
-            layer = text_layers(page) if page.text_layer else None
-            got, problem = self.read_page(page, layer)
+            got, problem = self.read_page(page)
             reads.extend(got)
             if problem:
                 problems.append(problem)
@@ -59,10 +57,15 @@ class FormReader:
                 on_page(page.index)
         return ReadResult(records=merge_documents(reads), problems=problems)
 
-    def read_page(
-        self, page: PageImage, layer: TextLayer | None = None
-    ) -> tuple[list[_PageRead], PageProblem | None]:
-        located = locate_forms(page.image, self.key, self.engine)
+    def read_page(self, page: PageImage) -> tuple[list[_PageRead], PageProblem | None]:
+        """The forms on one page; a mirrored page (a phone's front camera) is flipped back
+        first, and its forms say so."""
+        found = locate_on_page(page.image, self.key, self.engine)
+        located = found.forms
+        if found.mirrored:
+            page = replace(page, image=found.image, chars=(), text_layer=False)
+        trusted = trusted_documents(page, self.key)
+        layer = TextLayer(page) if trusted else None
         if not located:
             known = recognise_unmarked(page.image, self.engine)
             reason = (
@@ -79,7 +82,15 @@ class FormReader:
             if form.template is None or form.identity is None:
                 reasons.append(f"未识别的表单:{form.problem or '无法确定是哪种表单'}")
                 continue
-            reads.append(self._read_form(page, form, layer))
+            own_text = (
+                layer is not None
+                and form.identified_by == "qr"
+                and form.authentic is True
+                and form.identity.document_id in trusted
+            )
+            read = self._read_form(page, form, layer if own_text else None)
+            read.mirrored = found.mirrored
+            reads.append(read)
         problem = (
             PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
             if reasons
@@ -133,7 +144,7 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
         first = pages[0].located
         template = first.template
         total = first.identity.pages
-        problems = []
+        problems, notes = [], []
         seen = [p.located.identity.page for p in pages]
         missing = sorted(set(range(1, total + 1)) - set(seen))
         if missing:
@@ -146,6 +157,8 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
             fields.append(summarise_table(table, rows))
         fields = _in_template_order(template, fields)
         apply_cross_checks(template, fields)
+        if any(p.mirrored for p in pages):
+            notes.append("页面为镜像(如手机前置摄像头所拍),已翻转后识读")
         by = {p.located.identified_by for p in pages}
         how = "qr" if by == {"qr"} else "ocr"
         if all(p.from_text_layer for p in pages):
@@ -164,6 +177,7 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
                 pages=[p.source for p in pages],
                 fields=fields,
                 problems=problems,
+                notes=notes,
             )
         )
     return records
@@ -172,21 +186,6 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
 def _in_template_order(template: Template, fields: list[FieldReading]) -> list[FieldReading]:
     order = {f.key: i for i, f in enumerate(template.fields)}
     return sorted(fields, key=lambda f: order.get(f.key, len(order)))
-
-
-def _text_layers(data: bytes) -> Callable[[PageImage], TextLayer | None]:
-    """Opens the PDF text layer lazily, only if some page has one."""
-    state: dict[str, object] = {}
-
-    def get(page: PageImage) -> TextLayer | None:
-        if "pdf" not in state:
-            import pdfplumber
-
-            state["pdf"] = pdfplumber.open(io.BytesIO(data))
-        pdf = state["pdf"]
-        return TextLayer(pdf.pages[page.index], page.dpi)
-
-    return get
 
 
 __all__ = ["FormReader", "merge_documents"]

@@ -43,6 +43,9 @@ class FormRecord(BaseModel):
     pages: list[PageSource]
     fields: list[FieldReading]
     problems: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(
+        default_factory=list
+    )  # Chinese; facts for the reviewer, no review needed
 
     @property
     def status(self) -> RecordStatus:

@@ -8,7 +8,7 @@ from formdesk.ingest import IngestLimits, iter_pages
 from formdesk.templates import get_template
 
 from .align import PX_PER_MM, rectify
-from .locate import locate_forms
+from .locate import locate_on_page
 from .ocr import OcrEngine
 
 
@@ -25,10 +25,11 @@ def aligned_form(
     for page in iter_pages(data, filename, limits or IngestLimits()):
         if page.index != file_page:
             continue
-        for form in locate_forms(page.image, key, engine):
+        found = locate_on_page(page.image, key, engine)
+        for form in found.forms:
             if form.identity and form.identity.document_id == document_id and form.template:
                 return rectify(
-                    page.image, get_template(form.template.code).geometry, form.alignment
+                    found.image, get_template(form.template.code).geometry, form.alignment
                 )
         return None
     return None

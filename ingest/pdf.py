@@ -12,6 +12,7 @@ is taken per page, never across a `yield`, so one slow consumer does not block o
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import math
 import threading
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ import pypdfium2.raw as pdfium_c
 
 from .errors import IngestError
 from .limits import IngestLimits
-from .pages import PageImage
+from .pages import PageChar, PageImage
 from .pdf_budget import PdfBudget
 from .pdf_objects import check_object_count
 
@@ -32,41 +33,64 @@ MM_PER_PT = 25.4 / 72
 ENCRYPTED = "PDF 已加密,无法读取"
 CORRUPT = "PDF 文件损坏或不完整"
 
+# formdesk signs the PDFs it prints in this document information entry (see
+# templates/identity.py); a text layer is trusted only on such a PDF.
+ISSUER_KEY = "FormdeskIssue"
+MAX_ISSUER_MARK = 400_000
+
 _PDFIUM_LOCK = threading.RLock()
 
 
 def pdf_page_count(data: bytes, limits: IngestLimits) -> int:
     """Checks the object count, opens the document (no page is loaded), checks encryption,
     page count and sizes, then every page's content budgets. IngestError when refused."""
+    return len(_checked(data, limits))
+
+
+def _checked(data: bytes, limits: IngestLimits) -> list[float]:
+    """Every check of `pdf_page_count`; each page's /UserUnit (1.0 for most files)."""
     check_object_count(data, limits.max_pdf_objects)
     with _PDFIUM_LOCK:
         doc = _open(data)
         try:
-            n = _check(doc, limits)
+            n = _page_count(doc, limits)
         finally:
             doc.close()
     budget = PdfBudget(data, limits)
+    units = [budget.user_unit(index) for index in range(n)]
+    with _PDFIUM_LOCK:
+        doc = _open(data)
+        try:
+            _check_sizes(doc, units, limits)
+        finally:
+            doc.close()
     for index in range(n):
         budget.check_page(index)
-    return n
+    return units
 
 
 def iter_pdf_pages(data: bytes, source: str, limits: IngestLimits) -> Iterator[PageImage]:
-    """Each page at `limits.dpi`, in colour (stamps and seals are often red).
+    """Each page at `limits.dpi`, in colour (stamps and seals are often red), as a viewer
+    shows it: /Rotate, the CropBox and /UserUnit applied, annotations and filled form
+    fields drawn.  A page with text carries its text layer placed by the same transform.
 
     Every check of `pdf_page_count` runs here, at the call, before the iterator is
     returned: a refused file raises before its first page is rendered."""
-    n = pdf_page_count(data, limits)
-    return _rendered(data, n, source, limits)
+    units = _checked(data, limits)
+    return _rendered(data, units, source, limits)
 
 
-def _rendered(data: bytes, n: int, source: str, limits: IngestLimits) -> Iterator[PageImage]:
+def _rendered(
+    data: bytes, units: list[float], source: str, limits: IngestLimits
+) -> Iterator[PageImage]:
     with _PDFIUM_LOCK:
         doc = _open(data)
+        mark = _issuer_mark(doc)
     try:
-        for index in range(n):
+        for index, unit in enumerate(units):
             with _PDFIUM_LOCK:
-                page = _render(doc, index, source, limits)
+                page = _render(doc, index, unit, source, limits)
+            page.issuer_mark = mark
             yield page
     finally:
         with _PDFIUM_LOCK:
@@ -89,17 +113,22 @@ def _open(data: bytes) -> pdfium.PdfDocument:
     return doc
 
 
-def _check(doc: pdfium.PdfDocument, limits: IngestLimits) -> int:
+def _page_count(doc: pdfium.PdfDocument, limits: IngestLimits) -> int:
     n = len(doc)
     if n < 1:
         raise IngestError("PDF 没有任何页面")
     if n > limits.max_pages:
         raise IngestError(f"页数过多({n} 页,上限 {limits.max_pages} 页)")
-    for index in range(n):
+    return n
+
+
+def _check_sizes(doc: pdfium.PdfDocument, units: list[float], limits: IngestLimits) -> None:
+    for index, unit in enumerate(units):
         try:
             w_pt, h_pt = doc.get_page_size(index)
         except pdfium.PdfiumError:
             raise IngestError(CORRUPT) from None
+        w_pt, h_pt = w_pt * unit, h_pt * unit
         if not (w_pt > 0 and h_pt > 0 and math.isfinite(w_pt * h_pt)):
             raise IngestError(CORRUPT)
         w_px, h_px = _pixels(w_pt, limits.dpi), _pixels(h_pt, limits.dpi)
@@ -108,14 +137,15 @@ def _check(doc: pdfium.PdfDocument, limits: IngestLimits) -> int:
                 f"PDF 第 {index + 1} 页尺寸过大({w_pt * MM_PER_PT:.0f}×{h_pt * MM_PER_PT:.0f} 毫米,"
                 f"按 {limits.dpi} dpi 为 {w_px}×{h_px} 像素)"
             )
-    return n
 
 
 def _pixels(points: float, dpi: int) -> int:
     return math.ceil(points * dpi / PT_PER_INCH)
 
 
-def _render(doc: pdfium.PdfDocument, index: int, source: str, limits: IngestLimits) -> PageImage:
+def _render(
+    doc: pdfium.PdfDocument, index: int, unit: float, source: str, limits: IngestLimits
+) -> PageImage:
     try:
         page = doc[index]
     except pdfium.PdfiumError:
@@ -124,20 +154,84 @@ def _render(doc: pdfium.PdfDocument, index: int, source: str, limits: IngestLimi
         _check_embedded_images(page, index, limits)
         text_layer = _has_text(page, index, limits)
         try:
-            bitmap = page.render(scale=limits.dpi / PT_PER_INCH)
+            bitmap = page.render(scale=limits.dpi / PT_PER_INCH * unit, draw_annots=True)
         except pdfium.PdfiumError:
             raise IngestError(f"{CORRUPT}(第 {index + 1} 页无法栅格化)") from None
         try:
             image = np.array(bitmap.to_numpy(), dtype=np.uint8)  # copy: the buffer is freed below
         finally:
             bitmap.close()
+        chars = _placed_chars(page, image.shape[1], image.shape[0]) if text_layer else ()
     finally:
         page.close()
     if image.ndim == 2:  # PDFium may pick a grey format; the reader expects three channels
         image = np.repeat(image[:, :, None], 3, axis=2)
     elif image.shape[2] == 4:
         image = np.ascontiguousarray(image[:, :, :3])
-    return PageImage(source, index, image, float(limits.dpi), text_layer)
+    return PageImage(source, index, image, float(limits.dpi), text_layer, chars)
+
+
+def _placed_chars(page: pdfium.PdfPage, width: int, height: int) -> tuple[PageChar, ...]:
+    """The page's characters with their boxes in the bitmap's pixels.  PDFium's own
+    page-to-device transform for a bitmap of this size (the one rendering used: the
+    page's /Rotate and CropBox included) is sampled at three points; it is affine."""
+    to_device = _page_to_device(page, width, height)
+    textpage = page.get_textpage()
+    try:
+        out = []
+        for i in range(textpage.count_chars()):
+            if pdfium_c.FPDFText_IsGenerated(textpage, i) == 1:
+                continue
+            ch = chr(pdfium_c.FPDFText_GetUnicode(textpage, i) or 0x20)
+            if not ch.strip() or not ch.isprintable() or not _drawn(textpage, i):
+                continue
+            left, bottom, right, top = textpage.get_charbox(i)
+            corners = np.array(
+                [[left, bottom, 1], [right, bottom, 1], [right, top, 1], [left, top, 1]]
+            )
+            xy = corners @ to_device.T
+            (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+            out.append(PageChar(ch, float(x0), float(y0), float(x1), float(y1)))
+        return tuple(out)
+    finally:
+        textpage.close()
+
+
+# text render modes that paint nothing (ISO 32000-1, 9.3.6): invisible, and clip only
+_UNPAINTED = {pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE, pdfium_c.FPDF_TEXTRENDERMODE_CLIP}
+
+
+def _drawn(textpage: pdfium.PdfTextPage, i: int) -> bool:
+    """Whether character i paints anything: not invisible (a scanner's OCR layer) and
+    not white on white."""
+    obj = pdfium_c.FPDFText_GetTextObject(textpage, i)
+    if obj and pdfium_c.FPDFTextObj_GetTextRenderMode(obj) in _UNPAINTED:
+        return False
+    r, g, b, a = (ctypes.c_uint() for _ in range(4))
+    painted = pdfium_c.FPDFText_GetFillColor(textpage, i, r, g, b, a)
+    return not (painted and (a.value == 0 or min(r.value, g.value, b.value) >= 250))
+
+
+def _page_to_device(page: pdfium.PdfPage, width: int, height: int) -> np.ndarray:
+    """2x3 affine from PDF page space (points, y up) to bitmap pixels (y down)."""
+    dx, dy = ctypes.c_int(), ctypes.c_int()
+    src, dst = [], []
+    for x, y in ((0.0, 0.0), (1000.0, 0.0), (0.0, 1000.0)):
+        pdfium_c.FPDF_PageToDevice(page, 0, 0, width, height, 0, x, y, dx, dy)
+        src.append((x, y))
+        dst.append((dx.value, dy.value))
+    a = np.array([[sx, sy, 1.0] for sx, sy in src])
+    return np.linalg.solve(a, np.array(dst, dtype=np.float64)).T
+
+
+def _issuer_mark(doc: pdfium.PdfDocument) -> str | None:
+    """The document information entry formdesk signs its own PDFs with (unverified here:
+    the reader holds the key).  Ignored when absurdly long."""
+    try:
+        text = doc.get_metadata_value(ISSUER_KEY)
+    except Exception:  # a broken /Info is no reason to refuse the page content
+        return None
+    return text if text and len(text) <= MAX_ISSUER_MARK else None
 
 
 def _check_embedded_images(page: pdfium.PdfPage, index: int, limits: IngestLimits) -> None:

@@ -96,6 +96,16 @@ class PdfBudget:
         except Exception:  # pypdf raises many kinds for a broken file
             raise IngestError(CORRUPT) from None
 
+    def user_unit(self, index: int) -> float:
+        """The page's /UserUnit (ISO 32000-1 §14.11.2, PDF 1.6): the size of one default
+        user-space unit in 1/72 inch, 1.0 when absent or not a positive number.  PDFium
+        ignores it, so the rasteriser multiplies its scale by it."""
+        try:
+            value = float(_resolve(self.pages[index].get("/UserUnit")) or 1.0)
+        except (TypeError, ValueError, IndexError):
+            return 1.0
+        return value if 0.0 < value < 1e6 else 1.0
+
     def check_page(self, index: int) -> None:
         """IngestError naming the page (1-based in the message) when one budget is passed."""
         where = f"PDF 第 {index + 1} 页"

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
 from formdesk.templates.geometry import CORNER_ORDER, PageGeometry, Rect, gang_slots, marker_id
-from formdesk.templates.identity import PageIdentity, encode, new_document_id
+from formdesk.templates.identity import PageIdentity, encode, new_document_id, sign_issue
 from formdesk.templates.layout import table_font_size, table_grid
 from formdesk.templates.schema import FieldType, Template
 from formdesk.templates.values.normalize import normalize_record
@@ -30,6 +31,7 @@ from .marks import draw_aruco, draw_qr
 from .pen import Pen
 
 A4 = PageGeometry.for_paper("A4")
+ISSUER_KEY = "FormdeskIssue"  # read back by ingest/pdf.py
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ class PdfRenderer:
             self.canvas.showPage()  # an empty PDF still needs one page
         if self._page_open:
             self.canvas.showPage()
+        if self.documents:
+            ids = list(dict.fromkeys(d.document_id for d in self.documents))
+            _sign_info(self.canvas, sign_issue(ids, self.key))
         self.canvas.save()
         os.replace(self._tmp, self.out)
         return self.documents
@@ -233,6 +238,26 @@ class PdfRenderer:
             c.endForm()
             self._forms.add(name)
         return name
+
+
+class _SignedInfo(pdfdoc.PDFInfo):
+    """reportlab's document information dictionary plus formdesk's issue mark."""
+
+    issue = ""
+
+    def format(self, document):  # noqa: ANN001 - reportlab's signature
+        text = super().format(document)
+        entry = pdfdoc.PDFDictionary({ISSUER_KEY: pdfdoc.PDFString(self.issue)}).format(document)
+        # both are `<< ... >>`: merge the one entry into reportlab's dictionary
+        return text.rstrip()[:-2].rstrip() + b"\n" + entry.strip()[2:]
+
+
+def _sign_info(canvas: Canvas, issue: str) -> None:
+    """Puts the issue mark (templates/identity.py `sign_issue`) in the PDF's /Info."""
+    info = _SignedInfo()
+    info.__dict__.update(canvas._doc.info.__dict__)
+    info.issue = issue
+    canvas._doc.info = info
 
 
 def render_pdf(

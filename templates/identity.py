@@ -66,3 +66,28 @@ def decode(text: str, key: bytes) -> DecodedIdentity:
         raise IdentityFormatError(f"二维码内容损坏:{text[:40]!r}") from None
     body = text.strip().rsplit("|", 1)[0]
     return DecodedIdentity(identity, hmac.compare_digest(mac, _mac(body, key)))
+
+
+# -- the mark formdesk signs its own PDFs with ---------------------------------------------
+ISSUE_PREFIX = "FDPDF1"
+
+
+def sign_issue(document_ids: list[str], key: bytes) -> str:
+    """The text of a PDF's /FormdeskIssue entry (document information dictionary):
+    ``FDPDF1|<id>,<id>,…|<mac>``, the MAC covering the ids this PDF prints.  A PDF that
+    carries it with a valid MAC, for the document on the page, was written by this
+    installation, so its text layer is what it printed (see extract/text_layer.py)."""
+    body = f"{ISSUE_PREFIX}|{','.join(document_ids)}"
+    return f"{body}|{_mac(body, key)}"
+
+
+def verify_issue(text: str | None, key: bytes) -> frozenset[str]:
+    """The document ids an issue mark vouches for; empty when there is no mark, it is
+    malformed, or it was signed with another key."""
+    if not text:
+        return frozenset()
+    body, _, mac = text.strip().rpartition("|")
+    prefix, _, ids = body.partition("|")
+    if prefix != ISSUE_PREFIX or not hmac.compare_digest(mac, _mac(body, key)):
+        return frozenset()
+    return frozenset(i for i in ids.split(",") if i)

@@ -161,6 +161,9 @@
     if (r.authentic === false) problems.unshift("二维码签名与本系统不符,请核实这份表单的来源");
     $("rec-problems").hidden = !problems.length;
     $("rec-problems").textContent = problems.join(";");
+    const notes = r.notes || [];
+    $("rec-notes").hidden = !notes.length;
+    $("rec-notes").textContent = notes.join(";");
     // a 月份维修信息反馈 lists warranty repairs: the back office turns it into claims
     $("import-claims").hidden = !(FD.role === "back_office" && s.template === "SH-ZH/BD-25");
   }
