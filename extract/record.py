@@ -23,6 +23,8 @@ class FieldReading(BaseModel):
     box: list[float] = Field(default_factory=list)  # [x, y, w, h] mm on the form page
     page: int = 1
     rows: list[dict[str, FieldReading]] | None = None  # tables: one dict of cells per row
+    # what made the status, e.g. ["ocr:0.97", "agree", "checksum"] (see extract/evidence.py)
+    evidence: list[str] = Field(default_factory=list)
 
 
 class PageSource(BaseModel):
