@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from formdesk.ingest import IngestError
@@ -34,15 +35,19 @@ log = logging.getLogger("formdesk.worker")
 _reader: Any = None
 
 
-def read_in_child(key: bytes, data: bytes, filename: str) -> dict[str, Any]:
+def read_in_child(
+    key: bytes, data: bytes, filename: str, printed: Callable[[str], Any] | None = None
+) -> dict[str, Any]:
     """Runs in a reader process: the file's records and page problems as JSON-ready dicts.
-    The OCR engine is loaded on the first call and kept. Raises IngestError for a refused
-    file (its reason is the job's)."""
+    The OCR engine is loaded on the first call and kept; `printed` (the store's
+    `document_values_reader()`) lets prefilled fields be verified instead of read.
+    Raises IngestError for a refused file (its reason is the job's)."""
     global _reader
     from formdesk.extract.reader import FormReader
 
     if _reader is None or _reader.key != key:
         _reader = FormReader(key)
+    _reader.printed = printed
     result = _reader.read_file(data, filename)
     return {
         "records": [r.model_dump(mode="json") for r in result.records],
@@ -81,6 +86,7 @@ class ReaderWorker:
         self._watchdog: threading.Thread | None = None
         self._unsettled: dict[str, tuple[str | None, int]] = {}  # job id -> (error, pages)
         self.last_error: str | None = None  # the loop's last failure, cleared by a success
+        self._printed = store.document_values_reader()
         self.restarts = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -183,7 +189,9 @@ class ReaderWorker:
         data = self.store.scan_bytes(job.scan_id)
         timeout = self.settings.reader_timeout(job.pages or 1)
         try:
-            result = self.pool.call(read_in_child, self.key, data, filename, timeout=timeout)
+            result = self.pool.call(
+                read_in_child, self.key, data, filename, self._printed, timeout=timeout
+            )
         except IngestError as exc:
             return f"{filename}:{exc}", 0
         except TaskFailed as exc:

@@ -30,14 +30,13 @@ from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings
+from .evidence import rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
 from .ocr import OcrEngine, Recognized
+from .printed import PrintedPage
 from .record import FieldReading
 from .text_layer import BoxText, agrees
 
-# confidence (the least sure character's probability) at or above which a valid value
-# needs no review; measured on bench/read_bench.py
-OK_SCORE = 0.65
 TICK_ON, TICK_OFF = 0.10, 0.035  # ink coverage of a □: ticked above, empty below, unsure between
 CIRCLE_MIN_PX = 120  # ink pixels around an option that make a circle
 SEAL_RED = 0.015
@@ -53,6 +52,10 @@ class ReadContext:
     page: int = 1
     # formdesk's own digital PDF: its text layer inside a rect (mm); see text_layer.py
     text_at: Callable[[Rect], BoxText] | None = None
+    # a document printed here with values: how they were drawn (see printed.py)
+    printed: PrintedPage | None = None
+    grow_px: int = 3  # alignment tolerance when comparing with the printed values
+    all_evidence: bool = False  # gather every kind of evidence, needed or not (calibration)
 
 
 def _box(r: Rect) -> list[float]:
@@ -72,6 +75,77 @@ def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
         "page": page,
     }
     t = field.type
+    if t in MEASURED_TYPES:
+        reading = _measure(form, template, field, v, base)
+        if reading.value is not None and not reading.evidence:
+            reading.evidence = ["measured"]
+        return reading
+    printed = ctx.printed.values.get(field.key) if ctx.printed else None
+    return _read_text(ctx, field, v, base, printed)
+
+
+@dataclass
+class _Reading:
+    """One OCR pass over a field's line crops: what was read and what it checks out as."""
+
+    raw: str
+    score: float
+    results: list[Recognized]
+    value: Any = None
+    error: str | None = None  # the value check's reason (Chinese) when it fails
+    choices: list[str] | None = None  # a run-together date-time readable several ways
+
+
+def _ocr_pass(
+    ctx: ReadContext,
+    spec: FormField | Column,
+    lines: list[np.ndarray],
+    view: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> _Reading:
+    t = spec.type
+    dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
+    crops = [view(c) for c in lines] if view else lines
+    results = [ctx.engine.recognize([c], charset(t))[0] for c in crops]
+    raw = "".join(r.text for r in results)
+    score = min((_score(r, dated) for r in results), default=0.0)
+    if dated and isinstance(spec, FormField):
+        raw, score = _date_text(ctx, spec, raw, score, view)
+    return _checked(spec, _Reading(raw, score, results))
+
+
+def _checked(spec: FormField | Column, r: _Reading) -> _Reading:
+    text = clean_ocr(spec.type, r.raw)
+    if spec.type == FieldType.datetime:
+        readings = _valid_readings(spec, datetime_readings(text))
+        if len(readings) > 1:
+            r.value, r.choices = readings[0], readings
+            return r
+        if readings:
+            text = readings[0]
+    try:
+        r.value = normalize(spec, text)
+    except ValueError as exc:
+        r.error = str(exc)
+        r.value = text  # what a VIN correction starts from
+    return r
+
+
+MEASURED_TYPES = frozenset(
+    {
+        FieldType.choice,
+        FieldType.circle_choice,
+        FieldType.checkbox,
+        FieldType.signature,
+        FieldType.seal,
+    }
+)
+
+
+def _measure(
+    form: FormImage, template: Template, field: FormField, v: Rect, base: dict[str, Any]
+) -> FieldReading:
+    """Ticks, circles, signatures and seals: measured from the ink, not read."""
+    t = field.type
     if t == FieldType.choice:
         return _read_options(
             form, field.options, [o.mark for o in option_layout(template, field)], base
@@ -85,65 +159,111 @@ def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
     if t == FieldType.seal:
         red = form.red_fraction(v)
         return _presence(red >= SEAL_RED or form.has_ink(v), red, base, "已盖章")
-    return _read_text(ctx, field, v, base)
+    raise ValueError(f"not a measured type: {t}")
 
 
 def _read_text(
-    ctx: ReadContext, spec: FormField | Column, v: Rect, base: dict[str, Any]
+    ctx: ReadContext,
+    spec: FormField | Column,
+    v: Rect,
+    base: dict[str, Any],
+    printed: Any = None,
 ) -> FieldReading:
+    """A text-like field: from formdesk's own text layer, or verified against the value
+    formdesk printed there, or read by OCR with its evidence (see evidence.py)."""
+    if printed not in (None, "") and ctx.printed is not None:
+        same = ctx.printed.match(ctx.form.px(v, 0.6), ctx.form.ink, ctx.grow_px)
+        if same:
+            try:
+                value = normalize(spec, str(printed))
+            except ValueError:
+                value = None
+            if value is not None:
+                return FieldReading(
+                    **base, value=value, raw=str(printed), confidence=1.0, status="ok",
+                    evidence=["printed"],
+                )  # fmt: skip
+        if same is False:
+            read = _read_text(ctx, spec, v, base)
+            note = f"打印值被改写(打印的是“{printed}”),请核对"
+            read.reason = f"{note};{read.reason}" if read.reason else note
+            if read.status == "ok":
+                read.status = "check"
+            return read
     t = spec.type
     dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
     layer = ctx.text_at(v) if ctx.text_at is not None else None
     if layer is not None and agrees(ctx.form, v, layer):
-        raw, score = _printed_text(layer.text, spec), 1.0
+        raw = _printed_text(layer.text, spec)
         if not raw:
-            return FieldReading(**base, status="empty", confidence=1.0)
-    else:  # pixels: a scan, or a text layer the page image does not show
-        if not ctx.form.has_ink(v):
-            return FieldReading(**base, status="empty", confidence=1.0)
-        lines = _line_crops(
-            ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline
-        )
-        results = [ctx.engine.recognize([c], charset(t))[0] for c in lines]
-        raw = "".join(r.text for r in results)
-        score = min((_score(r, dated) for r in results), default=0.0)
-        if dated and isinstance(spec, FormField):
-            raw, score = _date_text(ctx, spec, raw, score)
-    text = clean_ocr(t, raw)
-    if t == FieldType.datetime:
-        readings = _valid_readings(spec, datetime_readings(text))
-        if len(readings) > 1:
+            return FieldReading(**base, status="empty", confidence=1.0, evidence=["text_layer"])
+        r = _checked(spec, _Reading(raw, 1.0, []))
+        if r.error is None and r.choices is None:
             return FieldReading(
-                **base,
-                value=readings[0],
-                raw=raw,
-                confidence=score,
-                status="check",
-                reason=f"日期与时间写得连在一起,可读作:{' 或 '.join(readings)},请核对",
+                **base, value=r.value, raw=raw, confidence=1.0, status="ok", evidence=["text_layer"]
             )
-        if readings:
-            text = readings[0]
-    try:
-        value = normalize(spec, text)
-    except ValueError as exc:
-        fixed = correct_single_confusion(text) if t == FieldType.vin else None
-        if fixed is None:
-            return FieldReading(
-                **base, raw=raw, confidence=score, status="invalid", reason=str(exc)
-            )
-        changed = "、".join(f"{a}→{b}" for a, b in zip(text, fixed, strict=True) if a != b)
+        return _doubtful(base, spec, r)
+    # pixels: a scan, or a text layer the page image does not show
+    if not ctx.form.has_ink(v):
+        return FieldReading(**base, status="empty", confidence=1.0)
+    lines = _line_crops(ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline)
+    first = _ocr_pass(ctx, spec, lines)
+    if first.error is not None or first.choices is not None:
+        return _doubtful(base, spec, first)
+    evidence = [f"ocr:{first.score:.2f}"]
+    if t == FieldType.vin:
+        evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
+    rule = rule_for(t)
+    reading = {"value": first.value, "raw": first.raw, "confidence": first.score}
+    low = first.score < rule.min_score
+    missed = [
+        m
+        for crop, r in zip(lines, first.results, strict=True)
+        for m in unread_ink(crop, r.text, r.char_x)
+    ]
+    evidence.append("unread" if missed else "ink")
+    agreed: bool | None = None
+    wanted = rule.needs_agreement and "checksum" not in evidence and not low and not missed
+    if wanted or ctx.all_evidence:
+        second = _ocr_pass(ctx, spec, lines, second_view)
+        agreed = second.error is None and same_value(first.value, second.value)
+        evidence.append("agree" if agreed else "disagree")
+    if low:
+        reason = "识别把握不大,请核对"
+    elif missed:
+        reason = "有笔迹没有被识读出来(可能漏读了字符),请核对"
+    elif wanted and not agreed:
+        other = second.value if second.error is None else second.raw
+        reason = f"两次识读结果不一致(另一次读作“{other}”),请核对"
+    else:
+        return FieldReading(**base, **reading, status="ok", evidence=evidence)
+    return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
+
+
+def _doubtful(base: dict[str, Any], spec: FormField | Column, r: _Reading) -> FieldReading:
+    """A reading whose value does not check out: several readings of a run-together
+    date-time, a VIN one confusion away from a valid one, or invalid."""
+    if r.choices is not None:
         return FieldReading(
             **base,
-            value=fixed,
-            raw=raw,
-            confidence=score,
+            value=r.choices[0],
+            raw=r.raw,
+            confidence=r.score,
             status="check",
-            reason=f"车架号校验位不符,已按易混字符更正({changed}),请核对",
+            reason=f"日期与时间写得连在一起,可读作:{' 或 '.join(r.choices)},请核对",
         )
-    if score >= OK_SCORE:
-        return FieldReading(**base, value=value, raw=raw, confidence=score, status="ok")
+    text = str(r.value)
+    fixed = correct_single_confusion(text) if spec.type == FieldType.vin else None
+    if fixed is None:
+        return FieldReading(**base, raw=r.raw, confidence=r.score, status="invalid", reason=r.error)
+    changed = "、".join(f"{a}→{b}" for a, b in zip(text, fixed, strict=True) if a != b)
     return FieldReading(
-        **base, value=value, raw=raw, confidence=score, status="check", reason="识别把握不大,请核对"
+        **base,
+        value=fixed,
+        raw=r.raw,
+        confidence=r.score,
+        status="check",
+        reason=f"车架号校验位不符,已按易混字符更正({changed}),请核对",
     )
 
 
@@ -160,11 +280,13 @@ def _valid_readings(spec: FormField | Column, candidates: list[str]) -> list[str
 
 
 def _score(r: Recognized, dated: bool) -> float:
-    """A date's printed 年/月/日 are not the writer's: only its digits count."""
+    """The least sure decision of the reading: its least sure character, or its least
+    sure blank (a character it may have skipped).  A date's printed 年/月/日 are not the
+    writer's: only its digits count."""
     if dated and r.char_scores and len(r.char_scores) == len(r.text):
         digits = [p for ch, p in zip(r.text, r.char_scores, strict=True) if ch.isdigit()]
-        return min(digits) if digits else r.score
-    return r.score
+        return min(min(digits) if digits else r.score, r.gap_score)
+    return min(r.score, r.gap_score)
 
 
 def _line_crops(
@@ -237,7 +359,13 @@ def _printed_text(text: str, spec: FormField | Column) -> str:
     return text.replace(hint, "").strip() if hint else text.strip()
 
 
-def _date_text(ctx: ReadContext, field: FormField, whole: str, score: float) -> tuple[str, float]:
+def _date_text(
+    ctx: ReadContext,
+    field: FormField,
+    whole: str,
+    score: float,
+    view: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> tuple[str, float]:
     """Dates are written digit groups before printed 年/月/日: if the whole line does not
     parse, each slot is read on its own, digits only — and its least sure slot is the
     confidence."""
@@ -250,6 +378,8 @@ def _date_text(ctx: ReadContext, field: FormField, whole: str, score: float) -> 
     parts, scores = [], []
     for slot in date_slots(ctx.template, field):
         crop = ctx.form.text_crop(slot.digits, inset_mm=0.3)
+        if crop is not None and view is not None:
+            crop = view(crop)
         read = ctx.engine.recognize([crop], "0123456789")[0] if crop is not None else None
         parts.append((read.text if read else "") + slot.guide_text)
         scores.append(read.score if read and read.text else 0.0)
@@ -341,7 +471,9 @@ def read_table_rows(
     grid = table_grid(ctx.template, table, area)
     size = table_font_size(ctx.template)
     rows = []
-    for cells in grid.rows:
+    printed_rows = (ctx.printed.rows.get(table.key) or []) if ctx.printed else []
+    for i, cells in enumerate(grid.rows):
+        printed_row = printed_rows[i] if i < len(printed_rows) else {}
         written = [
             (col, cell)
             for col, cell in zip(table.columns, cells, strict=True)
@@ -353,7 +485,7 @@ def read_table_rows(
         for col, cell in zip(table.columns, cells, strict=True):
             if col.type == FieldType.serial:
                 continue
-            row[col.key] = _read_cell(ctx, col, cell, size)
+            row[col.key] = _read_cell(ctx, col, cell, size, printed_row.get(col.key))
         rows.append(row)
     return rows
 
@@ -367,7 +499,9 @@ def _cell_has_mark(form: FormImage, col: Column, cell: Rect, size: float) -> boo
     return form.has_ink(cell, 0.7)
 
 
-def _read_cell(ctx: ReadContext, col: Column, cell: Rect, size: float) -> FieldReading:
+def _read_cell(
+    ctx: ReadContext, col: Column, cell: Rect, size: float, printed: Any = None
+) -> FieldReading:
     form = ctx.form
     base = {
         "key": col.key,
@@ -384,7 +518,7 @@ def _read_cell(ctx: ReadContext, col: Column, cell: Rect, size: float) -> FieldR
             return _read_options(form, col.options, [o.mark for o in options], base)
     if col.type in (FieldType.signature, FieldType.seal):
         return _presence(form.has_ink(cell, 0.7), form.coverage(cell, 0.7), base, "已签字")
-    return _read_text(ctx, col, cell.inset(0.1), base)
+    return _read_text(ctx, col, cell.inset(0.1), base, printed)
 
 
 __all__ = ["ReadContext", "read_field", "read_table_rows"]

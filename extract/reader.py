@@ -3,6 +3,7 @@ document (a manifest's continuation pages are merged into its first page's recor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
@@ -17,9 +18,12 @@ from .fields import ReadContext, read_field, read_table_rows
 from .ink import FormImage
 from .locate import LocatedForm, locate_on_page, recognise_unmarked
 from .ocr import OcrEngine, default_engine
+from .printed import PrintedLookup, PrintedPage, printed_page
 from .record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from .reference import printed_mask
 from .text_layer import TextLayer, trusted_documents
+
+log = logging.getLogger("formdesk.reader")
 
 
 @dataclass
@@ -36,11 +40,22 @@ class FormReader:
     """Reads files of filled-in forms; holds the OCR engine so it is loaded once."""
 
     def __init__(
-        self, key: bytes, engine: OcrEngine | None = None, limits: IngestLimits | None = None
+        self,
+        key: bytes,
+        engine: OcrEngine | None = None,
+        limits: IngestLimits | None = None,
+        printed: PrintedLookup | None = None,
+        all_evidence: bool = False,
     ):
+        """`printed` gives the registry's values of a document printed here (None when
+        unknown or blank): prefilled fields are then verified, not read (printed.py).
+        `all_evidence` gathers every kind of evidence for every field, needed or not
+        (bench/calibrate.py fits the rules on it); slower."""
         self.key = key
         self.engine = engine or default_engine()
         self.limits = limits or IngestLimits()
+        self.printed = printed
+        self.all_evidence = all_evidence
 
     def read_file(
         self, data: bytes, filename: str, on_page: Callable[[int], None] | None = None
@@ -106,16 +121,17 @@ class FormReader:
             template.copies[ident.copy - 1] if 0 < ident.copy <= len(template.copies) else None
         )
         grow = 3 + min(6, round(form.alignment.residual_mm * PX_PER_MM))
-        image = FormImage.build(
-            rectify(page.image, template.geometry, form.alignment),
-            printed_mask(template.code, variant, copy_label, grow),
-        )
+        mask = printed_mask(template.code, variant, copy_label, grow)
+        image = FormImage.build(rectify(page.image, template.geometry, form.alignment), mask)
         ctx = ReadContext(
             image,
             template,
             self.engine,
             ident.page,
             layer.text_at(form.alignment) if layer else None,
+            self._printed_page(form, mask),
+            grow,
+            self.all_evidence,
         )
         read = _PageRead(
             form,
@@ -130,6 +146,23 @@ class FormReader:
             area = table.rect if variant == FIRST else template.continuation_rect(table)
             read.rows = read_table_rows(ctx, table, area)
         return read
+
+    def _printed_page(self, form: LocatedForm, mask) -> PrintedPage | None:
+        """How the values of this document were printed, for a form whose QR is this
+        installation's and whose document the registry knows with values."""
+        ident = form.identity
+        if self.printed is None or not form.authentic or form.identified_by != "qr":
+            return None
+        values = self.printed(ident.document_id)
+        if not values:
+            return None
+        try:
+            return printed_page(
+                form.template, ident.document_id, values, ident.page, ident.copy, mask
+            )
+        except Exception:  # a registry entry that no longer renders: read it by OCR
+            log.warning("打印值无法重现:%s", ident.document_id, exc_info=True)
+            return None
 
 
 def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:

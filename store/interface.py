@@ -6,7 +6,7 @@ server database can implement `Store` later without touching the service or the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -145,6 +145,12 @@ class Store(Protocol):
         ...
 
     def get_document(self, document_id: str) -> IssuedDoc | None: ...
+
+    def document_values_reader(self) -> Callable[[str], dict[str, Any] | None]:
+        """A picklable, read-only lookup of a printed document's prefilled values (None
+        when unknown or printed blank), for reader processes: the reader verifies those
+        fields against how they were printed instead of reading them again."""
+        ...
 
     # -- scans -----------------------------------------------------------------------------
     def put_scan(

@@ -96,6 +96,7 @@ def _set_value(reading: dict[str, Any], value: Any) -> None:
     reading["status"] = "empty" if empty else "ok"
     reading["confidence"] = 1.0
     reading["reason"] = None
+    reading["evidence"] = ["corrected"]  # a person set it (see extract/evidence.py)
 
 
 def _summarise_table(field: dict[str, Any]) -> None:

@@ -142,6 +142,25 @@ def _day(value: date) -> str:
     return value.strftime("%Y-%m-%d")  # as a stored claim's dates (a datetime: its day)
 
 
+class DocumentValues:
+    """Read-only lookup of printed documents' values in `documents.json`, for another
+    process (picklable: only the path travels; the file is opened on first use and
+    re-read when it changes, as every JsonDB is)."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._db: JsonDB | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "_db": None}
+
+    def __call__(self, document_id: str) -> dict[str, Any] | None:
+        if self._db is None:
+            self._db = JsonDB(self.path)
+        row = self._db.table("documents").row(document_id)
+        return copy.deepcopy(row.get("values")) or None if row else None
+
+
 class TinyStore:
     """`Store` on TinyDB files under `data_dir`; safe for threads and for processes.
 
@@ -386,6 +405,9 @@ class TinyStore:
     def get_document(self, document_id: str) -> IssuedDoc | None:
         row = self._documents.row(document_id)
         return IssuedDoc.model_validate(copy.deepcopy(row)) if row else None
+
+    def document_values_reader(self) -> DocumentValues:
+        return DocumentValues(self._db_dir / "documents.json")
 
     # -- scans -------------------------------------------------------------------------------------
     def _scan_path(self, sha256: str) -> Path:

@@ -133,6 +133,9 @@ def test_a_scan_is_read_into_a_record_of_the_printing_station(service, read_tag)
     assert detail["summary"]["station"] == "HN01" and detail["summary"]["document_id"] == doc_id
     values = {f["key"]: f["value"] for f in detail["record"]["fields"]}
     assert values["vin"] == sample_values(get_template("SH-ZH/BD-27"))["vin"]
+    # printed here with values: the reader verified them against the registry, no OCR
+    texts = [f for f in detail["record"]["fields"] if f["type"] not in ("circle_choice", "seal")]
+    assert texts and all(f["evidence"] == ["printed"] for f in texts if f["value"] is not None)
     assert office.get(f"/api/scans/{sha}").content == jpeg  # the original, byte for byte
     assert office.get(f"/api/documents/{doc_id}").json()["station"] == "HN01"
     page = office.get(f"/api/records/{record_id}/page.png")

@@ -15,6 +15,10 @@ class Recognized:
     text: str  # already in Simplified Chinese
     score: float  # the engine's confidence, 0..1: that of the least sure character
     char_scores: tuple[float, ...] = ()  # per character of `text`, when the engine knows
+    # per character of `text`: the x (px of the crop given) where it was read, when known
+    char_x: tuple[float, ...] = ()
+    # how sure the model is that it skipped no character (see ocr/ctc.py), 1 when unknown
+    gap_score: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,15 @@ class CtcDecoder:
     def decode(self, probs: np.ndarray, charset: str | None = None) -> tuple[str, list[float]]:
         """(text, per-character probabilities), renormalised over the allowed set so a
         forced choice reads as uncertain."""
+        text, scores, _, _ = self.decode_frames(probs, charset)
+        return text, scores
+
+    def decode_frames(
+        self, probs: np.ndarray, charset: str | None = None
+    ) -> tuple[str, list[float], list[float], float]:
+        """`decode`, plus where each character was read — the middle of its run of time
+        steps (a fractional frame index; the model's steps are evenly spaced across the
+        input width) — and `_gap_confidence`."""
         if charset is None:
             cols = np.arange(probs.shape[1])
             p = probs
@@ -46,13 +55,36 @@ class CtcDecoder:
             best_p = np.minimum(
                 1.0, best_p + np.where(self.twin[best] != best, p[steps, self.twin[best]], 0.0)
             )
-        chars, scores, prev = [], [], -1
+        chars, scores, runs, prev = [], [], [], -1
         for k, (b, bp) in enumerate(zip(best, best_p, strict=True)):
             if b != prev and cols[b] != 0:
                 chars.append(self.characters[cols[b]])
                 scores.append(bp)
+                runs.append([k, k])
             elif b == prev and cols[b] != 0 and scores:
                 scores[-1] = max(scores[-1], bp)
+                runs[-1][1] = k
             prev = b
-            del k
-        return "".join(chars), [float(x) for x in scores]
+        frames = [(a + b) / 2 for a, b in runs]
+        gap = _gap_confidence(p, best, runs)
+        return "".join(chars), [float(x) for x in scores], frames, gap
+
+
+def _gap_confidence(p: np.ndarray, best: np.ndarray, runs: list[list[int]]) -> float:
+    """How sure the model is that nothing was written where it read nothing: over the
+    time steps decoded as blank, 1 − the largest probability of a character other than
+    the ones read just before and after (a least-sure-character score cannot see a
+    character the decoder dropped: 7862.50 read 862.50).  `p`: T×C probabilities over
+    the allowed columns, column 0 the blank."""
+    blank = np.nonzero(best == 0)[0]
+    if not len(blank):
+        return 1.0
+    q = p[blank, 1:].copy()
+    starts = [a for a, _ in runs]
+    ends = [b for _, b in runs]
+    for row, k in enumerate(blank):
+        i = int(np.searchsorted(ends, k))  # first run ending after k: the next one read
+        for j in (i - 1, i):
+            if 0 <= j < len(runs):
+                q[row, best[starts[j]] - 1] = 0.0
+    return float(1.0 - q.max()) if q.size else 1.0

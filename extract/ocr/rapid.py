@@ -49,17 +49,20 @@ class RapidOcrEngine:
             img = _bgr(crop)
             # no padding to the model's nominal 320 px: cost grows with width, and a
             # field's trimmed ink is usually much narrower
-            img = _widen(img)
+            img, left = _widen(img)
             ratio = img.shape[1] / img.shape[0]
             batch = self._rec.resize_norm_img(img, ratio)[np.newaxis, :].astype(np.float32)
             with self._lock:
                 probs = self._rec.session(batch)[0]
-            text, scores = self._decoder.decode(probs, charset)
+            text, scores, frames, gap = self._decoder.decode_frames(probs, charset)
+            xs = _frames_to_x(frames, len(probs), batch.shape[3], self._height, img.shape[:2], left)
             # one doubtful character makes the whole value doubtful; a doubtful space does not
             # (values are compared without the typographic space OCR may or may not see)
             kept = [p for ch, p in zip(text, scores, strict=False) if not ch.isspace()]
             score = min(kept) if kept else 0.0
-            out.append(Recognized(text if charset else to_simplified(text), score, tuple(scores)))
+            out.append(
+                Recognized(text if charset else to_simplified(text), score, tuple(scores), xs, gap)
+            )
         return out
 
     def read_page(self, image: np.ndarray) -> list[DetectedLine]:
@@ -76,17 +79,33 @@ class RapidOcrEngine:
 MIN_RATIO = 2.5  # width / height
 
 
-def _widen(img: np.ndarray) -> np.ndarray:
+def _widen(img: np.ndarray) -> tuple[np.ndarray, int]:
     """Pads a short crop with paper to a minimum width: with only a few time steps the
-    model drops characters (卢飞 read as 卢)."""
+    model drops characters (卢飞 read as 卢).  Returns the image and the left padding."""
     h, w = img.shape[:2]
     need = int(MIN_RATIO * h) - w
     if need <= 0:
-        return img
+        return img, 0
     left = need // 2
     return cv2.copyMakeBorder(
         img, 0, 0, left, need - left, cv2.BORDER_CONSTANT, value=(255, 255, 255)
-    )
+    ), left
+
+
+def _frames_to_x(
+    frames: list[float],
+    steps: int,
+    input_w: int,
+    model_h: int,
+    shape: tuple[int, int],
+    left: int,
+) -> tuple[float, ...]:
+    """Time-step positions to x in the caller's crop (px): the model reads the crop
+    resized to its height, padded to `input_w`; its `steps` outputs are evenly spaced."""
+    h, w = shape
+    resized_w = min(input_w, int(np.ceil(model_h * w / h)))
+    scale = w / max(resized_w, 1)
+    return tuple((f + 0.5) * input_w / steps * scale - left for f in frames)
 
 
 def _bgr(img: np.ndarray) -> np.ndarray:

@@ -300,6 +300,7 @@
     const statusBadge = el("span");
     const raw = el("span", { class: "f-raw" });
     const reason = el("span", { class: "f-reason" });
+    const evidence = el("span", { class: "f-evidence" });
     const error = el("div", { class: "f-error", role: "alert", hidden: true });
     const node = el(
       "div",
@@ -313,11 +314,11 @@
         conf
       ),
       el("div", { class: "f-crop" }, img),
-      el("div", { class: "f-input" }, input, el("div", { class: "f-foot" }, raw, reason)),
+      el("div", { class: "f-input" }, input, el("div", { class: "f-foot" }, raw, reason, evidence)),
       error
     );
     u.node = node;
-    u.parts = { conf, statusBadge, raw, reason, error, img };
+    u.parts = { conf, statusBadge, raw, reason, evidence, error, img };
     paintUnit(u);
 
     input.addEventListener("focus", () => setCurrent(u));
@@ -353,6 +354,30 @@
     return u.node;
   }
 
+  // what a field's status rests on (extract/evidence.py EVIDENCE_LABELS)
+  const EVIDENCE = {
+    ocr: "识别置信度",
+    agree: "两次识读一致",
+    ink: "墨迹全部识出",
+    checksum: "校验位正确",
+    text_layer: "本系统 PDF 文字层",
+    printed: "与打印值一致",
+    measured: "按墨迹测量",
+    corrected: "人工确认",
+    unread: "有笔迹未识出",
+    disagree: "两次识读不一致",
+  };
+
+  function evidenceText(list) {
+    return (list || [])
+      .map((code) => {
+        const [name, value] = String(code).split(":");
+        const label = EVIDENCE[name] || name;
+        return value ? `${label} ${value}` : label;
+      })
+      .join(" · ");
+  }
+
   function paintUnit(u) {
     const r = u.reading;
     const status = r.status;
@@ -363,6 +388,8 @@
     u.parts.raw.textContent = r.raw ? `识读:${r.raw}` : "识读:—";
     u.parts.raw.title = r.raw || "";
     u.parts.reason.textContent = r.reason || "";
+    const said = evidenceText(r.evidence);
+    u.parts.evidence.textContent = said ? `依据:${said}` : "";
     if (u.box) u.box.className = `fbox st-${status}` + (u === current ? " current" : "");
   }
 
@@ -483,7 +510,7 @@
       });
       const v = fix.new_value;
       const empty = v === null || v === undefined || (typeof v === "string" && !v.trim());
-      Object.assign(u.reading, { value: empty ? null : v, status: empty ? "empty" : "ok", confidence: 1, reason: null });
+      Object.assign(u.reading, { value: empty ? null : v, status: empty ? "empty" : "ok", confidence: 1, reason: null, evidence: ["corrected"] });
       u.initial = shown(u.reading.value);
       if (document.activeElement !== u.input || u.input.value === text) u.input.value = u.initial;
       u.parts.error.hidden = true;

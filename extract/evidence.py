@@ -1,0 +1,118 @@
+"""Evidence beyond the OCR score, and how it decides a field's status (issue 10, point 2).
+
+A field read by OCR is ok only when all of these hold:
+
+- **score**: its least sure character is at least the type's calibrated threshold
+  (`extract/calibration.yaml`, fitted by `bench/calibrate.py` so that wrong-among-ok is at
+  most 0.3 % on the calibration hands; see its header for the data it was fitted on);
+- **ink**: every piece of ink in the crop is accounted for by a character the model read
+  there (`unread_ink`) — a least-sure-character score cannot see a character the model
+  dropped (7862.50 read 862.50);
+- **agree**: a second reading of a differently prepared crop (`second_view`: binarised,
+  framed with more paper) gives the same value;
+- the type's own checks where it has them (VIN check digit, ISO 3779: `checksum`).
+
+Each field's `evidence` lists what it rests on, in short codes shown in Chinese on the
+review page (`EVIDENCE_LABELS`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import cv2
+import numpy as np
+import yaml
+
+from formdesk.templates.schema import FieldType
+
+INK_LEVEL = 160  # grey level below which a crop pixel is writing
+MIN_BLOB_FRACTION = 0.012  # of height², the least ink area that is writing, not a speck
+FAR_BLOB = 0.9  # of the line's ink height: a blob further than this from every character
+
+EVIDENCE_LABELS = {
+    "ocr": "识别置信度",
+    "agree": "两次识读一致",
+    "ink": "墨迹全部识出",
+    "checksum": "校验位正确",
+    "text_layer": "本系统 PDF 文字层",
+    "printed": "与打印值一致",
+    "measured": "按墨迹测量",
+    "corrected": "人工确认",
+    "unread": "有笔迹未识出",
+    "disagree": "两次识读不一致",
+}
+
+
+@dataclass(frozen=True)
+class TypeRule:
+    """What one field type needs to be ok."""
+
+    min_score: float
+    needs_agreement: bool = True
+
+
+@cache
+def rules() -> dict[str, TypeRule]:
+    """The calibrated rules per field type (`default` for types not listed)."""
+    text = resources.files("formdesk.extract").joinpath("calibration.yaml").read_text("utf-8")
+    data = yaml.safe_load(text)
+    return {
+        name: TypeRule(float(r["min_score"]), bool(r.get("needs_agreement", True)))
+        for name, r in data["types"].items()
+    }
+
+
+def rule_for(field_type: FieldType | str) -> TypeRule:
+    name = field_type.value if isinstance(field_type, FieldType) else field_type
+    table = rules()
+    return table.get(name) or table["default"]
+
+
+def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tuple[int, int]]:
+    """x ranges (px of `crop`) of writing far from every read character: a word or digit
+    the model skipped entirely.  Empty when every mark lies near a character read.
+
+    Connected ink components big enough to be writing are merged where they overlap in
+    x; a blob further than FAR_BLOB line heights from the nearest character is unread.
+    (A character dropped right beside another shows in the CTC gap score instead.)"""
+    grey = crop[..., 0] if crop.ndim == 3 else crop
+    ink = (grey < INK_LEVEL).astype(np.uint8)
+    rows = np.nonzero(ink.any(axis=1))[0]
+    if not len(rows):
+        return []
+    height = float(rows[-1] - rows[0] + 1)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    min_area = max(6.0, MIN_BLOB_FRACTION * height * height)
+    spans = sorted((int(x), int(x + w)) for x, _, w, _, area in stats[1:n] if area >= min_area)
+    blobs: list[list[int]] = []
+    for x0, x1 in spans:
+        if blobs and x0 < blobs[-1][1]:
+            blobs[-1][1] = max(blobs[-1][1], x1)
+        else:
+            blobs.append([x0, x1])
+    xs = list(char_x)
+    reach = FAR_BLOB * height
+    return [(b0, b1) for b0, b1 in blobs if not any(b0 - reach <= x <= b1 + reach for x in xs)]
+
+
+def second_view(crop: np.ndarray) -> np.ndarray:
+    """The same writing prepared differently for a second reading: binarised (Otsu) and
+    framed with more paper.  A reading that changes under so small a change was not
+    sure, whatever its score said."""
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    _, bw = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bw = cv2.copyMakeBorder(bw, 4, 4, 8, 8, cv2.BORDER_CONSTANT, value=255)
+    return cv2.cvtColor(bw, cv2.COLOR_GRAY2BGR)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Two readings agree when their checked values are equal (text compared without
+    spaces)."""
+    if isinstance(a, str) and isinstance(b, str):
+        return "".join(a.split()) == "".join(b.split())
+    return a == b
