@@ -34,6 +34,18 @@ class PageSource(BaseModel):
     form_page: int = 1  # page n of the document
 
 
+class Filing(BaseModel):
+    """What filing found about a record's identity (store/placing.py), never the reader:
+    the registry's answer to an id read by OCR, and the link to another scan of the same
+    document and copy (duplicate_of: the first scan's record id) or to other paper bearing
+    the same id (photocopy_of: record ids). `notes` are Chinese and need no review."""
+
+    ocr_document_id: str | None = None  # the id as OCR read it, when the registry's replaced it
+    duplicate_of: str | None = None
+    photocopy_of: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list)
+
+
 class FormRecord(BaseModel):
     template: str
     template_version: int
@@ -48,6 +60,7 @@ class FormRecord(BaseModel):
     notes: list[str] = Field(
         default_factory=list
     )  # Chinese; facts for the reviewer, no review needed
+    filing: Filing = Field(default_factory=Filing)  # set when stored, not when read
 
     @property
     def status(self) -> RecordStatus:

@@ -3,7 +3,9 @@
 Claims of the month are those repaired in it. A returned part is judged with the claim it
 matches, whenever it came back (parts repaired late in a month travel on the next
 month's first manifest); a part matching no claim is reported in the month of its
-manifest (or, for a loose tag, of the repair date written on it).
+manifest (or, for a loose tag, of the repair date written on it) — and when no such date
+could be read, in the month its scan was uploaded (Beijing time), flagged 日期未识别: never
+in every month (issue 10, point 6).
 """
 
 from __future__ import annotations
@@ -210,6 +212,7 @@ def unexpected_outcomes(items: list[ReturnedItem]) -> list[Outcome]:
     out = []
     for group in groups.values():
         first = next((i for i in group if i.source == "manifest_line"), group[0])
+        undated = [i for i in group if i.written_day is None]
         out.append(
             Outcome(
                 kind="unexpected",
@@ -221,16 +224,31 @@ def unexpected_outcomes(items: list[ReturnedItem]) -> list[Outcome]:
                 message=(
                     f"返回件无对应索赔单:{first.part_name or ''}({first.part_no or '零件编号未填'}),"
                     f"见{'、'.join(i.title for i in group)}"
+                    + "".join(undated_note(i) for i in undated[:1])
                 ),
                 evidence=[i.evidence() for i in group],
                 doubtful=any(i.doubtful(k) for i in group for k in ("claim_no", "vin", "part_no")),
+                undated=bool(undated),
             )
         )
     return out
 
 
+UNDATED = "日期未识别"
+
+
+def undated_note(item: ReturnedItem) -> str:
+    """What a difference says about a part whose form gives no readable date."""
+    if item.received_on is None:
+        return f"({UNDATED})"
+    return f"({UNDATED},按扫描件上传日期 {item.received_on.isoformat()} 计入该月)"
+
+
 def item_day(item: ReturnedItem) -> date | None:
-    return item.manifest_date if item.source == "manifest_line" else item.repair_date
+    """The day a part matching no claim counts on: the date its form gives (item.written_day)
+    or, when none could be read, the day its scan was uploaded (Beijing); None only when
+    neither is known — then it counts in no month."""
+    return item.written_day or item.received_on
 
 
 def reconcile(
@@ -260,7 +278,7 @@ def reconcile(
         mine = by_claim.get(claim.claim_no, [])
         considered += mine
         outcomes += claim_outcomes(claim, mine, duplicates.get(claim.claim_no), rules)
-    strays = [i for i in unmatched if (d := item_day(i)) is None or start <= d <= end]
+    strays = [i for i in unmatched if (d := item_day(i)) is not None and start <= d <= end]
     considered += strays
     outcomes += unexpected_outcomes(strays)
     lines = [i for i in considered if i.source == "manifest_line"]

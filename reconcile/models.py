@@ -79,8 +79,14 @@ class ReturnedItem(BaseModel):
     part_name: str | None = None
     quantity: int = 1  # a tag is one part
     repair_date: date | None = None
+    received_on: date | None = None  # the day (Beijing) its scan was uploaded
     # per field key: (confidence, status) as read, for doubting a difference
     reading: dict[str, tuple[float, str]] = Field(default_factory=dict)
+
+    @property
+    def written_day(self) -> date | None:
+        """The date the form gives: its manifest's date, or the repair date on a tag."""
+        return self.manifest_date if self.source == "manifest_line" else self.repair_date
 
     @property
     def title(self) -> str:
@@ -152,6 +158,7 @@ class Outcome(BaseModel):
     message: str  # Chinese, one line, for the auditor and the station letter
     evidence: list[Evidence] = Field(default_factory=list)
     doubtful: bool = False  # rests on a reading not yet confirmed: check the crop first
+    undated: bool = False  # 日期未识别: counted in the month its scan was uploaded
 
     @computed_field  # type: ignore[prop-decorator]  # in the JSON, so pages need no label table
     @property

@@ -6,7 +6,7 @@ Warranty repairs are the claims repaired in the month; paid repairs and maintena
 the read 维修委托书 (表格18) of the month (保修索赔 orders are claims already, so they count
 as a visit, not again as money). A returned part counts in the month of the claim it
 matches, a part matching no claim in the month of its manifest (or a loose tag's repair
-date), as the reconciliation does.
+date; without a readable date, of its upload), as the reconciliation does.
 """
 
 from __future__ import annotations
@@ -246,7 +246,7 @@ def _count_returned(
                 t.returned(qty, claimed=True)
     groups: dict[tuple[str, ...], list[ReturnedItem]] = defaultdict(list)
     for item in unmatched:
-        if (day := item_day(item)) is None or start <= day <= end:
+        if (day := item_day(item)) is not None and start <= day <= end:
             groups[returned_part_key(item)].append(item)
     for group in groups.values():
         first = next((i for i in group if i.source == "manifest_line"), group[0])

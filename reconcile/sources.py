@@ -13,9 +13,10 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from formdesk.store import Store
-from formdesk.store.models import Station, StoredRecord
+from formdesk.store.models import Scan, Station, StoredRecord
 from formdesk.templates import get_template
 from formdesk.templates.layout import table_grid
+from formdesk.templates.values.dates import CHINA_TIME
 from formdesk.templates.values.normalize import fold
 
 from .models import ReturnedItem
@@ -103,11 +104,25 @@ def _manifest_head(fields: dict[str, Any]) -> dict[str, Any]:
     return {k: (fields.get(k) or {}).get("value") for k in ("manifest_no", "manifest_date")}
 
 
+def received_on(scan: Scan | None, station: str | None) -> date | None:
+    """The day (Beijing time) `station` uploaded the scan — its first upload when that
+    station made none (a back-office upload filed under the printing station)."""
+    if scan is None:
+        return None
+    mine = scan.owner(station)
+    moment = mine.uploaded_at if mine else min(o.uploaded_at for o in scan.all_owners())
+    return moment.astimezone(CHINA_TIME).date()
+
+
 def items_of_record(
-    stored: StoredRecord, station: str | None, head: dict[str, Any] | None = None
+    stored: StoredRecord,
+    station: str | None,
+    head: dict[str, Any] | None = None,
+    received: date | None = None,
 ) -> list[ReturnedItem]:
     """The returned parts one read manifest or tag stands for. A manifest page scanned on
-    its own carries no header: `head` gives the manifest's number and date from page 1."""
+    its own carries no header: `head` gives the manifest's number and date from page 1;
+    `received` is the day its scan was uploaded (the month of a part without a date)."""
     rec, summary = stored.record, stored.summary
     fields = {f["key"]: f for f in rec["fields"]}
     base = {
@@ -116,6 +131,7 @@ def items_of_record(
         "template": summary.template,
         "station": station,
         "record_verified": summary.status == "verified",
+        "received_on": received,
     }
     if summary.template in TAGS:
         values, reading = _cells(fields)
@@ -170,7 +186,11 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
 
     A record printed for a station carries that station; one printed without (a blank form)
     is given the station whose name is written on it. Pages of one manifest scanned apart
-    are put together; a tag or manifest line read from two scans counts once (the newest).
+    are put together; a tag or manifest line read from two scans counts once (the newest;
+    a second scan linked as 重复扫描 is not even listed). A form flagged 疑似复印件 (the same
+    document id on other paper, store/rescans.py) is a physical form of its own: its items
+    are kept by (record, row), so each photocopy counts. Each item carries the day its scan
+    was uploaded (Beijing), the month it counts in when its form gives no readable date.
     """
     names = StationNames(store.list_stations())
     records: list[tuple[StoredRecord, str | None]] = []
@@ -197,8 +217,14 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
             head = _manifest_head({f["key"]: f for f in stored.record["fields"]})
             if any(head.values()):
                 heads.setdefault(stored.summary.document_id, head)
-    items: dict[tuple[str, int | None], ReturnedItem] = {}
+    scans: dict[str, Scan | None] = {}
+    items: dict[tuple[str, str, int | None], ReturnedItem] = {}
     for stored, code in records:
-        for item in items_of_record(stored, code, heads.get(stored.summary.document_id)):
-            items.setdefault((item.document_id, item.row), item)
+        summary = stored.summary
+        if summary.scan_id not in scans:
+            scans[summary.scan_id] = store.get_scan(summary.scan_id)
+        received = received_on(scans[summary.scan_id], summary.station)
+        paper = summary.record_id if (stored.record.get("filing") or {}).get("photocopy_of") else ""
+        for item in items_of_record(stored, code, heads.get(summary.document_id), received):
+            items.setdefault((item.document_id, paper, item.row), item)
     return list(items.values())

@@ -94,6 +94,7 @@ def summary_rows(rec: Reconciliation) -> list[tuple[str, str | int]]:
         *((label, counts[kind]) for kind, label in KIND_LABELS.items()),
         ("差异合计", len(differences)),
         ("其中待核实", sum(o.doubtful for o in differences)),
+        ("其中日期未识别", sum(o.undated for o in differences)),
     ]
 
 

@@ -152,6 +152,11 @@ class Store(Protocol):
         fields against how they were printed instead of reading them again."""
         ...
 
+    def document_ids(self, template: str) -> list[str]:
+        """The ids of every registered document of `template` (a form code), in no order:
+        what an id read by OCR is matched against (store/ocr_identity.py)."""
+        ...
+
     # -- scans -----------------------------------------------------------------------------
     def put_scan(
         self,
@@ -240,8 +245,11 @@ class Store(Protocol):
         order: Order = "newest",
         offset: int = 0,
         limit: int = 50,
+        duplicates: bool = False,
     ) -> tuple[list[RecordSummary], int]:
-        """One page of summaries and how many match in all."""
+        """One page of summaries and how many match in all. A second scan of a document
+        already stored (`duplicate_of` set, 重复扫描) is left out unless `duplicates`: every
+        list, count, export and reconciliation counts the document once."""
         ...
 
     def correct_field(

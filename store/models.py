@@ -219,6 +219,8 @@ class RecordSummary(BaseModel):
     verified_by: str | None = None
     verified_at: Timestamp | None = None
     search_text: str = ""  # template, document id, station and the text values
+    duplicate_of: str | None = None  # 重复扫描: the record of the first scan of this document
+    reasons: list[str] = Field(default_factory=list)  # why it needs a look (summary.record_reasons)
 
 
 class StoredRecord(BaseModel):

@@ -11,6 +11,19 @@ from formdesk.extract.record import FormRecord
 
 _STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}  # as extract.checks
 
+# what filing says about a record's identity (issue 10, point 5); the reasons list shows them
+SIGNATURE_MISMATCH = "签名不符"  # the QR is not signed with this installation's key
+OCR_ID = "文档号由OCR识别"
+OCR_ID_UNMATCHED = OCR_ID + ",无法与已登记的文档唯一对应"  # a problem: needs review
+DUPLICATE_SCAN = "重复扫描"
+PHOTOCOPY = "疑似复印件:同一文档号出现在内容不同的表单上"  # a problem: needs review
+RESCAN_UNSURE = "同一文档号已有另一份扫描,内容部分不同,请核对是重复扫描还是复印件"  # a problem
+
+
+def ocr_id_matched(document_id: str) -> str:
+    """The note on a record whose OCR'd id the registry confirmed (no review forced)."""
+    return f"{OCR_ID},已与登记的文档 {document_id} 对应"
+
 
 def parse_record(record: dict[str, Any] | BaseModel) -> dict[str, Any]:
     """The record as the reader's FormRecord dumps it; a Chinese ValueError if it is not one."""
@@ -34,6 +47,27 @@ def reader_status(record: dict[str, Any]) -> str:
     if any(_needs_check(f) for f in record.get("fields", [])):
         return "needs_review"
     return "ready"
+
+
+def record_reasons(record: dict[str, Any]) -> list[str]:
+    """Why a record may need a look, short Chinese lines for the 复核 queue and the record
+    page, in this order: 签名不符 (authentic is False), 文档号由OCR识别 (identified_by ocr; the
+    longer problem when the registry could not confirm it), 重复扫描 (filing.duplicate_of),
+    the record's problems as the reader and filing wrote them (缺少第 n 页, 疑似复印件 …), and
+    "n 栏需核对" (fields_to_check). [] for a clean record."""
+    out: list[str] = []
+    problems = [str(p) for p in record.get("problems") or []]
+    if record.get("authentic") is False:
+        out.append(SIGNATURE_MISMATCH)
+    if record.get("identified_by") == "ocr" and not any(p.startswith(OCR_ID) for p in problems):
+        out.append(OCR_ID)
+    if (record.get("filing") or {}).get("duplicate_of"):
+        out.append(DUPLICATE_SCAN)
+    out += problems
+    n = fields_to_check(record)
+    if n:
+        out.append(f"{n} 栏需核对")
+    return out
 
 
 def fields_to_check(record: dict[str, Any]) -> int:

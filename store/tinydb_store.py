@@ -73,6 +73,7 @@ from .summary import (
     min_confidence,
     parse_record,
     reader_status,
+    record_reasons,
     search_text,
 )
 from .usernames import fold_username, normalize_username
@@ -408,6 +409,9 @@ class TinyStore:
 
     def document_values_reader(self) -> DocumentValues:
         return DocumentValues(self._db_dir / "documents.json")
+
+    def document_ids(self, template: str) -> list[str]:
+        return [key for key, row in self._documents.rows().items() if row["template"] == template]
 
     # -- scans -------------------------------------------------------------------------------------
     def _scan_path(self, sha256: str) -> Path:
@@ -807,6 +811,8 @@ class TinyStore:
             created_at=created_at,
             updated_at=updated_at,
             search_text=search_text(record, station),
+            duplicate_of=(record.get("filing") or {}).get("duplicate_of"),
+            reasons=record_reasons(record),
         )
         return {**summary.model_dump(mode="json"), "rev": rev}
 
@@ -919,6 +925,7 @@ class TinyStore:
         order: Order = "newest",
         offset: int = 0,
         limit: int = 50,
+        duplicates: bool = False,
     ) -> tuple[list[RecordSummary], int]:
         if order not in ("newest", "least_confident"):
             raise ValueError(f"不支持的排序:{order}")
@@ -931,6 +938,8 @@ class TinyStore:
         page: list[dict[str, Any]] = []
         total = 0
         for row, folded in entries:
+            if not duplicates and row.get("duplicate_of"):
+                continue
             if template is not None and row["template"] != template:
                 continue
             if station is not None and row["station"] != station:

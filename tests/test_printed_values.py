@@ -75,9 +75,7 @@ def test_ink_written_over_a_printed_value_is_flagged(engine, tag):
     x, y = round((box.right - 6) * PX_PER_MM), round((box.bottom - 1.5) * PX_PER_MM)
     cv2.putText(img, "9", (x, y), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (60, 40, 30), 3)
     [record] = (
-        FormReader(TEST_KEY, engine, printed=registry.get)
-        .read_file(as_jpeg(img), "t.jpg")
-        .records
+        FormReader(TEST_KEY, engine, printed=registry.get).read_file(as_jpeg(img), "t.jpg").records
     )
     mileage = record.field("mileage_km")
     assert mileage.status == "check" and "打印值被改写" in mileage.reason
@@ -94,9 +92,7 @@ def test_a_printed_value_whited_out_is_flagged(engine, tag):
     ys, xs = px(box.inset(0.8))
     img[ys, xs] = 235  # correction fluid over the printed engine number
     [record] = (
-        FormReader(TEST_KEY, engine, printed=registry.get)
-        .read_file(as_jpeg(img), "t.jpg")
-        .records
+        FormReader(TEST_KEY, engine, printed=registry.get).read_file(as_jpeg(img), "t.jpg").records
     )
     engine_no = record.field("engine_no")
     assert engine_no.status != "ok"
@@ -106,7 +102,9 @@ def test_a_printed_value_whited_out_is_flagged(engine, tag):
 def test_unknown_or_foreign_documents_are_read_by_ocr(engine, tag, tmp_path):
     page, _, registry = tag
     data = as_jpeg(scanned(page, 0.4))
-    [record] = FormReader(TEST_KEY, engine, printed=lambda _id: None).read_file(data, "t.jpg").records
+    [record] = (
+        FormReader(TEST_KEY, engine, printed=lambda _id: None).read_file(data, "t.jpg").records
+    )
     assert all(c.evidence[0].startswith("ocr") for c in filled_cells(record))
     # a tag printed by another installation is never matched with this registry
     foreign_pages, foreign, _ = render_pages(tmp_path, b"another key", TAG, sample_values(TAG))

@@ -20,7 +20,16 @@ from .records import RecordFilters, RecordQuery, find_records
 
 router = APIRouter(prefix="/api", tags=["exports"])
 MAX_EXPORT = 10_000
-META = ["record_id", "template", "document_id", "station", "status", "min_confidence", "created_at"]
+META = [
+    "record_id",
+    "template",
+    "document_id",
+    "station",
+    "status",
+    "min_confidence",
+    "created_at",
+    "duplicate_of",  # empty unless listed with duplicates=true: a second scan (重复扫描)
+]
 DAMAGED = "damaged"  # the status of a record whose file cannot be read: summary only
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.ingest import IngestError, sniff
 from formdesk.store import Correction, RecordSummary, Store, StoredRecord
+from formdesk.store.summary import record_reasons
 from formdesk.templates import get_template
 from formdesk.templates.values.normalize import correction_value
 
@@ -41,6 +42,7 @@ class RecordQuery(BaseModel):
     order: Literal["newest", "least_confident"] = "newest"
     offset: int = Field(0, ge=0)
     limit: int = Field(50, ge=1, le=500)
+    duplicates: bool = False  # also list second scans of a stored document (重复扫描)
 
 
 RecordFilters = Annotated[RecordQuery, Query()]
@@ -60,6 +62,7 @@ def find_records(
         order=query.order,
         offset=query.offset,
         limit=query.limit,
+        duplicates=query.duplicates,
     )
 
 
@@ -69,7 +72,8 @@ def list_records(
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> RecordList:
-    """按模板、维修站、状态、日期、文字筛选;order=least_confident 为复核队列顺序。"""
+    """按模板、维修站、状态、日期、文字筛选;order=least_confident 为复核队列顺序。
+    重复扫描(同一文档同一联的再次扫描)不计入,duplicates=true 时一并列出。每条带 reasons(复核原因)。"""
     items, total = find_records(store, who, query)
     return RecordList(total=total, items=items)
 
@@ -96,6 +100,19 @@ class RecordDetail(BaseModel):
     corrections: list[Correction]
     page: dict[str, float]  # form size in mm, for drawing field boxes over the page image
     damaged: str | None = None  # why the record's file cannot be read (Chinese)
+    reasons: list[str] = Field(default_factory=list)  # store.summary.record_reasons
+    # ids of the later scans linked to this record (重复扫描)
+    duplicates: list[str] = Field(default_factory=list)
+
+
+def rescans_of(store: Store, who: Principal, summary: RecordSummary) -> list[str]:
+    """The records linked to `summary` as its second scans (oldest first), those `who` sees."""
+    rows, _ = store.list_records(text=summary.document_id, limit=500, duplicates=True)
+    return [
+        r.record_id
+        for r in sorted(rows, key=lambda r: r.created_at)
+        if r.duplicate_of == summary.record_id and who.sees(r.station)
+    ]
 
 
 @router.get("/records/{record_id}", response_model=RecordDetail)
@@ -110,6 +127,8 @@ def record_detail(
         corrections=store.list_corrections(record_id),
         page={"width": g.width, "height": g.height},
         damaged=stored.damaged,
+        reasons=record_reasons(stored.record) if not stored.damaged else [],
+        duplicates=rescans_of(store, who, stored.summary),
     )
 
 

@@ -26,7 +26,7 @@
   async function load() {
     const f = filters();
     history.replaceState(null, "", location.pathname + query({ ...f, offset: offset || "" }));
-    tbody.replaceChildren(el("tr", {}, el("td", { colspan: 9, class: "muted", text: "加载中…" })));
+    tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "muted", text: "加载中…" })));
     let list;
     try {
       list = await api(
@@ -34,7 +34,7 @@
         "/api/records" + query({ ...f, status: "needs_review", order: "least_confident", offset, limit: LIMIT })
       );
     } catch (err) {
-      tbody.replaceChildren(el("tr", {}, el("td", { colspan: 9, class: "refused", text: err.message })));
+      tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "refused", text: err.message })));
       return;
     }
     count.textContent = `共 ${list.total} 条待复核`;
@@ -42,7 +42,7 @@
     if (list.items.length) start.href = reviewLink(list.items[0].record_id);
     if (!list.items.length) {
       tbody.replaceChildren(
-        el("tr", {}, el("td", { colspan: 9, class: "muted", text: "没有需要复核的记录。" }))
+        el("tr", {}, el("td", { colspan: 10, class: "muted", text: "没有需要复核的记录。" }))
       );
     } else {
       tbody.replaceChildren(
@@ -57,6 +57,7 @@
             el("td", { text: r.station || "—" }),
             el("td", { class: `num ${confClass(r.min_confidence)}`, text: confText(r.min_confidence) }),
             el("td", { class: "num", text: r.fields_to_check }),
+            el("td", { class: "reasons small", text: (r.reasons || []).join(";") || "—" }),
             el("td", { text: fmtTime(r.created_at) }),
             el("td", {}, el("a", { href: reviewLink(r.record_id), text: "复核 →" }))
           );

@@ -69,6 +69,8 @@
       item("差异", `${diffs.length} 项`),
     ];
     if (held) items.push(item("其中待核实", `${held} 项`));
+    const undated = diffs.filter((o) => o.undated).length;
+    if (undated) items.push(item("其中日期未识别", `${undated} 项`));
     figures.replaceChildren(...items);
   }
 
@@ -128,7 +130,12 @@
       el("td", { class: "mono", text: o.vin || "—" }),
       el("td", { text: part || "—" }),
       el("td", { class: "rc-message", text: o.message }),
-      el("td", {}, o.doubtful ? el("span", { class: "badge st-check", text: "待核实", title: "所依据的读数尚未确认,请先看扫描件" }) : "")
+      el(
+        "td",
+        {},
+        o.doubtful ? el("span", { class: "badge st-check", text: "待核实", title: "所依据的读数尚未确认,请先看扫描件" }) : "",
+        o.undated ? el("span", { class: "badge st-check", text: "日期未识别", title: "表单上的日期无法识别,按扫描件上传月份核对" }) : ""
+      )
     );
     const toggle = () => {
       if (open.has(i)) open.delete(i);

@@ -164,8 +164,34 @@
     const notes = r.notes || [];
     $("rec-notes").hidden = !notes.length;
     $("rec-notes").textContent = notes.join(";");
+    renderIdentity();
     // a 月份维修信息反馈 lists warranty repairs: the back office turns it into claims
     $("import-claims").hidden = !(FD.role === "back_office" && s.template === "SH-ZH/BD-25");
+  }
+
+  /** Why the record is in the queue, and its links to other scans of the same document:
+   * 重复扫描 (the first scan, or its later scans) and 疑似复印件 (the other paper). */
+  function renderIdentity() {
+    const filing = detail.record.filing || {};
+    const link = (id, text) => el("a", { href: `/review/${encodeURIComponent(id)}`, text });
+    const lines = [];
+    if ((detail.reasons || []).length) lines.push(el("div", { id: "rec-reasons" }, "原因:", detail.reasons.join(";")));
+    for (const note of filing.notes || []) lines.push(el("div", { class: "muted", text: note }));
+    if (filing.ocr_document_id) lines.push(el("div", { class: "muted", text: `OCR 读到的文档号:${filing.ocr_document_id}` }));
+    if (filing.duplicate_of)
+      lines.push(el("div", { id: "rec-duplicate-of" }, "重复扫描:与 ", link(filing.duplicate_of, "首次扫描的记录"), " 为同一份表单,只计一次,无需另行复核。"));
+    if ((detail.duplicates || []).length)
+      lines.push(
+        el("div", { id: "rec-rescans" }, `另有 ${detail.duplicates.length} 次重复扫描(不重复计数):`,
+          ...detail.duplicates.flatMap((id, i) => [i ? "、" : "", link(id, `第 ${i + 2} 次扫描`)]))
+      );
+    if ((filing.photocopy_of || []).length)
+      lines.push(
+        el("div", { id: "rec-photocopies" }, "疑似复印件:同一文档号的其他表单 ",
+          ...filing.photocopy_of.flatMap((id, i) => [i ? "、" : "", link(id, id)]))
+      );
+    $("rec-identity").hidden = !lines.length;
+    $("rec-identity").replaceChildren(...lines);
   }
 
   async function importClaims() {
