@@ -210,7 +210,7 @@ def _read_text(
     first = _ocr_pass(ctx, spec, lines)
     if first.error is not None or first.choices is not None:
         return _doubtful(base, spec, first)
-    evidence = [f"ocr:{first.score:.2f}"]
+    evidence = [f"ocr:{first.score:.3f}"]
     if t == FieldType.vin:
         evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
     rule = rule_for(t)

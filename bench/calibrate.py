@@ -1,0 +1,160 @@
+"""Fits each field type's rule (extract/calibration.yaml) on a calibration dump.
+
+    python bench/read_bench.py --hands longcang,mashanzheng,seto,mnist-cal --all-evidence \
+        --count 40 --no-page-ocr --dump /tmp/cal.jsonl
+    python bench/calibrate.py /tmp/cal.jsonl [--target 0.003] [--write]
+
+A rule says when an OCR reading may be ok: its score (least sure character or blank) at
+least `min_score`, every piece of ink read (`ink`), and — when `needs_agreement` — the
+second reading agreeing (`agree`).  For each type, and for both settings of agreement, the
+lowest threshold whose wrong-among-ok on the dump is at most `--target` is found; the
+setting that leaves more fields ok wins.  Types with fewer than `--min-fields` readings
+share the rule fitted on all of them pooled (`default`).  The dump must be gathered with
+`--all-evidence`, so every reading carries both its ink and its agreement evidence.
+
+Prints, per type: readings, share ok and wrong among ok at the chosen rule; `--write`
+replaces extract/calibration.yaml.  Never fit on the hands you report on (the held-out
+source and the real-handwriting evaluation half).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+YAML = ROOT / "extract" / "calibration.yaml"
+
+
+@dataclass(frozen=True)
+class Sample:
+    score: float
+    ink: bool
+    agree: bool
+    correct: bool
+
+
+@dataclass(frozen=True)
+class Fit:
+    min_score: float
+    needs_agreement: bool
+    n: int  # filled readings of the type
+    ok: int
+    wrong_ok: int
+
+    @property
+    def share_ok(self) -> float:
+        return self.ok / self.n if self.n else 0.0
+
+    @property
+    def wrong_among_ok(self) -> float:
+        return self.wrong_ok / self.ok if self.ok else 0.0
+
+
+def load(path: Path) -> tuple[dict[str, list[Sample]], dict[str, int], set[str]]:
+    """Eligible OCR readings per type (those whose value checked out, so a rule decides
+    them), the count of all filled readings per type, and the hands seen."""
+    eligible: dict[str, list[Sample]] = defaultdict(list)
+    filled: dict[str, int] = defaultdict(int)
+    hands: set[str] = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row.get("expected") in (None, "", []):
+            continue
+        hands.add(str(row.get("hand")))
+        filled[row["type"]] += 1
+        evidence = row.get("evidence") or []
+        codes = {str(e).split(":")[0] for e in evidence}
+        if "ocr" not in codes or not ({"ink", "unread"} & codes):
+            continue  # not OCR'd, or its value never checked out
+        if not ({"agree", "disagree", "checksum"} & codes):
+            raise SystemExit("the dump lacks agreement evidence: gather it with --all-evidence")
+        score = float(next(str(e).split(":")[1] for e in evidence if str(e).startswith("ocr:")))
+        eligible[row["type"]].append(
+            Sample(
+                score,
+                "ink" in codes,
+                "agree" in codes or "checksum" in codes,
+                bool(row["correct"]),
+            )
+        )
+    return eligible, filled, hands
+
+
+def evaluate(samples: list[Sample], n: int, min_score: float, agreement: bool) -> Fit:
+    ok = [s for s in samples if s.score >= min_score and s.ink and (s.agree or not agreement)]
+    return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok))
+
+
+def fit(samples: list[Sample], n: int, target: float) -> Fit:
+    """The rule leaving most readings ok with wrong-among-ok at most `target`."""
+    best: Fit | None = None
+    thresholds = sorted({s.score for s in samples} | {0.5, 1.0})
+    for agreement in (False, True):
+        for t in thresholds:
+            f = evaluate(samples, n, t, agreement)
+            if f.ok and f.wrong_among_ok <= target:
+                if best is None or f.ok > best.ok:
+                    best = f
+                break  # the lowest threshold that holds, for this setting
+    return best or Fit(1.01, True, n, 0, 0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("dump", type=Path)
+    ap.add_argument("--target", type=float, default=0.003, help="wrong among ok (0.003 = 0.3 %%)")
+    ap.add_argument("--min-fields", type=int, default=150)
+    ap.add_argument("--write", action="store_true", help="replace extract/calibration.yaml")
+    args = ap.parse_args()
+    eligible, filled, hands = load(args.dump)
+    pooled = [s for v in eligible.values() for s in v]
+    fits = {"default": fit(pooled, sum(filled.values()), args.target)}
+    for t in sorted(filled):
+        if len(eligible.get(t, [])) >= args.min_fields:
+            fits[t] = fit(eligible[t], filled[t], args.target)
+    print(
+        f"calibration hands: {', '.join(sorted(hands))}; target wrong among ok ≤ {args.target:.2%}"
+    )
+    print(f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'ok %':>8}{'wrong/ok':>10}")
+    for t in sorted(filled):
+        f = fits.get(t) or evaluate(eligible.get(t, []), filled[t], fits["default"].min_score,
+                                    fits["default"].needs_agreement)  # fmt: skip
+        own = "" if t in fits else " (default)"
+        print(
+            f"{t:<14}{f.n:>8}{f.min_score:>11.3f}{'yes' if f.needs_agreement else 'no':>7}"
+            f"{100 * f.share_ok:>7.1f}%{f.wrong_ok:>5} {100 * f.wrong_among_ok:.2f}%{own}"
+        )
+    total_ok = sum(
+        (fits.get(t) or evaluate(eligible.get(t, []), filled[t], fits["default"].min_score,
+                                 fits["default"].needs_agreement)).ok for t in filled
+    )  # fmt: skip
+    print(
+        f"overall: {sum(filled.values())} filled, {100 * total_ok / max(1, sum(filled.values())):.1f} % ok"
+    )
+    if args.write:
+        lines = [
+            "# Per field type: the least OCR score at which a reading may be ok, and whether a",
+            "# second reading must agree (extract/evidence.py). Fitted by bench/calibrate.py",
+            f"# on {args.dump.name} ({', '.join(sorted(hands))}), target wrong among ok ≤ "
+            f"{args.target:.2%}; n = filled readings, ok = share ok on that set.",
+            f"fitted: {datetime.now(UTC):%Y-%m-%dT%H:%MZ}",
+            f"hands: [{', '.join(sorted(hands))}]",
+            "types:",
+        ]
+        for t, f in fits.items():
+            lines.append(
+                f"  {t}: {{min_score: {f.min_score:.3f}, needs_agreement: "
+                f"{'true' if f.needs_agreement else 'false'}}}  "
+                f"# n {f.n}, ok {100 * f.share_ok:.1f} %, wrong among ok {100 * f.wrong_among_ok:.2f} %"
+            )
+        YAML.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {YAML}")
+
+
+if __name__ == "__main__":
+    main()
