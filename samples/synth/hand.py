@@ -147,7 +147,8 @@ def resolve(source: HandSource, ch: str) -> tuple[str, float, bool]:
     candidates = ([source.latin] if source.latin and ch.isascii() else []) + list(source.fonts)
     for name in candidates:
         if has_ink(name, ch):
-            return name, SOURCE_FONTS[name].scale, name != first
+            scale = SOURCE_FONTS[name].scale if name in SOURCE_FONTS else 1.0
+            return name, scale, name != first
     return "wenkai", 1.0, True
 
 
