@@ -1,12 +1,21 @@
 """Reading accuracy and speed on a generated set, field crops vs whole-page OCR.
 
-    python bench/read_bench.py [--count 120] [--seed 2026] [--set DIR] [--workers 2]
+    python bench/read_bench.py [--count 120] [--seed 2026] [--set DIR] [--workers 2] [--no-page-ocr]
+    python bench/read_bench.py --hands longcang,mnist-eval,... [--count 30] [--seed 2026]
+                               [--set DIR] [--no-page-ocr] [--dump FILE.jsonl]
 
 Generates (or reuses) a mixed set with samples.synth — hand-filled scans, phone photos,
 gang sheets, tags side by side, printed prefilled scans — reads every image with the
 field-crop reader, then reads the same pages by whole-page OCR with the same engine, and
 prints both side by side: exact match per field type, tick/circle accuracy, the share of
 fields marked ok and the error rate among them, pages/s, ms per field and peak memory.
+
+With `--hands` it measures confidence on writing the project was not tuned on: a set per
+hand source (samples/synth/sources.py; data from `python bench/hands/fetch.py`), hand-filled
+scans, photos and gang sheets only, read by the field-crop reader, and per source and
+overall, per field type and over all fields: filled fields, exact, share marked ok and
+wrong among ok.  `--dump` writes one JSON line per filled text-like field or table cell
+(the calibration's input; see `hands_rows`).
 """
 
 from __future__ import annotations
@@ -33,14 +42,18 @@ from formdesk.extract.locate import locate_forms  # noqa: E402
 from formdesk.extract.ocr import default_engine  # noqa: E402
 from formdesk.extract.page_ocr import NOT_TEXT, fields_from_lines  # noqa: E402
 from formdesk.extract.reader import FormReader  # noqa: E402
+from formdesk.extract.record import FieldReading, FormRecord  # noqa: E402
 from formdesk.templates import get_template  # noqa: E402
 from formdesk.templates.schema import FieldType  # noqa: E402
 from samples.scoring import MEASURED, PRESENCE, expected_value, outcomes, same  # noqa: E402
+from samples.synth.sources import HAND_SOURCES, HELD_OUT, parse_hands  # noqa: E402
 
 KEY = os.environ.get("FORMDESK_SECRET", "formdesk-synth").encode()
 
 
-def generate(out: Path, count: int, seed: int) -> None:
+def generate(out: Path, count: int, seed: int, hands: str = "", kinds: str = "") -> None:
+    """Runs the generator (samples.synth) into `out`; `hands`/`kinds` as its options."""
+    extra = (["--hands", hands] if hands else []) + (["--kinds", kinds] if kinds else [])
     subprocess.run(
         [
             sys.executable,
@@ -52,6 +65,7 @@ def generate(out: Path, count: int, seed: int) -> None:
             str(count),
             "--seed",
             str(seed),
+            *extra,
         ],
         cwd=ROOT,
         check=True,
@@ -162,6 +176,186 @@ def pct(a: int, b: int) -> str:
     return f"{100 * a / b:6.2f}%" if b else "    n/a"
 
 
+# -- hand sources -------------------------------------------------------------------------------
+HAND_KINDS = "scan,photo,gang"  # handwritten pages only (printed pages have no hand)
+
+
+def hand_seed(seed: int, name: str) -> int:
+    """Each source's set gets its own seed (other forms and values), stable whatever the
+    order or choice of `--hands`."""
+    return seed * 100 + list(HAND_SOURCES).index(name)
+
+
+def readings_by_key(record: FormRecord, template) -> dict[str, FieldReading]:
+    """Every reading of a record by the key `outcomes` gives it: a field's key, a table
+    cell's `key[row].column` (row from 1)."""
+    out: dict[str, FieldReading] = {}
+    for f in record.fields:
+        if template.field(f.key).type != FieldType.table:
+            out[f.key] = f
+            continue
+        for i, row in enumerate(f.rows or []):
+            for col, cell in row.items():
+                out[f"{f.key}[{i + 1}].{col}"] = cell
+    return out
+
+
+def is_filled(truth: object) -> bool:
+    """A field someone wrote in: a value, a tick, a signature (not None, not False)."""
+    return truth is not None and truth is not False
+
+
+def is_text(t: FieldType) -> bool:
+    return t not in MEASURED and t not in PRESENCE
+
+
+def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[int]], dict]:
+    """Reads every image with the product reader and compares each field and table cell
+    with the truth (samples.scoring.outcomes decides correctness).
+
+    Returns (rows, forms per hand [found, not found], seconds per image path).  One row per
+    field or cell of every found hand-written form, filled or not: hand, file, template,
+    key, type, status, confidence, evidence, value, expected, correct, filled.  A cell the
+    reader did not return at all has status "empty", confidence None and no evidence."""
+    rows: list[dict] = []
+    forms: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    seconds: dict = {}
+    for path, truth in items:
+        t0 = time.perf_counter()
+        read = reader.read_file(path.read_bytes(), path.name)
+        seconds[path] = time.perf_counter() - t0
+        by_doc = {(r.document_id, r.copy_index): r for r in read.records}
+        for form in truth["forms"]:
+            if not form.get("handwritten", True):
+                continue
+            hand = form.get("hand") or "development"
+            record = by_doc.get((form["document_id"], form.get("copy", 1)))
+            if record is None:
+                forms[hand][1] += 1
+                continue
+            forms[hand][0] += 1
+            template = get_template(form["template"])
+            cells = readings_by_key(record, template)
+            for o in outcomes(record, template, form["values"]):
+                r = cells.get(o.key)
+                rows.append(
+                    {
+                        "hand": hand,
+                        "file": f"{path.parent.name}/{path.name}",
+                        "template": template.code,
+                        "key": o.key,
+                        "type": o.type.value,
+                        "status": o.status,
+                        "confidence": r.confidence if r is not None else None,
+                        "evidence": list(r.evidence) if r is not None else [],
+                        "value": o.read,
+                        "expected": o.truth,
+                        "correct": bool(o.correct),
+                        "filled": is_filled(o.truth),
+                    }
+                )
+    return rows, dict(forms), seconds
+
+
+def _figures(rows: list[dict]) -> tuple[int, int, int, int]:
+    """(filled, exact, marked ok, wrong among ok) over `rows`."""
+    ok = [r for r in rows if r["status"] == "ok"]
+    return len(rows), sum(r["correct"] for r in rows), len(ok), sum(not r["correct"] for r in ok)
+
+
+def print_hand_table(title: str, rows: list[dict]) -> None:
+    """Per field type and over all filled fields: filled, exact, marked ok, wrong among ok."""
+    filled = [r for r in rows if r["filled"]]
+    print(f"\n{title}")
+    print(
+        f"  {'field type':<14}{'filled':>7}  {'exact':>7}  {'marked ok':>9}  {'wrong among ok':>16}"
+    )
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    for r in filled:
+        by_type[r["type"]].append(r)
+    for label, sel in [*sorted(by_type.items()), ("all", filled)]:
+        n, exact, ok, wrong = _figures(sel)
+        print(
+            f"  {label:<14}{n:>7}  {pct(exact, n):>7}  {pct(ok, n):>9}  {wrong:>6} ({pct(wrong, ok).strip():>7})"
+        )
+    text = [r for r in filled if is_text(FieldType(r["type"]))]
+    n, exact, ok, wrong = _figures(text)
+    print(
+        f"  {'text only':<14}{n:>7}  {pct(exact, n):>7}  {pct(ok, n):>9}  {wrong:>6} ({pct(wrong, ok).strip():>7})"
+    )
+    blank_ok = [r for r in rows if not r["filled"] and r["status"] == "ok" and not r["correct"]]
+    if blank_ok:
+        print(f"  (+ {len(blank_ok)} unfilled fields read as a value and marked ok)")
+
+
+def dump_rows(rows: list[dict], path: Path) -> int:
+    """One JSON line per filled text-like field or table cell; returns the number written."""
+    keys = ("hand", "file", "template", "key", "type", "status", "confidence", "evidence",
+            "value", "expected", "correct")  # fmt: skip
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        for r in rows:
+            if r["filled"] and is_text(FieldType(r["type"])):
+                f.write(json.dumps({k: r[k] for k in keys}, ensure_ascii=False) + "\n")
+                n += 1
+    return n
+
+
+def hands_main(args: argparse.Namespace) -> None:
+    """`--hands`: a set per source (or `--set`), read, and the figures per source."""
+    sources = parse_hands(args.hands)
+    tmp = None
+    if args.set is not None:
+        items = load_set(args.set) + [
+            x for d in sorted(args.set.iterdir()) if d.is_dir() for x in load_set(d)
+        ]
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="hands-bench-")
+        items = []
+        for s in sources:
+            folder = Path(tmp.name) / s.name
+            t0 = time.perf_counter()
+            generate(folder, args.count, hand_seed(args.seed, s.name), s.name, HAND_KINDS)
+            print(
+                f"generated {args.count} images by {s.name} (seed {hand_seed(args.seed, s.name)}) "
+                f"in {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
+            items += load_set(folder)
+    engine = default_engine()
+    reader = FormReader(KEY, engine)
+    t0 = time.perf_counter()
+    rows, forms, _ = hands_rows(items, reader)
+    dt = time.perf_counter() - t0
+    wanted = [s.name for s in sources] if args.set is None else sorted(forms)
+    print(
+        f"\n{len(items)} images read in {dt:.0f} s; held out of calibration: {', '.join(HELD_OUT)}"
+    )
+    for name in wanted:
+        sel = [r for r in rows if r["hand"] == name]
+        found, lost = forms.get(name, [0, 0])
+        mark = " (held out)" if name in HELD_OUT else ""
+        print_hand_table(f"{name}{mark}: {found} forms read, {lost} not found", sel)
+    print_hand_table(f"all sources: {sum(f for f, _ in forms.values())} forms read, "
+                     f"{sum(n for _, n in forms.values())} not found", rows)  # fmt: skip
+    print(f"\n{'source':<14}{'filled':>7}  {'exact':>7}  {'marked ok':>9}  {'wrong among ok':>16}")
+    for name in [*wanted, "all"]:
+        sel = [r for r in rows if r["filled"] and (name == "all" or r["hand"] == name)]
+        n, exact, ok, wrong = _figures(sel)
+        print(
+            f"{name:<14}{n:>7}  {pct(exact, n):>7}  {pct(ok, n):>9}  {wrong:>6} ({pct(wrong, ok).strip():>7})"
+        )
+    if not args.no_page_ocr:
+        page, _ = page_ocr_pass(items, engine)
+        got = [ok for _t, ok, hw in page if hw]
+        print(f"\nwhole-page OCR, handwritten text fields exact: {pct(sum(got), len(got))}")
+    if args.dump:
+        n = dump_rows(rows, args.dump)
+        print(f"\n{n} filled text fields and cells -> {args.dump}")
+    if tmp:
+        tmp.cleanup()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--count", type=int, default=120)
@@ -169,7 +363,20 @@ def main() -> None:
     ap.add_argument("--set", type=Path, help="an existing generated folder")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--show-errors", type=int, default=0, help="list this many misread fields")
+    ap.add_argument(
+        "--hands",
+        default="",
+        help=f"comma list of hand sources ({', '.join(HAND_SOURCES)}, or all): a set per "
+        "source, figures per source (default --count 30 each)",
+    )
+    ap.add_argument("--no-page-ocr", action="store_true", help="skip the whole-page OCR pass")
+    ap.add_argument("--dump", type=Path, help="with --hands: filled text fields as JSON lines")
     args = ap.parse_args()
+    if args.hands:
+        if "--count" not in sys.argv:
+            args.count = 30
+        hands_main(args)
+        return
     tmp = None
     folder = args.set
     if folder is None:
@@ -186,7 +393,10 @@ def main() -> None:
 
     crop, crop_times, missing, forms = crop_reader_pass(items, reader)
     crop_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    page, page_times = page_ocr_pass(items, engine)
+    if args.no_page_ocr:
+        page, page_times = [], {p: float("nan") for p, _ in items}
+    else:
+        page, page_times = page_ocr_pass(items, engine)
     crop_s, page_s = sum(crop_times.values()), sum(page_times.values())
     n_img = len(items)
     is_tags = {

@@ -15,6 +15,7 @@ from formdesk.templates.catalog import UnknownTemplateError
 
 from .generate import KINDS, PLAN_KINDS, Job, check_fonts, write_sample
 from .hand import FontMissingError
+from .sources import HAND_SOURCES, UnknownHandError, parse_hands
 
 DEFAULT_KEY = b"formdesk-synth"
 
@@ -42,6 +43,13 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="comma list of KIND:CODE, one image each (overrides --count/--kinds/--templates); "
         "KIND may also be 'tags' (2-3 loose tags photographed side by side)",
     )
+    p.add_argument(
+        "--hands",
+        default="",
+        help="comma list of hand sources writing the forms, one per form drawn by the seed "
+        f"({', '.join(HAND_SOURCES)}, or 'all'; default: the development fonts). "
+        "Their data comes from `python bench/hands/fetch.py`",
+    )
     p.add_argument("--start", type=int, default=0, help="number of the first image")
     p.add_argument(
         "--jobs",
@@ -54,13 +62,16 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _jobs(args: argparse.Namespace) -> list[Job]:
+    hands = tuple(s.name for s in parse_hands(args.hands))
     if args.plan:
         jobs = []
         for i, item in enumerate(x.strip() for x in args.plan.split(",") if x.strip()):
             kind, _, code = item.partition(":")
             if kind not in PLAN_KINDS or not code:
                 raise SystemExit(f"--plan item {item!r}: want KIND:CODE, KIND one of {PLAN_KINDS}")
-            jobs.append(Job(args.start + i, args.seed, kind, get_template(code).code, (), ()))
+            jobs.append(
+                Job(args.start + i, args.seed, kind, get_template(code).code, (), (), hands)
+            )
         return jobs
     kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
     bad = [k for k in kinds if k not in KINDS]
@@ -69,7 +80,9 @@ def _jobs(args: argparse.Namespace) -> list[Job]:
     codes = tuple(get_template(c.strip()).code for c in args.templates.split(",") if c.strip())
     if kinds == ("gang",) and codes and not any(get_template(c).per_sheet > 1 for c in codes):
         raise SystemExit("--kinds gang needs a tag template (SH-ZH/BD-27 or SH-ZH/BD-30)")
-    return [Job(args.start + i, args.seed, None, None, kinds, codes) for i in range(args.count)]
+    return [
+        Job(args.start + i, args.seed, None, None, kinds, codes, hands) for i in range(args.count)
+    ]
 
 
 def _worker_init() -> None:
@@ -86,9 +99,9 @@ def _run(job: Job, key: bytes, out: Path, max_kb: int | None) -> tuple[str, str,
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     try:
-        check_fonts()
         jobs = _jobs(args)
-    except (FontMissingError, UnknownTemplateError) as exc:
+        check_fonts(jobs[0].hands if jobs else ())
+    except (FontMissingError, UnknownTemplateError, UnknownHandError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     key, note = signing_key()

@@ -16,6 +16,7 @@ from formdesk.templates import Template, get_template, load_catalog
 from .effects import photo_effects, place_on, scan_effects, side_by_side
 from .hand import HAND_FONTS, font_file
 from .pages import gang_sheet, handwritten_page, printed_page
+from .sources import HandSource, check_source, get_source, pick_source
 from .values import make_values
 
 KINDS = ("scan", "photo", "gang", "printed")
@@ -23,10 +24,14 @@ PLAN_KINDS = KINDS + ("tags",)  # tags: 2-3 loose tags photographed side by side
 KIND_WEIGHTS = {"scan": 0.55, "photo": 0.2, "gang": 0.1, "printed": 0.15}
 
 
-def check_fonts() -> None:
-    """Raises FontMissingError naming the Debian package when a handwriting font is absent."""
+def check_fonts(hands: tuple[str, ...] = ()) -> None:
+    """Raises FontMissingError naming the Debian package when a handwriting font is absent,
+    HandDataMissingError naming the fetch command when a hand source's data is, and
+    UnknownHandError for a hand name not in `sources.HAND_SOURCES`."""
     for name in HAND_FONTS:
         font_file(name)
+    for name in hands:
+        check_source(get_source(name))
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class Job:
     template: str | None  # None: drawn from `templates`
     kinds: tuple[str, ...]
     templates: tuple[str, ...]
+    hands: tuple[str, ...] = ()  # hand sources (names); () = the development fonts
 
 
 def _is_tag(t: Template) -> bool:
@@ -80,17 +86,26 @@ def make_sample(job: Job, key: bytes) -> tuple[np.ndarray, dict[str, Any]]:
         raise ValueError(f"kind {kind} needs a tag template, not {template.code}")
     if kind == "photo" and _is_tag(template) and job.kind is None and rng.random() < 0.5:
         kind = "tags"
+    sources = tuple(get_source(n) for n in job.hands)
+
+    def source(form: int) -> HandSource | None:
+        """Who writes form number `form` of this image (None: the development hands)."""
+        return pick_source(sources, job.seed, job.index, form)
 
     copies = len(template.copies) or 1
     if kind == "gang":
         n = int(rng.integers(2, template.per_sheet + 1))
-        img, truth = gang_sheet(template, [make_values(template, rng) for _ in range(n)], rng, key)
+        values = [make_values(template, rng) for _ in range(n)]
+        who = [source(i) for i in range(n)] if sources else None
+        img, truth = gang_sheet(template, values, rng, key, sources=who)
         img = scan_effects(img, rng, jpeg_quality=0)
     elif kind == "tags":
         n = int(rng.integers(2, 4))
         pages, forms = [], []
-        for _ in range(n):
-            page, t = handwritten_page(template, make_values(template, rng), rng, key)
+        for i in range(n):
+            page, t = handwritten_page(
+                template, make_values(template, rng), rng, key, source=source(i)
+            )
             pages.append(page)
             forms += t["forms"]
         img = side_by_side(pages, rng, jpeg_quality=0)
@@ -99,9 +114,14 @@ def make_sample(job: Job, key: bytes) -> tuple[np.ndarray, dict[str, Any]]:
         copy = int(rng.integers(1, copies + 1))
         img, truth = printed_page(template, make_values(template, rng), key, copy=copy, rng=rng)
         img = scan_effects(img, rng, jpeg_quality=0)
+        if sources:
+            for form in truth["forms"]:
+                form["hand"] = None  # printed, nobody wrote it
     else:
         copy = int(rng.integers(1, copies + 1))
-        img, truth = handwritten_page(template, make_values(template, rng), rng, key, copy=copy)
+        img, truth = handwritten_page(
+            template, make_values(template, rng), rng, key, copy=copy, source=source(0)
+        )
         if kind == "photo":
             img = photo_effects(img, rng, jpeg_quality=0)
             truth["kind"] = "photo"

@@ -4,6 +4,10 @@ Everything is laid out in millimetres and drawn into an 8-bit *ink coverage* can
 page's resolution; `InkCanvas.apply` then lays the ink on the page image (multiply, like
 ink on paper).  Every mark is clipped to the box it belongs to, so nothing written spills
 into a neighbouring field.
+
+A `Hand` writes with the development fonts (`HAND_FONTS`) unless it has a `source`
+(sources.py: other handwriting fonts, real MNIST digits); then each character is written by
+the source's face for it, a fallback face of the same group, or a real digit sample.
 """
 
 from __future__ import annotations
@@ -20,6 +24,18 @@ from PIL import Image, ImageDraw, ImageFont
 from reportlab.pdfbase.ttfonts import TTFontFile
 
 from formdesk.templates.geometry import Rect
+
+from .sources import (
+    DIGIT_ADVANCE,
+    DIGIT_INK,
+    SOURCE_FONTS,
+    FontMissingError,
+    HandSource,
+    WritingLog,
+    digit_mask,
+    load_digits,
+    source_font_file,
+)
 
 DPI = 200
 PX_PER_MM = DPI / 25.4
@@ -43,12 +59,13 @@ INKS = {
 SEAL_RED = (48, 40, 205)  # BGR
 
 
-class FontMissingError(RuntimeError):
-    pass
-
-
 @cache
 def font_file(name: str) -> tuple[str, int]:
+    """(path, face index) of a development font (`HAND_FONTS`) or a hand source's font
+    (`sources.SOURCE_FONTS`); raises FontMissingError naming the Debian package or the
+    fetch command."""
+    if name not in HAND_FONTS and name in SOURCE_FONTS:
+        return source_font_file(name), 0
     path, index, package = HAND_FONTS[name]
     if not Path(path).exists():
         raise FontMissingError(
@@ -75,6 +92,19 @@ def has_glyph(name: str, ch: str) -> bool:
 
 
 @cache
+def has_ink(name: str, ch: str) -> bool:
+    """Whether font `name` draws `ch`: in its cmap *and* at least 4 pixels inked at 48 px
+    (SetoFont maps 认设访… to empty glyphs, so the cmap alone over-reports)."""
+    if ch == " ":
+        return True
+    if not has_glyph(name, ch):
+        return False
+    mask = _pil_font(name, 48).getmask(ch)
+    w, h = mask.size
+    return bool(w and h and int((np.asarray(mask, np.uint8).reshape(h, w) > 128).sum()) >= 4)
+
+
+@cache
 def _advance(name: str, ch: str) -> float:
     """Advance width in em."""
     if not has_glyph(name, ch):
@@ -98,6 +128,30 @@ def _glyph(name: str, px: int, ch: str) -> tuple[np.ndarray, int, int]:
     return a, ox, oy
 
 
+REAL_DIGIT = "<mnist>"  # the "font" of a real handwritten digit
+
+
+@cache
+def resolve(source: HandSource, ch: str) -> tuple[str, float, bool]:
+    """Which face of `source` writes `ch`: (font name or REAL_DIGIT, em scale, fallback).
+
+    Digits 0-9 are real samples when the source has `digits`; other ASCII characters come
+    from its `latin` face when it has one and draws them; everything else from the first of
+    `fonts` that draws it.  `fallback` is True when that is not the first choice (the truth
+    records it).  A character no face of the source draws falls back to the development
+    font WenKai, also marked as a fallback.
+    """
+    if source.digits and ch in "0123456789":
+        return REAL_DIGIT, 1.0, False
+    first = source.latin if source.latin and ch.isascii() else source.fonts[0]
+    candidates = ([source.latin] if source.latin and ch.isascii() else []) + list(source.fonts)
+    for name in candidates:
+        if has_ink(name, ch):
+            scale = SOURCE_FONTS[name].scale if name in SOURCE_FONTS else 1.0
+            return name, scale, name != first
+    return "wenkai", 1.0, True
+
+
 @cache
 def seal_font_path() -> str:
     return str(resources.files("formdesk.render").joinpath("fonts", "wqy-microhei.ttc"))
@@ -119,11 +173,20 @@ class Hand:
     drift_deg: float  # baseline slope
     left_pad_mm: float
     pen_mm: float  # stroke width of ticks and circles
+    source: HandSource | None = None  # None: the development fonts (`font`)
+    log: WritingLog | None = None  # with a source: fallbacks and real digits used
 
     @classmethod
-    def random(cls, rng: np.random.Generator, signature: bool = False) -> Hand:
+    def random(
+        cls, rng: np.random.Generator, signature: bool = False, source: HandSource | None = None
+    ) -> Hand:
+        """A writer drawn from `rng`.  Without `source` the draws (and so every generated
+        sample) are exactly those of the development hands; with one, the same draws are
+        made and the writer writes with the source's faces (`resolve`) and a fresh log."""
         font = ["wenkai", "wenkai", "wenkai-light", "ukai", "ukai"][int(rng.integers(5))]
         ink = ["blue", "blue", "navy", "black", "black", "blue-black"][int(rng.integers(6))]
+        if source is not None:
+            font = source.fonts[0]
         return cls(
             font=font,
             ink=INKS[ink],
@@ -142,14 +205,28 @@ class Hand:
             drift_deg=float(rng.uniform(-1.2, 1.2)) if not signature else float(rng.uniform(-6, 2)),
             left_pad_mm=float(rng.uniform(0.8, 3.0)),
             pen_mm=float(rng.uniform(0.28, 0.45)),
+            source=source,
+            log=WritingLog() if source is not None else None,
         )
 
     def signer(self, rng: np.random.Generator) -> Hand:
-        """Another person's hand for a signature: slanted, tighter, often another pen."""
-        h = Hand.random(rng, signature=True)
+        """Another person's hand for a signature: slanted, tighter, often another pen (with
+        a source: the same source, logging into this form's log)."""
+        h = Hand.random(rng, signature=True, source=self.source)
+        if self.source is not None:
+            h.log = self.log
         if rng.random() < 0.4:
             h.ink = self.ink
         return h
+
+    def advance(self, ch: str) -> float:
+        """Pen advance of `ch`, in em."""
+        if self.source is None:
+            return _advance(self.font, ch)
+        name, scale, _ = resolve(self.source, ch)
+        if name == REAL_DIGIT:
+            return DIGIT_ADVANCE
+        return _advance(name, ch) * scale
 
 
 # -- text layout ------------------------------------------------------------------------------
@@ -347,8 +424,21 @@ def _glyph_instance(
     hand: Hand, ch: str, em_px: float, rng: np.random.Generator, extra_rot: float
 ) -> tuple[np.ndarray, float, float]:
     """A transformed glyph mask and the position of the pen point inside it."""
-    px = _quantised_px(em_px)
-    mask, ox, oy = _glyph(hand.font, px, ch)
+    real = False
+    if hand.source is None:
+        px = _quantised_px(em_px)
+        mask, ox, oy = _glyph(hand.font, px, ch)
+    else:
+        name, font_scale, fallback = resolve(hand.source, ch)
+        if hand.log is not None and fallback:
+            hand.log.fallback[ch] = name
+        if name == REAL_DIGIT:
+            real = True
+            mask, ox, oy, px = _real_digit(hand, ch, em_px, rng)
+        else:
+            em_px *= font_scale
+            px = _quantised_px(em_px)
+            mask, ox, oy = _glyph(name, px, ch)
     if mask.size == 0:
         return mask, 0.0, 0.0
     scale = em_px / px
@@ -359,7 +449,8 @@ def _glyph_instance(
     # pen point (baseline origin) in src coordinates
     px0, py0 = pad - ox, pad - oy
     rot = math.radians(_clipped_normal(rng, hand.rot_deg, 5.0) + extra_rot)
-    shear = hand.slant + float(rng.normal(0, 0.02))
+    # a real digit already leans as its writer wrote it: only a trace of the hand's slant
+    shear = (0.25 * hand.slant if real else hand.slant) + float(rng.normal(0, 0.02))
     sx = scale * float(rng.uniform(0.94, 1.04))
     sy = scale * float(rng.uniform(0.95, 1.05))
     # M = R . S . Shear, about the pen point; y axis points down, so shear uses -y
@@ -384,9 +475,30 @@ def _glyph_instance(
         (int(math.ceil(maxx - minx)) + 1, int(math.ceil(maxy - miny)) + 1),
         flags=cv2.INTER_LINEAR,
     )
-    if hand.bold:
+    if hand.bold and not real:
         out = cv2.dilate(out, np.ones((2, 2), np.uint8))
     return out, tx, ty
+
+
+def _real_digit(
+    hand: Hand, ch: str, em_px: float, rng: np.random.Generator
+) -> tuple[np.ndarray, int, int, int]:
+    """A real handwritten `ch` (0-9) from the hand's MNIST half, a sample not used before
+    on this form: (mask, x offset, y offset of its top-left from the pen point, px).
+
+    Its ink is DIGIT_INK em tall (x 0.92-1.05 per occurrence), standing on the baseline
+    and centred in its DIGIT_ADVANCE em cell, like a font digit; px is the em in pixels."""
+    assert hand.source is not None and hand.source.digits and hand.log is not None
+    digits = load_digits(hand.source.digits)
+    i = hand.log.next_digit(digits, int(ch), rng)
+    height = DIGIT_INK * em_px * float(rng.uniform(0.92, 1.05))
+    mask = digit_mask(digits.images[i], height)
+    if mask.size == 0:
+        return mask, 0, 0, max(1, int(round(em_px)))
+    h, w = mask.shape  # ink plus 2 px of paper every side
+    ox = int(round((DIGIT_ADVANCE * em_px - (w - 4)) / 2)) - 2
+    oy = -(h - 2)  # ink bottom on the baseline
+    return mask, ox, oy, max(1, int(round(em_px)))
 
 
 class FieldPen:
@@ -464,7 +576,7 @@ def layout_text(
     tight: bool = False,
 ) -> list[Placed]:
     """Where each character goes when `hand` writes `text` in the area `r` (mm)."""
-    adv = lambda ch: _advance(hand.font, ch)  # noqa: E731
+    adv = hand.advance
     if glyph_mm is None:
         glyph_mm = hand.ml_glyph_mm if multiline else min(hand.size_frac * r.h, hand.max_glyph_mm)
     em = glyph_mm / CJK_INK

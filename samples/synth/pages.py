@@ -32,6 +32,7 @@ from formdesk.templates.values.normalize import display, normalize_record
 from .hand import (
     DPI,
     Hand,
+    HandSource,
     InkCanvas,
     circle,
     stamp_seal,
@@ -111,6 +112,21 @@ def _form_truth(template, doc_id, page, copy, values, handwritten) -> dict[str, 
         "values": values,
         "handwritten": handwritten,
     }
+
+
+def hand_truth(hand: Hand) -> dict[str, Any]:
+    """What the truth says about a hand source's writer (nothing for the development
+    hands, so their truth files stay as they were): `hand` (the source's name),
+    `hand_fallback` (char -> the face that wrote it instead of the source's first choice,
+    when any) and `hand_digits` (the MNIST rows pasted, in writing order, when any)."""
+    if hand.source is None or hand.log is None:
+        return {}
+    out: dict[str, Any] = {"hand": hand.source.name}
+    if hand.log.fallback:
+        out["hand_fallback"] = dict(sorted(hand.log.fallback.items()))
+    if hand.log.mnist_rows:
+        out["hand_digits"] = list(hand.log.mnist_rows)
+    return out
 
 
 def _blank_values(template: Template, values: dict[str, Any]) -> dict[str, Any] | None:
@@ -300,8 +316,11 @@ def handwritten_page(
     page: int = 1,
     copy: int = 1,
     hand: Hand | None = None,
+    source: HandSource | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """A blank form printed with its identity and filled in by hand (BGR, 200 dpi)."""
+    """A blank form printed with its identity and filled in by hand (BGR, 200 dpi): by
+    `hand`, else a writer drawn from `rng` writing with `source` (None: the development
+    fonts)."""
     values = normalize_record(template, values)
     doc_id = document_id or document_id_for(rng, _day_of(values, template))
     blank = _blank_values(template, values)
@@ -312,15 +331,12 @@ def handwritten_page(
     if not 1 <= copy <= copies:
         raise ValueError(f"{template.code}: copy {copy} of {copies}")
     img = _render(template, [(blank, doc_id)], key, False, _page_index(template, pages, page, copy))
-    hand = hand or Hand.random(rng)
+    hand = hand or Hand.random(rng, source=source)
     canvas = InkCanvas(img.shape[:2])
     write_form(canvas, template, values, hand, rng, page)
     img = canvas.apply(img, rng)
-    truth = {
-        "file": None,
-        "kind": "scan",
-        "forms": [_form_truth(template, doc_id, page, copy, values, True)],
-    }
+    form = _form_truth(template, doc_id, page, copy, values, True) | hand_truth(hand)
+    truth = {"file": None, "kind": "scan", "forms": [form]}
     return img, truth
 
 
@@ -358,8 +374,10 @@ def gang_sheet(
     rng: np.random.Generator,
     key: bytes,
     document_ids: list[str] | None = None,
+    sources: list[HandSource | None] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """Up to `per_sheet` tags printed on one A4 sheet and filled in by hand before cutting."""
+    """Up to `per_sheet` tags printed on one A4 sheet and filled in by hand before cutting;
+    `sources[i]` (when given and not None) writes tag i, each by a writer of its own."""
     if template.per_sheet < 2:
         raise ValueError(f"{template.code} is not printed several to a sheet")
     slots = gang_slots(template.geometry, A4)[: template.per_sheet]
@@ -370,11 +388,14 @@ def gang_sheet(
     img = _render(template, [(None, i) for i in ids], key, True, 0)
     hand = Hand.random(rng)
     forms = []
-    for slot, values, doc_id in zip(slots, clean, ids, strict=False):
+    for i, (slot, values, doc_id) in enumerate(zip(slots, clean, ids, strict=False)):
         if rng.random() < 0.3:
             hand = Hand.random(rng)  # another person filled this one
+        source = sources[i] if sources and i < len(sources) else None
+        if source is not None:
+            hand = Hand.random(rng, source=source)  # its own log for this tag's truth
         canvas = InkCanvas(img.shape[:2], origin=slot)
         write_form(canvas, template, values, hand, rng)
         img = canvas.apply(img, rng)
-        forms.append(_form_truth(template, doc_id, 1, 1, values, True))
+        forms.append(_form_truth(template, doc_id, 1, 1, values, True) | hand_truth(hand))
     return img, {"file": None, "kind": "gang", "forms": forms}
