@@ -257,6 +257,32 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
     return rows, dict(forms), seconds
 
 
+def _hands_chunk(job: tuple[list[tuple[str, dict]], bool]) -> tuple[list[dict], dict]:
+    paths, all_evidence = job
+    reader = FormReader(KEY, default_engine(), all_evidence=all_evidence)
+    rows, forms, _ = hands_rows([(Path(p), t) for p, t in paths], reader)
+    return rows, forms
+
+
+def read_hands_parallel(items, workers: int, all_evidence: bool) -> tuple[list[dict], dict]:
+    """`hands_rows` over `workers` processes (one OCR thread each), rows in item order."""
+    chunks = [[(str(p), t) for p, t in items[i::workers]] for i in range(max(1, workers))]
+    os.environ["FORMDESK_OCR_THREADS"] = "1"
+    try:
+        with ProcessPoolExecutor(len(chunks)) as pool:
+            parts = list(pool.map(_hands_chunk, [(c, all_evidence) for c in chunks]))
+    finally:
+        del os.environ["FORMDESK_OCR_THREADS"]
+    rows: list[dict] = []
+    forms: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for part_rows, part_forms in parts:
+        rows += part_rows
+        for hand, (found, lost) in part_forms.items():
+            forms[hand][0] += found
+            forms[hand][1] += lost
+    return rows, dict(forms)
+
+
 def _figures(rows: list[dict]) -> tuple[int, int, int, int]:
     """(filled, exact, marked ok, wrong among ok) over `rows`."""
     ok = [r for r in rows if r["status"] == "ok"]
@@ -323,9 +349,8 @@ def hands_main(args: argparse.Namespace) -> None:
             )
             items += load_set(folder)
     engine = default_engine()
-    reader = FormReader(KEY, engine)
     t0 = time.perf_counter()
-    rows, forms, _ = hands_rows(items, reader)
+    rows, forms = read_hands_parallel(items, args.workers, args.all_evidence)
     dt = time.perf_counter() - t0
     wanted = [s.name for s in sources] if args.set is None else sorted(forms)
     print(
@@ -371,6 +396,11 @@ def main() -> None:
     )
     ap.add_argument("--no-page-ocr", action="store_true", help="skip the whole-page OCR pass")
     ap.add_argument("--dump", type=Path, help="with --hands: filled text fields as JSON lines")
+    ap.add_argument(
+        "--all-evidence",
+        action="store_true",
+        help="gather every kind of evidence for every field (for bench/calibrate.py)",
+    )
     args = ap.parse_args()
     if args.hands:
         if "--count" not in sys.argv:
