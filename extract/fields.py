@@ -8,7 +8,7 @@ signatures and seals are measured, not read.  Nothing is OCR'd where there is no
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings
 from .evidence import rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
+from .local_align import NOT_MEASURED, SHIFT_MIN_MM, LocalFit, local_fit
 from .ocr import OcrEngine, Recognized
 from .printed import PrintedPage
 from .record import FieldReading
@@ -56,6 +57,32 @@ class ReadContext:
     printed: PrintedPage | None = None
     grow_px: int = 3  # alignment tolerance when comparing with the printed values
     all_evidence: bool = False  # gather every kind of evidence, needed or not (calibration)
+    print_mask: np.ndarray | None = None  # the blank form's print, not grown: local alignment
+
+
+LOCAL_DOUBT = "页面此处变形(弯折或褶皱),局部对齐不可靠,请核对"
+
+
+def aligned(ctx: ReadContext, box: Rect) -> tuple[ReadContext, LocalFit]:
+    """The context to read `box` in: the form moved by the local shift around it when the
+    page is out of place there (a bow or fold; local_align.py), and that fit."""
+    if ctx.print_mask is None:
+        return ctx, NOT_MEASURED
+    fit = local_fit(ctx.form, ctx.print_mask, box)
+    if not fit.measured or fit.shift_mm < SHIFT_MIN_MM:
+        return ctx, fit
+    return replace(ctx, form=ctx.form.shifted(fit.dx, fit.dy, box)), fit
+
+
+def with_local_fit(reading: FieldReading, fit: LocalFit) -> FieldReading:
+    """Notes a local shift in the evidence; a field whose local alignment is poor cannot
+    be ok."""
+    if fit.measured and fit.shift_mm >= SHIFT_MIN_MM:
+        reading.evidence = [*reading.evidence, f"shift:{fit.shift_mm:.1f}mm"]
+    if not fit.trusted and reading.status in ("ok", "empty") and reading.evidence != ["printed"]:
+        reading.status = "check"
+        reading.reason = f"{LOCAL_DOUBT};{reading.reason}" if reading.reason else LOCAL_DOUBT
+    return reading
 
 
 def _box(r: Rect) -> list[float]:
@@ -63,9 +90,15 @@ def _box(r: Rect) -> list[float]:
 
 
 def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
-    form, template, page = ctx.form, ctx.template, ctx.page
+    """One field, re-aligned locally first when the page is out of place around it."""
     if field.type == FieldType.table:
         raise ValueError("tables are read with read_table_rows")
+    local, fit = aligned(ctx, field.rect)
+    return with_local_fit(_read_field(local, field), fit)
+
+
+def _read_field(ctx: ReadContext, field: FormField) -> FieldReading:
+    form, template, page = ctx.form, ctx.template, ctx.page
     v = value_rect(template, field)
     base = {
         "key": field.key,
@@ -466,18 +499,19 @@ def _read_circles(
 def read_table_rows(
     ctx: ReadContext, table: FormField, area: Rect
 ) -> list[dict[str, FieldReading]]:
-    """The filled rows of one page's part of a table, each cell read by its column type."""
-    form = ctx.form
+    """The filled rows of one page's part of a table, each cell read by its column type;
+    each row re-aligned locally first when the page is out of place there."""
     grid = table_grid(ctx.template, table, area)
     size = table_font_size(ctx.template)
     rows = []
     printed_rows = (ctx.printed.rows.get(table.key) or []) if ctx.printed else []
     for i, cells in enumerate(grid.rows):
         printed_row = printed_rows[i] if i < len(printed_rows) else {}
+        local, fit = aligned(ctx, _union(cells))
         written = [
             (col, cell)
             for col, cell in zip(table.columns, cells, strict=True)
-            if col.type != FieldType.serial and _cell_has_mark(form, col, cell, size)
+            if col.type != FieldType.serial and _cell_has_mark(local.form, col, cell, size)
         ]
         if not written:
             continue
@@ -485,9 +519,16 @@ def read_table_rows(
         for col, cell in zip(table.columns, cells, strict=True):
             if col.type == FieldType.serial:
                 continue
-            row[col.key] = _read_cell(ctx, col, cell, size, printed_row.get(col.key))
+            reading = _read_cell(local, col, cell, size, printed_row.get(col.key))
+            row[col.key] = with_local_fit(reading, fit)
         rows.append(row)
     return rows
+
+
+def _union(cells: list[Rect]) -> Rect:
+    x0, y0 = min(c.x for c in cells), min(c.y for c in cells)
+    x1, y1 = max(c.right for c in cells), max(c.bottom for c in cells)
+    return Rect(x0, y0, x1 - x0, y1 - y0)
 
 
 def _cell_has_mark(form: FormImage, col: Column, cell: Rect, size: float) -> bool:

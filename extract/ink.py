@@ -39,6 +39,31 @@ class FormImage:
         ).astype(bool)
         return cls(colour, flat, ink, printed)
 
+    def shifted(self, dx: int, dy: int, r: Rect, margin_mm: float = 3.0) -> FormImage:
+        """A copy in which the scan around `r` (mm, grown by `margin_mm`) is moved so that
+        what lies at (x + dx, y + dy) comes to (x, y): a local re-alignment
+        (local_align.py).  Ink is found again there against the unmoved print."""
+        h, w = self.flat.shape
+        g = margin_mm * PX_PER_MM
+        y0, y1 = max(0, int(r.y * PX_PER_MM - g)), min(h, int(r.bottom * PX_PER_MM + g))
+        x0, x1 = max(0, int(r.x * PX_PER_MM - g)), min(w, int(r.right * PX_PER_MM + g))
+        # the source window, clipped to the image (outside it: paper)
+        sy0, sy1, sx0, sx1 = y0 + dy, y1 + dy, x0 + dx, x1 + dx
+        cy0, cy1, cx0, cx1 = max(0, sy0), min(h, sy1), max(0, sx0), min(w, sx1)
+        flat, colour = self.flat.copy(), self.colour.copy()
+        flat[y0:y1, x0:x1] = 255
+        colour[y0:y1, x0:x1] = 255
+        if cy1 > cy0 and cx1 > cx0:
+            ty, tx = cy0 - dy, cx0 - dx
+            flat[ty : ty + cy1 - cy0, tx : tx + cx1 - cx0] = self.flat[cy0:cy1, cx0:cx1]
+            colour[ty : ty + cy1 - cy0, tx : tx + cx1 - cx0] = self.colour[cy0:cy1, cx0:cx1]
+        ink = self.ink.copy()
+        window = (flat[y0:y1, x0:x1] < INK_LEVEL) & ~self.printed[y0:y1, x0:x1]
+        ink[y0:y1, x0:x1] = cv2.morphologyEx(
+            window.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)
+        ).astype(bool)
+        return FormImage(colour, flat, ink, self.printed)
+
     def px(self, r: Rect, inset_mm: float = 0.0) -> tuple[slice, slice]:
         r = r.inset(inset_mm) if inset_mm else r
         h, w = self.flat.shape

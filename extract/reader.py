@@ -132,6 +132,7 @@ class FormReader:
             self._printed_page(form, mask),
             grow,
             self.all_evidence,
+            printed_mask(template.code, variant, copy_label, 0),
         )
         read = _PageRead(
             form,
