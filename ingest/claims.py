@@ -51,7 +51,9 @@ from formdesk.templates.values.dates import DateValueError, parse_date
 from formdesk.templates.values.money import MoneyValueError, parse_amount
 from formdesk.templates.values.normalize import fold
 from formdesk.templates.values.spreadsheet import (
+    excel_error_reason,
     inexact_reason,
+    is_excel_error,
     is_inexact_number,
     is_scientific,
     scientific_reason,
@@ -356,6 +358,8 @@ def _parse_cell(col: ClaimColumn, raw: Any) -> Any:
             raise ValueError("只有不可见的字符(如零宽空格),请清空后重新填写")
         if not col.multiline and is_scientific(code_form(raw)):
             raise ValueError(scientific_reason(raw))
+        if is_excel_error(raw):
+            raise ValueError(excel_error_reason(raw))
     elif col.code and is_inexact_number(raw):
         raise ValueError(inexact_reason(raw))
     value = col.parse(raw)
@@ -513,7 +517,7 @@ class _Problems:
 
 
 # reasons about what a spreadsheet did to a cell, which name the cell (C2) too
-_NAMES_CELL = re.compile("科学计数法|日期有歧义")
+_NAMES_CELL = re.compile("科学计数法|日期有歧义|错误值")
 
 
 class _Claims:

@@ -26,7 +26,14 @@ from .dates import (
 )
 from .identifiers import engine_no_problem, phone_problem, plate_problem
 from .money import MoneyValueError, amount_in_words, parse_amount, parse_amount_words
-from .spreadsheet import inexact_reason, is_inexact_number, is_scientific, scientific_reason
+from .spreadsheet import (
+    excel_error_reason,
+    inexact_reason,
+    is_excel_error,
+    is_inexact_number,
+    is_scientific,
+    scientific_reason,
+)
 from .text import shown, text_problem
 from .vin import vin_problem
 from .width import ascii_forms, typed_form
@@ -113,7 +120,8 @@ def check_kind(spec: Spec, raw: Any) -> None:
     true/false anywhere but a tick box (`str(True)` would print "True"), a number too
     long to be exact for a code or text field (16 digits or more: a spreadsheet or a JSON
     double has lost its last digits, `spreadsheet.is_inexact_number`), and text in Excel's scientific notation
-    (2.02603E+15: the digits after the sixth are gone). ValueError with the reason."""
+    (2.02603E+15: the digits after the sixth are gone) or one of its formula error values
+    (#N/A, #VALUE! …). ValueError with the reason."""
     t = spec.type
     if isinstance(raw, bool):
         if t != FieldType.checkbox:
@@ -124,6 +132,8 @@ def check_kind(spec: Spec, raw: Any) -> None:
     text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, float) else ""
     if t != FieldType.multiline and text and is_scientific(typed_form(FieldType.integer, text)):
         raise ValueError(scientific_reason(text))
+    if isinstance(raw, str) and is_excel_error(raw):
+        raise ValueError(excel_error_reason(raw))
 
 
 def normalize(spec: Spec, raw: Any) -> Any:

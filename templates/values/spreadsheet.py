@@ -20,6 +20,12 @@ _SCIENTIFIC = re.compile(r"[+-]?\d(\.\d{1,14})?[eE][+-]\d{1,3}")
 EXACT_DIGITS = 15
 LIMIT = Decimal(10) ** EXACT_DIGITS  # from here on a spreadsheet number may not be exact
 
+# what a cell shows when its formula fails (Microsoft, "How to correct a #… error"); a CSV
+# saved from the sheet holds the same text
+EXCEL_ERRORS = frozenset(
+    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
+)
+
 FORMAT_AS_TEXT = "请在 Excel 中把这一列设为“文本”格式,重新输入完整的号码后再保存"
 
 
@@ -54,3 +60,13 @@ def inexact_reason(value: int | float) -> str:
         f"数字 {shown} 超过 {EXACT_DIGITS} 位,Excel 把长数字存成了数值(科学计数法),"
         f"后面的位数已丢失;" + FORMAT_AS_TEXT
     )
+
+
+def is_excel_error(text: str) -> bool:
+    """Whether `text` (trimmed, any case) is one of Excel's formula error values."""
+    return text.strip().upper() in EXCEL_ERRORS
+
+
+def excel_error_reason(text: str) -> str:
+    """The refusal of a formula error value (#N/A, #VALUE! …) in a cell (Chinese)."""
+    return f"“{text.strip()}”是 Excel 公式出错时显示的错误值,不是数据;请改正公式或填写实际的值"
