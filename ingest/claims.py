@@ -350,8 +350,9 @@ def _too_long(col: ClaimColumn, chars: int) -> str:
 
 def _parse_cell(col: ClaimColumn, raw: Any) -> Any:
     """The column's value of one cell; ValueError with the Chinese reason. A number Excel
-    wrote in scientific notation is refused in every column but the description, a
-    numeric cell of 16 digits or more in a code column (`spreadsheet`)."""
+    wrote in scientific notation is refused in every column but the description, so is
+    a formula's error value (#N/A …), and a numeric cell of 16 digits or more in a code
+    column (`templates.values.spreadsheet`)."""
     if isinstance(raw, str):
         raw = _cell_text(raw, col)
         if not raw:
