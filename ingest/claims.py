@@ -12,6 +12,14 @@ category Cf: zero-width space and joiners, word joiner, soft hyphen, a BOM insid
 value, ...) are removed, not refused: they carry no meaning in these fields, come from
 copying out of web pages or files joined with their BOM, and a claim or part number
 keeping one would silently fail to match the same number on a returned part's tag.
+Typed characters are read as print data's are (`templates.values.width`): full-width
+digits, letters and punctuation as ASCII (NFKC for codes, numbers, dates and amounts; only
+the full-width ASCII forms in names and descriptions). What Excel does to long numbers
+is refused naming the cell (`templates.values.spreadsheet`): a code written in
+scientific notation (2.02603E+15) or kept as a number of 16 digits or more, and a
+two-digit year that reads as more than one date (`templates.values.dates`). A header of
+two rows, group titles above the column names (merged cells in Excel, a row of titles
+and blanks in a CSV), is read as one (`_header`).
 Every column has a length limit (`ClaimColumn.max_chars`, from the sizes of the catalog's
 value types, `templates.values.bounds`), and numbers their range (BD-25's own limits).
 """
@@ -31,6 +39,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from typing import Any
 
+from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
@@ -41,8 +50,17 @@ from formdesk.templates.values.bounds import BILLION, MAX_CHARS, SHORT
 from formdesk.templates.values.dates import DateValueError, parse_date
 from formdesk.templates.values.money import MoneyValueError, parse_amount
 from formdesk.templates.values.normalize import fold
+from formdesk.templates.values.spreadsheet import (
+    excel_error_reason,
+    inexact_reason,
+    is_excel_error,
+    is_inexact_number,
+    is_scientific,
+    scientific_reason,
+)
 from formdesk.templates.values.text import remove_refused, text_problem
 from formdesk.templates.values.vin import vin_problem
+from formdesk.templates.values.width import ascii_forms, code_form
 
 from .tables import (
     Rows,
@@ -123,6 +141,7 @@ class ClaimColumn:
     parse: Parser  # raw cell -> value; ValueError(reason) when it is not acceptable
     max_chars: int = CODE_CHARS  # of the trimmed text, and of the value stored
     multiline: bool = False  # line breaks and tabs allowed inside
+    code: bool = False  # a code typed as digits (claim, part, engine, station number, VIN)
 
 
 def _show(raw: Any) -> str:
@@ -136,16 +155,26 @@ def _hint(exc: Exception) -> str:
     return m[1] if m else ""
 
 
-def _text(raw: Any) -> str:
-    """Full-width letters, digits and punctuation become ASCII, as the form readers do."""
+def _plain(raw: Any) -> str:
     if isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return unicodedata.normalize("NFKC", str(raw)).strip()
+    return str(raw)
+
+
+def _text(raw: Any) -> str:
+    """Names and descriptions: full-width letters, digits and punctuation become ASCII,
+    as on print data (`width.ascii_forms`); the rest as typed."""
+    return ascii_forms(_plain(raw)).strip()
+
+
+def _typed(raw: Any) -> str:
+    """Codes, numbers, dates and amounts: NFKC (`width.code_form`) before parsing."""
+    return code_form(_plain(raw)).strip()
 
 
 def _code(raw: Any) -> str:
     """Claim, part and engine numbers compare without spaces and case."""
-    return re.sub(r"\s+", "", _text(raw)).upper()
+    return re.sub(r"\s+", "", _typed(raw)).upper()
 
 
 def _vin(raw: Any) -> str:
@@ -163,7 +192,7 @@ def _integer(minimum: int, maximum: int, units: str) -> Parser:
     def parse(raw: Any) -> int:
         if isinstance(raw, bool):
             raise ValueError(f"{_show(raw)}不是整数")
-        text = unit.sub("", _text(raw)).replace(",", "")
+        text = unit.sub("", _typed(raw)).replace(",", "")
         try:
             value = Decimal(text)
         except InvalidOperation:
@@ -195,16 +224,18 @@ def _date(raw: Any) -> date:
             return from_excel(raw).date()
         if isinstance(raw, float) and not raw.is_integer():
             raise ValueError(f"{_show(raw)}不是有效日期")
-    text = _TRAILING_TIME.sub("", _text(raw))
+    text = _TRAILING_TIME.sub("", _typed(raw))
     try:
         return parse_date(text)
     except DateValueError as exc:
+        if str(exc).startswith("日期有歧义"):  # a two-digit year: the whole reason
+            raise ValueError(str(exc)) from None
         raise ValueError(f"{_show(raw)}不是有效日期{_hint(exc)}") from None
 
 
 def _money(raw: Any) -> Decimal:
     try:
-        amount = parse_amount(_text(raw) if not isinstance(raw, int | float) else raw)
+        amount = parse_amount(_typed(raw) if not isinstance(raw, int | float) else raw)
     except MoneyValueError as exc:
         raise ValueError(f"{_show(raw)}不是有效金额{_hint(exc)}") from None
     if amount < 0:
@@ -218,7 +249,11 @@ def _money(raw: Any) -> Decimal:
 # full-width forms, case, spaces, a leading * and a bracketed unit such as (元) do not count.
 COLUMNS: dict[str, ClaimColumn] = {
     "claim_no": ClaimColumn(
-        "索赔单号", ("索赔号", "索赔单编号", "索赔编号", "claim_no", "claimno"), True, _code
+        "索赔单号",
+        ("索赔号", "索赔单编号", "索赔编号", "claim_no", "claimno"),
+        True,
+        _code,
+        code=True,
     ),
     "station": ClaimColumn(
         "维修站",
@@ -226,14 +261,18 @@ COLUMNS: dict[str, ClaimColumn] = {
         True,
         _text,
         NAME_CHARS,
+        code=True,  # a station code may be digits
     ),
     "vin": ClaimColumn(
         "车架号",
         ("vin", "vin码", "车架号/vin", "vin/车架号", "车辆识别代号", "车辆识别号", "底盘号"),
         True,
         _vin,
+        code=True,
     ),
-    "engine_no": ClaimColumn("发动机号", ("发动机编号", "发动机号码", "engine_no"), False, _code),
+    "engine_no": ClaimColumn(
+        "发动机号", ("发动机编号", "发动机号码", "engine_no"), False, _code, code=True
+    ),
     "vehicle_model": ClaimColumn(
         "车型",
         ("车辆型号", "车型号", "整车型号", "vehicle_model", "model"),
@@ -246,6 +285,7 @@ COLUMNS: dict[str, ClaimColumn] = {
         ("零件号", "配件编号", "配件号", "零件代码", "配件代码", "零件图号", "part_no"),
         True,
         _code,
+        code=True,
     ),
     "part_name": ClaimColumn(
         "零件名称", ("配件名称", "零件名", "配件名", "part_name"), True, _text, TEXT_CHARS
@@ -309,11 +349,20 @@ def _too_long(col: ClaimColumn, chars: int) -> str:
 
 
 def _parse_cell(col: ClaimColumn, raw: Any) -> Any:
-    """The column's value of one cell; ValueError with the Chinese reason."""
+    """The column's value of one cell; ValueError with the Chinese reason. A number Excel
+    wrote in scientific notation is refused in every column but the description, so is
+    a formula's error value (#N/A …), and a numeric cell of 16 digits or more in a code
+    column (`templates.values.spreadsheet`)."""
     if isinstance(raw, str):
         raw = _cell_text(raw, col)
         if not raw:
             raise ValueError("只有不可见的字符(如零宽空格),请清空后重新填写")
+        if not col.multiline and is_scientific(code_form(raw)):
+            raise ValueError(scientific_reason(raw))
+        if is_excel_error(raw):
+            raise ValueError(excel_error_reason(raw))
+    elif col.code and is_inexact_number(raw):
+        raise ValueError(inexact_reason(raw))
     value = col.parse(raw)
     if isinstance(value, str) and len(value) > col.max_chars:  # NFKC can lengthen text
         raise ValueError(_too_long(col, len(value)))
@@ -468,6 +517,10 @@ class _Problems:
         raise ClaimFileError(f"{prefix}{what},未导入任何索赔单", listed, total=self.total)
 
 
+# reasons about what a spreadsheet did to a cell, which name the cell (C2) too
+_NAMES_CELL = re.compile("科学计数法|日期有歧义|错误值")
+
+
 class _Claims:
     """Rows into checked claims, collecting every problem (a repeated claim number too)."""
 
@@ -477,8 +530,9 @@ class _Claims:
         self.problems = _Problems()
         self._first_line: dict[str, int] = {}
 
-    def add(self, values: dict[str, Any], line: int) -> None:
-        """One row, field key -> raw cell."""
+    def add(self, values: dict[str, Any], line: int, refs: dict[str, str] | None = None) -> None:
+        """One row, field key -> raw cell; `refs`, field key -> the cell's name (C2) in a
+        file, named in a refusal that concerns the cell itself (a spreadsheet's doing)."""
         clean: dict[str, Any] = {}
         bad = False
         for key, col in COLUMNS.items():
@@ -491,7 +545,10 @@ class _Claims:
             try:
                 clean[key] = _parse_cell(col, raw)
             except ValueError as exc:
-                self.problems.add(line, col.label, str(exc))
+                reason = str(exc)
+                if refs and key in refs and _NAMES_CELL.search(reason):
+                    reason = f"单元格 {refs[key]} {reason}"
+                self.problems.add(line, col.label, reason)
                 bad = True
         claim_no = clean.get("claim_no")
         if claim_no:
@@ -514,14 +571,48 @@ class _Claims:
             self.problems.add(line, None, f"数据不合格({fields}),无法保存为索赔单")
 
 
+def _known(header: list[Any]) -> int:
+    """How many cells of a header row name a claims column."""
+    return sum(_fold(str(c)) in HEADERS for c in header if not _blank(c))
+
+
+def _two_rows(groups: list[Any], names: list[Any]) -> list[Any]:
+    """One header from a two-row one: group titles above (a merged cell keeps its text in
+    its first column only, a CSV leaves the columns after it blank), column names below.
+    A column's name is the lower cell; where that is blank the upper one (a title merged
+    over both rows); a lower cell that names no column is tried with its group's title
+    around it (费用 over 工时/材料: 工时费用)."""
+    out: list[Any] = []
+    group = ""
+    for i in range(max(len(groups), len(names))):
+        upper = groups[i] if i < len(groups) else None
+        lower = names[i] if i < len(names) else None
+        if not _blank(upper):
+            group = str(upper).strip()
+        if _blank(lower):
+            out.append(upper)
+            continue
+        name = str(lower).strip()
+        if _fold(name) not in HEADERS and group:
+            name = next((n for n in (group + name, name + group) if _fold(n) in HEADERS), name)
+        out.append(name)
+    return out
+
+
 def _header(rows: list[tuple[int, list[Any]]]) -> tuple[int, list[Any]]:
-    """The header row: among the first non-blank rows, the one naming most columns (a title
-    row above the header is common in exports)."""
+    """The header: among the first non-blank rows, the one naming most columns (a title
+    row above the header is common in exports), or two adjacent rows read as one
+    (`_two_rows`) when together they name more. Returns the (last) header row's line
+    and the header's cells."""
     candidates = [(line, row) for line, row in rows if any(not _blank(c) for c in row)][:10]
-    return max(
-        candidates,
-        key=lambda item: sum(_fold(str(c)) in HEADERS for c in item[1] if not _blank(c)),
-    )
+    best = max(candidates, key=lambda item: _known(item[1]))
+    for (line1, upper), (line2, lower) in zip(candidates, candidates[1:], strict=False):
+        if line2 != line1 + 1:
+            continue
+        joined = _two_rows(upper, lower)
+        if _known(joined) > _known(best[1]):
+            best = (line2, joined)
+    return best
 
 
 def _is_code_header(title: str) -> bool:
@@ -627,7 +718,8 @@ def read_claims(data: bytes, filename: str, *, source: str) -> list[Claim]:
     for line, row in rows:
         if line <= header_line or all(_blank(c) for c in row):
             continue
-        found.add({key: row[i] for i, key in mapping.items() if i < len(row)}, line)
+        refs = {key: f"{get_column_letter(i + 1)}{line}" for i, key in mapping.items()}
+        found.add({key: row[i] for i, key in mapping.items() if i < len(row)}, line, refs)
     if not found.claims and not found.problems.total:
         raise _refuse(filename, NO_DATA)
     found.problems.raise_if_any(filename)

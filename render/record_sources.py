@@ -4,6 +4,11 @@ Columns are field keys or their Chinese labels; a table field's cell holds a JSO
 rows.  Every problem names its line and column, because users fix these files by hand.
 Files are bounded like the claims files: size first, then rows, columns, cells, CSV line
 length and XLSX parts through `formdesk.ingest.tables`.
+
+Nothing in a file is left out without a word: a value in a column without a header, two
+columns for one field, a numeric XLSX cell too long to be exact (Excel keeps 15 digits,
+`templates.values.spreadsheet`) and formulas without saved results are refused naming
+the cell; every value is then checked as typed values are (`normalize_record`).
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+from openpyxl.utils import get_column_letter
 
 from formdesk.ingest.tables import (
     TableError,
@@ -20,7 +27,8 @@ from formdesk.ingest.tables import (
     unsaved_formulas_reason,
     xlsx_rows,
 )
-from formdesk.templates.schema import FieldType, Template
+from formdesk.templates.schema import FieldType, FormField, Template
+from formdesk.templates.values.spreadsheet import inexact_reason, is_inexact_number
 from formdesk.templates.values.text import shown
 
 MB = 1024 * 1024
@@ -181,11 +189,16 @@ def _xlsx_rows(raw: bytes, name: str) -> list[list[str]]:
     header = rows[0] if rows else []
     for col, title in enumerate(header):
         if title is None or not str(title).strip():
-            continue  # an unnamed column is not read
+            continue  # an unnamed column: refused in _rows_to_records if it holds anything
         unsaved = [r[col] for r in rows[1:] if col < len(r) and isinstance(r[col], UnsavedFormula)]
         if unsaved:
             reason = unsaved_formulas_reason(unsaved, shown(str(title).strip()))
             raise RecordSourceError(f"{name}:{reason}")
+    for line, row in enumerate(rows[1:], start=2):
+        for col, v in enumerate(row):
+            if is_inexact_number(v):
+                cell = f"{get_column_letter(col + 1)}{line}"
+                raise RecordSourceError(f"{name} 第{line}行 单元格 {cell}:{inexact_reason(v)}")
     return [
         ["" if v is None or isinstance(v, UnsavedFormula) else _cell_text(v) for v in row]
         for row in rows
@@ -204,32 +217,49 @@ def _cell_text(v: Any) -> str:
     return str(v)
 
 
+def _header(titles: list[str], template: Template, name: str) -> list[FormField | None]:
+    """The field of each column (None: no title); RecordSourceError for a title the
+    template does not have, or two columns for one field (one would be lost)."""
+    by_name = {f.key: f for f in template.fields} | {f.label: f for f in template.fields}
+    header: list[FormField | None] = []
+    first: dict[str, int] = {}
+    for col, title in enumerate(titles, start=1):
+        title = title.strip()
+        f = by_name.get(title) if title else None
+        if title and f is None:
+            raise RecordSourceError(
+                f"{name} 第1行第{col}列:模板 {template.code} 没有栏目 {shown(title)}"
+            )
+        if f is not None and f.key in first:
+            raise RecordSourceError(
+                f"{name} 第1行:第{first[f.key]}列与第{col}列都是 {f.label}({f.key}),请删去其中一列"
+            )
+        if f is not None:
+            first[f.key] = col
+        header.append(f)
+    return header
+
+
 def _rows_to_records(
     rows: list[list[str]], template: Template, name: str
 ) -> list[tuple[int, dict[str, Any]]]:
     if not rows or not any(c.strip() for c in rows[0]):
         raise RecordSourceError(f"{name}:文件为空或缺少表头行")
-    by_name = {f.key: f for f in template.fields} | {f.label: f for f in template.fields}
-    header = []
-    for col, title in enumerate(rows[0], start=1):
-        title = title.strip()
-        if not title:
-            header.append(None)
-            continue
-        f = by_name.get(title)
-        if f is None:
-            raise RecordSourceError(
-                f"{name} 第1行第{col}列:模板 {template.code} 没有栏目 {shown(title)}"
-            )
-        header.append(f)
+    header = _header(rows[0], template, name)
     out = []
     for line, row in enumerate(rows[1:], start=2):
         if not any(c.strip() for c in row):
             continue
         values: dict[str, Any] = {}
-        for f, cell in zip(header, row, strict=False):
-            if f is None or not cell.strip():
+        for col, cell in enumerate(row):
+            if not cell.strip():
                 continue
+            f = header[col] if col < len(header) else None
+            if f is None:
+                raise RecordSourceError(
+                    f"{name} 第{line}行第{col + 1}列(单元格 {get_column_letter(col + 1)}{line}):"
+                    "这一列没有表头,其中的内容不会被打印;请在第1行填写栏目名,或删除这一列"
+                )
             if f.type == FieldType.table:
                 try:
                     values[f.key] = json.loads(cell)

@@ -170,9 +170,12 @@ def test_the_red_teams_1000_character_part_name_is_refused():
 
 
 def test_text_that_normalising_lengthens_is_measured_as_stored():
-    """NFKC turns ㍿ into 株式会社: 60 characters as typed, 240 as stored."""
-    found = only_problem(csv_file([row(1, 零件名称="㍿" * 60)]))
-    assert found.reason == "内容太长:最多 200 个字符,实际 240 个"
+    """NFKC, which codes get, turns ㍿ into 株式会社: 20 characters as typed, 80 as
+    stored. A name keeps it as typed (only full-width ASCII becomes ASCII there)."""
+    found = only_problem(csv_file([row(1, 零件编号="㍿" * 20)]))
+    assert found.reason == "内容太长:最多 40 个字符,实际 80 个"
+    (claim,) = read_claims(csv_file([row(1, 零件名称="㍿" * 60)]), "c.csv", source="t")
+    assert claim.part_name == "㍿" * 60
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,7 @@ def test_vin_ocr_confusion_is_corrected_only_when_unambiguous():
 
 
 @pytest.mark.parametrize(
-    "text", ["2026年3月15日", "2026-03-15", "2026.3.15", "26/3/15", "2026/03/15", "20260315"]
+    "text", ["2026年3月15日", "2026-03-15", "2026.3.15", "26年3月15日", "2026/03/15", "20260315"]
 )
 def test_chinese_dates(text):
     assert parse_date(text).isoformat() == "2026-03-15"

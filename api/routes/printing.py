@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
 from formdesk.render.record_sources import MB, RecordSourceError, checked_batch
+from formdesk.render.reprint_values import reprint_values
 from formdesk.store import IssuedDoc, Store
 from formdesk.templates import Template, UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
@@ -297,12 +298,10 @@ async def reprint(
     """按识读(及更正)后的值重新打印这份表单(登记为新文档,故用 POST)。"""
     stored = await run_in_threadpool(usable_record, store, who, record_id)
     template = template_or_404(stored.summary.template)
-    values = {
-        f["key"]: f["value"]
-        for f in stored.record["fields"]
-        if f.get("value") not in (None, "")
-        and f["type"] not in ("signature", "seal", "money_words")
-    }
+    try:  # a field read as invalid is refused by name, never printed blank
+        values = reprint_values(stored.record)
+    except FieldValueError as exc:
+        raise HTTPException(422, str(exc)) from None
     return await _pdf(request, store, who, template, [values], 1, stored.summary.station)
 
 

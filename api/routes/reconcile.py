@@ -21,7 +21,7 @@ from pydantic import ConfigDict, Field
 
 from formdesk.reconcile.engine import month_bounds, reconcile_station
 from formdesk.reconcile.models import KIND_LABELS, Evidence, Reconciliation
-from formdesk.reconcile.monthly import MonthlySummary, bd24_pdf, monthly_summary
+from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary, bd24_pdf, monthly_summary
 from formdesk.reconcile.rules import RulesError, WarrantyRules, load_rules
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.reconcile_pdf import reconciliation_pdf
@@ -29,12 +29,15 @@ from formdesk.render.reconcile_xlsx import reconciliation_xlsx
 from formdesk.render.station_letter import station_letter_pdf
 from formdesk.render.summary_xlsx import monthly_summary_xlsx
 from formdesk.store import Store
+from formdesk.templates import get_template
 from formdesk.templates.values.dates import china_today
-from formdesk.templates.values.normalize import FieldValueError
+from formdesk.templates.values.normalize import FieldValueError, normalize
 
 from ..deps import current_principal, get_store, not_found, writer
 from ..filenames import content_disposition
 from ..principal import Principal
+
+PARTS_SALES = "parts_sales_amount"  # SH-ZH/BD-24's field the parts_sales parameter fills
 
 router = APIRouter(prefix="/api", tags=["reconcile"])
 
@@ -230,17 +233,33 @@ def summary_xlsx(summary: MonthlySummary = Depends(month_summary)) -> Response:
     )
 
 
+def _parts_sales(raw: str | None) -> Decimal | None:
+    """The typed 配件销售额 as BD-24's own field takes it (`normalize`: full-width digits,
+    thousands commas, 2 decimals, 0 up to the form's limit); blank is not given.
+    HTTPException 422 naming the field and the rule."""
+    if raw is None or not raw.strip():
+        return None
+    spec = get_template(MONTHLY_REPORT).field(PARTS_SALES)
+    try:
+        return Decimal(normalize(spec, raw))
+    except ValueError as exc:
+        raise HTTPException(422, f"{spec.label}(parts_sales):{exc}") from None
+
+
 @router.post("/summary/bd24.pdf", response_class=Response)
 def summary_bd24(
     request: Request,
     station: str | None = Query(None, description="维修站代码(必填;维修站用户为本站)"),
     month: str | None = Query(None, description=MONTH_HELP),
-    parts_sales: Decimal | None = Query(None, ge=0, description="配件销售额(元),计入营业总额"),
+    parts_sales: str | None = Query(
+        None, description="配件销售额(元),计入营业总额;如 1200.50、１，２００．５０"
+    ),
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
     """按月汇总预填的 SH-ZH/BD-24 业务月报表(登记为已打印文档,扫描后可识别)。"""
     code = required_station(who, station)
+    sales = _parts_sales(parts_sales)
     summary = month_summary(code, month, who, store)
     found = store.get_station(code)
     if found is None:  # month_summary has refused an unknown station already
@@ -252,7 +271,7 @@ def summary_bd24(
             found,
             request.app.state.key,
             who.username,
-            parts_sales_amount=parts_sales,
+            parts_sales_amount=sales,
         )
     except (FieldValueError, ValueDoesNotFitError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from None

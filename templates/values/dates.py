@@ -1,7 +1,12 @@
 """Chinese date and time notations: 2026年3月15日, 2026.3.15, 26/3/15, 14时30分 ...
 
 A year is taken as written when it has four digits (`0001` is the year 1, never 2001) and
-as 20xx when it has two (`26/3/15` is 2026). Every date and month on these forms must lie
+as 20xx when it has two (`45/3/15` is 2045-03-15). A two-digit year written with `-`, `/`
+or `.` is only taken when no other order of the three numbers is a date: `25-03-04` may be
+2025年3月4日 (年/月/日, as Chinese writes dates) or 2004年3月25日 (日/月/年, as European
+exports and Excel in those locales write them), `03/04/25` also 2025年3月4日 (月/日/年, US
+Excel), so such a date is refused and a four-digit year asked for (`ambiguous_date`);
+`00/1/1` can only be 2000-01-01, and `26年3月15日` names its year. Every date and month on these forms must lie
 in EARLIEST_YEAR–LATEST_YEAR: the oldest date a form holds is a vehicle's purchase date
 (a car bought before 1990 is past any warranty, 三包 exists since 2013), the latest a
 deadline or validity (有效期至), and two-digit years all fall inside. A year outside is a
@@ -54,11 +59,41 @@ def _year(digits: str, text: str) -> int:
     return y
 
 
+def _maybe(y: int, mo: int, d: int) -> date | None:
+    try:
+        return date(2000 + y, mo, d)
+    except ValueError:
+        return None
+
+
+def two_digit_readings(first: int, middle: int, last: int) -> list[date]:
+    """Every date the numbers of a two-digit-year date may stand for, oldest first:
+    年/月/日 (first is the year), 日/月/年 and 月/日/年 (last is the year)."""
+    orders = ((first, middle, last), (last, middle, first), (last, first, middle))
+    return sorted({d for d in (_maybe(*o) for o in orders) if d is not None})
+
+
+def ambiguous_date(text: str, readings: list[date]) -> str:
+    """The refusal of a two-digit-year date that reads as more than one date (Chinese)."""
+    dates = " 或 ".join(chinese_date(d) for d in readings)
+    return (
+        f"日期有歧义:{text.strip()} 的年份只有两位,可以读作 {dates};"
+        "请写四位年份,如 2026-03-15 或 2026年3月15日"
+    )
+
+
 def parse_date(text: str) -> date:
+    """A date written 2026年3月15日, 2026-03-15, 2026.3.15, 2026/3/15, 20260315 or with a
+    two-digit year (module doc). DateValueError (Chinese) for anything else, a date that
+    does not exist, a year out of range, or a two-digit year that reads two ways."""
     s = text.strip()
     m = _DATE.match(s) or _COMPACT_DATE.match(s)
     if not m:
         raise DateValueError(f"无法识别的日期:{text}(应如 2026年3月15日 或 2026-03-15)")
+    if len(m[1]) == 2 and "年" not in s:
+        readings = two_digit_readings(int(m[1]), int(m[2]), int(m[3]))
+        if len(readings) > 1:
+            raise DateValueError(ambiguous_date(text, readings))
     y, mo, d = _year(m[1], text), int(m[2]), int(m[3])
     if not 1 <= mo <= 12:
         raise DateValueError(f"日期无效:{text}(月份应为1–12)")
@@ -69,11 +104,24 @@ def parse_date(text: str) -> date:
 
 
 def parse_month(text: str) -> date:
-    """Returns the first day of the month."""
+    """Returns the first day of the month. A two-digit year is refused when the other
+    order (月/年) is a month too (`03-04`: March 2004 or April 2003)."""
     s = text.strip()
     m = _MONTH.match(s)
     if not m:
         raise DateValueError(f"无法识别的年月:{text}(应如 2026年11月 或 2026-11)")
+    first, second = int(m[1]), int(m[2])
+    if (
+        len(m[1]) == 2
+        and "年" not in s
+        and first != second
+        and min(first, second) >= 1
+        and max(first, second) <= 12
+    ):
+        raise DateValueError(
+            f"年月有歧义:{s} 的年份只有两位,可以读作 20{m[1]}年{int(m[2])}月"
+            f" 或 20{int(m[2]):02d}年{int(m[1])}月;请写四位年份,如 2026-03"
+        )
     y, mo = _year(m[1], text), int(m[2])
     if not 1 <= mo <= 12:
         raise DateValueError(f"年月无效:{text}(月份应为1–12)")

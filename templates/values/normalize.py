@@ -25,9 +25,18 @@ from .dates import (
     parse_time,
 )
 from .identifiers import engine_no_problem, phone_problem, plate_problem
-from .money import amount_in_words, parse_amount, parse_amount_words
+from .money import MoneyValueError, amount_in_words, parse_amount, parse_amount_words
+from .spreadsheet import (
+    excel_error_reason,
+    inexact_reason,
+    is_excel_error,
+    is_inexact_number,
+    is_scientific,
+    scientific_reason,
+)
 from .text import shown, text_problem
 from .vin import vin_problem
+from .width import ascii_forms, typed_form
 
 Spec = FormField | Column
 
@@ -103,12 +112,39 @@ def _code(raw: Any) -> str:
     return re.sub(r"\s+", "", str(raw)).upper()
 
 
+NUMBER_TYPES = frozenset({FieldType.integer, FieldType.decimal, FieldType.money, FieldType.serial})
+
+
+def check_kind(spec: Spec, raw: Any) -> None:
+    """Refuses a value of a kind the field cannot hold, before it is turned into text:
+    true/false anywhere but a tick box (`str(True)` would print "True"), a number too
+    long to be exact for a code or text field (16 digits or more: a spreadsheet or a JSON
+    double has lost its last digits, `spreadsheet.is_inexact_number`), and text in Excel's scientific notation
+    (2.02603E+15: the digits after the sixth are gone) or one of its formula error values
+    (#N/A, #VALUE! …). ValueError with the reason."""
+    t = spec.type
+    if isinstance(raw, bool):
+        if t != FieldType.checkbox:
+            raise ValueError(f"应为{'数字' if t in NUMBER_TYPES else '文字'},而不是 {raw}")
+        return
+    if t not in NUMBER_TYPES and is_inexact_number(raw):  # numbers: their range says more
+        raise ValueError(inexact_reason(raw))
+    text = raw if isinstance(raw, str) else str(raw) if isinstance(raw, float) else ""
+    if t != FieldType.multiline and text and is_scientific(typed_form(FieldType.integer, text)):
+        raise ValueError(scientific_reason(text))
+    if isinstance(raw, str) and is_excel_error(raw):
+        raise ValueError(excel_error_reason(raw))
+
+
 def normalize(spec: Spec, raw: Any) -> Any:
     """The canonical value of `raw` for this field or column; raises ValueError(reason).
 
     `raw` is first checked against its type's bounds (`check_raw`); numbers must then lie
-    within the field's range (`_check_range`)."""
+    within the field's range (`_check_range`). Full-width digits, letters and punctuation
+    are read as ASCII (`width.typed_form`: NFKC for code-like types) before any parsing."""
     check_raw(spec, raw)
+    check_kind(spec, raw)
+    raw = typed_form(spec.type, raw)
     t, c = spec.type, spec.constraints
     if t in (FieldType.checkbox,):
         if isinstance(raw, bool):
@@ -128,7 +164,12 @@ def normalize(spec: Spec, raw: Any) -> Any:
         _check_range(d, spec)
         return format(d, "f")
     if t == FieldType.money_words:
-        return str(raw).strip()
+        s = str(raw).strip()
+        try:
+            parse_amount_words(s)
+        except MoneyValueError as exc:
+            raise ValueError(f"{exc}(应如 壹仟贰佰元整)") from None
+        return s
     if t == FieldType.date:
         return parse_date(str(raw)).isoformat()
     if t == FieldType.month:
@@ -161,9 +202,12 @@ def normalize(spec: Spec, raw: Any) -> Any:
         d = _number(raw, integer=True)
         _check_range(d, spec)
         return int(d)
-    # text, multiline, signature, seal: full-width punctuation (，：（）) and digits become
-    # their ASCII forms, so a typed and a handwritten value compare equal
-    s = unicodedata.normalize("NFKC", str(raw)).strip()
+    # text, multiline, signature, seal: full-width punctuation (，：（）), letters and
+    # digits have become their ASCII forms (typed_form), so a typed and a handwritten
+    # value compare equal; every other character stays as typed
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # 1200.0 from a JSON body or a spreadsheet is 1200
+    s = ascii_forms(str(raw)).strip()
     if t in (FieldType.text, FieldType.multiline):
         s = s.rstrip("。.")  # a closing full stop is punctuation, not data
     if c.max_length is not None and len(s) > c.max_length:

@@ -340,7 +340,7 @@ def test_money_and_dates_are_stored_as_written_or_refused(world):
         ("labor_fee", "-0.00", "0.00"),
         ("labor_fee", "120.500", "120.50"),
         ("labor_fee", 135.60000000000002, "135.60"),  # a spreadsheet's 135.6
-        ("report_date", "26/3/15", "2026-03-15"),
+        ("report_date", "26年3月15日", "2026-03-15"),
         ("report_date", "1990-01-01", "1990-01-01"),
     ):
         res = world.office.patch(

@@ -80,25 +80,28 @@
     build();
   }
 
+  /* Every typed value goes to the server as typed, in a text box: the server checks it
+   * and names the field and the rule when it is refused. Native date and number boxes
+   * are not used (an impossible date such as 2026-02-30 or full-width digits typed with a
+   * Chinese input method leave them empty, and the value would be dropped without a
+   * word), nor maxlength (it cuts pasted text silently). */
+  const TEXT_TYPES = {
+    integer: { inputmode: "numeric" },
+    serial: { inputmode: "numeric" },
+    decimal: { inputmode: "decimal" },
+    money: { inputmode: "decimal", placeholder: "如 1200.50" },
+    date: { placeholder: "如 2026-03-15 或 2026年3月15日" },
+    month: { placeholder: "如 2026-03 或 2026年3月" },
+    datetime: { placeholder: "如 2026-03-15 14:30" },
+    time: { placeholder: "如 14:30" },
+  };
+
   function inputFor(s, name) {
-    const c = s.constraints || {};
     const common = { name, disabled: !canWrite, autocomplete: "off" };
+    if (TEXT_TYPES[s.type]) return el("input", { ...common, type: "text", ...TEXT_TYPES[s.type] });
     switch (s.type) {
       case "multiline":
-        return el("textarea", { ...common, rows: 2, maxlength: c.max_length || undefined });
-      case "integer":
-        return el("input", { ...common, type: "number", step: 1, min: c.min ?? undefined, max: c.max ?? undefined });
-      case "decimal":
-      case "money":
-        return el("input", { ...common, type: "number", step: "any", min: c.min ?? undefined, max: c.max ?? undefined });
-      case "date":
-        return el("input", { ...common, type: "date" });
-      case "month":
-        return el("input", { ...common, type: "month" });
-      case "datetime":
-        return el("input", { ...common, type: "datetime-local" });
-      case "time":
-        return el("input", { ...common, type: "time" });
+        return el("textarea", { ...common, rows: 2 });
       case "choice":
       case "circle_choice":
         return el(
@@ -110,24 +113,23 @@
       case "checkbox":
         return el("input", { ...common, type: "checkbox", value: "true" });
       case "vin":
-        return el("input", { ...common, type: "text", maxlength: 17, placeholder: "17 位车架号", class: "mono upper" });
+        return el("input", { ...common, type: "text", placeholder: "17 位车架号", class: "mono upper" });
       case "phone":
         return el("input", { ...common, type: "tel" });
       default:
-        return el("input", {
-          ...common,
-          type: "text",
-          maxlength: c.max_length || undefined,
-          placeholder: s.hint || undefined,
-        });
+        return el("input", { ...common, type: "text", placeholder: s.hint || undefined });
     }
   }
 
+  /** A box whose content the browser could not take as a value (`badInput`: it then
+   * reports ""), which must be refused, never sent as empty. */
+  class Unreadable extends Error {}
+
   function valueOf(s, input) {
     if (s.type === "checkbox") return input.checked ? true : null;
+    if (input.validity && input.validity.badInput) throw new Unreadable();
     const v = input.value.trim();
     if (!v) return null;
-    if (s.type === "datetime") return v.replace("T", " ");
     if (s.type === "vin" || s.type === "engine_no" || s.type === "plate") return v.toUpperCase();
     return v;
   }
@@ -171,7 +173,7 @@
         errorLine
       );
       input.addEventListener("input", () => unmark(box));
-      controls.push({ key: f.key, label: f.label, get: () => valueOf(f, input), box, input, errorLine });
+      controls.push({ key: f.key, label: f.label, get: () => read(f, f.key, input), box, input, errorLine });
       nodes.push(box);
     }
     if (handwritten.length) {
@@ -238,7 +240,7 @@
         tr.classList.remove("bad");
         unmark(table.block);
       });
-      cells[c.key] = { get: () => valueOf(c, input), input };
+      cells[c.key] = { get: () => read(c, `${table.key}.${c.key}`, input, () => rowNumber(table, row)), input };
       tr.append(el("td", {}, input));
     }
     const row = { tr, cells };
@@ -263,6 +265,28 @@
     table.tbody.append(tr);
     renumber(table);
     return row;
+  }
+
+  /** The rows sent to the server, which numbers them: those with something filled in. */
+  function filledRows(table) {
+    const filled = (input) => (input.type === "checkbox" ? input.checked : input.value.trim() !== "");
+    return table.rows.filter((r) => Object.values(r.cells).some((cell) => filled(cell.input)));
+  }
+
+  function rowNumber(table, row) {
+    return filledRows(table).indexOf(row) + 1 || table.rows.indexOf(row) + 1;
+  }
+
+  /** valueOf, an unreadable box turned into the server's kind of reason, so it is shown
+   * at its field like every other refusal. */
+  function read(s, key, input, row) {
+    try {
+      return valueOf(s, input);
+    } catch (err) {
+      if (!(err instanceof Unreadable)) throw err;
+      const where = row ? `第${row()}行 ` : "";
+      throw new Error(`${where}${s.label}(${key}):内容无法识别,请按提示的格式重新填写`);
+    }
   }
 
   function renumber(table) {
@@ -326,8 +350,7 @@
       t.errorLine.textContent = reason;
       t.errorLine.hidden = false;
       // the server numbers the rows it was sent, i.e. the non-empty ones
-      const filled = t.rows.filter((r) => Object.values(r.cells).some((cell) => cell.get() !== null));
-      const r = row ? filled[Number(row) - 1] : null;
+      const r = row ? filledRows(t)[Number(row) - 1] : null;
       if (r) {
         r.tr.classList.add("bad");
         const cell = column && r.cells[column];
@@ -347,6 +370,7 @@
     const label = button.textContent;
     button.textContent = "生成中…";
     try {
+      if (typeof body === "function") body = body();
       const res = await api(method, url, body, { raw: true });
       const blob = await res.blob();
       FD.download(blob, filename);
@@ -365,7 +389,7 @@
     form.addEventListener("submit", (e) => {
       e.preventDefault();
       if (!spec) return;
-      fetchPdf("POST", `/api/print/${spec.slug}${params()}`, values(), `${spec.slug}.pdf`, $("make-pdf"));
+      fetchPdf("POST", `/api/print/${spec.slug}${params()}`, values, `${spec.slug}.pdf`, $("make-pdf"));
     });
     $("blank-pdf").addEventListener("click", () => {
       if (!spec) return;
