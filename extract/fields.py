@@ -8,7 +8,7 @@ signatures and seals are measured, not read.  Nothing is OCR'd where there is no
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -32,7 +32,7 @@ from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings
 from .evidence import rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
-from .local_align import NOT_MEASURED, SHIFT_MIN_MM, LocalFit, local_fit
+from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
 from .printed import PrintedPage
 from .record import FieldReading
@@ -57,44 +57,36 @@ class ReadContext:
     printed: PrintedPage | None = None
     grow_px: int = 3  # alignment tolerance when comparing with the printed values
     all_evidence: bool = False  # gather every kind of evidence, needed or not (calibration)
-    print_mask: np.ndarray | None = None  # the blank form's print, not grown: local alignment
-
-
-LOCAL_DOUBT = "页面此处变形(弯折或褶皱),局部对齐不可靠,请核对"
-
-
-def aligned(ctx: ReadContext, box: Rect) -> tuple[ReadContext, LocalFit]:
-    """The context to read `box` in: the form moved by the local shift around it when the
-    page is out of place there (a bow or fold; local_align.py), and that fit."""
-    if ctx.print_mask is None:
-        return ctx, NOT_MEASURED
-    fit = local_fit(ctx.form, ctx.print_mask, box)
-    if not fit.measured or fit.shift_mm < SHIFT_MIN_MM:
-        return ctx, fit
-    return replace(ctx, form=ctx.form.shifted(fit.dx, fit.dy, box)), fit
-
-
-def with_local_fit(reading: FieldReading, fit: LocalFit) -> FieldReading:
-    """Notes a local shift in the evidence; a field whose local alignment is poor cannot
-    be ok."""
-    if fit.measured and fit.shift_mm >= SHIFT_MIN_MM:
-        reading.evidence = [*reading.evidence, f"shift:{fit.shift_mm:.1f}mm"]
-    if not fit.trusted and reading.status in ("ok", "empty") and reading.evidence != ["printed"]:
-        reading.status = "check"
-        reading.reason = f"{LOCAL_DOUBT};{reading.reason}" if reading.reason else LOCAL_DOUBT
-    return reading
+    mesh: Mesh | None = None  # a bowed or folded page's local correction (local_align.py)
 
 
 def _box(r: Rect) -> list[float]:
     return [round(r.x, 2), round(r.y, 2), round(r.w, 2), round(r.h, 2)]
 
 
+LOCAL_DOUBT = "页面此处变形(弯折或褶皱),局部对齐不可靠,请核对"
+
+
+def with_local_fit(reading: FieldReading, ctx: ReadContext, box: Rect) -> FieldReading:
+    """Notes the local correction of a bowed page in the evidence; a field where the page
+    is folded (the mesh cannot explain the lines there) cannot be ok."""
+    mesh = ctx.mesh
+    if mesh is None:
+        return reading
+    shift = mesh.largest_shift(box)
+    if shift >= SHIFT_MIN_MM:
+        reading.evidence = [*reading.evidence, f"shift:{shift:.1f}mm"]
+    if mesh.worst_residual(box) > RESIDUAL_DOUBT_MM and reading.status in ("ok", "empty"):
+        reading.status = "check"
+        reading.reason = f"{LOCAL_DOUBT};{reading.reason}" if reading.reason else LOCAL_DOUBT
+    return reading
+
+
 def read_field(ctx: ReadContext, field: FormField) -> FieldReading:
     """One field, re-aligned locally first when the page is out of place around it."""
     if field.type == FieldType.table:
         raise ValueError("tables are read with read_table_rows")
-    local, fit = aligned(ctx, field.rect)
-    return with_local_fit(_read_field(local, field), fit)
+    return with_local_fit(_read_field(ctx, field), ctx, field.rect)
 
 
 def _read_field(ctx: ReadContext, field: FormField) -> FieldReading:
@@ -507,11 +499,10 @@ def read_table_rows(
     printed_rows = (ctx.printed.rows.get(table.key) or []) if ctx.printed else []
     for i, cells in enumerate(grid.rows):
         printed_row = printed_rows[i] if i < len(printed_rows) else {}
-        local, fit = aligned(ctx, _union(cells))
         written = [
             (col, cell)
             for col, cell in zip(table.columns, cells, strict=True)
-            if col.type != FieldType.serial and _cell_has_mark(local.form, col, cell, size)
+            if col.type != FieldType.serial and _cell_has_mark(ctx.form, col, cell, size)
         ]
         if not written:
             continue
@@ -519,16 +510,10 @@ def read_table_rows(
         for col, cell in zip(table.columns, cells, strict=True):
             if col.type == FieldType.serial:
                 continue
-            reading = _read_cell(local, col, cell, size, printed_row.get(col.key))
-            row[col.key] = with_local_fit(reading, fit)
+            reading = _read_cell(ctx, col, cell, size, printed_row.get(col.key))
+            row[col.key] = with_local_fit(reading, ctx, cell)
         rows.append(row)
     return rows
-
-
-def _union(cells: list[Rect]) -> Rect:
-    x0, y0 = min(c.x for c in cells), min(c.y for c in cells)
-    x1, y1 = max(c.right for c in cells), max(c.bottom for c in cells)
-    return Rect(x0, y0, x1 - x0, y1 - y0)
 
 
 def _cell_has_mark(form: FormImage, col: Column, cell: Rect, size: float) -> bool:

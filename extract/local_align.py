@@ -26,9 +26,10 @@ from .ink import INK_LEVEL, FormImage
 
 SEARCH_MM = 6.0  # the largest local displacement looked for
 WINDOW_MM = 3.0  # the field's box grown by this: its frame lines and the neighbours'
-SHIFT_MIN_MM = 0.3  # smaller shifts are left alone (the global fit is that good)
+SHIFT_MIN_MM = 0.5  # smaller shifts are left alone (the global fit is that good)
 MATCH_MIN = 0.55  # share of the window's print that must lie on dark pixels once shifted
 MIN_PRINT_PX = 80  # a window with less print than this cannot be aligned locally
+NEAR_BEST = 0.97  # correlation within this share of the best counts as a tie
 
 
 @dataclass(frozen=True)
@@ -80,20 +81,29 @@ def local_fit(form: FormImage, print_mask: np.ndarray, box: Rect) -> LocalFit:
     if small_t.shape[0] > small_a.shape[0] or small_t.shape[1] > small_a.shape[1]:
         return NOT_MEASURED
     score = cv2.matchTemplate(small_a, small_t, cv2.TM_CCORR)
-    _, _, _, (bx, by) = cv2.minMaxLoc(score)
-    # fine: full resolution, ±2 px around the coarse answer
+    # ruled forms repeat (table rows, boxes side by side): of the shifts that fit almost
+    # as well as the best, the smallest is the page's
+    near = np.argwhere(score >= NEAR_BEST * float(score.max()))
+    centre = np.array([(score.shape[0] - 1) / 2, (score.shape[1] - 1) / 2])
+    by, bx = (int(v) for v in near[np.argmin(((near - centre) ** 2).sum(axis=1))])
+    # fine: full resolution, ±2 px around the coarse answer; ties again go to the smaller
     cx, cy = 2 * bx, 2 * by
-    best = (-1.0, m, m)
     t = template.astype(np.float32)
     a = area.astype(np.float32)
+    found = []
     for yy in range(max(0, cy - 2), min(a.shape[0] - t.shape[0], cy + 2) + 1):
         for xx in range(max(0, cx - 2), min(a.shape[1] - t.shape[1], cx + 2) + 1):
             s = float((a[yy : yy + t.shape[0], xx : xx + t.shape[1]] * t).sum())
-            if s > best[0]:
-                best = (s, yy, xx)
-    s, yy, xx = best
-    if s < 0:
+            found.append((s, yy, xx))
+    if not found:
         return NOT_MEASURED
+    top = max(f[0] for f in found)
+    s, yy, xx = min(
+        (f for f in found if f[0] >= 0.99 * top),
+        key=lambda f: (f[1] - m) ** 2 + (f[2] - m) ** 2,
+    )
+    if max(abs(yy - m), abs(xx - m)) >= m - 1:
+        return NOT_MEASURED  # at the edge of the search: nothing fitted inside it
     # the scan's content at (x + dx, y + dy) is what the form has at (x, y)
     return LocalFit(xx - m, yy - m, s / n_print)
 
@@ -103,7 +113,7 @@ __all__ = ["LocalFit", "NOT_MEASURED", "local_fit"]
 
 # -- the whole page: a displacement mesh -------------------------------------------------------
 TILE_MM = 21.0  # about: the page is cut into columns and rows of this size
-MESH_MATCH_MIN = 0.5  # a tile whose lines fit worse than this is not believed
+MESH_MATCH_MIN = 0.8  # a tile whose lines fit worse than this is not believed
 RESIDUAL_DOUBT_MM = 0.8  # a tile the smooth mesh misses by more: a fold, not a bow
 
 
@@ -118,14 +128,23 @@ class Mesh:
     tile_w_mm: float
     tile_h_mm: float
 
-    def worst_residual(self, box: Rect) -> float:
-        """The largest residual (mm) of the tiles `box` touches (0 when none measured)."""
+    def _tiles(self, box: Rect) -> tuple[slice, slice]:
         rows, cols = self.dx.shape
         c0, c1 = int(box.x // self.tile_w_mm), int(box.right // self.tile_w_mm)
         r0, r1 = int(box.y // self.tile_h_mm), int(box.bottom // self.tile_h_mm)
-        sub = self.residual_mm[max(0, r0) : min(rows, r1 + 1), max(0, c0) : min(cols, c1 + 1)]
+        return slice(max(0, r0), min(rows, r1 + 1)), slice(max(0, c0), min(cols, c1 + 1))
+
+    def worst_residual(self, box: Rect) -> float:
+        """The largest residual (mm) of the tiles `box` touches (0 when none measured)."""
+        sub = self.residual_mm[self._tiles(box)]
         sub = sub[~np.isnan(sub)]
         return float(sub.max()) if sub.size else 0.0
+
+    def largest_shift(self, box: Rect) -> float:
+        """The largest correction (mm) applied in the tiles `box` touches."""
+        sl = self._tiles(box)
+        shift = np.hypot(self.dx[sl], self.dy[sl])
+        return float(shift.max()) / PX_PER_MM if shift.size else 0.0
 
 
 def page_mesh(form: FormImage, print_mask: np.ndarray) -> Mesh | None:
@@ -137,19 +156,35 @@ def page_mesh(form: FormImage, print_mask: np.ndarray) -> Mesh | None:
     tw, th = width_mm / cols, height_mm / rows
     dx = np.full((rows, cols), np.nan, np.float32)
     dy = np.full((rows, cols), np.nan, np.float32)
+
+    def measure(r: int, c: int) -> None:
+        fit = local_fit(form, print_mask, Rect(c * tw, r * th, tw, th))
+        if fit.measured and fit.match >= MESH_MATCH_MIN:
+            dx[r, c], dy[r, c] = fit.dx, fit.dy
+
+    # a bow or fold shows in the page's interior: nine probes there first
+    probes = {(rows * i // 4, cols * j // 4) for i in (1, 2, 3) for j in (1, 2, 3)}
+    for r, c in probes:
+        measure(r, c)
+    if not _out_of_place(dx, dy):
+        return None
     for r in range(rows):
         for c in range(cols):
-            fit = local_fit(form, print_mask, Rect(c * tw, r * th, tw, th))
-            if fit.measured and fit.match >= MESH_MATCH_MIN:
-                dx[r, c], dy[r, c] = fit.dx, fit.dy
+            if (r, c) not in probes:
+                measure(r, c)
     known = ~np.isnan(dx)
-    if not known.any() or float(np.nanmax(np.hypot(dx, dy))) < SHIFT_MIN_MM * PX_PER_MM:
+    if not _out_of_place(dx, dy):
         return None
     sx, sy = _filled(dx, known), _filled(dy, known)
     sx = cv2.GaussianBlur(sx, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
     sy = cv2.GaussianBlur(sy, (3, 3), 0.8, borderType=cv2.BORDER_REPLICATE)
     residual = np.where(known, np.hypot(dx - sx, dy - sy) / PX_PER_MM, np.nan)
     return Mesh(sx, sy, residual.astype(np.float32), tw, th)
+
+
+def _out_of_place(dx: np.ndarray, dy: np.ndarray) -> bool:
+    shift = np.hypot(dx, dy)
+    return bool((shift >= SHIFT_MIN_MM * PX_PER_MM).any())  # NaN compares False
 
 
 def _filled(grid: np.ndarray, known: np.ndarray) -> np.ndarray:

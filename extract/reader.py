@@ -16,6 +16,7 @@ from .align import PX_PER_MM, rectify
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .ink import FormImage
+from .local_align import dewarp, page_mesh
 from .locate import LocatedForm, locate_on_page, recognise_unmarked
 from .ocr import OcrEngine, default_engine
 from .printed import PrintedLookup, PrintedPage, printed_page
@@ -122,7 +123,13 @@ class FormReader:
         )
         grow = 3 + min(6, round(form.alignment.residual_mm * PX_PER_MM))
         mask = printed_mask(template.code, variant, copy_label, grow)
-        image = FormImage.build(rectify(page.image, template.geometry, form.alignment), mask)
+        flat_form = rectify(page.image, template.geometry, form.alignment)
+        image = FormImage.build(flat_form, mask)
+        mesh = (
+            None if layer else page_mesh(image, printed_mask(template.code, variant, copy_label, 0))
+        )
+        if mesh is not None:  # bowed or folded: undo it before reading
+            image = FormImage.build(dewarp(flat_form, mesh), mask)
         ctx = ReadContext(
             image,
             template,
@@ -132,7 +139,7 @@ class FormReader:
             self._printed_page(form, mask),
             grow,
             self.all_evidence,
-            printed_mask(template.code, variant, copy_label, 0),
+            mesh,
         )
         read = _PageRead(
             form,
