@@ -55,17 +55,22 @@ class Fit:
         return self.wrong_ok / self.ok if self.ok else 0.0
 
 
-def load(path: Path) -> tuple[dict[str, list[Sample]], dict[str, int], set[str]]:
+def load(
+    path: Path, keep=lambda hand: True
+) -> tuple[dict[str, list[Sample]], dict[str, int], set[str], dict[str, int]]:
     """Eligible OCR readings per type (those whose value checked out, so a rule decides
-    them), the count of all filled readings per type, and the hands seen."""
+    them), the count of all filled readings per type, the hands seen, and the exact
+    readings per type — of the rows whose hand `keep` accepts."""
     eligible: dict[str, list[Sample]] = defaultdict(list)
     filled: dict[str, int] = defaultdict(int)
+    exact: dict[str, int] = defaultdict(int)
     hands: set[str] = set()
     for line in path.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if row.get("expected") in (None, "", []):
+        if row.get("expected") in (None, "", []) or not keep(str(row.get("hand"))):
             continue
         hands.add(str(row.get("hand")))
+        exact[row["type"]] += bool(row["correct"])
         filled[row["type"]] += 1
         evidence = row.get("evidence") or []
         codes = {str(e).split(":")[0] for e in evidence}
@@ -82,7 +87,7 @@ def load(path: Path) -> tuple[dict[str, list[Sample]], dict[str, int], set[str]]
                 bool(row["correct"]),
             )
         )
-    return eligible, filled, hands
+    return eligible, filled, hands, exact
 
 
 def evaluate(samples: list[Sample], n: int, min_score: float, agreement: bool) -> Fit:
@@ -104,14 +109,48 @@ def fit(samples: list[Sample], n: int, target: float) -> Fit:
     return best or Fit(1.01, True, n, 0, 0)
 
 
+def rule_of(fits: dict[str, Fit], t: str) -> Fit:
+    return fits.get(t) or fits["default"]
+
+
+def report(dump: Path, name: str, fits: dict[str, Fit], keep=None) -> None:
+    """Exact, share ok and wrong among ok on hands not fitted on, under the fitted rules."""
+    eligible, filled, _, exact = load(dump, keep or (lambda h: h == name))
+    if not filled:
+        print(f"\nheld out {name}: no readings in the dump")
+        return
+    print(f"\nheld out {name} (fitted rules):")
+    print(f"{'type':<14}{'filled':>8}{'exact':>8}{'ok %':>8}{'wrong/ok':>14}")
+    tot = [0, 0, 0, 0]
+    for t in sorted(filled):
+        r = rule_of(fits, t)
+        f = evaluate(eligible.get(t, []), filled[t], r.min_score, r.needs_agreement)
+        tot = [tot[0] + f.n, tot[1] + exact[t], tot[2] + f.ok, tot[3] + f.wrong_ok]
+        print(
+            f"{t:<14}{f.n:>8}{100 * exact[t] / f.n:>7.1f}%{100 * f.share_ok:>7.1f}%"
+            f"{f.wrong_ok:>6} {100 * f.wrong_among_ok:>5.2f}%"
+        )
+    n, ex, ok, wr = tot
+    print(
+        f"{'all':<14}{n:>8}{100 * ex / n:>7.1f}%{100 * ok / n:>7.1f}%{wr:>6} "
+        f"{100 * wr / max(ok, 1):>5.2f}%"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("dump", type=Path)
     ap.add_argument("--target", type=float, default=0.003, help="wrong among ok (0.003 = 0.3 %%)")
     ap.add_argument("--min-fields", type=int, default=150)
     ap.add_argument("--write", action="store_true", help="replace extract/calibration.yaml")
+    ap.add_argument(
+        "--held-out",
+        default="longcang,mnist-eval",
+        help="hands never fitted on; reported with the fitted rules (comma list)",
+    )
     args = ap.parse_args()
-    eligible, filled, hands = load(args.dump)
+    held = {h for h in args.held_out.split(",") if h}
+    eligible, filled, hands, _ = load(args.dump, lambda h: h not in held)
     pooled = [s for v in eligible.values() for s in v]
     fits = {"default": fit(pooled, sum(filled.values()), args.target)}
     for t in sorted(filled):
@@ -136,6 +175,10 @@ def main() -> None:
     print(
         f"overall: {sum(filled.values())} filled, {100 * total_ok / max(1, sum(filled.values())):.1f} % ok"
     )
+    for hand in sorted(held):
+        report(args.dump, hand, fits)
+    if held:
+        report(args.dump, ",".join(sorted(held)), fits, lambda h: h in held)
     if args.write:
         lines = [
             "# Per field type: the least OCR score at which a reading may be ok, and whether a",
