@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .corroborate import corroborate
 from .interface import Store
 from .ocr_identity import resolve_ocr_id
 from .rescans import flag_photocopies, link_record
@@ -15,11 +16,13 @@ def save_read_records(
 ) -> None:
     """Stores what reading one scan produced (FormRecord dicts, changed in place).
 
-    An id read by OCR is replaced by the registry's or flagged (ocr_identity); a record
+    Readings doubted for their OCR alone are ok where a claim or the station list says
+    the same (corroborate); an id read by OCR is replaced by the registry's or flagged (ocr_identity); a record
     belongs to the station its document was printed for (the registry knows), a form
     printed without one to the uploader's; a second scan of a stored document is linked
     to the first, another paper with the same id flagged with it (rescans)."""
     by_station: dict[str | None, list[dict[str, Any]]] = {}
+    corroborate(store, records)
     for record in records:
         resolve_ocr_id(store, record)
         issued = store.get_document(record["document_id"])

@@ -392,6 +392,8 @@
     corrected: "人工确认",
     unread: "有笔迹未识出",
     disagree: "两次识读不一致",
+    claim: "与索赔单一致",
+    stations: "与维修站名单一致",
   };
 
   function evidenceText(list) {

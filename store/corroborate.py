@@ -1,0 +1,128 @@
+"""Corroboration when a record is filed (issue 10, point 2).
+
+A reading that OCR alone could not make ok — its score under the type's threshold, a
+second reading disagreeing, ink left unread — is ok when it says exactly what another
+source says of the same thing:
+
+- the warranty claim of the same vehicle (the VIN read with a valid check digit, ISO 3779):
+  engine number, vehicle model, part number and name, purchase date (evidence `claim`);
+- the list of stations, for the field naming the sending station (evidence `stations`).
+
+Engine numbers carry no check digit, so this is how they become ok when the two readings
+disagree.  Nothing is changed that was invalid, overwritten in print (打印值被改写) or on
+a page the local alignment could not explain; a differing value is left to the review and
+to the reconciliation, which reports the mismatch with its evidence.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from formdesk.templates.values.normalize import fold
+
+from .interface import Store
+from .models import Claim
+from .summary import _summarise_table
+
+# field key (tags, manifest rows, feedback forms) -> the claim's attribute
+CLAIM_FIELDS = {
+    "engine_no": "engine_no",
+    "vehicle_model": "vehicle_model",
+    "part_no": "part_no",
+    "part_name": "part_name",
+    "purchase_date": "purchase_date",
+}
+STATION_FIELDS = ("sender_unit", "unit_name", "service_station", "station_name")
+# the reasons a reading is doubted for its OCR alone (extract/fields.py)
+OCR_DOUBTS = ("识别把握不大", "两次识读结果不一致", "有笔迹没有被识读出来")
+
+
+class Corroborator:
+    """The claims by VIN and the station names, loaded once for a batch of records."""
+
+    def __init__(self, store: Store):
+        self._store = store
+        self._claims: dict[str, list[Claim]] | None = None
+        self._stations: set[str] | None = None
+
+    def claims_for(self, vin: str) -> list[Claim]:
+        if self._claims is None:
+            self._claims = defaultdict(list)
+            for claim in self._store.list_claims():
+                self._claims[claim.vin.upper()].append(claim)
+        return self._claims.get(vin.upper(), [])
+
+    def station_names(self) -> set[str]:
+        if self._stations is None:
+            self._stations = {fold(s.name) for s in self._store.list_stations()}
+        return self._stations
+
+    def record(self, record: dict[str, Any]) -> None:
+        """Corroborates the record's doubted readings in place (fields and table rows)."""
+        fields = {f["key"]: f for f in record.get("fields", [])}
+        self._readings(fields)
+        for f in fields.values():
+            rows = f.get("rows")
+            if not rows:
+                continue
+            changed = False
+            for row in rows:
+                changed |= self._readings(row)
+            if changed:
+                _summarise_table(f)
+
+    def _readings(self, readings: dict[str, dict[str, Any]]) -> bool:
+        changed = False
+        vin = readings.get("vin")
+        claims = (
+            self.claims_for(str(vin["value"]))
+            if vin and vin.get("status") == "ok" and vin.get("value")
+            else []
+        )
+        for key, attr in CLAIM_FIELDS.items():
+            reading = readings.get(key)
+            if reading and _doubted(reading) and _said_by(reading["value"], claims, attr):
+                _make_ok(reading, "claim")
+                changed = True
+        for key in STATION_FIELDS:
+            reading = readings.get(key)
+            if (
+                reading
+                and _doubted(reading)
+                and fold(str(reading["value"])) in self.station_names()
+            ):
+                _make_ok(reading, "stations")
+                changed = True
+        return changed
+
+
+def corroborate(store: Store, records: Iterable[dict[str, Any]]) -> None:
+    """`Corroborator.record` for each record (FormRecord dicts, changed in place)."""
+    c = Corroborator(store)
+    for record in records:
+        c.record(record)
+
+
+def _doubted(reading: dict[str, Any]) -> bool:
+    """Doubted for its OCR alone, with a value that checked out."""
+    reason = reading.get("reason") or ""
+    return (
+        reading.get("status") == "check"
+        and reading.get("value") not in (None, "")
+        and reason.startswith(OCR_DOUBTS)
+        and "打印值被改写" not in reason
+        and "变形" not in reason
+    )
+
+
+def _said_by(value: Any, claims: list[Claim], attr: str) -> bool:
+    want = fold(str(value))
+    return any(getattr(c, attr) is not None and fold(str(getattr(c, attr))) == want for c in claims)
+
+
+def _make_ok(reading: dict[str, Any], source: str) -> None:
+    reading["status"] = "ok"
+    reading["reason"] = None
+    reading["evidence"] = [*(reading.get("evidence") or []), source]

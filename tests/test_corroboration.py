@@ -1,0 +1,105 @@
+"""Corroboration at filing (issue 10, point 2): a reading OCR alone could not make ok is
+ok when the claim of the same vehicle, or the station list, says exactly the same; any
+other reading stays for review.  Real TinyDB store, records filed as the reader's are."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from formdesk.extract.record import FieldReading, FormRecord, PageSource
+from formdesk.store import Station, open_store
+from formdesk.store.models import Claim, ClaimImport
+from formdesk.store.placing import save_read_records
+
+VIN = "LGAX2A1376K123456"
+DISAGREE = "两次识读结果不一致(另一次读作“YC4E14O20”),请核对"
+LOW = "识别把握不大,请核对"
+
+
+def reading(key, label, type_, value, status="ok", reason=None, evidence=None):
+    return FieldReading(
+        key=key, label=label, type=type_, value=value, raw=str(value), confidence=0.9,
+        status=status, reason=reason, evidence=evidence or ["ocr:0.900", "ink", "agree"],
+    )  # fmt: skip
+
+
+def tag(document_id: str, engine_no: str, vin_status: str = "ok", **doubted) -> dict:
+    fields = [
+        reading("sender_unit", "来件单位", "text", "长沙顺达汽车维修站", **doubted.get("sender_unit", {})),
+        reading("vehicle_model", "型号", "text", "EQ1090TJ", **doubted.get("vehicle_model", {})),
+        reading("engine_no", "发动机号", "engine_no", engine_no, "check", DISAGREE,
+                ["ocr:0.950", "ink", "disagree"]),
+        reading("vin", "车架号码", "vin", VIN, vin_status,
+                None if vin_status == "ok" else LOW, ["ocr:0.990", "checksum", "ink"]),
+        reading("part_no", "零件编号", "text", "1011010-E02", "check", LOW),
+    ]  # fmt: skip
+    return FormRecord(
+        template="SH-ZH/BD-27", template_version=1, document_id=document_id,
+        identified_by="qr", authentic=True, residual_mm=0.1,
+        pages=[PageSource(file="t.jpg", file_page=0)], fields=fields,
+    ).model_dump(mode="json")  # fmt: skip
+
+
+@pytest.fixture
+def store(tmp_path):
+    with open_store(tmp_path / "data") as s:
+        s.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+        claim = Claim(
+            claim_no="SP2603001", station="HN01", vin=VIN, engine_no="YC4E14020",
+            vehicle_model="EQ1090TJ", part_no="1011010-E02", part_name="机油泵总成",
+            quantity=1, purchase_date=date(2025, 6, 18), repair_date=date(2026, 3, 15),
+            mileage_km=48260, labor_fee=Decimal("120"), source="import:t", source_line=2,
+        )  # fmt: skip
+        log = ClaimImport(
+            import_id="t", filename="c.csv", sha256="0" * 64, imported_by="t", claims=0
+        )
+        s.import_claims([claim], log, [])
+        yield s
+
+
+def filed(store, record: dict) -> dict:
+    scan, _ = store.put_scan(record["document_id"].encode(), "t.jpg", "image/jpeg", "s1", "HN01")
+    save_read_records(store, scan.sha256, [record], "HN01")
+    [summary], _ = store.list_records()
+    return store.get_record(summary.record_id).record
+
+
+def fields_of(record: dict) -> dict:
+    return {f["key"]: f for f in record["fields"]}
+
+
+def test_the_claim_of_the_same_vehicle_corroborates_doubted_readings(store):
+    got = fields_of(filed(store, tag("261130-0000000001", "YC4E14020")))
+    assert got["engine_no"]["status"] == "ok" and got["engine_no"]["reason"] is None
+    assert got["engine_no"]["evidence"][-1] == "claim"
+    assert got["part_no"]["status"] == "ok" and got["part_no"]["evidence"][-1] == "claim"
+
+
+def test_a_reading_the_claim_does_not_say_stays_for_review(store):
+    got = fields_of(filed(store, tag("261130-0000000002", "YC4E14O2O")))
+    assert got["engine_no"]["status"] == "check" and "claim" not in got["engine_no"]["evidence"]
+    [summary], _ = store.list_records()
+    assert summary.status == "needs_review"
+
+
+def test_no_corroboration_without_a_vin_read_for_sure(store):
+    got = fields_of(filed(store, tag("261130-0000000003", "YC4E14020", vin_status="check")))
+    assert got["engine_no"]["status"] == "check"
+    assert got["part_no"]["status"] == "check"
+
+
+def test_the_station_list_corroborates_the_sending_station(store):
+    doubted = {"sender_unit": {"status": "check", "reason": LOW}}
+    got = fields_of(filed(store, tag("261130-0000000004", "YC4E14020", **doubted)))
+    assert got["sender_unit"]["status"] == "ok" and got["sender_unit"]["evidence"][-1] == "stations"
+
+
+def test_an_overwritten_or_invalid_value_is_never_corroborated(store):
+    record = tag("261130-0000000005", "YC4E14020")
+    engine = next(f for f in record["fields"] if f["key"] == "engine_no")
+    engine["reason"] = "打印值被改写(打印的是“YC4E14021”),请核对"
+    got = fields_of(filed(store, record))
+    assert got["engine_no"]["status"] == "check"
