@@ -303,6 +303,11 @@ def test_sign_in_upload_review_and_print(server, browser, tmp_path):
     page.keyboard.press("Enter")
     page.wait_for_selector(".field[data-key=vin].st-ok")
     assert vin_field.locator("input").input_value() == TRUE_VIN
+    assert vin_field.locator(".f-evidence").inner_text() == "依据:人工确认"
+    # the other fields say what they rest on: these tags were printed prefilled here, so
+    # their values were verified against the print, not read
+    said = page.locator(".field:not([data-key=vin]) .f-evidence").all_inner_texts()
+    assert said and "依据:与打印值一致" in said, said
     assert page.locator(".fbox[data-uid='0']").get_attribute("class").startswith("fbox st-ok")
     page.wait_for_selector("#audit:not([hidden])")
 
