@@ -76,12 +76,15 @@ def rule_for(field_type: FieldType | str) -> TypeRule:
 
 
 def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tuple[int, int]]:
-    """x ranges (px of `crop`) of writing far from every read character: a word or digit
-    the model skipped entirely.  Empty when every mark lies near a character read.
+    """x ranges (px of `crop`) of writing no read character accounts for: a word or digit
+    the model skipped entirely, or a decimal point or comma it did not read (470.00 read
+    47000.00).  Empty when every mark is accounted for.
 
     Connected ink components big enough to be writing are merged where they overlap in
     x; a blob further than FAR_BLOB line heights from the nearest character is unread.
-    (A character dropped right beside another shows in the CTC gap score instead.)"""
+    A point or comma (a small mark low in the line) needs a punctuation mark read beside
+    it, or a CJK character around it.  (A character dropped right beside another shows in
+    the CTC gap score instead.)"""
     grey = crop[..., 0] if crop.ndim == 3 else crop
     ink = (grey < INK_LEVEL).astype(np.uint8)
     rows = np.nonzero(ink.any(axis=1))[0]
@@ -90,7 +93,17 @@ def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tup
     height = float(rows[-1] - rows[0] + 1)
     n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     min_area = max(6.0, MIN_BLOB_FRACTION * height * height)
-    spans = sorted((int(x), int(x + w)) for x, _, w, _, area in stats[1:n] if area >= min_area)
+    top = float(rows[0])
+    marks = [
+        (int(x), int(x + w))
+        for x, y, w, h, area in stats[1:n]
+        if area >= MARK_MIN_PX and _is_low_mark(x, y, w, h, top, height)
+    ]
+    spans = sorted(
+        (int(x), int(x + w))
+        for x, y, w, h, area in stats[1:n]
+        if area >= min_area and not _is_low_mark(x, y, w, h, top, height)
+    )
     blobs: list[list[int]] = []
     for x0, x1 in spans:
         if blobs and x0 < blobs[-1][1]:
@@ -99,7 +112,30 @@ def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tup
             blobs.append([x0, x1])
     xs = list(char_x)
     reach = FAR_BLOB * height
-    return [(b0, b1) for b0, b1 in blobs if not any(b0 - reach <= x <= b1 + reach for x in xs)]
+    missed = [(b0, b1) for b0, b1 in blobs if not any(b0 - reach <= x <= b1 + reach for x in xs)]
+    missed += [(x0, x1) for x0, x1 in marks if not _mark_read((x0 + x1) / 2, height, text, xs)]
+    return missed
+
+
+MARK_MIN_PX = 4  # the least ink a written point or comma leaves at 200 dpi
+PUNCTUATION = frozenset(".,，。、;；:：")
+
+
+def _is_low_mark(x: int, y: int, w: int, h: int, top: float, height: float) -> bool:
+    """A point or comma: small, and in the lower part of the line (the dot of an i or a
+    stroke's tip at the top is not punctuation)."""
+    return h <= 0.35 * height and w <= 0.35 * height and (y + h / 2) >= top + 0.55 * height
+
+
+def _mark_read(cx: float, height: float, text: str, xs: Sequence[float]) -> bool:
+    """Whether a small low mark at `cx` is accounted for: a punctuation mark read near it,
+    or a CJK character around it (dots are strokes of 点, 热, 心 …)."""
+    for ch, x in zip(text, xs, strict=False):
+        if ch in PUNCTUATION and abs(x - cx) <= 0.45 * height:
+            return True
+        if ord(ch) >= 0x2E80 and ch not in PUNCTUATION and abs(x - cx) <= 0.55 * height:
+            return True
+    return False
 
 
 def second_view(crop: np.ndarray) -> np.ndarray:
