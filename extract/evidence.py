@@ -75,15 +75,18 @@ def rule_for(field_type: FieldType | str) -> TypeRule:
     return table.get(name) or table["default"]
 
 
-def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tuple[int, int]]:
+def unread_ink(
+    crop: np.ndarray, text: str, char_x: Sequence[float], points: bool = False
+) -> list[tuple[int, int]]:
     """x ranges (px of `crop`) of writing no read character accounts for: a word or digit
     the model skipped entirely, or a decimal point or comma it did not read (470.00 read
     47000.00).  Empty when every mark is accounted for.
 
     Connected ink components big enough to be writing are merged where they overlap in
     x; a blob further than FAR_BLOB line heights from the nearest character is unread.
-    A point or comma (a small mark low in the line) needs a punctuation mark read beside
-    it, or a CJK character around it.  (A character dropped right beside another shows in
+    With `points` (amounts: a point read or not changes the value a hundredfold), a point
+    or comma — a small mark low in the line — needs a punctuation mark read beside it, or
+    a CJK character around it.  (A character dropped right beside another shows in
     the CTC gap score instead.)"""
     grey = crop[..., 0] if crop.ndim == 3 else crop
     ink = (grey < INK_LEVEL).astype(np.uint8)
@@ -97,12 +100,12 @@ def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tup
     marks = [
         (int(x), int(x + w))
         for x, y, w, h, area in stats[1:n]
-        if area >= MARK_MIN_PX and _is_low_mark(x, y, w, h, top, height)
+        if points and area >= MARK_MIN_PX and _is_low_mark(x, y, w, h, top, height)
     ]
     spans = sorted(
         (int(x), int(x + w))
         for x, y, w, h, area in stats[1:n]
-        if area >= min_area and not _is_low_mark(x, y, w, h, top, height)
+        if area >= min_area and not (points and _is_low_mark(x, y, w, h, top, height))
     )
     blobs: list[list[int]] = []
     for x0, x1 in spans:
@@ -113,7 +116,8 @@ def unread_ink(crop: np.ndarray, text: str, char_x: Sequence[float]) -> list[tup
     xs = list(char_x)
     reach = FAR_BLOB * height
     missed = [(b0, b1) for b0, b1 in blobs if not any(b0 - reach <= x <= b1 + reach for x in xs)]
-    missed += [(x0, x1) for x0, x1 in marks if not _mark_read((x0 + x1) / 2, height, text, xs)]
+    if points:
+        missed += [(x0, x1) for x0, x1 in marks if not _mark_read((x0 + x1) / 2, height, text, xs)]
     return missed
 
 

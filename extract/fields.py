@@ -64,6 +64,7 @@ def _box(r: Rect) -> list[float]:
     return [round(r.x, 2), round(r.y, 2), round(r.w, 2), round(r.h, 2)]
 
 
+AMOUNT_TYPES = frozenset({FieldType.money, FieldType.decimal})
 LOCAL_DOUBT = "页面此处变形(弯折或褶皱),局部对齐不可靠,请核对"
 
 
@@ -244,7 +245,7 @@ def _read_text(
     missed = [
         m
         for crop, r in zip(lines, first.results, strict=True)
-        for m in unread_ink(crop, r.text, r.char_x)
+        for m in unread_ink(crop, r.text, r.char_x, points=t in AMOUNT_TYPES)
     ]
     evidence.append("unread" if missed else "ink")
     agreed: bool | None = None
