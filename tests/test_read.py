@@ -63,15 +63,17 @@ def scanned(img: np.ndarray, angle: float = 0.0, rot90: int = 0, blur: bool = Tr
     return np.ascontiguousarray(np.rot90(out, rot90)) if rot90 else out
 
 
-def assert_reads_back(record, template, truth, flagged_allowed: int = 0):
+def assert_reads_back(record, template, truth, flagged_allowed: int = 0, min_ok: float = 0.8):
     """Every value reads back; the rare character OCR gets wrong must at least be flagged
-    for review (never a wrong value marked ok)."""
-    wrong = [o for o in outcomes(record, template, truth) if not o.correct]
+    for review (never a wrong value marked ok).  A right value may still be sent to review
+    when its evidence is thin (extract/evidence.py), but most of a clean scan is ok."""
+    results = outcomes(record, template, truth)
+    wrong = [o for o in results if not o.correct]
     assert not [w for w in wrong if w.status == "ok"], wrong
     assert len(wrong) <= flagged_allowed, wrong
-    if not wrong:
-        bad = [(f.key, f.status, f.reason) for f in record.fields if f.status != "ok"]
-        assert record.status == "ready", bad
+    filled = [o for o in results if o.truth not in (None, "", False, [])]
+    ok = [o for o in filled if o.status == "ok"]
+    assert len(ok) >= min_ok * len(filled), [(o.key, o.status) for o in filled if o.status != "ok"]
 
 
 @pytest.mark.slow
