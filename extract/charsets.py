@@ -89,7 +89,14 @@ def clean_ocr(t: FieldType, text: str) -> str:
         s = s.translate(_TO_DIGIT)
     elif t == FieldType.money_words:
         s = re.sub(r"\s+", "", s)
+    elif t in (FieldType.text, FieldType.choice) and _CODE.fullmatch(s) and _MIXED.search(s):
+        s = s.upper()  # a code (工单号 WX…, 索赔单号 SP…): handwriting's w/W, x/X, p/P, s/S
     return s
+
+
+# letters and digits together, nothing else: an order or claim number, a model code
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*")
+_MIXED = re.compile(r"(?=.*[A-Za-z])(?=.*\d)")
 
 
 _RUN_TOGETHER = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})日?(\d{2}\s*分?)$")

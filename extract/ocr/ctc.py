@@ -12,12 +12,28 @@ from functools import lru_cache
 import numpy as np
 
 
+def _foreign_script(c: str) -> bool:
+    """Kana and hangul (and their half-width forms): scripts a Chinese form never holds."""
+    o = ord(c[0]) if c else 0
+    return (
+        0x3040 <= o <= 0x30FF  # hiragana, katakana
+        or 0x31F0 <= o <= 0x31FF
+        or 0x1100 <= o <= 0x11FF  # hangul jamo
+        or 0x3130 <= o <= 0x318F
+        or 0xAC00 <= o <= 0xD7AF  # hangul syllables
+        or 0xFF66 <= o <= 0xFFDC  # half-width katakana and hangul
+    )
+
+
 class CtcDecoder:
     def __init__(self, characters: list[str]):
         self.characters = characters  # index 0 is the CTC blank
         self.index = {c: i for i, c in enumerate(characters)}
         # ， and , (full- and half-width forms) are one character once stored: a model
         # torn between them is not unsure of the text
+        self._foreign = np.array(
+            [i for i, c in enumerate(characters) if i and _foreign_script(c)], dtype=np.int64
+        )
         self.twin = np.arange(len(characters))
         for i, c in enumerate(characters):
             j = self.index.get(unicodedata.normalize("NFKC", c))
@@ -43,7 +59,11 @@ class CtcDecoder:
         input width) — and `_gap_confidence`."""
         if charset is None:
             cols = np.arange(probs.shape[1])
-            p = probs
+            # these forms are Chinese: kana and hangul are never written on them (途观L read
+            # 途观し), so they are not among the answers
+            p = probs.copy()
+            p[:, self._foreign] = 0.0
+            p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-9)
         else:
             cols = self._allowed(charset)
             p = probs[:, cols]
