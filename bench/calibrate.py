@@ -45,6 +45,7 @@ class Fit:
     n: int  # filled readings of the type
     ok: int
     wrong_ok: int
+    agree_below: float = 1.01  # no second reading needed at or above this score
 
     @property
     def share_ok(self) -> float:
@@ -90,9 +91,32 @@ def load(
     return eligible, filled, hands, exact
 
 
-def evaluate(samples: list[Sample], n: int, min_score: float, agreement: bool) -> Fit:
-    ok = [s for s in samples if s.score >= min_score and s.ink and (s.agree or not agreement)]
-    return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok))
+def evaluate(
+    samples: list[Sample], n: int, min_score: float, agreement: bool, agree_below: float = 1.01
+) -> Fit:
+    ok = [
+        s
+        for s in samples
+        if s.score >= min_score and s.ink and (s.agree or not agreement or s.score >= agree_below)
+    ]
+    return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below)
+
+
+SURE_FLOOR = 0.999  # agreement is never skipped below this score
+
+
+def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
+    """The lowest score (at least SURE_FLOOR) at and above which no reading of the set was
+    wrong, so the second reading may be skipped there without breaking the target."""
+    if not f.needs_agreement:
+        return f
+    for t in sorted({s.score for s in samples if s.score >= SURE_FLOOR}):
+        if not any(not s.correct for s in samples if s.score >= t and s.ink):
+            g = evaluate(samples, f.n, f.min_score, True, t)
+            if g.wrong_among_ok <= target:
+                return g
+            break
+    return f
 
 
 def fit(samples: list[Sample], n: int, target: float) -> Fit:
@@ -124,7 +148,7 @@ def report(dump: Path, name: str, fits: dict[str, Fit], keep=None) -> None:
     tot = [0, 0, 0, 0]
     for t in sorted(filled):
         r = rule_of(fits, t)
-        f = evaluate(eligible.get(t, []), filled[t], r.min_score, r.needs_agreement)
+        f = evaluate(eligible.get(t, []), filled[t], r.min_score, r.needs_agreement, r.agree_below)
         tot = [tot[0] + f.n, tot[1] + exact[t], tot[2] + f.ok, tot[3] + f.wrong_ok]
         print(
             f"{t:<14}{f.n:>8}{100 * exact[t] / f.n:>7.1f}%{100 * f.share_ok:>7.1f}%"
@@ -152,25 +176,37 @@ def main() -> None:
     held = {h for h in args.held_out.split(",") if h}
     eligible, filled, hands, _ = load(args.dump, lambda h: h not in held)
     pooled = [s for v in eligible.values() for s in v]
-    fits = {"default": fit(pooled, sum(filled.values()), args.target)}
+    fits = {
+        "default": with_agree_below(
+            fit(pooled, sum(filled.values()), args.target), pooled, args.target
+        )
+    }
     for t in sorted(filled):
         if len(eligible.get(t, [])) >= args.min_fields:
-            fits[t] = fit(eligible[t], filled[t], args.target)
+            fits[t] = with_agree_below(
+                fit(eligible[t], filled[t], args.target), eligible[t], args.target
+            )
     print(
         f"calibration hands: {', '.join(sorted(hands))}; target wrong among ok ≤ {args.target:.2%}"
     )
-    print(f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'ok %':>8}{'wrong/ok':>10}")
+    print(
+        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'below':>8}{'ok %':>8}{'wrong/ok':>10}"
+    )
     for t in sorted(filled):
-        f = fits.get(t) or evaluate(eligible.get(t, []), filled[t], fits["default"].min_score,
-                                    fits["default"].needs_agreement)  # fmt: skip
+        d = fits["default"]
+        f = fits.get(t) or evaluate(
+            eligible.get(t, []), filled[t], d.min_score, d.needs_agreement, d.agree_below
+        )
         own = "" if t in fits else " (default)"
         print(
             f"{t:<14}{f.n:>8}{f.min_score:>11.3f}{'yes' if f.needs_agreement else 'no':>7}"
+            f"{min(f.agree_below, 1.0):>8.4f}"
             f"{100 * f.share_ok:>7.1f}%{f.wrong_ok:>5} {100 * f.wrong_among_ok:.2f}%{own}"
         )
     total_ok = sum(
         (fits.get(t) or evaluate(eligible.get(t, []), filled[t], fits["default"].min_score,
-                                 fits["default"].needs_agreement)).ok for t in filled
+                                 fits["default"].needs_agreement, fits["default"].agree_below)).ok
+        for t in filled
     )  # fmt: skip
     print(
         f"overall: {sum(filled.values())} filled, {100 * total_ok / max(1, sum(filled.values())):.1f} % ok"
@@ -192,7 +228,7 @@ def main() -> None:
         for t, f in fits.items():
             lines.append(
                 f"  {t}: {{min_score: {f.min_score:.3f}, needs_agreement: "
-                f"{'true' if f.needs_agreement else 'false'}}}  "
+                f"{'true' if f.needs_agreement else 'false'}, agree_below: {f.agree_below:.4f}}}  "
                 f"# n {f.n}, ok {100 * f.share_ok:.1f} %, wrong among ok {100 * f.wrong_among_ok:.2f} %"
             )
         YAML.write_text("\n".join(lines) + "\n", encoding="utf-8")

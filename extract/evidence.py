@@ -56,6 +56,9 @@ class TypeRule:
 
     min_score: float
     needs_agreement: bool = True
+    # at or above this score a second reading is not needed even where agreement is
+    # (fitted: no reading that sure was wrong on the calibration set); above 1: always
+    agree_below: float = 1.01
 
 
 @cache
@@ -64,7 +67,11 @@ def rules() -> dict[str, TypeRule]:
     text = resources.files("formdesk.extract").joinpath("calibration.yaml").read_text("utf-8")
     data = yaml.safe_load(text)
     return {
-        name: TypeRule(float(r["min_score"]), bool(r.get("needs_agreement", True)))
+        name: TypeRule(
+            float(r["min_score"]),
+            bool(r.get("needs_agreement", True)),
+            float(r.get("agree_below", 1.01)),
+        )
         for name, r in data["types"].items()
     }
 

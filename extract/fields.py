@@ -249,7 +249,13 @@ def _read_text(
     ]
     evidence.append("unread" if missed else "ink")
     agreed: bool | None = None
-    wanted = rule.needs_agreement and "checksum" not in evidence and not low and not missed
+    wanted = (
+        rule.needs_agreement
+        and first.score < rule.agree_below
+        and "checksum" not in evidence
+        and not low
+        and not missed
+    )
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)
