@@ -21,13 +21,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pypdfium2 as pdfium
 
 from formdesk.render.document import PdfRenderer, plan_pages
 from formdesk.templates import Template
 
-from .align import PX_PER_MM
-from .reference import blank_gray
+from .reference import blank_gray, form_raster
 
 INK_LEVEL = 160  # grey level below which a reference pixel is ink
 MATCH = 0.85  # share of each ink (printed, scanned) the other must cover
@@ -102,19 +100,9 @@ def printed_page(
 
 
 def _render_page(template: Template, values: dict[str, Any], index: int) -> np.ndarray:
-    g = template.geometry
     with tempfile.TemporaryDirectory(prefix="formdesk-ref-") as tmp:
         out = Path(tmp) / "ref.pdf"
         with PdfRenderer(out, b"reference", gang=False) as r:
             r.add(template, values)
-        pdf = pdfium.PdfDocument(out.read_bytes())
-    try:
-        img = pdf[index].render(scale=PX_PER_MM * 25.4 / 72, grayscale=True).to_numpy()
-    finally:
-        pdf.close()
-    if img.ndim == 3:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    size = (round(g.width * PX_PER_MM), round(g.height * PX_PER_MM))
-    if (img.shape[1], img.shape[0]) != size:
-        img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
-    return img
+        pdf = out.read_bytes()
+    return form_raster(pdf, index, template.geometry)

@@ -11,6 +11,7 @@ import pypdfium2 as pdfium
 from formdesk.render.frame import CONTINUATION, FIRST
 from formdesk.render.reference import static_page_pdf
 from formdesk.templates import get_template
+from formdesk.templates.geometry import PageGeometry
 
 from .align import PX_PER_MM
 
@@ -19,15 +20,20 @@ from .align import PX_PER_MM
 def blank_gray(code: str, variant: str = FIRST, copy_label: str | None = None) -> np.ndarray:
     """Grey raster (uint8) of the printed form, the same size as a rectified scan."""
     template = get_template(code)
-    g = template.geometry
-    pdf = pdfium.PdfDocument(static_page_pdf(template, variant, copy_label))
+    return form_raster(static_page_pdf(template, variant, copy_label), 0, template.geometry)
+
+
+def form_raster(pdf: bytes, index: int, geometry: PageGeometry) -> np.ndarray:
+    """Page `index` of a PDF formdesk drew, as a grey raster (uint8) at PX_PER_MM, the
+    size of a rectified scan of a form of `geometry` (mm)."""
+    doc = pdfium.PdfDocument(pdf)
     try:
-        img = pdf[0].render(scale=PX_PER_MM * 25.4 / 72, grayscale=True).to_numpy()
+        img = doc[index].render(scale=PX_PER_MM * 25.4 / 72, grayscale=True).to_numpy()
     finally:
-        pdf.close()
+        doc.close()
     if img.ndim == 3:
         img = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
-    size = (round(g.width * PX_PER_MM), round(g.height * PX_PER_MM))
+    size = (round(geometry.width * PX_PER_MM), round(geometry.height * PX_PER_MM))
     if (img.shape[1], img.shape[0]) != size:
         img = cv2.resize(img, size, interpolation=cv2.INTER_AREA)
     return img
@@ -43,4 +49,4 @@ def printed_mask(
     return cv2.dilate(dark, k).astype(bool)
 
 
-__all__ = ["CONTINUATION", "FIRST", "blank_gray", "printed_mask"]
+__all__ = ["CONTINUATION", "FIRST", "blank_gray", "form_raster", "printed_mask"]
