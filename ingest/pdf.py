@@ -54,16 +54,12 @@ def _checked(data: bytes, limits: IngestLimits) -> list[float]:
         doc = _open(data)
         try:
             n = _page_count(doc, limits)
+            sizes = [_page_size(doc, index) for index in range(n)]
         finally:
             doc.close()
     budget = PdfBudget(data, limits)
     units = [budget.user_unit(index) for index in range(n)]
-    with _PDFIUM_LOCK:
-        doc = _open(data)
-        try:
-            _check_sizes(doc, units, limits)
-        finally:
-            doc.close()
+    _check_sizes(sizes, units, limits)
     for index in range(n):
         budget.check_page(index)
     return units
@@ -122,12 +118,19 @@ def _page_count(doc: pdfium.PdfDocument, limits: IngestLimits) -> int:
     return n
 
 
-def _check_sizes(doc: pdfium.PdfDocument, units: list[float], limits: IngestLimits) -> None:
-    for index, unit in enumerate(units):
-        try:
-            w_pt, h_pt = doc.get_page_size(index)
-        except pdfium.PdfiumError:
-            raise IngestError(CORRUPT) from None
+def _page_size(doc: pdfium.PdfDocument, index: int) -> tuple[float, float]:
+    """(width, height) in points, as PDFium shows the page (CropBox, /Rotate)."""
+    try:
+        return doc.get_page_size(index)
+    except pdfium.PdfiumError:
+        raise IngestError(CORRUPT) from None
+
+
+def _check_sizes(
+    sizes: list[tuple[float, float]], units: list[float], limits: IngestLimits
+) -> None:
+    """IngestError when a page, /UserUnit applied, is broken or too big to rasterise."""
+    for index, ((w_pt, h_pt), unit) in enumerate(zip(sizes, units, strict=True)):
         w_pt, h_pt = w_pt * unit, h_pt * unit
         if not (w_pt > 0 and h_pt > 0 and math.isfinite(w_pt * h_pt)):
             raise IngestError(CORRUPT)
