@@ -1,13 +1,19 @@
 """Checks across fields once a whole document is read: date order, 大写/小写 agreement,
-required fields, and a table's rows summarised into one field."""
+sums (合计), required fields, and a table's rows summarised into one field.
+
+The form's own arithmetic is evidence both ways (issue 10, point 2): a sum that holds
+settles readings that were only doubtful (evidence `sum`, `words`); one that does not
+sends every reading in it to review."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
 
-from formdesk.templates.schema import FormField, Template
+from formdesk.templates.schema import CrossCheck, FormField, Template
 from formdesk.templates.values.money import MoneyValueError, parse_amount_words
 
+from .evidence import settle
 from .record import FieldReading
 
 _STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}
@@ -51,7 +57,12 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
         if f is not None and spec.required and f.status == "empty":
             f.reason = "必填栏目未填写"
     for check in template.checks:
-        a, b = by_key.get(check.field), by_key.get(check.other)
+        if check.rule == "sum":
+            _apply_sum(check, by_key)
+    for check in template.checks:
+        if check.rule == "sum":
+            continue
+        a, b = by_key.get(check.field), by_key.get(check.other or "")
         if a is None or b is None or a.value is None or b.value is None:
             continue
         if check.rule == "equals_words":
@@ -59,6 +70,9 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
             if not _words_agree(words, figures):
                 _flag(a, check.message)
                 _flag(b, check.message)
+            else:
+                settle(a, "words")
+                settle(b, "words")
             continue
         x, y = str(a.value), str(b.value)
         n = min(len(x), len(y))  # a month (2026-03) compares with a date by its prefix
@@ -78,6 +92,14 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
             ):
                 _flag(words, "大写金额与小写金额不符")
                 _flag(figures, "大写金额与小写金额不符")
+            elif words and figures and words.value and figures.value:
+                settle(words, "words")
+                settle(figures, "words")
+    for spec in template.table_fields:  # cells a check settled or flagged
+        f = by_key.get(spec.key)
+        if f is not None and f.rows is not None:
+            fresh = summarise_table(spec, f.rows)
+            f.status, f.reason, f.confidence = fresh.status, fresh.reason, fresh.confidence
 
 
 def _words_agree(words: FieldReading, figures: FieldReading) -> bool:
@@ -85,3 +107,68 @@ def _words_agree(words: FieldReading, figures: FieldReading) -> bool:
         return parse_amount_words(str(words.value)) == Decimal(str(figures.value))
     except (MoneyValueError, ArithmeticError):
         return False
+
+
+def _number(f: FieldReading) -> Decimal | None:
+    """A reading's value as a number; an empty field is 0 (a blank 外出费 on paper);
+    None when it has no value to add (unreadable)."""
+    if f.status == "empty":
+        return Decimal(0)
+    if f.value is None or isinstance(f.value, bool):
+        return None
+    try:
+        return Decimal(str(f.value).replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def _sum_groups(
+    check: CrossCheck, by_key: dict[str, FieldReading]
+) -> Iterator[tuple[FieldReading, list[FieldReading]]]:
+    """(total, its parts) for each place the check applies: once for a plain total, once
+    per table row for a row total.  A part that is a column stands for all its cells."""
+    if "." in check.field:
+        table, column = check.field.split(".", 1)
+        t = by_key.get(table)
+        for row in (t.rows or []) if t is not None else []:
+            parts = [row.get(p.split(".", 1)[1]) for p in check.parts]
+            if column in row and all(p is not None for p in parts):
+                yield row[column], [p for p in parts if p is not None]
+        return
+    total = by_key.get(check.field)
+    if total is None:
+        return
+    parts: list[FieldReading] = []
+    for ref in check.parts:
+        if "." in ref:
+            table, column = ref.split(".", 1)
+            t = by_key.get(table)
+            if t is None or t.rows is None:
+                return
+            parts += [row[column] for row in t.rows if column in row]
+        elif ref in by_key:
+            parts.append(by_key[ref])
+        else:
+            return
+    yield total, parts
+
+
+def _apply_sum(check: CrossCheck, by_key: dict[str, FieldReading]) -> None:
+    """合计 = Σ parts, compared to the cent: holding, it is evidence `sum` for every
+    reading in it; broken, all of them go to review with the check's message.  Skipped
+    where the total is blank, no part is written, or a part has no value."""
+    for total, parts in _sum_groups(check, by_key):
+        t = _number(total)
+        ps = [_number(p) for p in parts]
+        if total.status == "empty" or t is None or any(p is None for p in ps):
+            continue
+        if all(p.status == "empty" for p in parts):
+            continue
+        if sum(ps, Decimal(0)) == t:  # type: ignore[arg-type]
+            for f in (total, *parts):
+                if f.status != "empty":
+                    settle(f, "sum")
+        else:
+            for f in (total, *parts):
+                if f.status != "empty":
+                    _flag(f, check.message)

@@ -47,7 +47,34 @@ EVIDENCE_LABELS = {
     "disagree": "两次识读不一致",
     "claim": "与索赔单一致",
     "stations": "与维修站名单一致",
+    "sum": "与合计相符",
+    "words": "与大写金额相符",
 }
+
+# the reasons of a reading that is only doubtful — its value checked out, all its ink was
+# read — which the form's own arithmetic may settle (extract/checks.py)
+LOW_SCORE = "识别把握不大,请核对"
+DISAGREE = "两次识读结果不一致"
+
+
+def only_doubtful(reading: Any) -> bool:
+    """Whether a FieldReading is under review only for its OCR score or a second reading
+    that disagreed (not for unread ink, an invalid value or another field's check)."""
+    reason = reading.reason or ""
+    return (
+        reading.status == "check"
+        and reading.value is not None
+        and "ink" in reading.evidence
+        and (reason == LOW_SCORE or (reason.startswith(DISAGREE) and ";" not in reason))
+    )
+
+
+def settle(reading: Any, code: str) -> None:
+    """Adds evidence `code` to a reading; one only doubtful becomes ok on it."""
+    if code not in reading.evidence:
+        reading.evidence = [*reading.evidence, code]
+    if only_doubtful(reading):
+        reading.status, reading.reason = "ok", None
 
 
 @dataclass(frozen=True)

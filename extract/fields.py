@@ -30,7 +30,7 @@ from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings
-from .evidence import rule_for, same_value, second_view, unread_ink
+from .evidence import DISAGREE, LOW_SCORE, rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
@@ -261,12 +261,12 @@ def _read_text(
         agreed = second.error is None and same_value(first.value, second.value)
         evidence.append("agree" if agreed else "disagree")
     if low:
-        reason = "识别把握不大,请核对"
+        reason = LOW_SCORE
     elif missed:
         reason = "有笔迹没有被识读出来(可能漏读了字符),请核对"
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
-        reason = f"两次识读结果不一致(另一次读作“{other}”),请核对"
+        reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)

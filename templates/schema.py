@@ -182,14 +182,35 @@ class Paper(BaseModel):
 
 
 class CrossCheck(BaseModel):
-    """A rule between two fields, checked after reading (e.g. 修理日期不早于购买日期)."""
+    """A rule between fields, checked after reading (e.g. 修理日期不早于购买日期).
+
+    `sum`: `field` equals the sum of `parts` (合计 = 工时费 + 材料费, the forms' own
+    arithmetic). A reference is a field key or `table.column`: a column summed over the
+    table's rows when `field` is a plain field, or cell by cell in each row when `field`
+    is a column of the same table (小计 = 工时费 + 材料费 per row). An empty part counts
+    as 0, as on paper."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rule: Literal["not_before", "not_after", "equals_words"]
+    rule: Literal["not_before", "not_after", "equals_words", "sum"]
     field: str
-    other: str
+    other: str | None = None  # every rule but `sum`
+    parts: list[str] = []  # `sum` only
     message: str  # Chinese, shown to the reviewer
+
+    @model_validator(mode="after")
+    def _operands(self) -> CrossCheck:
+        if self.rule == "sum":
+            if len(self.parts) < 1 or self.other is not None:
+                raise ValueError(f"sum check on {self.field}: give parts, not other")
+        elif self.other is None or self.parts:
+            raise ValueError(f"{self.rule} check on {self.field}: give other, not parts")
+        return self
+
+    @property
+    def refs(self) -> list[str]:
+        """Every field or `table.column` the check names."""
+        return [self.field, *([self.other] if self.other else []), *self.parts]
 
 
 class Template(BaseModel):
@@ -281,10 +302,17 @@ class Template(BaseModel):
             for b in self.fields[i + 1 :]:
                 if a.rect.overlaps(b.rect):
                     raise ValueError(f"{self.code}: fields {a.key} and {b.key} overlap")
+        columns = {
+            f"{f.key}.{c.key}" for f in self.fields if f.type == FieldType.table for c in f.columns
+        }
         for c in self.checks:
-            for k in (c.field, c.other):
-                if k not in keys:
+            for k in c.refs:
+                if k not in keys and not (c.rule == "sum" and k in columns):
                     raise ValueError(f"{self.code}: check names unknown field {k}")
+            if c.rule == "sum" and "." in c.field:
+                table = c.field.split(".")[0]
+                if any(not p.startswith(table + ".") for p in c.parts):
+                    raise ValueError(f"{self.code}: a row total adds columns of its own table")
         if self.per_sheet > 1 and not self.geometry.is_small:
             raise ValueError(f"{self.code}: only small forms are ganged on a sheet")
         return self
