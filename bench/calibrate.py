@@ -24,6 +24,7 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +37,18 @@ class Sample:
     ink: bool
     agree: bool
     correct: bool
+    settled: bool = False  # a sum or the 大写 amount agrees with it (extract/checks.py)
+    vetoed: bool = False  # a check across fields failed on it: never ok, whatever its score
+
+
+@cache
+def _check_messages() -> tuple[str, ...]:
+    """Every cross-field check's message: a reading whose reason holds one was sent to
+    review by the form's own rules, which no threshold overrides."""
+    from formdesk.templates import load_catalog
+
+    found = {c.message for t in load_catalog().values() for c in t.checks}
+    return (*sorted(found), "大写金额与小写金额不符")
 
 
 @dataclass(frozen=True)
@@ -86,6 +99,8 @@ def load(
                 "ink" in codes,
                 "agree" in codes or "checksum" in codes,
                 bool(row["correct"]),
+                bool({"sum", "words"} & codes),
+                any(m in (row.get("reason") or "") for m in _check_messages()),
             )
         )
     return eligible, filled, hands, exact
@@ -97,7 +112,12 @@ def evaluate(
     ok = [
         s
         for s in samples
-        if s.score >= min_score and s.ink and (s.agree or not agreement or s.score >= agree_below)
+        if not s.vetoed
+        and s.ink
+        and (
+            s.settled
+            or (s.score >= min_score and (s.agree or not agreement or s.score >= agree_below))
+        )
     ]
     return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below)
 
@@ -111,7 +131,7 @@ def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
     if not f.needs_agreement:
         return f
     for t in sorted({s.score for s in samples if s.score >= SURE_FLOOR}):
-        if not any(not s.correct for s in samples if s.score >= t and s.ink):
+        if not any(not s.correct for s in samples if s.score >= t and s.ink and not s.vetoed):
             g = evaluate(samples, f.n, f.min_score, True, t)
             if g.wrong_among_ok <= target:
                 return g

@@ -259,7 +259,7 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
 
     Returns (rows, forms per hand [found, not found], seconds per image path).  One row per
     field or cell of every found hand-written form, filled or not: hand, file, template,
-    key, type, status, confidence, evidence, value, expected, correct, filled.  A cell the
+    key, type, status, confidence, evidence, reason, value, expected, correct, filled.  A cell the
     reader did not return at all has status "empty", confidence None and no evidence."""
     rows: list[dict] = []
     forms: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -292,6 +292,7 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
                         "status": o.status,
                         "confidence": r.confidence if r is not None else None,
                         "evidence": list(r.evidence) if r is not None else [],
+                        "reason": r.reason if r is not None else None,
                         "value": o.read,
                         "expected": o.truth,
                         "correct": bool(o.correct),
