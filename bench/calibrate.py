@@ -90,14 +90,14 @@ def load(
         codes = {str(e).split(":")[0] for e in evidence}
         if "ocr" not in codes or not ({"ink", "unread"} & codes):
             continue  # not OCR'd, or its value never checked out
-        if not ({"agree", "disagree", "checksum"} & codes):
+        if not ({"agree", "disagree"} & codes):
             raise SystemExit("the dump lacks agreement evidence: gather it with --all-evidence")
         score = float(next(str(e).split(":")[1] for e in evidence if str(e).startswith("ocr:")))
         eligible[row["type"]].append(
             Sample(
                 score,
                 "ink" in codes,
-                "agree" in codes or "checksum" in codes,
+                "agree" in codes,  # a check digit is not a second reading
                 bool(row["correct"]),
                 bool({"sum", "words"} & codes),
                 any(m in (row.get("reason") or "") for m in _check_messages()),

@@ -83,15 +83,28 @@ def clean_ocr(t: FieldType, text: str) -> str:
             s = (
                 s[0]
                 + {"0": "D", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}.get(s[1], s[1])
-                + s[2:]
+                + s[2:].translate(_PLATE_SERIAL)
             )
     elif t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time):
         s = s.translate(_TO_DIGIT)
     elif t == FieldType.money_words:
         s = re.sub(r"\s+", "", s)
+    elif t == FieldType.text and plate_shaped(s):
+        # a plate written in a text field (表格02's time slots hold a plate or a word)
+        s = s[0] + s[1:2].upper() + s[2:].upper().translate(_PLATE_SERIAL)
     elif t in (FieldType.text, FieldType.choice) and _CODE.fullmatch(s) and _MIXED.search(s):
         s = s.upper()  # a code (工单号 WX…, 索赔单号 SP…): handwriting's w/W, x/X, p/P, s/S
     return s
+
+
+# a plate's serial never holds the letters I and O (GA 36-2018, 5.4): read, they are 1 and 0
+_PLATE_SERIAL = str.maketrans({"O": "0", "I": "1"})
+_PLATE_SHAPED = re.compile(rf"[{PROVINCES}][A-Za-z0-9]{{6,7}}")
+
+
+def plate_shaped(text: str) -> bool:
+    """A province character and 6–7 letters or digits: a plate number, wherever written."""
+    return bool(_PLATE_SHAPED.fullmatch(text))
 
 
 # letters and digits together, nothing else: an order or claim number, a model code

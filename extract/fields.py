@@ -25,11 +25,12 @@ from formdesk.templates.layout import (
     value_rect,
 )
 from formdesk.templates.schema import Column, FieldType, FormField, Template
+from formdesk.templates.values.identifiers import plate_problem
 from formdesk.templates.values.normalize import normalize
 from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
-from .charsets import charset, clean_ocr, datetime_readings
+from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
 from .evidence import DISAGREE, LOW_SCORE, rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
@@ -153,6 +154,11 @@ def _checked(spec: FormField | Column, r: _Reading) -> _Reading:
     except ValueError as exc:
         r.error = str(exc)
         r.value = text  # what a VIN correction starts from
+        return r
+    if spec.type == FieldType.text and plate_shaped(text) and plate_problem(text):
+        # a plate in a text field is still a plate: a digit read for its city letter
+        # (湘J31352 read 湘531352) is a misreading, not a value
+        r.error = f"像车牌号但{plate_problem(text)}"
     return r
 
 
@@ -249,13 +255,7 @@ def _read_text(
     ]
     evidence.append("unread" if missed else "ink")
     agreed: bool | None = None
-    wanted = (
-        rule.needs_agreement
-        and first.score < rule.agree_below
-        and "checksum" not in evidence
-        and not low
-        and not missed
-    )
+    wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not missed
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)

@@ -1,0 +1,59 @@
+"""What the reader undoes of OCR's habits before a value is checked (extract/charsets.py),
+and what it refuses to guess: plates (GA 36-2018: no I or O in the serial), plates written
+in text fields, codes in text fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from formdesk.extract.charsets import clean_ocr, plate_shaped
+from formdesk.extract.fields import _checked, _Reading
+from formdesk.templates import get_template
+from formdesk.templates.schema import FieldType
+
+
+@pytest.mark.parametrize(
+    ("read", "clean"),
+    [
+        ("湘DOER49", "湘D0ER49"),  # O in the serial is 0
+        ("湘A1234I", "湘A12341"),  # I in the serial is 1
+        ("湘0A1234", "湘DA1234"),  # the city letter is a letter
+        ("粤AD12345", "粤AD12345"),  # new energy, untouched
+    ],
+)
+def test_plate_serials_hold_no_i_or_o(read, clean):
+    assert clean_ocr(FieldType.plate, read) == clean
+
+
+@pytest.mark.parametrize(
+    ("read", "clean"),
+    [
+        ("湘DRGGOP", "湘DRGG0P"),
+        ("湘d4zmon", "湘D4ZM0N"),
+        ("休息", "休息"),  # a word in the same slot
+        ("wx20260301", "WX20260301"),  # a code
+        ("途观L", "途观L"),
+    ],
+)
+def test_a_plate_in_a_text_field_is_cleaned_as_a_plate(read, clean):
+    assert clean_ocr(FieldType.text, read) == clean
+
+
+def test_plate_shape():
+    assert plate_shaped("湘J31352") and plate_shaped("粤AD12345")
+    assert not plate_shaped("湘J3135") and not plate_shaped("休息") and not plate_shaped("J31352X")
+
+
+def _slot():
+    table = get_template("表格02").field("staff_schedule")
+    return next(c for c in table.columns if c.key == "slot_0800")
+
+
+def test_a_plate_shaped_text_that_is_no_plate_is_not_a_value():
+    """湘J31352 read 湘531352 at 0.997: the city letter read as a digit."""
+    r = _checked(_slot(), _Reading("湘531352", 0.997, []))
+    assert r.error is not None and "车牌号" in r.error
+    good = _checked(_slot(), _Reading("湘JDOER4", 0.997, []))
+    assert good.error is None and good.value == "湘JD0ER4"
+    word = _checked(_slot(), _Reading("培训", 0.99, []))
+    assert word.error is None and word.value == "培训"
