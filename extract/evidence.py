@@ -110,7 +110,11 @@ def rule_for(field_type: FieldType | str) -> TypeRule:
 
 
 def unread_ink(
-    crop: np.ndarray, text: str, char_x: Sequence[float], points: bool = False
+    crop: np.ndarray,
+    text: str,
+    char_x: Sequence[float],
+    points: bool = False,
+    one_each: bool = False,
 ) -> list[tuple[int, int]]:
     """x ranges (px of `crop`) of writing no read character accounts for: a word or digit
     the model skipped entirely, or a decimal point or comma it did not read (470.00 read
@@ -121,7 +125,13 @@ def unread_ink(
     With `points` (amounts: a point read or not changes the value a hundredfold), a point
     or comma — a small mark low in the line — needs a punctuation mark read beside it, or
     a CJK character around it.  (A character dropped right beside another shows in
-    the CTC gap score instead.)"""
+    the CTC gap score instead.)
+
+    With `one_each` (figures: dates, times, numbers, where every character is one piece
+    of ink), each read character is given to the piece of ink nearest it, and a piece
+    as tall as writing that no character was given to is unread — a 1 dropped beside
+    another 1 (11:15 read 1:15, 1534.70 read 534.70) lies too near a read character for
+    the distance rule.  Separators (- : / .) are low or small and claim nothing."""
     grey = crop[..., 0] if crop.ndim == 3 else crop
     ink = (grey < INK_LEVEL).astype(np.uint8)
     rows = np.nonzero(ink.any(axis=1))[0]
@@ -137,25 +147,48 @@ def unread_ink(
         if points and area >= MARK_MIN_PX and _is_low_mark(x, y, w, h, top, height)
     ]
     spans = sorted(
-        (int(x), int(x + w))
+        (int(x), int(x + w), int(y), int(y + h))
         for x, y, w, h, area in stats[1:n]
         if area >= min_area and not (points and _is_low_mark(x, y, w, h, top, height))
     )
+    # [x0, x1, tallest piece's height], merged where they overlap in x (a colon's two
+    # dots are one blob, but not a tall one)
     blobs: list[list[int]] = []
-    for x0, x1 in spans:
+    for x0, x1, y0, y1 in spans:
         if blobs and x0 < blobs[-1][1]:
-            blobs[-1][1] = max(blobs[-1][1], x1)
+            b = blobs[-1]
+            b[1], b[2] = max(b[1], x1), max(b[2], y1 - y0)
         else:
-            blobs.append([x0, x1])
+            blobs.append([x0, x1, y1 - y0])
     xs = list(char_x)
     reach = FAR_BLOB * height
-    missed = [(b0, b1) for b0, b1 in blobs if not any(b0 - reach <= x <= b1 + reach for x in xs)]
+    missed = [(b[0], b[1]) for b in blobs if not any(b[0] - reach <= x <= b[1] + reach for x in xs)]
+    if one_each and blobs:
+        given = set()
+        for ch, x in zip(text, xs, strict=False):
+            if ch in SEPARATORS or ch.isspace():
+                continue
+            given.add(min(range(len(blobs)), key=lambda i: _distance(x, blobs[i])))
+        missed += [
+            (b[0], b[1])
+            for i, b in enumerate(blobs)
+            if i not in given and b[2] >= TALL_BLOB * height and (b[0], b[1]) not in missed
+        ]
+        missed.sort()
     if points:
         missed += [(x0, x1) for x0, x1 in marks if not _mark_read((x0 + x1) / 2, height, text, xs)]
     return missed
 
 
 MARK_MIN_PX = 4  # the least ink a written point or comma leaves at 200 dpi
+SEPARATORS = frozenset("-–—:：/.,，。、")
+TALL_BLOB = 0.55  # of the line's ink height: a piece of ink this tall is a figure, not - or :
+
+
+def _distance(x: float, blob: Sequence[int]) -> float:
+    return max(blob[0] - x, 0.0, x - blob[1])
+
+
 PUNCTUATION = frozenset(".,，。、;；:：")
 
 

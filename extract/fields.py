@@ -66,6 +66,13 @@ def _box(r: Rect) -> list[float]:
 
 
 AMOUNT_TYPES = frozenset({FieldType.money, FieldType.decimal})
+# written in figures, one piece of ink per character (evidence.unread_ink's one_each)
+FIGURE_TYPES = frozenset(
+    {
+        FieldType.money, FieldType.decimal, FieldType.integer, FieldType.phone,
+        FieldType.date, FieldType.month, FieldType.time, FieldType.datetime,
+    }
+)  # fmt: skip
 LOCAL_DOUBT = "页面此处变形(弯折或褶皱),局部对齐不可靠,请核对"
 
 
@@ -251,7 +258,9 @@ def _read_text(
     missed = [
         m
         for crop, r in zip(lines, first.results, strict=True)
-        for m in unread_ink(crop, r.text, r.char_x, points=t in AMOUNT_TYPES)
+        for m in unread_ink(
+            crop, r.text, r.char_x, points=t in AMOUNT_TYPES, one_each=t in FIGURE_TYPES
+        )
     ]
     evidence.append("unread" if missed else "ink")
     agreed: bool | None = None
