@@ -36,18 +36,26 @@ _reader: Any = None
 
 
 def read_in_child(
-    key: bytes, data: bytes, filename: str, printed: Callable[[str], Any] | None = None
+    key: bytes,
+    data: bytes,
+    filename: str,
+    printed: Callable[[str], Any] | None = None,
+    known: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """Runs in a reader process: the file's records and page problems as JSON-ready dicts.
     The OCR engine is loaded on the first call and kept; `printed` (the store's
-    `document_values_reader()`) lets prefilled fields be verified instead of read.
+    `document_values_reader()`) lets prefilled fields be verified instead of read;
+    `known` (the store's `known_values()`) lets stations, models and parts be read
+    against what the installation knows (extract/lexicon.py).
     Raises IngestError for a refused file (its reason is the job's)."""
     global _reader
+    from formdesk.extract.lexicon import Lexicon
     from formdesk.extract.reader import FormReader
 
     if _reader is None or _reader.key != key:
         _reader = FormReader(key)
     _reader.printed = printed
+    _reader.lexicon = Lexicon.of(**known) if known else None
     result = _reader.read_file(data, filename)
     return {
         "records": [r.model_dump(mode="json") for r in result.records],
@@ -190,7 +198,13 @@ class ReaderWorker:
         timeout = self.settings.reader_timeout(job.pages or 1)
         try:
             result = self.pool.call(
-                read_in_child, self.key, data, filename, self._printed, timeout=timeout
+                read_in_child,
+                self.key,
+                data,
+                filename,
+                self._printed,
+                self.store.known_values(),
+                timeout=timeout,
             )
         except IngestError as exc:
             return f"{filename}:{exc}", 0

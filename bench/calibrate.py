@@ -90,6 +90,11 @@ def load(
         codes = {str(e).split(":")[0] for e in evidence}
         if "ocr" not in codes or not ({"ink", "unread"} & codes):
             continue  # not OCR'd, or its value never checked out
+        if "lexicon" in codes:  # read against its vocabulary: decided by the posterior
+            eligible[row["type"]].append(
+                Sample(0.0, "ink" in codes, False, bool(row["correct"]), "ink" in codes)
+            )
+            continue
         if not ({"agree", "disagree"} & codes):
             raise SystemExit("the dump lacks agreement evidence: gather it with --all-evidence")
         score = float(next(str(e).split(":")[1] for e in evidence if str(e).startswith("ocr:")))

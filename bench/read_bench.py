@@ -38,6 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from formdesk.extract.lexicon import Lexicon  # noqa: E402
 from formdesk.extract.locate import locate_forms  # noqa: E402
 from formdesk.extract.ocr import default_engine  # noqa: E402
 from formdesk.extract.page_ocr import NOT_TEXT, fields_from_lines  # noqa: E402
@@ -46,6 +47,7 @@ from formdesk.extract.record import FieldReading, FormRecord  # noqa: E402
 from formdesk.templates import get_template  # noqa: E402
 from formdesk.templates.schema import FieldType  # noqa: E402
 from samples.scoring import MEASURED, PRESENCE, expected_value, outcomes, same  # noqa: E402
+from samples.synth import vocab as V  # noqa: E402
 from samples.synth.sources import HAND_SOURCES, HELD_OUT, parse_hands  # noqa: E402
 
 KEY = os.environ.get("FORMDESK_SECRET", "formdesk-synth").encode()
@@ -302,20 +304,41 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
     return rows, dict(forms), seconds
 
 
-def _hands_chunk(job: tuple[list[tuple[str, dict]], bool]) -> tuple[list[dict], dict]:
-    paths, all_evidence = job
-    reader = FormReader(KEY, default_engine(), all_evidence=all_evidence)
+def bench_lexicon(items) -> Lexicon:
+    """What an installation knows before it reads these forms: the manufacturer's vehicle
+    models and part names (the generator's catalog lists, samples/synth/vocab.py) and the
+    network's stations (the station names the set's forms carry, as registered stations).
+    Part numbers are left out: only claims would know them."""
+    stations = {
+        str(form["values"][k])
+        for _p, truth in items
+        for form in truth["forms"]
+        for k in ("station_name", "service_station", "sender_unit", "unit_name")
+        if form.get("values", {}).get(k)
+    }
+    return Lexicon.of(
+        vehicle_model=[*V.TRUCK_MODELS, *V.CAR_MODELS], part_name=V.PARTS, station=sorted(stations)
+    )
+
+
+def _hands_chunk(
+    job: tuple[list[tuple[str, dict]], bool, Lexicon | None],
+) -> tuple[list[dict], dict]:
+    paths, all_evidence, lexicon = job
+    reader = FormReader(KEY, default_engine(), all_evidence=all_evidence, lexicon=lexicon)
     rows, forms, _ = hands_rows([(Path(p), t) for p, t in paths], reader)
     return rows, forms
 
 
-def read_hands_parallel(items, workers: int, all_evidence: bool) -> tuple[list[dict], dict]:
+def read_hands_parallel(
+    items, workers: int, all_evidence: bool, lexicon: Lexicon | None = None
+) -> tuple[list[dict], dict]:
     """`hands_rows` over `workers` processes (one OCR thread each), rows in item order."""
     chunks = [[(str(p), t) for p, t in items[i::workers]] for i in range(max(1, workers))]
     os.environ["FORMDESK_OCR_THREADS"] = "1"
     try:
         with ProcessPoolExecutor(len(chunks)) as pool:
-            parts = list(pool.map(_hands_chunk, [(c, all_evidence) for c in chunks]))
+            parts = list(pool.map(_hands_chunk, [(c, all_evidence, lexicon) for c in chunks]))
     finally:
         del os.environ["FORMDESK_OCR_THREADS"]
     rows: list[dict] = []
@@ -395,7 +418,8 @@ def hands_main(args: argparse.Namespace) -> None:
             items += load_set(folder)
     engine = default_engine()
     t0 = time.perf_counter()
-    rows, forms = read_hands_parallel(items, args.workers, args.all_evidence)
+    lexicon = bench_lexicon(items) if args.lexicon == "catalog" else None
+    rows, forms = read_hands_parallel(items, args.workers, args.all_evidence, lexicon)
     dt = time.perf_counter() - t0
     wanted = [s.name for s in sources] if args.set is None else sorted(forms)
     print(
@@ -440,6 +464,13 @@ def main() -> None:
         "source, figures per source (default --count 30 each)",
     )
     ap.add_argument("--no-page-ocr", action="store_true", help="skip the whole-page OCR pass")
+    ap.add_argument(
+        "--lexicon",
+        choices=("none", "catalog"),
+        default="none",
+        help="with --hands: read models, part names and stations against what an installation "
+        "knows (bench_lexicon)",
+    )
     ap.add_argument("--dump", type=Path, help="with --hands: filled text fields as JSON lines")
     ap.add_argument(
         "--all-evidence",

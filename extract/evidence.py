@@ -49,6 +49,7 @@ EVIDENCE_LABELS = {
     "stations": "与维修站名单一致",
     "sum": "与合计相符",
     "words": "与大写金额相符",
+    "lexicon": "与已知名录一致",
 }
 
 # the reasons of a reading that is only doubtful — its value checked out, all its ink was

@@ -33,6 +33,7 @@ from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
 from .evidence import DISAGREE, LOW_SCORE, rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
+from .lexicon import Lexicon, best_known
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
 from .printed import PrintedPage
@@ -59,6 +60,7 @@ class ReadContext:
     grow_px: int = 3  # alignment tolerance when comparing with the printed values
     all_evidence: bool = False  # gather every kind of evidence, needed or not (calibration)
     mesh: Mesh | None = None  # a bowed or folded page's local correction (local_align.py)
+    lexicon: Lexicon | None = None  # values the installation knows (lexicon.py)
 
 
 def _box(r: Rect) -> list[float]:
@@ -247,6 +249,11 @@ def _read_text(
         return FieldReading(**base, status="empty", confidence=1.0)
     lines = _line_crops(ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline)
     first = _ocr_pass(ctx, spec, lines)
+    known = ctx.lexicon.for_field(spec.key) if ctx.lexicon is not None and len(lines) == 1 else ()
+    if known:
+        found = _known_value(ctx, spec, lines[0], first, known, base)
+        if found is not None:
+            return found
     if first.error is not None or first.choices is not None:
         return _doubtful(base, spec, first)
     evidence = [f"ocr:{first.score:.3f}"]
@@ -279,6 +286,36 @@ def _read_text(
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
+
+
+def _known_value(
+    ctx: ReadContext,
+    spec: FormField | Column,
+    crop: np.ndarray,
+    first: _Reading,
+    known: tuple[str, ...],
+    base: dict[str, Any],
+) -> FieldReading | None:
+    """The field read against its vocabulary (lexicon.py): a known value the crop shows
+    with a posterior of at least lexicon.POSTERIOR is the field's value (evidence
+    `lexicon`), ok when no ink is left unread; None to read the field as any other."""
+    match = best_known(first.results[0], known)
+    if match is None:
+        return None
+    r = _checked(spec, _Reading(match.value, first.score, first.results))
+    if r.error is not None:
+        return None
+    evidence = [f"ocr:{first.score:.3f}", f"lexicon:{match.posterior:.3f}"]
+    reading = {"value": r.value, "raw": first.raw, "confidence": match.posterior}
+    res = first.results[0]
+    # the ink is checked against the reading when the known value is what was read; a
+    # known value longer than the reading accounts for ink the reading skipped
+    if "".join(res.text.split()) == match.value and unread_ink(crop, res.text, res.char_x):
+        evidence.append("unread")
+        reason = "有笔迹没有被识读出来(可能漏读了字符),请核对"
+        return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
+    evidence.append("ink")
+    return FieldReading(**base, **reading, status="ok", evidence=evidence)
 
 
 def _doubtful(base: dict[str, Any], spec: FormField | Column, r: _Reading) -> FieldReading:

@@ -16,6 +16,7 @@ from .align import PX_PER_MM, rectify
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .ink import FormImage
+from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
 from .locate import LocatedForm, locate_on_page, recognise_unmarked
 from .ocr import OcrEngine, default_engine
@@ -47,9 +48,12 @@ class FormReader:
         limits: IngestLimits | None = None,
         printed: PrintedLookup | None = None,
         all_evidence: bool = False,
+        lexicon: Lexicon | None = None,
     ):
         """`printed` gives the registry's values of a document printed here (None when
         unknown or blank): prefilled fields are then verified, not read (printed.py).
+        `lexicon` holds the values the installation knows (stations, models, parts):
+        a field with a vocabulary is read against it (lexicon.py).
         `all_evidence` gathers every kind of evidence for every field, needed or not
         (bench/calibrate.py fits the rules on it); slower."""
         self.key = key
@@ -57,6 +61,7 @@ class FormReader:
         self.limits = limits or IngestLimits()
         self.printed = printed
         self.all_evidence = all_evidence
+        self.lexicon = lexicon
 
     def read_file(
         self, data: bytes, filename: str, on_page: Callable[[int], None] | None = None
@@ -140,6 +145,7 @@ class FormReader:
             grow,
             self.all_evidence,
             mesh,
+            self.lexicon,
         )
         read = _PageRead(
             form,

@@ -152,6 +152,12 @@ class Store(Protocol):
         fields against how they were printed instead of reading them again."""
         ...
 
+    def known_values(self) -> dict[str, list[str]]:
+        """What the installation knows that forms name, per list (extract/lexicon.py):
+        `station` (station names), `vehicle_model`, `part_no`, `part_name` (from the
+        imported claims)."""
+        ...
+
     def document_ids(self, template: str) -> list[str]:
         """The ids of every registered document of `template` (a form code), in no order:
         what an id read by OCR is matched against (store/ocr_identity.py)."""

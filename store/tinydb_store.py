@@ -410,6 +410,15 @@ class TinyStore:
     def document_values_reader(self) -> DocumentValues:
         return DocumentValues(self._db_dir / "documents.json")
 
+    def known_values(self) -> dict[str, list[str]]:
+        claims = self.list_claims()
+        return {
+            "station": sorted({s.name for s in self.list_stations() if s.name}),
+            "vehicle_model": sorted({c.vehicle_model for c in claims if c.vehicle_model}),
+            "part_no": sorted({c.part_no for c in claims if c.part_no}),
+            "part_name": sorted({c.part_name for c in claims if c.part_name}),
+        }
+
     def document_ids(self, template: str) -> list[str]:
         return [key for key, row in self._documents.rows().items() if row["template"] == template]
 

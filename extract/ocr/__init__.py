@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Protocol
 
@@ -19,6 +20,10 @@ class Recognized:
     char_x: tuple[float, ...] = ()
     # how sure the model is that it skipped no character (see ocr/ctc.py), 1 when unknown
     gap_score: float = 1.0
+    # the model's T×C output and how to score any text against it (`likelihood(text)`:
+    # log P(text | crop) over every CTC alignment), when the engine exposes them; used
+    # to weigh known values against the reading (extract/lexicon.py)
+    likelihood: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,26 @@ class CtcDecoder:
         idx = {0} | {self.index[c] for c in charset if c in self.index}
         return np.array(sorted(idx))
 
+    def without_foreign(self, probs: np.ndarray) -> np.ndarray:
+        """`probs` with kana and hangul removed and rows renormalised, as decoding sees
+        them (a copy)."""
+        p = probs.copy()
+        p[:, self._foreign] = 0.0
+        return p / np.maximum(p.sum(axis=1, keepdims=True), 1e-9)
+
+    def log_likelihood(self, p: np.ndarray, text: str) -> float:
+        """log P(text | p) over every alignment (`ctc_log_likelihood`); `p` as
+        `without_foreign` returns it.  −inf when a character is not in the model's
+        alphabet.  A full- or half-width twin (，/,) counts as the same character."""
+        labels = [self.index.get(c, -1) for c in text]
+        if any(i <= 0 for i in labels):
+            return float("-inf")
+        cols = np.array(labels)
+        twins = self.twin[cols]
+        q = p[:, np.r_[0, cols]].copy()
+        q[:, 1:] += np.where(twins != cols, p[:, twins], 0.0)
+        return ctc_log_likelihood(q, list(range(1, len(labels) + 1)))
+
     def decode(self, probs: np.ndarray, charset: str | None = None) -> tuple[str, list[float]]:
         """(text, per-character probabilities), renormalised over the allowed set so a
         forced choice reads as uncertain."""
@@ -88,6 +108,32 @@ class CtcDecoder:
         frames = [(a + b) / 2 for a, b in runs]
         gap = _gap_confidence(p, best, runs)
         return "".join(chars), [float(x) for x in scores], frames, gap
+
+
+def ctc_log_likelihood(probs: np.ndarray, labels: list[int]) -> float:
+    """log P(labels | probs) under CTC: the sum over every alignment of the label sequence
+    with the T time steps (Graves et al. 2006, the forward recursion), computed in log
+    space.  `probs`: T×C probabilities (column 0 the blank); `labels`: column indices,
+    none of them 0.  −inf when the steps are too few for the labels."""
+    t_steps = probs.shape[0]
+    if not labels:
+        return float(np.log(np.maximum(probs[:, 0], 1e-30)).sum())
+    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+    ext[1::2] = labels
+    logp = np.log(np.maximum(probs[:, ext], 1e-30))  # T × S
+    s = len(ext)
+    # a label may be skipped to from two states back unless it repeats the label there
+    skip = np.zeros(s, dtype=bool)
+    skip[3::2] = ext[3::2] != ext[1:-2:2]
+    alpha = np.full(s, -np.inf)
+    alpha[0] = logp[0, 0]
+    alpha[1] = logp[0, 1]
+    for t in range(1, t_steps):
+        prev1 = np.concatenate(([-np.inf], alpha[:-1]))
+        prev2 = np.concatenate(([-np.inf, -np.inf], alpha[:-2]))
+        prev2 = np.where(skip, prev2, -np.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + logp[t]
+    return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
 def _gap_confidence(p: np.ndarray, best: np.ndarray, runs: list[list[int]]) -> float:

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import DetectedLine, Recognized
 from .ctc import CtcDecoder
-from .simplify import to_simplified
+from .simplify import to_simplified, to_traditional
 
 
 class RapidOcrEngine:
@@ -61,7 +61,14 @@ class RapidOcrEngine:
             kept = [p for ch, p in zip(text, scores, strict=False) if not ch.isspace()]
             score = min(kept) if kept else 0.0
             out.append(
-                Recognized(text if charset else to_simplified(text), score, tuple(scores), xs, gap)
+                Recognized(
+                    text if charset else to_simplified(text),
+                    score,
+                    tuple(scores),
+                    xs,
+                    gap,
+                    _Likelihood(self._decoder, probs[0] if probs.ndim == 3 else probs),
+                )
             )
         return out
 
@@ -74,6 +81,24 @@ class RapidOcrEngine:
             DetectedLine(np.asarray(b, dtype=np.float64), to_simplified(t), float(s))
             for b, t, s in zip(res.boxes, res.txts, res.scores, strict=True)
         ]
+
+
+class _Likelihood:
+    """log P(text | crop) for any text (`CtcDecoder.log_likelihood`), the text also tried
+    in Traditional characters (the model often answers in them): the better of the two.
+    The model's output is prepared once, on the first call."""
+
+    def __init__(self, decoder: CtcDecoder, probs: np.ndarray):
+        self._decoder, self._raw, self._p = decoder, probs, None
+
+    def __call__(self, text: str) -> float:
+        if self._p is None:
+            self._p, self._raw = self._decoder.without_foreign(self._raw), None
+        best = self._decoder.log_likelihood(self._p, text)
+        trad = to_traditional(text)
+        if trad != text:
+            best = max(best, self._decoder.log_likelihood(self._p, trad))
+        return best
 
 
 MIN_RATIO = 2.5  # width / height

@@ -1,0 +1,106 @@
+"""Lexicon-constrained reading: a field with a vocabulary (issue 10, point 2).
+
+Some fields name something the installation already knows — the station that sends the
+form (its list of stations), the vehicle model, the part name and part number (the
+warranty claims, the catalog).  For such a field the model's output is scored against
+the known values near what it read: each candidate's probability given the crop sums
+over every CTC alignment (`Recognized.likelihood`), as does the plain reading's.  When
+one known value takes at least `POSTERIOR` of the probability among them (the reading
+itself included, so a value the lexicon lacks still wins when it is what is written),
+that value is the field's, with evidence `lexicon`.  A shortlist, not a trie: the values
+within `SHORTLIST_SCORE` of the reading (rapidfuzz), at most `SHORTLIST` of them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from formdesk.templates.values.normalize import fold
+
+from .ocr import Recognized
+
+POSTERIOR = 0.97  # the least share of the probability a known value needs
+SHORTLIST = 6
+SHORTLIST_SCORE = 40.0  # rapidfuzz ratio, 0–100
+
+# which known list serves which field (the same thing under the templates' several keys)
+FIELD_LISTS: dict[str, str] = {
+    "vehicle_model": "vehicle_model",
+    "part_name": "part_name",
+    "fault_part_name": "part_name",
+    "part_no": "part_no",
+    "fault_part_no": "part_no",
+    "station_name": "station",
+    "service_station": "station",
+    "sender_unit": "station",
+    "unit_name": "station",
+}
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Known values per list (`FIELD_LISTS` names the lists: vehicle_model, part_name,
+    part_no, station).  Plain data, so it crosses to a reader process."""
+
+    lists: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, **lists: Iterable[str]) -> Lexicon:
+        """From lists of values; blanks dropped, duplicates (after `fold`) kept once."""
+        out: dict[str, tuple[str, ...]] = {}
+        for name, values in lists.items():
+            seen: dict[str, str] = {}
+            for v in values:
+                v = str(v or "").strip()
+                if v and fold(v) not in seen:
+                    seen[fold(v)] = v
+            out[name] = tuple(seen.values())
+        return cls(out)
+
+    def for_field(self, key: str) -> tuple[str, ...]:
+        """The known values of the field `key` (a column key for table cells); () when
+        the field has no vocabulary."""
+        name = FIELD_LISTS.get(key)
+        return self.lists.get(name, ()) if name else ()
+
+
+@dataclass(frozen=True)
+class LexiconMatch:
+    value: str  # the known value
+    posterior: float  # its share of the probability among the candidates, 0–1
+
+
+def best_known(
+    reading: Recognized, known: Sequence[str], posterior: float = POSTERIOR
+) -> LexiconMatch | None:
+    """The known value the crop most probably shows, when it takes at least `posterior`
+    of the probability among the shortlisted values and the reading itself; None when
+    the engine cannot score texts, nothing known is near the reading, or no known value
+    is that sure."""
+    if reading.likelihood is None or not known or not reading.text.strip():
+        return None
+    text = "".join(reading.text.split())
+    near = process.extract(
+        text, known, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=SHORTLIST_SCORE
+    )
+    if not near:
+        return None
+    candidates = {text: reading.likelihood(text)}
+    for value, _score, _i in near:
+        if value not in candidates:
+            candidates[value] = reading.likelihood(value)
+    top = max(candidates.values())
+    if top == -math.inf:
+        return None
+    total = sum(math.exp(v - top) for v in candidates.values())
+    known_set = set(known)
+    scored = [(ll, v) for v, ll in candidates.items() if v in known_set]
+    if not scored:
+        return None
+    ll, value = max(scored)
+    share = math.exp(ll - top) / total
+    return LexiconMatch(value, share) if share >= posterior else None

@@ -1,0 +1,132 @@
+"""Lexicon-constrained reading (issue 10, point 2): a field naming a station, a vehicle
+model or a part is read against what the installation knows — each known value near the
+reading scored by its CTC probability over every alignment, with the real engine on real
+writing; the store says what it knows; the reader process gets it."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from formdesk.extract.lexicon import Lexicon, best_known
+from formdesk.extract.ocr import Recognized, default_engine
+from formdesk.extract.ocr.ctc import ctc_log_likelihood
+from formdesk.store.models import Claim, ClaimImport, Station
+from formdesk.store.tinydb_store import TinyStore
+
+WENKAI = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
+UKAI = "/usr/share/fonts/truetype/arphic/ukai.ttc"
+MODELS = ["途观L", "天籁", "天籁2.0L", "轩逸", "轩逸1.6L", "哈弗H6", "EQ1090TJ", "EQ1090GSZ"]
+PARTS = ["机油泵总成", "水泵总成", "EGR阀", "刹车片", "半轴"]
+
+
+def _collapse(path):
+    out, prev = [], -1
+    for c in path:
+        if c != prev and c != 0:
+            out.append(c)
+        prev = c
+    return out
+
+
+@pytest.mark.parametrize("labels", [[1], [1, 2], [2, 2], [1, 2, 3], [3, 3, 3]])
+def test_ctc_likelihood_sums_every_alignment(labels):
+    """Against brute force over all 4^5 paths (repeats need a blank between them)."""
+    rng = np.random.default_rng(len(labels))
+    p = rng.random((5, 4))
+    p /= p.sum(axis=1, keepdims=True)
+    total = sum(
+        math.prod(p[t, c] for t, c in enumerate(path))
+        for path in itertools.product(range(4), repeat=5)
+        if _collapse(path) == labels
+    )
+    assert ctc_log_likelihood(p, labels) == pytest.approx(math.log(total), rel=1e-9)
+
+
+def _written(text: str, font: str = WENKAI, px: int = 44) -> np.ndarray:
+    f = ImageFont.truetype(font, px)
+    im = Image.new("L", (int(f.getlength(text)) + 24, px + 16), 255)
+    ImageDraw.Draw(im).text((12, 6), text, font=f, fill=0)
+    return np.asarray(im.convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return default_engine()
+
+
+@pytest.mark.parametrize("font", [WENKAI, UKAI])
+@pytest.mark.parametrize("text", ["途观L", "天籁", "天籁2.0L", "EQ1090GSZ", "机油泵总成"])
+def test_a_written_known_value_is_found_among_its_neighbours(engine, font, text):
+    r = engine.recognize([_written(text, font)])[0]
+    m = best_known(r, [*MODELS, *PARTS])
+    assert m is not None and m.value == text and m.posterior >= 0.97
+
+
+def test_a_value_the_lexicon_lacks_stays_as_written(engine):
+    """途观 (no L) is not a known model: 途观L is near, but the crop shows no L."""
+    r = engine.recognize([_written("途观")])[0]
+    assert r.text == "途观"
+    assert best_known(r, MODELS) is None
+    assert best_known(engine.recognize([_written("新能源车")])[0], MODELS) is None
+
+
+def test_without_scores_or_vocabulary_nothing_is_matched():
+    assert best_known(Recognized("途观L", 0.99), MODELS) is None  # the engine cannot score
+    assert Lexicon.of(vehicle_model=MODELS).for_field("customer_name") == ()
+    lex = Lexicon.of(vehicle_model=["途观L", " 途观L ", "", "天籁"], station=["长沙顺达服务站"])
+    assert lex.for_field("vehicle_model") == ("途观L", "天籁")
+    assert lex.for_field("service_station") == lex.for_field("sender_unit") == ("长沙顺达服务站",)
+
+
+def test_the_store_knows_its_stations_and_the_claims_models_and_parts(tmp_path):
+    store = TinyStore(tmp_path)
+    store.add_station(Station(code="HN01", name="长沙顺达服务站"))
+    assert store.known_values() == {
+        "station": ["长沙顺达服务站"], "vehicle_model": [], "part_no": [], "part_name": [],
+    }  # fmt: skip
+    claim = Claim(
+        claim_no="SP2026030001", station="HN01", vin="LGBH52E09FY000001",
+        vehicle_model="EQ1090GSZ", part_no="1307010-E02", part_name="水泵总成", quantity=1,
+        purchase_date=date(2025, 6, 1), repair_date=date(2026, 3, 3), mileage_km=12000,
+        source="import:t1",
+    )  # fmt: skip
+    log = ClaimImport(import_id="t1", filename="claims.csv", sha256="0" * 64,
+                      imported_by="admin", claims=1)  # fmt: skip
+    store.import_claims([claim], log, [])
+    known = store.known_values()
+    assert known["vehicle_model"] == ["EQ1090GSZ"] and known["part_no"] == ["1307010-E02"]
+    assert known["part_name"] == ["水泵总成"]
+
+
+def test_the_reader_reads_models_and_stations_against_the_lexicon(key):
+    """A handwritten BD-27 tag (the development hands), scanned: read with what the
+    installation knows, its station and vehicle model carry the evidence `lexicon` and
+    the known value; read without, the same fields carry none."""
+    import cv2
+
+    from formdesk.extract.reader import FormReader
+    from formdesk.templates import get_template
+    from samples.synth import handwritten_page, make_values, scan_effects
+
+    t = get_template("SH-ZH/BD-27")
+    rng = np.random.default_rng(7)
+    values = make_values(t, rng, p_empty=0.0)
+    values["vehicle_model"], values["sender_unit"] = "天籁2.0L", "长沙顺达汽车维修站"
+    img, _truth = handwritten_page(t, values, rng, key)
+    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 85])[1]
+    known = Lexicon.of(
+        vehicle_model=MODELS, station=["长沙顺达汽车维修站", "长沙顺发汽车维修站", "株洲顺达维修站"]
+    )
+    [rec] = FormReader(key, lexicon=known).read_file(data.tobytes(), "tag.jpg").records
+    got = {f.key: f for f in rec.fields}
+    for k in ("vehicle_model", "sender_unit"):
+        assert got[k].value == values[k]
+        assert any(e.startswith("lexicon:") for e in got[k].evidence), got[k]
+    [plain] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
+    assert not any(e.startswith("lexicon") for f in plain.fields for e in f.evidence)
