@@ -165,15 +165,15 @@ def unread_ink(
     reach = FAR_BLOB * height
     missed = [(b[0], b[1]) for b in blobs if not any(b[0] - reach <= x <= b[1] + reach for x in xs)]
     if one_each and blobs:
-        given = set()
-        for ch, x in zip(text, xs, strict=False):
-            if ch in SEPARATORS or ch.isspace():
-                continue
-            given.add(min(range(len(blobs)), key=lambda i: _distance(x, blobs[i])))
+        figures = [
+            x for ch, x in zip(text, xs, strict=False) if ch not in SEPARATORS and not ch.isspace()
+        ]
+        tall = [b[2] >= TALL_BLOB * height for b in blobs]
+        given = _in_order(sorted(figures), blobs, tall, reach, SKIP_COST * height)
         missed += [
             (b[0], b[1])
             for i, b in enumerate(blobs)
-            if i not in given and b[2] >= TALL_BLOB * height and (b[0], b[1]) not in missed
+            if i not in given and tall[i] and (b[0], b[1]) not in missed
         ]
         missed.sort()
     if points:
@@ -186,8 +186,63 @@ SEPARATORS = frozenset("-–—:：/.,，。、")
 TALL_BLOB = 0.55  # of the line's ink height: a piece of ink this tall is a figure, not - or :
 
 
+SKIP_COST = 0.6  # of the line's ink height: what leaving a tall piece of ink unread costs
+
+
 def _distance(x: float, blob: Sequence[int]) -> float:
     return max(blob[0] - x, 0.0, x - blob[1])
+
+
+def _in_order(
+    xs: Sequence[float],
+    blobs: Sequence[Sequence[int]],
+    tall: Sequence[bool],
+    reach: float,
+    skip: float,
+) -> set[int]:
+    """The pieces of ink (`blobs`, left to right) the read characters (at `xs`, left to
+    right) are given to: each character to one piece within `reach`, in order (several
+    characters may share a piece: figures written together), at the least total cost —
+    the characters' distances to their pieces, plus `skip` for every tall piece given
+    none.  The model's positions are a few px off (one output step is ~5 px of a 200 dpi
+    crop), so a narrow 1 is matched by its order, not by the nearest position."""
+    n = len(blobs)
+    if not xs:
+        return set()
+    inf = float("inf")
+    skipped = [0.0]
+    for t in tall:
+        skipped.append(skipped[-1] + (skip if t else 0.0))
+
+    def gap(a: int, b: int) -> float:  # cost of leaving blobs a..b-1 without a character
+        return skipped[b] - skipped[a] if b > a else 0.0
+
+    cost = [[inf] * n for _ in xs]
+    back = [[-1] * n for _ in xs]
+    for j in range(n):
+        d = _distance(xs[0], blobs[j])
+        if d <= reach:
+            cost[0][j] = d + gap(0, j)
+    for i in range(1, len(xs)):
+        for j in range(n):
+            d = _distance(xs[i], blobs[j])
+            if d > reach:
+                continue
+            for k in range(j + 1):
+                if cost[i - 1][k] == inf:
+                    continue
+                c = cost[i - 1][k] + d + (gap(k + 1, j) if k < j else 0.0)
+                if c < cost[i][j]:
+                    cost[i][j], back[i][j] = c, k
+    last = min(range(n), key=lambda j: cost[-1][j] + gap(j + 1, n))
+    if cost[-1][last] == inf:
+        return set(range(n))  # characters far from any ink: the distance rule speaks
+    given = {last}
+    j = last
+    for i in range(len(xs) - 1, 0, -1):
+        j = back[i][j]
+        given.add(j)
+    return given
 
 
 PUNCTUATION = frozenset(".,，。、;；:：")
