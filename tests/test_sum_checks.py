@@ -189,3 +189,16 @@ def test_the_generator_writes_forms_whose_sums_hold(seed):
             assert total == Decimal(str(values[c.field])), (t.code, c.field)
             checked += 1
     assert checked >= 14
+
+
+def test_the_review_page_names_every_kind_of_evidence():
+    """review.js shows each evidence code in Chinese; its table is extract/evidence.py's."""
+    import re
+    from pathlib import Path
+
+    from formdesk.extract.evidence import EVIDENCE_LABELS
+
+    js = (Path(__file__).parents[1] / "api/web/static/review.js").read_text(encoding="utf-8")
+    table = js[js.index("const EVIDENCE = {") : js.index("};", js.index("const EVIDENCE = {"))]
+    shown = dict(re.findall(r"(\w+): \"([^\"]+)\"", table))
+    assert shown == EVIDENCE_LABELS

@@ -394,6 +394,9 @@
     disagree: "两次识读不一致",
     claim: "与索赔单一致",
     stations: "与维修站名单一致",
+    sum: "与合计相符",
+    words: "与大写金额相符",
+    lexicon: "与已知名录一致",
   };
 
   function evidenceText(list) {
