@@ -4,10 +4,11 @@ Some fields name something the installation already knows — the station that s
 form (its list of stations), the vehicle model, the part name and part number (the
 warranty claims, the catalog).  For such a field the model's output is scored against
 the known values near what it read: each candidate's probability given the crop sums
-over every CTC alignment (`Recognized.likelihood`), as does the plain reading's.  When
-one known value takes at least `POSTERIOR` of the probability among them (the reading
-itself included, so a value the lexicon lacks still wins when it is what is written),
-that value is the field's, with evidence `lexicon`.  A shortlist, not a trie: the values
+over every CTC alignment (`Recognized.likelihood`).  When one known value takes at
+least `POSTERIOR` of the probability among them and is not far less likely than the plain
+reading (`MAX_GAP`: else what is written is something the lexicon lacks), that value is
+the field's, with evidence `lexicon` — the handwritten S the model reads as 5 (CS75 read
+C575) is read as the model it is part of.  A shortlist, not a trie: the values
 within `SHORTLIST_SCORE` of the reading (rapidfuzz), at most `SHORTLIST` of them.
 """
 
@@ -23,7 +24,8 @@ from formdesk.templates.values.normalize import fold
 
 from .ocr import Recognized
 
-POSTERIOR = 0.97  # the least share of the probability a known value needs
+POSTERIOR = 0.97  # the least share of the probability among known values a value needs
+MAX_GAP = 5.0  # nats: how much less likely than the plain reading a known value may be
 SHORTLIST = 6
 SHORTLIST_SCORE = 40.0  # rapidfuzz ratio, 0–100
 
@@ -75,12 +77,18 @@ class LexiconMatch:
 
 
 def best_known(
-    reading: Recognized, known: Sequence[str], posterior: float = POSTERIOR
+    reading: Recognized,
+    known: Sequence[str],
+    posterior: float = POSTERIOR,
+    max_gap: float = MAX_GAP,
 ) -> LexiconMatch | None:
-    """The known value the crop most probably shows, when it takes at least `posterior`
-    of the probability among the shortlisted values and the reading itself; None when
-    the engine cannot score texts, nothing known is near the reading, or no known value
-    is that sure."""
+    """The known value the crop most probably shows — decoding constrained to the
+    lexicon: the shortlisted known value of highest CTC likelihood, when it takes at
+    least `posterior` of the probability among the shortlisted known values and its
+    log-likelihood is within `max_gap` of the unconstrained reading's (further, the crop
+    shows something the lexicon lacks: 新能源车 is no model, 途观 without its L is not
+    途观L).  None when the engine cannot score texts, nothing known is near the reading,
+    or no known value is that sure."""
     if reading.likelihood is None or not known or not reading.text.strip():
         return None
     text = "".join(reading.text.split())
@@ -89,18 +97,9 @@ def best_known(
     )
     if not near:
         return None
-    candidates = {text: reading.likelihood(text)}
-    for value, _score, _i in near:
-        if value not in candidates:
-            candidates[value] = reading.likelihood(value)
-    top = max(candidates.values())
-    if top == -math.inf:
+    scored = {value: reading.likelihood(value) for value, _score, _i in near}
+    value, ll = max(scored.items(), key=lambda kv: kv[1])
+    if ll == -math.inf or reading.likelihood(text) - ll > max_gap:
         return None
-    total = sum(math.exp(v - top) for v in candidates.values())
-    known_set = set(known)
-    scored = [(ll, v) for v, ll in candidates.items() if v in known_set]
-    if not scored:
-        return None
-    ll, value = max(scored)
-    share = math.exp(ll - top) / total
+    share = 1.0 / sum(math.exp(v - ll) for v in scored.values())
     return LexiconMatch(value, share) if share >= posterior else None
