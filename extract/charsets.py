@@ -94,7 +94,13 @@ def clean_ocr(t: FieldType, text: str) -> str:
         s = s[0] + s[1:2].upper() + s[2:].upper().translate(_PLATE_SERIAL)
     elif t in (FieldType.text, FieldType.choice) and _CODE.fullmatch(s) and _MIXED.search(s):
         s = s.upper()  # a code (工单号 WX…, 索赔单号 SP…): handwriting's w/W, x/X, p/P, s/S
+    elif t in (FieldType.text, FieldType.multiline):
+        # the kilometre after a figure is written km (SI), whatever case the model saw
+        s = _KM.sub(r"\1km", s)
     return s
+
+
+_KM = re.compile(r"(\d)\s*[kK][mM](?![A-Za-z])")
 
 
 # a plate's serial never holds the letters I and O (GA 36-2018, 5.4): read, they are 1 and 0

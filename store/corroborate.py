@@ -24,7 +24,7 @@ from formdesk.templates.values.normalize import fold
 
 from .interface import Store
 from .models import Claim
-from .summary import _summarise_table
+from .summary import summarise_table_cells
 
 # field key (tags, manifest rows, feedback forms) -> the claim's attribute
 CLAIM_FIELDS = {
@@ -71,7 +71,7 @@ class Corroborator:
             for row in rows:
                 changed |= self._readings(row)
             if changed:
-                _summarise_table(f)
+                summarise_table_cells(f)
 
     def _readings(self, readings: dict[str, dict[str, Any]]) -> bool:
         changed = False

@@ -133,7 +133,7 @@ def _set_value(reading: dict[str, Any], value: Any) -> None:
     reading["evidence"] = ["corrected"]  # a person set it (see extract/evidence.py)
 
 
-def _summarise_table(field: dict[str, Any]) -> None:
+def summarise_table_cells(field: dict[str, Any]) -> None:
     """The table field again from its cells (as extract.checks.summarise_table does)."""
     rows = field.get("rows") or []
     cells = [c for row in rows for c in row.values()]
@@ -188,5 +188,5 @@ def apply_correction(
         raise ValueError(f"表格“{label}”没有“{column}”这一列")
     old = cell.get("value")
     _set_value(cell, new_value)
-    _summarise_table(field)
+    summarise_table_cells(field)
     return old

@@ -33,6 +33,9 @@ def test_plate_serials_hold_no_i_or_o(read, clean):
         ("休息", "休息"),  # a word in the same slot
         ("wx20260301", "WX20260301"),  # a code
         ("途观L", "途观L"),
+        ("30000KM保养", "30000km保养"),  # the unit is km
+        ("5000 Km首保", "5000km首保"),
+        ("KM20", "KM20"),  # a code stays a code
     ],
 )
 def test_a_plate_in_a_text_field_is_cleaned_as_a_plate(read, clean):
