@@ -152,15 +152,7 @@ def unread_ink(
         for x, y, w, h, area in stats[1:n]
         if area >= min_area and not (points and _is_low_mark(x, y, w, h, top, height))
     )
-    # [x0, x1, tallest piece's height], merged where they overlap in x (a colon's two
-    # dots are one blob, but not a tall one)
-    blobs: list[list[int]] = []
-    for x0, x1, y0, y1 in spans:
-        if blobs and x0 < blobs[-1][1]:
-            b = blobs[-1]
-            b[1], b[2] = max(b[1], x1), max(b[2], y1 - y0)
-        else:
-            blobs.append([x0, x1, y1 - y0])
+    blobs = _merged(spans, 0.0)
     xs = list(char_x)
     reach = FAR_BLOB * height
     missed = [(b[0], b[1]) for b in blobs if not any(b[0] - reach <= x <= b[1] + reach for x in xs)]
@@ -168,12 +160,17 @@ def unread_ink(
         figures = [
             x for ch, x in zip(text, xs, strict=False) if ch not in SEPARATORS and not ch.isspace()
         ]
-        tall = [b[2] >= TALL_BLOB * height for b in blobs]
-        given = _in_order(sorted(figures), blobs, tall, reach, SKIP_COST * height)
+        # slanted figures overlap their neighbours a little (a running hand's 1 leans
+        # over the 7 after it): pieces are one figure only when they overlap mostly
+        pieces = _merged(spans, FIGURE_OVERLAP)
+        tall = [b[2] >= TALL_BLOB * height for b in pieces]
+        given = _in_order(sorted(figures), pieces, tall, reach, SKIP_COST * height)
         missed += [
             (b[0], b[1])
-            for i, b in enumerate(blobs)
-            if i not in given and tall[i] and (b[0], b[1]) not in missed
+            for i, b in enumerate(pieces)
+            if i not in given
+            and tall[i]
+            and not any(m0 <= b[0] and b[1] <= m1 for m0, m1 in missed)
         ]
         missed.sort()
     if points:
@@ -187,6 +184,24 @@ TALL_BLOB = 0.55  # of the line's ink height: a piece of ink this tall is a figu
 
 
 SKIP_COST = 0.6  # of the line's ink height: what leaving a tall piece of ink unread costs
+FIGURE_OVERLAP = 0.5  # of the narrower piece's width: pieces overlapping more are one figure
+
+
+def _merged(spans: Sequence[tuple[int, int, int, int]], min_overlap: float) -> list[list[int]]:
+    """Connected pieces of ink (x0, x1, y0, y1; sorted by x0) merged into blobs
+    [x0, x1, tallest piece's height] where they overlap in x by more than `min_overlap`
+    of the narrower one's width (0: at all) — a colon's two dots are one blob, but not
+    a tall one."""
+    blobs: list[list[int]] = []
+    for x0, x1, y0, y1 in spans:
+        if blobs:
+            b = blobs[-1]
+            overlap = min(b[1], x1) - x0
+            if overlap > 0 and overlap > min_overlap * min(x1 - x0, b[1] - b[0]):
+                b[1], b[2] = max(b[1], x1), max(b[2], y1 - y0)
+                continue
+        blobs.append([x0, x1, y1 - y0])
+    return blobs
 
 
 def _distance(x: float, blob: Sequence[int]) -> float:

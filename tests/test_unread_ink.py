@@ -64,3 +64,19 @@ def test_complete_readings_of_real_figures_leave_no_ink_unread(engine, text, t):
     r = engine.recognize([crop], charset(t))[0]
     assert r.text == text
     assert unread_ink(crop, r.text, r.char_x, points=t == FieldType.money, one_each=True) == []
+
+
+def test_a_leaning_one_is_a_figure_of_its_own():
+    """A running hand's 1 leans over the 7 after it (overlapping it in x, not touching
+    it): read 78705 for 178705, the 1 is still unread ink."""
+    import cv2
+
+    img = np.full((64, 300), 255, np.uint8)
+    cv2.line(img, (50, 10), (36, 50), 0, 3)  # the 1, leaning: x 35..51
+    cv2.line(img, (60, 14), (82, 14), 0, 3)  # the 7's bar
+    cv2.line(img, (82, 14), (50, 50), 0, 3)  # the 7's stroke, reaching under the 1
+    for x in range(90, 250, 40):  # 8705
+        cv2.rectangle(img, (x, 12), (x + 26, 50), 0, 3)
+    xs = [66, 103, 143, 183, 223]
+    assert unread_ink(img, "78705", xs, one_each=True) != []
+    assert unread_ink(img, "178705", [40, *xs], one_each=True) == []
