@@ -76,6 +76,8 @@ def clean_ocr(t: FieldType, text: str) -> str:
         s = re.sub(r"\s+", "", s).upper()
         if t == FieldType.vin:
             s = s.replace("O", "0").replace("Q", "0").replace("I", "1")
+            if len(s) == 17:  # the last four characters are numeric (ISO 3779, GB 16735)
+                s = s[:13] + s[13:].translate(_VIS_DIGITS)
     elif t == FieldType.plate:
         s = re.sub(r"[\s·.]", "", s).upper()
         if len(s) >= 2:
@@ -103,6 +105,7 @@ def clean_ocr(t: FieldType, text: str) -> str:
 _KM = re.compile(r"(\d)\s*[kK][mM](?![A-Za-z])")
 
 
+_VIS_DIGITS = str.maketrans("SBZGDTLA", "58260714")
 # a plate's serial never holds the letters I and O (GA 36-2018, 5.4): read, they are 1 and 0
 _PLATE_SERIAL = str.maketrans({"O": "0", "I": "1"})
 _PLATE_SHAPED = re.compile(rf"[{PROVINCES}][A-Za-z0-9]{{6,7}}")

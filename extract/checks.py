@@ -57,10 +57,10 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
         if f is not None and spec.required and f.status == "empty":
             f.reason = "必填栏目未填写"
     for check in template.checks:
-        if check.rule == "sum":
+        if check.rule in ("sum", "product"):
             _apply_sum(check, by_key)
     for check in template.checks:
-        if check.rule == "sum":
+        if check.rule in ("sum", "product"):
             continue
         a, b = by_key.get(check.field), by_key.get(check.other or "")
         if a is None or b is None or a.value is None or b.value is None:
@@ -109,6 +109,9 @@ def _words_agree(words: FieldReading, figures: FieldReading) -> bool:
         return False
 
 
+POINTED = ("money", "decimal")  # amounts whose decimal point a reading may lose
+
+
 def _number(f: FieldReading) -> Decimal | None:
     """A reading's value as a number; an empty field is 0 (a blank 外出费 on paper);
     None when it has no value to add (unreadable)."""
@@ -154,9 +157,11 @@ def _sum_groups(
 
 
 def _apply_sum(check: CrossCheck, by_key: dict[str, FieldReading]) -> None:
-    """合计 = Σ parts, compared to the cent: holding, it is evidence `sum` for every
-    reading in it; broken, all of them go to review with the check's message.  Skipped
-    where the total is blank, no part is written, or a part has no value."""
+    """合计 = Σ parts (or 金额 = Π parts, to the cent), compared exactly: holding, it is
+    evidence `sum` for every reading in it; broken, all of them go to review with the
+    check's message.  Skipped where the total is blank, no part is written, or a part has
+    no value.  A holding sum does not settle an amount read without its decimal point:
+    a point lost in every figure of a sum (34130.00 read 3413000) keeps the sum."""
     for total, parts in _sum_groups(check, by_key):
         t = _number(total)
         ps = [_number(p) for p in parts]
@@ -164,9 +169,18 @@ def _apply_sum(check: CrossCheck, by_key: dict[str, FieldReading]) -> None:
             continue
         if all(p.status == "empty" for p in parts):
             continue
-        if sum(ps, Decimal(0)) == t:  # type: ignore[arg-type]
+        if check.rule == "product" and any(p.status == "empty" for p in parts):
+            continue
+        if check.rule == "product":
+            got = Decimal(1)
+            for p in ps:
+                got *= p  # type: ignore[operator]
+            holds = got.quantize(Decimal("0.01")) == t.quantize(Decimal("0.01"))
+        else:
+            holds = sum(ps, Decimal(0)) == t  # type: ignore[arg-type]
+        if holds:
             for f in (total, *parts):
-                if f.status != "empty":
+                if f.status != "empty" and (f.type not in POINTED or "." in f.raw):
                     settle(f, "sum")
         else:
             for f in (total, *parts):

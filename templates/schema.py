@@ -188,21 +188,24 @@ class CrossCheck(BaseModel):
     arithmetic). A reference is a field key or `table.column`: a column summed over the
     table's rows when `field` is a plain field, or cell by cell in each row when `field`
     is a column of the same table (小计 = 工时费 + 材料费 per row). An empty part counts
-    as 0, as on paper."""
+    as 0, as on paper.  `product`: `field` equals the product of `parts` rounded to the
+    cent, cell by cell in each row (金额 = 数量 × 单价)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rule: Literal["not_before", "not_after", "equals_words", "sum"]
+    rule: Literal["not_before", "not_after", "equals_words", "sum", "product"]
     field: str
-    other: str | None = None  # every rule but `sum`
-    parts: list[str] = []  # `sum` only
+    other: str | None = None  # every rule but `sum` and `product`
+    parts: list[str] = []  # `sum` and `product` only
     message: str  # Chinese, shown to the reviewer
 
     @model_validator(mode="after")
     def _operands(self) -> CrossCheck:
-        if self.rule == "sum":
+        if self.rule in ("sum", "product"):
             if len(self.parts) < 1 or self.other is not None:
-                raise ValueError(f"sum check on {self.field}: give parts, not other")
+                raise ValueError(f"{self.rule} check on {self.field}: give parts, not other")
+            if self.rule == "product" and "." not in self.field:
+                raise ValueError(f"product check on {self.field}: a row rule, give table.column")
         elif self.other is None or self.parts:
             raise ValueError(f"{self.rule} check on {self.field}: give other, not parts")
         return self
@@ -307,9 +310,9 @@ class Template(BaseModel):
         }
         for c in self.checks:
             for k in c.refs:
-                if k not in keys and not (c.rule == "sum" and k in columns):
+                if k not in keys and not (c.rule in ("sum", "product") and k in columns):
                     raise ValueError(f"{self.code}: check names unknown field {k}")
-            if c.rule == "sum" and "." in c.field:
+            if c.rule in ("sum", "product") and "." in c.field:
                 table = c.field.split(".")[0]
                 if any(not p.startswith(table + ".") for p in c.parts):
                     raise ValueError(f"{self.code}: a row total adds columns of its own table")

@@ -60,3 +60,11 @@ def test_a_plate_shaped_text_that_is_no_plate_is_not_a_value():
     assert good.error is None and good.value == "湘JD0ER4"
     word = _checked(_slot(), _Reading("培训", 0.99, []))
     assert word.error is None and word.value == "培训"
+
+
+def test_a_vins_last_four_characters_are_figures():
+    """ISO 3779 / GB 16735: the VIS ends in four figures; a letter read there is the
+    figure it looks like (the check digit then decides)."""
+    assert clean_ocr(FieldType.vin, "LGBD7RES1RK00S099") == "LGBD7RES1RK005099"
+    assert clean_ocr(FieldType.vin, "LGAX2A1376K12345G") == "LGAX2A1376K123456"
+    assert clean_ocr(FieldType.vin, "LGAX2A1376KS23456") == "LGAX2A1376KS23456"  # 13th: any

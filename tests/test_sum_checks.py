@@ -20,21 +20,21 @@ from samples.synth import make_values
 
 def _ok(key: str, value, t: str = "money") -> FieldReading:
     return FieldReading(
-        key=key, label=key, type=t, value=value, status="ok", confidence=0.999,
+        key=key, label=key, type=t, value=value, raw=str(value), status="ok", confidence=0.999,
         evidence=["ocr:0.999", "ink", "agree"],
     )  # fmt: skip
 
 
 def _doubtful(key: str, value, t: str = "money") -> FieldReading:
     return FieldReading(
-        key=key, label=key, type=t, value=value, status="check", confidence=0.62,
+        key=key, label=key, type=t, value=value, raw=str(value), status="check", confidence=0.62,
         reason=LOW_SCORE, evidence=["ocr:0.620", "ink"],
     )  # fmt: skip
 
 
 def _unread(key: str, value) -> FieldReading:
     return FieldReading(
-        key=key, label=key, type="money", value=value, status="check", confidence=0.99,
+        key=key, label=key, type="money", value=value, raw=str(value), status="check", confidence=0.99,
         reason="有笔迹没有被识读出来(可能漏读了字符),请核对", evidence=["ocr:0.990", "unread"],
     )  # fmt: skip
 
@@ -150,6 +150,36 @@ def test_column_sums_and_row_sums_reach_the_cells_and_the_table_status():
     assert table6.status == "check" and "第2行" in (table6.reason or "")
 
 
+def test_a_point_lost_in_every_figure_keeps_the_sum_but_settles_nothing():
+    """34130.00 + 20810.00 = 54940.00 read without their points: 3413000 + 2081000 =
+    5494000 still holds, so a sum cannot vouch for an amount read without its point."""
+    t = get_template("SH-ZH/BD-20")
+    fields = [
+        _doubtful("labor_income", "3413000.00"), _doubtful("parts_income", "2081000.00"),
+        _doubtful("total_income", "5494000.00"),
+    ]  # fmt: skip
+    for f in fields:
+        f.raw = f.raw.replace(".00", "")
+    apply_cross_checks(t, fields)
+    assert all(f.status == "check" and "sum" not in f.evidence for f in fields)
+
+
+def test_amount_is_quantity_times_unit_price():
+    t = get_template("表格03")
+    rows = [
+        {"quantity": _ok("quantity", "4.6", "decimal"), "unit_price": _ok("unit_price", "1536.50"),
+         "amount": _doubtful("amount", "7067.90")},
+        # the points lost in the price and the quantity, not in the amount: caught
+        {"quantity": _ok("quantity", "46.0", "decimal"), "unit_price": _ok("unit_price", "153650.00"),
+         "amount": _ok("amount", "7067.90")},
+    ]  # fmt: skip
+    table = _table(t, "quotation_items", rows)
+    apply_cross_checks(t, [table])
+    assert rows[0]["amount"].status == "ok" and "sum" in rows[0]["amount"].evidence
+    assert all(c.status == "check" for c in rows[1].values())
+    assert "金额不等于数量乘以单价" in (rows[1]["amount"].reason or "")
+
+
 def test_sum_checks_are_validated_when_the_catalog_loads():
     with pytest.raises(ValidationError):
         CrossCheck(rule="sum", field="a", other="b", message="x")
@@ -167,7 +197,7 @@ def test_the_generator_writes_forms_whose_sums_hold(seed):
     flag right readings)."""
     checked = 0
     for t in load_catalog().values():
-        sums = [c for c in t.checks if c.rule == "sum"]
+        sums = [c for c in t.checks if c.rule in ("sum", "product")]
         if not sums:
             continue
         values = make_values(t, np.random.default_rng(seed), p_empty=0.0)
@@ -176,7 +206,8 @@ def test_the_generator_writes_forms_whose_sums_hold(seed):
                 table, col = c.field.split(".")
                 for row in values.get(table) or []:
                     parts = [Decimal(str(row.get(p.split(".")[1], 0))) for p in c.parts]
-                    assert sum(parts) == Decimal(str(row[col])), (t.code, c.field)
+                    got = sum(parts) if c.rule == "sum" else parts[0] * parts[1]
+                    assert got.quantize(Decimal("0.01")) == Decimal(str(row[col])), (t.code, c)
                     checked += 1
                 continue
             total = 0
@@ -188,7 +219,7 @@ def test_the_generator_writes_forms_whose_sums_hold(seed):
                     total += Decimal(str(values.get(p, 0)))
             assert total == Decimal(str(values[c.field])), (t.code, c.field)
             checked += 1
-    assert checked >= 14
+    assert checked >= 15
 
 
 def test_the_review_page_names_every_kind_of_evidence():
