@@ -144,11 +144,17 @@ def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
     return f
 
 
-def fit(samples: list[Sample], n: int, target: float) -> Fit:
+# Types with no check of their own that must always have a second reading agree, whatever
+# the fit prefers (issue 10: "engine numbers have no check digit, so they need agreement or
+# corroboration" — a claim of the same vehicle corroborates one at filing, store/corroborate.py)
+MUST_AGREE = frozenset({"engine_no"})
+
+
+def fit(samples: list[Sample], n: int, target: float, must_agree: bool = False) -> Fit:
     """The rule leaving most readings ok with wrong-among-ok at most `target`."""
     best: Fit | None = None
     thresholds = sorted({s.score for s in samples} | {0.5, 1.0})
-    for agreement in (False, True):
+    for agreement in (True,) if must_agree else (False, True):
         for t in thresholds:
             f = evaluate(samples, n, t, agreement)
             if f.ok and f.wrong_among_ok <= target:
@@ -208,9 +214,8 @@ def main() -> None:
     }
     for t in sorted(filled):
         if len(eligible.get(t, [])) >= args.min_fields:
-            fits[t] = with_agree_below(
-                fit(eligible[t], filled[t], args.target), eligible[t], args.target
-            )
+            f = fit(eligible[t], filled[t], args.target, t in MUST_AGREE)
+            fits[t] = f if t in MUST_AGREE else with_agree_below(f, eligible[t], args.target)
     print(
         f"calibration hands: {', '.join(sorted(hands))}; target wrong among ok ≤ {args.target:.2%}"
     )
