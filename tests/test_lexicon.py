@@ -130,3 +130,53 @@ def test_the_reader_reads_models_and_stations_against_the_lexicon(key):
         assert any(e.startswith("lexicon:") for e in got[k].evidence), got[k]
     [plain] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
     assert not any(e.startswith("lexicon") for f in plain.fields for e in f.evidence)
+
+
+def test_the_service_reads_against_its_stations_and_claims(tmp_path):
+    """Through the served app: a station registered and a claim imported, a handwritten
+    tag's sender and model are read against them (the reader process is given what the
+    store knows) and the record says so."""
+    import time
+
+    import cv2
+    from fastapi.testclient import TestClient
+
+    from formdesk.api.app import create_app
+    from formdesk.api.security import hash_password
+    from formdesk.store.models import User
+    from formdesk.templates import get_template
+    from samples.synth import handwritten_page, make_values, scan_effects
+
+    app = create_app(tmp_path / "data")
+    store = app.state.store
+    store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    store.add_user(User(username="office", password_hash=hash_password("pw-lexicon-1"),
+                        role="back_office", station=None))  # fmt: skip
+    claim = Claim(
+        claim_no="SP2603001", station="HN01", vin="LGBH52E09FY000001", vehicle_model="天籁2.0L",
+        part_no="1307010-E02", part_name="水泵总成", quantity=1, purchase_date=date(2025, 6, 1),
+        repair_date=date(2026, 3, 3), mileage_km=12000, source="import:t",
+    )  # fmt: skip
+    log = ClaimImport(import_id="t", filename="c.csv", sha256="0" * 64, imported_by="t", claims=1)
+    store.import_claims([claim], log, [])
+    t = get_template("SH-ZH/BD-27")
+    rng = np.random.default_rng(11)
+    values = make_values(t, rng, p_empty=0.0)
+    values["vehicle_model"], values["sender_unit"] = "天籁2.0L", "长沙顺达汽车维修站"
+    img, _ = handwritten_page(t, values, rng, app.state.key)
+    jpeg = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 85])[1]
+    with TestClient(app) as client:
+        res = client.post("/api/login", data={"username": "office", "password": "pw-lexicon-1"})
+        client.headers["X-CSRF-Token"] = res.json()["csrf"]
+        up = client.post("/api/uploads", files=[("files", ("t.jpg", jpeg.tobytes(), "image/jpeg"))])
+        assert up.status_code == 202, up.text
+        end = time.time() + 90
+        while client.get(f"/api/batches/{up.json()['batch_id']}").json()["state"] != "done":
+            assert time.time() < end, "not read in 90 s"
+            time.sleep(0.3)
+        [item] = client.get("/api/records").json()["items"]
+        record = client.get(f"/api/records/{item['record_id']}").json()["record"]
+    got = {f["key"]: f for f in record["fields"]}
+    for k in ("vehicle_model", "sender_unit"):
+        assert got[k]["value"] == values[k]
+        assert any(e.startswith("lexicon:") for e in got[k]["evidence"]), got[k]
