@@ -56,6 +56,7 @@ EVIDENCE_LABELS = {
 # read — which the form's own arithmetic may settle (extract/checks.py)
 LOW_SCORE = "识别把握不大,请核对"
 DISAGREE = "两次识读结果不一致"
+UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
 
 
 def only_doubtful(reading: Any) -> bool:
@@ -129,10 +130,11 @@ def unread_ink(
     the CTC gap score instead.)
 
     With `one_each` (figures: dates, times, numbers, where every character is one piece
-    of ink), each read character is given to the piece of ink nearest it, and a piece
-    as tall as writing that no character was given to is unread — a 1 dropped beside
-    another 1 (11:15 read 1:15, 1534.70 read 534.70) lies too near a read character for
-    the distance rule.  Separators (- : / .) are low or small and claim nothing."""
+    of ink), the read characters are matched to the pieces of ink in order (`_in_order`),
+    and a piece as tall as writing that no character was matched to is unread — a 1
+    dropped beside another 1 (11:15 read 1:15, 1534.70 read 534.70) lies too near a read
+    character for the distance rule.  Separators (- : / .) are low or small and claim
+    nothing."""
     grey = crop[..., 0] if crop.ndim == 3 else crop
     ink = (grey < INK_LEVEL).astype(np.uint8)
     rows = np.nonzero(ink.any(axis=1))[0]
@@ -181,8 +183,6 @@ def unread_ink(
 MARK_MIN_PX = 4  # the least ink a written point or comma leaves at 200 dpi
 SEPARATORS = frozenset("-–—:：/.,，。、")
 TALL_BLOB = 0.55  # of the line's ink height: a piece of ink this tall is a figure, not - or :
-
-
 SKIP_COST = 0.6  # of the line's ink height: what leaving a tall piece of ink unread costs
 FIGURE_OVERLAP = 0.5  # of the narrower piece's width: pieces overlapping more are one figure
 

@@ -31,7 +31,7 @@ from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
-from .evidence import DISAGREE, LOW_SCORE, rule_for, same_value, second_view, unread_ink
+from .evidence import DISAGREE, LOW_SCORE, UNREAD, rule_for, same_value, second_view, unread_ink
 from .ink import FormImage
 from .lexicon import Lexicon, best_known
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
@@ -279,7 +279,7 @@ def _read_text(
     if low:
         reason = LOW_SCORE
     elif missed:
-        reason = "有笔迹没有被识读出来(可能漏读了字符),请核对"
+        reason = UNREAD
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
@@ -312,7 +312,7 @@ def _known_value(
     # known value longer than the reading accounts for ink the reading skipped
     if "".join(res.text.split()) == match.value and unread_ink(crop, res.text, res.char_x):
         evidence.append("unread")
-        reason = "有笔迹没有被识读出来(可能漏读了字符),请核对"
+        reason = UNREAD
         return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
     evidence.append("ink")
     return FieldReading(**base, **reading, status="ok", evidence=evidence)

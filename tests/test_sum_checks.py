@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from formdesk.extract.checks import apply_cross_checks, summarise_table
-from formdesk.extract.evidence import LOW_SCORE, only_doubtful
+from formdesk.extract.evidence import LOW_SCORE, UNREAD, only_doubtful
 from formdesk.extract.record import FieldReading
 from formdesk.templates import get_template, load_catalog
 from formdesk.templates.schema import CrossCheck, Template
@@ -35,7 +35,7 @@ def _doubtful(key: str, value, t: str = "money") -> FieldReading:
 def _unread(key: str, value) -> FieldReading:
     return FieldReading(
         key=key, label=key, type="money", value=value, raw=str(value), status="check", confidence=0.99,
-        reason="有笔迹没有被识读出来(可能漏读了字符),请核对", evidence=["ocr:0.990", "unread"],
+        reason=UNREAD, evidence=["ocr:0.990", "unread"],
     )  # fmt: skip
 
 

@@ -81,9 +81,7 @@ class CtcDecoder:
             cols = np.arange(probs.shape[1])
             # these forms are Chinese: kana and hangul are never written on them (途观L read
             # 途观し), so they are not among the answers
-            p = probs.copy()
-            p[:, self._foreign] = 0.0
-            p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-9)
+            p = self.without_foreign(probs)
         else:
             cols = self._allowed(charset)
             p = probs[:, cols]
