@@ -43,12 +43,13 @@ class Sample:
 
 @cache
 def _check_messages() -> tuple[str, ...]:
-    """Every cross-field check's message: a reading whose reason holds one was sent to
-    review by the form's own rules, which no threshold overrides."""
+    """Every cross-field check's message, and the reader's own vetoes: a reading whose
+    reason holds one was sent to review by a rule no threshold overrides."""
+    from formdesk.extract.evidence import SLANTED_ONE
     from formdesk.templates import load_catalog
 
     found = {c.message for t in load_catalog().values() for c in t.checks}
-    return (*sorted(found), "大写金额与小写金额不符")
+    return (*sorted(found), "大写金额与小写金额不符", SLANTED_ONE)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ review page (`EVIDENCE_LABELS`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -57,6 +58,17 @@ EVIDENCE_LABELS = {
 LOW_SCORE = "识别把握不大,请核对"
 DISAGREE = "两次识读结果不一致"
 UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
+SLANTED_ONE = "数字旁的“/”或“|”可能是写斜的 1,请核对"
+
+# a stroke read as / | or \ right beside a figure: in handwriting that is nearly always a
+# slanted 1 (工业大道811号 read 8//号, EQ1168GLJ read EQ1/68GLJ: issue 10, "1 read as | or
+# /"); on the calibration set no right reading of a text field had one
+_SLASH_BY_FIGURE = re.compile(r"\d[/|\\]|[/|\\]\d")
+
+
+def slanted_one(text: str) -> bool:
+    """Whether a text reading holds / | or \\ right beside a figure (`SLANTED_ONE`)."""
+    return bool(_SLASH_BY_FIGURE.search(text))
 
 
 def only_doubtful(reading: Any) -> bool:

@@ -31,7 +31,17 @@ from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
-from .evidence import DISAGREE, LOW_SCORE, UNREAD, rule_for, same_value, second_view, unread_ink
+from .evidence import (
+    DISAGREE,
+    LOW_SCORE,
+    SLANTED_ONE,
+    UNREAD,
+    rule_for,
+    same_value,
+    second_view,
+    slanted_one,
+    unread_ink,
+)
 from .ink import FormImage
 from .lexicon import Lexicon, best_known
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
@@ -283,6 +293,8 @@ def _read_text(
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
+    elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):
+        reason = SLANTED_ONE
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)

@@ -1,0 +1,47 @@
+"""A stroke read as / or | beside a figure in a text field is a slanted 1 until a person
+says otherwise (issue 10: "1 read as | or /"; extract/evidence.py `slanted_one`)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from formdesk.extract.evidence import SLANTED_ONE, slanted_one
+from formdesk.extract.reader import FormReader
+from formdesk.templates import get_template
+from samples.synth import handwritten_page, make_values, scan_effects
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("工业大道8//号", True),  # 811号
+        ("EQ1/68GLJ", True),  # EQ1168GLJ
+        ("1|5", True),
+        ("工位\\3", True),
+        ("长沙/湘潭", False),  # a slash between words is a slash
+        ("1011010-E02", False),
+        ("待料", False),
+    ],
+)
+def test_a_stroke_beside_a_figure(text, doubtful):
+    assert slanted_one(text) is doubtful
+
+
+def test_a_read_slash_beside_a_figure_goes_to_review(key):
+    """A handwritten BD-27 tag whose vehicle model holds a slash between figures, read
+    by the real engine: the slash is read, and the field is not ok whatever its score;
+    the tag's other text fields are not held for it."""
+    t = get_template("SH-ZH/BD-27")
+    rng = np.random.default_rng(5)
+    values = make_values(t, rng, p_empty=0.0)
+    values["vehicle_model"] = "EQ1/68"
+    img, _truth = handwritten_page(t, values, rng, key)
+    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+    [rec] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
+    got = {f.key: f for f in rec.fields}
+    model = got["vehicle_model"]
+    assert "/" in str(model.value), model
+    assert model.status == "check" and model.reason == SLANTED_ONE
+    assert not any(f.reason == SLANTED_ONE for k, f in got.items() if k != "vehicle_model")
