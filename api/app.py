@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
-from formdesk.store import Store, StoreError, User, open_store
+from formdesk.model.accounts import User
+from formdesk.store import Store, StoreError, open_store
 
 from . import errors, multipart
 from .headers import SecurityHeaders

@@ -17,7 +17,7 @@ from formdesk.templates.values.dates import DateValueError
 from .cli_common import fail, open_cli_store
 
 if TYPE_CHECKING:  # the store and the claims reader load when a command runs
-    from formdesk.store.models import ClaimImport
+    from formdesk.model.claims import ClaimImport
 
 claims_app = typer.Typer(help="三包索赔单:导入、查看", no_args_is_help=True)
 out = Console()
@@ -57,8 +57,9 @@ def claims_import(
     user: Annotated[str | None, typer.Option("--user", help="导入人(默认当前系统用户)")] = None,
 ) -> None:
     """导入三包系统导出的索赔单;任何一行有错则全部不导入。"""
-    from formdesk.ingest.claims import ClaimFileError, check_size, import_claims_file
+    from formdesk.ingest.claims import ClaimFileError, check_size
     from formdesk.render.record_sources import os_reason
+    from formdesk.services.claims import import_claims_file
     from formdesk.store import ConflictError, StoreError
 
     from .filenames import neutral_filename

@@ -63,17 +63,17 @@ def reconcile_command(
     if output is not None:
         _write(output, _report_bytes(rec, output.suffix.lower()))
     if letter is not None:
-        from formdesk.render.station_letter import station_letter_pdf
+        from formdesk.reports.station_letter import station_letter_pdf
 
         _write(letter, station_letter_pdf(rec))
 
 
 def _report_bytes(rec, suffix: str) -> bytes:
     if suffix == ".xlsx":
-        from formdesk.render.reconcile_xlsx import reconciliation_xlsx
+        from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
 
         return reconciliation_xlsx(rec)
-    from formdesk.render.reconcile_pdf import reconciliation_pdf
+    from formdesk.reports.reconcile_pdf import reconciliation_pdf
 
     return reconciliation_pdf(rec)
 
@@ -87,7 +87,7 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _overview(results) -> None:
-    from formdesk.reconcile.models import KIND_LABELS
+    from formdesk.model.reconciliation import KIND_LABELS
 
     kinds = [k for k in KIND_LABELS if k != "matched"]
     table = Table(

@@ -74,7 +74,7 @@ def summary_command(
         _print(summary)
         return
     if suffix == ".xlsx":
-        from formdesk.render.summary_xlsx import monthly_summary_xlsx
+        from formdesk.reports.summary_xlsx import monthly_summary_xlsx
 
         data = monthly_summary_xlsx(summary)
     else:

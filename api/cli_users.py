@@ -62,7 +62,8 @@ def user_add(
     data_dir: DataDir = None,
 ) -> None:
     """添加用户。"""
-    from formdesk.store import Station, User
+    from formdesk.model.accounts import User
+    from formdesk.model.claims import Station
 
     from .security import hash_password
 
@@ -137,7 +138,7 @@ def token_add(
     data_dir: DataDir = None,
 ) -> None:
     """创建 API 令牌并显示一次(只保存其散列)。"""
-    from formdesk.store import ApiToken
+    from formdesk.model.accounts import ApiToken
 
     from .security import new_token
 

@@ -11,9 +11,10 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from formdesk.ingest.claims import import_claims_file
+from formdesk.model.claims import Station
 from formdesk.render.document import PdfRenderer
-from formdesk.store import IssuedDoc, Station, Store
+from formdesk.services.claims import import_claims_file
+from formdesk.store import Store
 from formdesk.templates import get_template
 
 DEMO_STATION = Station(code="HN01", name="长沙顺达汽车维修站")
@@ -33,9 +34,7 @@ def load_samples(store: Store, key: bytes, records_dir: Path, user: str = "admin
             out = Path(tmp) / f"{template.slug}.pdf"
             with PdfRenderer(out, key, gang=False) as r:
                 doc = r.add(template, sample["values"])
-            store.register_documents(
-                [IssuedDoc.from_issued(doc, station=DEMO_STATION.code, issued_by=user)]
-            )
+            store.register_documents([doc.registered(station=DEMO_STATION.code, issued_by=user)])
             pdf = pdfium.PdfDocument(str(out))
             for i in range(len(pdf)):
                 img = np.asarray(pdf[i].render(scale=200 / 72).to_pil().convert("RGB"))

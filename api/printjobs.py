@@ -23,9 +23,10 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from formdesk.render.document import IssuedDocument, PdfRenderer, plan_pages
+from formdesk.model.documents import IssuedDocument
+from formdesk.render.document import PdfRenderer, plan_pages
 from formdesk.render.fit import ValueDoesNotFitError
-from formdesk.store import IssuedDoc, Store
+from formdesk.store import Store
 from formdesk.templates import Template, get_template
 
 from .pools import LimitedPool, TaskFailed
@@ -64,7 +65,7 @@ def render_in_child(
                 raise ValueDoesNotFitError(f"{where}{exc}") from None
             if progress and (n % PROGRESS_EVERY == 0 or n == len(records)):
                 _write_progress(Path(progress), n)
-    return [dataclasses.asdict(d) for d in renderer.documents]
+    return [d.model_dump() for d in renderer.documents]
 
 
 def _write_progress(path: Path, done: int) -> None:
@@ -74,7 +75,7 @@ def _write_progress(path: Path, done: int) -> None:
 
 
 def _issued(rows: list[dict[str, Any]]) -> list[IssuedDocument]:
-    return [IssuedDocument(**row) for row in rows]
+    return [IssuedDocument.model_validate(row) for row in rows]
 
 
 def form_pages(template: Template, records: list[dict[str, Any] | None], copies: int) -> int:
@@ -204,10 +205,7 @@ class PrintJobs:
             rows = self.pool.outcome(future, timeout)
             docs = _issued(rows)
             self.store.register_documents(
-                [
-                    IssuedDoc.from_issued(d, station=job.station, issued_by=job.created_by)
-                    for d in docs
-                ]
+                [d.registered(station=job.station, issued_by=job.created_by) for d in docs]
             )
         except ValueDoesNotFitError as exc:
             self._fail(job, str(exc), out)

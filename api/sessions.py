@@ -13,8 +13,9 @@ from datetime import timedelta
 
 from fastapi import Request, Response
 
-from formdesk.store import Store, User, UserSession
-from formdesk.store.models import utcnow
+from formdesk.model.accounts import User, UserSession
+from formdesk.model.time import utcnow
+from formdesk.store import Store
 
 from .security import new_csrf_token, new_session_id, token_hash
 from .settings import Settings

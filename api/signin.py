@@ -10,7 +10,8 @@ import asyncio
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 
-from formdesk.store import InvalidUsernameError, Store, User, fold_username, normalize_username
+from formdesk.model.accounts import User
+from formdesk.store import InvalidUsernameError, Store, fold_username, normalize_username
 
 from .login_guard import Attempt, LockedOut, LoginGuard, Wait
 from .password_work import Busy, PasswordWork

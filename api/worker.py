@@ -22,7 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from formdesk.ingest import IngestError
-from formdesk.store import ConflictError, Job, NotFoundError, Store
+from formdesk.model.scans import Job
+from formdesk.store import ConflictError, NotFoundError, Store
 from formdesk.store.placing import save_read_records
 
 from .pools import LimitedPool, TaskFailed

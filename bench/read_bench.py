@@ -43,7 +43,7 @@ from formdesk.extract.locate import locate_forms  # noqa: E402
 from formdesk.extract.ocr import default_engine  # noqa: E402
 from formdesk.extract.page_ocr import NOT_TEXT, fields_from_lines  # noqa: E402
 from formdesk.extract.reader import FormReader  # noqa: E402
-from formdesk.extract.record import FieldReading, FormRecord  # noqa: E402
+from formdesk.model.record import FieldReading, FormRecord  # noqa: E402
 from formdesk.templates import get_template  # noqa: E402
 from formdesk.templates.schema import FieldType  # noqa: E402
 from samples.scoring import MEASURED, PRESENCE, expected_value, outcomes, same  # noqa: E402

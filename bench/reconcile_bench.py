@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from formdesk.ingest.claims import import_claims_file  # noqa: E402
+from formdesk.model.claims import Claim, Station  # noqa: E402
 from formdesk.reconcile.engine import reconcile, reconcile_station  # noqa: E402
 from formdesk.reconcile.rules import load_rules  # noqa: E402
+from formdesk.services.claims import import_claims_file  # noqa: E402
 from formdesk.store import open_store  # noqa: E402
-from formdesk.store.models import Claim, Station  # noqa: E402
 from samples.month_store import read_into_store, register_month  # noqa: E402
 from samples.reconcile_scoring import misread_forms, planned_items, score  # noqa: E402
 from samples.synth.month import MANIFEST, claims_csv, plan_month, scan_month  # noqa: E402

@@ -37,8 +37,9 @@ sys.path.insert(0, str(ROOT))
 
 from formdesk.api.app import create_app  # noqa: E402
 from formdesk.api.security import hash_password  # noqa: E402
+from formdesk.model.accounts import User  # noqa: E402
+from formdesk.model.claims import Station  # noqa: E402
 from formdesk.render.document import PdfRenderer  # noqa: E402
-from formdesk.store import Station, User  # noqa: E402
 from formdesk.templates import get_template  # noqa: E402
 
 PASSWORD = "bench-password"

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 
+from formdesk.model.record import FieldReading
 from formdesk.templates.schema import CrossCheck, FormField, Template
 from formdesk.templates.values.money import MoneyValueError, parse_amount_words
 
 from .evidence import settle
-from .record import FieldReading
 
 _STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}
 

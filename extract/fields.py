@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from formdesk.model.record import FieldReading
 from formdesk.templates.geometry import Rect
 from formdesk.templates.layout import (
     cell_options,
@@ -47,7 +48,6 @@ from .lexicon import Lexicon, best_known
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
 from .printed import PrintedPage
-from .record import FieldReading
 from .text_layer import BoxText, agrees
 
 TICK_ON, TICK_OFF = 0.10, 0.035  # ink coverage of a □: ticked above, empty below, unsure between

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from formdesk.ingest import IngestLimits, PageImage, iter_pages
+from formdesk.model.record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from formdesk.render.frame import CONTINUATION, FIRST
 from formdesk.templates import Template
 from formdesk.templates.schema import FieldType
@@ -21,7 +22,6 @@ from .local_align import dewarp, page_mesh
 from .locate import LocatedForm, locate_on_page, recognise_unmarked
 from .ocr import OcrEngine, default_engine
 from .printed import PrintedLookup, PrintedPage, printed_page
-from .record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from .reference import printed_mask
 from .text_layer import TextLayer, trusted_documents
 

@@ -1,5 +1,6 @@
-"""Warranty claims (三包索赔单) into the store: a claims file exported by the warranty
+"""Warranty claims (三包索赔单) read and checked: a claims file exported by the warranty
 system (CSV or XLSX), or the rows of a read SH-ZH/BD-25 monthly repair feedback.
+Storing them is a service's (`services/claims.py`).
 
 The people fixing these files do it by hand in Excel, so every problem names its line
 (the sheet's row number; header = 1) and column, all problems are reported at once, and
@@ -27,8 +28,6 @@ value types, `templates.values.bounds`), and numbers their range (BD-25's own li
 from __future__ import annotations
 
 import codecs
-import hashlib
-import json
 import re
 import secrets
 import unicodedata
@@ -43,8 +42,8 @@ from openpyxl.utils import get_column_letter
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
-from formdesk.store import Station, Store, StoredRecord
-from formdesk.store.models import Claim, ClaimImport
+from formdesk.model.claims import Claim, Station
+from formdesk.model.stored import StoredRecord
 from formdesk.templates.schema import FieldType
 from formdesk.templates.values.bounds import BILLION, MAX_CHARS, SHORT
 from formdesk.templates.values.dates import DateValueError, parse_date
@@ -755,61 +754,11 @@ def new_import_id() -> str:
     return secrets.token_hex(5)
 
 
-def _store_claims(
-    store: Store,
-    claims: list[Claim],
-    import_id: str,
-    filename: str,
-    sha256: str,
-    user: str,
-    replace: bool,
-) -> ClaimImport:
-    claims, new_stations = resolve_stations(store.list_stations(), claims)
-    log = ClaimImport(
-        import_id=import_id,
-        filename=filename,
-        sha256=sha256,
-        imported_by=user,
-        claims=0,  # the store counts what it added or replaced
-        stations_added=[s.code for s in new_stations],
-    )
-    return store.import_claims(claims, log, new_stations, replace=replace)
-
-
 def parse_claims_file(data: bytes, filename: str, import_id: str) -> list[Claim]:
     """The parsing step of an import, bytes to checked claims (`read_claims`, the claims'
     source "import:<import_id>"): module-level, its arguments, result and ClaimFileError
     picklable, so the API runs it in a limited worker process."""
     return read_claims(data, filename, source=f"import:{import_id}")
-
-
-def store_claims_file(
-    store: Store,
-    claims: list[Claim],
-    import_id: str,
-    filename: str,
-    data: bytes,
-    user: str,
-    replace: bool = False,
-) -> ClaimImport:
-    """Stores the claims parsed from `data`, all or nothing; the store's ConflictError when
-    a claim number is stored with other content and not `replace`."""
-    sha = hashlib.sha256(data).hexdigest()
-    return _store_claims(store, claims, import_id, filename, sha, user, replace)
-
-
-def import_claims_file(
-    store: Store, data: bytes, filename: str, user: str, replace: bool = False
-) -> ClaimImport:
-    """Reads, checks and stores a claims file, all or nothing, in this process (the
-    command line; the API parses in a worker process, api/routes/claims.py).
-
-    ClaimFileError (ClaimFileTooLarge over the limit) for a bad file; the store's
-    ConflictError when a claim number is stored with other content and not `replace`.
-    """
-    import_id = new_import_id()
-    claims = parse_claims_file(data, filename, import_id)
-    return store_claims_file(store, claims, import_id, filename, data, user, replace)
 
 
 # -- SH-ZH/BD-25 records --------------------------------------------------------------------------
@@ -848,21 +797,3 @@ def claims_from_feedback(stored: StoredRecord) -> list[Claim]:
     """The claims of a read SH-ZH/BD-25 record, one per table row (source_line = row as
     printed). Refuses another form and a record still needing review (ClaimFileError)."""
     return _feedback_claims(stored, f"record:{stored.summary.record_id}")
-
-
-def import_claims_from_record(
-    store: Store, stored: StoredRecord, user: str, replace: bool = False
-) -> ClaimImport:
-    """Stores the claims of a read SH-ZH/BD-25 record, all or nothing (as a file)."""
-    claims = claims_from_feedback(stored)
-    summary = stored.summary
-    body = json.dumps(stored.record, ensure_ascii=False, sort_keys=True).encode("utf-8")
-    return _store_claims(
-        store,
-        claims,
-        new_import_id(),
-        f"{summary.template} {summary.document_id}",
-        hashlib.sha256(body).hexdigest(),
-        user,
-        replace,
-    )

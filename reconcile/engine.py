@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from formdesk.model.claims import Claim, Station
+from formdesk.model.reconciliation import COMPARED_FIELDS, Outcome, Reconciliation, ReturnedItem
 from formdesk.store import Store
-from formdesk.store.models import Claim, Station
 from formdesk.templates.values.dates import month_span
 
 from .matching import ClaimIndex, confusable, norm
-from .models import COMPARED_FIELDS, Outcome, Reconciliation, ReturnedItem
 from .rules import WarrantyRules, load_rules
 from .sources import returned_items
 

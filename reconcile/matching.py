@@ -14,9 +14,8 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
-from formdesk.store.models import Claim
-
-from .models import ReturnedItem
+from formdesk.model.claims import Claim
+from formdesk.model.reconciliation import ReturnedItem
 
 # characters handwriting OCR confuses, mapped to one representative each
 _CONFUSABLE = str.maketrans("OQDILZSBG", "000112586")

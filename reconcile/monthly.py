@@ -22,8 +22,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, computed_field
 
-from formdesk.store import IssuedDoc, Store
-from formdesk.store.models import Claim, Station, Timestamp, utcnow
+from formdesk.model.claims import Claim, Station
+from formdesk.model.reconciliation import ReturnedItem
+from formdesk.model.time import Timestamp, utcnow
+from formdesk.store import Store
 from formdesk.templates import get_template
 from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.money import amount_in_words
@@ -32,7 +34,6 @@ from formdesk.templates.values.normalize import normalize_record
 from .engine import item_day, month_bounds, returned_part_key
 from .faults import FaultKeywords, load_fault_keywords
 from .matching import ClaimIndex, norm
-from .models import ReturnedItem
 from .repair_orders import RepairOrder, repair_orders
 from .sources import returned_items
 
@@ -403,9 +404,6 @@ def bd24_pdf(
         with PdfRenderer(out, key) as renderer:
             renderer.add(get_template(MONTHLY_REPORT), values)
         store.register_documents(
-            [
-                IssuedDoc.from_issued(d, station=station.code, issued_by=issued_by)
-                for d in renderer.documents
-            ]
+            [d.registered(station=station.code, issued_by=issued_by) for d in renderer.documents]
         )
         return out.read_bytes()

@@ -10,8 +10,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from formdesk.model.stored import StoredRecord
 from formdesk.store import Store
-from formdesk.store.models import StoredRecord
 from formdesk.templates.values.dates import DateValueError, parse_date, parse_datetime
 from formdesk.templates.values.money import MoneyValueError, parse_amount
 

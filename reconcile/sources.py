@@ -12,14 +12,15 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from formdesk.model.claims import Station
+from formdesk.model.reconciliation import ReturnedItem
+from formdesk.model.scans import Scan
+from formdesk.model.stored import StoredRecord
 from formdesk.store import Store
-from formdesk.store.models import Scan, Station, StoredRecord
 from formdesk.templates import get_template
 from formdesk.templates.layout import table_grid
 from formdesk.templates.values.dates import CHINA_TIME
 from formdesk.templates.values.normalize import fold
-
-from .models import ReturnedItem
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ so; here they are written as text:
 
 Numbers, dates and booleans stay what they are. Characters XML cannot hold (C0 controls,
 lone surrogates, U+FFFE/U+FFFF) are dropped from XLSX text rather than failing the file.
-Every writer of tables (api/routes/exports.py, render/reconcile_xlsx.py,
-render/summary_xlsx.py) goes through `csv_row`, `set_cell` or `append_row`.
+Every writer of tables (api/routes/exports.py, reports/reconcile_xlsx.py,
+reports/summary_xlsx.py) goes through `csv_row`, `set_cell` or `append_row`.
 """
 
 from __future__ import annotations

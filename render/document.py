@@ -11,7 +11,7 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
 
+from formdesk.model.documents import IssuedDocument
 from formdesk.templates.geometry import CORNER_ORDER, PageGeometry, Rect, gang_slots, marker_id
 from formdesk.templates.identity import PageIdentity, encode, new_document_id, sign_issue
 from formdesk.templates.layout import table_font_size, table_grid
@@ -39,18 +40,6 @@ class PagePlan:
     variant: str  # FIRST or CONTINUATION
     rows: list[dict[str, Any]]  # the table rows on this page
     first_row: int  # 1-based number of the first of those rows
-
-
-@dataclass
-class IssuedDocument:
-    """What was printed: the store registers it so a scan can be checked against it."""
-
-    document_id: str
-    template_code: str
-    template_version: int
-    pages: int
-    copies: int
-    values: dict[str, Any] = field(default_factory=dict)
 
 
 def plan_pages(template: Template, values: dict[str, Any]) -> list[PagePlan]:
@@ -101,12 +90,12 @@ class PdfRenderer:
         plans = plan_pages(template, clean)
         copy_labels = template.copies or [None]
         doc = IssuedDocument(
-            document_id or new_document_id(),
-            template.code,
-            template.version,
-            len(plans),
-            len(copy_labels),
-            clean,
+            document_id=document_id or new_document_id(),
+            template=template.code,
+            template_version=template.version,
+            pages=len(plans),
+            copies=len(copy_labels),
+            values=clean,
         )
         for copy_index, copy_label in enumerate(copy_labels, start=1):
             for page_no, plan in enumerate(plans, start=1):

@@ -8,8 +8,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from formdesk.extract.reader import FormReader
+from formdesk.model.claims import Station
+from formdesk.model.documents import IssuedDocument
 from formdesk.store import Store
-from formdesk.store.models import IssuedDoc, Station
 from formdesk.store.placing import save_read_records
 from formdesk.templates import get_template
 
@@ -23,7 +24,7 @@ def register_month(store: Store, plan: MonthPlan) -> None:
             store.add_station(Station(code=code, name=name))
     store.register_documents(
         [
-            IssuedDoc(
+            IssuedDocument(
                 document_id=d.document_id,
                 template=d.template,
                 template_version=get_template(d.template).version,

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from datetime import date
 
+from formdesk.model.reconciliation import Outcome, ReturnedItem
 from formdesk.reconcile.matching import norm
-from formdesk.reconcile.models import Outcome, ReturnedItem
 from formdesk.reconcile.sources import returned_items
 
 from .synth.month import MANIFEST, Injected, MonthPlan

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from formdesk.extract.record import FieldReading, FormRecord
+from formdesk.model.record import FieldReading, FormRecord
 from formdesk.templates.schema import Column, FieldType, FormField, Template
 
 MEASURED = frozenset({FieldType.checkbox, FieldType.choice, FieldType.circle_choice})

@@ -1,5 +1,6 @@
 """The store stage: printed documents, scans, the reading queue, records, corrections,
-users and stations, behind the narrow `Store` interface (TinyDB and plain files today)."""
+users and stations, behind the narrow `Store` interface (TinyDB and plain files today).
+What it keeps is typed in `formdesk.model`."""
 
 from __future__ import annotations
 
@@ -15,20 +16,6 @@ from .interface import (
     StorageError,
     Store,
     StoreError,
-)
-from .models import (
-    ApiToken,
-    Batch,
-    Correction,
-    IssuedDoc,
-    Job,
-    RecordSummary,
-    Scan,
-    ScanOwner,
-    Station,
-    StoredRecord,
-    User,
-    UserSession,
 )
 from .tinydb_store import TinyStore
 from .usernames import InvalidUsernameError, fold_username, normalize_username
@@ -47,28 +34,16 @@ def open_store(data_dir: Path | None = None, *, users: UsersRule = "any") -> Sto
 
 
 __all__ = [
-    "ApiToken",
-    "Batch",
     "ConflictError",
     "InvalidUsernameError",
-    "Correction",
     "DamagedFileError",
     "DiskFullError",
     "fold_username",
-    "IssuedDoc",
-    "Job",
     "NotFoundError",
-    "RecordSummary",
-    "Scan",
-    "ScanOwner",
-    "Station",
     "StorageError",
     "Store",
     "StoreError",
-    "StoredRecord",
     "TinyStore",
-    "User",
-    "UserSession",
     "default_data_dir",
     "normalize_username",
     "open_store",

@@ -20,10 +20,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from formdesk.model.claims import Claim
 from formdesk.templates.values.normalize import fold
 
 from .interface import Store
-from .models import Claim
 from .summary import summarise_table_cells
 
 # field key (tags, manifest rows, feedback forms) -> the claim's attribute

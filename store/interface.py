@@ -11,21 +11,11 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
-from .models import (
-    ApiToken,
-    Batch,
-    Claim,
-    ClaimImport,
-    Correction,
-    IssuedDoc,
-    Job,
-    RecordSummary,
-    Scan,
-    Station,
-    StoredRecord,
-    User,
-    UserSession,
-)
+from formdesk.model.accounts import ApiToken, User, UserSession
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.documents import IssuedDocument
+from formdesk.model.scans import Batch, Job, Scan
+from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 
 Order = Literal["newest", "least_confident"]
 DateBound = date | datetime | str
@@ -140,11 +130,11 @@ class Store(Protocol):
         ...
 
     # -- printed documents -----------------------------------------------------------------
-    def register_documents(self, docs: list[IssuedDoc]) -> None:
+    def register_documents(self, docs: list[IssuedDocument]) -> None:
         """Every printed document; registering one again replaces it."""
         ...
 
-    def get_document(self, document_id: str) -> IssuedDoc | None: ...
+    def get_document(self, document_id: str) -> IssuedDocument | None: ...
 
     def document_values_reader(self) -> Callable[[str], dict[str, Any] | None]:
         """A picklable, read-only lookup of a printed document's prefilled values (None

@@ -25,8 +25,9 @@ from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
+from formdesk.model.documents import IssuedDocument
+
 from .interface import Store
-from .models import IssuedDoc
 from .summary import OCR_ID_UNMATCHED, ocr_id_matched
 
 # what OCR reads for what was printed, folded to one character each (digits win: the id
@@ -58,7 +59,7 @@ def candidate_ids(read: str, registered: Iterable[str]) -> list[str]:
     )
 
 
-def fits(doc: IssuedDoc, record: dict[str, Any]) -> bool:
+def fits(doc: IssuedDocument, record: dict[str, Any]) -> bool:
     """The pages and copy read can be of `doc` (form page n ≤ its pages, 联 ≤ its copies)."""
     pages = [int(p.get("form_page", 1)) for p in record.get("pages") or []]
     return max(pages, default=1) <= doc.pages and int(record.get("copy_index", 1)) <= doc.copies

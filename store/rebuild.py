@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from formdesk.model.time import format_time
+
 from .integrity import Damaged, check_tables, read_record_file
-from .models import format_time
 from .summary import search_text
 
 REBUILT_BY = "formdesk-check"  # the uploader of a scan whose row was rebuilt

@@ -20,8 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from formdesk.model.stored import StoredRecord
+
 from .interface import Store
-from .models import StoredRecord
 from .same_form import compare, form_pages
 from .summary import PHOTOCOPY, RESCAN_UNSURE
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from formdesk.extract.record import FormRecord
+from formdesk.model.record import FormRecord
 
 _STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}  # as extract.checks
 

@@ -43,29 +43,19 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from formdesk.model.accounts import ApiToken, User, UserSession
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.documents import IssuedDocument
+from formdesk.model.scans import Batch, Job, Scan, ScanOwner
+from formdesk.model.stored import Correction, RecordSummary, StoredRecord
+from formdesk.model.time import format_time
+
 from . import integrity
 from .files import atomic_write, fsync_dir, write_once
 from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
 from .lock import WriteLock
-from .models import (
-    ApiToken,
-    Batch,
-    Claim,
-    ClaimImport,
-    Correction,
-    IssuedDoc,
-    Job,
-    RecordSummary,
-    Scan,
-    ScanOwner,
-    Station,
-    StoredRecord,
-    User,
-    UserSession,
-    format_time,
-)
 from .summary import (
     apply_correction,
     fields_to_check,
@@ -396,16 +386,16 @@ class TinyStore:
         return len(ended)
 
     # -- printed documents -----------------------------------------------------------------------
-    def register_documents(self, docs: list[IssuedDoc]) -> None:
+    def register_documents(self, docs: list[IssuedDocument]) -> None:
         if not docs:
             return
         rows = {d.document_id: d.model_dump(mode="json") for d in docs}
         with self._write(self._docs_db):
             self._documents.put_many(rows)
 
-    def get_document(self, document_id: str) -> IssuedDoc | None:
+    def get_document(self, document_id: str) -> IssuedDocument | None:
         row = self._documents.row(document_id)
-        return IssuedDoc.model_validate(copy.deepcopy(row)) if row else None
+        return IssuedDocument.model_validate(copy.deepcopy(row)) if row else None
 
     def document_values_reader(self) -> DocumentValues:
         return DocumentValues(self._db_dir / "documents.json")

@@ -21,18 +21,18 @@ from typer.testing import CliRunner
 from formdesk.api.app import create_app
 from formdesk.api.cli import app as cli_app
 from formdesk.api.security import hash_password
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
 from formdesk.ingest.claims import (
     MAX_PROBLEMS,
     ClaimFileError,
     ClaimFileTooLarge,
     claims_from_feedback,
-    import_claims_file,
-    import_claims_from_record,
     read_claims,
 )
-from formdesk.store import ConflictError, Station, User, open_store
-from formdesk.store.models import Claim, ClaimImport
+from formdesk.model.accounts import User
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.record import FieldReading, FormRecord, PageSource
+from formdesk.services.claims import import_claims_file, import_claims_from_record
+from formdesk.store import ConflictError, open_store
 from formdesk.templates import get_template
 from formdesk.templates.values.vin import with_check_digit
 

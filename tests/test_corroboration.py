@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
-from formdesk.store import Station, open_store
-from formdesk.store.models import Claim, ClaimImport
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.record import FieldReading, FormRecord, PageSource
+from formdesk.store import open_store
 from formdesk.store.placing import save_read_records
 
 VIN = "LGAX2A1376K123456"

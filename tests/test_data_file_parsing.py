@@ -27,9 +27,10 @@ from formdesk.ingest.claims import (
     read_claims,
 )
 from formdesk.ingest.tables import TableError
+from formdesk.model.accounts import User
+from formdesk.model.claims import Station
 from formdesk.render import record_sources
 from formdesk.render.record_sources import RecordSourceError, os_reason, records_from_bytes
-from formdesk.store import Station, User
 from formdesk.templates import get_template
 
 from .hostile.test_bounded_inputs import repeat

@@ -15,8 +15,8 @@ import io
 import pdfplumber
 import pytest
 
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
 from formdesk.ingest.claims import read_claims
+from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.templates import get_template, load_catalog
 from formdesk.templates.values.normalize import normalize, normalize_record
 

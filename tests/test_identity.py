@@ -24,10 +24,13 @@ from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
+from formdesk.model.accounts import User
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.documents import IssuedDocument
+from formdesk.model.stored import RecordSummary
 from formdesk.reconcile.engine import reconcile_station
 from formdesk.reconcile.monthly import monthly_summary
-from formdesk.store import Station, User, open_store
-from formdesk.store.models import Claim, ClaimImport, IssuedDoc, RecordSummary
+from formdesk.store import open_store
 from formdesk.store.ocr_identity import candidate_ids, fits, fold_id
 from formdesk.store.placing import save_read_records
 from formdesk.store.same_form import compare
@@ -108,7 +111,7 @@ def new_store(tmp_path, registered: dict[str, str] | None = None):
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
         [
-            IssuedDoc(document_id=d, template=t, template_version=1, station=STATION)
+            IssuedDocument(document_id=d, template=t, template_version=1, station=STATION)
             for d, t in (registered if registered is not None else {DOC: TAG.code}).items()
         ]
     )
@@ -157,7 +160,7 @@ def test_candidate_ids_fold_ocr_confusions_and_allow_one_edit():
     assert candidate_ids("260315-3F9A2C1B70", [ALT, NEAR_ALT]) == [ALT, NEAR_ALT]  # two: unsure
     assert candidate_ids("260315-3F9A2C1E75", ids) == []  # two characters off
     assert candidate_ids("", ids) == []
-    one_page = IssuedDoc(document_id=DOC, template=TAG.code, template_version=1)
+    one_page = IssuedDocument(document_id=DOC, template=TAG.code, template_version=1)
     page_two = {"pages": [{"form_page": 2}], "copy_index": 1}
     assert fits(one_page, {"pages": [{"form_page": 1}]}) and not fits(one_page, page_two)
     assert not fits(one_page, {"pages": [], "copy_index": 2})
@@ -326,7 +329,7 @@ def test_the_api_lists_exports_and_shows_reasons_and_links(tmp_path, reads):
     store = app.state.store
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
-        [IssuedDoc(document_id=DOC, template=TAG.code, template_version=1, station=STATION)]
+        [IssuedDocument(document_id=DOC, template=TAG.code, template_version=1, station=STATION)]
     )
     store.add_user(
         User(username="office", password_hash=hash_password(PASSWORD), role="back_office")

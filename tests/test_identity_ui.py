@@ -13,8 +13,9 @@ import uvicorn
 
 from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
-from formdesk.store import Station, User
-from formdesk.store.models import IssuedDoc
+from formdesk.model.accounts import User
+from formdesk.model.claims import Station
+from formdesk.model.documents import IssuedDocument
 
 from .test_identity import DOC, STATION, TAG, file, reader, reads  # noqa: F401 (fixtures)
 from .test_ui import PASSWORD, browser, free_port  # noqa: F401 (fixture)
@@ -27,7 +28,7 @@ def served(tmp_path_factory, reads):  # noqa: F811
     store = app.state.store
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
-        [IssuedDoc(document_id=DOC, template=TAG.code, template_version=1, station=STATION)]
+        [IssuedDocument(document_id=DOC, template=TAG.code, template_version=1, station=STATION)]
     )
     store.add_user(
         User(username="office", password_hash=hash_password(PASSWORD), role="back_office")

@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw, ImageFont
 from formdesk.extract.lexicon import Lexicon, best_known
 from formdesk.extract.ocr import Recognized, default_engine
 from formdesk.extract.ocr.ctc import ctc_log_likelihood
-from formdesk.store.models import Claim, ClaimImport, Station
+from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.store.tinydb_store import TinyStore
 
 WENKAI = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
@@ -143,7 +143,7 @@ def test_the_service_reads_against_its_stations_and_claims(tmp_path):
 
     from formdesk.api.app import create_app
     from formdesk.api.security import hash_password
-    from formdesk.store.models import User
+    from formdesk.model.accounts import User
     from formdesk.templates import get_template
     from samples.synth import handwritten_page, make_values, scan_effects
 

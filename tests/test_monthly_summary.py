@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from formdesk.api.cli import app
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.reconcile.faults import OTHER, load_fault_keywords
 from formdesk.reconcile.monthly import bd24_pdf, bd24_values, monthly_summary
-from formdesk.render.summary_xlsx import monthly_summary_xlsx
-from formdesk.store import Station, Store, open_store
-from formdesk.store.models import Claim, ClaimImport
+from formdesk.reports.summary_xlsx import monthly_summary_xlsx
+from formdesk.store import Store, open_store
 from formdesk.templates import get_template
 from formdesk.templates.values.money import amount_in_words
 from formdesk.templates.values.normalize import normalize_record

@@ -21,7 +21,7 @@ import pdfplumber
 import pytest
 from openpyxl import Workbook
 
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
+from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.templates import get_template
 
 from .conftest import sample_values

@@ -21,7 +21,8 @@ from openpyxl import load_workbook
 
 from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
-from formdesk.store import Station, User
+from formdesk.model.accounts import User
+from formdesk.model.claims import Station
 from formdesk.templates import get_template
 
 from .conftest import sample_values

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from formdesk.model.claims import Claim, Station
+from formdesk.model.reconciliation import ReturnedItem
 from formdesk.reconcile.engine import month_bounds, reconcile
 from formdesk.reconcile.matching import confusable
-from formdesk.reconcile.models import ReturnedItem
 from formdesk.reconcile.rules import RulesError, add_months, load_rules, parse_rules
-from formdesk.store.models import Claim, Station
 from formdesk.templates.values.vin import with_check_digit
 
 STATION = Station(code="ST01", name="长沙顺达汽车维修站")

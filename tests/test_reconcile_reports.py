@@ -12,16 +12,16 @@ import pypdf
 import pytest
 from openpyxl import load_workbook
 
-from formdesk.reconcile.models import (
+from formdesk.model.reconciliation import (
     KIND_LABELS,
     Evidence,
     Outcome,
     Reconciliation,
     ReturnedItem,
 )
-from formdesk.render.reconcile_pdf import reconciliation_pdf, shortened
-from formdesk.render.reconcile_xlsx import DIFFERENCE_COLUMNS, reconciliation_xlsx
-from formdesk.render.station_letter import station_letter_pdf
+from formdesk.reports.reconcile_pdf import reconciliation_pdf, shortened
+from formdesk.reports.reconcile_xlsx import DIFFERENCE_COLUMNS, reconciliation_xlsx
+from formdesk.reports.station_letter import station_letter_pdf
 
 from .pdfcheck import squash
 
@@ -289,9 +289,9 @@ def stored_month(tmp_path, chars: int) -> Reconciliation:
     """A station-month from a real store whose one claim (never returned: a difference)
     has `chars` characters of part number, name, model and description, and whose
     station's name is as long: what an import before the length limits could store."""
+    from formdesk.model.claims import Claim, ClaimImport, Station
     from formdesk.reconcile.engine import reconcile_station
-    from formdesk.store import Station, open_store
-    from formdesk.store.models import Claim, ClaimImport
+    from formdesk.store import open_store
 
     store = open_store(tmp_path / "data")
     store.add_station(Station(code=STATION, name="衡" * chars))
@@ -341,7 +341,7 @@ def test_long_stored_text_is_shortened_in_the_report_and_the_letter(tmp_path, ch
 
 
 def test_a_cell_is_cut_only_as_far_as_its_lines_need():
-    from formdesk.render.reconcile_pdf import MAX_CELL_LINES, fitted, styles
+    from formdesk.reports.reconcile_pdf import MAX_CELL_LINES, fitted, styles
 
     cell = styles()["cell"]
     assert shortened("泵" * 10, 10) == "泵" * 10

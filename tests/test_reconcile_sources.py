@@ -4,10 +4,10 @@ counts once."""
 
 from __future__ import annotations
 
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
+from formdesk.model.claims import Station
+from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.reconcile.sources import returned_items, rows_per_page
 from formdesk.store import open_store
-from formdesk.store.models import Station
 from formdesk.templates.values.vin import with_check_digit
 
 MANIFEST = "SH-ZH/BD-31"

@@ -13,19 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from formdesk.extract.record import FieldReading, FormRecord, PageSource
-from formdesk.render.document import IssuedDocument
-from formdesk.store import (
-    ApiToken,
-    ConflictError,
-    IssuedDoc,
-    NotFoundError,
-    Station,
-    Store,
-    TinyStore,
-    User,
-    open_store,
-)
+from formdesk.model.accounts import ApiToken, User
+from formdesk.model.claims import Station
+from formdesk.model.documents import IssuedDocument
+from formdesk.model.record import FieldReading, FormRecord, PageSource
+from formdesk.store import ConflictError, NotFoundError, Store, TinyStore, open_store
 from formdesk.store import tinydb_store as tinydb_store_module
 from formdesk.store.jsondb import JsonDB
 from formdesk.store.summary import reader_status
@@ -172,9 +164,12 @@ def test_stations_users_and_tokens_round_trip(store, tmp_path):
 
 
 def test_documents_round_trip(store):
-    printed = IssuedDocument("260105-AAAA", "SH-ZH/BD-27", 3, 1, 2, {"date": date(2026, 1, 5)})
-    doc = IssuedDoc.from_issued(printed, station="S01", issued_by="amy")
-    other = IssuedDoc(document_id="260105-BBBB", template="表格04", template_version=1)
+    printed = IssuedDocument(
+        document_id="260105-AAAA", template="SH-ZH/BD-27", template_version=3, pages=1,
+        copies=2, values={"date": date(2026, 1, 5)},
+    )  # fmt: skip
+    doc = printed.registered(station="S01", issued_by="amy")
+    other = IssuedDocument(document_id="260105-BBBB", template="表格04", template_version=1)
     store.register_documents([doc, other])
     got = store.get_document("260105-AAAA")
     assert got.values == {"date": "2026-01-05"}

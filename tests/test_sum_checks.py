@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from formdesk.extract.checks import apply_cross_checks, summarise_table
 from formdesk.extract.evidence import LOW_SCORE, UNREAD, only_doubtful
-from formdesk.extract.record import FieldReading
+from formdesk.model.record import FieldReading
 from formdesk.templates import get_template, load_catalog
 from formdesk.templates.schema import CrossCheck, Template
 from samples.synth import make_values

@@ -28,7 +28,8 @@ from pypdf import PdfReader
 
 from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
-from formdesk.store import Station, User
+from formdesk.model.accounts import User
+from formdesk.model.claims import Station
 from formdesk.templates import get_template
 from formdesk.templates.geometry import PageGeometry, gang_slots
 from formdesk.templates.layout import describe
@@ -478,7 +479,6 @@ def test_a_monthly_repair_feedback_becomes_claims_from_its_review_page(server, b
     import json
 
     from formdesk.render.document import PdfRenderer
-    from formdesk.store import IssuedDoc
 
     from .conftest import RECORDS
 
@@ -489,7 +489,7 @@ def test_a_monthly_repair_feedback_becomes_claims_from_its_review_page(server, b
     pdf = tmp_path / "bd25.pdf"
     with PdfRenderer(pdf, app.state.key, gang=False) as r:
         doc = r.add(template, values)
-    store.register_documents([IssuedDoc.from_issued(doc, station="HN01")])
+    store.register_documents([doc.registered(station="HN01")])
     scan, _ = store.put_scan(pdf.read_bytes(), "bd25.pdf", "application/pdf", "office", "HN01")
     store.create_batch("office", "HN01", [scan.sha256], 1)
     app.state.worker_wake()

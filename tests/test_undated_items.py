@@ -20,14 +20,15 @@ import pytest
 
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
+from formdesk.model.claims import Station
+from formdesk.model.documents import IssuedDocument
 from formdesk.reconcile.engine import reconcile_station
 from formdesk.reconcile.monthly import monthly_summary
-from formdesk.render.reconcile_pdf import reconciliation_pdf
-from formdesk.render.reconcile_xlsx import reconciliation_xlsx
-from formdesk.render.station_letter import station_letter_pdf
-from formdesk.store import Station, open_store
+from formdesk.reports.reconcile_pdf import reconciliation_pdf
+from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
+from formdesk.reports.station_letter import station_letter_pdf
+from formdesk.store import open_store
 from formdesk.store import tinydb_store as tinydb_store_module
-from formdesk.store.models import IssuedDoc
 from formdesk.store.placing import save_read_records
 from formdesk.templates import get_template
 from formdesk.templates.values.vin import with_check_digit
@@ -65,7 +66,7 @@ def store(tmp_path_factory):
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
         [
-            IssuedDoc(document_id=d, template=TAG.code, template_version=1, station=STATION)
+            IssuedDocument(document_id=d, template=TAG.code, template_version=1, station=STATION)
             for d in VALUES
         ]
     )

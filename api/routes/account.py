@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, Resp
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from formdesk.store import ApiToken, NotFoundError, Store
+from formdesk.model.accounts import ApiToken
+from formdesk.store import NotFoundError, Store
 
 from ..deps import current_principal, get_store, session_only
 from ..password_policy import SAME_PASSWORD, WeakPasswordError, check_password

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from formdesk.store import Store, User, UserSession
+from formdesk.model.accounts import User, UserSession
+from formdesk.store import Store
 
 from ..deps import current_principal, get_store
 from ..principal import ROLE_LABELS, Principal

@@ -14,13 +14,12 @@ from formdesk.ingest.claims import (
     ClaimFileError,
     ClaimFileTooLarge,
     check_size,
-    import_claims_from_record,
     new_import_id,
     parse_claims_file,
-    store_claims_file,
 )
+from formdesk.model.claims import Claim, ClaimImport
+from formdesk.services.claims import import_claims_from_record, store_claims_file
 from formdesk.store import ConflictError, StorageError, Store, StoreError
-from formdesk.store.models import Claim, ClaimImport
 from formdesk.templates.values.dates import DateValueError, month_span
 
 from ..deps import back_office, current_principal, get_store, not_found

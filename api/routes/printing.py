@@ -17,7 +17,7 @@ from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
 from formdesk.render.record_sources import MB, RecordSourceError, checked_batch
 from formdesk.render.reprint_values import reprint_values
-from formdesk.store import IssuedDoc, Store
+from formdesk.store import Store
 from formdesk.templates import Template, UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
@@ -110,7 +110,7 @@ async def _pdf(
         raise HTTPException(503, f"打印失败:{exc.reason},请减少份数后重试") from None
     await run_in_threadpool(
         store.register_documents,
-        [IssuedDoc.from_issued(d, station=station, issued_by=who.username) for d in docs],
+        [d.registered(station=station, issued_by=who.username) for d in docs],
     )
     name = f"{template.slug}.pdf"
     return Response(

@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 
 from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.ingest import IngestError, sniff
-from formdesk.store import Correction, RecordSummary, Store, StoredRecord
+from formdesk.model.stored import Correction, RecordSummary, StoredRecord
+from formdesk.store import Store
 from formdesk.store.summary import record_reasons
 from formdesk.templates import get_template
 from formdesk.templates.values.normalize import correction_value

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
 from formdesk.ingest import IngestError, IngestLimits, count_pages, precheck
-from formdesk.store import Batch, Store
+from formdesk.model.scans import Batch
+from formdesk.store import Store
 
 from ..deps import current_principal, get_store, not_found, writer
 from ..filenames import neutral_filename

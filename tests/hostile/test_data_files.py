@@ -34,17 +34,11 @@ from openpyxl import load_workbook
 
 from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
-from formdesk.ingest.claims import import_claims_file
-from formdesk.store import (
-    DamagedFileError,
-    DiskFullError,
-    IssuedDoc,
-    Station,
-    StoreError,
-    TinyStore,
-    User,
-    open_store,
-)
+from formdesk.model.accounts import User
+from formdesk.model.claims import Station
+from formdesk.model.documents import IssuedDocument
+from formdesk.services.claims import import_claims_file
+from formdesk.store import DamagedFileError, DiskFullError, StoreError, TinyStore, open_store
 from formdesk.store.files import atomic_write, write_once
 from formdesk.store.fsck import check_folder
 from formdesk.store.integrity import TABLES
@@ -83,7 +77,7 @@ def build(data: Path) -> dict[str, str]:
         scan, _ = store.put_scan(SCAN, "tag.pdf", "application/pdf", "s1", "HN01")
         store.create_batch("s1", "HN01", [scan.sha256], 1)
         job = store.claim_job()
-        doc = IssuedDoc(document_id="D1", template="SH-ZH/BD-27", template_version=3)
+        doc = IssuedDocument(document_id="D1", template="SH-ZH/BD-27", template_version=3)
         store.register_documents([doc])
         first, second = store.save_records(
             scan.sha256, [make_record("D1"), make_record("D2")], "HN01"

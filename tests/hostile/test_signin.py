@@ -26,7 +26,8 @@ from formdesk.api.deps import back_office, writer
 from formdesk.api.password_policy import WeakPasswordError, check_password
 from formdesk.api.security import hash_password, token_hash
 from formdesk.api.settings import Settings
-from formdesk.store import ConflictError, InvalidUsernameError, TinyStore, User, UserSession
+from formdesk.model.accounts import User, UserSession
+from formdesk.store import ConflictError, InvalidUsernameError, TinyStore
 
 from ..served import PASSWORD, Server
 

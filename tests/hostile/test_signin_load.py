@@ -24,7 +24,7 @@ import formdesk.api.password_work as password_work
 from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
 from formdesk.api.settings import Settings
-from formdesk.store import User
+from formdesk.model.accounts import User
 
 from ..served import PASSWORD, Server
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from formdesk.store.models import Timestamp, utcnow
+from .time import Timestamp, utcnow
 
 OutcomeKind = Literal[
     "matched",  # claim and returned part agree

@@ -26,9 +26,9 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from formdesk.reconcile.models import KIND_LABELS, Reconciliation
+from formdesk.model.reconciliation import KIND_LABELS, Reconciliation
+from formdesk.render.fonts import font_name
 
-from .fonts import font_name
 from .reconcile_xlsx import DIFFERENCE_COLUMNS, china_time, difference_cells, period_text
 
 TITLE = "三包索赔件核对报告"

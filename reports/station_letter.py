@@ -21,7 +21,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer
 from reportlab.platypus.flowables import Flowable
 
-from formdesk.reconcile.models import KIND_LABELS, Outcome, Reconciliation
+from formdesk.model.reconciliation import KIND_LABELS, Outcome, Reconciliation
 from formdesk.templates.values.dates import CHINA_TIME
 
 from .reconcile_pdf import MAX_NAME_CHARS, build_pdf, is_empty_month, shortened, styles

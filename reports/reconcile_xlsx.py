@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from formdesk.reconcile.models import KIND_LABELS, Evidence, Outcome, Reconciliation
+from formdesk.model.reconciliation import KIND_LABELS, Evidence, Outcome, Reconciliation
 from formdesk.render.cells import append_row, set_cell
 from formdesk.templates.values.dates import CHINA_TIME
 
