@@ -16,32 +16,21 @@ from formdesk.templates.values.money import MoneyValueError, parse_amount_words
 
 from .evidence import settle
 
-_STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}
-
 
 def summarise_table(table: FormField, rows: list[dict[str, FieldReading]]) -> FieldReading:
-    """The table as one field: its rows' values, the worst cell status, the least confidence."""
-    cells = [c for row in rows for c in row.values()]
-    worst = max((c.status for c in cells), key=_STATUS_RANK.__getitem__, default="empty")
-    status = "empty" if not rows else ("ok" if worst == "empty" else worst)
-    bad = [
-        f"第{i}行{c.label}"
-        for i, row in enumerate(rows, 1)
-        for c in row.values()
-        if c.status in ("check", "invalid")
-    ]
-    return FieldReading(
+    """The table as one field (`FieldReading.summarise_rows`): its rows' values, the worst
+    cell status, the least confidence."""
+    field = FieldReading(
         key=table.key,
         label=table.label,
         type=table.type.value,
-        value=[{k: c.value for k, c in row.items() if c.value is not None} for row in rows] or None,
         raw=f"{len(rows)} 行",
-        status=status,
-        confidence=min((c.confidence for c in cells), default=1.0),
-        reason=("请核对:" + "、".join(bad[:6]) + ("…" if len(bad) > 6 else "")) if bad else None,
+        status="empty",
         box=[round(v, 2) for v in table.box],
         rows=rows,
     )
+    field.summarise_rows()
+    return field
 
 
 def _flag(f: FieldReading, reason: str) -> None:

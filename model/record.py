@@ -1,14 +1,27 @@
 """What reading produces: per-field values with raw text, confidence and a status, and
-per-form records that are ready or need review."""
+per-form records that are ready or need review.
+
+The rules of review live here and only here: which reading a person must look at
+(`needs_check`), how many of a record's fields that makes (`FormRecord.fields_to_check`)
+and whether the record is ready (`FormRecord.status`).  The store's summaries and the
+review page (`needs_check` is in every dumped reading) take them from here."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 FieldStatus = Literal["ok", "check", "empty", "invalid"]
 RecordStatus = Literal["ready", "needs_review"]
+# how bad a status is, worst last: a table takes its worst cell's (extract/checks.py)
+STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}
+
+
+def needs_check(status: str | None, reason: str | None) -> bool:
+    """Whether a person must look at a reading: the reader doubted it (check) or could
+    not accept it (invalid), or a required field was left empty (empty with a reason)."""
+    return status in ("check", "invalid") or (status == "empty" and bool(reason))
 
 
 class FieldReading(BaseModel):
@@ -25,6 +38,39 @@ class FieldReading(BaseModel):
     rows: list[dict[str, FieldReading]] | None = None  # tables: one dict of cells per row
     # what made the status, e.g. ["ocr:0.97", "agree", "checksum"] (see extract/evidence.py)
     evidence: list[str] = Field(default_factory=list)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def needs_check(self) -> bool:
+        """A person must look at this reading (`needs_check`); dumped with it."""
+        return needs_check(self.status, self.reason)
+
+    def summarise_rows(self) -> None:
+        """A table's own value, status, confidence and reason again from its cells (in
+        place): the rows' values, the worst cell status, the least confidence, and the
+        first six doubtful cells named (第n行 label).  Used when read and when corrected."""
+        rows = self.rows or []
+        cells = [c for row in rows for c in row.values()]
+        worst = max((c.status for c in cells), key=STATUS_RANK.__getitem__, default="empty")
+        self.status = "empty" if not rows else ("ok" if worst == "empty" else worst)
+        self.value = [
+            {k: c.value for k, c in row.items() if c.value is not None} for row in rows
+        ] or None
+        self.confidence = min((c.confidence for c in cells), default=1.0)
+        bad = [
+            f"第{i}行{c.label}"
+            for i, row in enumerate(rows, 1)
+            for c in row.values()
+            if c.status in ("check", "invalid")
+        ]
+        self.reason = (
+            ("请核对:" + "、".join(bad[:6]) + ("…" if len(bad) > 6 else "")) if bad else None
+        )
+
+    def cells_to_check(self) -> int:
+        """A table's cells a person must look at, one by one; else 1 or 0 for the field."""
+        cells = sum(c.needs_check for row in self.rows or [] for c in row.values())
+        return cells if cells else int(self.needs_check)
 
 
 class PageSource(BaseModel):
@@ -64,15 +110,17 @@ class FormRecord(BaseModel):
 
     @property
     def status(self) -> RecordStatus:
+        """needs_review when the record has a problem, its QR was not signed here, or a
+        field needs a look (`needs_check`); else ready."""
         if self.problems or self.authentic is False:
             return "needs_review"
-        if any(f.status in ("check", "invalid") for f in self.fields):
-            return "needs_review"
-        if any(
-            f.status == "empty" and f.reason for f in self.fields
-        ):  # a required field left empty
+        if any(f.needs_check for f in self.fields):
             return "needs_review"
         return "ready"
+
+    def fields_to_check(self) -> int:
+        """Fields a reviewer should look at; a table counts its doubtful cells one by one."""
+        return sum(f.cells_to_check() for f in self.fields)
 
     def values(self) -> dict[str, Any]:
         return {f.key: f.value for f in self.fields if f.value is not None}

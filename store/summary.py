@@ -7,9 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from formdesk.model.record import FormRecord
-
-_STATUS_RANK = {"ok": 0, "empty": 0, "check": 1, "invalid": 2}  # as extract.checks
+from formdesk.model.record import FieldReading, FormRecord
 
 # what filing says about a record's identity (issue 10, point 5); the reasons list shows them
 SIGNATURE_MISMATCH = "签名不符"  # the QR is not signed with this installation's key
@@ -34,19 +32,9 @@ def parse_record(record: dict[str, Any] | BaseModel) -> dict[str, Any]:
     return form.model_dump(mode="json")
 
 
-def _needs_check(f: dict[str, Any]) -> bool:
-    return f.get("status") in ("check", "invalid") or (
-        f.get("status") == "empty" and bool(f.get("reason"))
-    )
-
-
 def reader_status(record: dict[str, Any]) -> str:
-    """ready / needs_review, as FormRecord.status decides it (on the dict, without parsing)."""
-    if record.get("problems") or record.get("authentic") is False:
-        return "needs_review"
-    if any(_needs_check(f) for f in record.get("fields", [])):
-        return "needs_review"
-    return "ready"
+    """ready / needs_review of a stored record dict: `FormRecord.status`."""
+    return FormRecord.model_validate(record).status
 
 
 def record_reasons(record: dict[str, Any]) -> list[str]:
@@ -71,13 +59,8 @@ def record_reasons(record: dict[str, Any]) -> list[str]:
 
 
 def fields_to_check(record: dict[str, Any]) -> int:
-    """Fields a reviewer should look at; a table counts its doubtful cells one by one."""
-    n = 0
-    for f in record.get("fields", []):
-        rows = f.get("rows")
-        cells = sum(_needs_check(c) for row in rows or [] for c in row.values())
-        n += cells if cells else int(_needs_check(f))
-    return n
+    """Fields a reviewer should look at: `FormRecord.fields_to_check` of a stored dict."""
+    return FormRecord.model_validate(record).fields_to_check()
 
 
 def min_confidence(record: dict[str, Any]) -> float:
@@ -134,24 +117,11 @@ def _set_value(reading: dict[str, Any], value: Any) -> None:
 
 
 def summarise_table_cells(field: dict[str, Any]) -> None:
-    """The table field again from its cells (as extract.checks.summarise_table does)."""
-    rows = field.get("rows") or []
-    cells = [c for row in rows for c in row.values()]
-    worst = max((c["status"] for c in cells), key=_STATUS_RANK.__getitem__, default="empty")
-    field["status"] = "empty" if not rows else ("ok" if worst == "empty" else worst)
-    field["value"] = [
-        {k: c["value"] for k, c in row.items() if c.get("value") is not None} for row in rows
-    ] or None
-    field["confidence"] = min((float(c["confidence"]) for c in cells), default=1.0)
-    bad = [
-        f"第{i}行{c.get('label', k)}"
-        for i, row in enumerate(rows, 1)
-        for k, c in row.items()
-        if c["status"] in ("check", "invalid")
-    ]
-    field["reason"] = (
-        ("请核对:" + "、".join(bad[:6]) + ("…" if len(bad) > 6 else "")) if bad else None
-    )
+    """The table field dict again from its cells, in place (`FieldReading.summarise_rows`)."""
+    typed = FieldReading.model_validate(field)
+    typed.summarise_rows()
+    fresh = typed.model_dump(mode="json", include={"status", "value", "confidence", "reason"})
+    field.update(fresh)
 
 
 def apply_correction(

@@ -169,7 +169,21 @@ def test_correcting_keeps_an_audit_trail_and_verifying_closes(service, read_tag)
     assert no_row.status_code in (404, 422)
     fixed = office.patch(f"/api/records/{record_id}/fields/mileage_km", json={"value": "48,261"})
     assert fixed.status_code == 200 and fixed.json()["new_value"] == 48261
+    # the reading as now stored, with the model's review rule: the page applies none itself
+    reading = fixed.json()["reading"]
+    assert (reading["value"], reading["status"], reading["evidence"]) == (
+        48261,
+        "ok",
+        ["corrected"],
+    )
+    assert reading["needs_check"] is False
     detail = office.get(f"/api/records/{record_id}").json()
+    assert all("needs_check" in f for f in detail["record"]["fields"])
+    assert [f["key"] for f in detail["record"]["fields"] if f["needs_check"]] == [
+        f["key"]
+        for f in detail["record"]["fields"]
+        if f["status"] in ("check", "invalid") or (f["status"] == "empty" and f["reason"])
+    ]
     assert [c["new_value"] for c in detail["corrections"]] == [48261]
     assert (
         detail["corrections"][0]["old_value"] == 48260

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.ingest import IngestError, sniff
+from formdesk.model.record import FormRecord
 from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 from formdesk.store import Store
 from formdesk.store.summary import record_reasons
@@ -95,6 +96,14 @@ def usable_record(store: Store, who: Principal, record_id: str) -> StoredRecord:
     return stored
 
 
+def with_review_rules(record: dict[str, Any]) -> dict[str, Any]:
+    """The stored record dict with every reading's `needs_check` as the model decides it
+    (`formdesk.model.record`), so the review page applies no rule of its own; {} stays {}."""
+    if not record:
+        return record
+    return {**record, **FormRecord.model_validate(record).model_dump(mode="json")}
+
+
 class RecordDetail(BaseModel):
     summary: RecordSummary
     record: dict[str, Any]  # {} when damaged
@@ -124,7 +133,7 @@ def record_detail(
     g = get_template(stored.summary.template).geometry
     return RecordDetail(
         summary=stored.summary,
-        record=stored.record,
+        record=with_review_rules(stored.record),
         corrections=store.list_corrections(record_id),
         page={"width": g.width, "height": g.height},
         damaged=stored.damaged,
@@ -231,14 +240,31 @@ class Fix(BaseModel):
     column: str | None = None
 
 
-@router.patch("/records/{record_id}/fields/{key}", response_model=Correction)
+class CorrectionResult(Correction):
+    """A correction as stored, and the reading as it now is (with `needs_check`)."""
+
+    reading: dict[str, Any] = Field(default_factory=dict)
+
+
+def _reading_after(store: Store, record_id: str, key: str, fix: Fix) -> dict[str, Any]:
+    stored = store.get_record(record_id)
+    if stored is None or not stored.record:
+        return {}
+    field = FormRecord.model_validate(stored.record).field(key)
+    if fix.row is not None and field.rows is not None and fix.column is not None:
+        cell = field.rows[fix.row - 1].get(fix.column)
+        return cell.model_dump(mode="json") if cell is not None else {}
+    return field.model_dump(mode="json")
+
+
+@router.patch("/records/{record_id}/fields/{key}", response_model=CorrectionResult)
 def correct(
     record_id: str,
     key: str,
     fix: Fix,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
-) -> Correction:
+) -> CorrectionResult:
     """更正一栏的值(按栏目类型校验);每次更正都记入审计记录,不会被改写。"""
     stored = usable_record(store, who, record_id)
     template = get_template(stored.summary.template)
@@ -257,11 +283,12 @@ def correct(
         except ValueError as exc:
             raise HTTPException(422, f"{spec.label}:{exc}") from None
     try:
-        return store.correct_field(
+        done = store.correct_field(
             record_id, key, value, who.username, row=fix.row, column=fix.column
         )
     except ValueError as exc:  # a table row or column the record does not have
         raise HTTPException(422, str(exc)) from None
+    return CorrectionResult(**done.model_dump(), reading=_reading_after(store, record_id, key, fix))
 
 
 @router.post("/records/{record_id}/verify", response_model=RecordSummary)

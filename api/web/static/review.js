@@ -36,7 +36,8 @@
   let leaving = false;
 
   // -- helpers -----------------------------------------------------------------------------------
-  const needs = (r) => r.status === "check" || r.status === "invalid" || (r.status === "empty" && !!r.reason);
+  // whether a person must look at a reading: the server says so (formdesk.model.record)
+  const needs = (r) => r.needs_check === true;
 
   function shown(value) {
     if (value === null || value === undefined) return "";
@@ -539,9 +540,7 @@
         row: u.row,
         column: u.column,
       });
-      const v = fix.new_value;
-      const empty = v === null || v === undefined || (typeof v === "string" && !v.trim());
-      Object.assign(u.reading, { value: empty ? null : v, status: empty ? "empty" : "ok", confidence: 1, reason: null, evidence: ["corrected"] });
+      Object.assign(u.reading, fix.reading);  // the reading as the store now holds it
       u.initial = shown(u.reading.value);
       if (document.activeElement !== u.input || u.input.value === text) u.input.value = u.initial;
       u.parts.error.hidden = true;
