@@ -10,10 +10,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import track
 from rich.table import Table
 
-from formdesk.render.document import PdfRenderer
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import RecordSourceError, load_records
 from formdesk.templates import UnknownTemplateError, get_template, load_catalog
@@ -22,7 +20,7 @@ from formdesk.templates.values.normalize import FieldValueError, normalize_recor
 
 from .cli_check import check_command
 from .cli_claims import claims_app
-from .cli_common import fail
+from .cli_common import fail, open_cli_store
 from .cli_reconcile import reconcile_command
 from .cli_summary import summary_command
 from .cli_users import token_app, user_app
@@ -102,8 +100,22 @@ def render(
     no_gang: Annotated[
         bool, typer.Option("--no-gang", help="小标签每张单独一页(默认多张拼在一张 A4 上)")
     ] = False,
+    station: Annotated[
+        str | None, typer.Option("--station", help="为哪个维修站打印(维修站代码;默认服务中心)")
+    ] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="数据目录(默认 ./data 或 FORMDESK_DATA_DIR)")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="打印人(默认当前系统用户)")] = None,
 ) -> None:
-    """打印空白或预填的表单 PDF。"""
+    """打印空白或预填的表单 PDF;打印的每份表单都登记在数据目录中,扫描件才能被识别和核验。"""
+    import getpass
+
+    from rich.progress import Progress
+
+    from formdesk.services.printing import print_documents
+    from formdesk.store import StoreError
+
     try:
         tpl = get_template(code)
     except UnknownTemplateError as exc:
@@ -127,23 +139,24 @@ def render(
             raise fail(f"{where(line)}{exc}") from None
     if not output.parent.exists():
         raise fail(f"输出目录不存在:{output.parent}")
-    key = signing_key()
-    renderer = PdfRenderer(output, key, gang=not no_gang)
-    try:
-        for line, values in track(  # noqa: B007 (line names the failing record)
-            clean, description="生成 PDF", console=err, disable=len(clean) < 20
-        ):
-            for _ in range(copies):
-                renderer.add(tpl, values)
-    except ValueDoesNotFitError as exc:
-        renderer.abort()
-        raise fail(f"{where(line)}{exc}") from None
-    except BaseException:
-        renderer.abort()
-        raise
-    docs = renderer.close()
+    store = open_cli_store(data_dir)
+    if station is not None and store.get_station(station) is None:
+        raise fail(f"没有代码为 {station} 的维修站(导入索赔单或添加该站用户时登记)")
+    with Progress(console=err, transient=True, disable=len(clean) < 20) as bar:
+        task = bar.add_task("生成 PDF", total=len(clean))
+        try:
+            docs = print_documents(
+                store, signing_key(), tpl, [values for _, values in clean], output,
+                station=station, issued_by=user or getpass.getuser(), copies=copies,
+                gang=not no_gang, progress=lambda n: bar.update(task, completed=n),
+            )  # fmt: skip
+        except ValueDoesNotFitError as exc:
+            line = clean[exc.record - 1][0] if exc.record else 0
+            raise fail(f"{where(line)}{exc}") from None
+        except StoreError as exc:
+            raise fail(f"无法登记打印的表单:{exc}") from None
     pages = sum(d.pages * d.copies for d in docs)
-    print(f"已生成 {output}:{len(docs)} 份表单,{pages} 页", file=sys.stderr)
+    print(f"已生成 {output}:{len(docs)} 份表单,{pages} 页(已登记)", file=sys.stderr)
 
 
 @app.command("read")

@@ -84,8 +84,8 @@ def summary_command(
 
 
 def _bd24(store: Store, summary: MonthlySummary, folder: Path) -> bytes:
-    from formdesk.reconcile.monthly import bd24_pdf
     from formdesk.render.fit import ValueDoesNotFitError
+    from formdesk.services.monthly import bd24_pdf
     from formdesk.templates.values.normalize import FieldValueError
 
     station = store.get_station(summary.station)

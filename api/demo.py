@@ -12,8 +12,8 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from formdesk.model.claims import Station
-from formdesk.render.document import PdfRenderer
 from formdesk.services.claims import import_claims_file
+from formdesk.services.printing import print_documents
 from formdesk.store import Store
 from formdesk.templates import get_template
 
@@ -32,9 +32,10 @@ def load_samples(store: Store, key: bytes, records_dir: Path, user: str = "admin
             sample = json.loads(path.read_text(encoding="utf-8"))
             template = get_template(sample["template"])
             out = Path(tmp) / f"{template.slug}.pdf"
-            with PdfRenderer(out, key, gang=False) as r:
-                doc = r.add(template, sample["values"])
-            store.register_documents([doc.registered(station=DEMO_STATION.code, issued_by=user)])
+            print_documents(
+                store, key, template, [sample["values"]], out,
+                station=DEMO_STATION.code, issued_by=user, gang=False,
+            )  # fmt: skip
             pdf = pdfium.PdfDocument(str(out))
             for i in range(len(pdf)):
                 img = np.asarray(pdf[i].render(scale=200 / 72).to_pil().convert("RGB"))

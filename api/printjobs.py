@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from formdesk.model.documents import IssuedDocument
-from formdesk.render.document import PdfRenderer, plan_pages
+from formdesk.render.document import plan_pages, render_documents
 from formdesk.render.fit import ValueDoesNotFitError
+from formdesk.services.printing import register_printed
 from formdesk.store import Store
 from formdesk.templates import Template, get_template
 
@@ -55,17 +56,17 @@ def render_in_child(
     cannot be printed legibly. `progress`, when given, is a file rewritten with the number
     of records done."""
     template = get_template(template_code)
-    with PdfRenderer(Path(out), key) as renderer:
-        for n, values in enumerate(records, start=1):
-            try:
-                for _ in range(copies):
-                    renderer.add(template, values)
-            except ValueDoesNotFitError as exc:
-                where = f"第{n}条记录 " if len(records) > 1 else ""
-                raise ValueDoesNotFitError(f"{where}{exc}") from None
-            if progress and (n % PROGRESS_EVERY == 0 or n == len(records)):
-                _write_progress(Path(progress), n)
-    return [d.model_dump() for d in renderer.documents]
+
+    def report(n: int) -> None:
+        if progress and (n % PROGRESS_EVERY == 0 or n == len(records)):
+            _write_progress(Path(progress), n)
+
+    try:
+        docs = render_documents(Path(out), key, template, records, copies=copies, progress=report)
+    except ValueDoesNotFitError as exc:
+        where = f"第{exc.record}条记录 " if len(records) > 1 and exc.record else ""
+        raise ValueDoesNotFitError(f"{where}{exc}") from None
+    return [d.model_dump() for d in docs]
 
 
 def _write_progress(path: Path, done: int) -> None:
@@ -203,9 +204,8 @@ class PrintJobs:
     def _finished(self, job: PrintJob, future: Future, out: Path, timeout: float) -> None:
         try:
             rows = self.pool.outcome(future, timeout)
-            docs = _issued(rows)
-            self.store.register_documents(
-                [d.registered(station=job.station, issued_by=job.created_by) for d in docs]
+            docs = register_printed(
+                self.store, _issued(rows), station=job.station, issued_by=job.created_by
             )
         except ValueDoesNotFitError as exc:
             self._fail(job, str(exc), out)

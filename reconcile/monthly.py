@@ -11,13 +11,11 @@ date; without a readable date, of its upload), as the reconciliation does.
 
 from __future__ import annotations
 
-import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, computed_field
@@ -27,7 +25,6 @@ from formdesk.model.reconciliation import ReturnedItem
 from formdesk.model.time import Timestamp, utcnow
 from formdesk.store import Store
 from formdesk.templates import get_template
-from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.money import amount_in_words
 from formdesk.templates.values.normalize import normalize_record
 
@@ -381,29 +378,3 @@ def bd24_values(
     if parts_sales_amount is not None:
         values["parts_sales_amount"] = _money(parts_sales_amount)
     return normalize_record(get_template(MONTHLY_REPORT), values)
-
-
-def bd24_pdf(
-    store: Store,
-    summary: MonthlySummary,
-    station: Station,
-    key: bytes,
-    issued_by: str | None,
-    *,
-    fill_date: date | None = None,
-    parts_sales_amount: Decimal | None = None,
-) -> bytes:
-    """SH-ZH/BD-24 prefilled for one station (both 联), registered as printed so its scan is
-    recognised; `fill_date` defaults to today. FieldValueError / ValueDoesNotFitError when a
-    value does not suit the form."""
-    from formdesk.render.document import PdfRenderer  # render depends on reconcile, not back
-
-    values = bd24_values(summary, station, fill_date or china_today(), parts_sales_amount)
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "bd24.pdf"
-        with PdfRenderer(out, key) as renderer:
-            renderer.add(get_template(MONTHLY_REPORT), values)
-        store.register_documents(
-            [d.registered(station=station.code, issued_by=issued_by) for d in renderer.documents]
-        )
-        return out.read_bytes()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from formdesk.templates.schema import FieldType, Template
 from formdesk.templates.values.normalize import normalize_record
 
 from .fill import stamp_cell, stamp_field
+from .fit import ValueDoesNotFitError
 from .frame import CONTINUATION, FIRST, draw_static
 from .marks import draw_aruco, draw_qr
 from .pen import Pen
@@ -267,3 +268,32 @@ def render_pdf(
                 if on_document:
                     on_document(doc)
     return r.documents
+
+
+def render_documents(
+    out: Path,
+    key: bytes,
+    template: Template,
+    records: Sequence[dict[str, Any] | None],
+    *,
+    copies: int = 1,
+    gang: bool = True,
+    progress: Callable[[int], None] | None = None,
+) -> list[IssuedDocument]:
+    """Every record (None: a blank form) printed `copies` times into the PDF `out`, written
+    whole or not at all; the documents printed, not yet registered (a service registers
+    them: `services.printing`).  `progress(n)` is called after each record.
+
+    Raises ValueDoesNotFitError (its `record` the 1-based record number) for a value that
+    cannot be printed legibly, and whatever normalising a record raises (FieldValueError)."""
+    with PdfRenderer(out, key, gang=gang) as renderer:
+        for n, values in enumerate(records, start=1):
+            try:
+                for _ in range(copies):
+                    renderer.add(template, values)
+            except ValueDoesNotFitError as exc:
+                exc.record = n
+                raise
+            if progress is not None:
+                progress(n)
+    return renderer.documents

@@ -12,7 +12,11 @@ LINE_SPACING = 1.18
 
 
 class ValueDoesNotFitError(ValueError):
-    """Raised instead of printing a value that cannot be read at the smallest size."""
+    """Raised instead of printing a value that cannot be read at the smallest size.
+    `record` is the 1-based number of the record it came from, when several were printed
+    (`render.document.render_documents` sets it)."""
+
+    record: int | None = None
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,28 @@ def test_render_prefilled_from_json(tmp_path):
     assert len(pypdf.PdfReader(tmp_path / "tag.pdf").pages) == 1
 
 
+def test_render_registers_what_it_prints(tmp_path):
+    """Every document `formdesk render` prints is registered in the data folder (so its
+    scan is recognised and its prefilled values verified), by whom and for which station;
+    an unknown station is refused before anything is printed."""
+    from formdesk.store import open_store
+
+    res = run("render", "BD-27", "--copies", "2", "-o", "blank.pdf", "--user", "amy", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    mark = pypdf.PdfReader(tmp_path / "blank.pdf").metadata["/FormdeskIssue"]
+    ids = mark.split("|")[1].split(",")  # FDPDF1|<id>,<id>|<mac>
+    with open_store(tmp_path / "data") as store:
+        assert sorted(store.document_ids("SH-ZH/BD-27")) == sorted(ids) and len(ids) == 2
+        docs = [store.get_document(i) for i in ids]
+    assert {(d.template, d.issued_by, d.station, d.copies) for d in docs} == {
+        ("SH-ZH/BD-27", "amy", None, 1)
+    }
+    refused = run("render", "BD-27", "--station", "NOPE", "-o", "s.pdf", cwd=tmp_path)
+    assert refused.returncode == 1 and "NOPE" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "s.pdf").exists()
+
+
 def tag_rows(n: int) -> list[dict]:
     values = json.loads((RECORDS / "sh-zh-bd-27.json").read_text(encoding="utf-8"))["values"]
     return [values | {"part_name": f"机油泵总成{i}"} for i in range(n)]

@@ -18,8 +18,9 @@ from formdesk.api.cli import app
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.reconcile.faults import OTHER, load_fault_keywords
-from formdesk.reconcile.monthly import bd24_pdf, bd24_values, monthly_summary
+from formdesk.reconcile.monthly import bd24_values, monthly_summary
 from formdesk.reports.summary_xlsx import monthly_summary_xlsx
+from formdesk.services.monthly import bd24_pdf
 from formdesk.store import Store, open_store
 from formdesk.templates import get_template
 from formdesk.templates.values.money import amount_in_words

@@ -25,7 +25,10 @@ def test_wheel_has_templates_font_and_licence(tmp_path):
     assert len(forms) >= 27
     assert "formdesk/render/fonts/wqy-microhei.ttc" in names
     assert "formdesk/render/fonts/LICENSE-wqy-microhei.txt" in names
-    for pkg in ("templates", "render", "api", "ingest", "extract", "store", "reconcile"):
+    for pkg in (
+        "templates", "render", "api", "ingest", "extract", "store", "reconcile", "model",
+        "reports", "services",
+    ):  # fmt: skip
         for source in (ROOT / pkg).rglob("*.py"):
             assert f"formdesk/{source.relative_to(ROOT).as_posix()}" in names, source
     entry = next(n for n in names if n.endswith("entry_points.txt"))

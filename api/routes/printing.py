@@ -5,6 +5,7 @@ that prints is a POST (a write, with the CSRF token), never a GET."""
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
 from formdesk.render.record_sources import MB, RecordSourceError, checked_batch
 from formdesk.render.reprint_values import reprint_values
+from formdesk.services.printing import register_printed
 from formdesk.store import Store
 from formdesk.templates import Template, UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
@@ -109,8 +111,7 @@ async def _pdf(
     except TaskFailed as exc:
         raise HTTPException(503, f"打印失败:{exc.reason},请减少份数后重试") from None
     await run_in_threadpool(
-        store.register_documents,
-        [d.registered(station=station, issued_by=who.username) for d in docs],
+        partial(register_printed, store, docs, station=station, issued_by=who.username)
     )
     name = f"{template.slug}.pdf"
     return Response(

@@ -21,13 +21,14 @@ from pydantic import ConfigDict, Field
 
 from formdesk.model.reconciliation import KIND_LABELS, Evidence, Reconciliation
 from formdesk.reconcile.engine import month_bounds, reconcile_station
-from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary, bd24_pdf, monthly_summary
+from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary, monthly_summary
 from formdesk.reconcile.rules import RulesError, WarrantyRules, load_rules
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.reports.reconcile_pdf import reconciliation_pdf
 from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
 from formdesk.reports.station_letter import station_letter_pdf
 from formdesk.reports.summary_xlsx import monthly_summary_xlsx
+from formdesk.services.monthly import bd24_pdf
 from formdesk.store import Store
 from formdesk.templates import get_template
 from formdesk.templates.values.dates import china_today
