@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from formdesk.render.fit import ValueDoesNotFitError
-from formdesk.render.record_sources import RecordSourceError, load_records
+from formdesk.render.record_sources import load_records
 from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
@@ -116,16 +116,9 @@ def render(
     from formdesk.services.printing import print_documents
     from formdesk.store import StoreError
 
-    try:
-        tpl = get_template(code)
-    except UnknownTemplateError as exc:
-        raise fail(str(exc)) from None
-    records: list[tuple[int, dict]] = [(0, {})]
-    if data is not None:
-        try:
-            records = load_records(data, tpl)
-        except RecordSourceError as exc:
-            raise fail(str(exc)) from None
+    # UnknownTemplateError, RecordSourceError: one line and exit 1 (main)
+    tpl = get_template(code)
+    records: list[tuple[int, dict]] = [(0, {})] if data is None else load_records(data, tpl)
     where = (
         (lambda line: f"{data.name} 第{line}行 ")
         if data and data.suffix.lower() != ".json"
@@ -295,11 +288,12 @@ app.command("check")(check_command)
 
 
 def main() -> None:
-    """The `formdesk` command; a store error no command handled is one line, exit 1."""
-    from formdesk.store import StoreError
+    """The `formdesk` command; any FormdeskError no command handled (a refusal with its
+    Chinese reason: a bad file, a value, the store) is one line on stderr and exit 1."""
+    from formdesk.model.errors import FormdeskError
 
     try:
         app()
-    except StoreError as exc:
+    except FormdeskError as exc:
         print(f"错误:{exc}", file=sys.stderr)
         sys.exit(1)

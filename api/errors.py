@@ -1,5 +1,6 @@
-"""JSON answers for what the routes did not handle: store errors by kind, and a catch-all
-so an unexpected error is a JSON 500 with a Chinese reason, never plain text."""
+"""JSON answers for what the routes did not handle: every FormdeskError (a Chinese message
+and its HTTP status, `formdesk.model.errors`) by one handler, and a catch-all so an
+unexpected error is a JSON 500 with a Chinese reason, never plain text."""
 
 from __future__ import annotations
 
@@ -8,25 +9,11 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from formdesk.store import (
-    ConflictError,
-    DamagedFileError,
-    DiskFullError,
-    NotFoundError,
-    StoreError,
-)
+from formdesk.model.errors import FormdeskError
 
 log = logging.getLogger("formdesk")
 
 UNEXPECTED = "服务器内部错误,请稍后重试;如果一再出现,请联系管理员(详情已记入服务日志)"
-# most specific first: the first class an error is an instance of gives the status
-STATUS: list[tuple[type[StoreError], int]] = [
-    (DiskFullError, 507),  # Insufficient Storage
-    (DamagedFileError, 503),
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (StoreError, 500),
-]
 
 
 def error_json(reason: str, status: int) -> JSONResponse:
@@ -34,11 +21,15 @@ def error_json(reason: str, status: int) -> JSONResponse:
     return JSONResponse({"reason": reason, "status": status}, status_code=status)
 
 
-async def store_error(request: Request, exc: Exception) -> JSONResponse:
-    status = next(code for kind, code in STATUS if isinstance(exc, kind))
+async def formdesk_error(request: Request, exc: Exception) -> JSONResponse:
+    """{"reason", "status"} and the error's details (row problems, the field), with the
+    status the error carries; a 5xx is logged (the server's trouble, not the request's)."""
+    assert isinstance(exc, FormdeskError)
+    status = exc.http_status()
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
-    return error_json(str(exc), status)
+    body = {"reason": str(exc), "status": status, **exc.details()}
+    return JSONResponse(body, status_code=status)
 
 
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -50,5 +41,5 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     """Registers both handlers on `app`."""
-    app.add_exception_handler(StoreError, store_error)
+    app.add_exception_handler(FormdeskError, formdesk_error)
     app.add_exception_handler(Exception, unexpected)

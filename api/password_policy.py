@@ -20,6 +20,8 @@ import secrets
 
 from zxcvbn import zxcvbn
 
+from formdesk.model.errors import FormdeskError
+
 PASSWORD_MIN = 10
 PASSWORD_MAX = 128
 ZXCVBN_MIN_SCORE = 3
@@ -41,8 +43,10 @@ _WARNINGS = [
 ]
 
 
-class WeakPasswordError(ValueError):
-    """The password breaks the policy; the message (Chinese) says which rule."""
+class WeakPasswordError(FormdeskError, ValueError):
+    """The password breaks the policy; the message (Chinese) says which rule (HTTP 422)."""
+
+    status = 422
 
 
 def check_password(password: str, username: str) -> None:

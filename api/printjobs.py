@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.errors import FormdeskError
 from formdesk.render.document import plan_pages, render_documents
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.services.printing import register_printed
@@ -106,8 +107,10 @@ async def render_now(
         return out.read_bytes(), _issued(rows)
 
 
-class TooManyJobs(Exception):
-    """One user's unfinished print jobs are at their limit (Chinese message)."""
+class TooManyJobs(FormdeskError):
+    """One user's unfinished print jobs are at their limit (Chinese message; HTTP 429)."""
+
+    status = 429
 
 
 @dataclasses.dataclass

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ValidationError
 from rapidfuzz import fuzz, process
 
 from formdesk.model.claims import Claim, Station
+from formdesk.model.errors import FormdeskError
 from formdesk.model.stored import StoredRecord
 from formdesk.templates.schema import FieldType
 from formdesk.templates.values.bounds import BILLION, MAX_CHARS, SHORT
@@ -98,9 +99,15 @@ class RowProblem(BaseModel):
         return f"{where}:{self.reason}" if where else self.reason
 
 
-class ClaimFileError(ValueError):
-    """A claims file (or BD-25 record) refused as a whole; `str()` is a one-line summary,
-    `problems` lists what is wrong (at most MAX_PROBLEMS, `total` counts them all)."""
+class ClaimFileError(FormdeskError, ValueError):
+    """A claims file (or BD-25 record) refused as a whole (HTTP 422); `str()` is a one-line
+    summary, `problems` lists what is wrong (at most MAX_PROBLEMS, `total` counts them all)."""
+
+    status = 422
+
+    def details(self) -> dict[str, Any]:
+        """Every row problem found (line, column, reason), for the clerk fixing the file."""
+        return {"problems": [p.model_dump() for p in self.problems]}
 
     def __init__(self, message: str, problems: list[RowProblem] | None = None, total: int = 0):
         super().__init__(message)
@@ -115,6 +122,11 @@ class ClaimFileError(ValueError):
 
 class ClaimFileTooLarge(ClaimFileError):
     """Over the size limit: refused before the file is read (HTTP 413)."""
+
+    status = 413
+
+    def details(self) -> dict[str, Any]:
+        return {}
 
 
 # -- columns ---------------------------------------------------------------------------------

@@ -35,6 +35,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from formdesk.model.errors import FormdeskError
+
 MB = 1024 * 1024
 
 Rows = Iterator[tuple[int, list[Any]]]  # (line, cells): the CSV record or sheet row, 1-based
@@ -69,9 +71,11 @@ class TableLimits:
 DEFAULT_LIMITS = TableLimits()
 
 
-class TableError(ValueError):
-    """A table refused as a whole; `str()` is one Chinese line (no file name), `line` the
-    row or line it concerns, if one."""
+class TableError(FormdeskError, ValueError):
+    """A table refused as a whole (HTTP 422); `str()` is one Chinese line (no file name),
+    `line` the row or line it concerns, if one."""
+
+    status = 422
 
     def __init__(self, message: str, line: int | None = None):
         super().__init__(message)

@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from formdesk.model.errors import FormdeskError
+
 RULES_FILE = "warranty_rules.yaml"
 
 
@@ -55,8 +57,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-class RulesError(ValueError):
-    """The rules file is not valid; the message names the file and the problem."""
+class RulesError(FormdeskError, ValueError):
+    """The rules file is not valid; the message names the file and the problem (the
+    installation's trouble: HTTP 500)."""
+
+    status = 500
 
 
 def load_rules(data_dir: Path | None = None) -> WarrantyRules:

@@ -27,6 +27,7 @@ from formdesk.ingest.tables import (
     unsaved_formulas_reason,
     xlsx_rows,
 )
+from formdesk.model.errors import FormdeskError
 from formdesk.templates.schema import FieldType, FormField, Template
 from formdesk.templates.values.spreadsheet import inexact_reason, is_inexact_number
 from formdesk.templates.values.text import shown
@@ -36,8 +37,11 @@ MAX_BYTES = 20 * MB  # a 1,500-row print batch is well under 1 MB
 TABLE_LIMITS = TableLimits()
 
 
-class RecordSourceError(ValueError):
-    """A data file that cannot be read as records; message in Chinese, with its line."""
+class RecordSourceError(FormdeskError, ValueError):
+    """A data file that cannot be read as records; message in Chinese, with its line
+    (HTTP 422)."""
+
+    status = 422
 
 
 def load_records(path: Path, template: Template) -> list[tuple[int, dict[str, Any]]]:

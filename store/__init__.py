@@ -9,10 +9,16 @@ from pathlib import Path
 
 from .integrity import UsersRule
 from .interface import (
+    AccountStore,
+    ClaimStore,
     ConflictError,
     DamagedFileError,
     DiskFullError,
+    DocumentStore,
     NotFoundError,
+    RecordStore,
+    ScanStore,
+    StationStore,
     StorageError,
     Store,
     StoreError,
@@ -34,6 +40,12 @@ def open_store(data_dir: Path | None = None, *, users: UsersRule = "any") -> Sto
 
 
 __all__ = [
+    "AccountStore",
+    "ClaimStore",
+    "DocumentStore",
+    "RecordStore",
+    "ScanStore",
+    "StationStore",
     "ConflictError",
     "InvalidUsernameError",
     "DamagedFileError",

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from formdesk.model.accounts import ApiToken, User, UserSession
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.errors import FormdeskError
 from formdesk.model.scans import Batch, Job, Scan
 from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 
@@ -21,16 +22,23 @@ Order = Literal["newest", "least_confident"]
 DateBound = date | datetime | str
 
 
-class StoreError(Exception):
-    """Something the store refuses; the message is Chinese, for the user."""
+class StoreError(FormdeskError):
+    """Something the store refuses; the message is Chinese, for the user (HTTP 500 unless
+    a subclass says what it is)."""
+
+    status = 500
 
 
 class NotFoundError(StoreError, LookupError):
-    """The id names nothing stored."""
+    """The id names nothing stored (HTTP 404)."""
+
+    status = 404
 
 
 class ConflictError(StoreError, ValueError):
-    """Already there (a duplicate) or not in a state that allows the change."""
+    """Already there (a duplicate) or not in a state that allows the change (HTTP 409)."""
+
+    status = 409
 
 
 class StorageError(StoreError):
@@ -41,7 +49,9 @@ class StorageError(StoreError):
 class DiskFullError(StorageError):
     """A write found no space (ENOSPC) or no quota (EDQUOT) left; nothing was half-written:
     temporary files are gone and every data file is as before the write. `path` is the
-    file being written (for the log; the message names no server path)."""
+    file being written (for the log; the message names no server path).  HTTP 507."""
+
+    status = 507
 
     def __init__(self, path: Path | str | None = None):
         super().__init__("服务器磁盘空间已满,无法保存;请联系管理员清理磁盘后重试")
@@ -53,7 +63,10 @@ class DamagedFileError(StorageError):
     although the data folder shows it existed. `path` names it; `problem` says what is
     wrong and `hint` how to restore it (both Chinese); str() is the whole one-line message:
     ``数据文件 data/db/meta.json 已损坏(…);上一次完好的副本在 …,运行 formdesk check --repair …``.
+    HTTP 503.
     """
+
+    status = 503
 
     def __init__(self, path: Path | str, problem: str, hint: str):
         super().__init__(f"数据文件 {path} {problem};{hint}")
@@ -63,8 +76,9 @@ class DamagedFileError(StorageError):
 
 
 @runtime_checkable
-class Store(Protocol):
-    # -- stations, users, tokens ---------------------------------------------------------
+class StationStore(Protocol):
+    """The network's stations (维修站)."""
+
     def add_station(self, station: Station) -> Station:
         """Refuses a code already used (ConflictError)."""
         ...
@@ -72,6 +86,11 @@ class Store(Protocol):
     def list_stations(self) -> list[Station]: ...
 
     def get_station(self, code: str) -> Station | None: ...
+
+
+@runtime_checkable
+class AccountStore(Protocol):
+    """Users, their API tokens and their browser sessions."""
 
     def add_user(self, user: User) -> User:
         """Stores `user` under its name trimmed and NFKC-normalised (store.usernames) and
@@ -112,7 +131,7 @@ class Store(Protocol):
         there is none. The token stops working at once."""
         ...
 
-    # -- browser sessions (db/sessions.json) ---------------------------------------------------
+    # browser sessions (db/sessions.json)
     def add_session(self, session: UserSession) -> UserSession:
         """Stores a sign-in (and drops expired ones in the same write)."""
         ...
@@ -129,7 +148,12 @@ class Store(Protocol):
         """Ends every session of `username` except the one hashed `keep`; how many."""
         ...
 
-    # -- printed documents -----------------------------------------------------------------
+
+@runtime_checkable
+class DocumentStore(Protocol):
+    """Printed documents (registered when printed, services/printing.py) and what the
+    installation knows that forms name."""
+
     def register_documents(self, docs: list[IssuedDocument]) -> None:
         """Every printed document; registering one again replaces it."""
         ...
@@ -153,7 +177,11 @@ class Store(Protocol):
         what an id read by OCR is matched against (store/ocr_identity.py)."""
         ...
 
-    # -- scans -----------------------------------------------------------------------------
+
+@runtime_checkable
+class ScanStore(Protocol):
+    """Uploaded files (content-addressed), their batches and the reading queue."""
+
     def put_scan(
         self,
         data: bytes,
@@ -171,7 +199,7 @@ class Store(Protocol):
 
     def scan_bytes(self, sha256: str) -> bytes: ...
 
-    # -- batches and the reading queue -------------------------------------------------------
+    # batches and the reading queue
     def create_batch(
         self,
         created_by: str,
@@ -217,7 +245,11 @@ class Store(Protocol):
         service is not read again at every start); how many were requeued."""
         ...
 
-    # -- records and corrections ---------------------------------------------------------------
+
+@runtime_checkable
+class RecordStore(Protocol):
+    """Read records, their summaries, and the reviewers' corrections (append-only)."""
+
     def save_records(
         self, scan_id: str, records: list[dict[str, Any]], station: str | None
     ) -> list[RecordSummary]:
@@ -270,7 +302,11 @@ class Store(Protocol):
         """Marks the record verified by `user` (a later correction or changed reading clears it)."""
         ...
 
-    # -- warranty claims ---------------------------------------------------------------------------
+
+@runtime_checkable
+class ClaimStore(Protocol):
+    """Warranty claims (三包索赔单) and the imports that brought them."""
+
     def import_claims(
         self,
         claims: list[Claim],
@@ -299,3 +335,12 @@ class Store(Protocol):
     def list_claim_imports(self) -> list[ClaimImport]:
         """Newest first."""
         ...
+
+
+@runtime_checkable
+class Store(
+    StationStore, AccountStore, DocumentStore, ScanStore, RecordStore, ClaimStore, Protocol
+):
+    """The whole store, every role; a function that needs one role takes that protocol
+    (a `ClaimStore`, a `RecordStore`…), so a second implementation (issue 11: PostgreSQL)
+    can be built and tested role by role."""

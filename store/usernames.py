@@ -24,7 +24,9 @@ _ALLOWED = re.compile(r"[A-Za-z0-9._\-\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
 
 
 class InvalidUsernameError(StoreError, ValueError):
-    """A user name outside the rule; the message (Chinese) says what is wrong."""
+    """A user name outside the rule; the message (Chinese) says what is wrong (HTTP 422)."""
+
+    status = 422
 
 
 def normalize_username(raw: str) -> str:

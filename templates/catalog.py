@@ -9,15 +9,21 @@ import yaml
 from pydantic import ValidationError
 from rapidfuzz import process
 
+from .errors import FormdeskError
 from .schema import Template
 
 
-class UnknownTemplateError(LookupError):
-    """A template code that is not in the catalog; the message suggests the closest ones."""
+class UnknownTemplateError(FormdeskError, LookupError):
+    """A template code that is not in the catalog; the message suggests the closest ones
+    (HTTP 404)."""
+
+    status = 404
 
 
-class CatalogError(ValueError):
-    """A template file in the catalog is malformed."""
+class CatalogError(FormdeskError, ValueError):
+    """A template file in the catalog is malformed (the installation's fault: HTTP 500)."""
+
+    status = 500
 
 
 def _forms_dir():

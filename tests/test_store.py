@@ -802,3 +802,31 @@ def test_listing_with_10000_records_stays_fast(tmp_path):
         f" first list after a write {after_write_ms:.1f} ms; get_record {get_ms:.1f} ms"
     )
     assert p95 < 500 and after_write_ms < 500
+
+
+def test_the_store_is_its_roles(store):
+    """The Store protocol is the union of its roles (issue 11), each a protocol of its own
+    that the TinyDB store meets, no method in two roles."""
+    import inspect
+
+    from formdesk.store import (
+        AccountStore,
+        ClaimStore,
+        DocumentStore,
+        RecordStore,
+        ScanStore,
+        StationStore,
+        Store,
+    )
+
+    roles = [StationStore, AccountStore, DocumentStore, ScanStore, RecordStore, ClaimStore]
+
+    def methods(proto):
+        return {
+            n for n, _ in inspect.getmembers(proto, inspect.isfunction) if not n.startswith("_")
+        }
+
+    assert all(isinstance(store, role) for role in roles)
+    names = [methods(r) for r in roles]
+    assert sum(map(len, names)) == len(set().union(*names))  # disjoint
+    assert set().union(*names) == methods(Store)

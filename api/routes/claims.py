@@ -3,23 +3,20 @@ SH-ZH/BD-25 record; everyone lists them, a station only its own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from formdesk.ingest.claims import (
     MAX_CLAIMS_BYTES,
     ClaimFileError,
-    ClaimFileTooLarge,
     check_size,
     new_import_id,
     parse_claims_file,
 )
 from formdesk.model.claims import Claim, ClaimImport
 from formdesk.services.claims import import_claims_from_record, store_claims_file
-from formdesk.store import ConflictError, StorageError, Store, StoreError
+from formdesk.store import Store
 from formdesk.templates.values.dates import DateValueError, month_span
 
 from ..deps import back_office, current_principal, get_store, not_found
@@ -45,31 +42,10 @@ class ClaimList(BaseModel):
     items: list[Claim]
 
 
-def _refused(exc: ClaimFileError) -> JSONResponse:
-    """The app's error shape ({reason, status}), with every row problem for a bad file."""
-    if isinstance(exc, ClaimFileTooLarge):
-        return JSONResponse({"reason": str(exc), "status": 413}, status_code=413)
-    problems = [p.model_dump() for p in exc.problems]
-    return JSONResponse({"reason": str(exc), "status": 422, "problems": problems}, status_code=422)
-
-
-def _stored(run: Callable[[], ClaimImport]) -> ClaimImport | Response:
-    try:
-        return run()
-    except ClaimFileError as exc:
-        return _refused(exc)
-    except ConflictError as exc:
-        raise HTTPException(409, str(exc)) from None
-    except StorageError:
-        raise  # the server's trouble (disk full, a damaged file): 5xx, see api/errors.py
-    except StoreError as exc:
-        raise HTTPException(422, str(exc)) from None
-
-
-def _failed(exc: TaskFailed, name: str) -> JSONResponse:
+def _failed(exc: TaskFailed, name: str) -> ClaimFileError:
     """Parsing that ran out of memory or time, or whose process died (out of memory in C
     code), is the file's doing: refused like any file the budgets refuse (422)."""
-    return _refused(ClaimFileError(f"{name}:文件过于复杂,无法读取({exc.reason});请分批导入"))
+    return ClaimFileError(f"{name}:文件过于复杂,无法读取({exc.reason});请分批导入")
 
 
 @router.post("/claims/import", response_model=ClaimImport, responses=REFUSALS)
@@ -88,24 +64,19 @@ def import_file(
     memory and to PARSE_SECONDS), never in the service; the checked claims come back and
     are stored here."""
     name = neutral_filename(file.filename)
-    try:
-        if file.size is not None:
-            check_size(file.size, name)  # spooled to disk by the form parser, not yet read
-        data = file.file.read(MAX_CLAIMS_BYTES + 1)
-        check_size(len(data), name)
-    except ClaimFileError as exc:
-        return _refused(exc)
+    if file.size is not None:
+        check_size(file.size, name)  # spooled to disk by the form parser, not yet read
+    data = file.file.read(MAX_CLAIMS_BYTES + 1)
+    check_size(len(data), name)
     import_id = new_import_id()
     pool = request.app.state.tables_pool
     try:
         claims = pool.call(parse_claims_file, data, name, import_id, timeout=PARSE_SECONDS)
-    except ClaimFileError as exc:
-        return _refused(exc)
     except TaskFailed as exc:
-        return _failed(exc, name)
-    return _stored(
-        lambda: store_claims_file(store, claims, import_id, name, data, who.username, replace)
-    )
+        raise _failed(exc, name) from None
+    # ClaimFileError (422 with every row problem, 413 too large), ConflictError (409):
+    # answered by api/errors.py
+    return store_claims_file(store, claims, import_id, name, data, who.username, replace)
 
 
 @router.post("/claims/from-record/{record_id}", response_model=ClaimImport, responses=REFUSALS)
@@ -121,7 +92,7 @@ def import_record(
         raise not_found("这条记录")
     if stored.damaged:
         raise HTTPException(409, f"这条记录的识读结果无法读取({stored.damaged}),不能导入")
-    return _stored(lambda: import_claims_from_record(store, stored, who.username, replace))
+    return import_claims_from_record(store, stored, who.username, replace)
 
 
 @router.get("/claims", response_model=ClaimList)

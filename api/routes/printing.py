@@ -14,13 +14,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
-from formdesk.render.record_sources import MB, RecordSourceError, checked_batch
+from formdesk.render.record_sources import MB, checked_batch
 from formdesk.render.reprint_values import reprint_values
 from formdesk.services.printing import register_printed
 from formdesk.store import Store
-from formdesk.templates import Template, UnknownTemplateError, get_template, load_catalog
+from formdesk.templates import Template, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
@@ -33,7 +32,6 @@ from ..printjobs import (
     MAX_BATCH_PAGES,
     MAX_NOW_PAGES,
     PrintJob,
-    TooManyJobs,
     form_pages,
     render_now,
 )
@@ -43,10 +41,8 @@ router = APIRouter(prefix="/api", tags=["printing"])
 
 
 def template_or_404(code: str) -> Template:
-    try:
-        return get_template(code)
-    except UnknownTemplateError as exc:
-        raise HTTPException(404, str(exc)) from None
+    """The template; UnknownTemplateError (404, the closest codes named) otherwise."""
+    return get_template(code)
 
 
 @router.get("/templates")
@@ -106,9 +102,7 @@ async def _pdf(
         data, docs = await render_now(
             request.app.state.render_pool, request.app.state.key, template, clean, copies
         )
-    except ValueDoesNotFitError as exc:
-        raise HTTPException(422, str(exc)) from None
-    except TaskFailed as exc:
+    except TaskFailed as exc:  # ValueDoesNotFitError: 422 by api/errors.py
         raise HTTPException(503, f"打印失败:{exc.reason},请减少份数后重试") from None
     await run_in_threadpool(
         partial(register_printed, store, docs, station=station, issued_by=who.username)
@@ -208,8 +202,6 @@ async def _read_batch(
         return await pool.run(
             checked_batch, data, filename, template.code, MAX_BATCH_FORMS, timeout=PARSE_SECONDS
         )
-    except RecordSourceError as exc:
-        raise HTTPException(422, str(exc)) from None
     except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
         raise HTTPException(
             422, f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印"
@@ -243,12 +235,9 @@ async def from_file(
         raise HTTPException(
             422, f"{filename}:一次最多打印 {MAX_BATCH_PAGES} 页(这个文件需要 {pages} 页),请分批"
         )
-    try:
-        job = request.app.state.print_jobs.submit(
-            template, records, filename=filename, created_by=who.username, station=code
-        )
-    except TooManyJobs as exc:
-        raise HTTPException(429, str(exc)) from None
+    job = request.app.state.print_jobs.submit(  # TooManyJobs: 429 by api/errors.py
+        template, records, filename=filename, created_by=who.username, station=code
+    )
     return PrintJobOut.of(job)
 
 
@@ -299,10 +288,8 @@ async def reprint(
     """按识读(及更正)后的值重新打印这份表单(登记为新文档,故用 POST)。"""
     stored = await run_in_threadpool(usable_record, store, who, record_id)
     template = template_or_404(stored.summary.template)
-    try:  # a field read as invalid is refused by name, never printed blank
-        values = reprint_values(stored.record)
-    except FieldValueError as exc:
-        raise HTTPException(422, str(exc)) from None
+    # a field read as invalid is refused by name (FieldValueError, 422), never printed blank
+    values = reprint_values(stored.record)
     return await _pdf(request, store, who, template, [values], 1, stored.summary.station)
 
 

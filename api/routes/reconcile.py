@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 from formdesk.model.reconciliation import KIND_LABELS, Evidence, Reconciliation
 from formdesk.reconcile.engine import month_bounds, reconcile_station
 from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary, monthly_summary
-from formdesk.reconcile.rules import RulesError, WarrantyRules, load_rules
+from formdesk.reconcile.rules import WarrantyRules, load_rules
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.reports.reconcile_pdf import reconciliation_pdf
 from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
@@ -89,10 +89,9 @@ def required_station(who: Principal, station: str | None) -> str:
 
 
 def warranty_rules(store: Store) -> WarrantyRules:
-    try:
-        return load_rules(getattr(store, "data_dir", None))
-    except RulesError as exc:  # the installation's own file is broken: say which and why
-        raise HTTPException(500, str(exc)) from None
+    """The 三包期 rules; RulesError (500, naming the file and the problem) when the
+    installation's own file is broken."""
+    return load_rules(getattr(store, "data_dir", None))
 
 
 def attachment(data: bytes, media_type: str, name: str, fallback: str) -> Response:

@@ -12,6 +12,8 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
+from formdesk.templates.errors import FormdeskError
+
 from ..schema import Column, FieldType, FormField, Template
 from .bounds import MULTILINE_TYPES, max_chars, number_bounds, plain
 from .dates import (
@@ -41,8 +43,14 @@ from .width import ascii_forms, typed_form
 Spec = FormField | Column
 
 
-class FieldValueError(ValueError):
-    """One field (or table cell) whose value is not acceptable; message in Chinese."""
+class FieldValueError(FormdeskError, ValueError):
+    """One field (or table cell) whose value is not acceptable; message in Chinese
+    (HTTP 422; `details()` names the field, and the row of a table cell)."""
+
+    status = 422
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.key, "row": self.row}
 
     def __init__(self, key: str, reason: str, row: int | None = None, label: str = ""):
         self.key, self.reason, self.row, self.label = key, reason, row, label
