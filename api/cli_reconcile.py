@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from . import settings
 from .cli_common import fail, open_cli_store
 
 out = Console()
@@ -29,8 +30,8 @@ def reconcile_command(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """核对三包索赔件:返厂清单与零件标签对索赔单,列出每一处差异。"""
-    from formdesk.reconcile.engine import month_bounds, reconcile_station
-    from formdesk.reconcile.rules import RulesError, load_rules
+    from formdesk.reconcile.engine import month_bounds
+    from formdesk.services.reconciliation import reconcile_station, warranty_rules
 
     for path in (output, letter):
         if path is not None and path.suffix.lower() not in (
@@ -44,15 +45,13 @@ def reconcile_command(
     except ValueError as exc:
         raise fail(str(exc)) from None
     store = open_cli_store(data_dir, must_exist=True)
-    try:
-        rules = load_rules(store.data_dir)
-    except RulesError as exc:
-        raise fail(str(exc)) from None
+    folder = data_dir if data_dir is not None else settings.data_dir()
+    warranty_rules(folder)  # a broken rules file: one line (RulesError), before any work
     codes = [station] if station else [s.code for s in store.list_stations()]
     if not codes:
         raise fail("还没有登记任何维修站,请先导入索赔单(formdesk claims import)")
     try:
-        results = [reconcile_station(store, code, month, rules) for code in codes]
+        results = [reconcile_station(store, folder, code, month) for code in codes]
     except LookupError as exc:
         raise fail(str(exc).strip("'\"")) from None
     if station is None:

@@ -54,7 +54,7 @@ def summary_command(
     ] = None,
 ) -> None:
     """月售后服务汇总:三包、收费维修、保养与返厂件,按维修站、车型、零件、故障类别。"""
-    from formdesk.reconcile.monthly import monthly_summary
+    from formdesk.services.reconciliation import monthly_summary
 
     suffix = output.suffix.lower() if output is not None else None
     if output is not None:
@@ -65,9 +65,9 @@ def summary_command(
         if not output.parent.exists():
             raise fail(f"输出目录不存在:{output.parent}")
     store = open_cli_store(data_dir, must_exist=True)
-    folder = store.data_dir
+    folder = data_dir if data_dir is not None else settings.data_dir()
     try:
-        summary = monthly_summary(store, month, station)
+        summary = monthly_summary(store, folder, month, station)
     except (ValueError, LookupError) as exc:
         raise fail(str(exc)) from None
     if output is None:

@@ -300,7 +300,9 @@ def reconcile(
 def reconcile_station(
     store: Store, station: str, month: str, rules: WarrantyRules | None = None
 ) -> Reconciliation:
-    """Reconciles from what the store holds; a LookupError names an unknown station."""
+    """Reconciles from what the store holds under `rules` (default: the shipped 三包期
+    rules; an installation's own come through services.reconciliation); a LookupError
+    names an unknown station."""
     found = store.get_station(station)
     if found is None:
         raise LookupError(f"维修站“{station}”未登记")
@@ -310,5 +312,5 @@ def reconcile_station(
         month,
         store.list_claims(station=station),
         returned_items(store, station),
-        rules or load_rules(getattr(store, "data_dir", None)),
+        rules or load_rules(),
     )

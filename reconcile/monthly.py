@@ -268,14 +268,17 @@ def _busiest(rows: Iterable[SummaryRow]) -> list[SummaryRow]:
     )
 
 
-def monthly_summary(store: Store, month: str, station: str | None = None) -> MonthlySummary:
-    """The month from what the store holds. ValueError (Chinese) for a bad month, LookupError
-    for an unknown station."""
+def monthly_summary(
+    store: Store, month: str, station: str | None = None, *, faults: FaultKeywords | None = None
+) -> MonthlySummary:
+    """The month from what the store holds, parts grouped by `faults` (default: the shipped
+    keywords; an installation's own come through services.reconciliation). ValueError
+    (Chinese) for a bad month, LookupError for an unknown station."""
     start, end = month_bounds(month)
     stations = {s.code: s for s in store.list_stations()}
     if station is not None and station not in stations:
         raise LookupError(f"维修站“{station}”未登记")
-    faults = load_fault_keywords(getattr(store, "data_dir", None))
+    faults = faults or load_fault_keywords()
     slices = _Slices()
     for code in [station] if station else stations:  # every station shows, idle ones too
         slices.stations[code].label = stations[code].name

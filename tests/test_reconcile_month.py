@@ -71,6 +71,32 @@ def test_every_injected_difference_is_reported_and_nothing_else(month):
 
 
 @pytest.mark.slow
+def test_the_installations_rules_come_from_the_data_folder_it_is_given(month, tmp_path):
+    """services.reconciliation takes the data folder explicitly (the settings' data_dir),
+    never from the store: a rules file there (every model: 1 month, 1,000 km) turns claims
+    outside 三包期 that the shipped rules keep inside."""
+    from formdesk.services.claims import import_claims_file
+    from formdesk.services.reconciliation import reconcile_station as reconcile_with_rules
+
+    root, plan, store = month
+    if not store.list_claims():  # run on its own, before the CLI import of the first test
+        import_claims_file(store, (root / "claims.csv").read_bytes(), "claims.csv", "t")
+
+    def outside(rec):
+        return sum(o.kind == "outside_warranty" for o in rec.outcomes)
+
+    shipped = reconcile_with_rules(store, root / "data", "ST01", plan.month)
+    assert [o.kind for o in shipped.outcomes] == [
+        o.kind for o in reconcile_station(store, "ST01", plan.month).outcomes
+    ]
+    (tmp_path / "warranty_rules.yaml").write_text(
+        "default: {months: 1, km: 1000}\n", encoding="utf-8"
+    )
+    strict = reconcile_with_rules(store, tmp_path, "ST01", plan.month)
+    assert outside(strict) > outside(shipped)
+
+
+@pytest.mark.slow
 def test_reconcile_cli_writes_the_report_and_the_letter(month):
     root, plan, store = month
     cli("claims", "import", "claims.csv", "--data-dir", "data", cwd=root)

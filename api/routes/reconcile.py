@@ -20,15 +20,15 @@ from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 
 from formdesk.model.reconciliation import KIND_LABELS, Evidence, Reconciliation
-from formdesk.reconcile.engine import month_bounds, reconcile_station
-from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary, monthly_summary
-from formdesk.reconcile.rules import WarrantyRules, load_rules
+from formdesk.reconcile.engine import month_bounds
+from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.reports.reconcile_pdf import reconciliation_pdf
 from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
 from formdesk.reports.station_letter import station_letter_pdf
 from formdesk.reports.summary_xlsx import monthly_summary_xlsx
 from formdesk.services.monthly import bd24_pdf
+from formdesk.services.reconciliation import monthly_summary, reconcile_station
 from formdesk.store import Store
 from formdesk.templates import get_template
 from formdesk.templates.values.dates import china_today
@@ -88,12 +88,6 @@ def required_station(who: Principal, station: str | None) -> str:
     return code
 
 
-def warranty_rules(store: Store) -> WarrantyRules:
-    """The 三包期 rules; RulesError (500, naming the file and the problem) when the
-    installation's own file is broken."""
-    return load_rules(getattr(store, "data_dir", None))
-
-
 def attachment(data: bytes, media_type: str, name: str, fallback: str) -> Response:
     """A download named in Chinese (RFC 5987 filename*) with an ASCII name for old clients."""
     disposition = content_disposition(name, fallback)
@@ -128,6 +122,7 @@ def report_slot(request: Request) -> Iterator[None]:
 
 
 def station_month(
+    request: Request,
     station: str | None = Query(None, description="维修站代码;维修站用户只能是本站"),
     month: str | None = Query(None, description=MONTH_HELP),
     who: Principal = Depends(current_principal),
@@ -138,7 +133,7 @@ def station_month(
     code = required_station(who, station)
     month = checked_month(month)
     try:
-        return reconcile_station(store, code, month, warranty_rules(store))
+        return reconcile_station(store, request.app.state.settings.data_dir, code, month)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
 
@@ -196,6 +191,7 @@ def letter_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
 
 
 def month_summary(
+    request: Request,
     station: str | None = Query(None, description="维修站代码;不填为全部维修站"),
     month: str | None = Query(None, description=MONTH_HELP),
     who: Principal = Depends(current_principal),
@@ -205,7 +201,7 @@ def month_summary(
     code = own_station(who, station)
     month = checked_month(month)
     try:
-        return monthly_summary(store, month, code)
+        return monthly_summary(store, request.app.state.settings.data_dir, month, code)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
     except ValueError as exc:
@@ -260,7 +256,7 @@ def summary_bd24(
     """按月汇总预填的 SH-ZH/BD-24 业务月报表(登记为已打印文档,扫描后可识别)。"""
     code = required_station(who, station)
     sales = _parts_sales(parts_sales)
-    summary = month_summary(code, month, who, store)
+    summary = month_summary(request, code, month, who, store)
     found = store.get_station(code)
     if found is None:  # month_summary has refused an unknown station already
         raise not_found("这个维修站")
