@@ -94,7 +94,7 @@ def render(
     code: Annotated[str, typer.Argument(help="模板代码,如 SH-ZH/BD-27")],
     output: Annotated[Path, typer.Option("-o", "--output", help="输出 PDF 文件")],
     data: Annotated[
-        Path | None, typer.Option("--data", help="预填数据:.json、.csv(UTF-8)或 .xlsx")
+        Path | None, typer.Option("--data", help="预填数据:.json、.csv(UTF-8 或 GBK)或 .xlsx")
     ] = None,
     copies: Annotated[int, typer.Option("--copies", min=1, max=1000, help="每份表单打印几份")] = 1,
     no_gang: Annotated[

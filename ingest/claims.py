@@ -27,7 +27,6 @@ value types, `templates.values.bounds`), and numbers their range (BD-25's own li
 
 from __future__ import annotations
 
-import codecs
 import re
 import secrets
 import unicodedata
@@ -68,7 +67,9 @@ from .tables import (
     TableLimits,
     UnsavedFormula,
     csv_rows,
+    decode_text,
     delimiter_name,
+    table_kind,
     unsaved_formulas_reason,
     xlsx_rows,
 )
@@ -411,18 +412,6 @@ def _looks_like(header: str) -> str | None:
 
 # -- reading the file ------------------------------------------------------------------------
 
-_NOT_A_TABLE = {
-    b"%PDF-": "PDF 文件",
-    b"\x89PNG": "PNG 图片",
-    b"\xff\xd8\xff": "JPEG 图片",
-    b"II*\x00": "TIFF 图片",
-    b"MM\x00*": "TIFF 图片",
-    b"\xd0\xcf\x11\xe0": "旧版 Excel(.xls)或加密的 Office 文件",
-    b"\x1f\x8b": "压缩文件",
-    b"Rar!": "压缩文件",
-    b"7z\xbc\xaf": "压缩文件",
-}
-_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx")
 SAVE_AS = "请在 Excel 中另存为 .xlsx 或 CSV 后再导入"
 
 
@@ -444,37 +433,19 @@ def _refuse(filename: str, reason: str, line: int | None = None) -> ClaimFileErr
 
 
 def _sniff(data: bytes, filename: str) -> str:
-    """The kind of table, "xlsx" or "text", from the content; the name only explains a
-    refusal (a .xlsx that is really text or a web page)."""
-    if data.startswith(b"PK\x03\x04"):
-        return "xlsx"
-    for magic, kind in _NOT_A_TABLE.items():
-        if data.startswith(magic):
-            raise _refuse(filename, f"这是{kind},不是 CSV 或 Excel(.xlsx)表格;{SAVE_AS}")
-    if filename.lower().endswith(_EXCEL_SUFFIXES):
-        raise _refuse(
-            filename,
-            "扩展名是 Excel,内容却不是 Excel 工作簿(可能是改了扩展名的文本或网页);" + SAVE_AS,
-        )
-    return "text"
+    """ "xlsx" or "text" (`ingest.tables.table_kind`), a refusal as ClaimFileError."""
+    try:
+        return table_kind(data, filename)
+    except TableError as exc:
+        raise _refuse(filename, f"{exc};{SAVE_AS}") from None
 
 
 def _decode(data: bytes, filename: str) -> str:
-    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's 'Unicode text'), else GB18030."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    elif b"\x00" not in data[:8192]:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise _refuse(
-        filename, f"不是 CSV 或 Excel(.xlsx)表格,或编码无法识别(应为 UTF-8 或 GBK);{SAVE_AS}"
-    )
+    """The text of a CSV (`ingest.tables.decode_text`), a refusal as ClaimFileError."""
+    try:
+        return decode_text(data)
+    except TableError as exc:
+        raise _refuse(filename, f"{exc};{SAVE_AS}") from None
 
 
 def _csv_rows(data: bytes, filename: str) -> Rows:

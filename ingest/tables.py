@@ -25,6 +25,7 @@ strings); the print data of a 1,500-tag batch ~1,500 rows × 20 columns.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -512,3 +513,51 @@ class _Budget:
             raise TableError(
                 f"文字过多(到第{line}行已超过 {lim.max_text_chars} 个字符);请分批导入", line
             )
+
+
+# -- what a table file is, and its text: one policy for claims and print data ----------------
+
+NOT_A_TABLE = {
+    b"%PDF-": "PDF 文件",
+    b"\x89PNG": "PNG 图片",
+    b"\xff\xd8\xff": "JPEG 图片",
+    b"II*\x00": "TIFF 图片",
+    b"MM\x00*": "TIFF 图片",
+    b"\xd0\xcf\x11\xe0": "旧版 Excel(.xls)或加密的 Office 文件",
+    b"\x1f\x8b": "压缩文件",
+    b"Rar!": "压缩文件",
+    b"7z\xbc\xaf": "压缩文件",
+}
+EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx")
+
+
+def table_kind(data: bytes, filename: str = "") -> str:
+    """The kind of table, "xlsx" or "text" (CSV), from the content; the name only explains
+    a refusal (a .xlsx that is really text or a web page).  TableError for a file that is
+    no table (a PDF, an image, an old .xls, an archive)."""
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    for magic, kind in NOT_A_TABLE.items():
+        if data.startswith(magic):
+            raise TableError(f"这是{kind},不是 CSV 或 Excel(.xlsx)表格")
+    if filename.lower().endswith(EXCEL_SUFFIXES):
+        raise TableError("扩展名是 Excel,内容却不是 Excel 工作簿(可能是改了扩展名的文本或网页)")
+    return "text"
+
+
+def decode_text(data: bytes) -> str:
+    """A CSV's text as Excel and the warranty system save it: UTF-8 (with or without BOM),
+    UTF-16 with BOM (Excel's "Unicode text"), else GB18030 (GBK, Chinese Excel's default).
+    TableError when it is none of them (binary, another encoding)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data[:8192]:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    raise TableError("不是 CSV 或 Excel(.xlsx)表格,或编码无法识别(应为 UTF-8 或 GBK)")

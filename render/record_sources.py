@@ -24,6 +24,8 @@ from formdesk.ingest.tables import (
     TableLimits,
     UnsavedFormula,
     csv_rows,
+    decode_text,
+    table_kind,
     unsaved_formulas_reason,
     xlsx_rows,
 )
@@ -87,7 +89,7 @@ def records_from_bytes(
         return _rows_to_records(_csv_rows(data, name), template, name)
     if suffix in (".xlsx", ".xlsm"):
         return _rows_to_records(_xlsx_rows(data, name), template, name)
-    raise RecordSourceError(f"不支持的数据文件类型 {suffix}:请用 .json、.csv(UTF-8)或 .xlsx")
+    raise RecordSourceError(f"不支持的数据文件类型 {suffix}:请用 .json、.csv 或 .xlsx")
 
 
 def checked_batch(data: bytes, name: str, template_code: str, max_forms: int) -> list[dict]:
@@ -169,16 +171,12 @@ def _from_json(data: bytes, name: str, template: Template) -> list[tuple[int, di
 
 
 def _csv_rows(raw: bytes, name: str) -> list[list[str]]:
+    """UTF-8, UTF-16 or GBK as Excel saves it (`ingest.tables.decode_text`, the policy the
+    claims import follows too)."""
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise RecordSourceError(
-            f"{name} 第{line}行:不是 UTF-8 编码(可能是 GBK/Excel 默认编码),"
-            "请在 Excel 中“另存为 CSV UTF-8”后再试"
-        ) from None
-    try:
-        return [row for _, row in csv_rows(text, TABLE_LIMITS)]
+        if table_kind(raw, name) == "xlsx":
+            raise TableError("这是 Excel 工作簿,不是 CSV;请把扩展名改为 .xlsx")
+        return [row for _, row in csv_rows(decode_text(raw), TABLE_LIMITS)]
     except TableError as exc:
         raise RecordSourceError(f"{name}:{exc}") from None
 

@@ -105,6 +105,23 @@ def test_render_many_from_csv_with_chinese_headers(tmp_path):
     assert len(pypdf.PdfReader(tmp_path / "tags.pdf").pages) == 5  # 18 tags, 4 per A4 sheet
 
 
+@pytest.mark.parametrize("encoding", ["gbk", "utf-16", "utf-8-sig"])
+def test_print_data_is_read_in_the_encodings_excel_saves(tmp_path, encoding):
+    """One encoding policy for print data and claims (ingest.tables.decode_text): Chinese
+    Excel's default CSV (GBK), its "Unicode text" (UTF-16) and CSV UTF-8 all print, and
+    the values registered are the ones in the file."""
+    from formdesk.store import open_store
+
+    rows = tag_rows(2)
+    labelled = [{"来件单位": r["sender_unit"], "零部件名称": r["part_name"]} for r in rows]
+    write_csv(tmp_path / "tags.csv", labelled, encoding=encoding)
+    res = run("render", "BD-27", "--data", "tags.csv", "-o", "tags.pdf", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    with open_store(tmp_path / "data") as store:
+        docs = [store.get_document(i) for i in store.document_ids("SH-ZH/BD-27")]
+    assert sorted(d.values["part_name"] for d in docs) == sorted(r["part_name"] for r in rows)
+
+
 def test_render_many_from_xlsx(tmp_path):
     rows = tag_rows(3)
     wb = Workbook()
@@ -126,7 +143,7 @@ def test_render_many_from_xlsx(tmp_path):
         ("bad_vin_row", "tags.csv 第3行 车架号码(vin):车架号不能含字母 I、O、Q"),
         ("bad_date_row", "tags.csv 第2行 购买日期(purchase_date):日期无效"),
         ("text_in_integer", "行驶里程(mileage_km):应为整数"),
-        ("gbk_csv", "tags.csv 第2行:不是 UTF-8 编码"),
+        ("pdf_as_csv", "tags.csv:这是PDF 文件,不是 CSV 或 Excel(.xlsx)表格"),
         ("empty_csv", "文件为空"),
     ],
 )
@@ -147,8 +164,8 @@ def test_bad_input_gets_one_line_and_no_pdf(tmp_path, case, expect):
     elif case == "text_in_integer":
         rows[2]["mileage_km"] = "四万八千"
         write_csv(tmp_path / "tags.csv", rows)
-    elif case == "gbk_csv":
-        write_csv(tmp_path / "tags.csv", rows, encoding="gbk")
+    elif case == "pdf_as_csv":
+        (tmp_path / "tags.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     elif case == "empty_csv":
         (tmp_path / "tags.csv").write_text("")
     res = run("render", code, "--data", "tags.csv", "-o", "out.pdf", cwd=tmp_path)
