@@ -151,8 +151,7 @@ class AccountStore(Protocol):
 
 @runtime_checkable
 class DocumentStore(Protocol):
-    """Printed documents (registered when printed, services/printing.py) and what the
-    installation knows that forms name."""
+    """Printed documents (registered when printed, services/printing.py)."""
 
     def register_documents(self, docs: list[IssuedDocument]) -> None:
         """Every printed document; registering one again replaces it."""
@@ -164,12 +163,6 @@ class DocumentStore(Protocol):
         """A picklable, read-only lookup of a printed document's prefilled values (None
         when unknown or printed blank), for reader processes: the reader verifies those
         fields against how they were printed instead of reading them again."""
-        ...
-
-    def known_values(self) -> dict[str, list[str]]:
-        """What the installation knows that forms name, per list (extract/lexicon.py):
-        `station` (station names), `vehicle_model`, `part_no`, `part_name` (from the
-        imported claims)."""
         ...
 
     def document_ids(self, template: str) -> list[str]:
@@ -334,6 +327,12 @@ class ClaimStore(Protocol):
 
     def list_claim_imports(self) -> list[ClaimImport]:
         """Newest first."""
+        ...
+
+    def known_values(self) -> dict[str, list[str]]:
+        """What the installation knows that forms name, per list (extract/lexicon.py):
+        `station` (station names), `vehicle_model`, `part_no`, `part_name` (from the
+        imported claims); each sorted, blanks left out."""
         ...
 
 

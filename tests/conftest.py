@@ -9,6 +9,8 @@ import pytest
 
 from formdesk.templates import Template, load_catalog
 
+from .pg import pg_engine, pg_url  # noqa: F401 (fixtures: a real PostgreSQL database)
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "samples" / "records"
 TEST_KEY = b"formdesk-test-key"

@@ -37,6 +37,7 @@ from formdesk.templates import get_template
 from formdesk.templates.values.vin import with_check_digit
 
 from .conftest import sample_values
+from .pg import ClaimsOnPostgres
 
 HEADER = [
     "索赔单号",
@@ -104,8 +105,25 @@ def write_xlsx(path: Path, lines: list[list]) -> Path:
     return path
 
 
+@pytest.fixture(params=["tinydb", "postgresql"])
+def store(request, tmp_path: Path):
+    """The claims tests run on both stores: the TinyDB store, and one whose stations and
+    claims are PostgreSQL's (tests/pg.py)."""
+    s = open_store(tmp_path / "data")
+    if request.param == "postgresql":
+        from formdesk.store.sql.claims import SqlClaimStore
+
+        s = ClaimsOnPostgres(s, SqlClaimStore(request.getfixturevalue("pg_engine")))
+    for code, name in STATIONS:
+        s.add_station(Station(code=code, name=name))
+    yield s
+    s.close()
+
+
 @pytest.fixture
-def store(tmp_path: Path):
+def tiny_store(tmp_path: Path):
+    """The TinyDB store of ./data, as the command line opens it (the CLI has no
+    PostgreSQL option yet)."""
     s = open_store(tmp_path / "data")
     for code, name in STATIONS:
         s.add_station(Station(code=code, name=name))
@@ -537,7 +555,8 @@ def cli(*args: str):
     return CliRunner().invoke(cli_app, list(args))
 
 
-def test_cli_import_and_list(store, tmp_path):
+def test_cli_import_and_list(tiny_store, tmp_path):
+    store = tiny_store
     data = str(tmp_path / "data")
     path = write_csv(tmp_path / "claims.csv", table([row(1), row(2, 维修站="新站")]))
     res = cli("claims", "import", str(path), "--data-dir", data, "--user", "王会计")
@@ -601,8 +620,9 @@ def test_cli_refuses_a_100mb_file_without_reading_it(store, tmp_path, monkeypatc
     assert_nothing_stored(store)
 
 
-def test_the_installed_command(store, tmp_path):
+def test_the_installed_command(tiny_store, tmp_path):
     """`python -m formdesk.api claims …` from another folder, as test_cli runs it."""
+    store = tiny_store
     path = write_csv(tmp_path / "claims.csv", table([row(1)]))
     res = subprocess.run(
         [sys.executable, "-m", "formdesk.api", "claims", "import", str(path)],

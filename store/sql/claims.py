@@ -1,0 +1,165 @@
+"""Stations and warranty claims on PostgreSQL: `StationStore` and `ClaimStore` with the
+TinyDB store's rules (store/interface.py) — an import is one transaction, all or nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+
+from formdesk.model.claims import Claim, ClaimImport, Station
+
+from ..interface import ConflictError, NotFoundError
+from .schema import claim_imports, claims, stations
+
+IMPORT_LOCK = 0x46_44_43_4C  # "FDCL": the advisory lock key claims imports take
+
+# where and when a claim was imported: not part of what it says
+_CLAIM_ORIGIN = {"source", "source_line", "imported_at"}
+
+
+def _same(row: Claim, claim: Claim) -> bool:
+    return row.model_dump(exclude=_CLAIM_ORIGIN) == claim.model_dump(exclude=_CLAIM_ORIGIN)
+
+
+class SqlClaimStore:
+    """Stations and claims in the database of `engine` (schema at the head revision:
+    `store.sql.upgrade`)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- stations -------------------------------------------------------------------------
+    def add_station(self, station: Station) -> Station:
+        """Refuses a code already used (ConflictError)."""
+        try:
+            with self.engine.begin() as db:
+                db.execute(stations.insert().values(**station.model_dump()))
+        except IntegrityError:
+            raise ConflictError(f"站点编码“{station.code}”已存在") from None
+        return station
+
+    def list_stations(self) -> list[Station]:
+        with self.engine.connect() as db:
+            q = select(stations).order_by(stations.c.code.collate("C"))  # code points, as Python
+            rows = db.execute(q).mappings()
+            return [Station.model_validate(dict(r)) for r in rows]
+
+    def get_station(self, code: str) -> Station | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(stations).where(stations.c.code == code)).mappings().first()
+        return Station.model_validate(dict(row)) if row else None
+
+    # -- claims ---------------------------------------------------------------------------
+    def import_claims(
+        self,
+        claims_in: list[Claim],
+        log: ClaimImport,
+        new_stations: list[Station],
+        replace: bool = False,
+    ) -> ClaimImport:
+        """As `ClaimStore.import_claims`: one transaction, and one import at a time (a
+        transaction-level advisory lock, `IMPORT_LOCK`): row locks cannot stop two imports
+        of numbers not yet stored from both counting them new."""
+        numbers = [c.claim_no for c in claims_in]
+        if len(set(numbers)) != len(numbers):
+            raise ConflictError("同一次导入中索赔单号重复")
+        with self.engine.begin() as db:
+            db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+            taken = db.execute(
+                select(claim_imports.c.import_id).where(claim_imports.c.import_id == log.import_id)
+            ).first()
+            if taken is not None:
+                raise ConflictError(f"导入批次“{log.import_id}”已存在")
+            stored = {
+                r["claim_no"]: Claim.model_validate(dict(r))
+                for r in db.execute(select(claims).where(claims.c.claim_no.in_(numbers))).mappings()
+            }
+            rows: list[dict[str, Any]] = []
+            conflicts: list[str] = []
+            for claim in claims_in:
+                old = stored.get(claim.claim_no)
+                if old is not None and _same(old, claim):
+                    continue
+                if old is not None:
+                    conflicts.append(claim.claim_no)
+                rows.append(claim.model_dump())
+            if conflicts and not replace:
+                more = f" 等 {len(conflicts)} 条" if len(conflicts) > 5 else ""
+                raise ConflictError(
+                    f"索赔单号已存在且内容不同:{'、'.join(conflicts[:5])}{more};"
+                    "如以本次导入为准,请选择替换后重新导入"
+                )
+            known = {r[0] for r in db.execute(select(stations.c.code))}
+            added = {s.code: s for s in new_stations if s.code not in known}
+            unknown = sorted({c.station for c in claims_in} - known - set(added))
+            if unknown:
+                raise NotFoundError(f"维修站“{unknown[0]}”不存在")
+            log = log.model_copy(
+                update={
+                    "claims": len(rows),
+                    "replaced": len(conflicts),
+                    "unchanged": len(claims_in) - len(rows),
+                    "stations_added": list(added),
+                }
+            )
+            if added:
+                db.execute(stations.insert(), [s.model_dump() for s in added.values()])
+            if rows:
+                stmt = insert(claims)
+                columns = {c.name: stmt.excluded[c.name] for c in claims.c if c.name != "claim_no"}
+                db.execute(
+                    stmt.on_conflict_do_update(index_elements=["claim_no"], set_=columns), rows
+                )
+            db.execute(claim_imports.insert().values(**log.model_dump()))
+        return log
+
+    def list_claims(
+        self,
+        station: str | None = None,
+        repair_from: date | None = None,
+        repair_to: date | None = None,
+    ) -> list[Claim]:
+        """By repair date (both bounds inclusive), then claim number."""
+        q = select(claims).order_by(claims.c.repair_date, claims.c.claim_no.collate("C"))
+        if station is not None:
+            q = q.where(claims.c.station == station)
+        if repair_from is not None:
+            q = q.where(claims.c.repair_date >= _day(repair_from))
+        if repair_to is not None:
+            q = q.where(claims.c.repair_date <= _day(repair_to))
+        with self.engine.connect() as db:
+            return [Claim.model_validate(dict(r)) for r in db.execute(q).mappings()]
+
+    def get_claim(self, claim_no: str) -> Claim | None:
+        with self.engine.connect() as db:
+            row = db.execute(select(claims).where(claims.c.claim_no == claim_no)).mappings().first()
+        return Claim.model_validate(dict(row)) if row else None
+
+    def list_claim_imports(self) -> list[ClaimImport]:
+        """Newest first."""
+        q = select(claim_imports).order_by(
+            claim_imports.c.imported_at.desc(), claim_imports.c.import_id.collate("C").desc()
+        )
+        with self.engine.connect() as db:
+            return [ClaimImport.model_validate(dict(r)) for r in db.execute(q).mappings()]
+
+    def known_values(self) -> dict[str, list[str]]:
+        """Station names and the claims' models, part numbers and names (DISTINCT)."""
+        out = {"station": self._distinct(stations.c.name)}
+        for key in ("vehicle_model", "part_no", "part_name"):
+            out[key] = self._distinct(claims.c[key])
+        return out
+
+    def _distinct(self, column) -> list[str]:
+        q = select(column).where(column != "").distinct()
+        with self.engine.connect() as db:
+            return sorted(r[0] for r in db.execute(q) if r[0])  # code points, as the TinyDB store
+
+
+def _day(value: date) -> date:
+    """A bound's day (a datetime counts as its date, as the TinyDB store compares)."""
+    return value.date() if hasattr(value, "date") and callable(value.date) else value

@@ -1,0 +1,68 @@
+"""The tables, as SQLAlchemy Core describes them (the migrations create them; this is what
+the queries are written against).  Money in NUMERIC(14, 2) 元, dates as DATE, times as
+timestamptz (UTC)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+stations = Table(
+    "stations",
+    metadata,
+    Column("code", String(64), primary_key=True),  # 维修站代码
+    Column("name", Text, nullable=False),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("claim_no", String(64), primary_key=True),  # 索赔单号
+    Column("station", String(64), ForeignKey("stations.code"), nullable=False),
+    Column("vin", String(32), nullable=False),
+    Column("engine_no", String(64)),
+    Column("vehicle_model", Text, nullable=False),
+    Column("part_no", String(64), nullable=False),
+    Column("part_name", Text, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("purchase_date", Date, nullable=False),
+    Column("repair_date", Date, nullable=False),
+    Column("mileage_km", Integer, nullable=False),
+    Column("fault_description", Text, nullable=False, default=""),
+    Column("labor_fee", Numeric(14, 2), nullable=False),
+    Column("material_fee", Numeric(14, 2), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("source_line", Integer),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Index("claims_station_repair", "station", "repair_date"),
+    Index("claims_repair", "repair_date", "claim_no"),
+    Index("claims_vin", "vin"),
+)
+
+claim_imports = Table(
+    "claim_imports",
+    metadata,
+    Column("import_id", String(64), primary_key=True),
+    Column("filename", Text, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("imported_by", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+    Column("claims", Integer, nullable=False),
+    Column("replaced", Integer, nullable=False),
+    Column("unchanged", Integer, nullable=False),
+    Column("stations_added", JSON, nullable=False),
+)

@@ -1,0 +1,98 @@
+"""The PostgreSQL store's own behaviour (issue 11, point 2), on a real server: its schema
+from the migrations (`formdesk db upgrade`), and what only a server shows — two imports
+of the same claims at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from datetime import date
+from decimal import Decimal
+
+import psycopg
+
+from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.store.sql.claims import SqlClaimStore
+
+from .pg import SERVER
+
+
+def _claim(n: int, **kw) -> Claim:
+    base = dict(
+        claim_no=f"SP26030{n:02d}", station="HN01", vin="LGBH52E05AY123456",
+        vehicle_model="EQ1090TJ", part_no="1011010-E02", part_name="机油泵总成", quantity=1,
+        purchase_date=date(2025, 6, 18), repair_date=date(2026, 3, n), mileage_km=48260,
+        labor_fee=Decimal("120.5"), material_fee=Decimal("0"), source="import:t",
+    )  # fmt: skip
+    return Claim(**{**base, **kw})
+
+
+def _log(i: str) -> ClaimImport:
+    return ClaimImport(import_id=i, filename="c.csv", sha256="0" * 64, imported_by="t", claims=0)
+
+
+def test_claims_round_trip_exactly(pg_engine):
+    store = SqlClaimStore(pg_engine)
+    store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    c = _claim(3, engine_no="YC4E14020", fault_description="漏油\n异响")
+    store.import_claims([c], _log("a"), [])
+    got = store.get_claim(c.claim_no)
+    assert got == c.model_copy(update={"imported_at": got.imported_at})
+    assert got.labor_fee == Decimal("120.50") and got.amount == Decimal("120.5")
+    assert store.list_claims(repair_from=date(2026, 3, 3), repair_to=date(2026, 3, 3)) == [got]
+    assert store.known_values()["part_name"] == ["机油泵总成"]
+
+
+def test_two_imports_of_the_same_claims_at_once_count_them_once(pg_engine):
+    """The claim rows are locked while compared: of two imports racing with the same
+    numbers, one adds them and the other finds them unchanged — never both added."""
+    store = SqlClaimStore(pg_engine)
+    store.add_station(Station(code="HN01", name="站"))
+    batch = [_claim(n) for n in range(1, 21)]
+    logs: list[ClaimImport] = []
+    start = threading.Barrier(2)
+
+    def run(i: str) -> None:
+        start.wait()
+        logs.append(store.import_claims(batch, _log(i), []))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in ("x", "y")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted((log.claims, log.unchanged) for log in logs) == [(0, 20), (20, 0)]
+    assert len(store.list_claims()) == 20
+
+
+def test_db_upgrade_makes_the_schema_and_says_so_in_one_line(tmp_path):
+    name = f"formdesk_cli_{tmp_path.name[-12:].lower().replace('-', '_')}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = f"{SERVER}/{name}"
+        for _ in range(2):  # idempotent
+            res = subprocess.run(
+                [sys.executable, "-m", "formdesk.api", "db", "upgrade", "--database-url", url],
+                capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            )  # fmt: skip
+            assert res.returncode == 0, res.stderr
+            assert res.stdout.strip() == "数据库表结构已是最新"
+        with psycopg.connect(url) as db:
+            tables = {
+                r[0]
+                for r in db.execute("select tablename from pg_tables where schemaname = 'public'")
+            }
+        assert {"stations", "claims", "claim_imports", "alembic_version"} <= tables
+        bad = subprocess.run(
+            [sys.executable, "-m", "formdesk.api", "db", "upgrade", "--database-url",
+             "postgresql://postgres@127.0.0.1:1/none"],
+            capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        )  # fmt: skip
+        assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
+        assert bad.stderr.startswith("错误:无法连接数据库")
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
