@@ -140,7 +140,7 @@ def render(
         task = bar.add_task("生成 PDF", total=len(clean))
         try:
             docs = print_documents(
-                store, signing_key(), tpl, [values for _, values in clean], output,
+                store, signing_key(data_dir), tpl, [values for _, values in clean], output,
                 station=station, issued_by=user or getpass.getuser(), copies=copies,
                 gang=not no_gang, progress=lambda n: bar.update(task, completed=n),
             )  # fmt: skip

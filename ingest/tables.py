@@ -548,16 +548,26 @@ def table_kind(data: bytes, filename: str = "") -> str:
 def decode_text(data: bytes) -> str:
     """A CSV's text as Excel and the warranty system save it: UTF-8 (with or without BOM),
     UTF-16 with BOM (Excel's "Unicode text"), else GB18030 (GBK, Chinese Excel's default).
-    TableError when it is none of them (binary, another encoding)."""
+    TableError when it is none of them (binary, another encoding), or when it is UTF-8
+    Chinese with a damaged byte further on (named by its line: read as GBK, the whole
+    file would come out garbled without an error)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
     elif b"\x00" not in data[:8192]:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError:
-                continue
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            head = data[: exc.start]
+            if any(b >= 0x80 for b in head):  # UTF-8 Chinese before it: a damaged UTF-8 file
+                line = head.count(b"\n") + 1  # (read as GBK it would print garbage)
+                raise TableError(
+                    f"第{line}行:不是有效的 UTF-8 编码(文件中有损坏的字节)", line
+                ) from None
+        try:
+            return data.decode("gb18030")
+        except UnicodeDecodeError:
+            pass
     raise TableError("不是 CSV 或 Excel(.xlsx)表格,或编码无法识别(应为 UTF-8 或 GBK)")

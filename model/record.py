@@ -4,13 +4,14 @@ per-form records that are ready or need review.
 The rules of review live here and only here: which reading a person must look at
 (`needs_check`), how many of a record's fields that makes (`FormRecord.fields_to_check`)
 and whether the record is ready (`FormRecord.status`).  The store's summaries and the
-review page (`needs_check` is in every dumped reading) take them from here."""
+review page (the API adds `needs_check` to every reading it answers with) take them
+from here."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, computed_field
+from pydantic import BaseModel, Field
 
 FieldStatus = Literal["ok", "check", "empty", "invalid"]
 RecordStatus = Literal["ready", "needs_review"]
@@ -39,10 +40,10 @@ class FieldReading(BaseModel):
     # what made the status, e.g. ["ocr:0.97", "agree", "checksum"] (see extract/evidence.py)
     evidence: list[str] = Field(default_factory=list)
 
-    @computed_field  # type: ignore[prop-decorator]
     @property
     def needs_check(self) -> bool:
-        """A person must look at this reading (`needs_check`); dumped with it."""
+        """A person must look at this reading (`needs_check`).  Not stored: the API adds
+        it to the readings it answers with (api/routes/records.py)."""
         return needs_check(self.status, self.reason)
 
     def summarise_rows(self) -> None:

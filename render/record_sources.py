@@ -170,13 +170,21 @@ def _from_json(data: bytes, name: str, template: Template) -> list[tuple[int, di
     return out
 
 
+SAVE_AS = "请在 Excel 中另存为 CSV UTF-8 或 .xlsx 后再试"
+
+
 def _csv_rows(raw: bytes, name: str) -> list[list[str]]:
     """UTF-8, UTF-16 or GBK as Excel saves it (`ingest.tables.decode_text`, the policy the
     claims import follows too)."""
     try:
-        if table_kind(raw, name) == "xlsx":
-            raise TableError("这是 Excel 工作簿,不是 CSV;请把扩展名改为 .xlsx")
-        return [row for _, row in csv_rows(decode_text(raw), TABLE_LIMITS)]
+        kind = table_kind(raw, name)
+        text = decode_text(raw) if kind == "text" else ""
+    except TableError as exc:
+        raise RecordSourceError(f"{name}:{exc};{SAVE_AS}") from None
+    if kind == "xlsx":
+        raise RecordSourceError(f"{name}:这是 Excel 工作簿,不是 CSV;请把扩展名改为 .xlsx")
+    try:
+        return [row for _, row in csv_rows(text, TABLE_LIMITS)]
     except TableError as exc:
         raise RecordSourceError(f"{name}:{exc}") from None
 

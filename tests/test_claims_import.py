@@ -590,7 +590,8 @@ def test_cli_import_and_list(tiny_store, tmp_path):
     assert res.exit_code == 1 and res.stderr.startswith("错误:年月无效")
 
 
-def test_cli_bad_file_prints_each_problem_and_stores_nothing(store, tmp_path):
+def test_cli_bad_file_prints_each_problem_and_stores_nothing(tiny_store, tmp_path):
+    store = tiny_store
     data = str(tmp_path / "data")
     rows = [row(n, 维修日期="2026-13-40") for n in range(1, 61)] + [row(61, 车架号="X")]
     path = write_csv(tmp_path / "claims.csv", table(rows))
@@ -603,7 +604,8 @@ def test_cli_bad_file_prints_each_problem_and_stores_nothing(store, tmp_path):
     assert_nothing_stored(store)
 
 
-def test_cli_refuses_a_100mb_file_without_reading_it(store, tmp_path, monkeypatch):
+def test_cli_refuses_a_100mb_file_without_reading_it(tiny_store, tmp_path, monkeypatch):
+    store = tiny_store
     path = tmp_path / "huge.csv"
     with path.open("wb") as fh:
         fh.truncate(100 * 1024 * 1024)  # sparse: no disk space, no bytes to read

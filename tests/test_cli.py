@@ -144,6 +144,7 @@ def test_render_many_from_xlsx(tmp_path):
         ("bad_date_row", "tags.csv 第2行 购买日期(purchase_date):日期无效"),
         ("text_in_integer", "行驶里程(mileage_km):应为整数"),
         ("pdf_as_csv", "tags.csv:这是PDF 文件,不是 CSV 或 Excel(.xlsx)表格"),
+        ("broken_utf8", "tags.csv:第4行:不是有效的 UTF-8 编码"),
         ("empty_csv", "文件为空"),
     ],
 )
@@ -164,6 +165,11 @@ def test_bad_input_gets_one_line_and_no_pdf(tmp_path, case, expect):
     elif case == "text_in_integer":
         rows[2]["mileage_km"] = "四万八千"
         write_csv(tmp_path / "tags.csv", rows)
+    elif case == "broken_utf8":  # UTF-8 with one damaged byte: never read as GBK garbage
+        write_csv(tmp_path / "tags.csv", rows)
+        lines = (tmp_path / "tags.csv").read_bytes().split(b"\n")
+        lines[3] = lines[3].replace(b",", b",\xa0", 1)
+        (tmp_path / "tags.csv").write_bytes(b"\n".join(lines))
     elif case == "pdf_as_csv":
         (tmp_path / "tags.csv").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
     elif case == "empty_csv":

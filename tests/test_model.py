@@ -29,7 +29,7 @@ def test_which_reading_a_person_must_look_at(status, reason, needed):
     assert needs_check(status, reason) is needed
     r = reading(status=status, reason=reason)
     assert r.needs_check is needed
-    assert r.model_dump(mode="json")["needs_check"] is needed  # the review page reads it
+    assert "needs_check" not in r.model_dump(mode="json")  # not stored: derived, never stale
 
 
 def _record(fields, **kw):

@@ -96,3 +96,16 @@ def test_db_upgrade_makes_the_schema_and_says_so_in_one_line(tmp_path):
     finally:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_network_sized_import_and_a_station_named_at_length(pg_engine):
+    """What a big service center sends in one file (more claims than PostgreSQL's 65,535
+    parameters of one statement) and a station known only by a long name (ingest allows
+    100 characters; resolve_stations makes it the code) import as on TinyDB."""
+    store = SqlClaimStore(pg_engine)
+    long_name = "长沙市" + "顺达" * 48 + "站"  # 100 characters
+    batch = [_claim(1, claim_no=f"SP{n:07d}", station=long_name) for n in range(66_000)]
+    log = store.import_claims(batch, _log("big"), [Station(code=long_name, name=long_name)])
+    assert (log.claims, log.stations_added) == (66_000, [long_name])
+    again = store.import_claims(batch, _log("again"), [])
+    assert (again.claims, again.unchanged) == (0, 66_000)

@@ -75,25 +75,32 @@ def test_the_installations_rules_come_from_the_data_folder_it_is_given(month, tm
     """services.reconciliation takes the data folder explicitly (the settings' data_dir),
     never from the store: a rules file there (every model: 1 month, 1,000 km) turns claims
     outside 三包期 that the shipped rules keep inside."""
+    import shutil
+
     from formdesk.services.claims import import_claims_file
     from formdesk.services.reconciliation import reconcile_station as reconcile_with_rules
+    from formdesk.store import open_store
 
-    root, plan, store = month
-    if not store.list_claims():  # run on its own, before the CLI import of the first test
+    root, plan, _shared = month
+    shutil.copytree(root / "data", tmp_path / "data")  # the month's store, not shared
+    store = open_store(tmp_path / "data")
+    if not store.list_claims():  # the CLI import of the first test may not have run
         import_claims_file(store, (root / "claims.csv").read_bytes(), "claims.csv", "t")
 
     def outside(rec):
         return sum(o.kind == "outside_warranty" for o in rec.outcomes)
 
-    shipped = reconcile_with_rules(store, root / "data", "ST01", plan.month)
+    shipped = reconcile_with_rules(store, tmp_path / "data", "ST01", plan.month)
     assert [o.kind for o in shipped.outcomes] == [
         o.kind for o in reconcile_station(store, "ST01", plan.month).outcomes
     ]
-    (tmp_path / "warranty_rules.yaml").write_text(
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "warranty_rules.yaml").write_text(
         "default: {months: 1, km: 1000}\n", encoding="utf-8"
     )
-    strict = reconcile_with_rules(store, tmp_path, "ST01", plan.month)
+    strict = reconcile_with_rules(store, tmp_path / "rules", "ST01", plan.month)
     assert outside(strict) > outside(shipped)
+    store.close()
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.ingest import IngestError, sniff
-from formdesk.model.record import FormRecord
+from formdesk.model.record import needs_check
 from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 from formdesk.store import Store
 from formdesk.store.summary import record_reasons
@@ -96,12 +96,21 @@ def usable_record(store: Store, who: Principal, record_id: str) -> StoredRecord:
     return stored
 
 
+def _marked(reading: dict[str, Any]) -> dict[str, Any]:
+    """A reading dict (and its table cells) with `needs_check` as the model decides it."""
+    out = {**reading, "needs_check": needs_check(reading.get("status"), reading.get("reason"))}
+    if reading.get("rows") is not None:
+        out["rows"] = [{k: _marked(c) for k, c in row.items()} for row in reading["rows"]]
+    return out
+
+
 def with_review_rules(record: dict[str, Any]) -> dict[str, Any]:
-    """The stored record dict with every reading's `needs_check` as the model decides it
-    (`formdesk.model.record`), so the review page applies no rule of its own; {} stays {}."""
+    """A copy of the stored record dict with every reading's `needs_check` as the model
+    decides it (`formdesk.model.record.needs_check`), so the review page applies no rule
+    of its own; {} (a damaged record) stays {}."""
     if not record:
         return record
-    return {**record, **FormRecord.model_validate(record).model_dump(mode="json")}
+    return {**record, "fields": [_marked(f) for f in record.get("fields", [])]}
 
 
 class RecordDetail(BaseModel):
@@ -247,14 +256,18 @@ class CorrectionResult(Correction):
 
 
 def _reading_after(store: Store, record_id: str, key: str, fix: Fix) -> dict[str, Any]:
+    """The corrected reading as stored, marked (`_marked`); {} if it cannot be found (the
+    correction is saved either way, so this never fails the answer)."""
     stored = store.get_record(record_id)
-    if stored is None or not stored.record:
+    field = next((f for f in (stored.record if stored else {}).get("fields", [])
+                  if f.get("key") == key), None)  # fmt: skip
+    if field is None:
         return {}
-    field = FormRecord.model_validate(stored.record).field(key)
-    if fix.row is not None and field.rows is not None and fix.column is not None:
-        cell = field.rows[fix.row - 1].get(fix.column)
-        return cell.model_dump(mode="json") if cell is not None else {}
-    return field.model_dump(mode="json")
+    if fix.row is not None and fix.column is not None and field.get("rows") is not None:
+        rows = field["rows"]
+        cell = rows[fix.row - 1].get(fix.column) if 1 <= fix.row <= len(rows) else None
+        return _marked(cell) if cell is not None else {}
+    return _marked(field)
 
 
 @router.patch("/records/{record_id}/fields/{key}", response_model=CorrectionResult)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Engine, select, text
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import Engine, Text, any_, bindparam, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.claims import Claim, ClaimImport, Station
@@ -76,7 +76,12 @@ class SqlClaimStore:
                 raise ConflictError(f"导入批次“{log.import_id}”已存在")
             stored = {
                 r["claim_no"]: Claim.model_validate(dict(r))
-                for r in db.execute(select(claims).where(claims.c.claim_no.in_(numbers))).mappings()
+                # one array parameter: IN (...) would take one per claim (at most 65,535)
+                for r in db.execute(
+                    select(claims).where(
+                        claims.c.claim_no == any_(bindparam("nos", numbers, ARRAY(Text)))
+                    )
+                ).mappings()
             }
             rows: list[dict[str, Any]] = []
             conflicts: list[str] = []

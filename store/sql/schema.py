@@ -1,6 +1,7 @@
 """The tables, as SQLAlchemy Core describes them (the migrations create them; this is what
 the queries are written against).  Money in NUMERIC(14, 2) 元, dates as DATE, times as
-timestamptz (UTC)."""
+timestamptz (UTC); text as TEXT (the lengths are ingest's to check: a station's code may be
+its name, up to 100 characters)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from sqlalchemy import (
     Integer,
     MetaData,
     Numeric,
-    String,
     Table,
     Text,
 )
@@ -24,19 +24,19 @@ metadata = MetaData()
 stations = Table(
     "stations",
     metadata,
-    Column("code", String(64), primary_key=True),  # 维修站代码
+    Column("code", Text, primary_key=True),  # 维修站代码
     Column("name", Text, nullable=False),
 )
 
 claims = Table(
     "claims",
     metadata,
-    Column("claim_no", String(64), primary_key=True),  # 索赔单号
-    Column("station", String(64), ForeignKey("stations.code"), nullable=False),
-    Column("vin", String(32), nullable=False),
-    Column("engine_no", String(64)),
+    Column("claim_no", Text, primary_key=True),  # 索赔单号
+    Column("station", Text, ForeignKey("stations.code"), nullable=False),
+    Column("vin", Text, nullable=False),
+    Column("engine_no", Text),
     Column("vehicle_model", Text, nullable=False),
-    Column("part_no", String(64), nullable=False),
+    Column("part_no", Text, nullable=False),
     Column("part_name", Text, nullable=False),
     Column("quantity", Integer, nullable=False),
     Column("purchase_date", Date, nullable=False),
@@ -56,9 +56,9 @@ claims = Table(
 claim_imports = Table(
     "claim_imports",
     metadata,
-    Column("import_id", String(64), primary_key=True),
+    Column("import_id", Text, primary_key=True),
     Column("filename", Text, nullable=False),
-    Column("sha256", String(64), nullable=False),
+    Column("sha256", Text, nullable=False),
     Column("imported_by", Text, nullable=False),
     Column("imported_at", DateTime(timezone=True), nullable=False),
     Column("claims", Integer, nullable=False),

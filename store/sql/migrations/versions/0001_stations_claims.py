@@ -18,17 +18,17 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "stations",
-        sa.Column("code", sa.String(64), primary_key=True),
+        sa.Column("code", sa.Text, primary_key=True),
         sa.Column("name", sa.Text, nullable=False),
     )
     op.create_table(
         "claims",
-        sa.Column("claim_no", sa.String(64), primary_key=True),
-        sa.Column("station", sa.String(64), sa.ForeignKey("stations.code"), nullable=False),
-        sa.Column("vin", sa.String(32), nullable=False),
-        sa.Column("engine_no", sa.String(64)),
+        sa.Column("claim_no", sa.Text, primary_key=True),
+        sa.Column("station", sa.Text, sa.ForeignKey("stations.code"), nullable=False),
+        sa.Column("vin", sa.Text, nullable=False),
+        sa.Column("engine_no", sa.Text),
         sa.Column("vehicle_model", sa.Text, nullable=False),
-        sa.Column("part_no", sa.String(64), nullable=False),
+        sa.Column("part_no", sa.Text, nullable=False),
         sa.Column("part_name", sa.Text, nullable=False),
         sa.Column("quantity", sa.Integer, nullable=False),
         sa.Column("purchase_date", sa.Date, nullable=False),
@@ -46,9 +46,9 @@ def upgrade() -> None:
     op.create_index("claims_vin", "claims", ["vin"])
     op.create_table(
         "claim_imports",
-        sa.Column("import_id", sa.String(64), primary_key=True),
+        sa.Column("import_id", sa.Text, primary_key=True),
         sa.Column("filename", sa.Text, nullable=False),
-        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("sha256", sa.Text, nullable=False),
         sa.Column("imported_by", sa.Text, nullable=False),
         sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("claims", sa.Integer, nullable=False),
