@@ -556,7 +556,9 @@ def decode_text(data: bytes) -> str:
             return data.decode("utf-16")
         except UnicodeDecodeError:
             pass
-    elif b"\x00" not in data[:8192]:
+    elif data[:8192].count(b"\x00") * 100 <= len(data[:8192]):
+        # (UTF-16 without its BOM is every other byte NUL; a stray NUL in a UTF-8 value
+        # is left to the value checks, which refuse it naming the field)
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
