@@ -51,6 +51,7 @@ from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 from formdesk.model.time import format_time
 
 from . import integrity
+from .claim_import import check_numbers, plan_import
 from .files import atomic_write, fsync_dir, write_once
 from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
@@ -73,7 +74,6 @@ log = logging.getLogger(__name__)
 _SAFE_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")  # ids that become file names
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _PENDING = ".json.pending-"
-_CLAIM_ORIGIN = {"source", "source_line", "imported_at"}  # not part of a claim's content
 
 
 def _now() -> datetime:
@@ -121,12 +121,6 @@ class _RecordIndex:
         entries.sort(key=lambda e: (e[0]["created_at"], e[0]["record_id"]), reverse=True)
         self.newest = entries
         self.least_confident = sorted(entries, key=lambda e: e[0]["min_confidence"])
-
-
-def _same_claim(row: dict[str, Any], claim: Claim) -> bool:
-    """Stored and new say the same (where and when each was imported aside)."""
-    old = Claim.model_validate(row).model_dump(exclude=_CLAIM_ORIGIN)
-    return old == claim.model_dump(exclude=_CLAIM_ORIGIN)
 
 
 def _day(value: date) -> str:
@@ -1038,43 +1032,21 @@ class TinyStore:
         new_stations: list[Station],
         replace: bool = False,
     ) -> ClaimImport:
-        numbers = [c.claim_no for c in claims]
-        if len(set(numbers)) != len(numbers):
-            raise ConflictError("同一次导入中索赔单号重复")
+        check_numbers(claims)
         with self._lock:  # re-entrant: the checks and both writes under one hold
             if self._claim_imports.row(log.import_id) is not None:
                 raise ConflictError(f"导入批次“{log.import_id}”已存在")
-            stored = self._claims.rows()
-            rows: dict[str, dict[str, Any]] = {}
-            conflicts: list[str] = []
-            for claim in claims:
-                old = stored.get(claim.claim_no)
-                if old is not None and _same_claim(old, claim):
-                    continue
-                if old is not None:
-                    conflicts.append(claim.claim_no)
-                rows[claim.claim_no] = claim.model_dump(mode="json")
-            if conflicts and not replace:
-                more = f" 等 {len(conflicts)} 条" if len(conflicts) > 5 else ""
-                raise ConflictError(
-                    f"索赔单号已存在且内容不同:{'、'.join(conflicts[:5])}{more};"
-                    "如以本次导入为准,请选择替换后重新导入"
-                )
-            known = self._stations.rows()
-            stations = {
-                s.code: s.model_dump(mode="json") for s in new_stations if s.code not in known
+            every = self._claims.rows()
+            stored = {
+                c.claim_no: Claim.model_validate(every[c.claim_no])
+                for c in claims
+                if c.claim_no in every
             }
-            unknown = sorted({c.station for c in claims} - set(known) - set(stations))
-            if unknown:
-                raise NotFoundError(f"维修站“{unknown[0]}”不存在")
-            log = log.model_copy(
-                update={
-                    "claims": len(rows),
-                    "replaced": len(conflicts),
-                    "unchanged": len(claims) - len(rows),
-                    "stations_added": list(stations),
-                }
+            new, added, log = plan_import(
+                claims, stored, self._stations.rows().keys(), new_stations, log, replace
             )
+            rows = {c.claim_no: c.model_dump(mode="json") for c in new}
+            stations = {st.code: st.model_dump(mode="json") for st in added}
             # Stations live in meta.json, claims in claims.json: two files, two atomic
             # writes, stations first. A crash in between leaves stations no claim names yet
             # (harmless: the next import finds them), never a claim of an unknown station.

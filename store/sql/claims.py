@@ -4,7 +4,6 @@ TinyDB store's rules (store/interface.py) — an import is one transaction, all 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Engine, Text, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -12,17 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.claims import Claim, ClaimImport, Station
 
-from ..interface import ConflictError, NotFoundError
+from ..claim_import import check_numbers, plan_import
+from ..interface import ConflictError
 from .schema import claim_imports, claims, stations
 
 IMPORT_LOCK = 0x46_44_43_4C  # "FDCL": the advisory lock key claims imports take
-
-# where and when a claim was imported: not part of what it says
-_CLAIM_ORIGIN = {"source", "source_line", "imported_at"}
-
-
-def _same(row: Claim, claim: Claim) -> bool:
-    return row.model_dump(exclude=_CLAIM_ORIGIN) == claim.model_dump(exclude=_CLAIM_ORIGIN)
 
 
 class SqlClaimStore:
@@ -64,9 +57,8 @@ class SqlClaimStore:
         """As `ClaimStore.import_claims`: one transaction, and one import at a time (a
         transaction-level advisory lock, `IMPORT_LOCK`): row locks cannot stop two imports
         of numbers not yet stored from both counting them new."""
+        check_numbers(claims_in)
         numbers = [c.claim_no for c in claims_in]
-        if len(set(numbers)) != len(numbers):
-            raise ConflictError("同一次导入中索赔单号重复")
         with self.engine.begin() as db:
             db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
             taken = db.execute(
@@ -83,36 +75,11 @@ class SqlClaimStore:
                     )
                 ).mappings()
             }
-            rows: list[dict[str, Any]] = []
-            conflicts: list[str] = []
-            for claim in claims_in:
-                old = stored.get(claim.claim_no)
-                if old is not None and _same(old, claim):
-                    continue
-                if old is not None:
-                    conflicts.append(claim.claim_no)
-                rows.append(claim.model_dump())
-            if conflicts and not replace:
-                more = f" 等 {len(conflicts)} 条" if len(conflicts) > 5 else ""
-                raise ConflictError(
-                    f"索赔单号已存在且内容不同:{'、'.join(conflicts[:5])}{more};"
-                    "如以本次导入为准,请选择替换后重新导入"
-                )
             known = {r[0] for r in db.execute(select(stations.c.code))}
-            added = {s.code: s for s in new_stations if s.code not in known}
-            unknown = sorted({c.station for c in claims_in} - known - set(added))
-            if unknown:
-                raise NotFoundError(f"维修站“{unknown[0]}”不存在")
-            log = log.model_copy(
-                update={
-                    "claims": len(rows),
-                    "replaced": len(conflicts),
-                    "unchanged": len(claims_in) - len(rows),
-                    "stations_added": list(added),
-                }
-            )
+            new, added, log = plan_import(claims_in, stored, known, new_stations, log, replace)
+            rows = [c.model_dump() for c in new]
             if added:
-                db.execute(stations.insert(), [s.model_dump() for s in added.values()])
+                db.execute(stations.insert(), [st.model_dump() for st in added])
             if rows:
                 stmt = insert(claims)
                 columns = {c.name: stmt.excluded[c.name] for c in claims.c if c.name != "claim_no"}
