@@ -25,7 +25,7 @@ async def formdesk_error(request: Request, exc: Exception) -> JSONResponse:
     """{"reason", "status"} and the error's details (row problems, the field), with the
     status the error carries; a 5xx is logged (the server's trouble, not the request's)."""
     assert isinstance(exc, FormdeskError)
-    status = exc.http_status()
+    status = exc.status
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc)
     body = {"reason": str(exc), "status": status, **exc.details()}

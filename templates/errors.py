@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 class FormdeskError(Exception):
     """A refusal with a reason for the user: str() is the Chinese message, `status` the
-    HTTP status it is answered with (a subclass's default, or given), `details()` any
+    HTTP status it is answered with (set by each subclass), `details()` any
     more that the answer carries (row problems, field names)."""
 
     status: ClassVar[int] = 400
@@ -22,7 +22,3 @@ class FormdeskError(Exception):
     def details(self) -> dict[str, Any]:
         """What the JSON answer carries besides {"reason", "status"} (none by default)."""
         return {}
-
-    def http_status(self) -> int:
-        """The status this error is answered with (an instance may override the class)."""
-        return int(getattr(self, "status_code", None) or self.status)
