@@ -31,3 +31,14 @@ def template_ids() -> list[str]:
 @pytest.fixture
 def key() -> bytes:
     return TEST_KEY
+
+
+def finished_print_job(client, job: dict, timeout: float = 60) -> dict:
+    """A print job's status (POST …/batch answer `job`), polled until done or failed."""
+    import time
+
+    end = time.time() + timeout
+    while job["state"] not in ("done", "failed") and time.time() < end:
+        time.sleep(0.2)
+        job = client.get(job["status_url"]).json()
+    return job

@@ -19,7 +19,7 @@ from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.templates import get_template
 
-from .conftest import sample_values
+from .conftest import finished_print_job, sample_values
 
 PASSWORD = "correct horse 7"
 
@@ -260,10 +260,7 @@ def test_printing(service, read_tag):
     assert many.status_code == 202, many.text  # a print job, read back when done
     job = many.json()
     assert (job["total"], job["template"]) == (2, "SH-ZH/BD-27")
-    end = time.time() + 60
-    while job["state"] not in ("done", "failed") and time.time() < end:
-        time.sleep(0.2)
-        job = office.get(job["status_url"]).json()
+    job = finished_print_job(office, job)
     assert job["state"] == "done" and job["done"] == 2 and len(job["document_ids"]) == 2
     pdf = office.get(job["file_url"])
     assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
@@ -277,10 +274,7 @@ def test_printing(service, read_tag):
     # Chinese Excel's default CSV (GBK) prints, its values read right (ingest.tables)
     assert gbk.status_code == 202, gbk.text
     job = gbk.json()
-    end = time.time() + 60
-    while job["state"] not in ("done", "failed") and time.time() < end:
-        time.sleep(0.2)
-        job = office.get(job["status_url"]).json()
+    job = finished_print_job(office, job)
     assert job["state"] == "done", job
     names = [office.get(f"/api/documents/{d}").json()["values"]["part_name"]
              for d in job["document_ids"]]  # fmt: skip

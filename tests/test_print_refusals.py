@@ -14,7 +14,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pdfplumber
@@ -24,7 +23,7 @@ from openpyxl import Workbook
 from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.templates import get_template
 
-from .conftest import sample_values
+from .conftest import finished_print_job, sample_values
 from .test_api import login, service  # noqa: F401 (the module's service fixture)
 
 TAG = get_template("SH-ZH/BD-27")
@@ -190,10 +189,7 @@ def test_a_good_batch_prints_every_row(service):  # noqa: F811
     res = batch(office, "tags.csv", write_csv(tag_rows(2)))
     assert res.status_code == 202, res.text
     job = res.json()
-    end = time.time() + 60
-    while job["state"] not in ("done", "failed") and time.time() < end:
-        time.sleep(0.2)
-        job = office.get(job["status_url"]).json()
+    job = finished_print_job(office, job)
     assert job["state"] == "done", job
     pdf = office.get(job["file_url"]).content
     with pdfplumber.open(io.BytesIO(pdf)) as doc:
