@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     Table,
     Text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 metadata = MetaData()
 
@@ -65,4 +70,185 @@ claim_imports = Table(
     Column("replaced", Integer, nullable=False),
     Column("unchanged", Integer, nullable=False),
     Column("stations_added", JSON, nullable=False),
+)
+
+# -- accounts (AccountStore) ------------------------------------------------------------------
+users = Table(
+    "users",
+    metadata,
+    Column("username", Text, primary_key=True),  # trimmed, NFKC (store.usernames)
+    Column("username_fold", Text, nullable=False, unique=True),  # fold_username: one per case
+    Column("password_hash", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("station", Text),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Text, primary_key=True),
+    Column("token_hash", Text, nullable=False, unique=True),  # sha256 hex of the token
+    Column("username", Text, ForeignKey("users.username", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("label", Text, nullable=False, default=""),
+    Column("scope", Text),  # None: a token from before scopes
+    Column("seq", BigInteger, Identity(), nullable=False),  # oldest first
+    Index("api_tokens_user", "username"),
+)
+
+user_sessions = Table(
+    "user_sessions",
+    metadata,
+    Column("session_hash", Text, primary_key=True),
+    Column("username", Text, nullable=False),
+    Column("csrf", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("user_sessions_user", "username"),
+    Index("user_sessions_expiry", "expires_at"),
+)
+
+# -- printed documents (DocumentStore) ---------------------------------------------------------
+documents = Table(
+    "documents",
+    metadata,
+    Column("document_id", Text, primary_key=True),
+    Column("template", Text, nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("copies", Integer, nullable=False),
+    Column("values", JSONB, nullable=False),
+    Column("station", Text),
+    Column("issued_by", Text),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Index("documents_template", "template"),
+)
+
+# -- scans, batches, reading jobs (ScanStore) --------------------------------------------------
+scans = Table(
+    "scans",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("filename", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("station", Text),
+    Column("uploaded_by", Text, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
+    Column("owners", JSONB, nullable=False),  # [ScanOwner], one per station that uploaded it
+)
+
+scan_contents = Table(  # the uploaded bytes, content-addressed, written once
+    "scan_contents",
+    metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("batch_id", Text, primary_key=True),
+    Column("station", Text),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("scan_ids", JSONB, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("pages_total", Integer, nullable=False),
+    Column("pages_done", Integer, nullable=False),
+    Column("files_total", Integer, nullable=False),
+    Column("files_done", Integer, nullable=False),
+    Column("errors", JSONB, nullable=False),
+    Index("batches_station_created", "station", "created_at"),
+    Index("batches_created", "created_at"),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("job_id", Text, primary_key=True),
+    Column("batch_id", Text, ForeignKey("batches.batch_id"), nullable=False),
+    Column("scan_id", Text, ForeignKey("scans.sha256"), nullable=False),
+    Column("state", Text, nullable=False),  # pending, processing, done, failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),
+    Column("pages", Integer, nullable=False),
+    Column("files", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("seq", BigInteger, Identity(), nullable=False),  # the oldest first
+    Index("jobs_batch", "batch_id"),
+    Index("jobs_state", "state", "attempts", "seq"),
+)
+
+# -- records and corrections (RecordStore) -----------------------------------------------------
+records = Table(
+    "records",
+    metadata,
+    Column("record_id", Text, primary_key=True),
+    Column("rev", Integer, nullable=False),
+    Column("template", Text, nullable=False),
+    Column("template_version", Integer, nullable=False),
+    Column("document_id", Text, nullable=False),
+    Column("copy_index", Integer, nullable=False),
+    Column("station", Text),
+    Column("status", Text, nullable=False),
+    Column("min_confidence", Float, nullable=False),
+    Column("fields_to_check", Integer, nullable=False),
+    Column("scan_id", Text, nullable=False),
+    Column("file_pages", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("verified_by", Text),
+    Column("verified_at", DateTime(timezone=True)),
+    Column("search_text", Text, nullable=False),  # RecordSummary.search_text
+    Column("search_folded", Text, nullable=False),  # its casefold(): what search matches
+    Column("duplicate_of", Text),
+    Column("reasons", JSONB, nullable=False),
+    Column("body", JSONB, nullable=False),  # FormRecord.model_dump(mode="json"), corrected
+    # one record per (scan, station, document id, copy): a second reading replaces it
+    Index(
+        "records_reading",
+        "scan_id",
+        "station",
+        "document_id",
+        "copy_index",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+    ),  # fmt: skip
+    Index("records_template", "template", "created_at"),
+    Index("records_station", "station", "created_at"),
+    Index("records_status", "status", "created_at"),
+    Index("records_document", "document_id"),
+    Index(
+        "records_search",
+        "search_folded",
+        postgresql_using="gin",
+        postgresql_ops={"search_folded": "gin_trgm_ops"},
+    ),
+)
+
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("correction_id", Text, primary_key=True),
+    Column("record_id", Text, ForeignKey("records.record_id"), nullable=False),
+    Column("field_key", Text, nullable=False),
+    Column("row", Integer),
+    Column("column", Text),
+    Column("old_value", JSONB),
+    Column("new_value", JSONB),
+    Column("user", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("seq", BigInteger, Identity(), nullable=False),  # oldest first
+    Index("corrections_record", "record_id", "seq"),
+)
+
+# the listing orders: newest first, and least confident first (ties newest first)
+Index("records_newest", records.c.created_at.desc(), records.c.record_id.desc())
+Index(
+    "records_least_confident",
+    records.c.min_confidence,
+    records.c.created_at.desc(),
+    records.c.record_id.desc(),
 )
