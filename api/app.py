@@ -92,7 +92,7 @@ def create_app(
             settings = replace(settings, data_dir=Path(data_dir))
     folder = settings.data_dir
     multipart.install()  # long file names and nameless files in uploads (api.multipart)
-    store = open_store(folder, users="required")
+    store = open_store(folder, users="required", database_url=settings.database_url)
     key = signing_key(folder)
     engine = default_engine()
 

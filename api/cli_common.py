@@ -24,15 +24,17 @@ def fail(message: str) -> typer.Exit:
 def open_cli_store(
     data_dir: Path | None, *, must_exist: bool = False, users: UsersRule = "any"
 ) -> Store:
-    """The store under --data-dir (else FORMDESK_DATA_DIR or ./data). Commands that only
+    """The store: PostgreSQL when FORMDESK_DATABASE_URL is set, else the TinyDB store
+    under --data-dir (else FORMDESK_DATA_DIR or ./data). Commands that only
     read refuse a folder that is not there rather than create an empty one; a damaged data
     file is one line naming it and the way to restore it (`users` as in `TinyStore`)."""
-    from formdesk.store import DamagedFileError, open_store
+    from formdesk.store import StoreError, open_store
 
+    url = settings.database_url()
     folder = data_dir if data_dir is not None else settings.data_dir()
-    if must_exist and not folder.is_dir():
+    if must_exist and url is None and not folder.is_dir():
         raise fail(f"数据目录不存在:{folder}")
     try:
-        return open_store(folder, users=users)
-    except DamagedFileError as exc:
+        return open_store(folder, users=users, database_url=url)
+    except StoreError as exc:  # a damaged data file, an unreachable database
         raise fail(str(exc)) from None

@@ -4,7 +4,10 @@ explicitly to what needs it (`create_app(settings=...)`), plus the key that sign
 Every knob a deployment may turn lives here, with its unit in the name and its default
 in one place:
 
-    FORMDESK_DATA_DIR            data folder (./data)
+    FORMDESK_DATA_DIR            data folder (./data): signing key, print jobs, rules files;
+                                 with TinyDB (the default) the whole store too
+    FORMDESK_DATABASE_URL        postgresql://user@host:port/db: the store on PostgreSQL
+                                 (several processes and machines share it); unset: TinyDB
     FORMDESK_SECRET              HMAC key of printed pages (else <data>/secret.key)
     FORMDESK_SECURE_COOKIES      1 behind HTTPS: the session cookie gets `Secure`
     FORMDESK_SESSION_HOURS       a sign-in lasts this long (12)
@@ -31,6 +34,11 @@ from pathlib import Path
 def data_dir() -> Path:
     """FORMDESK_DATA_DIR, or ./data beside where formdesk runs."""
     return Path(os.environ.get("FORMDESK_DATA_DIR", "data"))
+
+
+def database_url() -> str | None:
+    """FORMDESK_DATABASE_URL (postgresql://…), or None: the embedded TinyDB store."""
+    return os.environ.get("FORMDESK_DATABASE_URL", "").strip() or None
 
 
 def default_concurrency() -> int:
@@ -61,6 +69,7 @@ class Settings:
     """What one installation is told; `Settings.from_env()` reads the variables once."""
 
     data_dir: Path = field(default_factory=data_dir)
+    database_url: str | None = None  # postgresql://… ; None: TinyDB under data_dir
     secure_cookies: bool = False
     session_hours: int = 12
     login_max_failures: int = 5  # per user name, within login_window_s
@@ -81,6 +90,7 @@ class Settings:
         """The FORMDESK_* variables; ValueError (Chinese) names a variable that is wrong."""
         values: dict[str, object] = {
             "data_dir": Path(data_dir_override) if data_dir_override is not None else data_dir(),
+            "database_url": database_url(),
             "secure_cookies": _flag("FORMDESK_SECURE_COOKIES"),
             "session_hours": _int("FORMDESK_SESSION_HOURS", 12, 1),
             "login_max_failures": _int("FORMDESK_LOGIN_MAX_FAILURES", 5, 1),

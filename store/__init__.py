@@ -32,9 +32,22 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("FORMDESK_DATA_DIR", "data"))
 
 
-def open_store(data_dir: Path | None = None, *, users: UsersRule = "any") -> Store:
-    """The store of `data_dir` (else FORMDESK_DATA_DIR or ./data), its data files checked:
-    DamagedFileError names a damaged or lost one; `users` as in `TinyStore`."""
+def open_store(
+    data_dir: Path | None = None,
+    *,
+    users: UsersRule = "any",
+    database_url: str | None = None,
+) -> Store:
+    """The installation's store: PostgreSQL when `database_url` (postgresql://…) is given
+    (`sql.SqlStore.open`: DatabaseUnavailable, SchemaOutOfDate), else the TinyDB store of
+    `data_dir` (else FORMDESK_DATA_DIR or ./data), its data files checked: DamagedFileError
+    names a damaged or lost one; `users` as in `TinyStore`."""
+    if database_url:
+        if not database_url.startswith(("postgresql://", "postgresql+psycopg://")):
+            raise StoreError(f"数据库地址应以 postgresql:// 开头:{database_url.split('@')[-1]}")
+        from .sql.store import SqlStore
+
+        return SqlStore.open(database_url)
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     return TinyStore(folder, users=users)
 

@@ -1,13 +1,15 @@
-"""What a record's summary says, derived from the reader's FormRecord dict, and how a
-reviewer's correction changes that dict."""
+"""What a record's summary says, derived from the reader's FormRecord dict (`summarise`),
+and how a reviewer's correction changes that dict — the same rules in every store."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from formdesk.model.record import FieldReading, FormRecord
+from formdesk.model.stored import RecordSummary
 
 # what filing says about a record's identity (issue 10, point 5); the reasons list shows them
 SIGNATURE_MISMATCH = "签名不符"  # the QR is not signed with this installation's key
@@ -160,3 +162,37 @@ def apply_correction(
     _set_value(cell, new_value)
     summarise_table_cells(field)
     return old
+
+
+# -- the summary row -----------------------------------------------------------------------------
+
+
+def summarise(
+    record_id: str,
+    scan_id: str,
+    station: str | None,
+    record: dict[str, Any],
+    created_at: datetime | str,
+    updated_at: datetime | str,
+) -> RecordSummary:
+    """The listable summary of a stored record dict (corrections applied), as every store
+    keeps it: the reader's status (never verified: a new reading or a correction clears a
+    verification), the review figures, the search text and the reasons to look."""
+    return RecordSummary(
+        record_id=record_id,
+        template=record["template"],
+        template_version=record["template_version"],
+        document_id=record["document_id"],
+        copy_index=record.get("copy_index", 1),
+        station=station,
+        status=reader_status(record),
+        min_confidence=min_confidence(record),
+        fields_to_check=fields_to_check(record),
+        scan_id=scan_id,
+        file_pages=file_pages(record),
+        created_at=created_at,
+        updated_at=updated_at,
+        search_text=search_text(record, station),
+        duplicate_of=(record.get("filing") or {}).get("duplicate_of"),
+        reasons=record_reasons(record),
+    )

@@ -36,8 +36,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
-from datetime import time as day_start
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,20 +52,12 @@ from formdesk.model.time import format_time
 from . import integrity
 from .claim_import import check_numbers, plan_import
 from .files import atomic_write, fsync_dir, write_once
+from .filters import check_listing, date_bound, search_terms
 from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
 from .lock import WriteLock
-from .summary import (
-    apply_correction,
-    fields_to_check,
-    file_pages,
-    min_confidence,
-    parse_record,
-    reader_status,
-    record_reasons,
-    search_text,
-)
+from .summary import apply_correction, parse_record, summarise
 from .usernames import fold_username, normalize_username
 
 log = logging.getLogger(__name__)
@@ -93,23 +84,10 @@ def _dump(value: Any) -> bytes:
 
 
 def _bound(value: DateBound | None, *, end: bool) -> tuple[str, bool] | None:
-    """A date filter as a stored-timestamp string and whether it is inclusive.
-
-    A date is a whole day on this machine's clock (date_to includes that day); a datetime
-    is an instant (naive = UTC); strings are ISO dates or datetimes.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(f"日期格式不对:{text!r}(应为 2026-01-05 或 ISO 时间)") from None
-    if isinstance(value, datetime):
-        return format_time(value), True
-    day = value + timedelta(days=1) if end else value
-    return format_time(datetime.combine(day, day_start.min).astimezone()), not end
+    """A date filter as a stored-timestamp string and whether it is inclusive
+    (`filters.date_bound`)."""
+    bound = date_bound(value, end=end)
+    return None if bound is None else (format_time(bound[0]), bound[1])
 
 
 class _RecordIndex:
@@ -789,24 +767,7 @@ class TinyStore:
         updated_at: datetime,
         rev: int,
     ) -> dict[str, Any]:
-        summary = RecordSummary(
-            record_id=record_id,
-            template=record["template"],
-            template_version=record["template_version"],
-            document_id=record["document_id"],
-            copy_index=record.get("copy_index", 1),
-            station=station,
-            status=reader_status(record),
-            min_confidence=min_confidence(record),
-            fields_to_check=fields_to_check(record),
-            scan_id=scan_id,
-            file_pages=file_pages(record),
-            created_at=created_at,
-            updated_at=updated_at,
-            search_text=search_text(record, station),
-            duplicate_of=(record.get("filing") or {}).get("duplicate_of"),
-            reasons=record_reasons(record),
-        )
+        summary = summarise(record_id, scan_id, station, record, created_at, updated_at)
         return {**summary.model_dump(mode="json"), "rev": rev}
 
     def _corrections_by_record(self) -> dict[str, list[dict[str, Any]]]:
@@ -920,12 +881,9 @@ class TinyStore:
         limit: int = 50,
         duplicates: bool = False,
     ) -> tuple[list[RecordSummary], int]:
-        if order not in ("newest", "least_confident"):
-            raise ValueError(f"不支持的排序:{order}")
-        if offset < 0 or limit < 0:
-            raise ValueError("分页参数不能为负数")
+        check_listing(order, offset, limit)
         lo, hi = _bound(date_from, end=False), _bound(date_to, end=True)
-        terms = text.casefold().split() if text else []
+        terms = search_terms(text)
         index = self._record_index()
         entries = index.newest if order == "newest" else index.least_confident
         page: list[dict[str, Any]] = []
@@ -1095,3 +1053,16 @@ class TinyStore:
             reverse=True,
         )
         return [ClaimImport.model_validate(r) for r in rows]
+
+    # -- export --------------------------------------------------------------------------------------
+    _TABLES = (
+        "stations", "users", "tokens", "sessions", "documents", "scans", "batches", "jobs",
+        "records", "corrections", "claims", "claim_imports",
+    )  # fmt: skip
+
+    def table_rows(self, table: str) -> dict[str, dict[str, Any]]:
+        """Every stored row of one table, by key, as stored (a copy): what `formdesk db
+        migrate-from-tinydb` copies. `table` is one of `_TABLES`; KeyError otherwise."""
+        if table not in self._TABLES:
+            raise KeyError(table)
+        return copy.deepcopy(dict(getattr(self, f"_{table}").rows()))

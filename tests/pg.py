@@ -1,13 +1,17 @@
 """A real PostgreSQL for the tests: on this project's machines it listens on
 127.0.0.1:5432 with trust auth (`.ci/run` makes sure it is up). Each test session gets a
 database of its own, made fresh, migrated to the head revision and dropped at the end;
-each test starts with empty tables."""
+each test starts with empty tables. `fresh_database()` makes one for a module's service.
+
+STORES names the stores the store-, API-, service- and reconciliation tests run on
+(issue 11: one suite, both stores); `store_settings` gives a service's Settings on one."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -16,12 +20,13 @@ from sqlalchemy import text
 SERVER = os.environ.get("FORMDESK_TEST_PG", "postgresql://postgres@127.0.0.1:5432")
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """postgresql://… of a fresh database at the head revision (dropped afterwards)."""
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """postgresql://… of a new database at the head revision, dropped afterwards (even
+    with connections still open on it)."""
     from formdesk.store.sql import upgrade
 
-    name = f"formdesk_test_{os.getpid()}_{secrets.token_hex(3)}"
+    name = f"formdesk_test_{os.getpid()}_{secrets.token_hex(4)}"
     with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = f"{SERVER}/{name}"
@@ -31,6 +36,13 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """postgresql://… of a fresh database at the head revision (dropped afterwards)."""
+    with fresh_database() as url:
+        yield url
 
 
 @pytest.fixture
@@ -65,3 +77,19 @@ class ClaimsOnPostgres:
 
     def close(self):
         self._tiny.close()
+
+
+STORES = ("tinydb", "postgresql")
+
+
+@contextmanager
+def store_settings(data_dir, kind: str, **overrides) -> Iterator[object]:
+    """Settings of a service whose store is `kind` ("tinydb": the data folder's own;
+    "postgresql": a fresh database of its own), with `data_dir` for its other files."""
+    from formdesk.api.settings import Settings
+
+    if kind == "tinydb":
+        yield Settings.from_env(data_dir, database_url=None, **overrides)
+        return
+    with fresh_database() as url:
+        yield Settings.from_env(data_dir, database_url=url, **overrides)

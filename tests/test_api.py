@@ -1,5 +1,6 @@
-"""The web service through its HTTP API: real FastAPI app, real TinyDB files, the real
-reader in its background worker.  Every endpoint, with every role."""
+"""The web service through its HTTP API: real FastAPI app on each store (real TinyDB files,
+a real PostgreSQL database), the real reader in its background worker.  Every endpoint,
+with every role."""
 
 from __future__ import annotations
 
@@ -20,14 +21,21 @@ from formdesk.model.claims import Station
 from formdesk.templates import get_template
 
 from .conftest import finished_print_job, sample_values
+from .pg import STORES, store_settings
 
 PASSWORD = "correct horse 7"
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory):
+@pytest.fixture(scope="module", params=STORES)
+def service(request, tmp_path_factory):
     data = tmp_path_factory.mktemp("data")
-    app = create_app(data, max_request_bytes=8 * 1024 * 1024)
+    with store_settings(data, request.param) as settings:
+        app = create_app(settings=settings, max_request_bytes=8 * 1024 * 1024)
+        yield from _with_users(app)
+        app.state.store.close()
+
+
+def _with_users(app):
     store = app.state.store
     for code, name in (("HN01", "长沙顺达汽车维修站"), ("HN02", "衡阳广汇汽车维修站")):
         store.add_station(Station(code=code, name=name))
@@ -360,14 +368,22 @@ def test_wrong_content_type_and_oversized_bodies(service):
     assert declared.status_code == 413
 
 
-def test_first_start_creates_admin_and_loads_samples(tmp_path):
+@pytest.mark.parametrize("kind", STORES)
+def test_first_start_creates_admin_and_loads_samples(tmp_path, kind):
+    with store_settings(tmp_path, kind) as settings:
+        _first_start(settings)
+
+
+def _first_start(settings):
     from formdesk.api.demo import load_samples
 
     from .conftest import RECORDS
 
-    app = create_app(tmp_path, start_worker=False)
+    app = create_app(settings=settings, start_worker=False)
     assert app.state.first_password and app.state.store.get_user("admin").role == "back_office"
-    assert create_app(tmp_path, start_worker=False).state.first_password is None  # only once
+    again = create_app(settings=settings, start_worker=False)
+    assert again.state.first_password is None  # only once
+    again.state.store.close()
     store = app.state.store
     queued = load_samples(store, app.state.key, RECORDS)
     assert queued == sum(len(get_template(p.stem).copies) or 1 for p in RECORDS.glob("*.json"))
@@ -377,3 +393,4 @@ def test_first_start_creates_admin_and_loads_samples(tmp_path):
     items, total = store.list_records()
     assert total == 1 and items[0].station == "HN01" and items[0].status == "ready"
     assert load_samples(store, app.state.key, RECORDS) == 0  # not twice
+    store.close()

@@ -11,6 +11,7 @@ from datetime import date
 from decimal import Decimal
 
 import psycopg
+import pytest
 
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.store.sql.claims import SqlClaimStore
@@ -109,3 +110,36 @@ def test_a_network_sized_import_and_a_station_named_at_length(pg_engine):
     assert (log.claims, log.stations_added) == (66_000, [long_name])
     again = store.import_claims(batch, _log("again"), [])
     assert (again.claims, again.unchanged) == (0, 66_000)
+
+
+def test_the_migrations_make_exactly_the_tables_the_queries_are_written_against(pg_url):
+    """schema.py (what the code queries) and the Alembic migrations (what `db upgrade`
+    makes) must not drift apart: autogenerate finds nothing to change."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from formdesk.store.sql import connect
+    from formdesk.store.sql.schema import metadata
+
+    engine = connect(pg_url)
+    try:
+        with engine.connect() as db:
+            assert compare_metadata(MigrationContext.configure(db), metadata) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_store_on_a_database_not_upgraded_or_not_there_is_refused_in_one_line(tmp_path):
+    from formdesk.store import open_store
+    from formdesk.store.sql.engine import DatabaseUnavailable
+    from formdesk.store.sql.store import SchemaOutOfDate
+
+    from .pg import fresh_database
+
+    with fresh_database() as url:
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute("UPDATE alembic_version SET version_num = '0001'")
+        with pytest.raises(SchemaOutOfDate, match="formdesk db upgrade"):
+            open_store(tmp_path, database_url=url)
+    with pytest.raises(DatabaseUnavailable, match="无法连接数据库"):
+        open_store(tmp_path, database_url="postgresql://postgres@127.0.0.1:1/none")

@@ -3,6 +3,7 @@ Core and psycopg 3, the schema managed by Alembic migrations (`formdesk db upgra
 
 Built role by role; implemented so far: stations (`StationStore`) and warranty claims
 (`ClaimStore`) in `claims.SqlClaimStore`.  The TinyDB store stays the embedded default.
+Also accounts (`accounts.SqlAccountStore`) and documents (`documents.SqlDocumentStore`).
 """
 
 from __future__ import annotations

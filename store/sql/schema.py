@@ -118,7 +118,7 @@ documents = Table(
     Column("template_version", Integer, nullable=False),
     Column("pages", Integer, nullable=False),
     Column("copies", Integer, nullable=False),
-    Column("values", JSONB, nullable=False),
+    Column("values", JSON, nullable=False),  # JSON, not JSONB: the fields keep their order
     Column("station", Text),
     Column("issued_by", Text),
     Column("issued_at", DateTime(timezone=True), nullable=False),
@@ -205,7 +205,7 @@ records = Table(
     Column("search_folded", Text, nullable=False),  # its casefold(): what search matches
     Column("duplicate_of", Text),
     Column("reasons", JSONB, nullable=False),
-    Column("body", JSONB, nullable=False),  # FormRecord.model_dump(mode="json"), corrected
+    Column("body", JSON, nullable=False),  # FormRecord dump, corrected; JSON keeps key order
     # one record per (scan, station, document id, copy): a second reading replaces it
     Index(
         "records_reading",

@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("template_version", sa.Integer(), nullable=False),
         sa.Column("pages", sa.Integer(), nullable=False),
         sa.Column("copies", sa.Integer(), nullable=False),
-        sa.Column("values", JSONB(), nullable=False),
+        sa.Column("values", sa.JSON(), nullable=False),
         sa.Column("station", sa.Text(), nullable=True),
         sa.Column("issued_by", sa.Text(), nullable=True),
         sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
@@ -73,7 +73,7 @@ def upgrade() -> None:
         sa.Column("search_folded", sa.Text(), nullable=False),
         sa.Column("duplicate_of", sa.Text(), nullable=True),
         sa.Column("reasons", JSONB(), nullable=False),
-        sa.Column("body", JSONB(), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("record_id"),
     )
     op.create_index("records_document", "records", ["document_id"], unique=False)

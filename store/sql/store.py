@@ -1,0 +1,82 @@
+"""The whole PostgreSQL store: every role of `Store` (store/interface.py) on one engine.
+
+Chosen with FORMDESK_DATABASE_URL=postgresql://… (`store.open_store`); the schema must be
+at this version's head revision (`formdesk db upgrade`). Several processes and machines
+may open it at once: every write is one transaction, the reading queue hands a job to one
+worker only (row locks, SKIP LOCKED), and uploaded bytes live in the database.
+"""
+
+from __future__ import annotations
+
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from ..interface import StoreError
+from .accounts import SqlAccountStore
+from .claims import SqlClaimStore
+from .documents import SqlDocumentStore
+from .engine import MIGRATIONS, connect, unavailable
+from .records import SqlRecordStore
+from .scans import SqlScanStore
+
+
+class SchemaOutOfDate(StoreError):
+    """The database's schema is not this version's (HTTP 503 until `formdesk db upgrade`)."""
+
+    status = 503
+
+
+def head_revision() -> str:
+    """The newest migration this version ships (store/sql/migrations/versions)."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
+
+
+class SqlStore(
+    SqlAccountStore,
+    SqlClaimStore,
+    SqlDocumentStore,
+    SqlRecordStore,
+    SqlScanStore,
+):
+    """`Store` on PostgreSQL (SQLAlchemy 2 Core, psycopg 3). `SqlStore.open(url)` checks
+    that the server answers (DatabaseUnavailable) and that the schema is at the head
+    revision (SchemaOutOfDate)."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> SqlStore:
+        engine = connect(url)
+        try:
+            with engine.connect() as db:
+                current = MigrationContext.configure(db).get_current_revision()
+        except OperationalError as exc:
+            engine.dispose()
+            raise unavailable(exc) from None
+        head = head_revision()
+        if current != head:
+            engine.dispose()
+            raise SchemaOutOfDate(
+                f"数据库表结构为版本 {current or '(空)'},本程序需要版本 {head}:"
+                "请先运行 formdesk db upgrade"
+            )
+        return cls(engine)
+
+    def close(self) -> None:
+        """Closes the engine's pooled connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
