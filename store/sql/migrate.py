@@ -19,8 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from formdesk.model.accounts import ApiToken, User, UserSession
-from formdesk.model.claims import Claim, ClaimImport, Station
+from formdesk.model.accounts import User, UserSession
 from formdesk.model.documents import IssuedDocument
 from formdesk.model.scans import Batch, Job, Scan
 from formdesk.model.stored import Correction, RecordSummary
@@ -187,5 +186,4 @@ def compare_stores(tiny: TinyStore, sql: Store) -> list[str]:
     ]
     total = sql.list_records(limit=0, duplicates=True)[1]
     same("记录数", "全部", len(summaries), total)
-    _ = (ApiToken, Claim, ClaimImport, Station)
     return out
