@@ -193,6 +193,6 @@ def summarise(
         created_at=created_at,
         updated_at=updated_at,
         search_text=search_text(record, station),
-        duplicate_of=(record.get("filing") or {}).get("duplicate_of"),
+        duplicate_of=(record.get("filing") or {}).get("duplicate_of") or None,
         reasons=record_reasons(record),
     )

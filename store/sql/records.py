@@ -25,7 +25,6 @@ from sqlalchemy import (
     any_,
     bindparam,
     func,
-    or_,
     select,
     update,
 )
@@ -36,7 +35,7 @@ from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 from ..filters import check_listing, date_bound, search_terms
 from ..interface import DateBound, NotFoundError, Order
 from ..summary import apply_correction, parse_record, summarise
-from .schema import corrections, scans
+from .schema import corrections, record_counts, scans
 from .schema import records as records_table
 
 # (scan id, station, document id, copy): the reading a record comes from (`records_reading`)
@@ -259,7 +258,8 @@ class SqlRecordStore:
         t = records_table
         where = []
         if not duplicates:
-            where.append(or_(t.c.duplicate_of.is_(None), t.c.duplicate_of == ""))
+            where.append(t.c.duplicate_of.is_(None))  # stored as NULL, never ''
+
         if template is not None:
             where.append(t.c.template == template)
         if station is not None:
@@ -276,7 +276,15 @@ class SqlRecordStore:
         newest = [t.c.created_at.desc(), t.c.record_id.desc()]
         by = newest if order == "newest" else [t.c.min_confidence, *newest]
         page = select(*_SUMMARY).where(*where).order_by(*by).offset(offset).limit(limit)
-        count = select(func.count()).select_from(t).where(*where)
+        if duplicates or lo or hi or text and search_terms(text):
+            count = select(func.count()).select_from(t).where(*where)
+        else:  # the trigger-kept counts: a sum over a few hundred rows, not every record
+            c = record_counts
+            count = select(func.coalesce(func.sum(c.c.n), 0)).where(
+                *([c.c.template == template] if template is not None else []),
+                *([c.c.station == station] if station is not None else []),
+                *([c.c.status == status] if status is not None else []),
+            )
         with self.engine.connect() as db:
             db.execution_options(isolation_level="REPEATABLE READ")
             rows = db.execute(page).mappings().all() if limit else []

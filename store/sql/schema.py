@@ -252,3 +252,15 @@ Index(
     records.c.created_at.desc(),
     records.c.record_id.desc(),
 )
+
+# how many first-scan records per (form, station, status): kept by the trigger
+# records_count (migration 0003), read for the totals of unfiltered and simply filtered
+# lists; the back office's records (no station) under station ''
+record_counts = Table(
+    "record_counts",
+    metadata,
+    Column("template", Text, primary_key=True),
+    Column("station", Text, primary_key=True),
+    Column("status", Text, primary_key=True),
+    Column("n", BigInteger, nullable=False),
+)
