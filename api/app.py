@@ -103,6 +103,7 @@ def create_app(
         yield
         if start_worker:
             app.state.worker.stop()
+        app.state.reader.pool.close()
         app.state.inspect_pool.close()
         app.state.tables_pool.close()
         app.state.render_pool.close()
@@ -121,7 +122,14 @@ def create_app(
     app.state.engine = engine
     app.state.ingest_limits = IngestLimits()
     app.state.page_cache = {}
-    app.state.worker = ReaderWorker(store, key, settings)
+    # reading: a thread of this process on TinyDB; on PostgreSQL, worker processes on the
+    # job queue (api/queue.py), here and on any machine running `formdesk worker`
+    app.state.reader = ReaderWorker(store, key, settings)
+    app.state.worker = app.state.reader
+    if settings.database_url:
+        from .queue import QueueWorkers
+
+        app.state.worker = QueueWorkers(settings, processes=1)
     # page counts of uploads and PDF rendering: off the event loop, in processes that a
     # hostile file can only take down with itself
     app.state.inspect_pool = LimitedPool("inspect", 1, 1024)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -227,6 +228,13 @@ def serve(
             help="登录 Cookie 加 Secure 标记(经 HTTPS 提供服务时打开;也可设 FORMDESK_SECURE_COOKIES=1)",
         ),
     ] = False,
+    no_reader: Annotated[
+        bool,
+        typer.Option(
+            "--no-reader",
+            help="只提供网页服务,不在本机识读(PostgreSQL:由 formdesk worker 识读)",
+        ),
+    ] = False,
     forwarded_allow_ips: Annotated[
         str | None,
         typer.Option(
@@ -236,7 +244,7 @@ def serve(
         ),
     ] = None,
 ) -> None:
-    """启动网页服务(TinyDB 数据库,后台自动识读上传的扫描件)。"""
+    """启动网页服务,后台自动识读上传的扫描件(TinyDB:本进程识读;PostgreSQL:识读进程,可加 formdesk worker)。"""
     import uvicorn
 
     from formdesk.store import StoreError
@@ -253,8 +261,12 @@ def serve(
         settings = replace(settings, secure_cookies=True)
     if forwarded_allow_ips is not None:  # the trusted proxy's X-Forwarded-Host names this site
         settings = replace(settings, trust_forwarded_host=True)
+    if no_reader and not settings.database_url:
+        raise fail(
+            "--no-reader 需要 PostgreSQL(FORMDESK_DATABASE_URL):TinyDB 只能由 serve 自己识读"
+        )
     try:
-        web = create_app(settings=settings)
+        web = create_app(settings=settings, start_worker=not no_reader)
     except StoreError as exc:  # a damaged data file, users lost: one line, exit 1
         raise fail(str(exc)) from None
     if samples is not None:
@@ -278,6 +290,36 @@ def serve(
         proxy_headers=forwarded_allow_ips is not None,
         forwarded_allow_ips=forwarded_allow_ips,
     )
+
+
+@app.command("worker")
+def worker(
+    processes: Annotated[int, typer.Option("--processes", min=1, help="识读进程数")] = 1,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="数据目录(签名密钥;默认 ./data 或 FORMDESK_DATA_DIR)"),
+    ] = None,
+) -> None:
+    """在本机运行识读进程,处理 PostgreSQL 上排队的扫描件(可在多台机器上运行)。"""
+    from .queue import QueueWorkers
+    from .settings import Settings
+
+    try:
+        settings = Settings.from_env(data_dir)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    if not settings.database_url:
+        raise fail("formdesk worker 需要 PostgreSQL:请设置 FORMDESK_DATABASE_URL=postgresql://…")
+    from formdesk.store import open_store
+
+    open_store(settings.data_dir, database_url=settings.database_url).close()  # reachable, upgraded
+    workers = QueueWorkers(settings, processes=processes)
+    stop = lambda *_: workers.stop()  # noqa: E731
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    workers.start()
+    print(f"formdesk 识读进程 {processes} 个已启动(Ctrl+C 停止)", flush=True)
+    workers.wait()
 
 
 app.add_typer(user_app, name="user")

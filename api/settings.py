@@ -21,6 +21,8 @@ in one place:
     FORMDESK_READER_PAGE_TIMEOUT_S  ... plus this per page (20)
     FORMDESK_READER_ATTEMPTS     a job that failed or died this often is set aside (2)
     FORMDESK_MIN_FREE_MB         /health says degraded below this much free disk (1024)
+    FORMDESK_WORKER_STALLED_S    PostgreSQL: a reader process silent this long is taken
+                                 for dead and its job handed on (30)
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Settings:
     reader_page_timeout_s: int = 20  # ... plus per page
     reader_attempts: int = 2
     min_free_mb: int = 1024
+    worker_stalled_s: int = 30  # a worker with no heartbeat for this long is dead
     max_request_bytes: int = 200 * 1024 * 1024
 
     @classmethod
@@ -103,6 +106,7 @@ class Settings:
             "reader_page_timeout_s": _int("FORMDESK_READER_PAGE_TIMEOUT_S", 20, 0),
             "reader_attempts": _int("FORMDESK_READER_ATTEMPTS", 2, 1),
             "min_free_mb": _int("FORMDESK_MIN_FREE_MB", 1024, 0),
+            "worker_stalled_s": _int("FORMDESK_WORKER_STALLED_S", 30, 3),
         }
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -178,6 +178,20 @@ class ReaderWorker:
         job = self.store.claim_job()
         if job is None:
             return False
+        self._process(job)
+        return True
+
+    def run_job(self, job_id: str) -> str:
+        """Reads the job a job queue handed this process (api/queue.py): "done" (read and
+        settled, failed included), "retry" (this attempt failed, the job is pending again)
+        or "skipped" (read already, or set aside after too many attempts)."""
+        job = self.store.take_job(job_id, self.settings.reader_attempts)
+        if job is None:
+            return "skipped"
+        return "retry" if self._process(job) is _RETRY else "done"
+
+    def _process(self, job: Job) -> Any:
+        """Reads a processing job and settles it; its error (None) or _RETRY."""
         try:
             error, pages = self._read(job)
         except Exception as exc:  # saving failed (a record file gone, disk full …)
@@ -185,7 +199,7 @@ class ReaderWorker:
             error, pages = f"{self._filename(job)}:识读结果未能保存({_describe(exc)})", 0
         if error is not _RETRY:
             self._finish(job, error, pages)
-        return True
+        return error
 
     def _read(self, job: Job) -> tuple[Any, int]:
         """(error or None or _RETRY, pages read) of one job; saves the records it gave."""

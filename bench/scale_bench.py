@@ -1,8 +1,21 @@
-"""Scale on PostgreSQL (issue 11): the records list, search and least-confident order with
+"""Scale on PostgreSQL (issue 11): readers on the job queue, and the records list with
 many records stored.
 
+    python bench/scale_bench.py workers [--copies 2]
+    python bench/scale_bench.py uploads [--clients 20] [--per-client 10] [--workers 2]
     python bench/scale_bench.py records [--records 1000000] [--queries 300]
                                         [--database-url postgresql://…]
+
+`workers`: the sample forms printed `--copies` times, scanned (200 dpi JPEG) and queued;
+`formdesk worker --processes 1`, then `--processes 2` on a second database with the same
+pages; prints pages/s of each (from the first job taken to the last finished, model
+loading excluded) and the ratio. FORMDESK_OCR_THREADS=1 in the workers unless set: one
+core per reader, as a machine runs one reader per core.
+
+`uploads`: `formdesk serve --no-reader` and `formdesk worker --processes N` as real
+processes on one database; `--clients` threads each upload `--per-client` distinct tag
+scans over HTTP while the workers read; then checks that every upload was read exactly
+once (one job per file, done at its first attempt, one record per printed document).
 
 `records`: generates the rows in bulk (`SqlRecordStore.bulk_load_records`, chunks of
 20,000; not by reading), then times `list_records` as the API calls it (a page of 50 and
@@ -15,11 +28,17 @@ all, in ms. Without --database-url a fresh database is made on 127.0.0.1:5432 an
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import secrets
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -148,17 +167,191 @@ def queries(rng: random.Random, sample: list[dict], n: int) -> list[tuple[str, d
     return out
 
 
+def _env(url: str, data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMDESK_")}
+    env |= {"FORMDESK_DATABASE_URL": url, "FORMDESK_DATA_DIR": str(data)}
+    env.setdefault("FORMDESK_OCR_THREADS", os.environ.get("FORMDESK_OCR_THREADS", "1"))
+    return env
+
+
+def _formdesk(args: list[str], url: str, data: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "formdesk.api", *args], env=_env(url, data),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _count(store: SqlStore, where: str) -> int:
+    with store.engine.connect() as db:
+        return db.exec_driver_sql(f"SELECT count(*) FROM jobs WHERE {where}").scalar_one()
+
+
+def _jobs(store: SqlStore) -> list:
+    return [j for b in store.list_batches() for j in store.list_jobs(b.batch_id)]
+
+
+def read_rate(copies: int, processes: int) -> tuple[int, float]:
+    """(pages, seconds from the first job taken to the last one finished)."""
+    from formdesk.api.demo import load_samples
+    from formdesk.api.settings import signing_key
+
+    with database(None) as url, tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        store = SqlStore.open(url)
+        try:
+            pages = 0
+            for _ in range(copies):  # each copy printed anew: other ids, other bytes
+                pages += _queue_samples(store, signing_key(data), load_samples)
+            worker = _formdesk(["worker", "--processes", str(processes)], url, data)
+            try:
+                # polled with one cheap query, so the polling takes no core from the readers
+                while not _count(store, "attempts > 0"):
+                    time.sleep(0.02)
+                t0 = time.perf_counter()
+                while _count(store, "state NOT IN ('done', 'failed')"):
+                    time.sleep(0.2)
+                elapsed = time.perf_counter() - t0
+            finally:
+                _stop(worker)
+            failed = [j.error for j in _jobs(store) if j.state == "failed"]
+            assert not failed, failed
+            return pages, elapsed
+        finally:
+            store.close()
+
+
+def _queue_samples(store: SqlStore, key: bytes, load_samples) -> int:
+    return load_samples(store, key, ROOT / "samples" / "records")
+
+
+def _values(template) -> dict:
+    import json
+
+    path = ROOT / "samples" / "records" / f"{template.slug}.json"
+    return json.loads(path.read_text(encoding="utf-8"))["values"]
+
+
+def workers(copies: int) -> None:
+    rates = {}
+    for processes in (1, 2):
+        pages, seconds = read_rate(copies, processes)
+        rates[processes] = pages / seconds
+        print(f"{processes} worker process(es): {pages} pages in {seconds:.1f} s = "
+              f"{rates[processes]:.2f} pages/s")  # fmt: skip
+    print(f"2 processes / 1 process: {rates[2] / rates[1]:.2f}x (target >= 1.8x)")
+
+
+def uploads(clients: int, per_client: int, processes: int) -> None:
+    import httpx
+    import numpy as np
+    import pypdfium2 as pdfium
+    from cv2 import COLOR_RGB2BGR, IMWRITE_JPEG_QUALITY, cvtColor, imencode
+
+    from formdesk.api.security import hash_password
+    from formdesk.api.settings import signing_key
+    from formdesk.model.accounts import User
+    from formdesk.model.claims import Station
+    from formdesk.services.printing import print_documents
+    from formdesk.templates import get_template
+
+    n = clients * per_client
+    with database(None) as url, tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp)
+        store = SqlStore.open(url)
+        store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+        store.add_user(User(username="office", password_hash=hash_password("bench pw 1"),
+                            role="back_office"))  # fmt: skip
+        tag = get_template("SH-ZH/BD-27")
+        pdf_path = data / "tags.pdf"
+        docs = print_documents(store, signing_key(data), tag, [_values(tag)] * n,
+                               pdf_path, station="HN01", gang=False)  # fmt: skip
+        pdf = pdfium.PdfDocument(str(pdf_path))
+        files = []
+        for i in range(len(pdf)):
+            img = np.asarray(pdf[i].render(scale=200 / 72).to_pil().convert("RGB"))
+            files.append(imencode(".jpg", cvtColor(img, COLOR_RGB2BGR),
+                                  [IMWRITE_JPEG_QUALITY, 85])[1].tobytes())  # fmt: skip
+        pdf.close()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        serve = _formdesk(["serve", "--no-reader", "--port", str(port)], url, data)
+        worker = _formdesk(["worker", "--processes", str(processes)], url, data)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code in (200, 503):
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.1)
+
+            def client(k: int) -> list[str]:
+                with httpx.Client(base_url=base, timeout=120) as c:
+                    res = c.post("/api/login", data={"username": "office",
+                                                      "password": "bench pw 1"})  # fmt: skip
+                    c.headers["X-CSRF-Token"] = res.json()["csrf"]
+                    out = []
+                    for j in range(per_client):
+                        i = k * per_client + j
+                        up = c.post(
+                            "/api/uploads",
+                            files=[("files", (f"tag{i}.jpg", files[i], "image/jpeg"))],
+                        )
+                        assert up.status_code == 202, up.text
+                        out.append(up.json()["batch_id"])
+                    return out
+
+            t0 = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                batch_ids = [b for bs in pool.map(client, range(clients)) for b in bs]
+            uploaded = time.perf_counter() - t0
+            while not all(store.get_batch(b).state == "done" for b in batch_ids):
+                time.sleep(0.2)
+            total = time.perf_counter() - t0
+        finally:
+            _stop(serve)
+            _stop(worker)
+        jobs = _jobs(store)
+        items, records = store.list_records(limit=0, duplicates=True)
+        once = all(j.state == "done" and j.attempts == 1 and not j.error for j in jobs)
+        print(
+            f"{n} uploads by {clients} clients in {uploaded:.1f} s; all read after "
+            f"{total:.1f} s by {processes} worker processes ({n / total:.2f} pages/s)"
+        )
+        print(f"batches {len(batch_ids)}, jobs {len(jobs)}, each done at its first attempt: "
+              f"{once}; records {records} for {len(docs)} printed tags")  # fmt: skip
+        store.close()
+
+
 def pct(values: list[float], q: float) -> float:
     return sorted(values)[min(len(values) - 1, int(q * len(values)))]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=["records"])
+    ap.add_argument("what", choices=["workers", "uploads", "records"])
+    ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--per-client", type=int, default=10)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--records", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--database-url")
     args = ap.parse_args()
+    if args.what == "workers":
+        return workers(args.copies)
+    if args.what == "uploads":
+        return uploads(args.clients, args.per_client, args.workers)
     rng = random.Random(11)
     with database(args.database_url) as url:
         store = SqlStore.open(url)

@@ -232,6 +232,15 @@ class ScanStore(Protocol):
         jobs never tried. ConflictError unless the job is processing."""
         ...
 
+    def take_job(self, job_id: str, max_attempts: int | None = None) -> Job | None:
+        """For a job queue's worker handed `job_id` (PostgreSQL: procrastinate): the job,
+        now processing (attempts + 1). A pending job is taken; a processing one — its
+        worker died and the queue handed it on — is taken again, unless it was already
+        claimed `max_attempts` times: then it fails with its reason (as in
+        `requeue_stale_jobs`) and None comes back; a done or failed job gives None (read
+        already). NotFoundError for an unknown job."""
+        ...
+
     def requeue_stale_jobs(self, max_attempts: int | None = None) -> int:
         """At start, after a crash: processing jobs back to pending — except those already
         claimed `max_attempts` times, which fail with their reason (a file that kills the

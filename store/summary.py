@@ -196,3 +196,12 @@ def summarise(
         duplicate_of=(record.get("filing") or {}).get("duplicate_of") or None,
         reasons=record_reasons(record),
     )
+
+
+def interrupted(filename: str, attempts: int) -> str:
+    """A job's reason when the reading of `filename` was cut off `attempts` times (a crash,
+    a worker killed) and is not tried again."""
+    return (
+        f"{filename}:识读失败:服务在识读这个文件时中断(已尝试 {attempts} 次),"
+        "不再重试;如文件无误,请重新上传"
+    )

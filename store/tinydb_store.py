@@ -57,7 +57,7 @@ from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
 from .lock import WriteLock
-from .summary import apply_correction, parse_record, summarise
+from .summary import apply_correction, interrupted, parse_record, summarise
 from .usernames import fold_username, normalize_username
 
 log = logging.getLogger(__name__)
@@ -604,6 +604,32 @@ class TinyStore:
             self._update_batch(job["batch_id"])
         return Job.model_validate(job)
 
+    def take_job(self, job_id: str, max_attempts: int | None = None) -> Job | None:
+        with self._write(self._queue):
+            row = self._jobs.row(job_id)
+            if row is None:
+                raise NotFoundError(f"任务“{job_id}”不存在")
+            if row["state"] not in ("pending", "processing"):
+                return None
+            if (
+                row["state"] == "processing"
+                and max_attempts is not None
+                and row["attempts"] >= max_attempts
+            ):
+                scan = self._scans.row(row["scan_id"]) or {}
+                name = scan.get("filename", job_id)
+                self._end_job(row, interrupted(name, row["attempts"]), 0)
+                return None
+            job = {
+                **row,
+                "state": "processing",
+                "attempts": row["attempts"] + 1,
+                "updated_at": format_time(_now()),
+            }
+            self._jobs.put(job_id, job)
+            self._update_batch(job["batch_id"])
+        return Job.model_validate(job)
+
     def requeue_stale_jobs(self, max_attempts: int | None = None) -> int:
         with self._write(self._queue):
             now = format_time(_now())
@@ -613,12 +639,7 @@ class TinyStore:
                 if max_attempts is not None and j["attempts"] >= max_attempts:
                     scan = self._scans.row(j["scan_id"]) or {}
                     name = scan.get("filename", j["scan_id"][:16])
-                    self._end_job(
-                        j,
-                        f"{name}:识读失败:服务在识读这个文件时中断(已尝试 {j['attempts']} 次),"
-                        "不再重试;如文件无误,请重新上传",
-                        0,
-                    )
+                    self._end_job(j, interrupted(name, j["attempts"]), 0)
                 else:
                     requeued[j["job_id"]] = {**j, "state": "pending", "updated_at": now}
             if requeued:
@@ -799,6 +820,13 @@ class TinyStore:
         parsed = [(s, parse_record(r), st, at) for s, r, st, at in items]
         with self._lock:
             return self._save_parsed(parsed, sync=False)
+
+    def bulk_load_records(
+        self, items: list[tuple[str, dict[str, Any], str | None, datetime]]
+    ) -> list[RecordSummary]:
+        """Tests and benchmarks only: `_bulk_load_records` under the name the PostgreSQL
+        store gives it (SqlRecordStore.bulk_load_records), so one test loads either."""
+        return self._bulk_load_records(items)
 
     def _save_parsed(
         self,

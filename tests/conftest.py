@@ -9,7 +9,7 @@ import pytest
 
 from formdesk.templates import Template, load_catalog
 
-from .pg import pg_engine, pg_url  # noqa: F401 (fixtures: a real PostgreSQL database)
+from .pg import STORES, pg_engine, pg_url  # noqa: F401 (fixtures: a real PostgreSQL database)
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "samples" / "records"
@@ -31,6 +31,35 @@ def template_ids() -> list[str]:
 @pytest.fixture
 def key() -> bytes:
     return TEST_KEY
+
+
+@pytest.fixture(params=STORES)
+def any_store(request, tmp_path):
+    """An empty store of each kind (issue 11: the same test on both): the TinyDB store of
+    tmp_path/data, or the PostgreSQL store on the session's database with every table
+    emptied (`pg_engine`, asked for only then)."""
+    from formdesk.store import TinyStore
+    from formdesk.store.sql.store import SqlStore
+
+    if request.param == "tinydb":
+        with TinyStore(tmp_path / "data") as store:
+            yield store
+    else:
+        with SqlStore(request.getfixturevalue("pg_engine")) as store:
+            yield store
+
+
+@pytest.fixture(params=STORES)
+def any_settings(request, tmp_path):
+    """Settings of a service on each store, its data folder tmp_path/data: the folder's
+    own TinyDB store, or the session's PostgreSQL database with every table emptied."""
+    from formdesk.api.settings import Settings
+
+    url = None
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_engine")  # the tables emptied
+        url = request.getfixturevalue("pg_url")
+    return Settings.from_env(tmp_path / "data", database_url=url)
 
 
 def finished_print_job(client, job: dict, timeout: float = 60) -> dict:

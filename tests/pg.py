@@ -4,7 +4,11 @@ database of its own, made fresh, migrated to the head revision and dropped at th
 each test starts with empty tables. `fresh_database()` makes one for a module's service.
 
 STORES names the stores the store-, API-, service- and reconciliation tests run on
-(issue 11: one suite, both stores); `store_settings` gives a service's Settings on one."""
+(issue 11: one suite, both stores): `store_settings` gives a service's Settings on one,
+`store_of` a store of its own of one kind (conftest's `any_store` and `any_settings`: an
+empty store, or a service's Settings, of each kind per test). `reopened` opens a store's
+data again (as another process would), `store_copy` copies it, and `database_url` says
+which database a store is on, for a command or process to be given."""
 
 from __future__ import annotations
 
@@ -53,30 +57,13 @@ def pg_engine(pg_url):
 
     engine = connect(pg_url)
     with engine.begin() as db:
-        names = ", ".join(t.name for t in metadata.sorted_tables)
-        db.execute(text(f"TRUNCATE {names} CASCADE"))
+        names = [t.name for t in metadata.sorted_tables] + [
+            "procrastinate_jobs", "procrastinate_events", "procrastinate_workers",
+            "procrastinate_periodic_defers",
+        ]  # fmt: skip
+        db.execute(text(f"TRUNCATE {', '.join(names)} CASCADE"))
     yield engine
     engine.dispose()
-
-
-class ClaimsOnPostgres:
-    """A whole store whose stations and claims (StationStore, ClaimStore) live in
-    PostgreSQL and whose other roles are the TinyDB store's — how the claims tests run on
-    both stores while the PostgreSQL store is built role by role."""
-
-    SQL = frozenset(
-        {"add_station", "list_stations", "get_station", "import_claims", "list_claims",
-         "get_claim", "list_claim_imports", "known_values"}
-    )  # fmt: skip
-
-    def __init__(self, tiny, sql):
-        self._tiny, self._sql = tiny, sql
-
-    def __getattr__(self, name):
-        return getattr(self._sql if name in self.SQL else self._tiny, name)
-
-    def close(self):
-        self._tiny.close()
 
 
 STORES = ("tinydb", "postgresql")
@@ -93,3 +80,65 @@ def store_settings(data_dir, kind: str, **overrides) -> Iterator[object]:
         return
     with fresh_database() as url:
         yield Settings.from_env(data_dir, database_url=url, **overrides)
+
+
+@contextmanager
+def store_of(kind: str, data_dir) -> Iterator[object]:
+    """A store of `kind` of its own, closed afterwards: the TinyDB store of `data_dir`, or
+    the PostgreSQL store on a fresh database (dropped afterwards)."""
+    from formdesk.store import TinyStore
+    from formdesk.store.sql.store import SqlStore
+
+    if kind == "tinydb":
+        with TinyStore(data_dir) as store:
+            yield store
+        return
+    with fresh_database() as url, SqlStore.open(url) as store:
+        yield store
+
+
+def database_url(store) -> str | None:
+    """postgresql://… of the database a PostgreSQL store is on (for FORMDESK_DATABASE_URL
+    of a command or a served process); None for the TinyDB store (its data folder)."""
+    engine = getattr(store, "engine", None)
+    return None if engine is None else engine.url.render_as_string(hide_password=False)
+
+
+@contextmanager
+def store_copy(store, data_dir) -> Iterator[object]:
+    """A store of its own holding what `store` holds, closed afterwards: the TinyDB store of
+    a copy of its data folder at `data_dir`, or the PostgreSQL store on a copy of its
+    database (dropped afterwards; `store`'s pooled connections are closed first: a database
+    is copied only with none open on it)."""
+    import shutil
+
+    from formdesk.store import TinyStore
+    from formdesk.store.sql.store import SqlStore
+
+    url = database_url(store)
+    if url is None:
+        shutil.copytree(store.data_dir, data_dir)
+        with TinyStore(data_dir) as copy:
+            yield copy
+        return
+    store.engine.dispose()
+    name = f"formdesk_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{store.engine.url.database}"')
+    try:
+        with SqlStore.open(f"{SERVER}/{name}") as copy:
+            yield copy
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def reopened(store):
+    """The same data opened again, as another process (or a restart) opens it: a TinyDB
+    store on the same folder, or a PostgreSQL store on the same database. The caller
+    closes it (both are context managers)."""
+    from formdesk.store import TinyStore
+    from formdesk.store.sql.store import SqlStore
+
+    url = database_url(store)
+    return TinyStore(store.data_dir) if url is None else SqlStore.open(url)

@@ -389,7 +389,7 @@ def _first_start(settings):
     assert queued == sum(len(get_template(p.stem).copies) or 1 for p in RECORDS.glob("*.json"))
     [batch] = store.list_batches()
     assert batch.pages_total == queued and store.get_station("HN01") is not None
-    assert app.state.worker.run_one()  # the real reader, one scan
+    assert app.state.reader.run_one()  # the real reader, one scan
     items, total = store.list_records()
     assert total == 1 and items[0].station == "HN01" and items[0].status == "ready"
     assert load_samples(store, app.state.key, RECORDS) == 0  # not twice

@@ -1,5 +1,5 @@
-"""Importing warranty claims (三包索赔单): real CSV and XLSX files, the real TinyDB store,
-the `formdesk claims` command and the HTTP API; every bad file stores nothing."""
+"""Importing warranty claims (三包索赔单): real CSV and XLSX files, each real store (TinyDB,
+PostgreSQL), the `formdesk claims` command and the HTTP API; every bad file stores nothing."""
 
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ from formdesk.model.accounts import User
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.services.claims import import_claims_file, import_claims_from_record
-from formdesk.store import ConflictError, open_store
+from formdesk.store import ConflictError
 from formdesk.templates import get_template
 from formdesk.templates.values.vin import with_check_digit
 
 from .conftest import sample_values
-from .pg import ClaimsOnPostgres
+from .pg import database_url, reopened
 
 HEADER = [
     "索赔单号",
@@ -105,30 +105,22 @@ def write_xlsx(path: Path, lines: list[list]) -> Path:
     return path
 
 
-@pytest.fixture(params=["tinydb", "postgresql"])
-def store(request, tmp_path: Path):
-    """The claims tests run on both stores: the TinyDB store, and one whose stations and
-    claims are PostgreSQL's (tests/pg.py)."""
-    s = open_store(tmp_path / "data")
-    if request.param == "postgresql":
-        from formdesk.store.sql.claims import SqlClaimStore
-
-        s = ClaimsOnPostgres(s, SqlClaimStore(request.getfixturevalue("pg_engine")))
+@pytest.fixture
+def store(any_store):
+    """The claims tests run on both stores (TinyDB, PostgreSQL), with the two stations."""
     for code, name in STATIONS:
-        s.add_station(Station(code=code, name=name))
-    yield s
-    s.close()
+        any_store.add_station(Station(code=code, name=name))
+    return any_store
 
 
 @pytest.fixture
-def tiny_store(tmp_path: Path):
-    """The TinyDB store of ./data, as the command line opens it (the CLI has no
-    PostgreSQL option yet)."""
-    s = open_store(tmp_path / "data")
-    for code, name in STATIONS:
-        s.add_station(Station(code=code, name=name))
-    yield s
-    s.close()
+def cli_store(store, monkeypatch):
+    """`store`, as the command line opens it: the TinyDB store of --data-dir, or the
+    PostgreSQL store that FORMDESK_DATABASE_URL names (set here for the test)."""
+    url = database_url(store)
+    if url is not None:
+        monkeypatch.setenv("FORMDESK_DATABASE_URL", url)
+    return store
 
 
 def import_file(store, path: Path, replace: bool = False) -> ClaimImport:
@@ -451,12 +443,12 @@ def test_the_store_refuses_an_unknown_station(store):
     assert store.list_claims() == []
 
 
-def test_claims_survive_reopening(tmp_path):
-    with open_store(tmp_path / "d") as s:
+def test_claims_survive_reopening(any_store):
+    with any_store as s:
         s.add_station(Station(code="HN01", name="站"))
         log = ClaimImport(import_id="r1", filename="f", sha256="0" * 64, imported_by="t", claims=0)
         s.import_claims([claim(1)], log, [])
-    with open_store(tmp_path / "d") as s:
+    with reopened(any_store) as s:
         assert s.get_claim("C00001") == claim(1).model_copy(
             update={"imported_at": s.get_claim("C00001").imported_at}
         )
@@ -555,8 +547,8 @@ def cli(*args: str):
     return CliRunner().invoke(cli_app, list(args))
 
 
-def test_cli_import_and_list(tiny_store, tmp_path):
-    store = tiny_store
+def test_cli_import_and_list(cli_store, tmp_path):
+    store = cli_store
     data = str(tmp_path / "data")
     path = write_csv(tmp_path / "claims.csv", table([row(1), row(2, 维修站="新站")]))
     res = cli("claims", "import", str(path), "--data-dir", data, "--user", "王会计")
@@ -590,8 +582,8 @@ def test_cli_import_and_list(tiny_store, tmp_path):
     assert res.exit_code == 1 and res.stderr.startswith("错误:年月无效")
 
 
-def test_cli_bad_file_prints_each_problem_and_stores_nothing(tiny_store, tmp_path):
-    store = tiny_store
+def test_cli_bad_file_prints_each_problem_and_stores_nothing(cli_store, tmp_path):
+    store = cli_store
     data = str(tmp_path / "data")
     rows = [row(n, 维修日期="2026-13-40") for n in range(1, 61)] + [row(61, 车架号="X")]
     path = write_csv(tmp_path / "claims.csv", table(rows))
@@ -604,8 +596,8 @@ def test_cli_bad_file_prints_each_problem_and_stores_nothing(tiny_store, tmp_pat
     assert_nothing_stored(store)
 
 
-def test_cli_refuses_a_100mb_file_without_reading_it(tiny_store, tmp_path, monkeypatch):
-    store = tiny_store
+def test_cli_refuses_a_100mb_file_without_reading_it(cli_store, tmp_path, monkeypatch):
+    store = cli_store
     path = tmp_path / "huge.csv"
     with path.open("wb") as fh:
         fh.truncate(100 * 1024 * 1024)  # sparse: no disk space, no bytes to read
@@ -622,16 +614,20 @@ def test_cli_refuses_a_100mb_file_without_reading_it(tiny_store, tmp_path, monke
     assert_nothing_stored(store)
 
 
-def test_the_installed_command(tiny_store, tmp_path):
+def test_the_installed_command(cli_store, tmp_path):
     """`python -m formdesk.api claims …` from another folder, as test_cli runs it."""
-    store = tiny_store
+    store = cli_store
     path = write_csv(tmp_path / "claims.csv", table([row(1)]))
     res = subprocess.run(
         [sys.executable, "-m", "formdesk.api", "claims", "import", str(path)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
-        env={"FORMDESK_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"},
+        env={
+            "FORMDESK_DATA_DIR": str(tmp_path / "data"),
+            "PATH": "/usr/bin:/bin",
+            **({"FORMDESK_DATABASE_URL": url} if (url := database_url(store)) else {}),
+        },
         timeout=120,
     )
     assert res.returncode == 0, res.stderr
@@ -643,8 +639,8 @@ def test_the_installed_command(tiny_store, tmp_path):
 
 
 @pytest.fixture
-def service(tmp_path):
-    app = create_app(tmp_path / "api", start_worker=False, max_request_bytes=64 * 1024 * 1024)
+def service(any_settings):
+    app = create_app(settings=any_settings, start_worker=False, max_request_bytes=64 * 1024 * 1024)
     store = app.state.store
     for code, name in STATIONS:
         store.add_station(Station(code=code, name=name))
@@ -660,6 +656,7 @@ def service(tmp_path):
         )
     with TestClient(app):
         yield app
+    store.close()
 
 
 def login(app, username: str) -> TestClient:

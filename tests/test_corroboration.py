@@ -1,6 +1,7 @@
 """Corroboration at filing (issue 10, point 2): a reading OCR alone could not make ok is
 ok when the claim of the same vehicle, or the station list, says exactly the same; any
-other reading stays for review.  Real TinyDB store, records filed as the reader's are."""
+other reading stays for review.  Each real store (TinyDB, PostgreSQL), records filed as
+the reader's are."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import pytest
 
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.record import FieldReading, FormRecord, PageSource
-from formdesk.store import open_store
 from formdesk.store.placing import save_read_records
 
 VIN = "LGAX2A1376K123456"
@@ -44,20 +44,19 @@ def tag(document_id: str, engine_no: str, vin_status: str = "ok", **doubted) -> 
 
 
 @pytest.fixture
-def store(tmp_path):
-    with open_store(tmp_path / "data") as s:
-        s.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
-        claim = Claim(
-            claim_no="SP2603001", station="HN01", vin=VIN, engine_no="YC4E14020",
-            vehicle_model="EQ1090TJ", part_no="1011010-E02", part_name="机油泵总成",
-            quantity=1, purchase_date=date(2025, 6, 18), repair_date=date(2026, 3, 15),
-            mileage_km=48260, labor_fee=Decimal("120"), source="import:t", source_line=2,
-        )  # fmt: skip
-        log = ClaimImport(
-            import_id="t", filename="c.csv", sha256="0" * 64, imported_by="t", claims=0
-        )
-        s.import_claims([claim], log, [])
-        yield s
+def store(any_store):
+    """Each store (TinyDB, PostgreSQL) with the station and the claim of VIN."""
+    s = any_store
+    s.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    claim = Claim(
+        claim_no="SP2603001", station="HN01", vin=VIN, engine_no="YC4E14020",
+        vehicle_model="EQ1090TJ", part_no="1011010-E02", part_name="机油泵总成",
+        quantity=1, purchase_date=date(2025, 6, 18), repair_date=date(2026, 3, 15),
+        mileage_km=48260, labor_fee=Decimal("120"), source="import:t", source_line=2,
+    )  # fmt: skip
+    log = ClaimImport(import_id="t", filename="c.csv", sha256="0" * 64, imported_by="t", claims=0)
+    s.import_claims([claim], log, [])
+    return s
 
 
 def filed(store, record: dict) -> dict:

@@ -4,8 +4,8 @@ once, a photocopied blank filled twice is two forms, and the queue says why.
 
 Real forms: a 故障标签 (SH-ZH/BD-30) printed blank with a fixed document id and filled in
 by the generator's handwriting, scanned by the generator's scanner effects, read by the
-real reader (five reads, once per module) and filed into a real TinyDB store as the
-service's worker files them (store.placing.save_read_records)."""
+real reader (six reads, once per module) and filed into a real store — each test on both,
+TinyDB and PostgreSQL — as the service's worker files them (store.placing.save_read_records)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ from formdesk.model.documents import IssuedDocument
 from formdesk.model.stored import RecordSummary
 from formdesk.reconcile.engine import reconcile_station
 from formdesk.reconcile.monthly import monthly_summary
-from formdesk.store import open_store
 from formdesk.store.ocr_identity import candidate_ids, fits, fold_id
 from formdesk.store.placing import save_read_records
 from formdesk.store.same_form import compare
@@ -105,9 +104,9 @@ def reads(reader) -> dict[str, tuple[bytes, list[dict]]]:
     return out
 
 
-def new_store(tmp_path, registered: dict[str, str] | None = None):
-    """A real store with the station and the printed documents (id → template)."""
-    store = open_store(tmp_path / "data")
+def new_store(store, registered: dict[str, str] | None = None):
+    """`store` (empty: `any_store`) with the station and the printed documents (id →
+    template)."""
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
         [
@@ -166,8 +165,8 @@ def test_candidate_ids_fold_ocr_confusions_and_allow_one_edit():
     assert not fits(one_page, {"pages": [], "copy_index": 2})
 
 
-def test_an_ocr_id_the_registry_knows_is_confirmed(tmp_path, reads):
-    store = new_store(tmp_path)
+def test_an_ocr_id_the_registry_knows_is_confirmed(any_store, reads):
+    store = new_store(any_store)
     s = file(store, reads, "torn")  # uploaded by the back office: no station of its own
     rec = record(store, s)
     assert (s.document_id, s.station) == (DOC, STATION)  # the registry's station: it matched
@@ -177,9 +176,9 @@ def test_an_ocr_id_the_registry_knows_is_confirmed(tmp_path, reads):
     assert all(r == OCR_ID or r.endswith("栏需核对") for r in s.reasons)
 
 
-def test_an_ocr_id_is_replaced_by_the_one_registered_document_it_may_be(tmp_path, reads):
+def test_an_ocr_id_is_replaced_by_the_one_registered_document_it_may_be(any_store, reads):
     # the paper says ALT; OCR read DOC (B→8, 0→D apart): the registry's id is taken
-    store = new_store(tmp_path, {ALT: TAG.code})
+    store = new_store(any_store, {ALT: TAG.code})
     s = file(store, reads, "torn")
     rec = record(store, s)
     assert (s.document_id, s.station) == (ALT, STATION) and rec["problems"] == []
@@ -192,8 +191,8 @@ def test_an_ocr_id_is_replaced_by_the_one_registered_document_it_may_be(tmp_path
     [{}, {ALT: TAG.code, NEAR_ALT: TAG.code}, {ALT: "SH-ZH/BD-27"}],
     ids=["unregistered", "two-near", "other-template"],
 )
-def test_an_ocr_id_without_one_registered_match_needs_review(tmp_path, reads, registered):
-    store = new_store(tmp_path, registered)
+def test_an_ocr_id_without_one_registered_match_needs_review(any_store, reads, registered):
+    store = new_store(any_store, registered)
     s = file(store, reads, "torn", uploader=STATION)
     rec = record(store, s)
     assert s.document_id == DOC and rec["filing"]["ocr_document_id"] is None
@@ -219,8 +218,8 @@ def test_the_rule_tells_a_rescan_from_a_photocopy(reads):
     assert compare(a1, unsure) == "unsure"
 
 
-def test_a_second_scan_is_linked_to_the_first_and_counted_once(tmp_path, reads):
-    store = new_store(tmp_path)
+def test_a_second_scan_is_linked_to_the_first_and_counted_once(any_store, reads):
+    store = new_store(any_store)
     first = file(store, reads, "a1")
     again = file(store, reads, "a2")
     by_ocr = file(store, reads, "torn")  # the QR lost: once two records of one tag
@@ -246,8 +245,8 @@ def test_a_second_scan_is_linked_to_the_first_and_counted_once(tmp_path, reads):
     assert again_copy.record_id == again.record_id and again_copy.duplicate_of == first.record_id
 
 
-def test_a_photocopy_keeps_both_forms_flags_both_and_counts_each(tmp_path, reads):
-    store = new_store(tmp_path)
+def test_a_photocopy_keeps_both_forms_flags_both_and_counts_each(any_store, reads):
+    store = new_store(any_store)
     first = file(store, reads, "a1")
     other = file(store, reads, "copy")
     first = store.get_record(first.record_id).summary  # flagged again after `other` came
@@ -272,8 +271,8 @@ def test_a_photocopy_keeps_both_forms_flags_both_and_counts_each(tmp_path, reads
     assert monthly_summary(store, "2026-03", STATION).totals.returned_qty == 2
 
 
-def test_an_undecided_second_reading_needs_review_and_links_nothing(tmp_path, reads):
-    store = new_store(tmp_path)
+def test_an_undecided_second_reading_needs_review_and_links_nothing(any_store, reads):
+    store = new_store(any_store)
     first = file(store, reads, "a1")
     data, [mixed] = reads["a2"]
     mixed = copy.deepcopy(mixed)
@@ -286,8 +285,8 @@ def test_an_undecided_second_reading_needs_review_and_links_nothing(tmp_path, re
     assert s.record_id in [r.record_id for r in waiting]
 
 
-def test_other_stations_scans_are_never_compared(tmp_path, reads):
-    store = new_store(tmp_path, {})  # a blank printed without a station
+def test_other_stations_scans_are_never_compared(any_store, reads):
+    store = new_store(any_store, {})  # a blank printed without a station
     store.add_station(Station(code="ST02", name="衡阳广汇汽车维修站"))
     one = file(store, reads, "a1", uploader=STATION)
     two = file(store, reads, "a2", uploader="ST02")
@@ -295,11 +294,15 @@ def test_other_stations_scans_are_never_compared(tmp_path, reads):
     assert store.list_records()[1] == 2
 
 
-@pytest.mark.slow
-def test_a_gang_sheet_scanned_twice_links_each_tag_to_its_own_first(tmp_path, reader):
+GANG_IDS = [f"260315-{i:010X}" for i in range(0xA1, 0xA5)]
+
+
+@pytest.fixture(scope="module")
+def gang_reads(reader) -> dict[str, tuple[bytes, list[dict]]]:
+    """A gang sheet of four tags scanned twice (s1, s2), each scan read once per module:
+    name → (scan bytes, records read)."""
     parts = [FIRST | {"mileage_km": 1000 + 1111 * i} for i in range(4)]
-    ids = [f"260315-{i:010X}" for i in range(0xA1, 0xA5)]
-    sheet, _ = gang_sheet(TAG, parts, np.random.default_rng(9), TEST_KEY, document_ids=ids)
+    sheet, _ = gang_sheet(TAG, parts, np.random.default_rng(9), TEST_KEY, document_ids=GANG_IDS)
     reads = {}
     for name, seed in (("s1", 21), ("s2", 22)):
         data = _scan(sheet, seed)
@@ -307,8 +310,14 @@ def test_a_gang_sheet_scanned_twice_links_each_tag_to_its_own_first(tmp_path, re
             data,
             [r.model_dump(mode="json") for r in reader.read_file(data, "s.jpg").records],
         )
-        assert sorted(r["document_id"] for r in reads[name][1]) == ids
-    store = new_store(tmp_path, dict.fromkeys(ids, TAG.code))
+        assert sorted(r["document_id"] for r in reads[name][1]) == GANG_IDS
+    return reads
+
+
+@pytest.mark.slow
+def test_a_gang_sheet_scanned_twice_links_each_tag_to_its_own_first(any_store, gang_reads):
+    ids, reads = GANG_IDS, gang_reads
+    store = new_store(any_store, dict.fromkeys(ids, TAG.code))
     for name in reads:
         data, records = reads[name]
         scan, _ = store.put_scan(data, f"{name}.jpg", "image/jpeg", "t", None)
@@ -324,8 +333,8 @@ def test_a_gang_sheet_scanned_twice_links_each_tag_to_its_own_first(tmp_path, re
 # -- through the service ----------------------------------------------------------------------
 
 
-def test_the_api_lists_exports_and_shows_reasons_and_links(tmp_path, reads):
-    app = create_app(tmp_path / "data", start_worker=False)
+def test_the_api_lists_exports_and_shows_reasons_and_links(any_settings, reads):
+    app = create_app(settings=any_settings, start_worker=False)
     store = app.state.store
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
@@ -355,3 +364,4 @@ def test_the_api_lists_exports_and_shows_reasons_and_links(tmp_path, reads):
             csv.reader(io.StringIO(client.get("/api/export.csv").content.decode("utf-8-sig")))
         )
         assert len(rows) == 2 and rows[1][0] == first.record_id  # header and one record
+    store.close()

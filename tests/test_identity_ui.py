@@ -17,14 +17,22 @@ from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.model.documents import IssuedDocument
 
+from .pg import STORES, store_settings
 from .test_identity import DOC, STATION, TAG, file, reader, reads  # noqa: F401 (fixtures)
 from .test_ui import PASSWORD, browser, free_port  # noqa: F401 (fixture)
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory, reads):  # noqa: F811
-    """The service on a free port, the three scans filed (a1, its photocopy, a1 torn)."""
-    app = create_app(tmp_path_factory.mktemp("identity-ui"), start_worker=False)
+@pytest.fixture(scope="module", params=STORES)
+def served(request, tmp_path_factory, reads):  # noqa: F811
+    """The service on a free port, on each store (TinyDB, PostgreSQL), the three scans
+    filed (a1, its photocopy, a1 torn)."""
+    with store_settings(tmp_path_factory.mktemp("identity-ui"), request.param) as settings:
+        app = create_app(settings=settings, start_worker=False)
+        yield from _served(app, reads)
+        app.state.store.close()
+
+
+def _served(app, scans_read):
     store = app.state.store
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
@@ -33,7 +41,7 @@ def served(tmp_path_factory, reads):  # noqa: F811
     store.add_user(
         User(username="office", password_hash=hash_password(PASSWORD), role="back_office")
     )
-    ids = {name: file(store, reads, name).record_id for name in ("a1", "copy", "torn")}
+    ids = {name: file(store, scans_read, name).record_id for name in ("a1", "copy", "torn")}
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -17,7 +17,6 @@ from formdesk.extract.lexicon import Lexicon, best_known
 from formdesk.extract.ocr import Recognized, default_engine
 from formdesk.extract.ocr.ctc import ctc_log_likelihood
 from formdesk.model.claims import Claim, ClaimImport, Station
-from formdesk.store.tinydb_store import TinyStore
 
 WENKAI = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
 UKAI = "/usr/share/fonts/truetype/arphic/ukai.ttc"
@@ -84,8 +83,8 @@ def test_without_scores_or_vocabulary_nothing_is_matched():
     assert lex.for_field("service_station") == lex.for_field("sender_unit") == ("长沙顺达服务站",)
 
 
-def test_the_store_knows_its_stations_and_the_claims_models_and_parts(tmp_path):
-    store = TinyStore(tmp_path)
+def test_the_store_knows_its_stations_and_the_claims_models_and_parts(any_store):
+    store = any_store
     store.add_station(Station(code="HN01", name="长沙顺达服务站"))
     assert store.known_values() == {
         "station": ["长沙顺达服务站"], "vehicle_model": [], "part_no": [], "part_name": [],
@@ -132,10 +131,10 @@ def test_the_reader_reads_models_and_stations_against_the_lexicon(key):
     assert not any(e.startswith("lexicon") for f in plain.fields for e in f.evidence)
 
 
-def test_the_service_reads_against_its_stations_and_claims(tmp_path):
-    """Through the served app: a station registered and a claim imported, a handwritten
-    tag's sender and model are read against them (the reader process is given what the
-    store knows) and the record says so."""
+def test_the_service_reads_against_its_stations_and_claims(any_settings):
+    """Through the served app, on each store: a station registered and a claim imported, a
+    handwritten tag's sender and model are read against them (the reader process is given
+    what the store knows) and the record says so."""
     import time
 
     import cv2
@@ -147,7 +146,7 @@ def test_the_service_reads_against_its_stations_and_claims(tmp_path):
     from formdesk.templates import get_template
     from samples.synth import handwritten_page, make_values, scan_effects
 
-    app = create_app(tmp_path / "data")
+    app = create_app(settings=any_settings)
     store = app.state.store
     store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
     store.add_user(User(username="office", password_hash=hash_password("pw-lexicon-1"),
@@ -176,6 +175,7 @@ def test_the_service_reads_against_its_stations_and_claims(tmp_path):
             time.sleep(0.3)
         [item] = client.get("/api/records").json()["items"]
         record = client.get(f"/api/records/{item['record_id']}").json()["record"]
+    store.close()
     got = {f["key"]: f for f in record["fields"]}
     for k in ("vehicle_model", "sender_unit"):
         assert got[k]["value"] == values[k]

@@ -43,7 +43,7 @@ def installation(tmp_path_factory) -> Path:
     store = app.state.store
     assert load_samples(store, app.state.key, RECORDS) > 2
     for _ in range(3):  # three scans read by the real reader; the rest stay queued
-        assert app.state.worker.run_one()
+        assert app.state.reader.run_one()
     items, total = store.list_records(duplicates=True)
     assert total >= 3
     first = store.get_record(items[0].record_id)

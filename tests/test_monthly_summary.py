@@ -1,5 +1,6 @@
-"""The monthly summary on a real store: a hand-computed November of two stations (claims,
-repair orders, manifests and tags), the BD-24 prefill and its PDF, the workbook, the CLI."""
+"""The monthly summary on a real store (each: TinyDB, PostgreSQL): a hand-computed November
+of two stations (claims, repair orders, manifests and tags), the BD-24 prefill and its PDF,
+the workbook, the CLI."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import re
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
-from pathlib import Path
 
 import pdfplumber
 import pytest
@@ -21,12 +21,13 @@ from formdesk.reconcile.faults import OTHER, load_fault_keywords
 from formdesk.reconcile.monthly import bd24_values, monthly_summary
 from formdesk.reports.summary_xlsx import monthly_summary_xlsx
 from formdesk.services.monthly import bd24_pdf
-from formdesk.store import Store, open_store
+from formdesk.store import Store
 from formdesk.templates import get_template
 from formdesk.templates.values.money import amount_in_words
 from formdesk.templates.values.normalize import normalize_record
 
 from .conftest import TEST_KEY
+from .pg import database_url
 
 S01 = Station(code="S01", name="长沙一站")
 S02 = Station(code="S02", name="株洲站")
@@ -181,8 +182,9 @@ def tag(doc: str, no: str | None, car: str, part_no: str, part_name: str, day: s
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "data")
+def store(any_store) -> Store:
+    """Each store (TinyDB, PostgreSQL) with the hand-computed November."""
+    s = any_store
     for st in (S01, S02):
         s.add_station(st)
     log = ClaimImport(import_id="imp1", filename="claims.xlsx", sha256="0" * 64,
@@ -423,8 +425,11 @@ def cli(monkeypatch):
     return lambda *args: CliRunner().invoke(app, ["summary", *args])
 
 
-def test_cli_table_files_and_errors(store, tmp_path, cli):
+def test_cli_table_files_and_errors(store, tmp_path, cli, monkeypatch):
     data = str(tmp_path / "data")
+    url = database_url(store)
+    if url is not None:  # the command finds the PostgreSQL store as installed: by its URL
+        monkeypatch.setenv("FORMDESK_DATABASE_URL", url)
     res = cli("--month", "2026-11", "--data-dir", data)
     assert res.exit_code == 0, res.output
     assert "长沙一站" in res.stdout and "合计" in res.stdout and "1,100.50" in res.stdout
@@ -447,5 +452,6 @@ def test_cli_table_files_and_errors(store, tmp_path, cli):
         assert res.exit_code == 1
         assert res.stderr.startswith("错误:") and message in res.stderr
         assert len(res.stderr.strip().splitlines()) == 1
-    res = cli("--month", "2026-11", "--data-dir", str(tmp_path / "nowhere"))
-    assert res.exit_code == 1 and "数据目录不存在" in res.stderr
+    if url is None:  # the TinyDB store is its data folder: none there is an error
+        res = cli("--month", "2026-11", "--data-dir", str(tmp_path / "nowhere"))
+        assert res.exit_code == 1 and "数据目录不存在" in res.stderr

@@ -124,7 +124,9 @@ def test_the_migrations_make_exactly_the_tables_the_queries_are_written_against(
     engine = connect(pg_url)
     try:
         with engine.connect() as db:
-            assert compare_metadata(MigrationContext.configure(db), metadata) == []
+            # procrastinate's own tables (migration 0004) are the job queue's, not ours
+            ours = {"include_name": lambda name, kind, _: not str(name).startswith("procrastinate")}
+            assert compare_metadata(MigrationContext.configure(db, opts=ours), metadata) == []
     finally:
         engine.dispose()
 

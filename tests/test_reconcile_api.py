@@ -1,7 +1,7 @@
 """Reconciliation and monthly summary through the HTTP API: claims imported as the back office
 does, a manifest and two fault tags printed prefilled by the station, scanned, uploaded and
 read by the real reader; then the month's outcomes, reports, letter, evidence crops and
-summary, with every role."""
+summary, with every role; on each store (TinyDB, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ from formdesk.templates import get_template
 
 from .conftest import sample_values
 from .pdfcheck import squash
+from .pg import STORES, store_settings
 from .test_api import PASSWORD, login, scan_of
 
 MONTH = "2026-03"
@@ -128,15 +129,18 @@ def populate(store, login: Callable[[str], Any]) -> str:
     return up.json()["batch_id"]
 
 
-@pytest.fixture(scope="module")
-def month(tmp_path_factory):
-    app = create_app(tmp_path_factory.mktemp("reconcile-data"), start_worker=False)
-    with TestClient(app):
-        populate(app.state.store, lambda username: login(app, username))
-        while app.state.worker.run_one():  # the background reader's work, here and now
-            pass
-        assert app.state.store.list_records(station="HN01")[1] == 3
-        yield app
+@pytest.fixture(scope="module", params=STORES)
+def month(request, tmp_path_factory):
+    data = tmp_path_factory.mktemp("reconcile-data")
+    with store_settings(data, request.param) as settings:
+        app = create_app(settings=settings, start_worker=False)
+        with TestClient(app):
+            populate(app.state.store, lambda username: login(app, username))
+            while app.state.reader.run_one():  # the background reader's work, here and now
+                pass
+            assert app.state.store.list_records(station="HN01")[1] == 3
+            yield app
+        app.state.store.close()
 
 
 def outcomes_by_kind(body: dict) -> dict[str, list[dict]]:

@@ -285,15 +285,14 @@ def test_empty_month_renders_everywhere(empty):
 # -- text stored before the claims import bounded it -------------------------------------------
 
 
-def stored_month(tmp_path, chars: int) -> Reconciliation:
-    """A station-month from a real store whose one claim (never returned: a difference)
-    has `chars` characters of part number, name, model and description, and whose
-    station's name is as long: what an import before the length limits could store."""
+def stored_month(store, chars: int) -> Reconciliation:
+    """A station-month from a real store (`any_store`: TinyDB or PostgreSQL) whose one claim
+    (never returned: a difference) has `chars` characters of part number, name, model and
+    description, and whose station's name is as long: what an import before the length
+    limits could store."""
     from formdesk.model.claims import Claim, ClaimImport, Station
     from formdesk.reconcile.engine import reconcile_station
-    from formdesk.store import open_store
 
-    store = open_store(tmp_path / "data")
     store.add_station(Station(code=STATION, name="衡" * chars))
     claim = Claim(
         claim_no="SP2608-0001",
@@ -311,17 +310,14 @@ def stored_month(tmp_path, chars: int) -> Reconciliation:
     )
     log = ClaimImport(import_id="old", filename="old.csv", sha256="0", imported_by="t", claims=0)
     store.import_claims([claim], log, [], replace=False)
-    try:
-        return reconcile_station(store, STATION, "2026-08")
-    finally:
-        store.close()
+    return reconcile_station(store, STATION, "2026-08")
 
 
 @pytest.mark.parametrize("chars", [1_000, 100_000])
-def test_long_stored_text_is_shortened_in_the_report_and_the_letter(tmp_path, chars):
+def test_long_stored_text_is_shortened_in_the_report_and_the_letter(any_store, chars):
     """A 1,000-character part name made the report a 500 (a table row taller than the
     page); 100,000 characters took the letter a minute."""
-    rec = stored_month(tmp_path, chars)
+    rec = stored_month(any_store, chars)
     assert [o.kind for o in rec.differences] == ["missing"]
     assert rec.differences[0].part_name == "泵" * chars
     start = time.monotonic()

@@ -1,13 +1,12 @@
 """Returned parts taken from stored records: a manifest whose pages were scanned apart is
 put back together (header from page 1, rows numbered as printed), and a form scanned twice
-counts once."""
+counts once. On each store (TinyDB, PostgreSQL)."""
 
 from __future__ import annotations
 
 from formdesk.model.claims import Station
 from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.reconcile.sources import returned_items, rows_per_page
-from formdesk.store import open_store
 from formdesk.templates.values.vin import with_check_digit
 
 MANIFEST = "SH-ZH/BD-31"
@@ -55,8 +54,8 @@ def tag(doc: str) -> dict:
     ).model_dump(mode="json")  # fmt: skip
 
 
-def test_pages_scanned_apart_and_forms_scanned_twice(tmp_path):
-    store = open_store(tmp_path)
+def test_pages_scanned_apart_and_forms_scanned_twice(any_store):
+    store = any_store
     store.add_station(Station(code="ST01", name="长沙顺达汽车维修站"))
     first, later = rows_per_page(MANIFEST, "returned_parts")
     assert first >= 10 and later > first

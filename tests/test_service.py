@@ -1,26 +1,38 @@
 """The service as a real process: `formdesk serve` on loopback, many clients at once, and a
-`kill -9` in the middle of a batch."""
+`kill -9` in the middle of a batch (on each store: TinyDB, PostgreSQL)."""
 
 from __future__ import annotations
 
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import ExitStack, closing
 
 import pytest
 
+from .pg import STORES, fresh_database
 from .served import PASSWORD, Server, tag_scans, wait_batches
 
 
 @pytest.fixture
-def server(tmp_path):
-    s = Server(tmp_path / "data")
-    s.cli("user", "add", "office", "--role", "back_office", "--password", PASSWORD)
-    yield s
-    s.stop()
+def server(request, tmp_path):
+    """`formdesk serve` (not started) with the back office's user, on the TinyDB store of
+    its data folder; a test marked `parametrize("server", STORES, indirect=True)` runs on
+    each store, the PostgreSQL one a fresh database of its own (FORMDESK_DATABASE_URL in
+    the environment of the process and of its commands)."""
+    with ExitStack() as stack:
+        env = {}
+        if getattr(request, "param", "tinydb") == "postgresql":
+            env["FORMDESK_DATABASE_URL"] = stack.enter_context(fresh_database())
+        s = Server(tmp_path / "data", env=env)
+        stack.callback(s.stop)
+        s.cli("user", "add", "office", "--role", "back_office", "--password", PASSWORD)
+        yield s
 
 
+# TinyDB only: forty scans read (about two minutes on two cores); what it shows of
+# PostgreSQL — uploads and the reading queue under concurrent clients — test_api and
+# test_sql_scans show on each store, and the kill -9 below on PostgreSQL too
 @pytest.mark.slow
 def test_twenty_clients_uploading_at_once(server, tmp_path):
     server.start()
@@ -52,6 +64,7 @@ def test_twenty_clients_uploading_at_once(server, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("server", STORES, indirect=True)
 def test_kill_9_in_the_middle_of_a_batch(server, tmp_path):
     server.start()
     scans = tag_scans(tmp_path, 16)
@@ -62,7 +75,7 @@ def test_kill_9_in_the_middle_of_a_batch(server, tmp_path):
         while c.get(f"/api/batches/{batch_id}").json()["pages_done"] < 2 and time.time() < end:
             time.sleep(0.1)
     server.kill9()  # mid-batch: some scans read, one probably half-read, the rest queued
-    server.start()  # the same data folder: it must open, re-queue, and finish
+    server.start()  # the same store: it must open, re-queue, and finish
     with closing(server.client()) as c:
         [batch] = wait_batches(c, [batch_id], timeout=240)
         assert batch["pages_done"] >= len(scans) and not batch["errors"]

@@ -1,6 +1,7 @@
 """The web pages in a real browser: the app served by uvicorn, Debian's Chromium driven
-headless by Playwright.  Sign in, upload a damaged scan and watch it read, correct the
-damaged field with the keyboard and verify, print a prefilled form.
+headless by Playwright, on each store (TinyDB, PostgreSQL).  Sign in, upload a damaged scan
+and watch it read, correct the damaged field with the keyboard and verify, print a
+prefilled form.
 
 Needs `apt-get install chromium` (never `playwright install`: browsers are not downloaded).
 """
@@ -35,6 +36,7 @@ from formdesk.templates.geometry import PageGeometry, gang_slots
 from formdesk.templates.layout import describe
 
 from .conftest import sample_values
+from .pg import STORES, store_settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -59,11 +61,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The whole service (pages, API, background reader) on 127.0.0.1 and a free port."""
+@pytest.fixture(scope="module", params=STORES)
+def server(request, tmp_path_factory):
+    """The whole service (pages, API, background reader) on 127.0.0.1 and a free port, on
+    each store (TinyDB, PostgreSQL)."""
     data = tmp_path_factory.mktemp("ui-data")
-    app = create_app(data)
+    with store_settings(data, request.param) as settings:
+        yield from _served(create_app(settings=settings))
+
+
+def _served(app):
     store = app.state.store
     store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
     for username, role, station in (("office", "back_office", None), ("s1", "station", "HN01")):
@@ -84,6 +91,7 @@ def server(tmp_path_factory):
     yield app, f"http://127.0.0.1:{port}"
     srv.should_exit = True
     thread.join(timeout=30)
+    store.close()
 
 
 @pytest.fixture(scope="module")
@@ -140,9 +148,9 @@ def focused_field(page) -> str:
     return page.evaluate("document.activeElement.closest('.field').dataset.key")
 
 
-def test_pages_ask_to_sign_in_and_show_each_role_its_controls(tmp_path):
+def test_pages_ask_to_sign_in_and_show_each_role_its_controls(any_settings):
     """Without a browser: redirects, the form sign-in, what each role's pages offer."""
-    app = create_app(tmp_path, start_worker=False)
+    app = create_app(settings=any_settings, start_worker=False)
     app.state.store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
     for username, role, station in (
         ("office", "back_office", None),
@@ -201,6 +209,7 @@ def test_pages_ask_to_sign_in_and_show_each_role_its_controls(tmp_path):
     assert (
         'id="make-pdf"' in pages["s1"]["/print"] and 'id="make-pdf"' not in pages["audit"]["/print"]
     )
+    app.state.store.close()
 
 
 @pytest.mark.slow

@@ -4,11 +4,12 @@ its report, workbook and letter, and the monthly summary; never in every month.
 
 Two real 故障标签 filled in by the generator's handwriting for parts no claim covers: one
 with its repair date (2026-03-20), one with the date left blank; scanned, read by the real
-reader, filed into a real store. Both are uploaded at 2026-03-31 17:30 UTC, which is
-2026-04-01 01:30 in Beijing."""
+reader (once), filed into each real store (TinyDB, PostgreSQL). Both are uploaded at
+2026-03-31 17:30 UTC, which is 2026-04-01 01:30 in Beijing."""
 
 from __future__ import annotations
 
+import copy
 import io
 from datetime import UTC, datetime
 
@@ -27,15 +28,17 @@ from formdesk.reconcile.monthly import monthly_summary
 from formdesk.reports.reconcile_pdf import reconciliation_pdf
 from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
 from formdesk.reports.station_letter import station_letter_pdf
-from formdesk.store import open_store
 from formdesk.store import tinydb_store as tinydb_store_module
 from formdesk.store.placing import save_read_records
+from formdesk.store.sql import records as sql_records_module
+from formdesk.store.sql import scans as sql_scans_module
 from formdesk.templates import get_template
 from formdesk.templates.values.vin import with_check_digit
 from samples.synth.effects import scan_effects
 from samples.synth.pages import handwritten_page
 
 from .conftest import TEST_KEY, sample_values
+from .pg import STORES, store_of
 
 TAG = get_template("SH-ZH/BD-30")
 STATION = "ST01"
@@ -59,10 +62,34 @@ VALUES = {
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """The station, both tags registered, both scans read and filed (uploaded at UPLOADED),
-    their records verified (so the letter lists what they say)."""
-    store = open_store(tmp_path_factory.mktemp("undated") / "data")
+def reads() -> list[tuple[bytes, dict]]:
+    """Both tags handwritten, scanned and read by the real reader, once per module: (scan
+    bytes, record read) of each."""
+    reader = FormReader(TEST_KEY, default_engine())
+    rng = np.random.default_rng(7)
+    out = []
+    for n, (doc, values) in enumerate(VALUES.items()):
+        page, _ = handwritten_page(TAG, values, rng, TEST_KEY, document_id=doc)
+        ok, buf = cv2.imencode(
+            ".jpg", scan_effects(page, np.random.default_rng(n), quarter_turns=0)
+        )
+        result = reader.read_file(buf.tobytes(), f"{doc}.jpg")
+        [record] = [r.model_dump(mode="json") for r in result.records]
+        out.append((buf.tobytes(), record))
+    return out
+
+
+@pytest.fixture(scope="module", params=STORES)
+def store(request, tmp_path_factory, reads):
+    """Each store (TinyDB, PostgreSQL): the station, both tags registered, both scans
+    filed as uploaded at UPLOADED (both stores' clocks set back), their records verified
+    (so the letter lists what they say)."""
+    with store_of(request.param, tmp_path_factory.mktemp("undated") / "data") as store:
+        _file(store, reads)
+        yield store
+
+
+def _file(store, reads: list[tuple[bytes, dict]]) -> None:
     store.add_station(Station(code=STATION, name="长沙顺达汽车维修站"))
     store.register_documents(
         [
@@ -70,22 +97,14 @@ def store(tmp_path_factory):
             for d in VALUES
         ]
     )
-    reader = FormReader(TEST_KEY, default_engine())
-    rng = np.random.default_rng(7)
-    saved_now = tinydb_store_module._now
-    tinydb_store_module._now = lambda: UPLOADED
-    try:
-        for n, (doc, values) in enumerate(VALUES.items()):
-            page, _ = handwritten_page(TAG, values, rng, TEST_KEY, document_id=doc)
-            ok, buf = cv2.imencode(
-                ".jpg", scan_effects(page, np.random.default_rng(n), quarter_turns=0)
-            )
-            result = reader.read_file(buf.tobytes(), f"{doc}.jpg")
-            [record] = [r.model_dump(mode="json") for r in result.records]
-            scan, _ = store.put_scan(buf.tobytes(), f"{doc}.jpg", "image/jpeg", "office", None)
-            save_read_records(store, scan.sha256, [record], None)
-    finally:
-        tinydb_store_module._now = saved_now
+    with pytest.MonkeyPatch.context() as clock:
+        clock.setattr(tinydb_store_module, "_now", lambda: UPLOADED)
+        clock.setattr(sql_scans_module, "_now", lambda db: UPLOADED)  # the database's clock
+        clock.setattr(sql_records_module, "_now", lambda: UPLOADED)
+        for data, record in reads:
+            doc = record["document_id"]
+            scan, _ = store.put_scan(data, f"{doc}.jpg", "image/jpeg", "office", None)
+            save_read_records(store, scan.sha256, [copy.deepcopy(record)], None)
     rows, total = store.list_records()
     assert total == 2
     for r in rows:
@@ -96,7 +115,6 @@ def store(tmp_path_factory):
         for d, rec in read.items()
     }
     assert date_of == {DATED: "2026-03-20", UNDATED: None}
-    return store
 
 
 def unexpected(rec) -> list:

@@ -31,6 +31,7 @@ class RapidOcrEngine:
         threads = os.environ.get("FORMDESK_OCR_THREADS")  # e.g. 1 per process when several run
         if threads:
             params["EngineConfig.onnxruntime.intra_op_num_threads"] = int(threads)
+            cv2.setNumThreads(int(threads))  # image work too: one core's share per reader
         self._engine = RapidOCR(params=params)
         self._rec = (
             self._engine._load_rec_model()

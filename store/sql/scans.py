@@ -26,6 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from formdesk.model.scans import Batch, Job, Scan, ScanOwner
 
 from ..interface import ConflictError, NotFoundError
+from ..summary import interrupted
+from .queue import defer_reading
 from .schema import batches, jobs, scan_contents, scans
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -254,10 +256,12 @@ class SqlScanStore:
             try:
                 with db.begin_nested():
                     db.execute(jobs.insert(), rows)
-                return
             except IntegrityError:
                 if attempt == 4:  # not an id drawn twice: something else is wrong
                     raise
+                continue
+            defer_reading(db, job_ids)  # the job queue's jobs, in the same transaction
+            return
 
     def get_batch(self, batch_id: str) -> Batch | None:
         """The batch, None if no such batch."""
@@ -339,6 +343,41 @@ class SqlScanStore:
             self._update_batch(db, row["batch_id"])
         return Job.model_validate(dict(row))
 
+    def take_job(self, job_id: str, max_attempts: int | None = None) -> Job | None:
+        """As `ScanStore.take_job`, in one transaction holding the job's row."""
+        with self.engine.begin() as db:
+            row = (
+                db.execute(
+                    select(jobs, scans.c.filename)
+                    .join(scans, scans.c.sha256 == jobs.c.scan_id, isouter=True)
+                    .where(jobs.c.job_id == job_id)
+                    .with_for_update(of=jobs)
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                raise NotFoundError(f"任务“{job_id}”不存在")
+            if row["state"] not in ("pending", "processing"):
+                return None
+            attempts = row["attempts"]
+            gave_up = max_attempts is not None and attempts >= max_attempts
+            if row["state"] == "processing" and gave_up:
+                self._end_job(db, row, interrupted(row["filename"] or job_id, attempts), 0)
+                return None
+            taken = (
+                db.execute(
+                    update(jobs)
+                    .where(jobs.c.job_id == job_id)
+                    .values(state="processing", attempts=attempts + 1, updated_at=func.now())
+                    .returning(*jobs.c)
+                )
+                .mappings()
+                .one()
+            )
+            self._update_batch(db, taken["batch_id"])
+        return Job.model_validate(dict(taken))
+
     def requeue_stale_jobs(self, max_attempts: int | None = None) -> int:
         """At start, after a crash: every processing job back to pending — except those
         already claimed `max_attempts` times, which fail (their reason names the file, and
@@ -359,13 +398,7 @@ class SqlScanStore:
             for j in stale:
                 if max_attempts is not None and j["attempts"] >= max_attempts:
                     name = j["filename"] or j["scan_id"][:16]
-                    self._end_job(
-                        db,
-                        j,
-                        f"{name}:识读失败:服务在识读这个文件时中断(已尝试 {j['attempts']} 次),"
-                        "不再重试;如文件无误,请重新上传",
-                        0,
-                    )
+                    self._end_job(db, j, interrupted(name, j["attempts"]), 0)
                 else:
                     requeued.append(j)
             if requeued:

@@ -144,7 +144,7 @@ def print_and_read(world: World, client: TestClient, code: str) -> str:
         "/api/uploads", files=[("files", (f"{template.slug}.pdf", pdf.content, "application/pdf"))]
     )
     assert up.status_code == 202, up.text
-    while world.app.state.worker.run_one():
+    while world.app.state.reader.run_one():
         pass
     doc_id = pdf.headers["x-document-ids"].split(",")[0]
     items = client.get("/api/records", params={"q": doc_id}).json()["items"]

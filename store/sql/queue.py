@@ -1,0 +1,29 @@
+"""The reading queue's hand-over to procrastinate (the job queue on the same PostgreSQL,
+schema by migration 0004): a reading job is deferred in the transaction that creates it,
+so an accepted upload always has its queued job, and a rolled-back one none.
+
+The procrastinate task itself (`formdesk.read_scan`, queue `reading`) and its workers are
+`api/queue.py`'s; here only what the store writes: one procrastinate job per reading job,
+`{"job_id": …}` as its arguments. The database function is procrastinate's own
+(`procrastinate_defer_jobs_v1`, what `Task.defer` calls)."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import Connection, text
+
+QUEUE = "reading"  # procrastinate queue of the readers
+READ_TASK = "formdesk.read_scan"  # the task reading one job's scan (api/queue.py)
+
+_DEFER = text(
+    "SELECT procrastinate_defer_jobs_v1(ARRAY(SELECT ROW(:queue, :task, 0, NULL, NULL,"
+    " a::jsonb, NULL)::procrastinate_job_to_defer_v1 FROM unnest(CAST(:args AS text[])) AS a))"
+)
+
+
+def defer_reading(db: Connection, job_ids: list[str]) -> None:
+    """Queues one procrastinate job per reading job, inside `db`'s transaction."""
+    if job_ids:
+        args = [json.dumps({"job_id": job_id}) for job_id in job_ids]
+        db.execute(_DEFER, {"queue": QUEUE, "task": READ_TASK, "args": args})

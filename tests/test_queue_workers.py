@@ -1,0 +1,137 @@
+"""Readers on the job queue (PostgreSQL + procrastinate): `formdesk worker` processes read
+what the service queued, each job once; a worker killed with kill -9 mid-job loses
+nothing — its job is handed on when its heartbeat stops and read once, into one record per
+document. Real worker processes, the real reader, a real database."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from formdesk.api.demo import load_samples
+from formdesk.api.settings import signing_key
+from formdesk.store import open_store
+
+from .conftest import RECORDS
+from .pg import fresh_database
+
+STALLED_S = 6
+
+
+def start_worker(data: Path, url: str, processes: int = 1) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMDESK_")}
+    env |= {
+        "FORMDESK_DATABASE_URL": url,
+        "FORMDESK_DATA_DIR": str(data),
+        "FORMDESK_WORKER_STALLED_S": str(STALLED_S),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "formdesk.api", "worker", "--processes", str(processes)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group: kill -9 takes readers too
+    )  # fmt: skip
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def wait_for(check, timeout: float, what: str):
+    end = time.time() + timeout
+    while time.time() < end:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not within {timeout} s")
+
+
+@pytest.fixture
+def queued(tmp_path):
+    """A fresh database with the sample forms printed, scanned and queued (one batch)."""
+    with fresh_database() as url:
+        store = open_store(tmp_path, database_url=url)
+        try:
+            n = load_samples(store, signing_key(tmp_path), RECORDS)
+            assert n > 10
+            [batch] = store.list_batches()
+            yield tmp_path, url, store, batch
+        finally:
+            store.close()
+
+
+def test_workers_read_every_queued_scan_once(queued):
+    data, url, store, batch = queued
+    with psycopg.connect(url) as db:  # deferred with the batch, in its transaction
+        todo = db.execute(
+            "select count(*) from procrastinate_jobs where task_name = 'formdesk.read_scan'"
+        ).fetchone()[0]
+    assert todo == len(store.list_jobs(batch.batch_id))
+    worker = start_worker(data, url, processes=2)
+    try:
+        done = wait_for(
+            lambda: (b := store.get_batch(batch.batch_id)).state == "done" and b,
+            240, "batch read",
+        )  # fmt: skip
+    finally:
+        stop(worker)
+    assert worker.returncode == 0, worker.stderr.read()[-2000:]
+    jobs = store.list_jobs(batch.batch_id)
+    assert all(j.state == "done" and j.attempts == 1 for j in jobs), jobs
+    assert done.pages_done == done.pages_total and not done.errors
+    items, total = store.list_records(limit=100, duplicates=True)
+    docs = [(r.document_id, r.copy_index) for r in items]
+    assert total >= len(jobs) and len(docs) == len(set(docs))  # one record per document
+
+
+def test_a_worker_killed_mid_job_loses_nothing_and_reads_nothing_twice(queued):
+    data, url, store, batch = queued
+    first = start_worker(data, url)
+    try:
+        job = wait_for(
+            lambda: next((j for j in store.list_jobs(batch.batch_id) if j.state == "processing"),
+                         None),
+            120, "a job being read",
+        )  # fmt: skip
+        os.killpg(first.pid, signal.SIGKILL)  # the worker and its reader, mid-job
+        first.wait(10)
+    finally:
+        stop(first)
+    left = {j.job_id: j for j in store.list_jobs(batch.batch_id)}[job.job_id]
+    assert left.state == "processing"  # as the kill left it
+    second = start_worker(data, url)
+    try:
+        wait_for(lambda: store.get_batch(batch.batch_id).state == "done", 300, "batch read")
+    finally:
+        stop(second)
+    jobs = {j.job_id: j for j in store.list_jobs(batch.batch_id)}
+    assert all(j.state == "done" for j in jobs.values()), jobs
+    assert jobs[job.job_id].attempts == 2  # taken up again once
+    items, total = store.list_records(limit=100, duplicates=True)
+    docs = [(r.document_id, r.copy_index) for r in items]
+    assert len(docs) == len(set(docs)) == total  # nothing read twice into two records
+    assert {r.scan_id for r in items} == {j.scan_id for j in jobs.values()}
+
+
+def test_worker_needs_postgresql_and_serve_no_reader_too(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMDESK_")}
+    for args in (["worker"], ["serve", "--no-reader", "--data-dir", str(tmp_path)]):
+        res = subprocess.run(
+            [sys.executable, "-m", "formdesk.api", *args],
+            env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+        assert "PostgreSQL" in res.stderr
