@@ -170,7 +170,9 @@ def queries(rng: random.Random, sample: list[dict], n: int) -> list[tuple[str, d
 def _env(url: str, data: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMDESK_")}
     env |= {"FORMDESK_DATABASE_URL": url, "FORMDESK_DATA_DIR": str(data)}
-    env.setdefault("FORMDESK_OCR_THREADS", os.environ.get("FORMDESK_OCR_THREADS", "1"))
+    env["FORMDESK_OCR_THREADS"] = os.environ.get("FORMDESK_OCR_THREADS", "1")
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # numpy: one core per reader too
+        env.setdefault(var, env["FORMDESK_OCR_THREADS"])
     return env
 
 
