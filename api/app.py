@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.model.accounts import User
+from formdesk.settings import Settings, signing_key
 from formdesk.store import Store, StoreError, open_store
 
 from . import errors, multipart
@@ -43,7 +44,6 @@ from .routes import (
     uploads,
 )
 from .security import hash_password, new_password
-from .settings import Settings, signing_key
 from .textguard import TextGuard, guard_form
 from .worker import ReaderWorker
 

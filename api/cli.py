@@ -15,6 +15,7 @@ from rich.table import Table
 
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.render.record_sources import load_records
+from formdesk.settings import signing_key
 from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
@@ -26,7 +27,6 @@ from .cli_db import db_app
 from .cli_reconcile import reconcile_command
 from .cli_summary import summary_command
 from .cli_users import token_app, user_app
-from .settings import signing_key
 
 app = typer.Typer(
     help="formdesk:售后/三包表单的模板、打印与识读",
@@ -247,11 +247,11 @@ def serve(
     """启动网页服务,后台自动识读上传的扫描件(TinyDB:本进程识读;PostgreSQL:识读进程,可加 formdesk worker)。"""
     import uvicorn
 
+    from formdesk.settings import Settings
     from formdesk.store import StoreError
 
     from .app import create_app
     from .demo import load_sample_claims, load_samples
-    from .settings import Settings
 
     try:
         settings = Settings.from_env(data_dir)
@@ -301,8 +301,9 @@ def worker(
     ] = None,
 ) -> None:
     """在本机运行识读进程,处理 PostgreSQL 上排队的扫描件(可在多台机器上运行)。"""
+    from formdesk.settings import Settings
+
     from .queue import QueueWorkers
-    from .settings import Settings
 
     try:
         settings = Settings.from_env(data_dir)

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from . import settings
+from formdesk import settings
+
 from .cli_common import fail
 
 

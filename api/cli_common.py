@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from . import settings
+from formdesk import settings
 
 if TYPE_CHECKING:  # the store loads when a command runs, not when the CLI starts
     from formdesk.store import Store

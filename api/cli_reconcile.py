@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import settings
+from formdesk import settings
+
 from .cli_common import fail, open_cli_store
 
 out = Console()

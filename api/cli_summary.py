@@ -14,7 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import settings
+from formdesk import settings
+
 from .cli_common import fail, open_cli_store
 
 if TYPE_CHECKING:  # the store and the summary load when the command runs

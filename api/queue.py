@@ -26,10 +26,10 @@ from typing import Any
 
 from procrastinate import App, PsycopgConnector, RetryStrategy
 
+from formdesk.settings import Settings, signing_key
 from formdesk.store import open_store
 from formdesk.store.sql.queue import QUEUE, READ_TASK
 
-from .settings import Settings, signing_key
 from .worker import ReaderWorker
 
 log = logging.getLogger("formdesk.queue")

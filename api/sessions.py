@@ -15,10 +15,10 @@ from fastapi import Request, Response
 
 from formdesk.model.accounts import User, UserSession
 from formdesk.model.time import utcnow
+from formdesk.settings import Settings
 from formdesk.store import Store
 
 from .security import new_csrf_token, new_session_id, token_hash
-from .settings import Settings
 
 COOKIE = "formdesk_session"
 _MAX_ID = 128  # a longer cookie value is not one of ours

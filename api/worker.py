@@ -23,11 +23,11 @@ from typing import Any
 
 from formdesk.ingest import IngestError
 from formdesk.model.scans import Job
+from formdesk.settings import Settings
 from formdesk.store import ConflictError, NotFoundError, Store
 from formdesk.store.placing import save_read_records
 
 from .pools import LimitedPool, TaskFailed
-from .settings import Settings
 
 log = logging.getLogger("formdesk.worker")
 

@@ -204,7 +204,7 @@ def _jobs(store: SqlStore) -> list:
 def read_rate(copies: int, processes: int) -> tuple[int, float]:
     """(pages, seconds from the first job taken to the last one finished)."""
     from formdesk.api.demo import load_samples
-    from formdesk.api.settings import signing_key
+    from formdesk.settings import signing_key
 
     with database(None) as url, tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
@@ -259,10 +259,10 @@ def uploads(clients: int, per_client: int, processes: int) -> None:
     from cv2 import COLOR_RGB2BGR, IMWRITE_JPEG_QUALITY, cvtColor, imencode
 
     from formdesk.api.security import hash_password
-    from formdesk.api.settings import signing_key
     from formdesk.model.accounts import User
     from formdesk.model.claims import Station
     from formdesk.services.printing import print_documents
+    from formdesk.settings import signing_key
     from formdesk.templates import get_template
 
     n = clients * per_client

@@ -4,8 +4,9 @@ What it keeps is typed in `formdesk.model`."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from formdesk.settings import data_dir
 
 from .integrity import UsersRule
 from .interface import (
@@ -28,8 +29,8 @@ from .usernames import InvalidUsernameError, fold_username, normalize_username
 
 
 def default_data_dir() -> Path:
-    """FORMDESK_DATA_DIR, else ./data (as api.settings.data_dir)."""
-    return Path(os.environ.get("FORMDESK_DATA_DIR", "data"))
+    """FORMDESK_DATA_DIR, else ./data (`formdesk.settings.data_dir`)."""
+    return data_dir()
 
 
 def open_store(

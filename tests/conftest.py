@@ -53,7 +53,7 @@ def any_store(request, tmp_path):
 def any_settings(request, tmp_path):
     """Settings of a service on each store, its data folder tmp_path/data: the folder's
     own TinyDB store, or the session's PostgreSQL database with every table emptied."""
-    from formdesk.api.settings import Settings
+    from formdesk.settings import Settings
 
     url = None
     if request.param == "postgresql":

@@ -73,7 +73,7 @@ STORES = ("tinydb", "postgresql")
 def store_settings(data_dir, kind: str, **overrides) -> Iterator[object]:
     """Settings of a service whose store is `kind` ("tinydb": the data folder's own;
     "postgresql": a fresh database of its own), with `data_dir` for its other files."""
-    from formdesk.api.settings import Settings
+    from formdesk.settings import Settings
 
     if kind == "tinydb":
         yield Settings.from_env(data_dir, database_url=None, **overrides)

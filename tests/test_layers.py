@@ -2,7 +2,7 @@
 no two stages import each other in a circle again.
 
     api, samples → services → reports → reconcile → store → extract → render → ingest
-    → model → templates
+    → model → templates → settings
 
 Every import counts: module level, inside functions, under TYPE_CHECKING, absolute
 (`formdesk.store…`) and relative (`..store`).  (import-linter cannot see the packages of
@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ingest",),
     ("model",),
     ("templates",),
+    ("settings",),
 ]
 RANK = {pkg: i for i, layer in enumerate(LAYERS) for pkg in layer}
 

@@ -16,9 +16,9 @@ import pytest
 
 from formdesk.api.app import create_app
 from formdesk.api.demo import load_samples
-from formdesk.api.settings import Settings
 from formdesk.model.accounts import ApiToken, UserSession
 from formdesk.services.claims import import_claims_file
+from formdesk.settings import Settings
 from formdesk.store import TinyStore, open_store
 from formdesk.store.sql.migrate import compare_stores
 

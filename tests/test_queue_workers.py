@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from formdesk.api.demo import load_samples
-from formdesk.api.settings import signing_key
+from formdesk.settings import signing_key
 from formdesk.store import open_store
 
 from .conftest import RECORDS

@@ -25,8 +25,8 @@ from formdesk.api.app import create_app
 from formdesk.api.deps import back_office, writer
 from formdesk.api.password_policy import WeakPasswordError, check_password
 from formdesk.api.security import hash_password, token_hash
-from formdesk.api.settings import Settings
 from formdesk.model.accounts import User, UserSession
+from formdesk.settings import Settings
 from formdesk.store import ConflictError, InvalidUsernameError, TinyStore
 
 from ..served import PASSWORD, Server

@@ -23,8 +23,8 @@ import pytest
 import formdesk.api.password_work as password_work
 from formdesk.api.app import create_app
 from formdesk.api.security import hash_password
-from formdesk.api.settings import Settings
 from formdesk.model.accounts import User
+from formdesk.settings import Settings
 
 from ..served import PASSWORD, Server
 
