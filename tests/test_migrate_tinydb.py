@@ -86,6 +86,11 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
             assert sql.list_claims() == tiny.list_claims() and sql.list_claims()
             pending = [j for b_ in sql.list_batches() for j in sql.list_jobs(b_.batch_id)]
             assert any(j.state == "pending" for j in pending)  # the queue moved too
+            with sql.engine.connect() as db:  # each waiting job is on the workers' queue
+                queued = db.exec_driver_sql(
+                    "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'formdesk.read_scan'"
+                ).scalar_one()
+            assert queued == sum(j.state in ("pending", "processing") for j in pending) > 0
             # the comparison sees a difference (here: a record changed after the copy)
             with sql.engine.begin() as db:
                 db.exec_driver_sql("UPDATE records SET body = '{}' WHERE record_id = %s",

@@ -28,6 +28,7 @@ from ..interface import ConflictError, Store, StoreError
 from ..tinydb_store import TinyStore
 from ..usernames import fold_username
 from . import schema
+from .queue import defer_reading
 from .records import record_row
 
 
@@ -113,6 +114,9 @@ def copy_tinydb(
         put("batches", schema.batches, [b.model_dump() for b in batches])
         jobs = _models(tiny.table_rows("jobs").values(), Job)
         put("jobs", schema.jobs, [j.model_dump() for j in jobs])
+        # what was queued or being read when the service stopped goes to the job queue
+        # (a job left processing is taken up again as an attempt, as after a crash)
+        defer_reading(db, [j.job_id for j in jobs if j.state in ("pending", "processing")])
         rows = []
         for record_id, row in tiny.table_rows("records").items():
             stored = tiny.get_record(record_id)
