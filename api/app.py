@@ -21,7 +21,7 @@ from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.model.accounts import User
 from formdesk.settings import Settings, signing_key
-from formdesk.store import Store, StoreError, open_store
+from formdesk.store import ConflictError, Store, StoreError, open_store
 
 from . import errors, multipart
 from .headers import SecurityHeaders
@@ -68,9 +68,12 @@ def ensure_admin(store: Store) -> str | None:
             "数据目录中已有记录或上传批次,却没有任何用户:用户数据已丢失,不会新建管理员"
         )
     password = new_password("admin")
-    store.add_user(
-        User(username="admin", password_hash=hash_password(password), role="back_office")
-    )
+    try:
+        store.add_user(
+            User(username="admin", password_hash=hash_password(password), role="back_office")
+        )
+    except ConflictError:  # another process sharing the database made it first
+        return None
     return password
 
 
