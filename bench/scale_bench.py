@@ -1,7 +1,7 @@
 """Scale on PostgreSQL (issue 11): readers on the job queue, and the records list with
 many records stored.
 
-    python bench/scale_bench.py workers [--copies 2]
+    python bench/scale_bench.py workers [--copies 4] [--repeat 3]
     python bench/scale_bench.py uploads [--clients 20] [--per-client 10] [--workers 2]
     python bench/scale_bench.py records [--records 1000000] [--queries 300]
                                         [--database-url postgresql://…]
@@ -9,7 +9,7 @@ many records stored.
 `workers`: the sample forms printed `--copies` times, scanned (200 dpi JPEG) and queued;
 `formdesk worker --processes 1`, then `--processes 2` on a second database with the same
 pages; prints pages/s of each (from the first job taken to the last finished, model
-loading excluded) and the ratio. FORMDESK_OCR_THREADS=1 in the workers unless set: one
+loading excluded) and the ratio, `--repeat` times, and the median ratio. FORMDESK_OCR_THREADS=1 in the workers unless set: one
 core per reader, as a machine runs one reader per core.
 
 `uploads`: `formdesk serve --no-reader` and `formdesk worker --processes N` as real
@@ -242,14 +242,23 @@ def _values(template) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))["values"]
 
 
-def workers(copies: int) -> None:
-    rates = {}
-    for processes in (1, 2):
-        pages, seconds = read_rate(copies, processes)
-        rates[processes] = pages / seconds
-        print(f"{processes} worker process(es): {pages} pages in {seconds:.1f} s = "
-              f"{rates[processes]:.2f} pages/s")  # fmt: skip
-    print(f"2 processes / 1 process: {rates[2] / rates[1]:.2f}x (target >= 1.8x)")
+def workers(copies: int, repeat: int) -> None:
+    """pages/s of 1 and 2 worker processes, `repeat` times alternately (a shared machine's
+    speed drifts); each run's figures and the median ratio."""
+    ratios = []
+    for run in range(1, repeat + 1):
+        rates = {}
+        for processes in (1, 2):
+            pages, seconds = read_rate(copies, processes)
+            rates[processes] = pages / seconds
+            print(f"run {run}: {processes} worker process(es): {pages} pages in {seconds:.1f} s"
+                  f" = {rates[processes]:.2f} pages/s")  # fmt: skip
+        ratios.append(rates[2] / rates[1])
+        print(f"run {run}: 2 processes / 1 process = {ratios[-1]:.2f}x")
+    print(
+        f"median of {repeat} runs: {statistics.median(ratios):.2f}x (target >= 1.8x); "
+        f"range {min(ratios):.2f}-{max(ratios):.2f}x"
+    )
 
 
 def uploads(clients: int, per_client: int, processes: int) -> None:
@@ -342,7 +351,8 @@ def pct(values: list[float], q: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("what", choices=["workers", "uploads", "records"])
-    ap.add_argument("--copies", type=int, default=2)
+    ap.add_argument("--copies", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--per-client", type=int, default=10)
     ap.add_argument("--workers", type=int, default=2)
@@ -351,7 +361,7 @@ def main() -> None:
     ap.add_argument("--database-url")
     args = ap.parse_args()
     if args.what == "workers":
-        return workers(args.copies)
+        return workers(args.copies, args.repeat)
     if args.what == "uploads":
         return uploads(args.clients, args.per_client, args.workers)
     rng = random.Random(11)
