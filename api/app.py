@@ -101,10 +101,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if start_worker:
+        watching = start_worker or settings.database_url is not None
+        if watching:
             app.state.worker.start()
         yield
-        if start_worker:
+        if watching:
             app.state.worker.stop()
         app.state.reader.pool.close()
         app.state.inspect_pool.close()
@@ -130,9 +131,16 @@ def create_app(
     app.state.reader = ReaderWorker(store, key, settings)
     app.state.worker = app.state.reader
     if settings.database_url:
+        from formdesk.store.sql.queue import live_workers
+
         from .queue import QueueWorkers
 
-        app.state.worker = QueueWorkers(settings, processes=1)
+        def live() -> int:
+            with store.engine.connect() as db:  # type: ignore[attr-defined]
+                return live_workers(db, settings.worker_stalled_s)
+
+        # serve --no-reader: no process here, /health watches the other machines' workers
+        app.state.worker = QueueWorkers(settings, processes=int(start_worker), live=live)
     # page counts of uploads and PDF rendering: off the event loop, in processes that a
     # hostile file can only take down with itself
     app.state.inspect_pool = LimitedPool("inspect", 1, 1024)

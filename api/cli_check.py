@@ -25,7 +25,7 @@ def check_command(
     """检查数据目录:数据库文件、记录文件、扫描件和识读队列是否完好、一致。"""
     from formdesk.store.fsck import check_folder
 
-    if settings.database_url() and data_dir is None:
+    if settings.database_url():
         raise fail(
             "formdesk check 检查 TinyDB 数据目录;数据在 PostgreSQL 中(FORMDESK_DATABASE_URL)"
             "时由数据库自身保证完整,请用 PostgreSQL 的备份与检查工具"

@@ -17,9 +17,14 @@ db_app = typer.Typer(
 
 
 def _database_url(given: str | None) -> str:
+    from formdesk.store.sql.engine import is_url
+
     url = given or os.environ.get("FORMDESK_DATABASE_URL", "")
-    if not url.startswith("postgresql://"):
+    if not url:
         raise fail("请用 --database-url 或 FORMDESK_DATABASE_URL 给出 postgresql://… 数据库地址")
+    if not is_url(url):
+        scheme = url.split("://")[0] if "://" in url else url[:20]
+        raise fail(f"数据库地址应以 postgresql:// 开头,而不是 {scheme}://…")
     return url
 
 
@@ -36,8 +41,15 @@ def db_upgrade(
     from formdesk.store.sql import upgrade
 
     url = _database_url(url)
-    upgrade(url)  # DatabaseUnavailable: one line and exit 1 (the CLI's handler)
-    print("数据库表结构已是最新")
+    from formdesk.store.sql.engine import current_revision
+
+    before = current_revision(url)  # the store's errors: one line and exit 1 (CLI handler)
+    upgrade(url)
+    after = current_revision(url)
+    if before == after:
+        print("数据库表结构已是最新")
+    else:
+        print(f"数据库表结构已从版本 {before or '(空)'} 升级到版本 {after}")
 
 
 @db_app.command("migrate-from-tinydb")

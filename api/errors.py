@@ -39,7 +39,19 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
     return error_json(UNEXPECTED, 500)
 
 
+async def database_error(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL down or refusing: 503 with the reason (store.sql.engine.refused)."""
+    from formdesk.store.sql.engine import refused
+
+    error = refused(exc)  # type: ignore[arg-type]
+    log.error("%s %s: %s", request.method, request.url.path, error)
+    return error_json(f"{error};请稍后重试或联系管理员", error.status)
+
+
 def install(app: FastAPI) -> None:
-    """Registers both handlers on `app`."""
+    """Registers the handlers on `app`."""
+    from sqlalchemy.exc import DBAPIError
+
     app.add_exception_handler(FormdeskError, formdesk_error)
+    app.add_exception_handler(DBAPIError, database_error)
     app.add_exception_handler(Exception, unexpected)

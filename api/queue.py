@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from procrastinate import App, PsycopgConnector, RetryStrategy
@@ -109,9 +110,17 @@ class QueueWorkers:
     PostgreSQL in place of its reader thread, with the same surface (`start`, `stop`,
     `alive`, `problems`, `wake`)."""
 
-    def __init__(self, settings: Settings, processes: int = 1):
+    def __init__(
+        self,
+        settings: Settings,
+        processes: int = 1,
+        live: Callable[[], int] | None = None,
+    ):
         self.settings = settings
         self.processes = processes
+        self._live = live  # workers heartbeating in the database, on any machine
+        self.live: int | None = None  # as last counted (None: not counted, or no database)
+        self.live_error: str | None = None
         self.wake = threading.Event()  # uploads wake nobody: the queue notifies (LISTEN)
         self._procs: list[multiprocessing.Process] = []
         self._stop = threading.Event()
@@ -127,13 +136,24 @@ class QueueWorkers:
         return proc
 
     def start(self) -> None:
+        """Spawns the processes (none: this machine only watches the others' heartbeats)."""
         self._stop.clear()
         self._procs = [self._spawn() for _ in range(self.processes)]
+        self._count_live()
         self._watchdog = threading.Thread(target=self._watch, name="formdesk-workers", daemon=True)
         self._watchdog.start()
 
+    def _count_live(self) -> None:
+        if self._live is None:
+            return
+        try:
+            self.live, self.live_error = self._live(), None
+        except Exception as exc:  # the database is down: /health says so
+            self.live, self.live_error = None, str(exc).strip().splitlines()[0]
+
     def _watch(self) -> None:
         while not self._stop.wait(2.0):
+            self._count_live()
             for i, proc in enumerate(self._procs):
                 if not proc.is_alive() and not self._stop.is_set():
                     self.restarts += 1
@@ -142,12 +162,23 @@ class QueueWorkers:
 
     @property
     def alive(self) -> bool:
-        return bool(self._procs) and all(p.is_alive() for p in self._procs)
+        """This machine's processes all run, or (none here) some worker heartbeats."""
+        if self._procs:
+            return all(p.is_alive() for p in self._procs)
+        return bool(self.live)
 
     def problems(self) -> list[str]:
-        """Why reading is not healthy (Chinese), empty when it is."""
+        """Why reading is not healthy (Chinese), empty when it is: a process of this
+        machine that is not running, no worker heartbeating anywhere, the database."""
+        out = []
         dead = sum(1 for p in self._procs if not p.is_alive())
-        return [f"{dead} 个识读进程未在运行"] if dead or not self._procs else []
+        if dead:
+            out.append(f"本机有 {dead} 个识读进程未在运行")
+        if self.live_error is not None:
+            out.append(f"无法查询识读进程:{self.live_error}")
+        elif self.live == 0 and not self._procs:
+            out.append("没有识读进程在运行:请在识读机器上运行 formdesk worker")
+        return out
 
     def stop(self, timeout: float = 60) -> None:
         """SIGTERM to every process (each finishes the file it reads), then waits."""

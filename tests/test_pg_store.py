@@ -74,13 +74,16 @@ def test_db_upgrade_makes_the_schema_and_says_so_in_one_line(tmp_path):
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         url = f"{SERVER}/{name}"
-        for _ in range(2):  # idempotent
+        from formdesk.store.sql.store import head_revision
+
+        said = [f"数据库表结构已从版本 (空) 升级到版本 {head_revision()}", "数据库表结构已是最新"]
+        for line in said:  # what it did, then idempotent
             res = subprocess.run(
                 [sys.executable, "-m", "formdesk.api", "db", "upgrade", "--database-url", url],
                 capture_output=True, text=True, timeout=120, cwd=tmp_path,
             )  # fmt: skip
             assert res.returncode == 0, res.stderr
-            assert res.stdout.strip() == "数据库表结构已是最新"
+            assert res.stdout.strip() == line
         with psycopg.connect(url) as db:
             tables = {
                 r[0]
@@ -145,3 +148,61 @@ def test_a_store_on_a_database_not_upgraded_or_not_there_is_refused_in_one_line(
             open_store(tmp_path, database_url=url)
     with pytest.raises(DatabaseUnavailable, match="无法连接数据库"):
         open_store(tmp_path, database_url="postgresql://postgres@127.0.0.1:1/none")
+
+
+def test_a_user_who_may_not_create_tables_and_a_newer_schema_get_one_line(tmp_path):
+    """The README's setup done wrong (the database not owned by formdesk's user) and a
+    machine left on an older formdesk: one line each, saying what to do."""
+    from formdesk.store import open_store
+    from formdesk.store.sql.engine import SchemaTooNew
+
+    from .pg import fresh_database
+
+    role = f"fd_{tmp_path.name[-8:].lower().replace('-', '_')}"
+    with fresh_database() as url, psycopg.connect(f"{SERVER}/postgres", autocommit=True) as a:
+        a.execute(f'DROP ROLE IF EXISTS "{role}"')
+        a.execute(f'CREATE ROLE "{role}" LOGIN')
+        try:
+            name = url.rsplit("/", 1)[1]
+            other = f"postgresql://{role}@127.0.0.1:5432/{name}"
+            res = subprocess.run(
+                [sys.executable, "-m", "formdesk.api", "db", "upgrade", "--database-url", other],
+                capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            )  # fmt: skip
+            # the schema is there (fresh_database), but this user may not read it
+            assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+            assert "数据库拒绝访问" in res.stderr and "OWNER" in res.stderr
+            with psycopg.connect(url, autocommit=True) as db:
+                db.execute("UPDATE alembic_version SET version_num = '0099'")
+            with pytest.raises(SchemaTooNew, match="升级到与其他机器相同的版本"):
+                open_store(tmp_path, database_url=url)
+            res = subprocess.run(
+                [sys.executable, "-m", "formdesk.api", "db", "upgrade", "--database-url", url],
+                capture_output=True, text=True, timeout=120, cwd=tmp_path,
+            )  # fmt: skip
+            assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+            assert "更新版本的 formdesk" in res.stderr
+        finally:
+            with psycopg.connect(f"{SERVER}/{url.rsplit('/', 1)[1]}", autocommit=True) as db:
+                db.execute(f'DROP OWNED BY "{role}"')
+            a.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+def test_the_service_answers_503_when_its_database_goes_away(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from formdesk.api.app import create_app
+    from formdesk.settings import Settings
+
+    from .pg import fresh_database
+
+    with fresh_database() as url:
+        app = create_app(settings=Settings.from_env(tmp_path, database_url=url),
+                         start_worker=False)  # fmt: skip
+        name = url.rsplit("/", 1)[1]
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        res = TestClient(app).post("/api/login", data={"username": "admin", "password": "x"})
+        assert res.status_code == 503, res.text
+        assert res.json()["reason"].startswith("无法连接数据库")
+        app.state.store.close()

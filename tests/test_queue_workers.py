@@ -73,8 +73,34 @@ def queued(tmp_path):
             store.close()
 
 
+def health_of(client, status: int, timeout: float = 30) -> dict:
+    """/health once it answers `status` (the web machine counts heartbeats every 2 s)."""
+    return wait_for(
+        lambda: (r := client.get("/health")).status_code == status and r.json(),
+        timeout, f"/health {status}",
+    )  # fmt: skip
+
+
 def test_workers_read_every_queued_scan_once(queued):
     data, url, store, batch = queued
+    from fastapi.testclient import TestClient
+
+    from formdesk.api.app import create_app
+    from formdesk.settings import Settings
+
+    from formdesk.model.accounts import User
+
+    store.add_user(User(username="office", password_hash="-", role="back_office"))
+    # the web machine of `serve --no-reader`: no reader here; /health watches the others
+    web = create_app(settings=Settings.from_env(data, database_url=url), start_worker=False)
+    with TestClient(web) as client:
+        _read_by_workers(client, data, url, store, batch)
+    web.state.store.close()
+
+
+def _read_by_workers(client, data, url, store, batch):
+    down = health_of(client, 503)
+    assert "没有识读进程在运行" in " ".join(down["reasons"]) and down["worker"] == "stopped"
     with psycopg.connect(url) as db:  # deferred with the batch, in its transaction
         todo = db.execute(
             "select count(*) from procrastinate_jobs where task_name = 'formdesk.read_scan'"
@@ -86,6 +112,7 @@ def test_workers_read_every_queued_scan_once(queued):
             lambda: (b := store.get_batch(batch.batch_id)).state == "done" and b,
             240, "batch read",
         )  # fmt: skip
+        assert health_of(client, 200)["worker"] == "running"  # two workers heartbeating
     finally:
         stop(worker)
     assert worker.returncode == 0, worker.stderr.read()[-2000:]

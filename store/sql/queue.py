@@ -27,3 +27,13 @@ def defer_reading(db: Connection, job_ids: list[str]) -> None:
     if job_ids:
         args = [json.dumps({"job_id": job_id}) for job_id in job_ids]
         db.execute(_DEFER, {"queue": QUEUE, "task": READ_TASK, "args": args})
+
+
+def live_workers(db: Connection, within_s: float) -> int:
+    """How many queue workers (on any machine) sent a heartbeat in the last `within_s`
+    seconds (procrastinate's `procrastinate_workers`)."""
+    q = text(
+        "SELECT count(*) FROM procrastinate_workers"
+        " WHERE last_heartbeat > now() - make_interval(secs => :s)"
+    )
+    return int(db.execute(q, {"s": float(within_s)}).scalar_one())

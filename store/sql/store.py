@@ -11,13 +11,13 @@ from __future__ import annotations
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from ..interface import StoreError
 from .accounts import SqlAccountStore
 from .claims import SqlClaimStore
 from .documents import SqlDocumentStore
-from .engine import MIGRATIONS, connect, unavailable
+from .engine import MIGRATIONS, SchemaTooNew, connect, refused
 from .records import SqlRecordStore
 from .scans import SqlScanStore
 
@@ -59,12 +59,17 @@ class SqlStore(
         try:
             with engine.connect() as db:
                 current = MigrationContext.configure(db).get_current_revision()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             engine.dispose()
-            raise unavailable(exc) from None
+            raise refused(exc) from None
         head = head_revision()
         if current != head:
             engine.dispose()
+            if current is not None and current > head:  # revisions are 0001, 0002, …
+                raise SchemaTooNew(
+                    f"数据库表结构为版本 {current},比本程序(版本 {head})新:"
+                    "请把本机的 formdesk 升级到与其他机器相同的版本"
+                )
             raise SchemaOutOfDate(
                 f"数据库表结构为版本 {current or '(空)'},本程序需要版本 {head}:"
                 "请先运行 formdesk db upgrade"
