@@ -86,9 +86,8 @@ def test_workers_read_every_queued_scan_once(queued):
     from fastapi.testclient import TestClient
 
     from formdesk.api.app import create_app
-    from formdesk.settings import Settings
-
     from formdesk.model.accounts import User
+    from formdesk.settings import Settings
 
     store.add_user(User(username="office", password_hash="-", role="back_office"))
     # the web machine of `serve --no-reader`: no reader here; /health watches the others
