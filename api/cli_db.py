@@ -17,15 +17,12 @@ db_app = typer.Typer(
 
 
 def _database_url(given: str | None) -> str:
-    from formdesk.store.sql.engine import is_url
+    from formdesk.store.sql.engine import check_url
 
     url = given or os.environ.get("FORMDESK_DATABASE_URL", "")
     if not url:
         raise fail("请用 --database-url 或 FORMDESK_DATABASE_URL 给出 postgresql://… 数据库地址")
-    if not is_url(url):
-        scheme = url.split("://")[0] if "://" in url else url[:20]
-        raise fail(f"数据库地址应以 postgresql:// 开头,而不是 {scheme}://…")
-    return url
+    return check_url(url)  # StoreError: one line and exit 1 (the CLI's handler)
 
 
 @db_app.command("upgrade")

@@ -44,14 +44,9 @@ def open_store(
     `data_dir` (else FORMDESK_DATA_DIR or ./data), its data files checked: DamagedFileError
     names a damaged or lost one; `users` as in `TinyStore`."""
     if database_url:
-        from .sql.engine import is_url
         from .sql.store import SqlStore
 
-        if not is_url(database_url):
-            scheme = database_url.split("://")[0] if "://" in database_url else database_url[:20]
-            raise StoreError(f"数据库地址应以 postgresql:// 开头,而不是 {scheme}://…")
-
-        return SqlStore.open(database_url)
+        return SqlStore.open(database_url)  # StoreError for a URL of another scheme
     folder = Path(data_dir) if data_dir is not None else default_data_dir()
     return TinyStore(folder, users=users)
 

@@ -51,9 +51,14 @@ def refused(exc: DBAPIError) -> StoreError:
     return DatabaseRefused(f"数据库出错:{reason}")
 
 
-def is_url(url: str) -> bool:
-    """A PostgreSQL URL formdesk takes: postgresql://… (or postgresql+psycopg://…)."""
-    return url.startswith(("postgresql://", "postgresql+psycopg://"))
+def check_url(url: str) -> str:
+    """`url` if it is a PostgreSQL URL formdesk takes (postgresql://…, or
+    postgresql+psycopg://…); else StoreError naming the scheme it has (never the rest,
+    which may hold a password)."""
+    if not url.startswith(("postgresql://", "postgresql+psycopg://")):
+        scheme = url.split("://")[0] if "://" in url else url[:20]
+        raise StoreError(f"数据库地址应以 postgresql:// 开头,而不是 {scheme}://…")
+    return url
 
 
 def connect(url: str) -> Engine:
@@ -64,18 +69,37 @@ def connect(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, future=True)
 
 
-def current_revision(url: str) -> str | None:
-    """The database's schema revision (None: never upgraded); the store's errors."""
+def revision_of(engine: Engine) -> str | None:
+    """The schema revision of `engine`'s database (None: never upgraded); DatabaseRefused
+    or DatabaseUnavailable when it cannot be read."""
     from alembic.migration import MigrationContext
 
-    engine = connect(url)
     try:
         with engine.connect() as db:
             return MigrationContext.configure(db).get_current_revision()
     except DBAPIError as exc:
         raise refused(exc) from None
+
+
+def current_revision(url: str) -> str | None:
+    """`revision_of` the database at `url`."""
+    engine = connect(url)
+    try:
+        return revision_of(engine)
     finally:
         engine.dispose()
+
+
+def head_revision() -> str:
+    """The newest migration this version ships (store/sql/migrations/versions)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    assert head is not None
+    return head
 
 
 def upgrade(url: str, revision: str = "head") -> None:

@@ -8,16 +8,13 @@ worker only (row locks, SKIP LOCKED), and uploaded bytes live in the database.
 
 from __future__ import annotations
 
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
 from ..interface import StoreError
 from .accounts import SqlAccountStore
 from .claims import SqlClaimStore
 from .documents import SqlDocumentStore
-from .engine import MIGRATIONS, SchemaTooNew, connect, refused
+from .engine import SchemaTooNew, check_url, connect, head_revision, revision_of
 from .records import SqlRecordStore
 from .scans import SqlScanStore
 
@@ -26,17 +23,6 @@ class SchemaOutOfDate(StoreError):
     """The database's schema is not this version's (HTTP 503 until `formdesk db upgrade`)."""
 
     status = 503
-
-
-def head_revision() -> str:
-    """The newest migration this version ships (store/sql/migrations/versions)."""
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    assert head is not None
-    return head
 
 
 class SqlStore(
@@ -55,13 +41,12 @@ class SqlStore(
 
     @classmethod
     def open(cls, url: str) -> SqlStore:
-        engine = connect(url)
+        engine = connect(check_url(url))
         try:
-            with engine.connect() as db:
-                current = MigrationContext.configure(db).get_current_revision()
-        except DBAPIError as exc:
+            current = revision_of(engine)
+        except StoreError:
             engine.dispose()
-            raise refused(exc) from None
+            raise
         head = head_revision()
         if current != head:
             engine.dispose()
