@@ -17,27 +17,32 @@ from .schema import documents
 _VALUES = documents.c["values"]  # not `.c.values`: that is the collection's method
 
 
+_ENGINES: dict[tuple[int, str], Engine] = {}  # (process id, URL): one pool per process
+
+
+def _engine(url: str) -> Engine:
+    """This process's engine for `url`, made once (again in a forked child)."""
+    key = (os.getpid(), url)
+    if key not in _ENGINES:
+        _ENGINES[key] = connect(url)
+    return _ENGINES[key]
+
+
 class SqlDocumentValues:
     """Read-only lookup of printed documents' values, for another process: called with a
     document id, the document's prefilled values (a dict of JSON values, the caller's own
     copy), or None when the id is unknown or the document was printed blank.
 
-    Picklable: only the database URL travels; the engine is made in the process that
-    calls it, on first use (again after a fork), and never pickled."""
+    Picklable: only the database URL travels. A reader process gets a fresh copy with
+    every job; they all share that process's one engine (`_engine`), so a job opens no
+    connection pool of its own."""
 
     def __init__(self, url: str):
         self.url = url
-        self._engine: Engine | None = None
-        self._pid: int | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"url": self.url, "_engine": None, "_pid": None}
 
     def __call__(self, document_id: str) -> dict[str, Any] | None:
-        if self._engine is None or self._pid != os.getpid():
-            self._engine, self._pid = connect(self.url), os.getpid()
         q = select(_VALUES).where(documents.c.document_id == document_id)
-        with self._engine.connect() as db:
+        with _engine(self.url).connect() as db:
             values = db.execute(q).scalar()
         return values or None  # decoded afresh from the row: nobody else holds it
 
