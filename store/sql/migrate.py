@@ -22,7 +22,7 @@ from sqlalchemy import Engine, func, select
 from formdesk.model.accounts import User, UserSession
 from formdesk.model.documents import IssuedDocument
 from formdesk.model.scans import Batch, Job, Scan
-from formdesk.model.stored import Correction, RecordSummary
+from formdesk.model.stored import Correction
 
 from ..interface import ConflictError, Store, StoreError
 from ..tinydb_store import TinyStore
@@ -117,8 +117,9 @@ def copy_tinydb(
         # what was queued or being read when the service stopped goes to the job queue
         # (a job left processing is taken up again as an attempt, as after a crash)
         defer_reading(db, [j.job_id for j in jobs if j.state in ("pending", "processing")])
+        records = tiny.table_rows("records")
         rows = []
-        for record_id, row in tiny.table_rows("records").items():
+        for record_id, row in records.items():
             stored = tiny.get_record(record_id)
             if stored is None or stored.damaged:
                 why = stored.damaged if stored else "已不存在"
@@ -131,7 +132,7 @@ def copy_tinydb(
                 rows.clear()
         if rows:
             db.execute(schema.records.insert(), rows)
-        counts["records"] = len(tiny.table_rows("records"))
+        counts["records"] = len(records)
         tell("records", counts["records"])
         corrections = _models(tiny.table_rows("corrections").values(), Correction)
         corrections.sort(key=lambda c: c.at)
@@ -178,16 +179,16 @@ def compare_stores(tiny: TinyStore, sql: Store) -> list[str]:
             sorted(tiny.list_jobs(batch.batch_id), key=key),
             sorted(sql.list_jobs(batch.batch_id), key=key),
         )
-    for record_id in tiny.table_rows("records"):
-        a, b = tiny.get_record(record_id), sql.get_record(record_id)
-        same("记录", record_id, a, b)
-        same("更正", record_id, tiny.list_corrections(record_id), sql.list_corrections(record_id))
+    # corrections grouped once (TinyStore.list_corrections reads them all for each record)
+    corrections: dict[str, list[Correction]] = {}
+    for row in tiny.table_rows("corrections").values():
+        corrections.setdefault(row["record_id"], []).append(Correction.model_validate(row))
+    records = tiny.table_rows("records")
+    for record_id in records:
+        same("记录", record_id, tiny.get_record(record_id), sql.get_record(record_id))
+        expected = corrections.get(record_id, [])
+        same("更正", record_id, expected, sql.list_corrections(record_id))
     same("索赔单", "全部", tiny.list_claims(), sql.list_claims())
     same("索赔导入", "全部", tiny.list_claim_imports(), sql.list_claim_imports())
-    summaries = [
-        RecordSummary.model_validate(s)
-        for s in sorted(tiny.table_rows("records").values(), key=lambda r: r["record_id"])
-    ]
-    total = sql.list_records(limit=0, duplicates=True)[1]
-    same("记录数", "全部", len(summaries), total)
+    same("记录数", "全部", len(records), sql.list_records(limit=0, duplicates=True)[1])
     return out
