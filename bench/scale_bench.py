@@ -48,11 +48,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from service_bench import TEMPLATES  # noqa: E402  (bench/: the script's own folder)
+from service_bench import fake_record as service_record  # noqa: E402
+
 from formdesk.store.sql import upgrade  # noqa: E402
 from formdesk.store.sql.store import SqlStore  # noqa: E402
 
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-TEMPLATES = ["SH-ZH/BD-27", "SH-ZH/BD-30", "SH-ZH/BD-31", "表格04", "表格18"]
 STATIONS = [f"HN{i:02d}" for i in range(1, 301)]  # a few hundred stations
 VIN_CHARS = "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
 
@@ -66,37 +68,18 @@ def plate(rng: random.Random) -> str:
 
 
 def fake_record(i: int, rng: random.Random) -> dict:
-    """A record as the reader stores it: a VIN, a plate and ten text fields of every
-    status (the shape of extract's FormRecord dump)."""
-    statuses = ["ok"] * 8 + ["check", "empty"]
-    values = {"vin": vin(rng), "plate": plate(rng)}
-    fields = [
+    """service_bench's generated record (twelve text fields of every status) with a VIN and
+    a plate in front: what the searches look for."""
+    record = service_record(i, rng)
+    record["fields"] = [
         {
             "key": key, "label": key, "type": "text", "value": value, "raw": value,
-            "confidence": rng.uniform(0.9, 1.0), "status": "ok",
-            "box": [10, 30, 80, 8], "page": 1,
+            "confidence": rng.uniform(0.9, 1.0), "status": "ok", "box": [10, 30, 80, 8],
+            "page": 1,
         }
-        for key, value in values.items()
-    ] + [
-        {
-            "key": f"field_{k}", "label": f"栏目{k}", "type": "text", "value": f"值{i}-{k}",
-            "raw": f"值{i}-{k}", "confidence": rng.uniform(0.5, 1.0),
-            "status": rng.choice(statuses), "box": [10, 40 + 8 * k, 80, 8], "page": 1,
-        }
-        for k in range(10)
-    ]  # fmt: skip
-    return {
-        "template": rng.choice(TEMPLATES),
-        "template_version": 1,
-        "document_id": f"261101-{i:010X}",
-        "copy_index": 1,
-        "identified_by": "qr",
-        "authentic": True,
-        "residual_mm": 0.05,
-        "pages": [{"file": f"scan{i}.jpg", "file_page": 0, "slot": 0, "form_page": 1}],
-        "fields": fields,
-        "problems": [],
-    }
+        for key, value in (("vin", vin(rng)), ("plate", plate(rng)))
+    ] + record["fields"]  # fmt: skip
+    return record
 
 
 @contextmanager
