@@ -20,6 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.model.accounts import User
+from formdesk.services.pools import LimitedPool
+from formdesk.services.print_jobs import PrintJobs
+from formdesk.services.reading import ReaderWorker
 from formdesk.settings import Settings, signing_key
 from formdesk.store import ConflictError, Store, StoreError, open_store
 
@@ -29,8 +32,6 @@ from .limits import BodyLimit
 from .login_guard import LoginGuard
 from .origin import SameOrigin
 from .password_work import PasswordWork
-from .pools import LimitedPool
-from .printjobs import PrintJobs
 from .routes import (
     account,
     auth,
@@ -45,7 +46,6 @@ from .routes import (
 )
 from .security import hash_password, new_password
 from .textguard import TextGuard, guard_form
-from .worker import ReaderWorker
 
 log = logging.getLogger("formdesk")
 # Starlette's own English reasons, said in Chinese
@@ -127,13 +127,12 @@ def create_app(
     app.state.ingest_limits = IngestLimits()
     app.state.page_cache = {}
     # reading: a thread of this process on TinyDB; on PostgreSQL, worker processes on the
-    # job queue (api/queue.py), here and on any machine running `formdesk worker`
+    # job queue (services/read_queue.py), here and on any machine running `formdesk worker`
     app.state.reader = ReaderWorker(store, key, settings)
     app.state.worker = app.state.reader
     if settings.database_url:
+        from formdesk.services.read_queue import QueueWorkers
         from formdesk.store.sql.queue import live_workers
-
-        from .queue import QueueWorkers
 
         def live() -> int:
             with store.engine.connect() as db:  # type: ignore[attr-defined]

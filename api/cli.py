@@ -247,11 +247,11 @@ def serve(
     """启动网页服务,后台自动识读上传的扫描件(TinyDB:本进程识读;PostgreSQL:识读进程,可加 formdesk worker)。"""
     import uvicorn
 
+    from formdesk.services.samples import load_sample_claims, load_samples
     from formdesk.settings import Settings
     from formdesk.store import StoreError
 
     from .app import create_app
-    from .demo import load_sample_claims, load_samples
 
     try:
         settings = Settings.from_env(data_dir)
@@ -301,9 +301,8 @@ def worker(
     ] = None,
 ) -> None:
     """在本机运行识读进程,处理 PostgreSQL 上排队的扫描件(可在多台机器上运行)。"""
+    from formdesk.services.read_queue import QueueWorkers
     from formdesk.settings import Settings
-
-    from .queue import QueueWorkers
 
     try:
         settings = Settings.from_env(data_dir)

@@ -1,6 +1,6 @@
 """`formdesk user …` and `formdesk token …`: users, their passwords, and API tokens.
 
-User names follow store.usernames (trimmed, 1–32 letters, digits, CJK, `._-`); passwords
+User names follow model.usernames (trimmed, 1–32 letters, digits, CJK, `._-`); passwords
 follow api.password_policy (a generated one is printed once when none is given). Tokens
 are printed once when made; only their hash is stored.
 """

@@ -17,7 +17,7 @@ What happens after the check: a right password clears its name's count and takes
 own count from the address (a success is no failure); a wrong one stays counted; an attempt
 whose password was never checked (the service was too busy) is taken back from both.
 
-Names are counted as given: the caller passes them case-folded (store.usernames), so
+Names are counted as given: the caller passes them case-folded (model.usernames), so
 `Admin` and `admin` share one count.
 """
 

@@ -186,7 +186,7 @@ def _jobs(store: SqlStore) -> list:
 
 def read_rate(copies: int, processes: int) -> tuple[int, float]:
     """(pages, seconds from the first job taken to the last one finished)."""
-    from formdesk.api.demo import load_samples
+    from formdesk.services.samples import load_samples
     from formdesk.settings import signing_key
 
     with database(None) as url, tempfile.TemporaryDirectory() as tmp:

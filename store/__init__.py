@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formdesk.model.usernames import InvalidUsernameError, fold_username, normalize_username
 from formdesk.settings import data_dir
 
 from .integrity import UsersRule
@@ -25,7 +26,6 @@ from .interface import (
     StoreError,
 )
 from .tinydb_store import TinyStore
-from .usernames import InvalidUsernameError, fold_username, normalize_username
 
 
 def default_data_dir() -> Path:

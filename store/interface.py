@@ -8,71 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from formdesk.model.accounts import ApiToken, User, UserSession
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
-from formdesk.model.errors import FormdeskError
+from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's errors)
+    ConflictError,
+    DamagedFileError,
+    DiskFullError,
+    NotFoundError,
+    StorageError,
+    StoreError,
+)
 from formdesk.model.scans import Batch, Job, Scan
 from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 
 Order = Literal["newest", "least_confident"]
 DateBound = date | datetime | str
-
-
-class StoreError(FormdeskError):
-    """Something the store refuses; the message is Chinese, for the user (HTTP 500 unless
-    a subclass says what it is)."""
-
-    status = 500
-
-
-class NotFoundError(StoreError, LookupError):
-    """The id names nothing stored (HTTP 404)."""
-
-    status = 404
-
-
-class ConflictError(StoreError, ValueError):
-    """Already there (a duplicate) or not in a state that allows the change (HTTP 409)."""
-
-    status = 409
-
-
-class StorageError(StoreError):
-    """The server's own storage failed (not the request's fault): the disk is full, or a
-    data file is damaged. The API answers these with a 5xx status, never as a refusal."""
-
-
-class DiskFullError(StorageError):
-    """A write found no space (ENOSPC) or no quota (EDQUOT) left; nothing was half-written:
-    temporary files are gone and every data file is as before the write. `path` is the
-    file being written (for the log; the message names no server path).  HTTP 507."""
-
-    status = 507
-
-    def __init__(self, path: Path | str | None = None):
-        super().__init__("服务器磁盘空间已满,无法保存;请联系管理员清理磁盘后重试")
-        self.path = path
-
-
-class DamagedFileError(StorageError):
-    """A data file that does not parse, has not the shape the store writes, or is missing
-    although the data folder shows it existed. `path` names it; `problem` says what is
-    wrong and `hint` how to restore it (both Chinese); str() is the whole one-line message:
-    ``数据文件 data/db/meta.json 已损坏(…);上一次完好的副本在 …,运行 formdesk check --repair …``.
-    HTTP 503.
-    """
-
-    status = 503
-
-    def __init__(self, path: Path | str, problem: str, hint: str):
-        super().__init__(f"数据文件 {path} {problem};{hint}")
-        self.path = Path(path)
-        self.problem = problem
-        self.hint = hint
 
 
 @runtime_checkable
@@ -93,7 +46,7 @@ class AccountStore(Protocol):
     """Users, their API tokens and their browser sessions."""
 
     def add_user(self, user: User) -> User:
-        """Stores `user` under its name trimmed and NFKC-normalised (store.usernames) and
+        """Stores `user` under its name trimmed and NFKC-normalised (model.usernames) and
         returns it so; refuses a name outside the rule (InvalidUsernameError, a ValueError)
         or already used in any case (ConflictError, a ValueError: `Admin` beside `admin`)."""
         ...

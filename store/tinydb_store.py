@@ -48,6 +48,7 @@ from formdesk.model.documents import IssuedDocument
 from formdesk.model.scans import Batch, Job, Scan, ScanOwner
 from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 from formdesk.model.time import format_time
+from formdesk.model.usernames import fold_username, normalize_username
 
 from . import integrity
 from .claim_import import check_numbers, plan_import
@@ -58,7 +59,6 @@ from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
 from .lock import WriteLock
 from .summary import apply_correction, interrupted, parse_record, summarise
-from .usernames import fold_username, normalize_username
 
 log = logging.getLogger(__name__)
 

@@ -375,7 +375,7 @@ def test_first_start_creates_admin_and_loads_samples(tmp_path, kind):
 
 
 def _first_start(settings):
-    from formdesk.api.demo import load_samples
+    from formdesk.services.samples import load_samples
 
     from .conftest import RECORDS
 

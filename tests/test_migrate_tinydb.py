@@ -15,9 +15,9 @@ import psycopg
 import pytest
 
 from formdesk.api.app import create_app
-from formdesk.api.demo import load_samples
 from formdesk.model.accounts import ApiToken, UserSession
 from formdesk.services.claims import import_claims_file
+from formdesk.services.samples import load_samples
 from formdesk.settings import Settings
 from formdesk.store import TinyStore, open_store
 from formdesk.store.sql.migrate import compare_stores

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from formdesk.api.demo import load_samples
+from formdesk.services.samples import load_samples
 from formdesk.settings import signing_key
 from formdesk.store import open_store
 

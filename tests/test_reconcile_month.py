@@ -166,7 +166,7 @@ def test_the_samples_a_fresh_machine_starts_with_reconcile(any_settings):
     """`formdesk serve --samples samples`: the sample manifest and tags, read, against
     samples/claims.csv — one claim of each situation the 核对 page shows."""
     from formdesk.api.app import create_app
-    from formdesk.api.demo import load_sample_claims, load_samples
+    from formdesk.services.samples import load_sample_claims, load_samples
 
     samples = Path(__file__).resolve().parents[1] / "samples"
     app = create_app(settings=any_settings, start_worker=False)

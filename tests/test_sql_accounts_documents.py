@@ -306,7 +306,7 @@ def test_values_reader_is_picklable_and_reads(store):
 
 
 def test_values_reader_in_a_reader_process(store):
-    """As the service uses it: sent to a spawned process (api/pools.py) and called there."""
+    """As the service uses it: sent to a spawned process (services/pools.py) and called there."""
     store.register_documents([_doc("D1", values=PRINTED)])
     reader = store.document_values_reader()
     ctx = multiprocessing.get_context("spawn")

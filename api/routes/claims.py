@@ -16,12 +16,12 @@ from formdesk.ingest.claims import (
 )
 from formdesk.model.claims import Claim, ClaimImport
 from formdesk.services.claims import import_claims_from_record, store_claims_file
+from formdesk.services.pools import TaskFailed
 from formdesk.store import Store
 from formdesk.templates.values.dates import DateValueError, month_span
 
 from ..deps import back_office, current_principal, get_store, not_found
 from ..filenames import neutral_filename
-from ..pools import TaskFailed
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["claims"])

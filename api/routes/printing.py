@@ -17,6 +17,15 @@ from pydantic import BaseModel
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
 from formdesk.render.record_sources import MB, checked_batch
 from formdesk.render.reprint_values import reprint_values
+from formdesk.services.pools import TaskFailed
+from formdesk.services.print_jobs import (
+    MAX_BATCH_FORMS,
+    MAX_BATCH_PAGES,
+    MAX_NOW_PAGES,
+    PrintJob,
+    form_pages,
+    render_now,
+)
 from formdesk.services.printing import register_printed
 from formdesk.store import Store
 from formdesk.templates import Template, get_template, load_catalog
@@ -25,16 +34,7 @@ from formdesk.templates.values.normalize import FieldValueError, normalize_recor
 
 from ..deps import current_principal, get_store, not_found, writer
 from ..filenames import content_disposition, neutral_filename
-from ..pools import TaskFailed
 from ..principal import Principal
-from ..printjobs import (
-    MAX_BATCH_FORMS,
-    MAX_BATCH_PAGES,
-    MAX_NOW_PAGES,
-    PrintJob,
-    form_pages,
-    render_now,
-)
 from .records import usable_record
 
 router = APIRouter(prefix="/api", tags=["printing"])

@@ -11,11 +11,11 @@ from pydantic import BaseModel
 
 from formdesk.ingest import IngestError, IngestLimits, count_pages, precheck
 from formdesk.model.scans import Batch
+from formdesk.services.pools import LimitedPool, TaskFailed
 from formdesk.store import Store
 
 from ..deps import current_principal, get_store, not_found, writer
 from ..filenames import neutral_filename
-from ..pools import LimitedPool, TaskFailed
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["uploads"])

@@ -1,5 +1,5 @@
 """Users, API tokens and browser sessions on PostgreSQL: `AccountStore` with the TinyDB
-store's rules (store/interface.py, store/usernames.py).
+store's rules (store/interface.py, model/usernames.py).
 
 Uniqueness is the database's: a user name once regardless of case (`users.username_fold`,
 UNIQUE), a token hash once (`api_tokens.token_hash`, UNIQUE), a token id once (its primary
@@ -15,9 +15,9 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.accounts import ApiToken, User, UserSession
+from formdesk.model.usernames import fold_username, normalize_username
 
 from ..interface import ConflictError, NotFoundError
-from ..usernames import fold_username, normalize_username
 from .schema import api_tokens, user_sessions, users
 
 # the constraints' names (PostgreSQL's defaults, as migration 0002 creates them)
@@ -55,7 +55,7 @@ class SqlAccountStore:
 
     # -- users ----------------------------------------------------------------------------
     def add_user(self, user: User) -> User:
-        """Stores `user` under its name trimmed and NFKC-normalised (store.usernames) and
+        """Stores `user` under its name trimmed and NFKC-normalised (model.usernames) and
         returns it so. Refuses a name outside the rule (InvalidUsernameError, a ValueError)
         or already used in any case (ConflictError: `Admin` beside `admin`, the message
         naming the stored spelling)."""

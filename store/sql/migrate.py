@@ -23,10 +23,10 @@ from formdesk.model.accounts import User, UserSession
 from formdesk.model.documents import IssuedDocument
 from formdesk.model.scans import Batch, Job, Scan
 from formdesk.model.stored import Correction
+from formdesk.model.usernames import fold_username
 
 from ..interface import ConflictError, Store, StoreError
 from ..tinydb_store import TinyStore
-from ..usernames import fold_username
 from . import schema
 from .queue import defer_reading
 from .records import record_row

@@ -3,7 +3,7 @@ schema by migration 0004): a reading job is deferred in the transaction that cre
 so an accepted upload always has its queued job, and a rolled-back one none.
 
 The procrastinate task itself (`formdesk.read_scan`, queue `reading`) and its workers are
-`api/queue.py`'s; here only what the store writes: one procrastinate job per reading job,
+`services/read_queue.py`'s; here only what the store writes: one procrastinate job per reading job,
 `{"job_id": …}` as its arguments. The database function is procrastinate's own
 (`procrastinate_defer_jobs_v1`, what `Task.defer` calls)."""
 
@@ -14,7 +14,7 @@ import json
 from sqlalchemy import Connection, text
 
 QUEUE = "reading"  # procrastinate queue of the readers
-READ_TASK = "formdesk.read_scan"  # the task reading one job's scan (api/queue.py)
+READ_TASK = "formdesk.read_scan"  # the task reading one job's scan (services/read_queue.py)
 
 _DEFER = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY(SELECT ROW(:queue, :task, 0, NULL, NULL,"

@@ -76,7 +76,7 @@ claim_imports = Table(
 users = Table(
     "users",
     metadata,
-    Column("username", Text, primary_key=True),  # trimmed, NFKC (store.usernames)
+    Column("username", Text, primary_key=True),  # trimmed, NFKC (model.usernames)
     Column("username_fold", Text, nullable=False, unique=True),  # fold_username: one per case
     Column("password_hash", Text, nullable=False),
     Column("role", Text, nullable=False),

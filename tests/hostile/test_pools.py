@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from formdesk.api.pools import LimitedPool, TaskFailed
+from formdesk.services.pools import LimitedPool, TaskFailed
 
 
 def allocate(mb: int) -> int:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .interface import StoreError
+from .errors import StoreError
 
 USERNAME_MAX = 32
 _ALLOWED = re.compile(r"[A-Za-z0-9._\-\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")

@@ -1,4 +1,4 @@
-"""Printing off the event loop: forms are rendered in the render process (api/pools.py).
+"""Printing off the event loop: forms are rendered in the render process (services/pools.py).
 
 - One request's forms (blank, prefilled, reprint: at most a few hundred pages) are rendered
   while the request waits (`render_now`).

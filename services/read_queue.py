@@ -31,7 +31,7 @@ from formdesk.settings import Settings, signing_key
 from formdesk.store import open_store
 from formdesk.store.sql.queue import QUEUE, READ_TASK
 
-from .worker import ReaderWorker
+from .reading import ReaderWorker
 
 log = logging.getLogger("formdesk.queue")
 

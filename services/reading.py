@@ -182,7 +182,7 @@ class ReaderWorker:
         return True
 
     def run_job(self, job_id: str) -> str:
-        """Reads the job a job queue handed this process (api/queue.py): "done" (read and
+        """Reads the job a job queue handed this process (services/read_queue.py): "done" (read and
         settled, failed included), "retry" (this attempt failed, the job is pending again)
         or "skipped" (read already, or set aside after too many attempts)."""
         job = self.store.take_job(job_id, self.settings.reader_attempts)

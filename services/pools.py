@@ -6,7 +6,7 @@ out of memory, out of time, or kills its worker is reported as `TaskFailed` with
 reason, and pebble starts a fresh worker: one bad file costs one attempt, never the service
 (issue 9: "a file that slips through kills only its own attempt").
 
-Three pools serve the API: reading scans (api/worker.py), inspecting uploads (page counts)
+Three pools serve the API: reading scans (services/reading.py), inspecting uploads (page counts)
 and rendering PDFs; none runs on the event loop.
 """
 
