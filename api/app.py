@@ -17,21 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from formdesk.extract.ocr import default_engine
-from formdesk.ingest import IngestLimits
-from formdesk.model.accounts import User
-from formdesk.services.pools import LimitedPool
-from formdesk.services.print_jobs import PrintJobs
-from formdesk.services.reading import ReaderWorker
-from formdesk.settings import Settings, signing_key
-from formdesk.store import ConflictError, Store, StoreError, open_store
+from formdesk.services.accounts import ensure_admin
+from formdesk.services.login_guard import LoginGuard
+from formdesk.services.password_work import PasswordWork
+from formdesk.services.runtime import build_runtime
+from formdesk.settings import Settings
 
 from . import errors, multipart
 from .headers import SecurityHeaders
 from .limits import BodyLimit
-from .login_guard import LoginGuard
 from .origin import SameOrigin
-from .password_work import PasswordWork
 from .routes import (
     account,
     auth,
@@ -44,7 +39,6 @@ from .routes import (
     ui,
     uploads,
 )
-from .security import hash_password, new_password
 from .textguard import TextGuard, guard_form
 
 log = logging.getLogger("formdesk")
@@ -54,27 +48,6 @@ GENERIC = {
     "Method Not Allowed": "这个地址不支持这种请求方法",
     "There was an error parsing the body": "请求内容无法解析",
 }
-
-
-def ensure_admin(store: Store) -> str | None:
-    """The first start makes user `admin` (back office); its password is returned once.
-
-    Only in a fresh data folder: no users next to records or batches means they were lost
-    (StoreError), never a fresh start (the store refuses to open such a folder already)."""
-    if store.list_users():
-        return None
-    if store.list_records(limit=0)[1] or store.list_batches():
-        raise StoreError(
-            "数据目录中已有记录或上传批次,却没有任何用户:用户数据已丢失,不会新建管理员"
-        )
-    password = new_password("admin")
-    try:
-        store.add_user(
-            User(username="admin", password_hash=hash_password(password), role="back_office")
-        )
-    except ConflictError:  # another process sharing the database made it first
-        return None
-    return password
 
 
 def create_app(
@@ -93,25 +66,15 @@ def create_app(
         settings = replace(settings, **overrides)
         if data_dir is not None:
             settings = replace(settings, data_dir=Path(data_dir))
-    folder = settings.data_dir
     multipart.install()  # long file names and nameless files in uploads (api.multipart)
-    store = open_store(folder, users="required", database_url=settings.database_url)
-    key = signing_key(folder)
-    engine = default_engine()
+    runtime = build_runtime(settings, start_worker=start_worker)
+    store = runtime.store
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        watching = start_worker or settings.database_url is not None
-        if watching:
-            app.state.worker.start()
+        runtime.start()
         yield
-        if watching:
-            app.state.worker.stop()
-        app.state.reader.pool.close()
-        app.state.inspect_pool.close()
-        app.state.tables_pool.close()
-        app.state.render_pool.close()
-        app.state.batch_pool.close()
+        runtime.close()
 
     app = FastAPI(
         title="formdesk 售后表单服务",
@@ -121,35 +84,23 @@ def create_app(
         dependencies=[Depends(guard_form)],
     )
     app.state.settings = settings
+    app.state.runtime = runtime
     app.state.store = store
-    app.state.key = key
-    app.state.engine = engine
-    app.state.ingest_limits = IngestLimits()
+    app.state.key = runtime.key
+    app.state.engine = runtime.engine
+    app.state.ingest_limits = runtime.ingest_limits
     app.state.page_cache = {}
     # reading: a thread of this process on TinyDB; on PostgreSQL, worker processes on the
     # job queue (services/read_queue.py), here and on any machine running `formdesk worker`
-    app.state.reader = ReaderWorker(store, key, settings)
-    app.state.worker = app.state.reader
-    if settings.database_url:
-        from formdesk.services.read_queue import QueueWorkers
-        from formdesk.store.sql.queue import live_workers
-
-        def live() -> int:
-            with store.engine.connect() as db:  # type: ignore[attr-defined]
-                return live_workers(db, settings.worker_stalled_s)
-
-        # serve --no-reader: no process here, /health watches the other machines' workers
-        app.state.worker = QueueWorkers(settings, processes=int(start_worker), live=live)
+    app.state.reader = runtime.reader
+    app.state.worker = runtime.worker
     # page counts of uploads and PDF rendering: off the event loop, in processes that a
-    # hostile file can only take down with itself
-    app.state.inspect_pool = LimitedPool("inspect", 1, 1024)
-    # claims files and print data: a big spreadsheet takes half a minute, uploads don't wait
-    app.state.tables_pool = LimitedPool("tables", 1, 1024)
-    # forms printed while a request waits, and print batches (jobs): a big batch never
-    # holds up someone printing one blank form
-    app.state.render_pool = LimitedPool("render", 1, 2048, nice=2)
-    app.state.batch_pool = LimitedPool("print-batch", 1, 2048, nice=4)
-    app.state.print_jobs = PrintJobs(folder / "prints", app.state.batch_pool, store, key)
+    # hostile file can only take down with itself (services.runtime)
+    app.state.inspect_pool = runtime.inspect_pool
+    app.state.tables_pool = runtime.tables_pool
+    app.state.render_pool = runtime.render_pool
+    app.state.batch_pool = runtime.batch_pool
+    app.state.print_jobs = runtime.print_jobs
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
     app.state.report_slots = threading.BoundedSemaphore(reconcile.REPORT_SLOTS)

@@ -13,8 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from formdesk.render.fit import ValueDoesNotFitError
-from formdesk.render.record_sources import load_records
+from formdesk.model.errors import StoreError, ValueDoesNotFitError
 from formdesk.settings import signing_key
 from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
@@ -115,12 +114,12 @@ def render(
 
     from rich.progress import Progress
 
-    from formdesk.services.printing import print_documents
-    from formdesk.store import StoreError
+    from formdesk.services.printing import load_print_data, print_documents
+    from formdesk.services.stations import require_station
 
     # UnknownTemplateError, RecordSourceError: one line and exit 1 (main)
     tpl = get_template(code)
-    records: list[tuple[int, dict]] = [(0, {})] if data is None else load_records(data, tpl)
+    records: list[tuple[int, dict]] = [(0, {})] if data is None else load_print_data(data, tpl)
     where = (
         (lambda line: f"{data.name} 第{line}行 ")
         if data and data.suffix.lower() != ".json"
@@ -135,8 +134,8 @@ def render(
     if not output.parent.exists():
         raise fail(f"输出目录不存在:{output.parent}")
     store = open_cli_store(data_dir)
-    if station is not None and store.get_station(station) is None:
-        raise fail(f"没有代码为 {station} 的维修站(导入索赔单或添加该站用户时登记)")
+    if station is not None:
+        require_station(store, station)  # NotFoundError: one line and exit 1 (main)
     with Progress(console=err, transient=True, disable=len(clean) < 20) as bar:
         task = bar.add_task("生成 PDF", total=len(clean))
         try:
@@ -164,32 +163,29 @@ def read(
     """识读填好的表单,逐栏给出值、置信度和状态。"""
     from rich.progress import Progress
 
-    from formdesk.extract.reader import FormReader
-    from formdesk.ingest import IngestError, count_pages
+    from formdesk.model.errors import IngestError
+    from formdesk.services.reading import count_file_pages, read_file_here
 
     refused: list[str] = []
     work: list[tuple[Path, bytes, int]] = []
     for path in files:
         try:
             data = path.read_bytes()
-            work.append((path, data, count_pages(data, path.name)))
+            work.append((path, data, count_file_pages(data, path.name)))
         except OSError as exc:
             refused.append(f"{path}:无法读取文件({exc.strerror})")
         except IngestError as exc:
             refused.append(f"{path}:{exc}")
-    reader = FormReader(signing_key()) if work else None
     results = []
     with Progress(console=err, transient=True, disable=not work) as progress:
         task = progress.add_task("识读页面", total=sum(n for *_, n in work))
-        for path, data, _ in work:
-            try:
-                result = reader.read_file(
-                    data, path.name, on_page=lambda _i: progress.advance(task)
-                )
-            except IngestError as exc:
-                refused.append(f"{path}:{exc}")
-                continue
-            results.append((path, result))
+        named = [(path.name, data) for path, data, _ in work]
+        done = read_file_here(signing_key(), named, lambda: progress.advance(task))
+        for (path, *_), (_, result) in zip(work, done, strict=True):
+            if isinstance(result, IngestError):
+                refused.append(f"{path}:{result}")
+            else:
+                results.append((path, result))
     for path, result in results:
         for rec in result.records:
             review = [f.label for f in rec.fields if f.status in ("check", "invalid")]
@@ -249,7 +245,6 @@ def serve(
 
     from formdesk.services.samples import load_sample_claims, load_samples
     from formdesk.settings import Settings
-    from formdesk.store import StoreError
 
     from .app import create_app
 
@@ -310,9 +305,9 @@ def worker(
         raise fail(str(exc)) from None
     if not settings.database_url:
         raise fail("formdesk worker 需要 PostgreSQL:请设置 FORMDESK_DATABASE_URL=postgresql://…")
-    from formdesk.store import open_store
+    from formdesk.services.stores import check_reader_machine
 
-    open_store(settings.data_dir, database_url=settings.database_url).close()  # reachable, upgraded
+    check_reader_machine(settings)  # database, schema, signing key: one line, exit 1 (main)
     workers = QueueWorkers(settings, processes=processes)
     stop = lambda *_: workers.stop()  # noqa: E731
     signal.signal(signal.SIGTERM, stop)

@@ -23,7 +23,7 @@ def check_command(
     ] = None,
 ) -> None:
     """检查数据目录:数据库文件、记录文件、扫描件和识读队列是否完好、一致。"""
-    from formdesk.store.fsck import check_folder
+    from formdesk.services.stores import check_data_folder
 
     if settings.database_url():
         raise fail(
@@ -33,7 +33,7 @@ def check_command(
     folder = data_dir if data_dir is not None else settings.data_dir()
     if not folder.is_dir():
         raise fail(f"数据目录不存在:{folder}")
-    report = check_folder(folder, repair=repair, deep=deep)
+    report = check_data_folder(folder, repair=repair, deep=deep)
     for f in report.findings:
         if f.repaired:
             print(f"已修复  {f.path}:{f.problem};{f.repaired}")

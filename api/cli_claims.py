@@ -57,22 +57,16 @@ def claims_import(
     user: Annotated[str | None, typer.Option("--user", help="导入人(默认当前系统用户)")] = None,
 ) -> None:
     """导入三包系统导出的索赔单;任何一行有错则全部不导入。"""
-    from formdesk.ingest.claims import ClaimFileError, check_size
-    from formdesk.render.record_sources import os_reason
-    from formdesk.services.claims import import_claims_file
-    from formdesk.store import ConflictError, StoreError
+    from formdesk.model.claims import ClaimFileError
+    from formdesk.model.errors import ConflictError, FormdeskError, StoreError
+    from formdesk.services.claims import import_claims_file, read_claims_file
 
     from .filenames import neutral_filename
 
     try:
-        check_size(file.stat().st_size, file.name)  # before a byte of it is read
-        data = file.read_bytes()
-    except ClaimFileError as exc:
+        data = read_claims_file(file)  # before the store is opened
+    except FormdeskError as exc:  # too large, not there, unreadable
         raise fail(str(exc)) from None
-    except FileNotFoundError:
-        raise fail(f"找不到文件 {file}") from None
-    except OSError as exc:  # strerror is the C library's English
-        raise fail(f"无法读取文件 {file}({os_reason(exc)})") from None
     store = open_cli_store(data_dir)
     try:
         name = neutral_filename(file.name)  # stored and shown: no bidi or control characters
@@ -101,19 +95,16 @@ def claims_list(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """按维修站、维修月份列出已导入的索赔单。"""
+    from formdesk.services.claims import claims_of
     from formdesk.templates.values.dates import month_span
 
-    repair_from = repair_to = None
     if month:
         try:
-            repair_from, repair_to = month_span(month)
+            month_span(month)  # before the store is opened
         except DateValueError as exc:
             raise fail(str(exc)) from None
     store = open_cli_store(data_dir, must_exist=True)
-    code = station
-    if station and store.get_station(station) is None:
-        code = next((s.code for s in store.list_stations() if s.name == station), station)
-    claims = store.list_claims(station=code, repair_from=repair_from, repair_to=repair_to)
+    claims = claims_of(store, station=station, month=month)
     if as_json:
         rows = [c.model_dump(mode="json") for c in claims]
         print(json.dumps(rows, ensure_ascii=False, indent=2))

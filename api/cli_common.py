@@ -11,8 +11,7 @@ import typer
 from formdesk import settings
 
 if TYPE_CHECKING:  # the store loads when a command runs, not when the CLI starts
-    from formdesk.store import Store
-    from formdesk.store.integrity import UsersRule
+    from formdesk.services.stores import Store, UsersRule
 
 
 def fail(message: str) -> typer.Exit:
@@ -28,13 +27,14 @@ def open_cli_store(
     under --data-dir (else FORMDESK_DATA_DIR or ./data). Commands that only
     read refuse a folder that is not there rather than create an empty one; a damaged data
     file is one line naming it and the way to restore it (`users` as in `TinyStore`)."""
-    from formdesk.store import StoreError, open_store
+    from formdesk.model.errors import StoreError
+    from formdesk.services.stores import open_store_at
 
     url = settings.database_url()
     folder = data_dir if data_dir is not None else settings.data_dir()
     if must_exist and url is None and not folder.is_dir():
         raise fail(f"数据目录不存在:{folder}")
     try:
-        return open_store(folder, users=users, database_url=url)
+        return open_store_at(folder, users=users, database_url=url)
     except StoreError as exc:  # a damaged data file, an unreachable database
         raise fail(str(exc)) from None

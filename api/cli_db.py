@@ -17,12 +17,12 @@ db_app = typer.Typer(
 
 
 def _database_url(given: str | None) -> str:
-    from formdesk.store.sql.engine import check_url
+    from formdesk.services.database import check_database_url
 
     url = given or os.environ.get("FORMDESK_DATABASE_URL", "")
     if not url:
         raise fail("请用 --database-url 或 FORMDESK_DATABASE_URL 给出 postgresql://… 数据库地址")
-    return check_url(url)  # StoreError: one line and exit 1 (the CLI's handler)
+    return check_database_url(url)  # StoreError: one line and exit 1 (the CLI's handler)
 
 
 @db_app.command("upgrade")
@@ -35,18 +35,13 @@ def db_upgrade(
     ] = None,
 ) -> None:
     """把数据库表结构升级到本版本(Alembic 迁移;可重复执行)。"""
-    from formdesk.store.sql import upgrade
+    from formdesk.services.database import upgrade_schema
 
-    url = _database_url(url)
-    from formdesk.store.sql.engine import current_revision
-
-    before = current_revision(url)  # the store's errors: one line and exit 1 (CLI handler)
-    upgrade(url)
-    after = current_revision(url)
-    if before == after:
+    done = upgrade_schema(_database_url(url))  # store errors: one line, exit 1 (CLI handler)
+    if not done.changed:
         print("数据库表结构已是最新")
     else:
-        print(f"数据库表结构已从版本 {before or '(空)'} 升级到版本 {after}")
+        print(f"数据库表结构已从版本 {done.before or '(空)'} 升级到版本 {done.after}")
 
 
 @db_app.command("migrate-from-tinydb")

@@ -31,8 +31,9 @@ def reconcile_command(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """核对三包索赔件:返厂清单与零件标签对索赔单,列出每一处差异。"""
-    from formdesk.reconcile.engine import month_bounds
-    from formdesk.services.reconciliation import reconcile_station, warranty_rules
+    from formdesk.services.reconciliation import reconcile_stations
+    from formdesk.services.reports import reconciliation_report, station_letter
+    from formdesk.templates.values.dates import month_span
 
     for path in (output, letter):
         if path is not None and path.suffix.lower() not in (
@@ -42,40 +43,24 @@ def reconcile_command(
     if (output or letter) and station is None:
         raise fail("写出报告或通知函时请用 --station 指定维修站")
     try:
-        month_bounds(month)
+        month_span(month)
     except ValueError as exc:
         raise fail(str(exc)) from None
     store = open_cli_store(data_dir, must_exist=True)
     folder = data_dir if data_dir is not None else settings.data_dir()
-    warranty_rules(folder)  # a broken rules file: one line (RulesError), before any work
-    codes = [station] if station else [s.code for s in store.list_stations()]
-    if not codes:
-        raise fail("还没有登记任何维修站,请先导入索赔单(formdesk claims import)")
-    try:
-        results = [reconcile_station(store, folder, code, month) for code in codes]
-    except LookupError as exc:
-        raise fail(str(exc).strip("'\"")) from None
+    # a broken rules file (RulesError), no station registered or an unknown one
+    # (NotFoundError): one line and exit 1 (the CLI's handler)
+    results = reconcile_stations(store, folder, month, station)
     if station is None:
         _overview(results)
         return
     rec = results[0]
     _details(rec)
     if output is not None:
-        _write(output, _report_bytes(rec, output.suffix.lower()))
+        kind = "xlsx" if output.suffix.lower() == ".xlsx" else "pdf"
+        _write(output, reconciliation_report(rec, kind))
     if letter is not None:
-        from formdesk.reports.station_letter import station_letter_pdf
-
-        _write(letter, station_letter_pdf(rec))
-
-
-def _report_bytes(rec, suffix: str) -> bytes:
-    if suffix == ".xlsx":
-        from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
-
-        return reconciliation_xlsx(rec)
-    from formdesk.reports.reconcile_pdf import reconciliation_pdf
-
-    return reconciliation_pdf(rec)
+        _write(letter, station_letter(rec))
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -19,8 +19,8 @@ from formdesk import settings
 from .cli_common import fail, open_cli_store
 
 if TYPE_CHECKING:  # the store and the summary load when the command runs
-    from formdesk.reconcile.monthly import Figures, MonthlySummary
-    from formdesk.store import Store
+    from formdesk.model.monthly import Figures, MonthlySummary
+    from formdesk.services.stores import Store
 
 out = Console()
 OUTPUTS = {".xlsx": "汇总表", ".pdf": "业务月报表"}
@@ -75,9 +75,9 @@ def summary_command(
         _print(summary)
         return
     if suffix == ".xlsx":
-        from formdesk.reports.summary_xlsx import monthly_summary_xlsx
+        from formdesk.services.reports import summary_workbook
 
-        data = monthly_summary_xlsx(summary)
+        data = summary_workbook(summary)
     else:
         data = _bd24(store, summary, folder)
     output.write_bytes(data)
@@ -85,14 +85,13 @@ def summary_command(
 
 
 def _bd24(store: Store, summary: MonthlySummary, folder: Path) -> bytes:
-    from formdesk.render.fit import ValueDoesNotFitError
-    from formdesk.services.monthly import bd24_pdf
+    from formdesk.model.errors import ValueDoesNotFitError
+    from formdesk.services.monthly import station_bd24_pdf
     from formdesk.templates.values.normalize import FieldValueError
 
-    station = store.get_station(summary.station)
     try:
-        return bd24_pdf(
-            store, summary, station, settings.signing_key(folder), f"cli:{getpass.getuser()}"
+        return station_bd24_pdf(
+            store, summary, settings.signing_key(folder), f"cli:{getpass.getuser()}"
         )
     except (FieldValueError, ValueDoesNotFitError, ValueError) as exc:
         raise fail(f"业务月报表:{exc}") from None

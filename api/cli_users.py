@@ -1,8 +1,8 @@
 """`formdesk user …` and `formdesk token …`: users, their passwords, and API tokens.
 
 User names follow model.usernames (trimmed, 1–32 letters, digits, CJK, `._-`); passwords
-follow api.password_policy (a generated one is printed once when none is given). Tokens
-are printed once when made; only their hash is stored.
+follow services.passwords (a generated one is printed once when none is given). Tokens
+are printed once when made; only their hash is stored.  The work is services.accounts'.
 """
 
 from __future__ import annotations
@@ -25,22 +25,9 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="数据目录")
 ROLES = ("back_office", "station", "auditor")
 
 
-def _checked_password(password: str | None, username: str) -> tuple[str, bool]:
-    """(the password to set, whether it was generated); a given one must pass the policy."""
-    from .password_policy import WeakPasswordError, check_password
-    from .security import new_password
-
-    if password is None:
-        return new_password(username), True
-    try:
-        check_password(password, username)
-    except WeakPasswordError as exc:
-        raise fail(str(exc)) from None
-    return password, False
-
-
 def _name(raw: str) -> str:
-    from formdesk.store import InvalidUsernameError, normalize_username
+    """The user name as stored (model.usernames); else one line and exit 1."""
+    from formdesk.model.usernames import InvalidUsernameError, normalize_username
 
     try:
         return normalize_username(raw)
@@ -62,33 +49,21 @@ def user_add(
     data_dir: DataDir = None,
 ) -> None:
     """添加用户。"""
-    from formdesk.model.accounts import User
-    from formdesk.model.claims import Station
-
-    from .security import hash_password
+    from formdesk.services.accounts import add_user
+    from formdesk.services.passwords import WeakPasswordError, password_to_set
 
     if role not in ROLES:
         raise fail(f"角色应为 back_office、station 或 auditor,而不是 {role}")
     if role == "station" and not station:
         raise fail("维修站用户必须用 --station 指定所属维修站")
     name = _name(username)
-    secret, generated = _checked_password(password, name)
-    store = open_cli_store(data_dir, users="restoring")  # adding users back is the remedy
-    taken = store.get_user(name)
-    if taken is not None:
-        same = "" if taken.username == name else f"(与“{taken.username}”只差大小写)"
-        raise fail(f"用户名“{name}”已存在{same}")
-    if station and store.get_station(station) is None:
-        store.add_station(Station(code=station, name=station_name or station))
     try:
-        store.add_user(
-            User(
-                username=name,
-                password_hash=hash_password(secret),
-                role=role,
-                station=station if role == "station" else None,
-            )
-        )
+        secret, generated = password_to_set(password, name)
+    except WeakPasswordError as exc:
+        raise fail(str(exc)) from None
+    store = open_cli_store(data_dir, users="restoring")  # adding users back is the remedy
+    try:  # ConflictError (name taken), InvalidUsernameError: ValueErrors
+        add_user(store, name, role, secret, station=station, station_name=station_name)
     except ValueError as exc:
         raise fail(str(exc)) from None
     print(
@@ -106,24 +81,20 @@ def user_password(
     data_dir: DataDir = None,
 ) -> None:
     """修改用户的密码(新密码不能与原密码相同);该用户的所有登录会话随之结束(API 令牌不受影响)。"""
-    from .password_policy import SAME_PASSWORD
-    from .security import hash_password, verify_password
+    from formdesk.model.errors import NotFoundError
+    from formdesk.services.accounts import reset_password
+    from formdesk.services.passwords import WeakPasswordError
 
     name = _name(username)
     store = open_cli_store(data_dir, must_exist=True)
-    user = store.get_user(name)
-    if user is None:
-        raise fail(f"用户“{name}”不存在")
-    name = user.username  # as stored, whatever case was typed
-    secret, generated = _checked_password(password, name)
-    if not generated and verify_password(user.password_hash, secret):
-        raise fail(SAME_PASSWORD)
-    store.set_password_hash(name, hash_password(secret))
-    ended = store.delete_sessions(name)
+    try:
+        done = reset_password(store, name, password)
+    except (NotFoundError, WeakPasswordError) as exc:
+        raise fail(str(exc)) from None
     print(
-        f"已修改用户 {name} 的密码"
-        + (f",新密码 {secret}(只显示这一次)" if generated else "")
-        + (f";已结束 {ended} 个登录会话" if ended else "")
+        f"已修改用户 {done.username} 的密码"
+        + (f",新密码 {done.password}(只显示这一次)" if done.generated else "")
+        + (f";已结束 {done.ended_sessions} 个登录会话" if done.ended_sessions else "")
     )
 
 
@@ -138,29 +109,18 @@ def token_add(
     data_dir: DataDir = None,
 ) -> None:
     """创建 API 令牌并显示一次(只保存其散列)。"""
-    from formdesk.model.accounts import ApiToken
-
-    from .security import new_token
+    from formdesk.model.errors import NotFoundError
+    from formdesk.services.accounts import TokenRefusedError, create_token_for
 
     name = _name(username)
     store = open_cli_store(data_dir, must_exist=True)
-    user = store.get_user(name)
-    if user is None:
-        raise fail(f"用户“{name}”不存在")
-    name = user.username  # as stored, whatever case was typed
-    if scope is None:
-        scope = "read" if user.role == "auditor" else "write"
-    if scope not in ("read", "write"):
-        raise fail(f"--scope 应为 read 或 write,而不是 {scope}")
-    if scope == "write" and user.role == "auditor":
-        raise fail("审计员只能有只读(read)令牌")
-    label = label.strip()
-    if len(label) > 64 or not label.isprintable():
-        raise fail("令牌名称最多 64 个字符,且不能包含控制字符")
-    token, digest = new_token()
-    stored = store.add_token(ApiToken(token_hash=digest, username=name, label=label, scope=scope))
-    print(f"已为 {name} 创建令牌 {stored.token_id}({scope}):")
-    print(token)
+    try:
+        made = create_token_for(store, name, label, scope)
+    except (NotFoundError, TokenRefusedError) as exc:
+        raise fail(str(exc)) from None
+    stored = made.stored
+    print(f"已为 {stored.username} 创建令牌 {stored.token_id}({stored.scope}):")
+    print(made.token)
     print("令牌只显示这一次,请妥善保存;请求时放在 Authorization: Bearer 头中", flush=True)
 
 
@@ -170,16 +130,19 @@ def token_list(
     data_dir: DataDir = None,
 ) -> None:
     """列出 API 令牌:编号、用户、名称、权限、创建时间(令牌本身不保存,无法再显示)。"""
+    from formdesk.services.accounts import list_tokens
+
     store = open_cli_store(data_dir, must_exist=True)
     name = _name(username) if username is not None else None
-    if name is not None:  # as stored, whatever case was typed
-        user = store.get_user(name)
-        name = user.username if user is not None else name
-    roles = {u.username: u.role for u in store.list_users()}
     table = Table("编号", "用户", "名称", "权限", "创建时间(UTC)")
-    for t in store.list_tokens(name):
-        scope = t.effective_scope(roles.get(t.username, "auditor"))
-        cells = (t.token_id or "", t.username, t.label, scope, f"{t.created_at:%Y-%m-%d %H:%M}")
+    for t in list_tokens(store, name):
+        cells = (
+            t.token_id or "",
+            t.username,
+            t.label,
+            t.scope or "",
+            f"{t.created_at:%Y-%m-%d %H:%M}",
+        )
         table.add_row(*(Text(c) for c in cells))
     out.print(table)
 
@@ -190,11 +153,12 @@ def token_revoke(
     data_dir: DataDir = None,
 ) -> None:
     """撤销 API 令牌:立即失效。"""
-    from formdesk.store import NotFoundError
+    from formdesk.model.errors import NotFoundError
+    from formdesk.services.accounts import revoke_token
 
     store = open_cli_store(data_dir, must_exist=True)
     try:
-        gone = store.revoke_token(token_id)
+        gone = revoke_token(store, token_id)
     except NotFoundError as exc:
         raise fail(str(exc)) from None
     print(f"已撤销 {gone.username} 的令牌 {gone.token_id}({gone.label})")

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from formdesk.model.errors import FormdeskError
+from formdesk.services.database import database_errors, database_refusal
 
 log = logging.getLogger("formdesk")
 
@@ -40,18 +41,15 @@ async def unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def database_error(request: Request, exc: Exception) -> JSONResponse:
-    """PostgreSQL down or refusing: 503 with the reason (store.sql.engine.refused)."""
-    from formdesk.store.sql.engine import refused
-
-    error = refused(exc)  # type: ignore[arg-type]
+    """PostgreSQL down or refusing: 503 with the reason (services.database)."""
+    error = database_refusal(exc)
     log.error("%s %s: %s", request.method, request.url.path, error)
     return error_json(f"{error};请稍后重试或联系管理员", error.status)
 
 
 def install(app: FastAPI) -> None:
     """Registers the handlers on `app`."""
-    from sqlalchemy.exc import DBAPIError
-
     app.add_exception_handler(FormdeskError, formdesk_error)
-    app.add_exception_handler(DBAPIError, database_error)
+    for driver_error in database_errors():
+        app.add_exception_handler(driver_error, database_error)
     app.add_exception_handler(Exception, unexpected)

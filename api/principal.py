@@ -24,6 +24,7 @@ class Principal:
 
     @property
     def can_write(self) -> bool:
+        """True unless an auditor (auditors only look; their changes are refused, 403)."""
         return self.role != "auditor"
 
     def sees(self, station: str | None) -> bool:
@@ -32,4 +33,6 @@ class Principal:
 
     @property
     def station_filter(self) -> str | None:
+        """The station code a listing is limited to: a station user's own; None (all)
+        for everyone else."""
         return self.station if self.role == "station" else None

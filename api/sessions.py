@@ -1,42 +1,21 @@
-"""Browser sessions kept on the server (OWASP ASVS 4.0 V3; OWASP Session Management Cheat
-Sheet): the cookie carries only a random id (256 bits); the store keeps its sha256 with the
-user, the CSRF token and when the session ends (Settings.session_hours after signing in).
-Logging out or changing the password deletes the row, so a copied cookie stops working.
+"""The browser session's cookie and the request's session (the sessions themselves live in
+the store: services.sessions; only the sha256 of the random id is kept there).
 
 The cookie `formdesk_session` is HttpOnly, SameSite=Strict, Path=/, and Secure when
-Settings.secure_cookies (behind HTTPS).
+Settings.secure_cookies (behind HTTPS); it lasts Settings.session_hours.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi import Request, Response
 
 from formdesk.model.accounts import User, UserSession
-from formdesk.model.time import utcnow
+from formdesk.services import sessions
+from formdesk.services.stores import Store
 from formdesk.settings import Settings
-from formdesk.store import Store
-
-from .security import new_csrf_token, new_session_id, token_hash
 
 COOKIE = "formdesk_session"
-_MAX_ID = 128  # a longer cookie value is not one of ours
 _STATE = "fd_session"  # the request's session, once looked up
-
-
-def open_session(store: Store, settings: Settings, user: User) -> tuple[str, UserSession]:
-    """A new session of `user`: (the id for the cookie, the stored row)."""
-    sid, digest = new_session_id()
-    now = utcnow()
-    row = UserSession(
-        session_hash=digest,
-        username=user.username,
-        csrf=new_csrf_token(),
-        created_at=now,
-        expires_at=now + timedelta(hours=settings.session_hours),
-    )
-    return sid, store.add_session(row)
 
 
 def current_session(request: Request, store: Store) -> UserSession | None:
@@ -44,9 +23,7 @@ def current_session(request: Request, store: Store) -> UserSession | None:
     None: no cookie, or one that was logged out, replaced or has expired."""
     cached = request.scope.setdefault("state", {})
     if _STATE not in cached:
-        sid = request.cookies.get(COOKIE, "")
-        ok = sid and len(sid) <= _MAX_ID
-        cached[_STATE] = store.get_session(token_hash(sid)) if ok else None
+        cached[_STATE] = sessions.find_session(store, request.cookies.get(COOKIE, ""))
     return cached[_STATE]
 
 
@@ -55,11 +32,25 @@ def use_session(request: Request, session: UserSession | None) -> None:
     request.scope.setdefault("state", {})[_STATE] = session
 
 
+def start_session(request: Request, response: Response, store: Store, user: User) -> UserSession:
+    """Signs `user` in on this browser (after the password was checked): the session it
+    had ends, a new one (Settings.session_hours) is stored and its cookie set on
+    `response`; the new session's row (with its CSRF token).  Blocking: call it in the
+    request thread pool from an async route."""
+    settings: Settings = request.app.state.settings
+    sid, session = sessions.start_session(
+        store, user, settings.session_hours, replacing=current_session(request, store)
+    )
+    set_cookie(response, sid, settings)
+    use_session(request, session)
+    return session
+
+
 def end_session(request: Request, store: Store) -> None:
     """Deletes the request's session, if any (logout)."""
     session = current_session(request, store)
     if session is not None:
-        store.delete_session(session.session_hash)
+        sessions.end_session(store, session)
     use_session(request, None)
 
 

@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from formdesk.api.app import create_app  # noqa: E402
-from formdesk.api.security import hash_password  # noqa: E402
 from formdesk.model.accounts import User  # noqa: E402
 from formdesk.model.claims import Station  # noqa: E402
 from formdesk.render.document import PdfRenderer  # noqa: E402
+from formdesk.services.passwords import hash_password  # noqa: E402
 from formdesk.templates import get_template  # noqa: E402
 
 PASSWORD = "bench-password"

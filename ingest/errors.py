@@ -1,15 +1,8 @@
-"""The one error the ingest stage raises, so callers catch a single type."""
+"""The one error the ingest stage raises, so callers catch a single type (defined in
+`model.errors`, so the layers above catch it without importing a stage)."""
 
 from __future__ import annotations
 
-from formdesk.model.errors import FormdeskError
+from formdesk.model.errors import IngestError
 
-
-class IngestError(FormdeskError, ValueError):
-    """One clear Chinese reason why a file was refused (HTTP 422).
-
-    The message is meant for the person who uploaded the file: it names what is wrong
-    (empty, encrypted, too large, not a supported type ...), never a library's traceback.
-    """
-
-    status = 422
+__all__ = ["IngestError"]

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from .errors import FormdeskError
 from .time import Timestamp, utcnow
 
 
@@ -55,3 +57,50 @@ class ClaimImport(BaseModel):
     replaced: int = 0  # of `claims`, those that replaced a stored claim (import with replace)
     unchanged: int = 0  # rows already stored with the same content
     stations_added: list[str] = Field(default_factory=list)
+
+
+# -- refusals of a claims file ----------------------------------------------------------------
+
+
+class RowProblem(BaseModel):
+    """One thing wrong with a claims file: where (line, column label) and why."""
+
+    line: int | None = None  # the file's line / sheet row (header = 1) or the form's row
+    column: str | None = None  # the column's Chinese label
+    reason: str
+
+    def __str__(self) -> str:
+        where = " ".join(
+            p for p in (f"第{self.line}行" if self.line else "", self.column or "") if p
+        )
+        return f"{where}:{self.reason}" if where else self.reason
+
+
+class ClaimFileError(FormdeskError, ValueError):
+    """A claims file (or BD-25 record) refused as a whole (HTTP 422); `str()` is a one-line
+    summary, `problems` lists what is wrong (at most MAX_PROBLEMS, `total` counts them all)."""
+
+    status = 422
+
+    def details(self) -> dict[str, Any]:
+        """Every row problem found (line, column, reason), for the clerk fixing the file."""
+        return {"problems": [p.model_dump() for p in self.problems]}
+
+    def __init__(self, message: str, problems: list[RowProblem] | None = None, total: int = 0):
+        super().__init__(message)
+        self.problems = problems if problems is not None else [RowProblem(reason=message)]
+        self.total = max(total, len(self.problems))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled whole (the import parses in a worker process): by default an exception
+        is rebuilt from its message alone, and the problems would be lost."""
+        return (type(self), (str(self), self.problems, self.total))
+
+
+class ClaimFileTooLarge(ClaimFileError):
+    """Over the size limit: refused before the file is read (HTTP 413)."""
+
+    status = 413
+
+    def details(self) -> dict[str, Any]:
+        return {}

@@ -63,7 +63,28 @@ class DamagedFileError(StorageError):
         self.hint = hint
 
 
+class IngestError(FormdeskError, ValueError):
+    """One clear Chinese reason why a file was refused (HTTP 422).
+
+    The message is meant for the person who uploaded the file: it names what is wrong
+    (empty, encrypted, too large, not a supported type ...), never a library's traceback.
+    """
+
+    status = 422
+
+
+class ValueDoesNotFitError(FormdeskError, ValueError):
+    """Raised instead of printing a value that cannot be read at the smallest size.
+    `record` is the 1-based number of the record it came from, when several were printed
+    (`render.document.render_documents` sets it).  HTTP 422."""
+
+    status = 422
+    record: int | None = None
+
+
 __all__ = [
+    "IngestError",
+    "ValueDoesNotFitError",
     "ConflictError",
     "DamagedFileError",
     "DiskFullError",

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from formdesk.model.errors import FormdeskError
+from formdesk.model.errors import ValueDoesNotFitError  # noqa: F401  (re-exported)
 
 from .fonts import string_width_mm
 
 PT_MM = 25.4 / 72
 MIN_SIZE_PT = 5.5
 LINE_SPACING = 1.18
-
-
-class ValueDoesNotFitError(FormdeskError, ValueError):
-    """Raised instead of printing a value that cannot be read at the smallest size.
-    `record` is the 1-based number of the record it came from, when several were printed
-    (`render.document.render_documents` sets it).  HTTP 422."""
-
-    status = 422
-    record: int | None = None
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
+from typing import BinaryIO
 
 from formdesk.ingest.claims import (
+    MAX_CLAIMS_BYTES,
+    ClaimFileError,
+    check_size,
     claims_from_feedback,
     new_import_id,
     parse_claims_file,
@@ -16,6 +21,13 @@ from formdesk.ingest.claims import (
 from formdesk.model.claims import Claim, ClaimImport
 from formdesk.model.stored import StoredRecord
 from formdesk.store import Store
+from formdesk.templates.values.dates import DateValueError, month_span
+
+from .pools import LimitedPool, TaskFailed
+from .records import usable_record
+from .refusals import Refused
+from .stations import station_code
+from .viewers import Viewer
 
 
 def _store_claims(
@@ -84,3 +96,93 @@ def import_claims_from_record(
         user,
         replace,
     )
+
+
+def import_claims_upload(
+    store: Store,
+    pool: LimitedPool,
+    stream: BinaryIO,
+    *,
+    filename: str,
+    declared_size: int | None,
+    user: str,
+    replace: bool = False,
+    timeout: float,
+) -> ClaimImport:
+    """Imports an uploaded claims file (CSV or XLSX) all or nothing, as `user`: refused
+    by its declared size before anything is read, then read from `stream` (at most
+    MAX_CLAIMS_BYTES + 1 bytes), parsed and checked in the spreadsheet process `pool`
+    (at most `timeout` seconds; never in this process), and stored here.
+
+    ClaimFileTooLarge (413, ``<file>:文件 21.0 MB,超过 20 MB 上限``); ClaimFileError (422,
+    with every row problem) for a bad file, and for one whose parsing ran out of memory
+    or time or killed its process (``<file>:文件过于复杂,无法读取(<why>);请分批导入``);
+    the store's ConflictError (409) when a claim number is stored with other content and
+    not `replace`."""
+    if declared_size is not None:
+        check_size(declared_size, filename)  # spooled to disk by the form parser, not read
+    data = stream.read(MAX_CLAIMS_BYTES + 1)
+    check_size(len(data), filename)
+    import_id = new_import_id()
+    try:
+        claims = pool.call(parse_claims_file, data, filename, import_id, timeout=timeout)
+    except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
+        raise ClaimFileError(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批导入") from None
+    return store_claims_file(store, claims, import_id, filename, data, user, replace)
+
+
+def import_record_claims(
+    store: Store, who: Viewer, record_id: str, replace: bool = False
+) -> ClaimImport:
+    """Imports the rows of a read SH-ZH/BD-25 record (月份维修信息反馈) as claims, all or
+    nothing, as `who.username`.  NotFoundError (404, ``找不到这条记录``); ConflictError
+    (409) when its file is damaged (``这条记录的识读结果无法读取(<why>),不能导入``) or,
+    from the store, a claim number is stored with other content and not `replace`;
+    ClaimFileError (422) for rows that are not claims."""
+    stored = usable_record(store, who, record_id, refused="不能导入")
+    return import_claims_from_record(store, stored, who.username, replace)
+
+
+def find_claims(
+    store: Store, who: Viewer, *, station: str | None = None, month: str | None = None
+) -> list[Claim]:
+    """The claims of `station` (a station user: its own, whatever `station` says; None:
+    every station) repaired in `month` (2026-11 or 2026年11月; None: any), by repair date
+    then claim number.  Refused (422, the month's problem in Chinese) for a month that
+    does not parse."""
+    return claims_of(store, station=who.station_filter or station, month=month)
+
+
+def claims_of(store: Store, *, station: str | None = None, month: str | None = None) -> list[Claim]:
+    """The claims of `station` (its code or its full name, as a clerk may type either;
+    None: every station) repaired in `month` (2026-11 or 2026年11月, Beijing time; None:
+    any), by repair date then claim number.  Refused (422, the month's problem in Chinese)
+    for a month that does not parse."""
+    repair_from = repair_to = None
+    if month:
+        try:
+            repair_from, repair_to = month_span(month)
+        except DateValueError as exc:
+            raise Refused(str(exc)) from None
+    code = station_code(store, station) if station else None
+    return store.list_claims(station=code, repair_from=repair_from, repair_to=repair_to)
+
+
+def read_claims_file(path: Path) -> bytes:
+    """The bytes of the claims file at `path` (`formdesk claims import`), refused by its
+    size before a byte is read: ClaimFileTooLarge (413) over MAX_CLAIMS_BYTES; Refused
+    (422) ``找不到文件 …`` / ``无法读取文件 …(没有读取权限)`` when it cannot be read."""
+    from formdesk.render.record_sources import os_reason
+
+    try:
+        check_size(path.stat().st_size, path.name)
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise Refused(f"找不到文件 {path}") from None
+    except OSError as exc:  # strerror is the C library's English
+        raise Refused(f"无法读取文件 {path}({os_reason(exc)})") from None
+
+
+def claim_imports(store: Store) -> list[ClaimImport]:
+    """Every claims import logged, newest first (the caller decides who may see them)."""
+    return store.list_claim_imports()

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from formdesk.settings import signing_key
 from formdesk.store import TinyStore
 from formdesk.store.sql import upgrade
 from formdesk.store.sql.migrate import MigrationReport, compare_stores, copy_tinydb
 from formdesk.store.sql.store import SqlStore
+
+from .stores import key_fingerprint
 
 
 def migrate_from_tinydb(
@@ -28,6 +31,8 @@ def migrate_from_tinydb(
         sql = SqlStore.open(database_url)
         try:
             counts = copy_tinydb(tiny, sql.engine, progress)
+            # the folder's key signed every document copied: the database takes it as its own
+            sql.signing_key_fingerprint(key_fingerprint(signing_key(data_dir)))
             return MigrationReport(counts=counts, differences=compare_stores(tiny, sql))
         finally:
             sql.close()

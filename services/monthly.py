@@ -8,12 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 from formdesk.model.claims import Station
-from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary, bd24_values
+from formdesk.model.monthly import MONTHLY_REPORT, MonthlySummary
+from formdesk.reconcile.monthly import bd24_values
 from formdesk.store import Store
 from formdesk.templates import get_template
 from formdesk.templates.values.dates import china_today
 
 from .printing import print_documents
+from .stations import require_station
 
 
 def bd24_pdf(
@@ -38,3 +40,17 @@ def bd24_pdf(
             station=station.code, issued_by=issued_by,
         )  # fmt: skip
         return out.read_bytes()
+
+
+def station_bd24_pdf(
+    store: Store,
+    summary: MonthlySummary,
+    key: bytes,
+    issued_by: str | None,
+    *,
+    parts_sales_amount: Decimal | None = None,
+) -> bytes:
+    """`bd24_pdf` for the station `summary` is about (`summary.station`); NotFoundError
+    (404) when it is not registered; the errors of `bd24_pdf` otherwise."""
+    station = require_station(store, summary.station or "")
+    return bd24_pdf(store, summary, station, key, issued_by, parts_sales_amount=parts_sales_amount)

@@ -63,3 +63,13 @@ def print_documents(
     except BaseException:
         Path(out).unlink(missing_ok=True)
         raise
+
+
+def load_print_data(path: Path, template: Template) -> list[tuple[int, dict[str, Any]]]:
+    """The records of a print-data file (CSV in UTF-8/GB18030, XLSX, or JSON: one record
+    or a list) for `template`, each with the line it came from (the sheet row; 0 for
+    JSON).  Raises RecordSourceError (422) naming the file and what is wrong
+    (`render.record_sources`, `ingest.tables`' encoding and header policy)."""
+    from formdesk.render.record_sources import load_records
+
+    return load_records(path, template)

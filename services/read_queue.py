@@ -32,6 +32,7 @@ from formdesk.store import open_store
 from formdesk.store.sql.queue import QUEUE, READ_TASK
 
 from .reading import ReaderWorker
+from .stores import check_signing_key
 
 log = logging.getLogger("formdesk.queue")
 
@@ -89,7 +90,9 @@ def run_worker_process(settings: Settings) -> None:
     global _runner
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     store = open_store(settings.data_dir, database_url=settings.database_url)
-    _runner = ReaderWorker(store, signing_key(settings.data_dir), settings)
+    key = signing_key(settings.data_dir)
+    check_signing_key(store, key)  # `formdesk worker` checked it already; a changed key file
+    _runner = ReaderWorker(store, key, settings)
     try:
         queue_app(settings).run_worker(
             queues=[QUEUE],
@@ -197,3 +200,16 @@ class QueueWorkers:
         """Blocks until every process has ended (the `formdesk worker` command)."""
         while not self._stop.is_set() and any(p.is_alive() for p in self._procs):
             self._stop.wait(1.0)
+
+
+def queue_workers_for(store: Any, settings: Settings, *, processes: int) -> QueueWorkers:
+    """The queue workers `formdesk serve` runs on PostgreSQL: `processes` here (0 with
+    --no-reader: this machine only counts the heartbeats of the workers elsewhere, through
+    `store`, for /health)."""
+    from formdesk.store.sql.queue import live_workers
+
+    def live() -> int:
+        with store.engine.connect() as db:
+            return live_workers(db, settings.worker_stalled_s)
+
+    return QueueWorkers(settings, processes=processes, live=live)

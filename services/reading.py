@@ -281,3 +281,26 @@ def _complex(exc: TaskFailed) -> str:
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
     return text if text else type(exc).__name__
+
+
+def count_file_pages(data: bytes, name: str) -> int:
+    """Pages of an uploaded file (PDF, JPEG, PNG, TIFF) without reading them; IngestError
+    (422) with the Chinese reason for a file that cannot be read (`ingest.count_pages`)."""
+    from formdesk.ingest import count_pages
+
+    return count_pages(data, name)
+
+
+def read_file_here(key: bytes, files: list[tuple[str, bytes]], on_page: Callable[[], None]):
+    """Reads each (name, bytes) file in this process (`formdesk read`: nothing is stored)
+    with one `extract.reader.FormReader` verifying document ids by `key`; yields
+    (name, ReadResult) per file, or (name, IngestError) for a file refused as a whole.
+    `on_page` is called once per page read."""
+    from formdesk.extract.reader import FormReader
+
+    reader = FormReader(key) if files else None
+    for name, data in files:
+        try:
+            yield name, reader.read_file(data, name, on_page=lambda _i: on_page())  # type: ignore[union-attr]
+        except IngestError as exc:
+            yield name, exc

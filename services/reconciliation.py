@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from formdesk.model.errors import NotFoundError
 from formdesk.model.reconciliation import Reconciliation
 from formdesk.reconcile import engine, monthly
 from formdesk.reconcile.faults import load_fault_keywords
@@ -34,3 +35,22 @@ def monthly_summary(
     keywords; ValueError for a bad month, LookupError for an unknown station."""
     faults = load_fault_keywords(data_dir)
     return monthly.monthly_summary(store, month, station, faults=faults)
+
+
+def reconcile_stations(
+    store: Store, data_dir: Path | None, month: str, station: str | None = None
+) -> list[Reconciliation]:
+    """The month reconciled for `station`, or for every registered station (in the store's
+    order).  The rules file is loaded first, so a broken one (RulesError 500) stops before
+    any work; NotFoundError (404) when no station is registered yet or `station` is
+    unknown; ValueError for a bad month."""
+    rules = warranty_rules(data_dir)
+    codes = [station] if station else [s.code for s in store.list_stations()]
+    if not codes:
+        raise NotFoundError("还没有登记任何维修站,请先导入索赔单(formdesk claims import)")
+    try:
+        return [engine.reconcile_station(store, code, month, rules) for code in codes]
+    except NotFoundError:
+        raise
+    except LookupError as exc:
+        raise NotFoundError(str(exc).strip("'\"")) from None

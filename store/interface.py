@@ -106,6 +106,14 @@ class AccountStore(Protocol):
 class DocumentStore(Protocol):
     """Printed documents (registered when printed, services/printing.py)."""
 
+    def signing_key_fingerprint(self, fingerprint: str) -> str:
+        """The fingerprint of the installation's signing key as this store records it:
+        `fingerprint` recorded when none is yet (the first process to start) and
+        returned; the one recorded before otherwise, so a process whose key differs can
+        refuse to start.  TinyDB keeps the key file in its own data folder, one key per
+        folder, and returns `fingerprint`."""
+        ...
+
     def register_documents(self, docs: list[IssuedDocument]) -> None:
         """Every printed document; registering one again replaces it."""
         ...

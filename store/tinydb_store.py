@@ -358,6 +358,11 @@ class TinyStore:
         return len(ended)
 
     # -- printed documents -----------------------------------------------------------------------
+    def signing_key_fingerprint(self, fingerprint: str) -> str:
+        """The key file lives in this data folder (settings.signing_key): one key per
+        folder, nothing to compare; returns `fingerprint`."""
+        return fingerprint
+
     def register_documents(self, docs: list[IssuedDocument]) -> None:
         if not docs:
             return

@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
+from formdesk.services.passwords import hash_password
 from formdesk.templates import get_template
 
 from .conftest import finished_print_job, sample_values

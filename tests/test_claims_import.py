@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 
 from formdesk.api.app import create_app
 from formdesk.api.cli import app as cli_app
-from formdesk.api.security import hash_password
 from formdesk.ingest.claims import (
     MAX_PROBLEMS,
     ClaimFileError,
@@ -32,6 +31,7 @@ from formdesk.model.accounts import User
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.record import FieldReading, FormRecord, PageSource
 from formdesk.services.claims import import_claims_file, import_claims_from_record
+from formdesk.services.passwords import hash_password
 from formdesk.store import ConflictError
 from formdesk.templates import get_template
 from formdesk.templates.values.vin import with_check_digit

@@ -16,7 +16,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.ingest import claims as claims_module
 from formdesk.ingest.claims import (
     ClaimFileError,
@@ -30,6 +29,7 @@ from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.render import record_sources
 from formdesk.render.record_sources import RecordSourceError, os_reason, records_from_bytes
+from formdesk.services.passwords import hash_password
 from formdesk.services.pools import LimitedPool
 from formdesk.templates import get_template
 

@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
 from formdesk.model.accounts import User
@@ -30,6 +29,7 @@ from formdesk.model.documents import IssuedDocument
 from formdesk.model.stored import RecordSummary
 from formdesk.reconcile.engine import reconcile_station
 from formdesk.reconcile.monthly import monthly_summary
+from formdesk.services.passwords import hash_password
 from formdesk.store.ocr_identity import candidate_ids, fits, fold_id
 from formdesk.store.placing import save_read_records
 from formdesk.store.same_form import compare

@@ -12,10 +12,10 @@ import pytest
 import uvicorn
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.model.documents import IssuedDocument
+from formdesk.services.passwords import hash_password
 
 from .pg import STORES, store_settings
 from .test_identity import DOC, STATION, TAG, file, reader, reads  # noqa: F401 (fixtures)

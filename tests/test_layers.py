@@ -75,6 +75,59 @@ def violations(root: Path = ROOT) -> list[str]:
     return out
 
 
+# api/ (the web service and the CLI) calls services only: of the layers below it, it may
+# import only what services hand it and take from it (the typed model, the catalog, the
+# settings), and it calls no method of a store: the store is an opaque handle it passes on
+API_MAY_IMPORT = {"services", "model", "templates", "settings"}
+
+
+def _store_calls(tree: ast.AST) -> list[tuple[str, int]]:
+    """Calls of a method on something named `store` (`store.get_record(…)`,
+    `request.app.state.store.list_users(…)`), with line numbers."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            owner = node.func.value
+            name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+            if name == "store":
+                found.append((node.func.attr, node.lineno))
+    return found
+
+
+def api_violations(root: Path = ROOT) -> list[str]:
+    """Every import by api/ of a stage below services (store, extract, render, reconcile,
+    reports, ingest) and every store method it calls, as "file:line: …"."""
+    out = []
+    for path in sorted((root / "api").rglob("*.py")):
+        where = path.relative_to(root)
+        for target, line in sorted(_imported(root, path, "api")):
+            if target != "api" and target in RANK and target not in API_MAY_IMPORT:
+                out.append(f"{where}:{line}: api → {target}")
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for method, line in _store_calls(tree):
+            out.append(f"{where}:{line}: api calls store.{method}()")
+    return out
+
+
+def test_api_calls_services_only():
+    assert api_violations() == []
+
+
+def test_the_api_check_sees_a_stage_import_and_a_store_call(tmp_path):
+    for pkg in RANK:
+        shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("*.pyc", "web"))
+    (tmp_path / "api" / "sneaky.py").write_text(
+        "from formdesk.store import open_store\n\n\n"
+        "def f(request):\n    return request.app.state.store.list_users()\n",
+        encoding="utf-8",
+    )
+    found = [v for v in api_violations(tmp_path) if v.startswith("api/sneaky.py")]
+    assert found == [
+        "api/sneaky.py:1: api → store",
+        "api/sneaky.py:5: api calls store.list_users()",
+    ]
+
+
 def test_every_package_is_in_a_layer():
     folders = {
         p.parent.name

@@ -141,8 +141,8 @@ def test_the_service_reads_against_its_stations_and_claims(any_settings):
     from fastapi.testclient import TestClient
 
     from formdesk.api.app import create_app
-    from formdesk.api.security import hash_password
     from formdesk.model.accounts import User
+    from formdesk.services.passwords import hash_password
     from formdesk.templates import get_template
     from samples.synth import handwritten_page, make_values, scan_effects
 

@@ -18,7 +18,8 @@ from formdesk.api.app import create_app
 from formdesk.model.accounts import ApiToken, UserSession
 from formdesk.services.claims import import_claims_file
 from formdesk.services.samples import load_samples
-from formdesk.settings import Settings
+from formdesk.services.stores import key_fingerprint
+from formdesk.settings import Settings, signing_key
 from formdesk.store import TinyStore, open_store
 from formdesk.store.sql.migrate import compare_stores
 
@@ -97,6 +98,9 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
                                    (a[0].record_id,))  # fmt: skip
             assert compare_stores(tiny, sql) == [f"记录 {a[0].record_id} 不一致"]
             assert sql.claim_job() is not None
+            # the folder's key signed what moved: the database takes it as the installation's
+            mine = key_fingerprint(signing_key(installation))
+            assert sql.signing_key_fingerprint("another machine's") == mine
         finally:
             sql.close()
             tiny.close()

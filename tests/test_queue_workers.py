@@ -161,3 +161,37 @@ def test_worker_needs_postgresql_and_serve_no_reader_too(tmp_path):
         )  # fmt: skip
         assert res.returncode == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
         assert "PostgreSQL" in res.stderr
+
+
+def test_a_machine_with_another_signing_key_is_refused_in_one_line(tmp_path):
+    """The first process on a database records its key's fingerprint (never the key); a
+    worker or a server of another data folder, with a key of its own, is refused in one
+    line saying what to copy; with the first folder's secret.key copied over it starts."""
+    import shutil
+
+    from formdesk.api.app import create_app
+    from formdesk.services.stores import SigningKeyMismatch, key_fingerprint
+    from formdesk.settings import Settings
+
+    first, other = tmp_path / "first", tmp_path / "other"
+    with fresh_database() as url:
+        app = create_app(settings=Settings.from_env(first, database_url=url), start_worker=False)
+        app.state.runtime.close()
+        app.state.store.close()
+        key = signing_key(first)
+        with psycopg.connect(url) as db:
+            [(recorded,)] = db.execute("SELECT value FROM installation").fetchall()
+        assert recorded == key_fingerprint(key) and key.decode() not in recorded
+        with pytest.raises(SigningKeyMismatch, match="secret.key"):
+            create_app(settings=Settings.from_env(other, database_url=url), start_worker=False)
+        proc = start_worker(other, url)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 1 and len(err.strip().splitlines()) == 1, err
+        assert "签名密钥与数据库中登记的不同" in err and "secret.key" in err
+        shutil.copy(first / "secret.key", other / "secret.key")
+        proc = start_worker(other, url)
+        try:
+            line = proc.stdout.readline()
+            assert "识读进程 1 个已启动" in line, (line, proc.stderr.read() if proc.poll() else "")
+        finally:
+            stop(proc)

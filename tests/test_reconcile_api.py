@@ -20,9 +20,9 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
+from formdesk.services.passwords import hash_password
 from formdesk.templates import get_template
 
 from .conftest import sample_values

@@ -361,3 +361,11 @@ def test_two_sign_ups_of_one_name_at_once_only_one_succeeds(pg_engine):
         assert "只差大小写" in str(outcome[lost[0]])
         assert store.get_user(lost[0]).username == won[0]
     assert len(store.list_users()) == 5
+
+
+def test_the_first_signing_key_fingerprint_stays_the_installations(store):
+    """PostgreSQL keeps the first fingerprint recorded, for every machine to compare with;
+    a TinyDB folder holds its own key file, so it has nothing to compare."""
+    assert store.signing_key_fingerprint("a" * 32) == "a" * 32
+    again = store.signing_key_fingerprint("b" * 32)
+    assert again == ("b" * 32 if isinstance(store, TinyStore) else "a" * 32)

@@ -28,9 +28,9 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
+from formdesk.services.passwords import hash_password
 from formdesk.templates import get_template
 from formdesk.templates.geometry import PageGeometry, gang_slots
 from formdesk.templates.layout import describe

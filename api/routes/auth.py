@@ -7,24 +7,20 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from formdesk.model.accounts import User, UserSession
-from formdesk.store import Store
+from formdesk.services.stores import Store
 
 from ..deps import current_principal, get_store
 from ..principal import ROLE_LABELS, Principal
-from ..sessions import (
-    clear_cookie,
-    current_session,
-    end_session,
-    open_session,
-    set_cookie,
-    use_session,
-)
+from ..sessions import clear_cookie, current_session, end_session, start_session
 from ..signin import authenticate
 
 router = APIRouter(prefix="/api", tags=["auth"])
 
 
 class Me(BaseModel):
+    """Who is signed in: name, role (and its Chinese label), station; the session's CSRF
+    token (browser sessions) or the token's scope (API tokens)."""
+
     username: str
     role: str
     role_label: str
@@ -41,16 +37,8 @@ async def sign_in(
     cookie on `response`; (user, new session). Awaited on the event loop: the argon2 work
     runs in its bounded pool, the store's work in the request thread pool."""
     user = await authenticate(request, store, username, password)
-    settings = request.app.state.settings
-
-    def switch() -> UserSession:
-        end_session(request, store)
-        sid, session = open_session(store, settings, user)
-        set_cookie(response, sid, settings)
-        use_session(request, session)
-        return session
-
-    return user, await run_in_threadpool(switch)
+    session = await run_in_threadpool(start_session, request, response, store, user)
+    return user, session
 
 
 @router.post("/login", response_model=Me)
@@ -97,6 +85,8 @@ def me(
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Me:
+    """当前登录的用户:用户名、角色、维修站;浏览器会话另有 CSRF 令牌,API 令牌另有权限
+    (read 或 write)。未登录返回 401。"""
     session = None if who.via_token else current_session(request, store)
     return Me(
         username=who.username,

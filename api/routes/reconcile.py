@@ -19,19 +19,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from pydantic import ConfigDict, Field
 
+from formdesk.model.errors import ValueDoesNotFitError
+from formdesk.model.monthly import MONTHLY_REPORT, MonthlySummary
 from formdesk.model.reconciliation import KIND_LABELS, Evidence, Reconciliation
-from formdesk.reconcile.engine import month_bounds
-from formdesk.reconcile.monthly import MONTHLY_REPORT, MonthlySummary
-from formdesk.render.fit import ValueDoesNotFitError
-from formdesk.reports.reconcile_pdf import reconciliation_pdf
-from formdesk.reports.reconcile_xlsx import reconciliation_xlsx
-from formdesk.reports.station_letter import station_letter_pdf
-from formdesk.reports.summary_xlsx import monthly_summary_xlsx
-from formdesk.services.monthly import bd24_pdf
-from formdesk.services.reconciliation import monthly_summary, reconcile_station
-from formdesk.store import Store
+from formdesk.services.monthly import station_bd24_pdf
+from formdesk.services.reconciliation import monthly_summary, reconcile_stations
+from formdesk.services.reports import reconciliation_report, station_letter, summary_workbook
+from formdesk.services.stores import Store
 from formdesk.templates import get_template
-from formdesk.templates.values.dates import china_today
+from formdesk.templates.values.dates import china_today, month_span
 from formdesk.templates.values.normalize import FieldValueError, normalize
 
 from ..deps import current_principal, get_store, not_found, writer
@@ -65,7 +61,7 @@ def previous_month(today: date | None = None) -> str:
 def checked_month(month: str | None) -> str:
     month = (month or "").strip() or previous_month()
     try:
-        start, _ = month_bounds(month)
+        start, _ = month_span(month)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     return f"{start:%Y-%m}"
@@ -132,10 +128,8 @@ def station_month(
     """The reconciliation asked for, after the access, month and station checks."""
     code = required_station(who, station)
     month = checked_month(month)
-    try:
-        return reconcile_station(store, request.app.state.settings.data_dir, code, month)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from None
+    # an unknown station: NotFoundError (404, the API's handler)
+    return reconcile_stations(store, request.app.state.settings.data_dir, month, code)[0]
 
 
 @router.get("/reconcile", response_model=ReconciliationView)
@@ -159,7 +153,7 @@ def review_url(base: str, evidence: Evidence) -> str:
 def report_xlsx(request: Request, rec: Reconciliation = Depends(station_month)) -> Response:
     """核对报告 XLSX(汇总、差异明细、一致);证据单元格链接到记录的复核页面。"""
     base = str(request.base_url)
-    data = reconciliation_xlsx(rec, lambda e: review_url(base, e))
+    data = reconciliation_report(rec, "xlsx", lambda e: review_url(base, e))
     return attachment(
         data, XLSX, _name("核对报告", rec, "xlsx"), _name("reconcile-report", rec, "xlsx")
     )
@@ -169,7 +163,7 @@ def report_xlsx(request: Request, rec: Reconciliation = Depends(station_month)) 
 def report_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
     """核对报告 PDF(A4 横向,可打印)。"""
     return attachment(
-        reconciliation_pdf(rec),
+        reconciliation_report(rec, "pdf"),
         "application/pdf",
         _name("核对报告", rec, "pdf"),
         _name("reconcile-report", rec, "pdf"),
@@ -180,7 +174,7 @@ def report_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
 def letter_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
     """致维修站的核对结果通知(只列已确认的差异,待核实的暂不列入)。"""
     return attachment(
-        station_letter_pdf(rec),
+        station_letter(rec),
         "application/pdf",
         _name("核对结果通知", rec, "pdf"),
         _name("reconcile-letter", rec, "pdf"),
@@ -222,7 +216,7 @@ def summary_json(summary: MonthlySummary = Depends(month_summary)) -> MonthlySum
 def summary_xlsx(summary: MonthlySummary = Depends(month_summary)) -> Response:
     """月售后服务汇总表 XLSX。"""
     return attachment(
-        monthly_summary_xlsx(summary),
+        summary_workbook(summary),
         XLSX,
         _summary_name("月售后服务汇总", summary, "xlsx"),
         _summary_name("monthly-summary", summary, "xlsx"),
@@ -257,17 +251,9 @@ def summary_bd24(
     code = required_station(who, station)
     sales = _parts_sales(parts_sales)
     summary = month_summary(request, code, month, who, store)
-    found = store.get_station(code)
-    if found is None:  # month_summary has refused an unknown station already
-        raise not_found("这个维修站")
     try:
-        data = bd24_pdf(
-            store,
-            summary,
-            found,
-            request.app.state.key,
-            who.username,
-            parts_sales_amount=sales,
+        data = station_bd24_pdf(
+            store, summary, request.app.state.key, who.username, parts_sales_amount=sales
         )
     except (FieldValueError, ValueDoesNotFitError, ValueError) as exc:
         raise HTTPException(422, str(exc)) from None

@@ -17,7 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from formdesk.store import Store
+from formdesk.model.errors import NotFoundError
+from formdesk.services.records import visible_record
+from formdesk.services.stations import stations_to_choose
+from formdesk.services.stores import Store
 
 from ..deps import get_store, optional_principal
 from ..principal import ROLE_LABELS, Principal
@@ -65,8 +68,8 @@ def _page(
     **context: object,
 ) -> HTMLResponse:
     stations = []
-    if store is not None and who.role != "station":
-        stations = [s.model_dump() for s in store.list_stations()]
+    if store is not None:
+        stations = [s.model_dump() for s in stations_to_choose(store, who)]
     session = current_session(request, request.app.state.store)
     response = templates.TemplateResponse(
         request,
@@ -153,8 +156,9 @@ def review_page(
 ) -> Response:
     if who is None:
         return _to_login(request)
-    stored = store.get_record(record_id)
-    if stored is None or not who.sees(stored.summary.station):
+    try:
+        visible_record(store, who, record_id)  # a damaged one too: the page says why
+    except NotFoundError:
         return _page(
             request,
             who,

@@ -1,25 +1,23 @@
-"""Uploading scans in batches; the background worker reads them, progress is polled."""
+"""Uploading scans in batches; the background worker reads them, progress is polled
+(services/batches.py)."""
 
 from __future__ import annotations
 
-from functools import partial
-
-from fastapi import APIRouter, Depends, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from formdesk.ingest import IngestError, IngestLimits, count_pages, precheck
 from formdesk.model.scans import Batch
-from formdesk.services.pools import LimitedPool, TaskFailed
-from formdesk.store import Store
+from formdesk.services import batches as service
+from formdesk.services.stations import acting_station
+from formdesk.services.stores import Store
 
-from ..deps import current_principal, get_store, not_found, writer
+from ..deps import current_principal, get_store, writer
 from ..filenames import neutral_filename
 from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["uploads"])
-INSPECT_SECONDS = 30.0  # counting the pages of one file
 
 
 class Refused(BaseModel):
@@ -57,37 +55,27 @@ async def upload(
     store: Store = Depends(get_store),
 ) -> Response:
     """上传一批扫描件(PDF、JPEG、PNG、TIFF);立即返回批次号,后台逐页识读。"""
-    if who.role == "station":
-        station = who.station
-    elif station and await run_in_threadpool(store.get_station, station) is None:
-        raise HTTPException(422, f"没有维修站 {station}")
-    accepted: list[Accepted] = []
+    station = await run_in_threadpool(acting_station, store, who, station)  # 422 unknown
+    state = request.app.state
+    taken: list[service.StoredUpload] = []
     refused: list[Refused] = []
-    limits = request.app.state.ingest_limits
-    pool: LimitedPool = request.app.state.inspect_pool
-    pages_of: dict[str, int] = {}
     for f in files:
         name = neutral_filename(f.filename)  # no bidi or control characters, stored and shown
-        data = await f.read()
-        try:
-            pages = await _count(pool, data, name, limits)
-        except IngestError as exc:
-            refused.append(Refused(filename=name, reason=str(exc)))
-            continue
-        except TaskFailed as exc:
-            refused.append(Refused(filename=name, reason=f"文件过于复杂,无法检查:{exc.reason}"))
-            continue
-        scan, new = await run_in_threadpool(
-            store.put_scan,
-            data,
+        outcome = await service.take_upload(
+            store,
+            state.inspect_pool,
+            state.ingest_limits,
+            await f.read(),
             name,
-            f.content_type or "application/octet-stream",
-            who.username,
-            station,
+            f.content_type,
+            uploaded_by=who.username,
+            station=station,
         )
-        pages_of[scan.sha256] = pages
-        accepted.append(Accepted(filename=name, sha256=scan.sha256, pages=pages, new=new))
-    if not accepted:
+        if isinstance(outcome, service.RefusedUpload):
+            refused.append(Refused(filename=outcome.filename, reason=outcome.reason))
+        else:
+            taken.append(outcome)
+    if not taken:
         reason = (
             "没有可识读的文件:" + ";".join(f"{r.filename}:{r.reason}" for r in refused)
             if refused
@@ -96,26 +84,13 @@ async def upload(
         return JSONResponse(
             {"reason": reason, "refused": [r.model_dump() for r in refused]}, status_code=422
         )
-    batch = await run_in_threadpool(
-        partial(store.create_batch, pages=pages_of),
-        who.username,
-        station,
-        [a.sha256 for a in accepted],
-    )
-    request.app.state.worker_wake()
+    batch = await service.start_batch(store, who.username, station, taken)
+    state.worker_wake()
+    accepted = [Accepted.model_validate(t, from_attributes=True) for t in taken]
     return JSONResponse(
         UploadOut(batch_id=batch.batch_id, accepted=accepted, refused=refused).model_dump(),
         status_code=202,
     )
-
-
-async def _count(pool: LimitedPool, data: bytes, name: str, limits: IngestLimits) -> int:
-    """Pages of one uploaded file, off the event loop. A JPEG or PNG is counted from its
-    header in a thread; a PDF or TIFF is parsed in the inspection process, which a hostile
-    file can only take down with itself. Raises IngestError or TaskFailed."""
-    if precheck(data, limits) in ("jpeg", "png"):  # size and type first, in this process
-        return await run_in_threadpool(count_pages, data, name, limits)
-    return await pool.run(count_pages, data, name, limits, timeout=INSPECT_SECONDS)
 
 
 @router.get("/batches/{batch_id}", response_model=Batch)
@@ -123,14 +98,11 @@ def batch_status(
     batch_id: str, who: Principal = Depends(current_principal), store: Store = Depends(get_store)
 ) -> Batch:
     """批次进度:pages_done / pages_total,state 为 queued、reading 或 done。"""
-    batch = store.get_batch(batch_id)
-    if batch is None or not who.sees(batch.station):
-        raise not_found("这个批次")
-    return batch
+    return service.visible_batch(store, who, batch_id)
 
 
 @router.get("/batches", response_model=list[Batch])
 def batches(
     who: Principal = Depends(current_principal), store: Store = Depends(get_store)
 ) -> list[Batch]:
-    return store.list_batches(station=who.station_filter)
+    return service.list_batches(store, who)

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from formdesk.model.documents import IssuedDocument
 
 from .engine import connect
-from .schema import documents
+from .schema import documents, installation
 
 _VALUES = documents.c["values"]  # not `.c.values`: that is the collection's method
 
@@ -53,6 +53,19 @@ class SqlDocumentStore:
 
     def __init__(self, engine: Engine):
         self.engine = engine
+
+    def signing_key_fingerprint(self, fingerprint: str) -> str:
+        """Records `fingerprint` under "signing_key" unless one is recorded (a race of
+        two first starts keeps one: ON CONFLICT DO NOTHING), and returns the recorded."""
+        add = (
+            insert(installation)
+            .values(name="signing_key", value=fingerprint)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        q = select(installation.c.value).where(installation.c.name == "signing_key")
+        with self.engine.begin() as db:
+            db.execute(add)
+            return db.execute(q).scalar_one()
 
     def register_documents(self, docs: list[IssuedDocument]) -> None:
         """Every printed document, in one transaction; registering one again (or twice in

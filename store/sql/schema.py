@@ -264,3 +264,12 @@ record_counts = Table(
     Column("status", Text, primary_key=True),
     Column("n", BigInteger, nullable=False),
 )
+
+# what every machine of the installation shares (migration 0005): "signing_key" → the
+# fingerprint of the HMAC key (never the key)
+installation = Table(
+    "installation",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)

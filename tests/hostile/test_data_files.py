@@ -33,11 +33,11 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.model.documents import IssuedDocument
 from formdesk.services.claims import import_claims_file
+from formdesk.services.passwords import hash_password
 from formdesk.store import DamagedFileError, DiskFullError, StoreError, TinyStore, open_store
 from formdesk.store.files import atomic_write, write_once
 from formdesk.store.fsck import check_folder

@@ -23,9 +23,9 @@ from fastapi.testclient import TestClient
 
 from formdesk.api.app import create_app
 from formdesk.api.deps import back_office, writer
-from formdesk.api.password_policy import WeakPasswordError, check_password
-from formdesk.api.security import hash_password, token_hash
 from formdesk.model.accounts import User, UserSession
+from formdesk.services.passwords import WeakPasswordError, check_password, hash_password
+from formdesk.services.tokens import token_hash
 from formdesk.settings import Settings
 from formdesk.store import ConflictError, InvalidUsernameError, TinyStore
 

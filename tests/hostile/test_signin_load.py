@@ -20,10 +20,10 @@ from contextlib import closing
 import httpx
 import pytest
 
-import formdesk.api.password_work as password_work
+import formdesk.services.password_work as password_work
 from formdesk.api.app import create_app
-from formdesk.api.security import hash_password
 from formdesk.model.accounts import User
+from formdesk.services.passwords import hash_password
 from formdesk.settings import Settings
 
 from ..served import PASSWORD, Server

@@ -3,14 +3,14 @@
 One argon2id verification with argon2-cffi's default parameters (RFC 9106 second choice:
 t=3, m=64 MiB, p=4, computed in one thread) costs about 0.2 s of CPU and 64 MiB of memory.
 A flood of sign-in attempts from many addresses passes the per-address limits
-(api.login_guard) and, run on the request thread pool, used to take every thread and both
+(services.login_guard) and, run on the request thread pool, used to take every thread and both
 cores: /health answered in 15 s. Here the work runs in a pool of its own:
 
 - at most `concurrency` checks run at once (threads of their own, never the request thread
   pool, each at a lower CPU priority, `nice` +`NICE`, so pages and the API stay responsive
   while they run): CPU ≤ `concurrency` cores, memory ≤ `concurrency` × 64 MiB;
 - at most `queue` more wait for a thread, in order;
-- anything beyond is refused at once with Busy (the routes answer 503 with a Chinese reason
+- anything beyond is refused at once with Busy (HTTP 503: the routes answer with a Chinese reason
   and Retry-After: `RETRY_AFTER_S`), never queued without bound (OWASP ASVS 4.0 V11.1.4,
   anti-automation; OWASP Denial of Service Cheat Sheet, "limit the work per request").
 
@@ -29,16 +29,20 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from .security import hash_password, verify_password
+from formdesk.model.errors import FormdeskError
+
+from .passwords import hash_password, verify_password
 
 NICE = 10  # how much lower the argon2 threads' CPU priority is than the service's
 RETRY_AFTER_S = 2
 T = TypeVar("T")
 
 
-class Busy(Exception):
-    """Too many password checks waiting: try again in `retry_after` seconds."""
+class Busy(FormdeskError):
+    """Too many password checks waiting: try again in `retry_after` seconds (HTTP 503 with
+    Retry-After; ``同时登录的请求太多,服务器正忙,请 2 秒后再试``)."""
 
+    status = 503
     retry_after = RETRY_AFTER_S
 
     def __init__(self) -> None:
@@ -84,9 +88,11 @@ class PasswordWork:
         return await asyncio.wrap_future(future)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        """api.security.verify_password in the pool (None: an unknown user's dummy check)."""
+        """`passwords.verify_password` in the pool (None: an unknown user's dummy check);
+        Busy (503) when the pool is full."""
         return await self._run(verify_password, password_hash, password)
 
     async def hash(self, password: str) -> str:
-        """api.security.hash_password in the pool."""
+        """`passwords.hash_password` in the pool: the argon2id hash; Busy (503) when the pool
+        is full."""
         return await self._run(hash_password, password)

@@ -31,9 +31,15 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from formdesk.model.errors import FormdeskError
 
-class LockedOut(Exception):
-    """Too many failures: `wait_s` seconds (> 0) until the next attempt is allowed."""
+
+class LockedOut(FormdeskError):
+    """Too many failures: `wait_s` seconds (>= 1) until the next attempt is allowed.
+    HTTP 429 with Retry-After `retry_after`; the message is `locked_message`
+    (``登录失败次数过多,请 N 分钟后再试``)."""
+
+    status = 429
 
     def __init__(self, wait_s: float):
         self.wait_s = max(1.0, wait_s)
@@ -50,7 +56,8 @@ class Wait(Exception):
 
 
 def locked_message(wait_s: float) -> str:
-    """The Chinese message with the wait in whole minutes, rounded up (at least 1)."""
+    """The Chinese message with the wait (seconds) in whole minutes, rounded up (at least
+    1): ``登录失败次数过多,请 N 分钟后再试``."""
     return f"登录失败次数过多,请 {max(1, math.ceil(wait_s / 60))} 分钟后再试"
 
 

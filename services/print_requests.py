@@ -1,0 +1,275 @@
+"""Printing as the API is asked for it (issue 11): blank and prefilled forms and reprints
+of read records rendered while the request waits, batches from a CSV/XLSX/JSON file as
+print jobs, and the printed documents looked up again.
+
+Values are checked against the template before anything is rendered; rendering runs in
+the render process (services/print_jobs.py), parsing a data file in the spreadsheet
+process, never in the service; every document printed is registered before its PDF is
+handed out (services/printing.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from formdesk.model.documents import IssuedDocument
+from formdesk.model.errors import ConflictError, FormdeskError
+from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
+from formdesk.render.record_sources import MB, checked_batch
+from formdesk.render.reprint_values import reprint_values
+from formdesk.store import Store
+from formdesk.templates import Template, get_template
+from formdesk.templates.values.normalize import FieldValueError, normalize_record
+
+from .pools import LimitedPool, TaskFailed
+from .print_jobs import (
+    MAX_BATCH_FORMS,
+    MAX_BATCH_PAGES,
+    MAX_NOW_PAGES,
+    PrintJob,
+    PrintJobs,
+    form_pages,
+    render_now,
+)
+from .printing import register_printed
+from .records import not_found, usable_record
+from .refusals import FileTooLarge, Refused, Unavailable, UnsupportedFile
+from .stations import acting_station
+from .viewers import Viewer
+
+__all__ = [
+    "DATA_SUFFIXES",
+    "MAX_DATA_BYTES",
+    "PARSE_SECONDS",
+    "PrintJobExpired",
+    "PrintedPdf",
+    "check_data_file",
+    "normalised_records",
+    "print_forms",
+    "print_job_pdf",
+    "reprint_record",
+    "submit_print_batch",
+    "visible_document",
+    "visible_print_job",
+]
+
+DATA_SUFFIXES = (".csv", ".xlsx", ".json")  # the print-data files a batch is made from
+# parsing one print-data file in the spreadsheet process; files are bounded like claims
+# files (the largest within the table budgets took 29 s as XLSX)
+PARSE_SECONDS = 90.0
+
+
+class PrintJobExpired(FormdeskError):
+    """A finished print job whose PDF is gone (kept a day; Chinese message).  HTTP 410."""
+
+    status = 410
+
+
+@dataclass(frozen=True)
+class PrintedPdf:
+    """A PDF just printed and registered: its bytes, the documents in it (in print
+    order) and the file name to offer (<template slug>.pdf)."""
+
+    data: bytes
+    documents: list[IssuedDocument]
+    filename: str
+
+    @property
+    def document_ids(self) -> list[str]:
+        """The printed documents' ids, in print order."""
+        return [d.document_id for d in self.documents]
+
+
+# -- forms now ---------------------------------------------------------------------------------
+
+
+def normalised_records(
+    template: Template, records: list[dict[str, Any] | None]
+) -> list[dict[str, Any] | None]:
+    """Every record's values checked and normalised (`normalize_record`; None stays None,
+    a blank form).  Refused (422) naming the field, prefixed ``第n条记录 `` when there are
+    several records."""
+    clean: list[dict[str, Any] | None] = []
+    for n, values in enumerate(records, start=1):
+        try:
+            clean.append(normalize_record(template, values) if values is not None else None)
+        except FieldValueError as exc:
+            where = f"第{n}条记录 " if len(records) > 1 else ""
+            raise Refused(f"{where}{exc}") from None
+    return clean
+
+
+async def _print_now(
+    store: Store,
+    pool: LimitedPool,
+    key: bytes,
+    template: Template,
+    records: list[dict[str, Any] | None],
+    copies: int,
+    *,
+    station: str | None,
+    issued_by: str,
+) -> PrintedPdf:
+    """A few forms rendered in the render process `pool` while the caller waits on the
+    event loop; every document registered (in a thread) before the PDF is returned.
+    Refused (422) for a bad value or more than MAX_NOW_PAGES pages (a batch job prints
+    those); ValueDoesNotFitError (422); Unavailable (503) when rendering ran out of time
+    or memory; the store's errors."""
+    clean = await anyio.to_thread.run_sync(normalised_records, template, records)
+    pages = form_pages(template, clean, copies)
+    if pages > MAX_NOW_PAGES:
+        raise Refused(
+            f"一次最多直接打印 {MAX_NOW_PAGES} 页(这次需要 {pages} 页);"
+            "请减少份数或表格行数,或上传表格批量打印"
+        )
+    try:
+        data, docs = await render_now(pool, key, template, clean, copies)
+    except TaskFailed as exc:  # ValueDoesNotFitError goes on as it is (422)
+        raise Unavailable(f"打印失败:{exc.reason},请减少份数后重试") from None
+    register = functools.partial(
+        register_printed, store, docs, station=station, issued_by=issued_by
+    )
+    await anyio.to_thread.run_sync(register)
+    return PrintedPdf(data, docs, f"{template.slug}.pdf")
+
+
+async def print_forms(
+    store: Store,
+    pool: LimitedPool,
+    key: bytes,
+    who: Viewer,
+    slug: str,
+    records: list[dict[str, Any] | None],
+    copies: int,
+    station: str | None = None,
+) -> PrintedPdf:
+    """Forms of template `slug` (a slug or code), each record (field key -> value; None:
+    a blank form) `copies` times, printed now and registered for the station they are for
+    (`acting_station`: a station user's own) as issued by `who`.
+
+    Refused (422): ``没有维修站 HN99``, a value the template does not take (naming the
+    field), too many pages; UnknownTemplateError (404, naming the closest codes);
+    ValueDoesNotFitError (422); Unavailable (503); the store's errors."""
+    code = await anyio.to_thread.run_sync(acting_station, store, who, station)
+    template = get_template(slug)
+    return await _print_now(
+        store, pool, key, template, records, copies, station=code, issued_by=who.username
+    )
+
+
+async def reprint_record(
+    store: Store, pool: LimitedPool, key: bytes, who: Viewer, record_id: str
+) -> PrintedPdf:
+    """The form of a read record `who` sees printed again with its values as read and
+    corrected (`reprint_values`), registered as a new document of the record's station.
+
+    NotFoundError (404, ``找不到这条记录``); ConflictError (409) when its file is damaged;
+    FieldValueError (422, naming the field, and the row of a cell) for a reading still
+    invalid and uncorrected, never printed blank; then as `print_forms`."""
+    stored = await anyio.to_thread.run_sync(usable_record, store, who, record_id)
+    template = get_template(stored.summary.template)
+    values = reprint_values(stored.record)
+    return await _print_now(
+        store,
+        pool,
+        key,
+        template,
+        [values],
+        1,
+        station=stored.summary.station,
+        issued_by=who.username,
+    )
+
+
+# -- batches from a data file --------------------------------------------------------------------
+
+
+def _too_large(filename: str, size: int) -> FileTooLarge:
+    return FileTooLarge(f"{filename}:文件 {size / MB:.1f} MB,超过 {MAX_DATA_BYTES // MB} MB 上限")
+
+
+def check_data_file(filename: str, declared_size: int | None) -> None:
+    """Refuses a print-data file before it is read: UnsupportedFile (415, ``请上传 .csv
+    (UTF-8)、.xlsx 或 .json 文件``) by its name, FileTooLarge (413, ``tags.csv:文件 21.0
+    MB,超过 20 MB 上限``) by its declared size in bytes (None: not known)."""
+    if Path(filename).suffix.lower() not in DATA_SUFFIXES:
+        raise UnsupportedFile("请上传 .csv(UTF-8)、.xlsx 或 .json 文件")
+    if declared_size is not None and declared_size > MAX_DATA_BYTES:  # spooled, not yet read
+        raise _too_large(filename, declared_size)
+
+
+async def submit_print_batch(
+    store: Store,
+    jobs: PrintJobs,
+    pool: LimitedPool,
+    who: Viewer,
+    template: Template,
+    data: bytes,
+    filename: str,
+    station: str | None = None,
+    *,
+    timeout: float = PARSE_SECONDS,
+) -> PrintJob:
+    """A print job (queued at once) of one prefilled form per row of the data file `data`
+    (read at most MAX_DATA_BYTES + 1 bytes), for the station it is for (`acting_station`)
+    as created by `who`.  The file is parsed and every row normalised in the spreadsheet
+    process `pool` (at most `timeout` seconds), never in the service.
+
+    FileTooLarge (413); Refused (422): ``没有维修站 HN99``, a file too demanding to parse
+    (``<file>:文件过于复杂,无法读取(<why>);请分批打印``), more than MAX_BATCH_PAGES
+    pages; RecordSourceError or FieldValueError (422) naming the line and field;
+    TooManyJobs (429) while `who` has MAX_JOBS_PER_USER jobs unfinished."""
+    if len(data) > MAX_DATA_BYTES:  # checked before the bytes go to any process
+        raise _too_large(filename, len(data))
+    code = await anyio.to_thread.run_sync(acting_station, store, who, station)
+    try:
+        records = await pool.run(
+            checked_batch, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
+        )
+    except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
+        raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
+    pages = form_pages(template, records, 1)
+    if pages > MAX_BATCH_PAGES:
+        raise Refused(
+            f"{filename}:一次最多打印 {MAX_BATCH_PAGES} 页(这个文件需要 {pages} 页),请分批"
+        )
+    return jobs.submit(template, records, filename=filename, created_by=who.username, station=code)
+
+
+def visible_print_job(jobs: PrintJobs, who: Viewer, job_id: str) -> PrintJob:
+    """The print job and its progress if `who` created it (the back office sees every
+    one); NotFoundError (404, ``找不到这个打印任务``) otherwise."""
+    job = jobs.get(job_id)
+    if job is None or not (who.role == "back_office" or job.created_by == who.username):
+        raise not_found("这个打印任务")
+    return job
+
+
+def print_job_pdf(jobs: PrintJobs, who: Viewer, job_id: str) -> tuple[PrintJob, bytes]:
+    """A finished print job `who` sees and its PDF.  NotFoundError (404); ConflictError
+    (409): ``打印任务尚未完成``, or the reason it failed; PrintJobExpired (410,
+    ``这个打印任务的文件已过期,请重新提交``) once its file is gone."""
+    job = visible_print_job(jobs, who, job_id)
+    if job.state != "done" or job.path is None:
+        raise ConflictError("打印任务尚未完成" if job.state != "failed" else job.error)
+    try:
+        return job, job.path.read_bytes()
+    except FileNotFoundError:
+        raise PrintJobExpired("这个打印任务的文件已过期,请重新提交") from None
+
+
+# -- printed documents -------------------------------------------------------------------------
+
+
+def visible_document(store: Store, who: Viewer, document_id: str) -> IssuedDocument:
+    """A printed document as registered, if `who` sees its station; NotFoundError (404,
+    ``找不到这份文档``) otherwise."""
+    doc = store.get_document(document_id)
+    if doc is None or not who.sees(doc.station):
+        raise not_found("这份文档")
+    return doc
