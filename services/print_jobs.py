@@ -6,25 +6,26 @@
   request answers 202 at once, `GET /api/print-jobs/{id}` tells how far it is, and the PDF
   is fetched when done. Its documents are registered when the PDF is complete.
 
-Jobs live in this process's memory and their PDFs under <data>/prints/ for a day; a
-restart forgets unfinished jobs (the clerk submits the file again).
+With TinyDB, jobs live in this process's memory and their PDFs under <data>/prints/ for a
+day; a restart forgets unfinished jobs (the clerk submits the file again).  On PostgreSQL
+they are on the job queue (`QueuedPrintJobs`): the job, its progress and its PDF in the
+database, rendered by any `formdesk worker` (`run_print_job`), answered by any web server.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import secrets
 import tempfile
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Any
 
 from formdesk.model.documents import IssuedDocument
-from formdesk.model.errors import FormdeskError
+from formdesk.model.print_jobs import PrintJob, TooManyPrintJobs
 from formdesk.render.document import plan_pages, render_documents
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.services.printing import register_printed
@@ -107,29 +108,7 @@ async def render_now(
         return out.read_bytes(), _issued(rows)
 
 
-class TooManyJobs(FormdeskError):
-    """One user's unfinished print jobs are at their limit (Chinese message; HTTP 429)."""
-
-    status = 429
-
-
-@dataclasses.dataclass
-class PrintJob:
-    """A batch of forms being rendered; `state` is queued, rendering, done or failed."""
-
-    job_id: str
-    template: str  # template code
-    slug: str
-    filename: str  # the spreadsheet it came from
-    created_by: str
-    station: str | None
-    total: int  # forms
-    created_at: float = dataclasses.field(default_factory=time.time)
-    state: str = "queued"
-    done: int = 0
-    error: str | None = None
-    document_ids: list[str] = dataclasses.field(default_factory=list)
-    path: Path | None = None  # the PDF, once done
+TooManyJobs = TooManyPrintJobs  # the name the routes and tests know
 
 
 class PrintJobs:
@@ -201,6 +180,13 @@ class PrintJobs:
                 pass
         return job
 
+    def pdf(self, job: PrintJob) -> bytes:
+        """The finished job's PDF; FileNotFoundError once it is gone (after a day, or a
+        restart of the service)."""
+        if job.path is None:
+            raise FileNotFoundError(job.job_id)
+        return job.path.read_bytes()
+
     def _progress_path(self, job: PrintJob) -> Path:
         return self.folder / f"{job.job_id}.progress"
 
@@ -250,3 +236,88 @@ class PrintJobs:
                     path.unlink(missing_ok=True)
             except OSError:
                 pass
+
+
+class QueuedPrintJobs:
+    """Print jobs on the job queue (PostgreSQL): the job and its PDF in the database, its
+    rendering by whichever `formdesk worker` takes it (`run_print_job`), so every web server
+    of the installation answers for every job.  The same surface as `PrintJobs`."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def submit(
+        self,
+        template: Template,
+        records: list[dict[str, Any]],
+        *,
+        filename: str,
+        created_by: str,
+        station: str | None,
+    ) -> PrintJob:
+        """Stores and queues the rendering of `records`; TooManyJobs (429) when
+        `created_by` has MAX_JOBS_PER_USER jobs unfinished on any machine."""
+        job = PrintJob(
+            job_id=secrets.token_hex(8), template=template.code, slug=template.slug,
+            filename=filename, created_by=created_by, station=station, total=len(records),
+        )  # fmt: skip
+        return self.store.add_print_job(
+            job, records, max_unfinished=MAX_JOBS_PER_USER, keep_s=KEEP_SECONDS
+        )
+
+    def get(self, job_id: str) -> PrintJob | None:
+        """The job as the database has it (progress written by the worker), or None."""
+        return self.store.get_print_job(job_id)
+
+    def pdf(self, job: PrintJob) -> bytes:
+        """The finished job's PDF; FileNotFoundError once it is forgotten."""
+        data = self.store.print_job_pdf(job.job_id)
+        if data is None:
+            raise FileNotFoundError(job.job_id)
+        return data
+
+
+def run_print_job(store: Store, key: bytes, pool: LimitedPool, job_id: str) -> None:
+    """The job queue's print task (a `formdesk worker` process): renders the job's forms
+    in the render process `pool` (its memory and time bounded as on the service), writing
+    the progress to the database every second, then keeps the PDF and registers the
+    documents in one transaction; a refusal (a value that does not fit, a render out of
+    memory or time) marks the job failed with the reason.  A job already finished is left
+    as it is (a job handed on after its worker died is rendered again from the start)."""
+    job = store.get_print_job(job_id)
+    records = store.print_job_records(job_id)
+    if job is None or records is None or job.state in ("done", "failed"):
+        return
+    store.print_job_progress(job_id, 0)
+    with tempfile.TemporaryDirectory(prefix="formdesk-print-") as tmp:
+        out, progress = Path(tmp) / "forms.pdf", Path(tmp) / "progress"
+        timeout = 120.0 + 0.2 * len(records)
+        future = pool.submit(
+            render_in_child, key, job.template, records, 1, str(out), str(progress),
+            timeout=timeout,
+        )  # fmt: skip
+        reported = 0
+        while not wait([future], timeout=1.0).done:
+            try:
+                done = int(progress.read_text() or 0)
+            except (OSError, ValueError):
+                continue
+            if done != reported:
+                store.print_job_progress(job_id, done)
+                reported = done
+        try:
+            rows = pool.outcome(future, timeout)
+            docs = [
+                d.registered(station=job.station, issued_by=job.created_by) for d in _issued(rows)
+            ]
+            store.finish_print_job(job_id, out.read_bytes(), docs)
+        except ValueDoesNotFitError as exc:
+            store.fail_print_job(job_id, str(exc))
+        except TaskFailed as exc:
+            store.fail_print_job(job_id, f"打印失败:{exc.reason}")
+        except Exception as exc:  # a store error or a bug: said to the clerk, not hidden
+            log.exception("print job %s", job_id)
+            store.fail_print_job(job_id, f"打印失败({type(exc).__name__}:{exc})")
+
+
+PrintJobQueue = PrintJobs | QueuedPrintJobs  # what the service holds: in-process or queued

@@ -32,7 +32,7 @@ from .print_jobs import (
     MAX_BATCH_PAGES,
     MAX_NOW_PAGES,
     PrintJob,
-    PrintJobs,
+    PrintJobQueue,
     form_pages,
     render_now,
 )
@@ -205,7 +205,7 @@ def check_data_file(filename: str, declared_size: int | None) -> None:
 
 async def submit_print_batch(
     store: Store,
-    jobs: PrintJobs,
+    jobs: PrintJobQueue,
     pool: LimitedPool,
     who: Viewer,
     template: Template,
@@ -241,7 +241,7 @@ async def submit_print_batch(
     return jobs.submit(template, records, filename=filename, created_by=who.username, station=code)
 
 
-def visible_print_job(jobs: PrintJobs, who: Viewer, job_id: str) -> PrintJob:
+def visible_print_job(jobs: PrintJobQueue, who: Viewer, job_id: str) -> PrintJob:
     """The print job and its progress if `who` created it (the back office sees every
     one); NotFoundError (404, ``找不到这个打印任务``) otherwise."""
     job = jobs.get(job_id)
@@ -250,15 +250,15 @@ def visible_print_job(jobs: PrintJobs, who: Viewer, job_id: str) -> PrintJob:
     return job
 
 
-def print_job_pdf(jobs: PrintJobs, who: Viewer, job_id: str) -> tuple[PrintJob, bytes]:
+def print_job_pdf(jobs: PrintJobQueue, who: Viewer, job_id: str) -> tuple[PrintJob, bytes]:
     """A finished print job `who` sees and its PDF.  NotFoundError (404); ConflictError
     (409): ``打印任务尚未完成``, or the reason it failed; PrintJobExpired (410,
     ``这个打印任务的文件已过期,请重新提交``) once its file is gone."""
     job = visible_print_job(jobs, who, job_id)
-    if job.state != "done" or job.path is None:
+    if job.state != "done":
         raise ConflictError("打印任务尚未完成" if job.state != "failed" else job.error)
     try:
-        return job, job.path.read_bytes()
+        return job, jobs.pdf(job)
     except FileNotFoundError:
         raise PrintJobExpired("这个打印任务的文件已过期,请重新提交") from None
 

@@ -29,14 +29,17 @@ from procrastinate import App, PsycopgConnector, RetryStrategy
 
 from formdesk.settings import Settings, signing_key
 from formdesk.store import open_store
-from formdesk.store.sql.queue import QUEUE, READ_TASK
+from formdesk.store.sql.queue import PRINT_QUEUE, PRINT_TASK, QUEUE, READ_TASK
 
+from .pools import LimitedPool
+from .print_jobs import run_print_job
 from .reading import ReaderWorker
 from .stores import check_signing_key
 
 log = logging.getLogger("formdesk.queue")
 
 _runner: ReaderWorker | None = None  # the reader of this worker process
+_printer: LimitedPool | None = None  # this worker process's render process (print batches)
 
 
 class ReadAgain(Exception):
@@ -68,6 +71,18 @@ def queue_app(settings: Settings) -> App:
         if _runner.run_job(job_id) == "retry":
             raise ReadAgain(job_id)
 
+    @app.task(
+        name=PRINT_TASK,
+        queue=PRINT_QUEUE,
+        retry=RetryStrategy(max_attempts=2, wait=1, retry_exceptions={OSError}),
+    )
+    def print_batch(job_id: str) -> None:
+        global _printer
+        assert _runner is not None, "a worker process sets its reader first"
+        if _printer is None:  # made when this process takes its first print job
+            _printer = LimitedPool("print-batch", 1, 2048, nice=4)
+        run_print_job(_runner.store, _runner.key, _printer, job_id)
+
     @app.periodic(cron=f"* * * * * */{max(1, stalled_s // 3)}", periodic_id="stalled")
     @app.task(
         name="formdesk.hand_on_stalled_jobs",
@@ -95,7 +110,7 @@ def run_worker_process(settings: Settings) -> None:
     _runner = ReaderWorker(store, key, settings)
     try:
         queue_app(settings).run_worker(
-            queues=[QUEUE],
+            queues=[QUEUE, PRINT_QUEUE],
             concurrency=1,
             delete_jobs="successful",
             update_heartbeat_interval=max(1.0, settings.worker_stalled_s / 3),
@@ -104,6 +119,8 @@ def run_worker_process(settings: Settings) -> None:
         )
     finally:
         _runner.pool.close()
+        if _printer is not None:
+            _printer.close()
         store.close()
 
 

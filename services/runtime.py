@@ -12,10 +12,10 @@ from typing import Any
 from formdesk.extract.ocr import default_engine
 from formdesk.ingest import IngestLimits
 from formdesk.settings import Settings, signing_key
-from formdesk.store import Store, open_store
+from formdesk.store import PrintJobStore, Store, open_store
 
 from .pools import LimitedPool
-from .print_jobs import PrintJobs
+from .print_jobs import PrintJobs, QueuedPrintJobs
 from .reading import ReaderWorker
 from .stores import check_signing_key
 
@@ -39,7 +39,7 @@ class Runtime:
     tables_pool: LimitedPool
     render_pool: LimitedPool
     batch_pool: LimitedPool
-    print_jobs: PrintJobs
+    print_jobs: PrintJobs | QueuedPrintJobs
     start_worker: bool = True
 
     @property
@@ -100,6 +100,10 @@ def build_runtime(settings: Settings, *, start_worker: bool = True) -> Runtime:
         tables_pool=LimitedPool("tables", 1, 1024),
         render_pool=LimitedPool("render", 1, 2048, nice=2),
         batch_pool=batch_pool,
-        print_jobs=PrintJobs(folder / "prints", batch_pool, store, key),
+        print_jobs=(
+            QueuedPrintJobs(store)  # any worker renders, any web server answers
+            if isinstance(store, PrintJobStore)
+            else PrintJobs(folder / "prints", batch_pool, store, key)
+        ),
         start_worker=start_worker,
     )

@@ -21,6 +21,7 @@ from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's err
     StorageError,
     StoreError,
 )
+from formdesk.model.print_jobs import PrintJob
 from formdesk.model.scans import Batch, Job, Scan
 from formdesk.model.stored import Correction, RecordSummary, StoredRecord
 
@@ -313,3 +314,35 @@ class Store(
     """The whole store, every role; a function that needs one role takes that protocol
     (a `ClaimStore`, a `RecordStore`…), so a second implementation (issue 11: PostgreSQL)
     can be built and tested role by role."""
+
+
+@runtime_checkable
+class PrintJobStore(Protocol):
+    """Print batches kept for every machine of an installation: a server store's role
+    (PostgreSQL: `sql.print_jobs`), beside `Store`.  Without it the service keeps its
+    print jobs in its own process (services.print_jobs.PrintJobs), as on TinyDB."""
+
+    def add_print_job(
+        self,
+        job: PrintJob,
+        records: list[dict[str, Any] | None],
+        *,
+        max_unfinished: int,
+        keep_s: float,
+    ) -> PrintJob:
+        """Stores and queues `job`; TooManyPrintJobs (429) at `max_unfinished`."""
+        ...
+
+    def get_print_job(self, job_id: str) -> PrintJob | None: ...
+
+    def print_job_records(self, job_id: str) -> list[dict[str, Any] | None] | None: ...
+
+    def print_job_progress(self, job_id: str, done: int) -> None: ...
+
+    def finish_print_job(self, job_id: str, pdf: bytes, docs: list[IssuedDocument]) -> None:
+        """The PDF kept and the documents registered in one transaction."""
+        ...
+
+    def fail_print_job(self, job_id: str, reason: str) -> None: ...
+
+    def print_job_pdf(self, job_id: str) -> bytes | None: ...

@@ -33,7 +33,7 @@ def test_every_refusal_carries_a_status():
         "FieldValueError": 422, "UnknownTemplateError": 404, "IngestError": 422,
         "ClaimFileError": 422, "ClaimFileTooLarge": 413, "NotFoundError": 404,
         "ConflictError": 409, "DiskFullError": 507, "DamagedFileError": 503,
-        "ValueDoesNotFitError": 422, "TooManyJobs": 429, "WeakPasswordError": 422,
+        "ValueDoesNotFitError": 422, "TooManyPrintJobs": 429, "WeakPasswordError": 422,
     }  # fmt: skip
     assert {k: kinds.get(k) for k in expected} == expected
     assert all(400 <= s < 600 for s in kinds.values()), kinds

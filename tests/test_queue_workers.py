@@ -195,3 +195,96 @@ def test_a_machine_with_another_signing_key_is_refused_in_one_line(tmp_path):
             assert "识读进程 1 个已启动" in line, (line, proc.stderr.read() if proc.poll() else "")
         finally:
             stop(proc)
+
+
+def test_a_print_batch_is_rendered_by_a_worker_and_answered_by_any_web_server(tmp_path):
+    """Two web machines (`serve --no-reader`) on one database, and one reader machine: a
+    batch submitted on the first is rendered by the worker; its progress and its PDF come
+    from the second; its documents are registered with its PDF; a user's third unfinished
+    job is refused whichever machine it is sent to."""
+    import shutil
+
+    from fastapi.testclient import TestClient
+
+    from formdesk.api.app import create_app
+    from formdesk.model.accounts import User
+    from formdesk.services.passwords import hash_password
+    from formdesk.settings import Settings
+
+    from .conftest import finished_print_job
+
+    first, second = tmp_path / "web1", tmp_path / "web2"
+    rows = "来件单位,零部件名称\n长沙顺达,机油泵总成\n衡阳广汇,水泵总成\n".encode()
+    with fresh_database() as url:
+        a = create_app(settings=Settings.from_env(first, database_url=url), start_worker=False)
+        second.mkdir()  # the second web machine holds the first one's key (README)
+        shutil.copy(first / "secret.key", second / "secret.key")
+        b = create_app(settings=Settings.from_env(second, database_url=url), start_worker=False)
+        a.state.store.add_user(
+            User(username="office", password_hash=hash_password("correct horse 7"),
+                 role="back_office")
+        )  # fmt: skip
+
+        def login(app) -> TestClient:
+            client = TestClient(app)
+            res = client.post(
+                "/api/login", data={"username": "office", "password": "correct horse 7"}
+            )
+            assert res.status_code == 200, res.text
+            client.headers["X-CSRF-Token"] = res.json()["csrf"]
+            return client
+
+        with TestClient(a), TestClient(b):
+            on_a, on_b = login(a), login(b)
+            sent = [
+                on_a.post("/api/print/sh-zh-bd-27/batch", files={"file": ("tags.csv", rows)})
+                for _ in range(2)
+            ]
+            assert [r.status_code for r in sent] == [202, 202], sent[0].text
+            third = on_b.post("/api/print/sh-zh-bd-27/batch", files={"file": ("tags.csv", rows)})
+            assert third.status_code == 429 and "2 个打印任务在进行" in third.json()["reason"]
+            job = on_b.get(sent[0].json()["status_url"]).json()  # the other machine knows it
+            assert job["state"] == "queued" and job["total"] == 2
+            worker = start_worker(first, url)
+            try:
+                jobs = [finished_print_job(on_b, r.json(), timeout=180) for r in sent]
+            finally:
+                stop(worker)
+            assert all(j["state"] == "done" and len(j["document_ids"]) == 2 for j in jobs), jobs
+            pdf = on_b.get(jobs[0]["file_url"])
+            assert pdf.status_code == 200 and pdf.content[:4] == b"%PDF"
+            assert pdf.headers["x-document-ids"].split(",") == jobs[0]["document_ids"]
+            for doc in jobs[0]["document_ids"]:  # registered, so a scan of them is known
+                assert on_a.get(f"/api/documents/{doc}").json()["issued_by"] == "office"
+        a.state.store.close()
+        b.state.store.close()
+
+
+def test_a_print_job_that_cannot_print_fails_with_its_reason_and_registers_nothing(tmp_path):
+    """The worker's task body on a row that cannot be printed legibly: the job says why
+    (the record and the field), keeps no PDF and registers no document; a job finished
+    already is left as it is when the queue hands it on again."""
+    from formdesk.model.print_jobs import PrintJob
+    from formdesk.services.pools import LimitedPool
+    from formdesk.services.print_jobs import run_print_job
+
+    with fresh_database() as url:
+        store = open_store(tmp_path, database_url=url)
+        pool = LimitedPool("print-test", 1, 2048)
+        try:
+            rows = [{"part_name": "机油泵总成"}, {"part_name": "机油泵总成" * 40}]
+            job = PrintJob(job_id="j1", template="SH-ZH/BD-27", slug="sh-zh-bd-27",
+                           filename="tags.csv", created_by="office", station=None, total=2)  # fmt: skip
+            store.add_print_job(job, rows, max_unfinished=2, keep_s=3600)
+            run_print_job(store, b"k" * 32, pool, "j1")
+            failed = store.get_print_job("j1")
+            assert failed.state == "failed" and "第2条记录" in failed.error, failed
+            assert "零部件名称" in failed.error and store.print_job_pdf("j1") is None
+            assert store.print_job_records("j1") is None and failed.document_ids == []
+            with store.engine.connect() as db:
+                assert db.exec_driver_sql("SELECT count(*) FROM documents").scalar_one() == 0
+            run_print_job(store, b"k" * 32, pool, "j1")  # handed on again: nothing changes
+            assert store.get_print_job("j1") == failed
+        finally:
+            pool.close()
+            store.close()

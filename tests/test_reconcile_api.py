@@ -23,6 +23,7 @@ from formdesk.api.app import create_app
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.services.passwords import hash_password
+from formdesk.services.print_jobs import run_print_job
 from formdesk.templates import get_template
 
 from .conftest import sample_values
@@ -83,10 +84,13 @@ USERS = (
 )
 
 
-def populate(store, login: Callable[[str], Any]) -> str:
+def populate(
+    store, login: Callable[[str], Any], print_here: Callable[[str], None] | None = None
+) -> str:
     """The month's paperwork, as it arrives: the back office imports the claims, station HN01
     prints its manifest and tags prefilled, their scans are uploaded. `login(username)` gives
-    a signed-in client (TestClient or httpx); returns the upload's batch id."""
+    a signed-in client (TestClient or httpx); `print_here(job_id)` renders a queued print
+    job when no worker process runs; returns the upload's batch id."""
     for code, name in (HN01, HN02):
         if store.get_station(code) is None:
             store.add_station(Station(code=code, name=name))
@@ -114,6 +118,8 @@ def populate(store, login: Callable[[str], Any]) -> str:
     )
     assert tags.status_code == 202, tags.text  # a print job
     job = tags.json()
+    if print_here is not None:  # no worker process on the database: its task, here and now
+        print_here(job["job_id"])
     end = time.time() + 60
     while job["state"] not in ("done", "failed") and time.time() < end:
         time.sleep(0.1)
@@ -135,7 +141,14 @@ def month(request, tmp_path_factory):
     with store_settings(data, request.param) as settings:
         app = create_app(settings=settings, start_worker=False)
         with TestClient(app):
-            populate(app.state.store, lambda username: login(app, username))
+            queued = app.state.settings.database_url is not None
+            populate(
+                app.state.store,
+                lambda username: login(app, username),
+                (lambda job_id: run_print_job(
+                    app.state.store, app.state.key, app.state.batch_pool, job_id
+                )) if queued else None,
+            )  # fmt: skip
             while app.state.reader.run_one():  # the background reader's work, here and now
                 pass
             assert app.state.store.list_records(station="HN01")[1] == 3

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert
 
 from formdesk.model.documents import IssuedDocument
@@ -71,6 +71,13 @@ class SqlDocumentStore:
         """Every printed document, in one transaction; registering one again (or twice in
         `docs`: the last wins) replaces it. `values` are stored as JSON (mode="json":
         dates and Decimals become strings, as the TinyDB store keeps them)."""
+        with self.engine.begin() as db:
+            self.register_in(db, docs)
+
+    @staticmethod
+    def register_in(db: Connection, docs: list[IssuedDocument]) -> None:
+        """`register_documents` inside the transaction of `db` (a print job's PDF and its
+        documents are kept together)."""
         rows = {
             d.document_id: {**d.model_dump(exclude={"values"}), "values": _json_values(d)}
             for d in docs
@@ -82,8 +89,8 @@ class SqlDocumentStore:
             index_elements=["document_id"],
             set_={c.name: stmt.excluded[c.name] for c in documents.c if c.name != "document_id"},
         )
-        with self.engine.begin() as db:  # by id: two registrations lock rows in one order
-            db.execute(stmt, [rows[k] for k in sorted(rows)])
+        # by id: two registrations lock rows in one order
+        db.execute(stmt, [rows[k] for k in sorted(rows)])
 
     def get_document(self, document_id: str) -> IssuedDocument | None:
         """The registered document of that id (its values as stored: JSON), or None."""

@@ -15,6 +15,8 @@ from sqlalchemy import Connection, text
 
 QUEUE = "reading"  # procrastinate queue of the readers
 READ_TASK = "formdesk.read_scan"  # the task reading one job's scan (services/read_queue.py)
+PRINT_QUEUE = "printing"  # procrastinate queue of the print batches (the same workers)
+PRINT_TASK = "formdesk.print_batch"  # the task rendering one print job (services/read_queue.py)
 
 _DEFER = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY(SELECT ROW(:queue, :task, 0, NULL, NULL,"
@@ -37,3 +39,9 @@ def live_workers(db: Connection, within_s: float) -> int:
         " WHERE last_heartbeat > now() - make_interval(secs => :s)"
     )
     return int(db.execute(q, {"s": float(within_s)}).scalar_one())
+
+
+def defer_printing(db: Connection, job_id: str) -> None:
+    """Queues the rendering of the print job `job_id`, inside `db`'s transaction."""
+    args = [json.dumps({"job_id": job_id})]
+    db.execute(_DEFER, {"queue": PRINT_QUEUE, "task": PRINT_TASK, "args": args})

@@ -273,3 +273,25 @@ installation = Table(
     Column("name", Text, primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# print batches on the job queue (migration 0006): the rows to print until done, the
+# progress the worker writes, the PDF once done; finished jobs go after a day
+print_jobs = Table(
+    "print_jobs",
+    metadata,
+    Column("job_id", Text, primary_key=True),
+    Column("template", Text, nullable=False),
+    Column("slug", Text, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("station", Text),
+    Column("total", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("state", Text, nullable=False),  # queued, rendering, done, failed
+    Column("done", Integer, nullable=False),
+    Column("error", Text),
+    Column("document_ids", Text, nullable=False),  # JSON list
+    Column("records", Text),  # JSON: the rows to print, until done
+    Column("pdf", LargeBinary),
+    Index("print_jobs_by_user_state", "created_by", "state"),
+)
