@@ -21,10 +21,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from formdesk.model.claims import Claim
+from formdesk.model.record import FieldReading, FormRecord
 from formdesk.templates.values.normalize import fold
 
 from .interface import Store
-from .summary import summarise_table_cells
 
 # field key (tags, manifest rows, feedback forms) -> the claim's attribute
 CLAIM_FIELDS = {
@@ -59,58 +59,50 @@ class Corroborator:
             self._stations = {fold(s.name) for s in self._store.list_stations()}
         return self._stations
 
-    def record(self, record: dict[str, Any]) -> None:
-        """Corroborates the record's doubted readings in place (fields and table rows)."""
-        fields = {f["key"]: f for f in record.get("fields", [])}
+    def record(self, record: FormRecord) -> None:
+        """Corroborates the record's doubted readings in place (fields and table rows; a
+        table's own status and reason follow its cells: `FieldReading.summarise_rows`)."""
+        fields = {f.key: f for f in record.fields}
         self._readings(fields)
         for f in fields.values():
-            rows = f.get("rows")
-            if not rows:
+            if not f.rows:
                 continue
             changed = False
-            for row in rows:
+            for row in f.rows:
                 changed |= self._readings(row)
             if changed:
-                summarise_table_cells(f)
+                f.summarise_rows()
 
-    def _readings(self, readings: dict[str, dict[str, Any]]) -> bool:
+    def _readings(self, readings: dict[str, FieldReading]) -> bool:
         changed = False
         vin = readings.get("vin")
-        claims = (
-            self.claims_for(str(vin["value"]))
-            if vin and vin.get("status") == "ok" and vin.get("value")
-            else []
-        )
+        claims = self.claims_for(str(vin.value)) if vin and vin.status == "ok" and vin.value else []
         for key, attr in CLAIM_FIELDS.items():
             reading = readings.get(key)
-            if reading and _doubted(reading) and _said_by(reading["value"], claims, attr):
+            if reading and _doubted(reading) and _said_by(reading.value, claims, attr):
                 _make_ok(reading, "claim")
                 changed = True
         for key in STATION_FIELDS:
             reading = readings.get(key)
-            if (
-                reading
-                and _doubted(reading)
-                and fold(str(reading["value"])) in self.station_names()
-            ):
+            if reading and _doubted(reading) and fold(str(reading.value)) in self.station_names():
                 _make_ok(reading, "stations")
                 changed = True
         return changed
 
 
-def corroborate(store: Store, records: Iterable[dict[str, Any]]) -> None:
-    """`Corroborator.record` for each record (FormRecord dicts, changed in place)."""
+def corroborate(store: Store, records: Iterable[FormRecord]) -> None:
+    """`Corroborator.record` for each record (changed in place)."""
     c = Corroborator(store)
     for record in records:
         c.record(record)
 
 
-def _doubted(reading: dict[str, Any]) -> bool:
+def _doubted(reading: FieldReading) -> bool:
     """Doubted for its OCR alone, with a value that checked out."""
-    reason = reading.get("reason") or ""
+    reason = reading.reason or ""
     return (
-        reading.get("status") == "check"
-        and reading.get("value") not in (None, "")
+        reading.status == "check"
+        and reading.value not in (None, "")
         and reason.startswith(OCR_DOUBTS)
         and "打印值被改写" not in reason
         and "变形" not in reason
@@ -122,7 +114,7 @@ def _said_by(value: Any, claims: list[Claim], attr: str) -> bool:
     return any(getattr(c, attr) is not None and fold(str(getattr(c, attr))) == want for c in claims)
 
 
-def _make_ok(reading: dict[str, Any], source: str) -> None:
-    reading["status"] = "ok"
-    reading["reason"] = None
-    reading["evidence"] = [*(reading.get("evidence") or []), source]
+def _make_ok(reading: FieldReading, source: str) -> None:
+    reading.status = "ok"
+    reading.reason = None
+    reading.evidence = [*reading.evidence, source]

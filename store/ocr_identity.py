@@ -21,11 +21,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from typing import Any
 
 from rapidfuzz.distance import Levenshtein
 
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.record import FormRecord
 
 from .interface import Store
 from .summary import OCR_ID_UNMATCHED, ocr_id_matched
@@ -59,27 +59,26 @@ def candidate_ids(read: str, registered: Iterable[str]) -> list[str]:
     )
 
 
-def fits(doc: IssuedDocument, record: dict[str, Any]) -> bool:
+def fits(doc: IssuedDocument, record: FormRecord) -> bool:
     """The pages and copy read can be of `doc` (form page n ≤ its pages, 联 ≤ its copies)."""
-    pages = [int(p.get("form_page", 1)) for p in record.get("pages") or []]
-    return max(pages, default=1) <= doc.pages and int(record.get("copy_index", 1)) <= doc.copies
+    pages = [p.form_page for p in record.pages]
+    return max(pages, default=1) <= doc.pages and record.copy_index <= doc.copies
 
 
-def resolve_ocr_id(store: Store, record: dict[str, Any]) -> None:
-    """Applies the rule above to one record dict (FormRecord.model_dump), in place."""
-    if record.get("identified_by") != "ocr":
+def resolve_ocr_id(store: Store, record: FormRecord) -> None:
+    """Applies the rule above to one record, in place (its document id, filing, problems)."""
+    if record.identified_by != "ocr":
         return
-    filing = record.setdefault("filing", {})
-    problems = record.setdefault("problems", [])
-    notes = filing.setdefault("notes", [])
-    read = str(record.get("document_id") or "")
-    ids = candidate_ids(read, store.document_ids(record["template"]))
+    problems = record.problems
+    notes = record.filing.notes
+    read = record.document_id or ""
+    ids = candidate_ids(read, store.document_ids(record.template))
     docs = [d for d in map(store.get_document, ids) if d is not None and fits(d, record)]
     if len(docs) == 1:
         found = docs[0].document_id
         if found != read:
-            filing["ocr_document_id"] = read
-            record["document_id"] = found
+            record.filing.ocr_document_id = read
+            record.document_id = found
         if ocr_id_matched(found) not in notes:
             notes.append(ocr_id_matched(found))
     elif OCR_ID_UNMATCHED not in problems:

@@ -3,7 +3,10 @@ identity checked against the registry and the records already stored."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from formdesk.model.record import FormRecord
 
 from .corroborate import corroborate
 from .interface import Store
@@ -12,20 +15,25 @@ from .rescans import flag_photocopies, link_record
 
 
 def save_read_records(
-    store: Store, scan_id: str, records: list[dict[str, Any]], uploader_station: str | None
-) -> None:
-    """Stores what reading one scan produced (FormRecord dicts, changed in place).
+    store: Store,
+    scan_id: str,
+    records: Sequence[FormRecord | dict[str, Any]],
+    uploader_station: str | None,
+) -> list[FormRecord]:
+    """Stores what reading one scan produced (FormRecords; a dict, as a reader process
+    hands it over, is validated first: ValueError) and returns them as filed.
 
     Readings doubted for their OCR alone are ok where a claim or the station list says
     the same (corroborate); an id read by OCR is replaced by the registry's or flagged (ocr_identity); a record
     belongs to the station its document was printed for (the registry knows), a form
     printed without one to the uploader's; a second scan of a stored document is linked
     to the first, another paper with the same id flagged with it (rescans)."""
-    by_station: dict[str | None, list[dict[str, Any]]] = {}
-    corroborate(store, records)
-    for record in records:
+    typed = [r if isinstance(r, FormRecord) else FormRecord.model_validate(r) for r in records]
+    by_station: dict[str | None, list[FormRecord]] = {}
+    corroborate(store, typed)
+    for record in typed:
         resolve_ocr_id(store, record)
-        issued = store.get_document(record["document_id"])
+        issued = store.get_document(record.document_id)
         station = issued.station if issued and issued.station else uploader_station
         by_station.setdefault(station, []).append(record)
     for station, mine in by_station.items():
@@ -35,6 +43,7 @@ def save_read_records(
             for s in store.save_records(scan_id, mine, station)
         }
         for record, linked in zip(mine, links, strict=True):
-            new_id = saved.get((record["document_id"], record.get("copy_index", 1)))
+            new_id = saved.get((record.document_id, record.copy_index))
             if new_id is not None:
                 flag_photocopies(store, linked, new_id)
+    return typed

@@ -18,8 +18,8 @@ scans), nor records of the same scan (reading it again replaces them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
+from formdesk.model.record import FormRecord
 from formdesk.model.stored import StoredRecord
 
 from .interface import Store
@@ -37,12 +37,16 @@ class Linked:
     photocopies: list[StoredRecord] = field(default_factory=list)
 
 
+def _form(stored: StoredRecord) -> FormRecord:
+    return FormRecord.model_validate(stored.record)
+
+
 def stored_same_document(
-    store: Store, record: dict[str, Any], station: str | None, scan_id: str
+    store: Store, record: FormRecord, station: str | None, scan_id: str
 ) -> list[StoredRecord]:
     """The first-scan records (not duplicates, not damaged) of the same document id and
     copy, of `station`, from other scans, sharing a page with `record`; oldest first."""
-    doc, copy = record["document_id"], record.get("copy_index", 1)
+    doc, copy = record.document_id, record.copy_index
     if not doc:
         return []
     rows, _ = store.list_records(text=doc, limit=MAX_SAME_ID)
@@ -51,22 +55,22 @@ def stored_same_document(
         if (s.document_id, s.copy_index, s.station) != (doc, copy, station) or s.scan_id == scan_id:
             continue
         stored = store.get_record(s.record_id)
-        if stored is None or stored.damaged or not form_pages(record) & form_pages(stored.record):
+        if stored is None or stored.damaged or not form_pages(record) & form_pages(_form(stored)):
             continue
         out.append(stored)
     return out
 
 
-def link_record(store: Store, record: dict[str, Any], station: str | None, scan_id: str) -> Linked:
+def link_record(store: Store, record: FormRecord, station: str | None, scan_id: str) -> Linked:
     """Sets `record`'s filing (duplicate_of, photocopy_of) and problems, in place."""
-    filing = record.setdefault("filing", {})
-    problems = record.setdefault("problems", [])
+    filing, problems = record.filing, record.problems
     linked = Linked()
     unsure = False
     for stored in stored_same_document(store, record, station, scan_id):
-        verdict = compare(record, stored.record)
-        if verdict == "same" and form_pages(record) <= form_pages(stored.record):
-            filing["duplicate_of"] = stored.summary.record_id
+        other = _form(stored)
+        verdict = compare(record, other)
+        if verdict == "same" and form_pages(record) <= form_pages(other):
+            filing.duplicate_of = stored.summary.record_id
             linked.photocopies = []
             return linked
         if verdict == "different":
@@ -75,7 +79,7 @@ def link_record(store: Store, record: dict[str, Any], station: str | None, scan_
             unsure = True
     if linked.photocopies:
         ids = [s.summary.record_id for s in linked.photocopies]
-        filing["photocopy_of"] = sorted(set(filing.get("photocopy_of") or []) | set(ids))
+        filing.photocopy_of = sorted(set(filing.photocopy_of) | set(ids))
         if PHOTOCOPY not in problems:
             problems.append(PHOTOCOPY)
     elif unsure and RESCAN_UNSURE not in problems:
@@ -87,13 +91,11 @@ def flag_photocopies(store: Store, linked: Linked, new_id: str) -> None:
     """Marks each stored record of `linked` 疑似复印件 with `new_id` among its photocopies,
     saved again through the store (a changed record loses its verification)."""
     for stored in linked.photocopies:
-        record = stored.record
-        filing = record.setdefault("filing", {})
-        problems = record.setdefault("problems", [])
-        ids = set(filing.get("photocopy_of") or [])
-        if new_id in ids and PHOTOCOPY in problems:
+        record = _form(stored)
+        ids = set(record.filing.photocopy_of)
+        if new_id in ids and PHOTOCOPY in record.problems:
             continue
-        filing["photocopy_of"] = sorted(ids | {new_id})
-        if PHOTOCOPY not in problems:
-            problems.append(PHOTOCOPY)
+        record.filing.photocopy_of = sorted(ids | {new_id})
+        if PHOTOCOPY not in record.problems:
+            record.problems.append(PHOTOCOPY)
         store.save_records(stored.summary.scan_id, [record], stored.summary.station)

@@ -30,6 +30,8 @@ from typing import Any, Literal
 
 from rapidfuzz import fuzz
 
+from formdesk.model.record import FormRecord
+
 from .ocr_identity import CONFUSIONS
 
 Verdict = Literal["same", "different", "unsure"]
@@ -48,39 +50,34 @@ def _present(value: Any) -> bool:
     return value is not None and value is not False and str(value).strip() != ""
 
 
-def form_pages(record: dict[str, Any]) -> set[int]:
+def form_pages(record: FormRecord) -> set[int]:
     """The document's pages (1-based) this record was read from."""
-    return {int(p.get("form_page", 1)) for p in record.get("pages") or []} or {1}
+    return {p.form_page for p in record.pages} or {1}
 
 
-def _readings(record: dict[str, Any], pages: set[int]) -> Iterator[tuple[tuple, Reading | None]]:
+def _readings(record: FormRecord, pages: set[int]) -> Iterator[tuple[tuple, Reading | None]]:
     """((row, key), reading) of every scalar field on page 1 and every table cell on
     `pages`; a table row is named by (page, its position on that page)."""
-    for f in record.get("fields") or []:
-        rows = f.get("rows")
-        if rows is None:
-            if int(f.get("page", 1)) in pages:
-                value = f.get("value")
-                yield (
-                    (None, f["key"]),
-                    ((_fold(value), f.get("status", "ok")) if _present(value) else None),
-                )
+    for f in record.fields:
+        if f.rows is None:
+            if f.page in pages:
+                value = f.value
+                yield (None, f.key), ((_fold(value), f.status) if _present(value) else None)
             continue
         on_page: dict[int, int] = {}
-        for cells in rows:
-            page = max((int(c.get("page", 1)) for c in cells.values()), default=1)
+        for cells in f.rows:
+            page = max((c.page for c in cells.values()), default=1)
             on_page[page] = on_page.get(page, 0) + 1
             if page not in pages:
                 continue
             for key, c in cells.items():
-                value = c.get("value")
                 yield (
-                    (f["key"], page, on_page[page], key),
-                    ((_fold(value), c.get("status", "ok")) if _present(value) else None),
+                    (f.key, page, on_page[page], key),
+                    ((_fold(c.value), c.status) if _present(c.value) else None),
                 )
 
 
-def _pairs(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[Reading | None, Reading | None]]:
+def _pairs(a: FormRecord, b: FormRecord) -> list[tuple[Reading | None, Reading | None]]:
     pages = form_pages(a) & form_pages(b)
     ra, rb = dict(_readings(a, pages)), dict(_readings(b, pages))
     both = [k for k in ra if k in rb and (ra[k] or rb[k])]
@@ -88,8 +85,8 @@ def _pairs(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[Reading | None, R
     return [(ra[k], rb[k]) for k in (keyed or both)]
 
 
-def compare(a: dict[str, Any], b: dict[str, Any]) -> Verdict:
-    """The verdict above for two record dicts (FormRecord.model_dump) of one document id."""
+def compare(a: FormRecord, b: FormRecord) -> Verdict:
+    """The verdict above for two records of one document id."""
     alike = differ = doubtful = 0
     for x, y in _pairs(a, b):
         if x is None or y is None:

@@ -26,6 +26,7 @@ from formdesk.extract.reader import FormReader
 from formdesk.model.accounts import User
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.record import FormRecord, PageSource
 from formdesk.model.stored import RecordSummary
 from formdesk.reconcile.engine import reconcile_station
 from formdesk.reconcile.monthly import monthly_summary
@@ -160,9 +161,15 @@ def test_candidate_ids_fold_ocr_confusions_and_allow_one_edit():
     assert candidate_ids("260315-3F9A2C1E75", ids) == []  # two characters off
     assert candidate_ids("", ids) == []
     one_page = IssuedDocument(document_id=DOC, template=TAG.code, template_version=1)
-    page_two = {"pages": [{"form_page": 2}], "copy_index": 1}
-    assert fits(one_page, {"pages": [{"form_page": 1}]}) and not fits(one_page, page_two)
-    assert not fits(one_page, {"pages": [], "copy_index": 2})
+
+    def read(pages: list[int], copy: int = 1) -> FormRecord:
+        sources = [PageSource(file="t.jpg", file_page=0, form_page=p) for p in pages]
+        return FormRecord(template=TAG.code, template_version=1, document_id=DOC,
+                          copy_index=copy, identified_by="ocr", authentic=None,
+                          residual_mm=0.1, pages=sources, fields=[])  # fmt: skip
+
+    assert fits(one_page, read([1])) and not fits(one_page, read([2]))
+    assert not fits(one_page, read([], copy=2))
 
 
 def test_an_ocr_id_the_registry_knows_is_confirmed(any_store, reads):
@@ -205,16 +212,17 @@ def test_an_ocr_id_without_one_registered_match_needs_review(any_store, reads, r
 
 
 def test_the_rule_tells_a_rescan_from_a_photocopy(reads):
-    a1, a2, torn, other = (reads[n][1][0] for n in ("a1", "a2", "torn", "copy"))
+    a1, a2, torn, other = (
+        FormRecord.model_validate(reads[n][1][0]) for n in ("a1", "a2", "torn", "copy")
+    )
     assert compare(a1, a2) == compare(a2, a1) == compare(a1, torn) == "same"
     assert compare(a1, other) == compare(other, a1) == "different"
-    mixed = copy.deepcopy(a1)  # one key field differs, the others agree: a person decides
-    part = next(f for f in mixed["fields"] if f["key"] == "part_no")
-    part["value"] = OTHER["part_no"]
+    mixed = a1.model_copy(deep=True)  # one key field differs, the others agree: a person decides
+    mixed.field("part_no").value = OTHER["part_no"]
     assert compare(a1, mixed) == "unsure"
-    unsure = copy.deepcopy(other)  # every difference rests on readings the reader doubts
-    for f in unsure["fields"]:
-        f["status"] = "check"
+    unsure = other.model_copy(deep=True)  # every difference rests on readings the reader doubts
+    for f in unsure.fields:
+        f.status = "check"
     assert compare(a1, unsure) == "unsure"
 
 
