@@ -31,6 +31,8 @@ class PrintJob:
     done: int = 0
     error: str | None = None
     document_ids: list[str] = dataclasses.field(default_factory=list)
+    # the file's bad rows left out (第5行 车架号码:…), when it was printed without them
+    skipped: list[str] = dataclasses.field(default_factory=list)
     path: Path | None = None  # the PDF, once done (in-process jobs)
 
 

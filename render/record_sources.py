@@ -92,6 +92,36 @@ def records_from_bytes(
     raise RecordSourceError(f"不支持的数据文件类型 {suffix}:请用 .json、.csv 或 .xlsx")
 
 
+def checked_rows(
+    data: bytes, name: str, template_code: str, max_forms: int
+) -> tuple[list[dict], list[str]]:
+    """Every row of a print-data file checked, none left out: the normalised records of
+    the good rows, and one Chinese line per bad row (``第5行 车架号:…``; JSON:
+    ``第5条记录 …``), in file order — what the 打印 page shows before it prints the good
+    ones.  RecordSourceError for a file that cannot be read at all, too many rows, or no
+    row (module-level and picklable: run in a limited process)."""
+    from formdesk.templates import get_template
+    from formdesk.templates.values.normalize import FieldValueError, normalize_record
+
+    template = get_template(template_code)
+    rows = records_from_bytes(data, name, template)
+    if len(rows) > max_forms:
+        raise RecordSourceError(
+            f"{name}:一次最多打印 {max_forms} 份(文件中有 {len(rows)} 行),请分批"
+        )
+    if not rows:
+        raise RecordSourceError(f"{name}:文件中没有要打印的数据")
+    json = Path(name).suffix.lower() == ".json"
+    good, bad = [], []
+    for line, values in rows:
+        try:
+            good.append(normalize_record(template, values))
+        except FieldValueError as exc:
+            where = f"第{line}条记录" if json else f"第{line}行"
+            bad.append(f"{where} {exc}")
+    return good, bad
+
+
 def checked_batch(data: bytes, name: str, template_code: str, max_forms: int) -> list[dict]:
     """The records of a print-data file, each normalised (`normalize_record`): the whole
     parsing step of a print batch, run in a limited process by the API (module-level and

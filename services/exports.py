@@ -1,4 +1,6 @@
-"""Exporting records as CSV, XLSX and JSON, with the same filters as the list (issue 11).
+"""Exporting records, with the same filters as the list: XLSX with a sheet per form (and
+per table field), CSV per form (one file, or a ZIP of one file per form), JSON for
+programs (reports/records_export.py builds the spreadsheets; issue 12, point 6).
 
 Text that a spreadsheet would take for a formula (starting with = + - @, a tab or a
 carriage return) is written as text (render/cells.py).
@@ -6,106 +8,127 @@ carriage return) is written as text (render/cells.py).
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from formdesk.render.cells import append_row, csv_row
+from formdesk.model.stored import StoredRecord
+from formdesk.reports.records_export import (
+    ExportedRecord,
+    FormExport,
+    file_stem,
+    form_csv,
+    records_xlsx,
+)
 from formdesk.store import Store
+from formdesk.templates import UnknownTemplateError, get_template, load_catalog
+from formdesk.templates.values.dates import china_today
 
 from .records import RecordQuery, find_records
 from .viewers import Viewer
 
 ExportFormat = Literal["csv", "xlsx", "json"]
 MAX_EXPORT = 10_000  # records in one export
-META = [
-    "record_id",
-    "template",
-    "document_id",
-    "station",
-    "status",
-    "min_confidence",
-    "created_at",
-    "duplicate_of",  # empty unless listed with duplicates=true: a second scan (重复扫描)
-]
-DAMAGED = "damaged"  # the status of a record whose file cannot be read: summary only
+DAMAGED = "damaged"  # the JSON status of a record whose file cannot be read: summary only
 MEDIA_TYPES: dict[str, str] = {
     "json": "application/json",
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
 }
 
 
 @dataclass(frozen=True)
-class ExportTable:
-    """The exported records: `header` (META, then every field key in the order first
-    met), one row per record (field values; a list or dict as JSON text), and per record
-    the JSON export's {"summary", "values"[, "damaged"]}; a damaged record has status
-    "damaged" and no values."""
+class ExportFile:
+    """An export as downloaded: its bytes, media type, file name (Chinese, with the date
+    in Beijing time) and an ASCII name for old clients."""
 
-    header: list[str]
-    rows: list[list[Any]]
-    docs: list[dict[str, Any]]
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return value
+    data: bytes
+    media_type: str
+    filename: str
+    ascii_name: str
 
 
-def export_table(store: Store, who: Viewer, query: RecordQuery) -> ExportTable:
+def exported_records(store: Store, who: Viewer, query: RecordQuery) -> list[StoredRecord]:
     """The records matching `query` that `who` sees, at most MAX_EXPORT of them from the
     first (`query`'s offset and limit ignored); a record gone since it was listed is left
     out.  The store's errors propagate."""
     q = query.model_copy(update={"offset": 0, "limit": MAX_EXPORT})
     items, _ = find_records(store, who, q)
     full = [store.get_record(s.record_id) for s in items]
-    full = [stored for stored in full if stored is not None]  # gone since it was listed
-    keys: list[str] = []
-    for stored in full:
-        for f in stored.record.get("fields", []):
-            if f["key"] not in keys:
-                keys.append(f["key"])
-    rows, docs = [], []
-    for stored in full:
-        values = {f["key"]: f.get("value") for f in stored.record.get("fields", [])}
+    return [stored for stored in full if stored is not None]  # gone since it was listed
+
+
+def _values(stored: StoredRecord) -> dict[str, Any]:
+    return {f["key"]: f.get("value") for f in stored.record.get("fields", [])}
+
+
+def by_form(records: list[StoredRecord]) -> list[FormExport]:
+    """The records grouped by form, forms in the catalog's order (SH-ZH/BD-20 first), each
+    form's records in the list's order; fields a record holds that its form no longer has
+    (an older version's) become the form's `extras`, under the label stored with them."""
+    order = {code: i for i, code in enumerate(load_catalog())}
+    groups: dict[str, list[StoredRecord]] = {}
+    for stored in records:
+        groups.setdefault(stored.summary.template, []).append(stored)
+    forms = []
+    for code in sorted(groups, key=lambda c: (order.get(c, len(order)), c)):
+        try:
+            template = get_template(code)
+        except UnknownTemplateError:  # a form no longer in the catalog: nothing to label it
+            continue
+        known = {f.key for f in template.fields}
+        extras: dict[str, str] = {}
+        for stored in groups[code]:
+            for f in stored.record.get("fields", []):
+                if f["key"] not in known:
+                    extras.setdefault(f["key"], f.get("label") or f["key"])
+        rows = [
+            ExportedRecord(s.summary, {} if s.damaged else _values(s), s.damaged)
+            for s in groups[code]
+        ]
+        forms.append(FormExport(template, rows, tuple(extras.items())))
+    return forms
+
+
+def _json(records: list[StoredRecord]) -> bytes:
+    docs = []
+    for stored in records:
         meta = stored.summary.model_dump(mode="json")
-        doc: dict[str, Any] = {"summary": meta, "values": values}
+        doc: dict[str, Any] = {"summary": meta, "values": _values(stored)}
         if stored.damaged:
             meta["status"] = DAMAGED
             doc["damaged"] = stored.damaged
-        rows.append([meta[k] for k in META] + [_cell(values.get(k)) for k in keys])
         docs.append(doc)
-    return ExportTable(META + keys, rows, docs)
+    return json.dumps(docs, ensure_ascii=False, indent=1).encode("utf-8")
 
 
-def export_records(
-    store: Store, who: Viewer, query: RecordQuery, fmt: ExportFormat
-) -> tuple[bytes, str]:
-    """The file exporting `export_table(store, who, query)` and its media type: "json"
-    (a list of {"summary", "values"[, "damaged"]}, UTF-8, indented), "csv" (UTF-8 with a
-    BOM, so Excel opens it as such) or "xlsx" (one sheet "records").  Formula-like text
-    is written as text in CSV and XLSX."""
-    table = export_table(store, who, query)
+def export_records(store: Store, who: Viewer, query: RecordQuery, fmt: ExportFormat) -> ExportFile:
+    """The file exporting what `who` sees of `query`:
+
+    - "xlsx": one sheet per form (Chinese headers in template order, statuses in Chinese,
+      Beijing time) and one per table field, headers frozen, widths fitted;
+    - "csv": the form's CSV (UTF-8 with a BOM) when the records are of one form, else a
+      ZIP holding one CSV per form (a CSV has one header);
+    - "json": a list of {"summary", "values"[, "damaged"]} for programs (keys in English).
+    """
+    records = exported_records(store, who, query)
+    day = china_today().isoformat()
     if fmt == "json":
-        body = json.dumps(table.docs, ensure_ascii=False, indent=1).encode("utf-8")
-        return body, MEDIA_TYPES[fmt]
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(csv_row(table.header))
-        writer.writerows(csv_row(row) for row in table.rows)
-        return ("\ufeff" + buf.getvalue()).encode("utf-8"), MEDIA_TYPES[fmt]
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("records")
-    append_row(ws, table.header)
-    for row in table.rows:
-        append_row(ws, row)
+        return ExportFile(_json(records), MEDIA_TYPES["json"], f"记录-{day}.json",
+                          f"formdesk-records-{day}.json")  # fmt: skip
+    forms = by_form(records)
+    if fmt == "xlsx":
+        return ExportFile(records_xlsx(forms), MEDIA_TYPES["xlsx"], f"记录-{day}.xlsx",
+                          f"formdesk-records-{day}.xlsx")  # fmt: skip
+    if len(forms) == 1:
+        stem = f"{file_stem(forms[0].template)}-{day}"
+        return ExportFile(form_csv(forms[0]), MEDIA_TYPES["csv"], f"{stem}.csv", f"{stem}.csv")
     out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue(), MEDIA_TYPES["xlsx"]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for form in forms:
+            zf.writestr(f"{file_stem(form.template)}-{day}.csv", form_csv(form))
+    return ExportFile(out.getvalue(), MEDIA_TYPES["zip"], f"记录-CSV-{day}.zip",
+                      f"formdesk-records-csv-{day}.zip")  # fmt: skip

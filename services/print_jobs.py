@@ -130,9 +130,11 @@ class PrintJobs:
         filename: str,
         created_by: str,
         station: str | None,
+        skipped: list[str] | None = None,
     ) -> PrintJob:
-        """Queues the rendering of `records` (normalised values, one form each). Raises
-        TooManyJobs when `created_by` has MAX_JOBS_PER_USER jobs unfinished."""
+        """Queues the rendering of `records` (normalised values, one form each; `skipped`:
+        the file's bad rows left out, said with the job). Raises TooManyJobs when
+        `created_by` has MAX_JOBS_PER_USER jobs unfinished."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._forget_old()
         with self._lock:
@@ -151,6 +153,7 @@ class PrintJobs:
             created_by=created_by,
             station=station,
             total=len(records),
+            skipped=list(skipped or []),
         )
         out = self.folder / f"{job.job_id}.pdf"
         timeout = 120.0 + 0.2 * len(records)
@@ -254,12 +257,15 @@ class QueuedPrintJobs:
         filename: str,
         created_by: str,
         station: str | None,
+        skipped: list[str] | None = None,
     ) -> PrintJob:
-        """Stores and queues the rendering of `records`; TooManyJobs (429) when
-        `created_by` has MAX_JOBS_PER_USER jobs unfinished on any machine."""
+        """Stores and queues the rendering of `records` (`skipped` as in
+        `PrintJobs.submit`); TooManyJobs (429) when `created_by` has MAX_JOBS_PER_USER
+        jobs unfinished on any machine."""
         job = PrintJob(
             job_id=secrets.token_hex(8), template=template.code, slug=template.slug,
             filename=filename, created_by=created_by, station=station, total=len(records),
+            skipped=list(skipped or []),
         )  # fmt: skip
         return self.store.add_print_job(
             job, records, max_unfinished=MAX_JOBS_PER_USER, keep_s=KEEP_SECONDS

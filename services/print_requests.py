@@ -20,10 +20,11 @@ import anyio.to_thread
 from formdesk.model.documents import IssuedDocument
 from formdesk.model.errors import ConflictError, FormdeskError
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
-from formdesk.render.record_sources import MB, checked_batch
+from formdesk.render.record_sources import MB, checked_batch, checked_rows
 from formdesk.render.reprint_values import reprint_values
 from formdesk.store import Store
 from formdesk.templates import Template, get_template
+from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
 from .pools import LimitedPool, TaskFailed
@@ -92,15 +93,15 @@ def normalised_records(
     template: Template, records: list[dict[str, Any] | None]
 ) -> list[dict[str, Any] | None]:
     """Every record's values checked and normalised (`normalize_record`; None stays None,
-    a blank form).  Refused (422) naming the field, prefixed ``第n条记录 `` when there are
+    a blank form).  FieldValueError (422) naming the field by its label (its key in the
+    answer's details, for the page to mark it), prefixed ``第n条记录 `` when there are
     several records."""
     clean: list[dict[str, Any] | None] = []
     for n, values in enumerate(records, start=1):
         try:
             clean.append(normalize_record(template, values) if values is not None else None)
-        except FieldValueError as exc:
-            where = f"第{n}条记录 " if len(records) > 1 else ""
-            raise Refused(f"{where}{exc}") from None
+        except FieldValueError as exc:  # 422 with the field's key in its details
+            raise (exc.of_record(n) if len(records) > 1 else exc) from None
     return clean
 
 
@@ -135,7 +136,16 @@ async def _print_now(
         register_printed, store, docs, station=station, issued_by=issued_by
     )
     await anyio.to_thread.run_sync(register)
-    return PrintedPdf(data, docs, f"{template.slug}.pdf")
+    blank = all(r is None for r in records)
+    return PrintedPdf(data, docs, print_filename(template.code, len(docs), blank=blank))
+
+
+def print_filename(code: str, forms: int, *, blank: bool = False) -> str:
+    """A printed PDF's file name as the clerk files it: the form's code (/ as -), 空白 for
+    blank forms, the day (Beijing time) and how many forms it holds —
+    ``SH-ZH-BD-30_2026-12-01_18份.pdf``, ``表格04_空白_2026-12-01_2份.pdf``."""
+    parts = [code.replace("/", "-"), *(["空白"] if blank else []), china_today().isoformat()]
+    return "_".join([*parts, f"{forms}份"]) + ".pdf"
 
 
 async def print_forms(
@@ -203,6 +213,54 @@ def check_data_file(filename: str, declared_size: int | None) -> None:
         raise _too_large(filename, declared_size)
 
 
+MAX_PROBLEMS_SHOWN = 200  # bad rows listed one by one; the rest are counted
+
+
+@dataclass(frozen=True)
+class PrintDataCheck:
+    """A print-data file checked row by row, nothing printed: `good` rows would print
+    (`pages` form pages); `problems` says what is wrong with each bad row, in file order
+    (``第5行 车架号码:…``; at most MAX_PROBLEMS_SHOWN, `bad` counts them all)."""
+
+    filename: str
+    good: int
+    pages: int
+    bad: int
+    problems: list[str]
+
+
+async def _parse_rows(
+    pool: LimitedPool, template: Template, data: bytes, filename: str, timeout: float
+) -> tuple[list[dict[str, Any]], list[str]]:
+    if len(data) > MAX_DATA_BYTES:  # checked before the bytes go to any process
+        raise _too_large(filename, len(data))
+    try:
+        return await pool.run(
+            checked_rows, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
+        )
+    except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
+        raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
+
+
+async def check_print_data(
+    pool: LimitedPool,
+    template: Template,
+    data: bytes,
+    filename: str,
+    *,
+    timeout: float = PARSE_SECONDS,
+) -> PrintDataCheck:
+    """Every row of the print-data file `data` checked against `template` in the
+    spreadsheet process `pool` (the 打印 page shows the result before printing).
+    FileTooLarge (413); Refused (422) for a file too demanding to parse; RecordSourceError
+    (422) for a file that cannot be read at all, has no row or too many."""
+    good, bad = await _parse_rows(pool, template, data, filename, timeout)
+    return PrintDataCheck(
+        filename, len(good), form_pages(template, good, 1) if good else 0, len(bad),
+        bad[:MAX_PROBLEMS_SHOWN],
+    )  # fmt: skip
+
+
 async def submit_print_batch(
     store: Store,
     jobs: PrintJobQueue,
@@ -213,32 +271,45 @@ async def submit_print_batch(
     filename: str,
     station: str | None = None,
     *,
+    skip_bad: bool = False,
     timeout: float = PARSE_SECONDS,
 ) -> PrintJob:
     """A print job (queued at once) of one prefilled form per row of the data file `data`
     (read at most MAX_DATA_BYTES + 1 bytes), for the station it is for (`acting_station`)
     as created by `who`.  The file is parsed and every row normalised in the spreadsheet
-    process `pool` (at most `timeout` seconds), never in the service.
+    process `pool` (at most `timeout` seconds), never in the service.  With `skip_bad`
+    the good rows print and the job lists the bad ones (`PrintJob.skipped`); without it
+    the first bad row refuses the file.
 
     FileTooLarge (413); Refused (422): ``没有维修站 HN99``, a file too demanding to parse
     (``<file>:文件过于复杂,无法读取(<why>);请分批打印``), more than MAX_BATCH_PAGES
-    pages; RecordSourceError or FieldValueError (422) naming the line and field;
-    TooManyJobs (429) while `who` has MAX_JOBS_PER_USER jobs unfinished."""
-    if len(data) > MAX_DATA_BYTES:  # checked before the bytes go to any process
-        raise _too_large(filename, len(data))
+    pages, no good row; RecordSourceError or FieldValueError (422) naming the line and
+    field; TooManyJobs (429) while `who` has MAX_JOBS_PER_USER jobs unfinished."""
     code = await anyio.to_thread.run_sync(acting_station, store, who, station)
-    try:
-        records = await pool.run(
-            checked_batch, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
-        )
-    except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
-        raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
+    skipped: list[str] = []
+    if skip_bad:
+        records, skipped = await _parse_rows(pool, template, data, filename, timeout)
+        if not records:
+            shown = ";".join(skipped[:5]) + ("…" if len(skipped) > 5 else "")
+            raise Refused(f"{filename}:没有一行可以打印:{shown}")
+    else:
+        if len(data) > MAX_DATA_BYTES:
+            raise _too_large(filename, len(data))
+        try:
+            records = await pool.run(
+                checked_batch, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
+            )
+        except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
+            raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
     pages = form_pages(template, records, 1)
     if pages > MAX_BATCH_PAGES:
         raise Refused(
             f"{filename}:一次最多打印 {MAX_BATCH_PAGES} 页(这个文件需要 {pages} 页),请分批"
         )
-    return jobs.submit(template, records, filename=filename, created_by=who.username, station=code)
+    return jobs.submit(
+        template, records, filename=filename, created_by=who.username, station=code,
+        skipped=skipped[:MAX_PROBLEMS_SHOWN],
+    )  # fmt: skip
 
 
 def visible_print_job(jobs: PrintJobQueue, who: Viewer, job_id: str) -> PrintJob:

@@ -241,14 +241,41 @@ def test_an_auditor_reads_everything_and_changes_nothing(service, read_tag):
 
 
 def test_exports(service, read_tag):
-    app, _ = service
-    office = login(app, "office")
-    csv_text = office.get("/api/export.csv").content.decode("utf-8-sig")
-    assert read_tag[1] in csv_text and csv_text.splitlines()[0].startswith("record_id,template")
+    """What the back office opens: per form, Chinese headers in the template's order,
+    statuses in Chinese, Beijing time; a table's rows on their own sheet."""
+    import csv
+    import zipfile
+
     from openpyxl import load_workbook
 
+    app, _ = service
+    office = login(app, "office")
+    tag = get_template("SH-ZH/BD-27")
+    res = office.get("/api/export.csv", params={"template": tag.code})
+    assert res.headers["content-type"].startswith("text/csv")
+    assert "SH-ZH-BD-27-" in res.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
+    header, mine = rows[0], next(r for r in rows[1:] if r[1] == read_tag[1])
+    assert header[:5] == ["记录号", "文档号", "联", "维修站", "状态"]
+    labels = [f.label for f in tag.fields]
+    assert header[10:] == labels  # every field, in the template's order
+    assert mine[4] in ("识读完成", "待复核", "已确认") and mine[3] == "HN01"
+    assert mine[header.index("零部件名称")] == sample_values(tag)["part_name"]
+    assert "T" not in mine[6] and len(mine[6]) == 16  # 2026-03-18 14:05, Beijing time
+    # several forms: one CSV each, in a ZIP
+    office.post("/api/print/form-04/blank.pdf")  # nothing read from it: still one form
+    every = office.get("/api/export.csv")
+    if every.headers["content-type"] == "application/zip":
+        with zipfile.ZipFile(io.BytesIO(every.content)) as zf:
+            assert all(n.endswith(".csv") for n in zf.namelist())
+            assert any(n.startswith("SH-ZH-BD-27-") for n in zf.namelist())
+    else:
+        assert every.content.decode("utf-8-sig").startswith("记录号,文档号")
     wb = load_workbook(io.BytesIO(office.get("/api/export.xlsx").content))
-    assert wb.active.max_row >= 2
+    ws = wb[f"SH-ZH-BD-27 {tag.title}"[:31]]
+    assert [c.value for c in ws[1]][:2] == ["记录号", "文档号"] and ws.freeze_panes == "A2"
+    assert ws[1][0].font.bold and ws.column_dimensions["B"].width >= 17
+    assert any(r[1] == read_tag[1] for r in ws.iter_rows(min_row=2, values_only=True))
     data = office.get("/api/export.json").json()
     assert any(d["summary"]["document_id"] == read_tag[1] for d in data)
 
@@ -291,6 +318,43 @@ def test_printing(service, read_tag):
     assert again.status_code == 200 and again.content[:4] == b"%PDF"
     assert office.get("/api/templates").json()[0]["code"] == "SH-ZH/BD-20"
     assert office.get("/api/templates/form-04").json()["title"] == "维修接车单"
+
+
+def test_a_print_file_is_checked_row_by_row_and_its_good_rows_print(service):
+    """Issue 12: every bad row of a print-data file is named at once (line, Chinese label,
+    no English key); with skip_bad the good rows print as one job that lists the others;
+    without it the file is refused at its first bad row, as the CLI refuses it."""
+    app, _ = service
+    s1 = login(app, "s1")
+    rows = ["来件单位,零部件名称,车架号码,购买日期"] + [
+        f"长沙顺达,机油泵总成{n},LGAX2A1376K123456,2025-06-18" for n in range(1, 6)
+    ]
+    rows[2] = "长沙顺达,水泵总成,LGAX2A13O6K123456,2025-06-18"  # the letter O in the VIN
+    rows[4] = "长沙顺达,水泵总成,LGAX2A1376K123456,2026年2月30日"
+    data = ("\n".join(rows) + "\n").encode()
+    files = {"file": ("tags.csv", data, "text/csv")}
+    checked = s1.post("/api/print/sh-zh-bd-27/check", files=files).json()
+    assert (checked["good"], checked["bad"]) == (3, 2), checked
+    assert checked["problems"][0].startswith("第3行 车架号码:")
+    assert checked["problems"][1].startswith("第5行 购买日期:日期无效")
+    assert not any("(vin)" in p or "purchase_date" in p for p in checked["problems"])
+    whole = s1.post("/api/print/sh-zh-bd-27/batch", files=files)
+    assert whole.status_code == 422 and whole.json()["reason"].startswith(
+        "tags.csv 第3行 车架号码:"
+    )
+    job = s1.post("/api/print/sh-zh-bd-27/batch", params={"skip_bad": "true"}, files=files)
+    assert job.status_code == 202, job.text
+    assert job.json()["skipped"] == checked["problems"] and job.json()["total"] == 3
+    done = finished_print_job(s1, job.json(), timeout=120)
+    assert done["state"] == "done" and len(done["document_ids"]) == 3, done
+    pdf = s1.get(done["file_url"])
+    assert "_3%E4%BB%BD.pdf" in pdf.headers["content-disposition"]  # …_3份.pdf
+    assert login(app, "audit").post("/api/print/sh-zh-bd-27/check", files=files).status_code == 403
+    nothing = s1.post(
+        "/api/print/sh-zh-bd-27/batch", params={"skip_bad": "true"},
+        files={"file": ("bad.csv", ("\n".join([rows[0], rows[2]]) + "\n").encode())},
+    )  # fmt: skip
+    assert nothing.status_code == 422 and "没有一行可以打印" in nothing.json()["reason"]
 
 
 @pytest.mark.parametrize(

@@ -140,9 +140,9 @@ def test_render_many_from_xlsx(tmp_path):
     [
         ("unknown_template", "没有模板"),
         ("unknown_field", "第1行第2列"),
-        ("bad_vin_row", "tags.csv 第3行 车架号码(vin):车架号不能含字母 I、O、Q"),
-        ("bad_date_row", "tags.csv 第2行 购买日期(purchase_date):日期无效"),
-        ("text_in_integer", "行驶里程(mileage_km):应为整数"),
+        ("bad_vin_row", "tags.csv 第3行 车架号码:车架号不能含字母 I、O、Q"),
+        ("bad_date_row", "tags.csv 第2行 购买日期:日期无效"),
+        ("text_in_integer", "行驶里程:应为整数"),
         ("pdf_as_csv", "tags.csv:这是PDF 文件,不是 CSV 或 Excel(.xlsx)表格"),
         ("broken_utf8", "tags.csv:第4行:不是有效的 UTF-8 编码"),
         ("empty_csv", "文件为空"),

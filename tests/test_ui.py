@@ -584,3 +584,65 @@ def test_the_back_office_imports_a_claims_file_on_the_reconcile_page(server, bro
     p2.wait_for_selector("#rc-filters")
     assert p2.locator("#rc-import").count() == 0  # only the back office imports
     station.close()
+
+
+def tags_workbook(path: Path, rows: int, bad: dict[int, dict[str, str]]) -> None:
+    """An XLSX of `rows` BD-27 tags under the Chinese labels; row n (1-based, the sheet's
+    row n + 1) takes the values in `bad[n]`."""
+    from openpyxl import Workbook
+
+    tag = get_template("SH-ZH/BD-27")
+    values = sample_values(tag)
+    keys = ["sender_unit", "part_name", "vin", "purchase_date"]
+    wb = Workbook()
+    ws = wb.active
+    ws.append([tag.field(k).label for k in keys])
+    for n in range(1, rows + 1):
+        row = {k: str(values.get(k, "")) for k in keys} | {"part_name": f"机油泵总成{n}"}
+        ws.append([(row | bad.get(n, {}))[k] for k in keys])
+    wb.save(path)
+
+
+def test_a_station_prints_tags_from_a_workbook_with_two_bad_rows(server, browser, tmp_path):
+    """Issue 12: the station's clerk picks an XLSX of 20 tags on the 打印 page; the two bad
+    rows are named at once (line and Chinese field label), the 18 good ones print as one
+    job, registered for the station, downloaded under a name saying what it holds."""
+    app, base = server
+    xlsx = tmp_path / "tags.xlsx"
+    tags_workbook(
+        xlsx, 20, {5: {"vin": "LGAX2A13O6K123456"}, 12: {"purchase_date": "2026年2月30日"}}
+    )
+    before = set(app.state.store.document_ids("SH-ZH/BD-27"))
+    context = browser.new_context(base_url=base, locale="zh-CN", accept_downloads=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/print")
+    page.fill("#username", "s1")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click(".form-list a[data-slug=sh-zh-bd-27]")
+    page.wait_for_selector("#batch-print:not([hidden])")
+    page.set_input_files("#batch-file", str(xlsx))
+    page.wait_for_selector("#batch-result:not([hidden])")
+    listed = page.locator("#batch-problems li").all_text_contents()
+    assert len(listed) == 2, listed
+    assert listed[0].startswith("第6行 车架号") and listed[1].startswith("第13行 购买日期"), listed
+    assert not any("(" in p and "_" in p for p in listed), listed  # no English keys
+    assert "18 行可以打印" in page.text_content("#batch-summary")
+    with page.expect_download(timeout=180_000) as download:
+        page.click("#batch-go")
+    name = download.value.suggested_filename
+    assert name.startswith("SH-ZH-BD-27_") and name.endswith("_18份.pdf"), name
+    page.wait_for_function(
+        "document.querySelector('#batch-progress').textContent.includes('跳过有错的 2 行')"
+    )
+    pdf = pdfium.PdfDocument(download.value.path())
+    assert len(pdf) >= 18 // 4  # tags ganged four to an A4 sheet
+    context.close()
+    assert not problems, problems
+    store = app.state.store
+    new = set(store.document_ids("SH-ZH/BD-27")) - before
+    assert len(new) == 18  # registered, each for the station that printed it
+    assert {store.get_document(d).station for d in new} == {"HN01"}

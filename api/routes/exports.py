@@ -24,9 +24,10 @@ def export(
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> Response:
-    """导出筛选出的记录(最多 10000 条):csv(UTF-8 带 BOM,Excel 可直接打开)、xlsx、json。
+    """导出筛选出的记录(最多 10000 条):xlsx(每种表单一个工作表,表格栏另有明细表)、
+    csv(每种表单一个文件,UTF-8 带 BOM;多种表单时为 zip)、json(供程序使用)。
 
     以 = + - @ 制表符或回车开头的文字按文本写出,不会被表格软件当作公式(见 render/cells.py)。"""
-    data, media_type = export_records(store, who, query, fmt)
-    disposition = {"Content-Disposition": content_disposition(f"formdesk-records.{fmt}")}
-    return Response(data, media_type=media_type, headers=disposition)
+    file = export_records(store, who, query, fmt)
+    disposition = {"Content-Disposition": content_disposition(file.filename, file.ascii_name)}
+    return Response(file.data, media_type=file.media_type, headers=disposition)

@@ -120,6 +120,7 @@ class PrintJobOut(BaseModel):
     total: int
     error: str | None = None
     document_ids: list[str] = []
+    skipped: list[str] = []  # the file's bad rows left out (skip_bad), 第5行 车架号码:…
     status_url: str
     file_url: str | None = None
 
@@ -141,6 +142,9 @@ async def from_file(
     slug: str,
     file: UploadFile,
     station: str | None = None,
+    skip_bad: bool = Query(
+        False, description="跳过有错的行,只打印正确的行(有错的行列在任务的 skipped 中)"
+    ),
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> PrintJobOut:
@@ -152,9 +156,36 @@ async def from_file(
     data = await file.read(MAX_DATA_BYTES + 1)
     state = request.app.state
     job = await service.submit_print_batch(  # TooManyJobs: 429 by api/errors.py
-        store, state.print_jobs, state.tables_pool, who, template, data, filename, station
-    )
+        store, state.print_jobs, state.tables_pool, who, template, data, filename, station,
+        skip_bad=skip_bad,
+    )  # fmt: skip
     return PrintJobOut.of(job)
+
+
+class PrintDataCheckOut(BaseModel):
+    """A print-data file checked row by row (nothing printed): how many rows would print
+    and what is wrong with each of the others."""
+
+    filename: str
+    good: int
+    pages: int
+    bad: int
+    problems: list[str]
+
+
+@router.post("/print/{slug}/check", response_model=PrintDataCheckOut)
+async def check_file(
+    request: Request, slug: str, file: UploadFile, who: Principal = Depends(writer)
+) -> PrintDataCheckOut:
+    """检查 CSV/XLSX/JSON 打印数据:逐行校验,返回可打印的行数和每一行错误(不打印、不登记)。"""
+    template = template_or_404(slug)
+    filename = neutral_filename(file.filename)
+    service.check_data_file(filename, file.size)
+    data = await file.read(MAX_DATA_BYTES + 1)
+    checked = await service.check_print_data(
+        request.app.state.tables_pool, template, data, filename
+    )
+    return PrintDataCheckOut(**dataclasses.asdict(checked))
 
 
 @router.get("/print-jobs/{job_id}", response_model=PrintJobOut)
@@ -175,7 +206,9 @@ def print_job_file(
         data,
         media_type="application/pdf",
         headers={
-            "Content-Disposition": content_disposition(f"{job.slug}.pdf"),
+            "Content-Disposition": content_disposition(
+                service.print_filename(job.template, len(job.document_ids))
+            ),
             "X-Document-Ids": ",".join(job.document_ids),
         },
     )

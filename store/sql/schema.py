@@ -291,6 +291,7 @@ print_jobs = Table(
     Column("done", Integer, nullable=False),
     Column("error", Text),
     Column("document_ids", Text, nullable=False),  # JSON list
+    Column("skipped", Text, nullable=False),  # JSON list: the file's bad rows left out
     Column("records", Text),  # JSON: the rows to print, until done
     Column("pdf", LargeBinary),
     Index("print_jobs_by_user_state", "created_by", "state"),

@@ -50,12 +50,27 @@ class FieldValueError(FormdeskError, ValueError):
     status = 422
 
     def details(self) -> dict[str, Any]:
-        return {"field": self.key, "row": self.row}
+        """The field's key (a table cell's as ``table.column``) and the table row (from 1),
+        for a page to put the message at the field; `record` when several were sent."""
+        out: dict[str, Any] = {"field": self.key, "row": self.row}
+        if self.record is not None:
+            out["record"] = self.record
+        return out
+
+    def of_record(self, n: int) -> FieldValueError:
+        """The same refusal said of the `n`th of several records: ``第n条记录 `` first."""
+        copy = FieldValueError(self.key, self.reason, row=self.row, label=self.label)
+        copy.args = (f"第{n}条记录 {self}",)
+        copy.record = n
+        return copy
 
     def __init__(self, key: str, reason: str, row: int | None = None, label: str = ""):
         self.key, self.reason, self.row, self.label = key, reason, row, label
+        self.record: int | None = None  # which of several records sent, when prefixed
         where = f"第{row}行 " if row is not None else ""
-        super().__init__(f"{where}{label or key}({key}):{reason}")
+        # the clerk's words: the field's Chinese label (the key only when there is none,
+        # e.g. a key the template does not have); programs read `details()`
+        super().__init__(f"{where}{label or key}:{reason}")
 
 
 def fold(text: str) -> str:

@@ -547,14 +547,13 @@ def test_a_truncated_record_file_shows_as_damaged_and_breaks_nothing(built, tmp_
                 csv.reader(io.StringIO(c.get("/api/export.csv").content.decode("utf-8-sig")))
             )
             header, by_id = rows[0], {r[0]: dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
-            assert by_id[ids["first"]]["status"] == "damaged"
-            assert (
-                by_id[ids["first"]]["customer"] == "" and by_id[ids["second"]]["customer"] == "张三"
-            )
+            customer = "customer"  # the test record's own field (an older form's), its label
+            assert by_id[ids["first"]]["状态"] == "文件损坏"
+            assert by_id[ids["first"]][customer] == "" and by_id[ids["second"]][customer] == "张三"
             sheet = load_workbook(io.BytesIO(c.get("/api/export.xlsx").content)).active
             cells = {r[0]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-            assert cells[ids["first"]][header.index("status")] == "damaged"
-            assert cells[ids["first"]][header.index("customer")] is None
+            assert cells[ids["first"]][header.index("状态")] == "文件损坏"
+            assert cells[ids["first"]][header.index(customer)] is None
             docs = {d["summary"]["record_id"]: d for d in c.get("/api/export.json").json()}
             assert docs[ids["first"]]["damaged"] == detail["damaged"]
             assert docs[ids["first"]]["values"] == {}

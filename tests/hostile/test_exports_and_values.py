@@ -99,20 +99,20 @@ def test_corrections_that_look_like_formulas_export_as_text(world):
     assert res.status_code == 200, res.text
     rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
     header, body = rows[0], rows[1:]
-    (row,) = [r for r in body if r[header.index("record_id")] == world.tag_record]
+    (row,) = [r for r in body if r[header.index("记录号")] == world.tag_record]
     for key, value in EVIL_CORRECTIONS.items():
-        assert row[header.index(key)] == "'" + value  # OWASP: a leading apostrophe
+        assert row[header.index(TAG.field(key).label)] == "'" + value  # OWASP: an apostrophe
     for r in rows:
         for cell in r:
             assert not cell.startswith(FORMULA_STARTS), cell
 
     wb = workbook(world.office.get("/api/export.xlsx", params={"template": TAG.code}))
     assert_data_only(wb)
-    ws = wb["records"]
+    ws = wb[f"SH-ZH-BD-27 {TAG.title}"[:31]]
     header = [c.value for c in ws[1]]
     (row,) = [r for r in ws.iter_rows(min_row=2) if r[0].value == world.tag_record]
     for key, value in EVIL_CORRECTIONS.items():
-        cell = row[header.index(key)]
+        cell = row[header.index(TAG.field(key).label)]
         assert cell.value == value and cell.data_type == "s"
 
 
@@ -361,7 +361,7 @@ PRINTS = [  # (key, JSON value text, what the reason must say)
 
 def print_reason(template, key: str, needles: list[str]) -> list[str]:
     spec = template.field(key)
-    named = {"@field": f"{spec.label}({key}):", "@chars": f"最多 {max_chars(spec)} 个字符"}
+    named = {"@field": f"{spec.label}:", "@chars": f"最多 {max_chars(spec)} 个字符"}
     return [named.get(n, bound_text(template, key) if n == "@bound" else n) for n in needles]
 
 
@@ -474,7 +474,7 @@ def test_a_print_batch_with_an_odd_value_is_refused_naming_the_field(
     if needle is None:  # the file cannot be read as JSON at all: named, not a 500
         assert name in reason
     else:
-        assert f"{spec.label}({key})" in reason, reason
+        assert f"{spec.label}:" in reason and f"({key})" not in reason, reason
         if needle == "@chars":
             needle = f"最多 {max_chars(spec)} 个字符"
         elif needle == "@bound":
@@ -506,5 +506,5 @@ def test_formdesk_render_refuses_odd_values_in_one_line(tmp_path):
         assert res.returncode != 0
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("错误:"), res.stderr
-        assert f"{FEES.field(key).label}({key})" in lines[0] and needle in lines[0]
+        assert f"{FEES.field(key).label}:" in lines[0] and needle in lines[0]
         assert not (tmp_path / "out.pdf").exists()

@@ -95,11 +95,15 @@ const FD = (() => {
    * reason instead of downloading an error as a file. */
   async function fetchDownload(url, fallback, method = "GET") {
     const res = await api(method, url, undefined, { raw: true });
+    download(await res.blob(), attachmentName(res, fallback));
+  }
+
+  /** The file name a response's Content-Disposition gives (RFC 5987 filename* first). */
+  function attachmentName(res, fallback) {
     const cd = res.headers.get("content-disposition") || "";
     const star = cd.match(/filename\*=UTF-8''([^;]+)/i);
     const plain = cd.match(/filename="([^"]+)"/i);
-    const name = star ? decodeURIComponent(star[1]) : plain ? plain[1] : fallback;
-    download(await res.blob(), name);
+    return star ? decodeURIComponent(star[1]) : plain ? plain[1] : fallback;
   }
 
   /** el("td", {class: "num", text: "3"}, child, ...) */
@@ -251,6 +255,7 @@ const FD = (() => {
     ApiError,
     api,
     me,
+    attachmentName,
     download,
     fetchDownload,
     el,

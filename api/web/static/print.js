@@ -72,6 +72,7 @@
     }
     $("print-empty").hidden = true;
     form.hidden = false;
+    if (canWrite) resetBatch();
     $("form-title").textContent = `${spec.code} ${spec.title}`;
     const paper = `${spec.paper.size} ${PAPER[spec.paper.orientation] || spec.paper.orientation}`;
     const gang = spec.per_sheet > 1 ? ` · 每张 A4 排 ${spec.per_sheet} 份` : "";
@@ -328,14 +329,15 @@
     for (const l of fieldsBox.querySelectorAll(".pf-error")) l.hidden = true;
   }
 
-  /** A 422 reason names the field: "第2行 项目(items.name):…" or "车架号码(vin):…". */
-  function showError(reason) {
+  /** A 422 names the field in Chinese ("第2行 项目:…", "车架号码:…") and by key in its
+   * details ({field: "vin"} or {field: "items.name", row: 2}): the message goes there. */
+  function showError(reason, data = {}) {
     errorBox.textContent = reason;
     errorBox.hidden = false;
-    const m = reason.match(/(?:第(\d+)行\s*)?[^()]*\(([a-z][a-z0-9_]*)(?:\.([a-z][a-z0-9_]*))?\)/);
-    if (!m) return;
-    const [, row, key, column] = m;
-    const message = reason.slice(reason.indexOf(m[0]) + m[0].length).replace(/^[::]\s*/, "");
+    if (!data.field) return;
+    const [key, column] = data.field.split(".");
+    const row = data.row;
+    const message = reason.replace(/^第\d+条记录\s*/, "").replace(/^第\d+行\s*/, "").replace(/^[^::]*[::]\s*/, "");
     const c = controls.find((x) => x.key === key);
     if (c) {
       c.box.classList.add("bad");
@@ -373,12 +375,13 @@
       if (typeof body === "function") body = body();
       const res = await api(method, url, body, { raw: true });
       const blob = await res.blob();
+      filename = FD.attachmentName(res, filename);
       FD.download(blob, filename);
       const ids = (res.headers.get("X-Document-Ids") || "").split(",").filter(Boolean);
       okBox.textContent = `已生成 ${filename}(${ids.length} 份,文档号 ${ids.join("、")})。打印后填写,扫描上传即可识读。`;
       okBox.hidden = false;
     } catch (err) {
-      showError(err.message);
+      showError(err.message, err.data);
     } finally {
       button.disabled = false;
       button.textContent = label;
@@ -397,6 +400,94 @@
     });
   } else {
     form.addEventListener("submit", (e) => e.preventDefault());
+  }
+
+  // -- printing from a spreadsheet: check every row, print the good ones as a job -------------------
+  const batchBox = $("batch-print");
+  const batchError = $("batch-error");
+  let batchFile = null;
+
+  function resetBatch() {
+    batchBox.hidden = false;
+    batchFile = null;
+    $("batch-file").value = "";
+    $("batch-result").hidden = true;
+    $("batch-progress").hidden = true;
+    batchError.hidden = true;
+  }
+
+  function batchForm() {
+    const body = new FormData();
+    body.append("file", batchFile, batchFile.name);
+    return body;
+  }
+
+  async function postForm(url, body) {
+    const me = await FD.me();
+    const res = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: { "X-CSRF-Token": me.csrf || "", Accept: "application/json" },
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new FD.ApiError(data.reason || `请求失败(${res.status})`, res.status, data);
+    return data;
+  }
+
+  async function checkBatch() {
+    batchFile = $("batch-file").files[0] || null;
+    $("batch-result").hidden = true;
+    $("batch-progress").hidden = true;
+    batchError.hidden = true;
+    if (!batchFile || !spec) return;
+    $("batch-summary").textContent = "检查中…";
+    try {
+      const checked = await postForm(`/api/print/${spec.slug}/check`, batchForm());
+      const more = checked.bad > checked.problems.length ? [`还有 ${checked.bad - checked.problems.length} 行有错未列出`] : [];
+      $("batch-summary").textContent = checked.bad
+        ? `${checked.filename}:${checked.good} 行可以打印,${checked.bad} 行有错(不会打印):`
+        : `${checked.filename}:${checked.good} 行全部正确,共 ${checked.pages} 页。`;
+      $("batch-problems").replaceChildren(...[...checked.problems, ...more].map((p) => el("li", { text: p })));
+      $("batch-go").textContent = checked.bad ? `只打印正确的 ${checked.good} 份` : `打印 ${checked.good} 份`;
+      $("batch-go").disabled = checked.good === 0;
+      $("batch-result").hidden = false;
+    } catch (err) {
+      batchError.textContent = err.message;
+      batchError.hidden = false;
+    }
+  }
+
+  async function printBatch() {
+    if (!batchFile || !spec) return;
+    const go = $("batch-go");
+    go.disabled = true;
+    const progress = $("batch-progress");
+    batchError.hidden = true;
+    try {
+      const station = $("print-station");
+      const url = `/api/print/${spec.slug}/batch` + query({ skip_bad: "true", station: station ? station.value : "" });
+      let job = await postForm(url, batchForm());
+      progress.hidden = false;
+      while (job.state === "queued" || job.state === "rendering") {
+        progress.textContent = job.state === "queued" ? "排队等待生成…" : `正在生成 PDF:${job.done} / ${job.total} 份`;
+        await new Promise((r) => setTimeout(r, 1000));
+        job = await api("GET", job.status_url);
+      }
+      if (job.state === "failed") throw new FD.ApiError(job.error || "打印失败", 500);
+      await FD.fetchDownload(job.file_url, `${spec.slug}.pdf`);
+      const skipped = job.skipped.length ? `;跳过有错的 ${job.skipped.length} 行` : "";
+      progress.textContent = `已生成 ${job.total} 份表单(已登记,文档号 ${job.document_ids.length} 个)${skipped}。`;
+    } catch (err) {
+      progress.hidden = true;
+      batchError.textContent = err.message;
+      batchError.hidden = false;
+    } finally {
+      go.disabled = false;
+    }
+  }
+
+  if (canWrite) {
+    $("batch-file").addEventListener("change", checkBatch);
+    $("batch-go").addEventListener("click", printBatch);
   }
 
   loadList();

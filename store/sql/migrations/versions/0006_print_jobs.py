@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("done", sa.Integer, nullable=False),
         sa.Column("error", sa.Text),
         sa.Column("document_ids", sa.Text, nullable=False),  # JSON list
+        sa.Column("skipped", sa.Text, nullable=False),  # JSON list: bad rows left out
         sa.Column("records", sa.Text),  # JSON: the rows to print, until done
         sa.Column("pdf", sa.LargeBinary),
     )
