@@ -350,6 +350,16 @@ def test_sign_in_upload_review_and_print(server, browser, tmp_path):
         ("repair_date", "2026-03-15")
     ]
 
+    # 重新打印 on the record page: the corrected values printed again as a new document
+    page.goto(f"/review/{vin_id}")
+    page.wait_for_selector("#reprint")
+    with page.expect_download() as again:
+        page.click("#reprint")
+    name = again.value.suggested_filename
+    assert name.startswith("SH-ZH-BD-27_") and name.endswith("_1份.pdf"), name
+    reprinted = PdfReader(again.value.path()).pages[0].extract_text()
+    assert TRUE_VIN in reprinted.replace(" ", "")
+
     # -- print: a bad value is refused next to its field, then the PDF is downloaded -----------------
     page.goto("/print")
     page.click(".form-list a[data-slug=sh-zh-bd-27]")

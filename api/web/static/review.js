@@ -124,6 +124,7 @@
     );
     $("fields-count").textContent = "";
     $("import-claims").hidden = true;
+    if ($("reprint")) $("reprint").disabled = true;
     if (verifyButton) verifyButton.disabled = true;
     renderAudit();
   }
@@ -193,6 +194,20 @@
       );
     $("rec-identity").hidden = !lines.length;
     $("rec-identity").replaceChildren(...lines);
+  }
+
+  /** 重新打印: the form again with the values as read and corrected, as a new document. */
+  async function reprint() {
+    const button = $("reprint");
+    button.disabled = true;
+    try {
+      await FD.fetchDownload(`/api/records/${encodeURIComponent(recordId)}/reprint.pdf`, "reprint.pdf", "POST");
+      toast("已重新打印(新的文档号已登记)", "ok");
+    } catch (err) {
+      toast(err.message, "error");
+    } finally {
+      button.disabled = !!(detail && detail.damaged);
+    }
   }
 
   async function importClaims() {
@@ -734,6 +749,7 @@
   $("next-record").addEventListener("click", () => go(1));
   if (verifyButton) verifyButton.addEventListener("click", verify);
   $("import-claims").addEventListener("click", importClaims);
+  if ($("reprint")) $("reprint").addEventListener("click", reprint);
   window.addEventListener("beforeunload", (e) => {
     if (unsaved() && !leaving) e.preventDefault();
   });
