@@ -20,7 +20,8 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from formdesk.model.stored import RecordSummary
@@ -34,7 +35,7 @@ STATUS_LABELS = {
     "verified": "已确认",
     "damaged": "文件损坏",
 }
-RECORD_COLUMNS = ["记录号", "文档号", "联", "维修站", "状态", "最低置信度", "上传时间(北京时间)",
+RECORD_COLUMNS = ["记录号", "文档号", "联", "维修站代码", "状态", "最低置信度", "上传时间(北京时间)",
                   "确认人", "确认时间(北京时间)", "重复扫描(首次记录号)"]  # fmt: skip
 ROW_COLUMNS = ["记录号", "文档号", "行号"]
 MAX_WIDTH = 60  # characters: a long description wraps in the cell rather than run on
@@ -92,6 +93,28 @@ def shown(value: Any) -> Any:
     return value
 
 
+NUMBER_TYPES = {FieldType.integer, FieldType.decimal, FieldType.money}
+
+
+def cell_value(value: Any, kind: FieldType) -> Any:
+    """A value as an XLSX cell holds it: integers, decimals and amounts as numbers (Excel
+    sums them), dates as dates, a date and time as a date-time (the time written on the
+    form, as written); everything else as `shown` text."""
+    if isinstance(value, str) and value:
+        try:
+            if kind == FieldType.integer:
+                return int(value)
+            if kind in NUMBER_TYPES:
+                return Decimal(value)
+            if kind == FieldType.date:
+                return date.fromisoformat(value)
+            if kind == FieldType.datetime:
+                return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return shown(value)
+
+
 def record_cells(r: ExportedRecord) -> list[Any]:
     """The record's own columns (RECORD_COLUMNS)."""
     s = r.summary
@@ -127,7 +150,10 @@ def form_sheet(form: FormExport, *, tables_as_text: bool) -> tuple[list[str], li
         cells = []
         for f in fields:
             value = r.values.get(f.key)
-            cells.append(rows_text(f, value) if f.type == FieldType.table else shown(value))
+            if f.type == FieldType.table:
+                cells.append(rows_text(f, value))
+            else:  # a CSV is text whatever it holds; a workbook keeps numbers and dates
+                cells.append(shown(value) if tables_as_text else cell_value(value, f.type))
         cells += [shown(r.values.get(key)) for key, _ in form.extras]
         rows.append(record_cells(r) + cells)
     return header, rows
@@ -142,7 +168,7 @@ def table_sheet(form: FormExport, field: FormField) -> tuple[list[str], list[lis
         table = r.values.get(field.key)
         for i, row in enumerate(table if isinstance(table, list) else [], 1):
             row = row if isinstance(row, dict) else {}
-            cells = [shown(row.get(c.key)) for c in field.columns]
+            cells = [cell_value(row.get(c.key), c.type) for c in field.columns]
             rows.append([r.summary.record_id, r.summary.document_id, i, *cells])
     return header, rows
 

@@ -120,12 +120,25 @@ def export_records(store: Store, who: Viewer, query: RecordQuery, fmt: ExportFor
         return ExportFile(_json(records), MEDIA_TYPES["json"], f"记录-{day}.json",
                           f"formdesk-records-{day}.json")  # fmt: skip
     forms = by_form(records)
+    if fmt == "xlsx" and len(forms) == 1:  # one form: named by it
+        stem, ascii_stem = (
+            f"{file_stem(forms[0].template)}-{day}",
+            f"{forms[0].template.slug}-{day}",
+        )
+        return ExportFile(
+            records_xlsx(forms), MEDIA_TYPES["xlsx"], f"{stem}.xlsx", f"{ascii_stem}.xlsx"
+        )
     if fmt == "xlsx":
         return ExportFile(records_xlsx(forms), MEDIA_TYPES["xlsx"], f"记录-{day}.xlsx",
                           f"formdesk-records-{day}.xlsx")  # fmt: skip
     if len(forms) == 1:
-        stem = f"{file_stem(forms[0].template)}-{day}"
-        return ExportFile(form_csv(forms[0]), MEDIA_TYPES["csv"], f"{stem}.csv", f"{stem}.csv")
+        stem, ascii_stem = (
+            f"{file_stem(forms[0].template)}-{day}",
+            f"{forms[0].template.slug}-{day}",
+        )
+        return ExportFile(
+            form_csv(forms[0]), MEDIA_TYPES["csv"], f"{stem}.csv", f"{ascii_stem}.csv"
+        )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for form in forms:

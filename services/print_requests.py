@@ -205,10 +205,10 @@ def _too_large(filename: str, size: int) -> FileTooLarge:
 
 def check_data_file(filename: str, declared_size: int | None) -> None:
     """Refuses a print-data file before it is read: UnsupportedFile (415, ``请上传 .csv
-    (UTF-8)、.xlsx 或 .json 文件``) by its name, FileTooLarge (413, ``tags.csv:文件 21.0
+    (UTF-8 或 GBK)、.xlsx 或 .json 文件``) by its name, FileTooLarge (413, ``tags.csv:文件 21.0
     MB,超过 20 MB 上限``) by its declared size in bytes (None: not known)."""
     if Path(filename).suffix.lower() not in DATA_SUFFIXES:
-        raise UnsupportedFile("请上传 .csv(UTF-8)、.xlsx 或 .json 文件")
+        raise UnsupportedFile("请上传 .csv(UTF-8 或 GBK)、.xlsx 或 .json 文件")
     if declared_size is not None and declared_size > MAX_DATA_BYTES:  # spooled, not yet read
         raise _too_large(filename, declared_size)
 

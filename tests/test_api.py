@@ -256,7 +256,7 @@ def test_exports(service, read_tag):
     assert "SH-ZH-BD-27-" in res.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(res.content.decode("utf-8-sig"))))
     header, mine = rows[0], next(r for r in rows[1:] if r[1] == read_tag[1])
-    assert header[:5] == ["记录号", "文档号", "联", "维修站", "状态"]
+    assert header[:5] == ["记录号", "文档号", "联", "维修站代码", "状态"]
     labels = [f.label for f in tag.fields]
     assert header[10:] == labels  # every field, in the template's order
     assert mine[4] in ("识读完成", "待复核", "已确认") and mine[3] == "HN01"

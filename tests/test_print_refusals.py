@@ -291,3 +291,15 @@ def test_formdesk_render_refuses_in_one_line_and_writes_no_pdf(tmp_path):
         lines = res.stderr.strip().splitlines()
         assert len(lines) == 1 and expect in lines[0], res.stderr
         assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_a_form_is_not_printed_against_its_own_date_order():
+    """The seed's 修理日期不能早于购买日期 (BD-27's check): refused when printing, named by
+    the field, as the reading of a scan would flag it; the same day is fine."""
+    from formdesk.templates.values.normalize import FieldValueError, normalize_record
+
+    with pytest.raises(FieldValueError, match="修理日期不能早于购买日期") as info:
+        normalize_record(TAG, {"purchase_date": "2026-02-01", "repair_date": "2026-01-31"})
+    assert info.value.details()["field"] == "repair_date"
+    same = normalize_record(TAG, {"purchase_date": "2026-02-01", "repair_date": "2026年2月1日"})
+    assert same["repair_date"] == "2026-02-01"

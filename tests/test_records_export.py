@@ -37,7 +37,8 @@ def manifest(record_id: str, rows: int) -> ExportedRecord:
         {"serial": i, "claim_no": f"SP2603-{i:03d}", "part_name": "机油泵总成", "quantity": 2}
         for i in range(1, rows + 1)
     ]
-    values = {"unit_name": "长沙顺达汽车维修站", "box_count": 1, "returned_parts": parts}
+    values = {"unit_name": "长沙顺达汽车维修站", "box_count": "1",
+              "manifest_date": "2026-03-18", "returned_parts": parts}  # fmt: skip
     return ExportedRecord(summary(record_id, MANIFEST.code), values)
 
 
@@ -63,7 +64,7 @@ def test_a_sheet_per_form_and_per_table_field_in_chinese_and_beijing_time():
     tag = wb[wb.sheetnames[0]]
     header = [c.value for c in tag[1]]
     scalar = [f.label for f in TAG.fields if f.type != "table"]
-    assert header[:5] == ["记录号", "文档号", "联", "维修站", "状态"] and header[10:] == scalar
+    assert header[:5] == ["记录号", "文档号", "联", "维修站代码", "状态"] and header[10:] == scalar
     row = [c.value for c in tag[2]]
     assert row[4] == "待复核" and row[6] == "2026-03-18 14:05" and row[5] == 0.87
     assert (
@@ -72,6 +73,11 @@ def test_a_sheet_per_form_and_per_table_field_in_chinese_and_beijing_time():
     )
     assert tag.freeze_panes == "A2" and tag["A1"].font.bold
     assert all(tag.column_dimensions[c].width >= 6 for c in "ABCDE")
+    head = wb["SH-ZH-BD-31 售后服务中心三包索赔件返厂清单"]
+    cols = [c.value for c in head[1]]
+    first = [c.value for c in head[2]]
+    # numbers and dates as Excel keeps them (sums, sorting), not as text
+    assert first[cols.index("总箱数")] == 1 and first[cols.index("时间")] == datetime(2026, 3, 18)
     lines = wb["SH-ZH-BD-31 返厂索赔件明细"]
     assert [c.value for c in lines[1]][:5] == ["记录号", "文档号", "行号", "序号", "索赔单号"]
     got = [r[:5] for r in lines.iter_rows(min_row=2, values_only=True)]
@@ -87,6 +93,7 @@ def test_a_csv_per_form_holds_a_table_as_text_and_no_formula():
     )
     header, (row,) = rows[0], rows[1:]
     assert header[-1] == "返厂索赔件明细" and header[10] == "单位名称"
+    assert row[header.index("总箱数")] == "1" and row[header.index("时间")] == "2026-03-18"
     assert row[-1] == (
         "第1行 序号:1,索赔单号:SP2603-001,零件名称:机油泵总成,数量:2;"
         "第2行 序号:2,索赔单号:SP2603-002,零件名称:机油泵总成,数量:2"

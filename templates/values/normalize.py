@@ -288,7 +288,10 @@ def normalize_record(template: Template, values: dict[str, Any]) -> dict[str, An
     """Checks and normalises a (possibly partial) record; raises the first bad field.
 
     Unknown keys are errors, so a typo in a data file never silently prints nothing.
-    A 大写 amount is derived from its 小写 field, or must agree with it when given.
+    A 大写 amount is derived from its 小写 field, or must agree with it when given.  The
+    template's date order checks (`not_before`/`not_after`, e.g. the seed's 修理日期不能早于
+    购买日期) hold when both values are given: a form is never printed that its own reading
+    would flag (extract/checks.py applies the same comparison to a scan).
     """
     known = {f.key: f for f in template.fields}
     for key in values:
@@ -313,6 +316,16 @@ def normalize_record(template: Template, values: dict[str, Any]) -> dict[str, An
                     f.key, f"大写金额 {given} 与小写 {out[f.words_of]} 不符", label=f.label
                 )
             out[f.key] = words
+    for check in template.checks:
+        if check.rule not in ("not_before", "not_after"):
+            continue
+        a, b = out.get(check.field), out.get(check.other or "")
+        if a is None or b is None:
+            continue
+        x, y = str(a), str(b)
+        n = min(len(x), len(y))  # a month (2026-03) compares with a date by its prefix
+        if (x[:n] < y[:n]) if check.rule == "not_before" else (x[:n] > y[:n]):
+            raise FieldValueError(check.field, check.message, label=known[check.field].label)
     return out
 
 

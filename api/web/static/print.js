@@ -444,7 +444,7 @@
       const checked = await postForm(`/api/print/${spec.slug}/check`, batchForm());
       const more = checked.bad > checked.problems.length ? [`还有 ${checked.bad - checked.problems.length} 行有错未列出`] : [];
       $("batch-summary").textContent = checked.bad
-        ? `${checked.filename}:${checked.good} 行可以打印,${checked.bad} 行有错(不会打印):`
+        ? `${checked.filename}:${checked.good} 行可以打印(共 ${checked.pages} 页),${checked.bad} 行有错(不会打印):`
         : `${checked.filename}:${checked.good} 行全部正确,共 ${checked.pages} 页。`;
       $("batch-problems").replaceChildren(...[...checked.problems, ...more].map((p) => el("li", { text: p })));
       $("batch-go").textContent = checked.bad ? `只打印正确的 ${checked.good} 份` : `打印 ${checked.good} 份`;
