@@ -99,6 +99,23 @@ class LimitedPool:
         log.error("%s pool broken; starting a new one", self.name)
         threading.Thread(target=_stop, args=(pool,), daemon=True).start()
 
+    def _retire(self, pool: ProcessPool) -> None:
+        """New tasks go to a fresh pool; `pool` finishes what was queued in it, then ends
+        (pebble's close: no task is cancelled)."""
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        log.warning("%s worker ran out of memory; new tasks get a fresh one", self.name)
+
+        def finish() -> None:
+            try:
+                pool.close()
+                pool.join()
+            except Exception:
+                log.warning("retiring a pool", exc_info=True)
+
+        threading.Thread(target=finish, daemon=True).start()
+
     def call(self, fn: Callable[..., T], *args: Any, timeout: float, queue_s: float = 300) -> T:
         """Runs `fn(*args)` in a worker and waits. Raises TaskFailed for memory, time and a
         dead worker, and when the task has not ended `queue_s` seconds after its own
@@ -143,6 +160,11 @@ class LimitedPool:
                 f"处理进程意外退出(可能超出 {self.memory_mb} MB 的内存限制)", "died"
             ) from None
         except MemoryError:
+            # the worker lives on with its address space used up and its heap in pieces:
+            # the next task (a small file, say) gets a fresh process instead
+            pool = self._pool
+            if pool is not None:
+                self._retire(pool)
             raise TaskFailed(f"处理时超出 {self.memory_mb} MB 的内存限制", "memory") from None
         except BrokenProcessPool:  # a worker died before pebble could tell which task it ran
             pool = self._pool
