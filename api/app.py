@@ -31,6 +31,7 @@ from .routes import (
     account,
     auth,
     claims,
+    desk,
     exports,
     health,
     printing,
@@ -145,7 +146,7 @@ def create_app(
         return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
 
     errors.install(app)
-    for module in (health, auth, uploads, records, printing, exports, claims, reconcile, ui):
+    for module in (health, auth, uploads, records, desk, printing, exports, claims, reconcile, ui):
         app.include_router(module.router)
     app.include_router(account.router)
     app.mount("/static", ui.static_files(), name="static")

@@ -37,7 +37,7 @@ class LocatedForm:
     template: Template | None = None
     identity: PageIdentity | None = None
     authentic: bool | None = None  # the QR's signature is this installation's
-    identified_by: Literal["qr", "ocr"] | None = None
+    identified_by: Literal["qr", "ocr", "manual"] | None = None  # manual: reader.classify_by_hand
     problem: str | None = None  # why it could not be identified (Chinese)
 
 

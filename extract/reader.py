@@ -3,6 +3,7 @@ document (a manifest's continuation pages are merged into its first page's recor
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,9 @@ from dataclasses import dataclass, field, replace
 from formdesk.ingest import IngestLimits, PageImage, iter_pages
 from formdesk.model.record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from formdesk.render.frame import CONTINUATION, FIRST
-from formdesk.templates import Template
+from formdesk.templates import Template, get_template
+from formdesk.templates.catalog import UnknownTemplateError
+from formdesk.templates.identity import PageIdentity
 from formdesk.templates.schema import FieldType
 
 from .align import PX_PER_MM, rectify
@@ -64,13 +67,20 @@ class FormReader:
         self.lexicon = lexicon
 
     def read_file(
-        self, data: bytes, filename: str, on_page: Callable[[int], None] | None = None
+        self,
+        data: bytes,
+        filename: str,
+        on_page: Callable[[int], None] | None = None,
+        forced: dict[int, tuple[str, int]] | None = None,
     ) -> ReadResult:
-        """Raises IngestError (one clear reason) when the file itself is refused."""
+        """Every form of every page of the file.  `forced` maps a 0-based page to the
+        (form code, form page) a person chose for it (`read_page`).  Raises IngestError
+        (one clear reason) when the file itself is refused."""
         reads: list[_PageRead] = []
         problems: list[PageProblem] = []
+        self._file_sha = hashlib.sha256(data).hexdigest() if forced else ""
         for page in iter_pages(data, filename, self.limits):
-            got, problem = self.read_page(page)
+            got, problem = self.read_page(page, (forced or {}).get(page.index))
             reads.extend(got)
             if problem:
                 problems.append(problem)
@@ -78,15 +88,30 @@ class FormReader:
                 on_page(page.index)
         return ReadResult(records=merge_documents(reads), problems=problems)
 
-    def read_page(self, page: PageImage) -> tuple[list[_PageRead], PageProblem | None]:
+    def read_page(
+        self, page: PageImage, forced: tuple[str, int] | None = None
+    ) -> tuple[list[_PageRead], PageProblem | None]:
         """The forms on one page; a mirrored page (a phone's front camera) is flipped back
-        first, and its forms say so."""
+        first, and its forms say so.  `forced` (form code, form page): a person's choice
+        for a page the reader could not identify — a form whose marks were found but
+        whose QR and printed code could not be read is read as that form (identified_by
+        "manual", a synthetic document id, and a problem asking for review); a page
+        without marks still cannot be aligned and stays refused, saying so."""
         found = locate_on_page(page.image, self.key, self.engine)
         located = found.forms
         if found.mirrored:
             page = replace(page, image=found.image, chars=(), text_layer=False)
         trusted = trusted_documents(page, self.key)
         layer = TextLayer(page) if trusted else None
+        if not located and forced is not None:
+            return [], PageProblem(
+                file=page.source,
+                file_page=page.index,
+                reason=(
+                    f"已指定为 {forced[0]},但页面上没有找到定位标记,无法对齐;"
+                    "不是本系统打印的表单暂时无法识读,请放弃这一页或重新扫描完整页面"
+                ),
+            )
         if not located:
             known = recognise_unmarked(page.image, self.engine)
             reason = (
@@ -100,6 +125,12 @@ class FormReader:
             return [], PageProblem(file=page.source, file_page=page.index, reason=reason)
         reads, reasons = [], []
         for form in located:
+            if forced is not None and (form.template is None or form.identity is None):
+                doc = manual_document_id(self._file_sha, page.index, form.slot)
+                why = classify_by_hand(form, forced, doc)
+                if why:
+                    reasons.append(why)
+                    continue
             if form.template is None or form.identity is None:
                 reasons.append(f"未识别的表单:{form.problem or '无法确定是哪种表单'}")
                 continue
@@ -179,6 +210,40 @@ class FormReader:
             return None
 
 
+MAX_FORM_PAGE = 20  # pages a form classified by hand may say it is
+MANUAL_PROBLEM = "表单类型由人工指定(二维码和表单代码均未识别),请逐栏核对"
+
+
+def manual_document_id(file_sha: str, page_index: int, slot: int) -> str:
+    """The document id of a form a person classified by hand (it has no readable id):
+    MANUAL-<first ten hex digits of the file's sha256>-P<page from 1>S<slot>."""
+    return f"MANUAL-{file_sha[:10]}-P{page_index + 1}S{slot}"
+
+
+def classify_by_hand(form: LocatedForm, forced: tuple[str, int], document_id: str) -> str | None:
+    """Makes `form` (marks found, form not identified) the form a person chose: `forced`
+    is (form code, form page).  None when done; else the Chinese reason it cannot be
+    (an unknown code, a page the form has not, a form of another paper size than the
+    marks say)."""
+    code, form_page = forced
+    try:
+        template = get_template(code)
+    except UnknownTemplateError:
+        return f"没有表单 {code}"
+    if template.geometry != form.geometry:
+        return f"所选表单 {code} 与页面上定位标记的纸张大小不符,请重新选择"
+    if not 1 <= form_page <= MAX_FORM_PAGE:
+        return f"页码应在 1 到 {MAX_FORM_PAGE} 之间"
+    form.template = template
+    # the number of pages is not known: as many as the page says it is (page 2 of a form
+    # then asks for its page 1 as missing, as it is)
+    form.identity = PageIdentity(code, template.version, document_id, form_page, form_page)
+    form.identified_by = "manual"
+    form.authentic = None
+    form.problem = MANUAL_PROBLEM
+    return None
+
+
 def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
     """One record per (document, copy): fields from page 1, table rows from every page."""
     groups: dict[tuple[str, str, int], list[_PageRead]] = {}
@@ -207,7 +272,9 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
         if any(p.mirrored for p in pages):
             notes.append("页面为镜像(如手机前置摄像头所拍),已翻转后识读")
         by = {p.located.identified_by for p in pages}
-        how = "qr" if by == {"qr"} else "ocr"
+        how = "qr" if by == {"qr"} else "manual" if "manual" in by else "ocr"
+        if "manual" in by:
+            problems.append(MANUAL_PROBLEM)
         if all(p.from_text_layer for p in pages):
             how = "text_layer"
         records.append(

@@ -39,6 +39,12 @@ class FieldReading(BaseModel):
     rows: list[dict[str, FieldReading]] | None = None  # tables: one dict of cells per row
     # what made the status, e.g. ["ocr:0.97", "agree", "checksum"] (see extract/evidence.py)
     evidence: list[str] = Field(default_factory=list)
+    # a person's review of this value (issue 12): "corrected" (they changed it, 已更正) or
+    # "confirmed" (they kept the reader's value, 已确认), by whom and when (UTC ISO 8601);
+    # None: as the reader left it.  A reviewed value never counts as "ok by reader".
+    reviewed: Literal["corrected", "confirmed"] | None = None
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
 
     @property
     def needs_check(self) -> bool:
@@ -98,7 +104,8 @@ class FormRecord(BaseModel):
     template_version: int
     document_id: str
     copy_index: int = 1  # 联
-    identified_by: Literal["qr", "ocr", "text_layer"]
+    # manual: a person chose the form for a page the reader could not identify (issue 12)
+    identified_by: Literal["qr", "ocr", "text_layer", "manual"]
     authentic: bool | None  # the QR was signed by this installation
     residual_mm: float  # alignment residual of the worst page
     pages: list[PageSource]

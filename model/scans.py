@@ -88,3 +88,47 @@ class Job(BaseModel):
     pages: int = 0  # pages of the file, counted at upload (0: not known)
     files: int = 1  # files of its batch that are this scan (the same file sent twice: 2)
     updated_at: Timestamp = Field(default_factory=utcnow)
+
+
+RefusalState = Literal["open", "requeued", "resolved", "discarded"]
+REFUSAL_STATE_LABELS = {
+    "open": "待处理",
+    "requeued": "重新识读中",
+    "resolved": "已识读",
+    "discarded": "已放弃",
+}
+
+
+class PageRefusal(BaseModel):
+    """A page of an uploaded file the reader could not take (no form found, a form it
+    could not identify …), kept until a person settles it (issue 12, point 3): they choose
+    the form and page and have it read again (requeued, then resolved with the records it
+    gave, or open again with the new reason), or discard it with a reason.
+
+    One per (scan, file page, uploading station): `refusal_id` is derived from those
+    (`refusal_id_of`), so reading the same file again updates it instead of adding one."""
+
+    refusal_id: str
+    scan_id: str
+    file_page: int  # 0-based page of the file
+    filename: str  # as the uploader named the file
+    station: str | None = None  # the uploader's station (None: the back office)
+    batch_id: str  # the upload it was last seen in
+    reason: str  # Chinese: why the reader refused it
+    state: RefusalState = "open"
+    created_at: Timestamp = Field(default_factory=utcnow)
+    updated_at: Timestamp = Field(default_factory=utcnow)
+    template: str | None = None  # the form a person chose (requeued, resolved)
+    form_page: int | None = None  # and which of its pages this is (from 1)
+    settled_by: str | None = None  # who chose the form, or discarded it
+    note: str | None = None  # why it was discarded
+    record_ids: list[str] = Field(default_factory=list)  # what reading it again gave
+
+
+def refusal_id_of(scan_id: str, file_page: int, station: str | None) -> str:
+    """The id of the refusal of page `file_page` (0-based) of scan `scan_id` as uploaded
+    by `station`: ten hex digits of sha256 over the three."""
+    import hashlib
+
+    key = f"{scan_id}\n{file_page}\n{station or ''}".encode()
+    return hashlib.sha256(key).hexdigest()[:10]

@@ -9,7 +9,9 @@ from pydantic import BaseModel, Field
 
 from .time import Timestamp, utcnow
 
-SummaryStatus = Literal["ready", "needs_review", "verified"]
+# voided (作废): kept and audited, out of every list, count, export and reconciliation
+# unless asked for by this status (issue 12, point 3)
+SummaryStatus = Literal["ready", "needs_review", "verified", "voided"]
 
 
 class RecordSummary(BaseModel):
@@ -33,6 +35,9 @@ class RecordSummary(BaseModel):
     search_text: str = ""  # template, document id, station and the text values
     duplicate_of: str | None = None  # 重复扫描: the record of the first scan of this document
     reasons: list[str] = Field(default_factory=list)  # why it needs a look (summary.record_reasons)
+    # the values a list shows to tell records apart (store.summary.KEY_VALUES): vin, plate,
+    # claim_no, repair_date, part_no, month — those the form has and were read
+    key_values: dict[str, Any] = Field(default_factory=dict)
 
 
 class StoredRecord(BaseModel):
@@ -53,3 +58,27 @@ class Correction(BaseModel):
     new_value: Any = None
     user: str
     at: Timestamp = Field(default_factory=utcnow)
+
+
+RecordAction = Literal["void", "restore", "unverify", "set_station"]
+RECORD_ACTION_LABELS = {
+    "void": "作废",
+    "restore": "恢复",
+    "unverify": "撤销确认",
+    "set_station": "设置维修站",
+}
+
+
+class RecordEvent(BaseModel):
+    """One person's action on a whole record (issue 12, point 3), appended, never edited:
+    作废 (void, with the reason), 恢复 (restore), 撤销确认 (unverify), 设置维修站
+    (set_station: `old` and `new` station codes, None for the back office's)."""
+
+    event_id: str
+    record_id: str
+    action: RecordAction
+    user: str
+    at: Timestamp = Field(default_factory=utcnow)
+    reason: str | None = None  # why (作废: required)
+    old: str | None = None
+    new: str | None = None

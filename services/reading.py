@@ -42,12 +42,15 @@ def read_in_child(
     filename: str,
     printed: Callable[[str], Any] | None = None,
     known: dict[str, list[str]] | None = None,
+    forced: dict[int, tuple[str, int]] | None = None,
 ) -> dict[str, Any]:
     """Runs in a reader process: the file's records and page problems as JSON-ready dicts.
     The OCR engine is loaded on the first call and kept; `printed` (the store's
     `document_values_reader()`) lets prefilled fields be verified instead of read;
     `known` (the store's `known_values()`) lets stations, models and parts be read
-    against what the installation knows (extract/lexicon.py).
+    against what the installation knows (extract/lexicon.py); `forced` maps a 0-based
+    file page to the (form code, form page) a person chose for it after the reader had
+    refused it (issue 12, point 3).
     Raises IngestError for a refused file (its reason is the job's)."""
     global _reader
     from formdesk.extract.lexicon import Lexicon
@@ -57,7 +60,7 @@ def read_in_child(
         _reader = FormReader(key)
     _reader.printed = printed
     _reader.lexicon = Lexicon.of(**known) if known else None
-    result = _reader.read_file(data, filename)
+    result = _reader.read_file(data, filename, forced=forced)
     return {
         "records": [r.model_dump(mode="json") for r in result.records],
         "problems": [p.model_dump(mode="json") for p in result.problems],
@@ -211,6 +214,7 @@ class ReaderWorker:
         filename = self._filename(job)
         data = self.store.scan_bytes(job.scan_id)
         timeout = self.settings.reader_timeout(job.pages or 1)
+        forced = forced_pages(self.store, job.scan_id, station)
         try:
             result = self.pool.call(
                 read_in_child,
@@ -219,6 +223,7 @@ class ReaderWorker:
                 filename,
                 self._printed,
                 self.store.known_values(),
+                forced or None,
                 timeout=timeout,
             )
         except IngestError as exc:
@@ -229,6 +234,7 @@ class ReaderWorker:
             log.error("reading %s failed: %r", filename, exc)
             return self._attempt_failed(job, f"{filename}:识读失败({type(exc).__name__})")
         save_read_records(self.store, job.scan_id, result["records"], station)
+        keep_refusals(self.store, job, station, filename, result, forced)
         problems = "; ".join(
             f"{filename} 第{p['file_page'] + 1}页:{p['reason']}" for p in result["problems"]
         )
@@ -272,6 +278,38 @@ class ReaderWorker:
 
 
 _RETRY: Any = object()  # the job went back to the queue
+
+
+def forced_pages(store: Store, scan_id: str, station: str | None) -> dict[int, tuple[str, int]]:
+    """The pages of scan `scan_id` (uploaded by `station`) a person classified by hand and
+    sent to be read again: 0-based file page → (form code, form page)."""
+    return {
+        r.file_page: (r.template, r.form_page or 1)
+        for r in store.list_page_refusals(states=["requeued"], scan_ids=[scan_id])
+        if r.station == station and r.template
+    }
+
+
+def keep_refusals(
+    store: Store,
+    job: Job,
+    station: str | None,
+    filename: str,
+    result: dict[str, Any],
+    forced: dict[int, tuple[str, int]],
+) -> None:
+    """The reading's refused pages kept for a person to settle (PageRefusal), and the
+    pages classified by hand resolved with the records they now gave."""
+    problems = {p["file_page"]: p["reason"] for p in result["problems"]}
+    records: dict[int, list[str]] = {}
+    if forced:
+        rows, _ = store.list_records(scan_ids=[job.scan_id], duplicates=True, limit=500)
+        for r in rows:
+            for page in r.file_pages:
+                if page in forced:
+                    records.setdefault(page, []).append(r.record_id)
+    if problems or records:
+        store.record_page_outcomes(job.scan_id, station, job.batch_id, filename, problems, records)
 
 
 def _complex(exc: TaskFailed) -> str:

@@ -24,9 +24,9 @@ from formdesk.extract.views import aligned_form, crop_mm
 from formdesk.ingest import IngestError, sniff
 from formdesk.model.errors import ConflictError, NotFoundError
 from formdesk.model.record import needs_check
-from formdesk.model.stored import Correction, RecordSummary, StoredRecord
+from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
 from formdesk.store import Store
-from formdesk.store.summary import record_reasons
+from formdesk.store.summary import record_reasons, same_value
 from formdesk.templates import get_template
 from formdesk.templates.values.normalize import correction_value
 
@@ -45,14 +45,15 @@ def not_found(what: str) -> NotFoundError:
 
 class RecordQuery(BaseModel):
     """The record filters (the API reads them from the query string; the exports use
-    them too): template code, station code, status, scan dates (inclusive), free text
-    `q`, order (newest first, or least confident first: the review queue), one page
-    (`offset`, `limit` ≤ 500), and `duplicates` to list second scans of a stored
-    document (重复扫描) too."""
+    them too): template code, station code, status (voided: only 作废 records, which no
+    other listing shows), scan dates (inclusive), free text `q`, order (newest first, or
+    least confident first: the review queue), one page (`offset`, `limit` ≤ 500),
+    `duplicates` to list second scans of a stored document (重复扫描) too, and the upload
+    (`batch`) or file name (`file`, any part of it) the records were read from."""
 
     template: str | None = None
     station: str | None = None
-    status: Literal["ready", "needs_review", "verified"] | None = None
+    status: Literal["ready", "needs_review", "verified", "voided"] | None = None
     date_from: date | None = None
     date_to: date | None = None
     q: str | None = None
@@ -60,6 +61,8 @@ class RecordQuery(BaseModel):
     offset: int = Field(0, ge=0)
     limit: int = Field(50, ge=1, le=500)
     duplicates: bool = False  # also list second scans of a stored document (重复扫描)
+    batch: str | None = None  # only records read from the files of this upload (批次)
+    file: str | None = Field(None, max_length=200)  # only from files whose name holds this
 
 
 def find_records(store: Store, who: Viewer, query: RecordQuery) -> tuple[list[RecordSummary], int]:
@@ -67,6 +70,9 @@ def find_records(store: Store, who: Viewer, query: RecordQuery) -> tuple[list[Re
     own station's, whatever `query.station` says) and how many match in all; each summary
     carries its `reasons` (复核原因).  The store's errors propagate."""
     station = who.station_filter or query.station
+    scan_ids = scans_of(store, who, query.batch, query.file)
+    if scan_ids == []:
+        return [], 0
     return store.list_records(
         template=query.template,
         station=station,
@@ -77,8 +83,26 @@ def find_records(store: Store, who: Viewer, query: RecordQuery) -> tuple[list[Re
         order=query.order,
         offset=query.offset,
         limit=query.limit,
-        duplicates=query.duplicates,
+        # 作废 lists every voided record, a voided second scan (重复扫描) too
+        duplicates=query.duplicates or query.status == "voided",
+        scan_ids=scan_ids,
     )
+
+
+def scans_of(store: Store, who: Viewer, batch: str | None, file: str | None) -> list[str] | None:
+    """The scans a listing is limited to: those of upload `batch` (NotFoundError, 404, if
+    `who` does not see it) and of files named with `file` (a station user: its own
+    uploads' names), both when both are given; None when neither is."""
+    out: list[str] | None = None
+    if batch:
+        found = store.get_batch(batch)
+        if found is None or not who.sees(found.station):
+            raise not_found("这个批次")
+        out = list(dict.fromkeys(found.scan_ids))
+    if file and file.strip():
+        named = [s.sha256 for s in store.find_scans(file, who.station_filter)]
+        out = named if out is None else [s for s in out if s in set(named)]
+    return out
 
 
 def visible_record(store: Store, who: Viewer, record_id: str) -> StoredRecord:
@@ -121,6 +145,20 @@ def with_review_rules(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "fields": [_marked(f) for f in record.get("fields", [])]}
 
 
+class ReviewEntry(Correction):
+    """A line of a record's review trail: a stored Correction and its `kind`, "corrected"
+    (the value changed: 更正) or "confirmed" (the reviewer kept the reader's value:
+    确认原值, not a correction) — store.summary.same_value (issue 12, point 4)."""
+
+    kind: Literal["corrected", "confirmed"] = "corrected"
+
+    @classmethod
+    def of(cls, c: Correction) -> ReviewEntry:
+        """`c` with its kind."""
+        kind = "confirmed" if same_value(c.old_value, c.new_value) else "corrected"
+        return cls(**c.model_dump(), kind=kind)
+
+
 class RecordDetail(BaseModel):
     """A record as the review page shows it: its summary, the record dict with every
     reading marked `needs_check` ({} when damaged), its corrections (oldest first), the
@@ -130,12 +168,16 @@ class RecordDetail(BaseModel):
 
     summary: RecordSummary
     record: dict[str, Any]  # {} when damaged
-    corrections: list[Correction]
+    corrections: list[ReviewEntry]  # changes and confirmations, oldest first
     page: dict[str, float]  # form size in mm, for drawing field boxes over the page image
     damaged: str | None = None  # why the record's file cannot be read (Chinese)
     reasons: list[str] = Field(default_factory=list)  # store.summary.record_reasons
     # ids of the later scans linked to this record (重复扫描)
     duplicates: list[str] = Field(default_factory=list)
+    # people's actions on the whole record (作废, 恢复, 撤销确认, 设置维修站), oldest first
+    events: list[RecordEvent] = Field(default_factory=list)
+    # the uploads (batch ids) that brought its scan, those the viewer sees, newest first
+    batches: list[str] = Field(default_factory=list)
 
 
 def _rescans_of(store: Store, who: Viewer, summary: RecordSummary) -> list[str]:
@@ -156,11 +198,17 @@ def record_detail(store: Store, who: Viewer, record_id: str) -> RecordDetail:
     return RecordDetail(
         summary=stored.summary,
         record=with_review_rules(stored.record),
-        corrections=store.list_corrections(record_id),
+        corrections=[ReviewEntry.of(c) for c in store.list_corrections(record_id)],
         page={"width": g.width, "height": g.height},
         damaged=stored.damaged,
         reasons=record_reasons(stored.record) if not stored.damaged else [],
         duplicates=_rescans_of(store, who, stored.summary),
+        events=store.list_record_events(record_id),
+        batches=[
+            b.batch_id
+            for b in store.list_batches(station=who.station_filter)
+            if stored.summary.scan_id in b.scan_ids
+        ],
     )
 
 
@@ -273,7 +321,7 @@ def crop_png(
 # -- corrections and verification --------------------------------------------------------------
 
 
-class CorrectionResult(Correction):
+class CorrectionResult(ReviewEntry):
     """A correction as stored, and the reading as it now is (with `needs_check`; {} if it
     cannot be found again)."""
 
@@ -316,6 +364,8 @@ def correct_field(
     (409) when its file is damaged; Refused (422): ``<栏目名>:<why>`` for a value the
     field does not take, or the store's reason for a row or column the record has not."""
     stored = usable_record(store, who, record_id)
+    if stored.summary.status == "voided":
+        raise ConflictError("这条记录已作废,请先恢复")
     template = get_template(stored.summary.template)
     try:
         spec = template.field(key)
@@ -335,7 +385,8 @@ def correct_field(
     except ValueError as exc:  # a table row or column the record does not have
         raise Refused(str(exc)) from None
     return CorrectionResult(
-        **done.model_dump(), reading=_reading_after(store, record_id, key, row, column)
+        **ReviewEntry.of(done).model_dump(),
+        reading=_reading_after(store, record_id, key, row, column),
     )
 
 

@@ -16,6 +16,13 @@ class Refused(FormdeskError):
     status = 422
 
 
+class NotAllowed(FormdeskError):
+    """The user's role may not do this (e.g. only the back office sets a record's
+    station); the message says who may.  HTTP 403."""
+
+    status = 403
+
+
 class FileTooLarge(FormdeskError):
     """An uploaded file over its size limit, refused before any process reads it (the
     message names the file, its size in MB and the limit).  HTTP 413."""

@@ -37,6 +37,7 @@ TABLES: dict[str, dict[str, tuple[str | None, frozenset[str]]]] = {
     "queue.json": {
         "batches": ("batch_id", frozenset({"station", "created_at", "scan_ids", "pages_done"})),
         "jobs": ("job_id", frozenset({"batch_id", "scan_id", "state", "attempts"})),
+        "refusals": ("refusal_id", frozenset({"scan_id", "file_page", "state", "reason"})),
     },
     "records.json": {
         "records": (
@@ -57,6 +58,7 @@ TABLES: dict[str, dict[str, tuple[str | None, frozenset[str]]]] = {
             ),
         ),
         "corrections": ("correction_id", frozenset({"record_id", "field_key", "new_value"})),
+        "events": ("event_id", frozenset({"record_id", "action", "user", "at"})),
     },
     "claims.json": {
         "claims": ("claim_no", frozenset({"station", "repair_date"})),

@@ -22,8 +22,8 @@ from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's err
     StoreError,
 )
 from formdesk.model.print_jobs import PrintJob
-from formdesk.model.scans import Batch, Job, Scan
-from formdesk.model.stored import Correction, RecordSummary, StoredRecord
+from formdesk.model.scans import Batch, Job, PageRefusal, Scan
+from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
 
 Order = Literal["newest", "least_confident"]
 DateBound = date | datetime | str
@@ -154,6 +154,44 @@ class ScanStore(Protocol):
 
     def scan_bytes(self, sha256: str) -> bytes: ...
 
+    def record_page_outcomes(
+        self,
+        scan_id: str,
+        station: str | None,
+        batch_id: str,
+        filename: str,
+        problems: dict[int, str],
+        records: dict[int, list[str]],
+    ) -> None:
+        """After reading scan `scan_id` for `station` in batch `batch_id`: every refused
+        page (0-based file page → Chinese reason) kept as an open PageRefusal (one a person
+        already resolved or discarded is left alone); a requeued refusal whose page now
+        gave records (file page → record ids) is resolved with them, one whose page was
+        refused again is open again with the new reason."""
+        ...
+
+    def list_page_refusals(
+        self, states: list[str] | None = None, scan_ids: list[str] | None = None
+    ) -> list[PageRefusal]:
+        """Refused pages (of those states, of those scans, when given), newest first."""
+        ...
+
+    def get_page_refusal(self, refusal_id: str) -> PageRefusal | None: ...
+
+    def update_page_refusal(
+        self, refusal_id: str, from_states: list[str], **changes: Any
+    ) -> PageRefusal:
+        """Sets `changes` (state, template, form_page, settled_by, note …) on a refusal
+        whose state is one of `from_states`, updated_at now; NotFoundError if none,
+        ConflictError (409, ``这一页已经处理过了``) if its state is another."""
+        ...
+
+    def find_scans(self, name: str, station: str | None = None, limit: int = 500) -> list[Scan]:
+        """Scans an upload of which has a file name holding `name` (ignoring case), those
+        uploaded by `station` only when given (None: any upload), newest first, at most
+        `limit`."""
+        ...
+
     # batches and the reading queue
     def create_batch(
         self,
@@ -238,9 +276,12 @@ class RecordStore(Protocol):
         offset: int = 0,
         limit: int = 50,
         duplicates: bool = False,
+        scan_ids: list[str] | None = None,
     ) -> tuple[list[RecordSummary], int]:
-        """One page of summaries and how many match in all. A second scan of a document
-        already stored (`duplicate_of` set, 重复扫描) is left out unless `duplicates`: every
+        """One page of summaries and how many match in all (only those read from the scans
+        `scan_ids`, when given: a batch's or a file name's). A second scan of a document
+        already stored (`duplicate_of` set, 重复扫描) is left out unless `duplicates`, and a
+        voided record (作废) unless `status` is "voided": every
         list, count, export and reconciliation counts the document once."""
         ...
 
@@ -260,6 +301,35 @@ class RecordStore(Protocol):
 
     def list_corrections(self, record_id: str) -> list[Correction]:
         """Oldest first."""
+        ...
+
+    def void_records(self, record_ids: list[str], user: str, reason: str) -> list[RecordSummary]:
+        """作废: every record of `record_ids` gets status "voided" — kept, out of every list
+        and count unless listed by that status — with one RecordEvent each (the reason, the
+        status it had), all or none.  NotFoundError for an id not stored; ConflictError
+        (409) for one already voided; ValueError (Chinese) for an empty or overlong reason
+        (store.record_actions)."""
+        ...
+
+    def restore_record(self, record_id: str, user: str) -> RecordSummary:
+        """恢复 a voided record: verified again if a person had confirmed it, else as read;
+        ConflictError (409) if it is not voided."""
+        ...
+
+    def unverify_record(self, record_id: str, user: str) -> RecordSummary:
+        """撤销确认: a verified record goes back to its reader status, its verifier cleared;
+        ConflictError (409) if it is not verified (or is voided)."""
+        ...
+
+    def set_record_station(self, record_id: str, station: str | None, user: str) -> RecordSummary:
+        """设置维修站: the record's station (None: the back office's) as a person says; a
+        new reading of its scan keeps it (the reading is filed under the station it was
+        read for).  ConflictError (409) when unchanged or voided.  The caller checks that
+        the station exists."""
+        ...
+
+    def list_record_events(self, record_id: str) -> list[RecordEvent]:
+        """Every action on the record (void, restore, unverify, set_station), oldest first."""
         ...
 
     def verify_record(self, record_id: str, user: str) -> RecordSummary:

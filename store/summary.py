@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from formdesk.model.record import FieldReading, FormRecord
 from formdesk.model.stored import RecordSummary
+from formdesk.model.time import format_time
 
 # what filing says about a record's identity (issue 10, point 5); the reasons list shows them
 SIGNATURE_MISMATCH = "签名不符"  # the QR is not signed with this installation's key
@@ -101,6 +102,28 @@ def search_text(record: dict[str, Any], station: str | None) -> str:
     return " ".join(p for p in parts if p)
 
 
+# the listed values (RecordSummary.key_values): list key → the form fields that hold it
+KEY_VALUES = {
+    "vin": ("vin",),
+    "plate": ("plate_no", "plate"),
+    "claim_no": ("claim_no",),
+    "repair_date": ("repair_date", "entry_date"),
+    "part_no": ("part_no",),
+    "month": ("report_month", "record_month"),
+}
+
+
+def key_values(record: dict[str, Any]) -> dict[str, Any]:
+    """The values that tell a record apart in a list (KEY_VALUES), those read."""
+    by_key = {f.get("key"): f.get("value") for f in record.get("fields", [])}
+    out = {}
+    for name, keys in KEY_VALUES.items():
+        value = next((by_key[k] for k in keys if by_key.get(k) not in (None, "")), None)
+        if value is not None and not isinstance(value, list | dict):
+            out[name] = value
+    return out
+
+
 def file_pages(record: dict[str, Any]) -> list[int]:
     return list(dict.fromkeys(int(p["file_page"]) for p in record.get("pages", [])))
 
@@ -108,14 +131,33 @@ def file_pages(record: dict[str, Any]) -> list[int]:
 # -- corrections ---------------------------------------------------------------------------------
 
 
-def _set_value(reading: dict[str, Any], value: Any) -> None:
-    """A person's value: certain; the raw OCR text stays for the audit."""
+def same_value(old: Any, new: Any) -> bool:
+    """Whether a reviewer's value is the one already there (a confirmation, not a change):
+    equal, or both empty (None / blank text)."""
+
+    def norm(v: Any) -> Any:
+        return None if v is None or (isinstance(v, str) and not v.strip()) else v
+
+    return norm(old) == norm(new)
+
+
+def _set_value(
+    reading: dict[str, Any], value: Any, user: str | None = None, at: str | None = None
+) -> None:
+    """A person's value: certain; the raw OCR text stays for the audit.  Marked
+    `reviewed` "confirmed" when it is the value already there (人工确认原值), else
+    "corrected" (已更正), with who and when (issue 12, point 4)."""
     empty = value is None or (isinstance(value, str) and not value.strip())
+    kept = same_value(reading.get("value"), value)
     reading["value"] = None if empty else value
     reading["status"] = "empty" if empty else "ok"
     reading["confidence"] = 1.0
     reading["reason"] = None
-    reading["evidence"] = ["corrected"]  # a person set it (see extract/evidence.py)
+    # a person set it (see extract/evidence.py)
+    reading["evidence"] = ["confirmed" if kept else "corrected"]
+    reading["reviewed"] = "confirmed" if kept else "corrected"
+    reading["reviewed_by"] = user
+    reading["reviewed_at"] = at
 
 
 def summarise_table_cells(field: dict[str, Any]) -> None:
@@ -132,12 +174,19 @@ def apply_correction(
     new_value: Any,
     row: int | None = None,
     column: str | None = None,
+    user: str | None = None,
+    at: datetime | str | None = None,
 ) -> Any:
-    """Sets one field (or one table cell) in `record`, in place; returns the old value.
+    """Sets one field (or one table cell) in `record`, in place, marked reviewed by `user`
+    at `at` (`_set_value`); returns the old value.  ValueError (Chinese) for a field, row
+    or column the record has not.
 
     `row` is the table row number as printed and as the reader's messages say it (第n行):
     1 is the first row.
     """
+    # one spelling of the time, whether it comes as a datetime (a correction being made)
+    # or as stored text (corrections applied again to a new reading)
+    when = format_time(datetime.fromisoformat(at) if isinstance(at, str) else at) if at else None
     field = next((f for f in record.get("fields", []) if f.get("key") == field_key), None)
     if field is None:
         raise ValueError(f"记录里没有栏目“{field_key}”")
@@ -148,7 +197,7 @@ def apply_correction(
         if field.get("rows") is not None:
             raise ValueError(f"“{label}”是表格,请逐格更正(指定行和列)")
         old = field.get("value")
-        _set_value(field, new_value)
+        _set_value(field, new_value, user, when)
         return old
     rows = field.get("rows")
     if rows is None:
@@ -159,7 +208,7 @@ def apply_correction(
     if cell is None:
         raise ValueError(f"表格“{label}”没有“{column}”这一列")
     old = cell.get("value")
-    _set_value(cell, new_value)
+    _set_value(cell, new_value, user, when)
     summarise_table_cells(field)
     return old
 
@@ -195,6 +244,7 @@ def summarise(
         search_text=search_text(record, station),
         duplicate_of=(record.get("filing") or {}).get("duplicate_of") or None,
         reasons=record_reasons(record),
+        key_values=key_values(record),
     )
 
 

@@ -45,8 +45,14 @@ from pydantic import BaseModel
 from formdesk.model.accounts import ApiToken, User, UserSession
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
-from formdesk.model.scans import Batch, Job, Scan, ScanOwner
-from formdesk.model.stored import Correction, RecordSummary, StoredRecord
+from formdesk.model.scans import Batch, Job, PageRefusal, Scan, ScanOwner
+from formdesk.model.stored import (
+    Correction,
+    RecordAction,
+    RecordEvent,
+    RecordSummary,
+    StoredRecord,
+)
 from formdesk.model.time import format_time
 from formdesk.model.usernames import fold_username, normalize_username
 
@@ -58,6 +64,8 @@ from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
 from .lock import WriteLock
+from .record_actions import VOIDED, act, kept_state
+from .refusals import changed_refusal, page_outcomes
 from .summary import apply_correction, interrupted, parse_record, summarise
 
 log = logging.getLogger(__name__)
@@ -168,8 +176,10 @@ class TinyStore:
         self._scans = self._scans_db.table("scans")
         self._batches = self._queue.table("batches")
         self._jobs = self._queue.table("jobs")
+        self._refusals = self._queue.table("refusals")  # PageRefusal
         self._records = self._records_db.table("records")
         self._corrections = self._records_db.table("corrections")
+        self._events = self._records_db.table("events")  # RecordEvent: void, restore, …
         self._claims = self._claims_db.table("claims")
         self._claim_imports = self._claims_db.table("imports")
         self._index: _RecordIndex | None = None
@@ -447,6 +457,58 @@ class TinyStore:
             return self._scan_path(sha256).read_bytes()
         except FileNotFoundError:
             raise NotFoundError(f"扫描件“{sha256[:16]}…”不存在") from None
+
+    # -- refused pages ---------------------------------------------------------------------
+    def record_page_outcomes(
+        self,
+        scan_id: str,
+        station: str | None,
+        batch_id: str,
+        filename: str,
+        problems: dict[int, str],
+        records: dict[int, list[str]],
+    ) -> None:
+        with self._write(self._queue):
+            rows = page_outcomes(
+                self._refusals.row, scan_id, station, batch_id, filename, problems, records
+            )
+            if rows:
+                self._refusals.put_many({r["refusal_id"]: r for r in rows})
+
+    def list_page_refusals(
+        self, states: list[str] | None = None, scan_ids: list[str] | None = None
+    ) -> list[PageRefusal]:
+        out = [
+            PageRefusal.model_validate(r)
+            for r in self._refusals.rows().values()
+            if (states is None or r["state"] in states)
+            and (scan_ids is None or r["scan_id"] in scan_ids)
+        ]
+        return sorted(out, key=lambda r: (r.created_at, r.refusal_id), reverse=True)
+
+    def get_page_refusal(self, refusal_id: str) -> PageRefusal | None:
+        row = self._refusals.row(refusal_id)
+        return PageRefusal.model_validate(row) if row else None
+
+    def update_page_refusal(
+        self, refusal_id: str, from_states: list[str], **changes: Any
+    ) -> PageRefusal:
+        with self._write(self._queue):
+            row = self._refusals.row(refusal_id)
+            new = changed_refusal(row, refusal_id, from_states, changes)
+            self._refusals.put(refusal_id, new)
+        return PageRefusal.model_validate(new)
+
+    def find_scans(self, name: str, station: str | None = None, limit: int = 500) -> list[Scan]:
+        folded = name.strip().casefold()
+        found = []
+        for row in self._scans.rows().values():
+            scan = Scan.model_validate(row)
+            owners = [o for o in scan.all_owners() if station is None or o.station == station]
+            if folded and any(folded in o.filename.casefold() for o in owners):
+                found.append(scan)
+        found.sort(key=lambda s: (s.uploaded_at, s.sha256), reverse=True)
+        return found[:limit]
 
     # -- batches and the reading queue ---------------------------------------------------------------
     def create_batch(
@@ -842,8 +904,15 @@ class TinyStore:
         now = _now()
         rows = self._records.rows()
         scans = {scan_id for scan_id, *_ in items}
+        # the key is the station the reading was filed under (`read_station`), whatever a
+        # person set the record's station to since (set_record_station)
         by_key = {
-            (r["scan_id"], r["station"], r["document_id"], r["copy_index"]): rid
+            (
+                r["scan_id"],
+                r.get("read_station", r["station"]),
+                r["document_id"],
+                r["copy_index"],
+            ): rid
             for rid, r in rows.items()
             if r["scan_id"] in scans
         }
@@ -855,28 +924,38 @@ class TinyStore:
             key = (scan_id, station, record["document_id"], record.get("copy_index", 1))
             rid = by_key.get(key)
             old = (changed.get(rid) or rows.get(rid)) if rid else None
+            placed = station  # the record's station: as read, or as a person set it since
             if rid is None or old is None:
                 rid = _new_id(lambda k: k in rows or k in changed)
                 by_key[key] = rid
                 rev, created_at = 1, created or now
             else:
+                placed = old["station"]
                 if corrections is None:
                     corrections = self._corrections_by_record()
                 for c in corrections.get(rid, []):
                     with contextlib.suppress(ValueError):
                         apply_correction(
-                            record, c["field_key"], c["new_value"], c["row"], c["column"]
+                            record,
+                            c["field_key"],
+                            c["new_value"],
+                            c["row"],
+                            c["column"],
+                            c.get("user"),
+                            c.get("at"),
                         )
                 if rid in contents:
                     current = contents[rid][1]
                 else:
                     found = self._read_record(rid)
                     current = found[1] if found else None
-                if current == record and old["station"] == station:
+                if current == record:
                     order.append(rid)
                     continue
                 rev, created_at = old["rev"] + 1, old["created_at"]
-            changed[rid] = self._summary_row(rid, scan_id, station, record, created_at, now, rev)
+            row = self._summary_row(rid, scan_id, placed, record, created_at, now, rev)
+            row["read_station"] = station
+            changed[rid] = kept_state(row, old)
             contents[rid] = (rev, record)
             order.append(rid)
         if changed:
@@ -913,9 +992,11 @@ class TinyStore:
         offset: int = 0,
         limit: int = 50,
         duplicates: bool = False,
+        scan_ids: list[str] | None = None,
     ) -> tuple[list[RecordSummary], int]:
         check_listing(order, offset, limit)
         lo, hi = _bound(date_from, end=False), _bound(date_to, end=True)
+        from_scans = set(scan_ids) if scan_ids is not None else None
         terms = search_terms(text)
         index = self._record_index()
         entries = index.newest if order == "newest" else index.least_confident
@@ -929,6 +1010,10 @@ class TinyStore:
             if station is not None and row["station"] != station:
                 continue
             if status is not None and row["status"] != status:
+                continue
+            if status is None and row["status"] == "voided":  # 作废: only when asked for
+                continue
+            if from_scans is not None and row["scan_id"] not in from_scans:
                 continue
             created = row["created_at"]
             if lo is not None and created < lo[0]:
@@ -970,7 +1055,7 @@ class TinyStore:
                 at=now,
             )
             value = correction.model_dump(mode="json")["new_value"]  # as it will be stored
-            old = apply_correction(record, field_key, value, row, column)
+            old = apply_correction(record, field_key, value, row, column, user, now)
             correction_id = _new_id(lambda k: self._corrections.row(k) is not None)
             correction = correction.model_copy(
                 update={"correction_id": correction_id, "old_value": old, "new_value": value}
@@ -985,6 +1070,8 @@ class TinyStore:
                 now,
                 rev,
             )
+            summary["read_station"] = stored.get("read_station", stored["station"])
+            summary = kept_state(summary, stored)
             self._commit_records(
                 {record_id: summary},
                 {record_id: (rev, record)},
@@ -1004,6 +1091,8 @@ class TinyStore:
             row = self._records.row(record_id)
             if row is None:
                 raise NotFoundError(f"记录“{record_id}”不存在")
+            if row["status"] == "voided":
+                raise ConflictError(VOIDED)
             now = format_time(_now())
             row = {
                 **row,
@@ -1014,6 +1103,51 @@ class TinyStore:
             }
             self._records.put(record_id, row)
         return RecordSummary.model_validate(row)
+
+    def _act(
+        self,
+        record_ids: list[str],
+        action: RecordAction,
+        user: str,
+        reason: str | None = None,
+        station: str | None = None,
+    ) -> list[RecordSummary]:
+        """One RecordAction on every record of `record_ids`, all or none (one write):
+        store.record_actions decides the new row and the event."""
+        with self._lock:
+            rows: dict[str, dict[str, Any]] = {}
+            events: dict[str, dict[str, Any]] = {}
+            now = _now()
+            for rid in dict.fromkeys(record_ids):
+                row = self._records.row(rid)
+                if row is None:
+                    raise NotFoundError(f"记录“{rid}”不存在")
+                found = self._read_record(rid) if action != "void" else None
+                record = found[1] if found else None
+                new, event = act(row, record, action, user, now, reason=reason, station=station)
+                event_id = _new_id(lambda k: self._events.row(k) is not None or k in events)
+                events[event_id] = {**event, "event_id": event_id}
+                rows[rid] = new
+            with self._records_db.transaction():
+                self._records.put_many(rows)
+                self._events.put_many(events)
+        return [RecordSummary.model_validate(r) for r in rows.values()]
+
+    def void_records(self, record_ids: list[str], user: str, reason: str) -> list[RecordSummary]:
+        return self._act(record_ids, "void", user, reason=reason)
+
+    def restore_record(self, record_id: str, user: str) -> RecordSummary:
+        return self._act([record_id], "restore", user)[0]
+
+    def unverify_record(self, record_id: str, user: str) -> RecordSummary:
+        return self._act([record_id], "unverify", user)[0]
+
+    def set_record_station(self, record_id: str, station: str | None, user: str) -> RecordSummary:
+        return self._act([record_id], "set_station", user, station=station)[0]
+
+    def list_record_events(self, record_id: str) -> list[RecordEvent]:
+        rows = [e for e in self._events.rows().values() if e["record_id"] == record_id]
+        return [RecordEvent.model_validate(e) for e in sorted(rows, key=lambda e: e["at"])]
 
     # -- warranty claims -------------------------------------------------------------------------------
     def import_claims(

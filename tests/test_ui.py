@@ -189,7 +189,9 @@ def test_pages_ask_to_sign_in_and_show_each_role_its_controls(any_settings):
                 follow_redirects=False,
             )
             assert res.headers["location"] == "/records"
-            pages[username] = {p: client.get(p).text for p in ("/", "/print", "/records")}
+            pages[username] = {
+                p: client.get(p).text for p in ("/", "/upload", "/print", "/records")
+            }
             missing = client.get("/review/no-such-record")
             assert missing.status_code == 404 and "找不到这条记录" in missing.text
             csrf = client.get("/api/me").json()["csrf"]
@@ -202,10 +204,14 @@ def test_pages_ask_to_sign_in_and_show_each_role_its_controls(any_settings):
             assert not re.search(
                 r"""(src|href)=["']?(https?:)?//""", html
             )  # nothing from elsewhere
-    assert 'id="dropzone"' in pages["office"]["/"] and 'id="upload-station"' in pages["office"]["/"]
-    assert 'id="dropzone"' in pages["s1"]["/"] and 'id="upload-station"' not in pages["s1"]["/"]
+    up = "/upload"
+    assert 'id="dropzone"' in pages["office"][up] and 'id="upload-station"' in pages["office"][up]
+    assert 'id="dropzone"' in pages["s1"][up] and 'id="upload-station"' not in pages["s1"][up]
     assert 'id="f-station"' not in pages["s1"]["/records"]
-    assert 'id="dropzone"' not in pages["audit"]["/"] and "审计员只能查看" in pages["audit"]["/"]
+    assert 'id="dropzone"' not in pages["audit"][up] and "审计员只能查看" in pages["audit"][up]
+    # every role lands on its 工作台
+    for username in pages:
+        assert "<h1>工作台</h1>" in pages[username]["/"]
     assert (
         'id="make-pdf"' in pages["s1"]["/print"] and 'id="make-pdf"' not in pages["audit"]["/print"]
     )
@@ -259,7 +265,7 @@ def test_sign_in_upload_review_and_print(server, browser, tmp_path):
     assert "售后服务部" in page.text_content(".who .role")
 
     # -- upload: per-file progress, then the reading to done -----------------------------------------
-    page.goto("/")
+    page.goto("/upload")
     page.set_input_files("#file-input", [str(vin_scan), str(date_scan)])
     page.wait_for_function(
         "[...document.querySelectorAll('#files-table .result')]"

@@ -10,8 +10,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from formdesk.model.stored import RecordSummary
+from formdesk.services import record_actions, review_bulk
 from formdesk.services import records as service
 from formdesk.services.records import CorrectionResult, PageImages, RecordDetail, RecordQuery
+from formdesk.services.review_bulk import BulkCandidates
 from formdesk.services.stores import Store
 
 from ..deps import current_principal, get_store, writer
@@ -112,6 +114,86 @@ def verify(
 ) -> RecordSummary:
     """确认记录无误(复核完成)。"""
     return service.verify_record(store, who, record_id)
+
+
+class VoidRequest(BaseModel):
+    reason: str  # 作废原因 (1–200 characters)
+
+
+class StationRequest(BaseModel):
+    station: str | None = None  # a registered station code; None or "": the back office's
+
+
+@router.post("/records/{record_id}/void", response_model=RecordSummary)
+def void_record(
+    record_id: str,
+    body: VoidRequest,
+    who: Principal = Depends(writer),
+    store: Store = Depends(get_store),
+) -> RecordSummary:
+    """作废一条记录(保留原样并记入审计;不再计入任何列表、统计、导出与核对)。"""
+    return record_actions.void_record(store, who, record_id, body.reason)
+
+
+@router.post("/records/{record_id}/restore", response_model=RecordSummary)
+def restore_record(
+    record_id: str, who: Principal = Depends(writer), store: Store = Depends(get_store)
+) -> RecordSummary:
+    """恢复一条已作废的记录。"""
+    return record_actions.restore_record(store, who, record_id)
+
+
+@router.post("/records/{record_id}/unverify", response_model=RecordSummary)
+def unverify_record(
+    record_id: str, who: Principal = Depends(writer), store: Store = Depends(get_store)
+) -> RecordSummary:
+    """撤销“确认无误”。"""
+    return record_actions.unverify_record(store, who, record_id)
+
+
+@router.put("/records/{record_id}/station", response_model=RecordSummary)
+def set_record_station(
+    record_id: str,
+    body: StationRequest,
+    who: Principal = Depends(writer),
+    store: Store = Depends(get_store),
+) -> RecordSummary:
+    """设置或更正记录所属的维修站(仅后台;记入审计)。"""
+    return record_actions.set_station(store, who, record_id, body.station)
+
+
+@router.get("/review/bulk", response_model=BulkCandidates)
+def bulk_candidates(
+    station: str | None = None,
+    template: str | None = None,
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+) -> BulkCandidates:
+    """复核队列中各栏均正常的记录,按复核原因计数(供批量确认选择)。"""
+    return review_bulk.bulk_candidates(store, who, station, template)
+
+
+class BulkVerify(BaseModel):
+    accept: list[str]  # the reasons the clerk accepts (e.g. 签名不符)
+    expected: int  # how many records the clerk was shown
+    station: str | None = None
+    template: str | None = None
+
+
+class BulkVerified(BaseModel):
+    verified: int
+    record_ids: list[str]
+
+
+@router.post("/review/bulk", response_model=BulkVerified)
+def bulk_verify(
+    body: BulkVerify, who: Principal = Depends(writer), store: Store = Depends(get_store)
+) -> BulkVerified:
+    """批量确认:各栏均正常、且复核原因都在 accept 之中的记录;数量与 expected 不符时不确认(409)。"""
+    ids = review_bulk.bulk_verify(
+        store, who, body.accept, body.expected, station=body.station, template=body.template
+    )
+    return BulkVerified(verified=len(ids), record_ids=ids)
 
 
 @router.get("/scans/{sha256}", response_class=Response)

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from formdesk.model.errors import NotFoundError
+from formdesk.services.batches import visible_batch
 from formdesk.services.records import visible_record
 from formdesk.services.stations import stations_to_choose
 from formdesk.services.stores import Store
@@ -32,7 +33,8 @@ templates = Jinja2Templates(directory=WEB / "templates")
 router = APIRouter(include_in_schema=False)
 
 NAV = [
-    ("/", "upload", "上传"),
+    ("/", "desk", "工作台"),
+    ("/upload", "upload", "上传"),
     ("/review", "review", "复核"),
     ("/records", "records", "记录"),
     ("/reconcile", "reconcile", "核对"),
@@ -186,8 +188,35 @@ def _simple_page(template: str, nav: str):
     return page
 
 
+@router.get("/batches/{batch_id}", response_class=HTMLResponse)
+def batch_page(
+    request: Request,
+    batch_id: str,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    """批次: an upload's files, records and refused pages (404 page for one not seen)."""
+    if who is None:
+        return _to_login(request)
+    try:
+        visible_batch(store, who, batch_id)
+    except NotFoundError:
+        return _page(
+            request,
+            who,
+            "error.html",
+            "upload",
+            status_code=404,
+            title="找不到这个批次",
+            message="这个批次不存在,或不属于您的维修站。",
+        )
+    return _page(request, who, "batch.html", "upload", store, batch_id=batch_id)
+
+
 for _path, _template, _nav in (
-    ("/", "upload.html", "upload"),  # 上传
+    ("/", "desk.html", "desk"),  # 工作台: the first page of every role
+    ("/upload", "upload.html", "upload"),  # 上传
+    ("/refusals", "refusals.html", "upload"),  # 待处理页面
     ("/review", "queue.html", "review"),  # 复核队列
     ("/print", "print.html", "print"),  # 打印
     ("/records", "records.html", "records"),  # 记录

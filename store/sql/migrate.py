@@ -126,7 +126,8 @@ def copy_tinydb(
                 raise StoreError(
                     f"记录 {record_id} 的文件无法读取({why}):请先运行 formdesk check --repair"
                 )
-            rows.append(record_row(stored.summary, stored.record, row["rev"]))
+            read_station = row.get("read_station", stored.summary.station)
+            rows.append(record_row(stored.summary, stored.record, row["rev"], read_station))
             if len(rows) >= 2000:
                 db.execute(schema.records.insert(), rows)
                 rows.clear()

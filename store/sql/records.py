@@ -30,12 +30,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 
-from formdesk.model.stored import Correction, RecordSummary, StoredRecord
+from formdesk.model.errors import ConflictError
+from formdesk.model.stored import Correction, RecordAction, RecordEvent, RecordSummary, StoredRecord
 
 from ..filters import check_listing, date_bound, search_terms
 from ..interface import DateBound, NotFoundError, Order
+from ..record_actions import VOIDED, act, kept_state
 from ..summary import apply_correction, parse_record, summarise
-from .schema import corrections, record_counts, scans
+from .schema import corrections, record_counts, record_events, scans
 from .schema import records as records_table
 
 # (scan id, station, document id, copy): the reading a record comes from (`records_reading`)
@@ -67,13 +69,20 @@ def _pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def record_row(summary: RecordSummary, record: dict[str, Any], rev: int) -> dict[str, Any]:
-    """The table row of a record: its summary, revision, folded search text and body."""
+_SAME = object()
+
+
+def record_row(
+    summary: RecordSummary, record: dict[str, Any], rev: int, read_station: Any = _SAME
+) -> dict[str, Any]:
+    """The table row of a record: its summary, revision, folded search text, body and the
+    station its reading was filed under (`read_station`; by default the summary's)."""
     return {
         **summary.model_dump(),
         "rev": rev,
         "search_folded": summary.search_text.casefold(),
         "body": record,
+        "read_station": summary.station if read_station is _SAME else read_station,
     }
 
 
@@ -98,7 +107,7 @@ def _stored_rows(db: Connection, keys: list[Key]) -> dict[Key, dict[str, Any]]:
                 wanted,
                 and_(
                     t.c.scan_id == wanted.c.scan_id,
-                    t.c.station.is_not_distinct_from(wanted.c.station),
+                    t.c.read_station.is_not_distinct_from(wanted.c.station),
                     t.c.document_id == wanted.c.document_id,
                     t.c.copy_index == wanted.c.copy_index,
                 ),
@@ -106,7 +115,7 @@ def _stored_rows(db: Connection, keys: list[Key]) -> dict[Key, dict[str, Any]]:
             .with_for_update(of=t)
         )
         for r in db.execute(q).mappings():
-            found[(r["scan_id"], r["station"], r["document_id"], r["copy_index"])] = dict(r)
+            found[(r["scan_id"], r["read_station"], r["document_id"], r["copy_index"])] = dict(r)
     return found
 
 
@@ -159,6 +168,7 @@ def _save(db: Connection, items: list[Item]) -> list[RecordSummary]:
     for scan_id, record, station, created in items:
         key = _key(scan_id, record, station)
         rid = by_key.get(key)
+        placed = station  # the record's station: as read, or as a person set it since
         if rid is None:
             rid = by_key[key] = next(fresh)
             new.add(rid)
@@ -166,14 +176,24 @@ def _save(db: Connection, items: list[Item]) -> list[RecordSummary]:
         else:
             for c in fixes.get(rid, []):
                 with contextlib.suppress(ValueError):  # a field the new reading lacks
-                    apply_correction(record, c["field_key"], c["new_value"], c["row"], c["column"])
+                    apply_correction(
+                        record,
+                        c["field_key"],
+                        c["new_value"],
+                        c["row"],
+                        c["column"],
+                        c.get("user"),
+                        c.get("at"),
+                    )
             old = changed.get(rid) or rows[rid]
             if old["body"] == record:
                 order.append(rid)
                 continue
             rev, created_at = old["rev"] + 1, old["created_at"]
-        summary = summarise(rid, scan_id, station, record, created_at, now)
-        changed[rid] = record_row(summary, record, rev)
+            placed = old["station"]
+        summary = summarise(rid, scan_id, placed, record, created_at, now)
+        row = record_row(summary, record, rev, station)
+        changed[rid] = kept_state(row, rows.get(rid)) if rid not in new else row
         order.append(rid)
     inserts = [row for rid, row in changed.items() if rid in new]
     updates = [
@@ -248,6 +268,7 @@ class SqlRecordStore:
         offset: int = 0,
         limit: int = 50,
         duplicates: bool = False,
+        scan_ids: list[str] | None = None,
     ) -> tuple[list[RecordSummary], int]:
         """One page of summaries and how many match in all (both of one snapshot): newest
         first (created_at, then record id, descending) or least confident first (ties
@@ -266,24 +287,28 @@ class SqlRecordStore:
             where.append(t.c.station == station)
         if status is not None:
             where.append(t.c.status == status)
+        else:  # 作废: only when asked for by its status
+            where.append(t.c.status != "voided")
         if lo is not None:
             where.append(t.c.created_at >= lo[0])
         if hi is not None:
             where.append(t.c.created_at <= hi[0] if hi[1] else t.c.created_at < hi[0])
         where += [t.c.search_folded.like(_pattern(term)) for term in search_terms(text)]
+        if scan_ids is not None:
+            where.append(t.c.scan_id == any_(bindparam("scan_ids", list(scan_ids), ARRAY(Text))))
         # record ids are lowercase hex: every collation orders them as Python does, so the
         # records_newest and records_least_confident indexes serve these orders
         newest = [t.c.created_at.desc(), t.c.record_id.desc()]
         by = newest if order == "newest" else [t.c.min_confidence, *newest]
         page = select(*_SUMMARY).where(*where).order_by(*by).offset(offset).limit(limit)
-        if duplicates or lo or hi or text and search_terms(text):
+        if duplicates or lo or hi or text and search_terms(text) or scan_ids is not None:
             count = select(func.count()).select_from(t).where(*where)
         else:  # the trigger-kept counts: a sum over a few hundred rows, not every record
             c = record_counts
             count = select(func.coalesce(func.sum(c.c.n), 0)).where(
                 *([c.c.template == template] if template is not None else []),
                 *([c.c.station == station] if station is not None else []),
-                *([c.c.status == status] if status is not None else []),
+                c.c.status == status if status is not None else c.c.status != "voided",
             )
         with self.engine.connect() as db:
             db.execution_options(isolation_level="REPEATABLE READ")
@@ -321,11 +346,13 @@ class SqlRecordStore:
                 at=now,
             )
             value = correction.model_dump(mode="json")["new_value"]  # as it will be stored
-            old = apply_correction(record, field_key, value, row, column)
+            old = apply_correction(record, field_key, value, row, column, user, now)
             summary = summarise(
                 record_id, stored["scan_id"], stored["station"], record, stored["created_at"], now
             )
-            values = record_row(summary, record, stored["rev"] + 1)
+            values = kept_state(
+                record_row(summary, record, stored["rev"] + 1, stored["read_station"]), stored
+            )
             del values["record_id"]
             db.execute(update(t).where(t.c.record_id == record_id).values(**values))
             correction = correction.model_copy(update={"old_value": old, "new_value": value})
@@ -359,12 +386,86 @@ class SqlRecordStore:
         now = _now()
         stmt = (
             update(t)
-            .where(t.c.record_id == record_id)
+            .where(t.c.record_id == record_id, t.c.status != "voided")
             .values(status="verified", verified_by=user, verified_at=now, updated_at=now)
             .returning(*_SUMMARY)
         )
         with self.engine.begin() as db:
             row = db.execute(stmt).mappings().first()
+            if row is None:
+                q = select(t.c.status).where(t.c.record_id == record_id)
+                if db.execute(q).first() is not None:
+                    raise ConflictError(VOIDED)
         if row is None:
             raise NotFoundError(f"记录“{record_id}”不存在")
         return RecordSummary.model_validate(dict(row))
+
+    def _act(
+        self,
+        record_ids: list[str],
+        action: RecordAction,
+        user: str,
+        reason: str | None = None,
+        station: str | None = None,
+    ) -> list[RecordSummary]:
+        """One RecordAction on every record of `record_ids` in one transaction, the rows
+        locked (FOR UPDATE): store.record_actions decides the new row and the event."""
+        t = records_table
+        ids = list(dict.fromkeys(record_ids))
+        now = _now()
+        out: list[RecordSummary] = []
+        with self.engine.begin() as db:
+            q = select(t).where(t.c.record_id == any_(bindparam("ids", ids, ARRAY(Text))))
+            found = {r["record_id"]: dict(r) for r in db.execute(q.with_for_update()).mappings()}
+            for rid in ids:
+                if rid not in found:
+                    raise NotFoundError(f"记录“{rid}”不存在")
+                old = found[rid]
+                shaped = RecordSummary.model_validate(old).model_dump(mode="json")
+                new, event = act(
+                    shaped, old["body"], action, user, now, reason=reason, station=station
+                )
+                summary = RecordSummary.model_validate(new)
+                values = {
+                    k: v
+                    for k, v in summary.model_dump().items()
+                    if k in ("status", "station", "verified_by", "verified_at", "updated_at",
+                             "search_text")
+                }  # fmt: skip
+                values["search_folded"] = summary.search_text.casefold()
+                db.execute(update(t).where(t.c.record_id == rid).values(**values))
+                while True:  # ten hex digits, as the TinyDB store's; another one if taken
+                    event_id = secrets.token_hex(5)
+                    stmt = (
+                        insert(record_events)
+                        .values(**{**event, "at": now, "event_id": event_id})
+                        .on_conflict_do_nothing(index_elements=["event_id"])
+                        .returning(record_events.c.event_id)
+                    )
+                    if db.execute(stmt).first() is not None:
+                        break
+                out.append(summary)
+        return out
+
+    def void_records(self, record_ids: list[str], user: str, reason: str) -> list[RecordSummary]:
+        """As `RecordStore.void_records`."""
+        return self._act(record_ids, "void", user, reason=reason)
+
+    def restore_record(self, record_id: str, user: str) -> RecordSummary:
+        """As `RecordStore.restore_record`."""
+        return self._act([record_id], "restore", user)[0]
+
+    def unverify_record(self, record_id: str, user: str) -> RecordSummary:
+        """As `RecordStore.unverify_record`."""
+        return self._act([record_id], "unverify", user)[0]
+
+    def set_record_station(self, record_id: str, station: str | None, user: str) -> RecordSummary:
+        """As `RecordStore.set_record_station`."""
+        return self._act([record_id], "set_station", user, station=station)[0]
+
+    def list_record_events(self, record_id: str) -> list[RecordEvent]:
+        """Oldest first."""
+        e = record_events
+        q = select(e).where(e.c.record_id == record_id).order_by(e.c.seq)
+        with self.engine.connect() as db:
+            return [RecordEvent.model_validate(dict(r)) for r in db.execute(q).mappings()]

@@ -19,18 +19,38 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Text, any_, bindparam, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 
-from formdesk.model.scans import Batch, Job, Scan, ScanOwner
+from formdesk.model.scans import Batch, Job, PageRefusal, Scan, ScanOwner
 
 from ..interface import ConflictError, NotFoundError
+from ..refusals import changed_refusal, page_outcomes
 from ..summary import interrupted
 from .queue import defer_reading
-from .schema import batches, jobs, scan_contents, scans
+from .schema import batches, jobs, page_refusals, scan_contents, scans
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def _refusal_row(row: Any) -> dict[str, Any]:
+    """A page_refusals row as the JSON-shaped dict store.refusals works on."""
+    return PageRefusal.model_validate(dict(row)).model_dump(mode="json")
+
 
 # The next job (`SqlScanStore.claim_job`): fewest attempts first (one never tried before one
 # whose attempt failed); among those, a job of the station served longest ago — served: the
@@ -153,6 +173,93 @@ class SqlScanStore:
         with self.engine.connect() as db:
             row = db.execute(select(scans).where(scans.c.sha256 == sha256)).mappings().first()
         return Scan.model_validate(dict(row)) if row else None
+
+    # -- refused pages ---------------------------------------------------------------------
+    def record_page_outcomes(
+        self,
+        scan_id: str,
+        station: str | None,
+        batch_id: str,
+        filename: str,
+        problems: dict[int, str],
+        records: dict[int, list[str]],
+    ) -> None:
+        """As `ScanStore.record_page_outcomes`; the scan's refusal rows locked meanwhile."""
+        r = page_refusals
+        with self.engine.begin() as db:
+            q = select(r).where(r.c.scan_id == scan_id).with_for_update()
+            rows = {x["refusal_id"]: _refusal_row(x) for x in db.execute(q).mappings()}
+            out = page_outcomes(rows.get, scan_id, station, batch_id, filename, problems, records)
+            for row in out:
+                values = PageRefusal.model_validate(row).model_dump()
+                stmt = insert(r).values(**values)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["refusal_id"],
+                    set_={k: stmt.excluded[k] for k in values if k != "refusal_id"},
+                )
+                db.execute(stmt)
+
+    def list_page_refusals(
+        self, states: list[str] | None = None, scan_ids: list[str] | None = None
+    ) -> list[PageRefusal]:
+        """As `ScanStore.list_page_refusals`."""
+        r = page_refusals
+        q = select(r).order_by(r.c.created_at.desc(), r.c.refusal_id.desc())
+        if states is not None:
+            q = q.where(r.c.state == any_(bindparam("states", list(states), ARRAY(Text))))
+        if scan_ids is not None:
+            q = q.where(r.c.scan_id == any_(bindparam("scan_ids", list(scan_ids), ARRAY(Text))))
+        with self.engine.connect() as db:
+            return [PageRefusal.model_validate(dict(x)) for x in db.execute(q).mappings()]
+
+    def get_page_refusal(self, refusal_id: str) -> PageRefusal | None:
+        """The refusal, None if there is none."""
+        r = page_refusals
+        with self.engine.connect() as db:
+            row = db.execute(select(r).where(r.c.refusal_id == refusal_id)).mappings().first()
+        return PageRefusal.model_validate(dict(row)) if row else None
+
+    def update_page_refusal(
+        self, refusal_id: str, from_states: list[str], **changes: Any
+    ) -> PageRefusal:
+        """As `ScanStore.update_page_refusal`; the row locked from reading to writing."""
+        r = page_refusals
+        with self.engine.begin() as db:
+            q = select(r).where(r.c.refusal_id == refusal_id).with_for_update()
+            found = db.execute(q).mappings().first()
+            row = _refusal_row(found) if found else None
+            new = PageRefusal.model_validate(changed_refusal(row, refusal_id, from_states, changes))
+            values = new.model_dump()
+            del values["refusal_id"]
+            db.execute(update(r).where(r.c.refusal_id == refusal_id).values(**values))
+        return new
+
+    def find_scans(self, name: str, station: str | None = None, limit: int = 500) -> list[Scan]:
+        """As `ScanStore.find_scans`: an owner (jsonb array element) whose filename holds
+        `name`, ignoring case (ILIKE, its own % _ \\ taken literally)."""
+        folded = name.strip()
+        if not folded:
+            return []
+        escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        owner = func.jsonb_array_elements(scans.c.owners).table_valued("value").alias("o")
+        cond = [owner.c.value["filename"].astext.ilike(f"%{escaped}%")]
+        if station is not None:
+            cond.append(owner.c.value["station"].astext == station)
+        match = select(literal(1)).select_from(owner).where(*cond).exists()
+        # a row from before owners were kept: its first upload is the row itself
+        bare = [
+            func.jsonb_array_length(scans.c.owners) == 0,
+            scans.c.filename.ilike(f"%{escaped}%"),
+            *([scans.c.station == station] if station is not None else []),
+        ]
+        q = (
+            select(scans)
+            .where(or_(match, and_(*bare)))
+            .order_by(scans.c.uploaded_at.desc(), scans.c.sha256.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as db:
+            return [Scan.model_validate(dict(r)) for r in db.execute(q).mappings()]
 
     def scan_bytes(self, sha256: str) -> bytes:
         """The stored bytes; NotFoundError for an id that is not a sha256 (lowercase hex)

@@ -206,11 +206,14 @@ records = Table(
     Column("duplicate_of", Text),
     Column("reasons", JSONB, nullable=False),
     Column("body", JSON, nullable=False),  # FormRecord dump, corrected; JSON keeps key order
-    # one record per (scan, station, document id, copy): a second reading replaces it
+    # the station the reading was filed under; `station` may be one a person set since
+    Column("read_station", Text),  # migration 0007
+    Column("key_values", JSONB, nullable=False, server_default="{}"),  # migration 0007
+    # one record per (scan, station read for, document id, copy): a second reading replaces it
     Index(
         "records_reading",
         "scan_id",
-        "station",
+        "read_station",
         "document_id",
         "copy_index",
         unique=True,
@@ -242,6 +245,45 @@ corrections = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("seq", BigInteger, Identity(), nullable=False),  # oldest first
     Index("corrections_record", "record_id", "seq"),
+)
+
+# pages the reader refused, until a person settles them (migration 0007): PageRefusal
+page_refusals = Table(
+    "page_refusals",
+    metadata,
+    Column("refusal_id", Text, primary_key=True),
+    Column("scan_id", Text, nullable=False),
+    Column("file_page", Integer, nullable=False),
+    Column("filename", Text, nullable=False),
+    Column("station", Text),
+    Column("batch_id", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("template", Text),
+    Column("form_page", Integer),
+    Column("settled_by", Text),
+    Column("note", Text),
+    Column("record_ids", JSONB, nullable=False),
+    Index("page_refusals_state", "state", "created_at"),
+    Index("page_refusals_scan", "scan_id"),
+)
+
+# people's actions on whole records (migration 0007): RecordEvent, oldest first by seq
+record_events = Table(
+    "record_events",
+    metadata,
+    Column("event_id", Text, primary_key=True),
+    Column("record_id", Text, ForeignKey("records.record_id"), nullable=False),
+    Column("action", Text, nullable=False),
+    Column("user", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("reason", Text),
+    Column("old", Text),
+    Column("new", Text),
+    Column("seq", BigInteger, Identity(), nullable=False),
+    Index("record_events_record", "record_id", "seq"),
 )
 
 # the listing orders: newest first, and least confident first (ties newest first)

@@ -5,7 +5,8 @@ const FD = (() => {
   const body = document.body;
   let mePromise = null;
 
-  const RECORD_STATUS = { ready: "识读完成", needs_review: "待复核", verified: "已确认" };
+  const RECORD_STATUS = { ready: "识读完成", needs_review: "待复核", verified: "已确认", voided: "已作废" };
+  const REFUSAL_STATE = { open: "待处理", requeued: "重新识读中", resolved: "已识读", discarded: "已放弃" };
   const FIELD_STATUS = { ok: "正常", check: "需核对", invalid: "不合格", empty: "空白" };
   const BATCH_STATE = { queued: "排队中", reading: "识读中", done: "完成" };
 
@@ -193,6 +194,30 @@ const FD = (() => {
   }
 
   /** True when the key press goes to something the user types into. */
+  /** The review queue's order, kept for this browser session (issue 12, point 4): records
+   * already seen keep their place whatever a correction does to their confidence; new ones
+   * come after.  `filters` names the queue (station, template); `ids` are in the server's
+   * order (least confident first).  Returns `ids` reordered. */
+  function stableOrder(filters, ids) {
+    const key = "fd-queue:" + JSON.stringify([filters.station || "", filters.template || ""]);
+    let saved = [];
+    try {
+      saved = JSON.parse(sessionStorage.getItem(key) || "[]");
+    } catch (_) {
+      saved = [];
+    }
+    if (!Array.isArray(saved)) saved = [];
+    const known = new Set(saved);
+    const added = ids.filter((id) => !known.has(id));
+    const fresh = new Set(ids);
+    try {
+      sessionStorage.setItem(key, JSON.stringify([...saved, ...added].slice(-5000)));
+    } catch (_) {
+      /* private mode: the server's order then */
+    }
+    return [...saved.filter((id) => fresh.has(id)), ...added];
+  }
+
   function typing(target) {
     if (!target || !(target instanceof Element)) return false;
     const tag = target.tagName;
@@ -252,6 +277,7 @@ const FD = (() => {
     RECORD_STATUS,
     FIELD_STATUS,
     BATCH_STATE,
+    REFUSAL_STATE,
     ApiError,
     api,
     me,
@@ -270,5 +296,6 @@ const FD = (() => {
     fillTemplateSelect,
     query,
     typing,
+    stableOrder,
   };
 })();

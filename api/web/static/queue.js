@@ -37,6 +37,10 @@
       tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "refused", text: err.message })));
       return;
     }
+    // this session's order: a record reviewed and back in the queue keeps its place
+    const order = FD.stableOrder(f, list.items.map((r) => r.record_id));
+    const byId = Object.fromEntries(list.items.map((r) => [r.record_id, r]));
+    list.items = order.map((id) => byId[id]);
     count.textContent = `共 ${list.total} 条待复核`;
     start.hidden = !list.items.length;
     if (list.items.length) start.href = reviewLink(list.items[0].record_id);
@@ -74,13 +78,79 @@
     });
   }
 
+  // -- 批量确认: records whose fields are all ok, in the queue only for reasons the clerk accepts --
+  const bulk = document.getElementById("bulk");
+  let candidates = null;
+
+  function acceptedReasons() {
+    return [...document.querySelectorAll("#bulk-reasons input:checked")].map((i) => i.value);
+  }
+
+  function bulkCount() {
+    const ok = new Set(acceptedReasons());
+    return (candidates ? candidates.groups : [])
+      .filter((g) => g.reasons.length && g.reasons.every((r) => ok.has(r)))
+      .reduce((n, g) => n + g.records, 0);
+  }
+
+  function paintBulk() {
+    const n = bulkCount();
+    document.getElementById("bulk-count").textContent = n ? `将确认 ${n} 条记录` : "请勾选可以接受的原因";
+    document.getElementById("bulk-confirm").disabled = !n;
+  }
+
+  async function loadBulk() {
+    if (!bulk) return;
+    try {
+      candidates = await api("GET", "/api/review/bulk" + query(filters()));
+    } catch (_) {
+      bulk.hidden = true;
+      return;
+    }
+    const reasons = candidates.reasons || [];
+    bulk.hidden = !reasons.length;
+    document.getElementById("bulk-reasons").replaceChildren(
+      ...reasons.map((r) =>
+        el(
+          "label",
+          { class: "check" },
+          el("input", { type: "checkbox", value: r.reason, onchange: paintBulk }),
+          ` ${r.reason}(${r.records} 条)`
+        )
+      )
+    );
+    paintBulk();
+  }
+
+  if (bulk) {
+    document.getElementById("bulk-confirm").addEventListener("click", async () => {
+      const n = bulkCount();
+      const accept = acceptedReasons();
+      if (!n || !confirm(`确认这 ${n} 条记录无误吗?(原因:${accept.join("、")})`)) return;
+      try {
+        const done = await api("POST", "/api/review/bulk", { ...filters(), accept, expected: n });
+        FD.toast(`已确认 ${done.verified} 条记录`, "ok");
+      } catch (err) {
+        FD.toast(err.message, "error");
+      }
+      offset = 0;
+      load();
+      loadBulk();
+    });
+  }
+
   for (const s of [station, template]) {
     if (s)
       s.addEventListener("change", () => {
         offset = 0;
         load();
+        loadBulk();
       });
   }
   document.getElementById("queue-filters").addEventListener("submit", (e) => e.preventDefault());
-  FD.fillTemplateSelect(template, params.get("template")).then(load, load);
+  const start2 = () => {
+    load();
+    loadBulk();
+  };
+  FD.fillTemplateSelect(template, params.get("template")).then(start2, start2);
 })();

@@ -7,7 +7,28 @@
   const form = document.getElementById("record-filters");
   const tbody = document.querySelector("#records-table tbody");
   const pager = document.getElementById("pager");
-  const NAMES = ["template", "station", "status", "date_from", "date_to", "q"];
+  const NAMES = ["template", "station", "status", "date_from", "date_to", "q", "batch", "file"];
+  let titles = {};
+  const titlesReady = api("GET", "/api/templates")
+    .then((list) => {
+      titles = Object.fromEntries(list.map((t) => [t.code, t.title]));
+    })
+    .catch(() => {});
+
+  /** The values that tell records apart (RecordSummary.key_values), in a few words. */
+  function keyValues(r) {
+    const v = r.key_values || {};
+    return [
+      v.vin && `VIN ${v.vin}`,
+      v.plate && `车牌 ${v.plate}`,
+      v.claim_no && `索赔单 ${v.claim_no}`,
+      v.part_no && `零件 ${v.part_no}`,
+      v.repair_date && `日期 ${v.repair_date}`,
+      v.month && `月份 ${v.month}`,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+  }
   const initial = new URLSearchParams(location.search);
   let offset = Number(initial.get("offset") || 0);
 
@@ -30,17 +51,17 @@
     const f = filters();
     history.replaceState(null, "", location.pathname + query({ ...f, offset: offset || "" }));
     setExports(f);
-    tbody.replaceChildren(el("tr", {}, el("td", { colspan: 9, class: "muted", text: "加载中…" })));
+    tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "muted", text: "加载中…" })));
     let list;
     try {
       list = await api("GET", "/api/records" + query({ ...f, offset, limit: LIMIT }));
     } catch (err) {
-      tbody.replaceChildren(el("tr", {}, el("td", { colspan: 9, class: "refused", text: err.message })));
+      tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "refused", text: err.message })));
       pager.replaceChildren();
       return;
     }
     if (!list.items.length) {
-      tbody.replaceChildren(el("tr", {}, el("td", { colspan: 9, class: "muted", text: "没有符合条件的记录。" })));
+      tbody.replaceChildren(el("tr", {}, el("td", { colspan: 10, class: "muted", text: "没有符合条件的记录。" })));
     } else {
       tbody.replaceChildren(
         ...list.items.map((r) => {
@@ -48,9 +69,10 @@
           const tr = el(
             "tr",
             { class: "row-link", dataset: { recordId: r.record_id } },
-            el("td", {}, el("a", { href, text: r.template })),
+            el("td", {}, el("a", { href, text: r.template }), el("div", { class: "small muted", text: titles[r.template] || "" })),
             el("td", { class: "mono", text: r.document_id }),
             el("td", { text: r.copy_index }),
+            el("td", { class: "kv", text: keyValues(r) || "—" }),
             el("td", { text: r.station || "—" }),
             el("td", {}, badge(r.status, RECORD_STATUS)),
             el("td", { class: `num ${confClass(r.min_confidence)}`, text: confText(r.min_confidence) }),
@@ -95,5 +117,7 @@
     const input = form.elements[name];
     if (input && name !== "template" && initial.get(name)) input.value = initial.get(name);
   }
-  FD.fillTemplateSelect(form.elements.template, initial.get("template")).then(load, load);
+  FD.fillTemplateSelect(form.elements.template, initial.get("template"))
+    .then(() => titlesReady)
+    .then(load, load);
 })();

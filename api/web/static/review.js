@@ -4,7 +4,7 @@
  * Enter             accept the value (saved if changed or doubtful), go to the next doubtful field
  * Ctrl+Enter        确认无误: verify the record, open the next record of the queue
  * J / K, PageDown / PageUp   next / previous record of the queue (when not typing)
- * Esc               leave the input (then J / K work)
+ * Esc               give the field back its stored value and leave it (then J / K work)
  */
 "use strict";
 
@@ -22,7 +22,8 @@
   const fieldsBox = $("fields");
   const verifyButton = $("verify");
 
-  const IDENTIFIED = { qr: "二维码", ocr: "表单编号文字", text_layer: "PDF 文字层" };
+  const IDENTIFIED = { qr: "二维码", ocr: "表单编号文字", text_layer: "PDF 文字层", manual: "人工指定" };
+  const ACTIONS = { void: "作废", restore: "恢复", unverify: "撤销确认", set_station: "设置维修站" };
   const SELECT_TYPES = new Set(["choice", "circle_choice", "checkbox", "signature", "seal"]);
 
   let detail = null;
@@ -167,6 +168,7 @@
     $("rec-notes").hidden = !notes.length;
     $("rec-notes").textContent = notes.join(";");
     renderIdentity();
+    renderDesk();
     // a 月份维修信息反馈 lists warranty repairs: the back office turns it into claims
     $("import-claims").hidden = !(FD.role === "back_office" && s.template === "SH-ZH/BD-25");
   }
@@ -194,6 +196,82 @@
       );
     $("rec-identity").hidden = !lines.length;
     $("rec-identity").replaceChildren(...lines);
+  }
+
+  /** Where the record came from (its uploads), and what a person may do with the whole
+   * record: 作废 / 恢复, 撤销确认, 设置维修站 (back office); every such action listed. */
+  function renderDesk() {
+    const s = detail.summary;
+    const box = $("rec-actions");
+    const parts = [];
+    const pages = (s.file_pages || []).map((p) => p + 1).join("、");
+    for (const b of detail.batches || [])
+      parts.push(el("a", { href: `/batches/${encodeURIComponent(b)}`, class: "batch-link", text: `批次 ${b}${pages ? `(第 ${pages} 页)` : ""}` }));
+    const act = async (method, url, body, done) => {
+      try {
+        await api(method, url, body);
+        FD.flash(done);
+        leaving = true;
+        location.reload();
+      } catch (err) {
+        toast(err.message, "error");
+      }
+    };
+    const rid = encodeURIComponent(recordId);
+    if (canWrite && s.status === "voided") {
+      parts.push(el("button", { type: "button", id: "restore-record", text: "恢复记录", onclick: () => act("POST", `/api/records/${rid}/restore`, undefined, "记录已恢复") }));
+    } else if (canWrite) {
+      const reason = el("input", { type: "text", id: "void-reason", maxlength: 200, placeholder: "作废原因,如:重复上传" });
+      const form = el("form", { class: "inline", id: "void-form" }, reason, el("button", { type: "submit", text: "作废" }));
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        if (!reason.value.trim()) {
+          toast("请说明作废的原因", "error");
+          reason.focus();
+          return;
+        }
+        if (!confirm(`作废这条记录吗?(原因:${reason.value})记录会保留,但不再计入任何统计。`)) return;
+        act("POST", `/api/records/${rid}/void`, { reason: reason.value }, "记录已作废");
+      });
+      parts.push(form);
+      if (s.status === "verified")
+        parts.push(el("button", { type: "button", id: "unverify", text: "撤销确认", onclick: () => act("POST", `/api/records/${rid}/unverify`, undefined, "已撤销确认") }));
+    }
+    const stationsNode = document.getElementById("stations");
+    if (canWrite && FD.role === "back_office" && stationsNode && s.status !== "voided") {
+      const list = JSON.parse(stationsNode.textContent);
+      const select = el(
+        "select",
+        { id: "set-station", "aria-label": "维修站" },
+        el("option", { value: "", text: "售后服务部(无维修站)" }),
+        list.map((x) => el("option", { value: x.code, text: `${x.code} ${x.name}` }))
+      );
+      select.value = s.station || "";
+      const form = el("form", { class: "inline", id: "station-form" }, "维修站 ", select, el("button", { type: "submit", text: "保存" }));
+      form.addEventListener("submit", (e) => {
+        e.preventDefault();
+        act("PUT", `/api/records/${rid}/station`, { station: select.value || null }, "维修站已更新");
+      });
+      parts.push(form);
+    }
+    box.replaceChildren(...parts);
+    const events = detail.events || [];
+    const list = $("rec-events");
+    list.hidden = !events.length;
+    list.replaceChildren(
+      ...events.map((e) => {
+        let what = ACTIONS[e.action] || e.action;
+        if (e.action === "set_station") what += `:${e.old || "—"} → ${e.new || "—"}`;
+        if (e.action === "void") what += `:${e.reason || ""}`;
+        if (e.action === "unverify" && e.old) what += `(原确认人 ${e.old})`;
+        return el("li", { text: `${fmtTime(e.at)} ${e.user} ${what}` });
+      })
+    );
+    $("rec-desk").hidden = !parts.length && !events.length;
+    if (s.status === "voided") {
+      if (verifyButton) verifyButton.disabled = true;
+      if ($("reprint")) $("reprint").disabled = true;
+    }
   }
 
   /** 重新打印: the form again with the values as read and corrected, as a new document. */
@@ -234,8 +312,10 @@
       b.textContent += `(${s.verified_by})`;
     }
     const left = units.filter((u) => needs(u.reading)).length;
+    const fixed = units.filter((u) => u.reading.reviewed === "corrected").length;
     $("fields-count").replaceChildren(
       left ? el("b", { class: "conf-mid", text: `${left} 处待核` }) : el("b", { text: "没有待核的栏目" }),
+      fixed ? el("span", { class: "reviewed-count", text: ` · 已更正 ${fixed} 栏` }) : null,
       el("span", { class: "muted", text: ` · 共 ${units.length} 栏` })
     );
   }
@@ -405,7 +485,8 @@
     text_layer: "本系统 PDF 文字层",
     printed: "与打印值一致",
     measured: "按墨迹测量",
-    corrected: "人工确认",
+    corrected: "人工更正",
+    confirmed: "人工确认原值",
     unread: "有笔迹未识出",
     disagree: "两次识读不一致",
     claim: "与索赔单一致",
@@ -425,15 +506,37 @@
       .join(" · ");
   }
 
+  /** What the reader saw, in words: a mark field's ink figures ("空:1203 1/4:0",
+   * "0.244") are never shown to a clerk — 已勾选 / 未勾选 / 不确定 (issue 12, point 4). */
+  function readText(u) {
+    const r = u.reading;
+    if (!SELECT_TYPES.has(u.type)) return r.raw || "—";
+    if (r.status === "check" || r.status === "invalid") return "不确定";
+    if (u.type === "checkbox") return r.value === true ? "已勾选" : "未勾选";
+    if (u.type === "signature") return r.value ? "已签字" : "未签字";
+    if (u.type === "seal") return r.value ? "已盖章" : "未盖章";
+    return r.value === null || r.value === undefined || r.value === "" ? "未勾选" : `已勾选 ${shown(r.value)}`;
+  }
+
   function paintUnit(u) {
     const r = u.reading;
     const status = r.status;
     u.node.className = `field st-${status}` + (u.type === "multiline" ? " multi" : "") + (u === current ? " current" : "");
-    u.parts.statusBadge.replaceChildren(FD.badge(status, FIELD_STATUS));
-    u.parts.conf.textContent = `置信度 ${FD.confText(r.confidence)}`;
-    u.parts.conf.className = `f-conf ${FD.confClass(r.confidence)}`;
-    u.parts.raw.textContent = r.raw ? `识读:${r.raw}` : "识读:—";
-    u.parts.raw.title = r.raw || "";
+    if (r.reviewed) {
+      // a person set or kept this value: never shown as the reader's 正常 1.00
+      const word = r.reviewed === "corrected" ? "已更正" : "已确认";
+      const badge = el("span", { class: `badge reviewed ${r.reviewed}`, text: word });
+      badge.title = `${r.reviewed_by || ""} 于 ${fmtTime(r.reviewed_at)} ${word}`;
+      u.parts.statusBadge.replaceChildren(badge);
+      u.parts.conf.textContent = `${r.reviewed_by || ""} · ${fmtTime(r.reviewed_at)}`;
+      u.parts.conf.className = "f-conf reviewed-by";
+    } else {
+      u.parts.statusBadge.replaceChildren(FD.badge(status, FIELD_STATUS));
+      u.parts.conf.textContent = `置信度 ${FD.confText(r.confidence)}`;
+      u.parts.conf.className = `f-conf ${FD.confClass(r.confidence)}`;
+    }
+    u.parts.raw.textContent = `识读:${readText(u)}`;
+    u.parts.raw.title = SELECT_TYPES.has(u.type) ? "" : r.raw || "";
     u.parts.reason.textContent = r.reason || "";
     const said = evidenceText(r.evidence);
     u.parts.evidence.textContent = said ? `依据:${said}` : "";
@@ -612,7 +715,8 @@
     const list = detail.corrections || [];
     const box = $("audit");
     box.hidden = !list.length;
-    $("audit-count").textContent = list.length;
+    $("audit-count").textContent = list.filter((c) => c.kind !== "confirmed").length;
+    $("audit-confirmed").textContent = list.filter((c) => c.kind === "confirmed").length;
     const labels = Object.fromEntries((detail.record.fields || []).map((f) => [f.key, f.label]));
     box.querySelector("tbody").replaceChildren(
       ...list
@@ -624,6 +728,7 @@
             {},
             el("td", { text: fmtTime(c.at) }),
             el("td", { text: c.user }),
+            el("td", { text: c.kind === "confirmed" ? "确认原值" : "更正" }),
             el("td", { text: (labels[c.field_key] || c.field_key) + where(c) }),
             el("td", { class: "mono", text: shown(c.old_value) || "—" }),
             el("td", { class: "mono", text: shown(c.new_value) || "—" })
@@ -638,7 +743,7 @@
       "GET",
       "/api/records" + query({ ...queueFilters, status: "needs_review", order: "least_confident", limit: 500 })
     );
-    return list.items.map((r) => r.record_id);
+    return FD.stableOrder(queueFilters, list.items.map((r) => r.record_id));
   }
 
   async function loadQueue() {
@@ -723,6 +828,12 @@
       return;
     }
     if (e.key === "Escape" && FD.typing(e.target)) {
+      // Esc gives the field back its value as stored, then leaves it (J / K work again)
+      const u = units.find((x) => x.input === e.target);
+      if (u && u.input.value !== u.initial) {
+        u.input.value = u.initial;
+        u.parts.error.hidden = true;
+      }
       e.target.blur();
       return;
     }

@@ -199,7 +199,7 @@
       el(
         "div",
         { class: "batch-head" },
-        el("b", { text: `批次 ${batchId}` }),
+        el("a", { href: `/batches/${encodeURIComponent(batchId)}`, class: "batch-link" }, el("b", { text: `批次 ${batchId}` })),
         state,
         progress,
         count
@@ -296,6 +296,7 @@
       { class: "links" },
       el("span", { text: summary }),
       needs.length ? el("a", { href: `/review/${needs[0].record_id}`, text: "开始复核本批 →" }) : null,
+      el("a", { href: `/batches/${encodeURIComponent(batch.batch_id)}`, text: "批次详情" }),
       el("a", { href: "/review", text: "复核队列" }),
       el("a", { href: "/records", text: "全部记录" })
     );
@@ -319,7 +320,7 @@
         el(
           "tr",
           {},
-          el("td", { class: "mono", text: b.batch_id }),
+          el("td", { class: "mono" }, el("a", { href: `/batches/${encodeURIComponent(b.batch_id)}`, text: b.batch_id })),
           el("td", { text: fmtTime(b.created_at) }),
           el("td", { text: b.created_by }),
           el("td", { text: b.station || "—" }),

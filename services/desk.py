@@ -1,0 +1,198 @@
+"""工作台 (issue 12, point 1): what waits for the user, each item with the link to the
+filtered list that shows it — records to review by station and form, pages the reader
+refused, files it could not read, stations with no returned-part manifest (BD-31) in the
+month, and claims of the month with no returned part (索赔件未返回).  What a user is
+shown is what they may see: a station user its own station's."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, Field
+
+from formdesk.store import Store
+from formdesk.templates import load_catalog
+from formdesk.templates.values.dates import CHINA_TIME
+
+from .reconciliation import reconcile_stations
+from .viewers import Viewer
+
+MANIFEST = "SH-ZH/BD-31"  # 三包索赔件返厂清单
+PAGE = 500
+MAX_SCANNED = 20_000  # records looked at for the review counts (the rest: "and more")
+RECENT_BATCHES = 200  # uploads looked at for files that could not be read
+
+
+class DeskItem(BaseModel):
+    """One line of a card: what (Chinese), how many, and where to see them."""
+
+    label: str
+    count: int
+    href: str
+
+
+class DeskCard(BaseModel):
+    """One card of the 工作台: its title, the total, its lines (most first), and the page
+    that lists them all."""
+
+    key: str
+    title: str
+    total: int
+    items: list[DeskItem] = Field(default_factory=list)
+    href: str
+    note: str | None = None
+
+
+class Desk(BaseModel):
+    """The 工作台 of one user: the month it speaks of (YYYY-MM, Beijing time) and its cards."""
+
+    month: str
+    cards: list[DeskCard]
+
+
+def _link(path: str, **params: str | None) -> str:
+    q = {k: v for k, v in params.items() if v}
+    return path + ("?" + urlencode(q) if q else "")
+
+
+def _names() -> dict[str, str]:
+    return {t.code: t.title for t in load_catalog().values()}
+
+
+def waiting_review(store: Store, who: Viewer) -> DeskCard:
+    """待复核 by station and form (links to the review queue filtered so)."""
+    names = _names()
+    counts: Counter[tuple[str | None, str]] = Counter()
+    offset = total = 0
+    while offset < MAX_SCANNED:
+        rows, total = store.list_records(
+            station=who.station_filter, status="needs_review", offset=offset, limit=PAGE
+        )
+        counts.update((r.station, r.template) for r in rows)
+        offset += len(rows)
+        if not rows or offset >= total:
+            break
+    items = [
+        DeskItem(
+            label=f"{station or '售后服务部'} · {template} {names.get(template, '')}".strip(),
+            count=n,
+            href=_link("/review", station=station, template=template),
+        )
+        for (station, template), n in counts.most_common()
+    ]
+    return DeskCard(key="review", title="待复核", total=total, items=items, href="/review")
+
+
+def refused_pages(store: Store, who: Viewer) -> DeskCard:
+    """Pages the reader refused that no one settled yet, by upload."""
+    open_ = [r for r in store.list_page_refusals(states=["open"]) if who.sees(r.station)]
+    by_batch = Counter(r.batch_id for r in open_)
+    items = [
+        DeskItem(label=f"批次 {b}", count=n, href=f"/batches/{b}")
+        for b, n in by_batch.most_common()
+    ]
+    return DeskCard(
+        key="refusals", title="未能识读的页面", total=len(open_), items=items, href="/refusals"
+    )
+
+
+def failed_files(store: Store, who: Viewer) -> DeskCard:
+    """Files whose reading failed (识读失败), in the latest uploads."""
+    items: list[DeskItem] = []
+    for batch in store.list_batches(station=who.station_filter)[:RECENT_BATCHES]:
+        failed = [j for j in store.list_jobs(batch.batch_id) if j.state == "failed"]
+        if failed:
+            items.append(
+                DeskItem(
+                    label=f"批次 {batch.batch_id}",
+                    count=len(failed),
+                    href=f"/batches/{batch.batch_id}",
+                )
+            )
+    return DeskCard(
+        key="failed",
+        title="识读失败的文件",
+        total=sum(i.count for i in items),
+        items=items,
+        href="/upload",
+    )
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """The first and last day of `month` (YYYY-MM)."""
+    first = date.fromisoformat(f"{month}-01")
+    nxt = date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+    return first, date.fromordinal(nxt.toordinal() - 1)
+
+
+def stations_without_manifest(store: Store, who: Viewer, month: str) -> DeskCard:
+    """Registered stations with no BD-31 (返厂清单) scanned in `month`; a station user: its
+    own station only."""
+    first, last = month_bounds(month)
+    stations = [s for s in store.list_stations() if who.sees(s.code)]
+    items = []
+    for s in stations:
+        _, n = store.list_records(
+            template=MANIFEST, station=s.code, date_from=first, date_to=last, limit=0
+        )
+        if n == 0:
+            href = _link("/records", template=MANIFEST, station=s.code)
+            items.append(DeskItem(label=f"{s.code} {s.name}", count=0, href=href))
+    return DeskCard(
+        key="no_manifest",
+        title=f"{month} 未收到返厂清单的维修站",
+        total=len(items),
+        items=items,
+        href=_link("/records", template=MANIFEST),
+        note="按扫描日期统计 SH-ZH/BD-31 三包索赔件返厂清单",
+    )
+
+
+def claims_without_part(store: Store, who: Viewer, data_dir: Path | None, month: str) -> DeskCard:
+    """Claims of `month` whose part was neither on a manifest nor tagged (索赔件未返回), by
+    station, from the month's reconciliation."""
+    stations = [s.code for s in store.list_stations() if who.sees(s.code)]
+    items = []
+    for code in stations:
+        (rec,) = reconcile_stations(store, data_dir, month, code)
+        n = sum(1 for o in rec.outcomes if o.kind == "missing")
+        if n:
+            items.append(
+                DeskItem(
+                    label=f"{code} {rec.station_name}",
+                    count=n,
+                    href=_link("/reconcile", station=code, month=month),
+                )
+            )
+    return DeskCard(
+        key="missing_parts",
+        title=f"{month} 索赔件未返回",
+        total=sum(i.count for i in items),
+        items=items,
+        href=_link("/reconcile", month=month),
+    )
+
+
+def desk_month(store: Store, today: date | None = None) -> str:
+    """The month the 工作台 speaks of: this month (Beijing time) if any claim falls in it,
+    else the latest month with a claim (so an installation loaded with last spring's
+    claims opens on them), else this month."""
+    today = today or datetime.now(CHINA_TIME).date()
+    this = today.strftime("%Y-%m")
+    claims = store.list_claims(repair_to=today)
+    if not claims or any(c.repair_date.strftime("%Y-%m") == this for c in claims):
+        return this
+    return max(c.repair_date for c in claims).strftime("%Y-%m")
+
+
+def desk(store: Store, who: Viewer, data_dir: Path | None, today: date | None = None) -> Desk:
+    """The user's 工作台 (see the module)."""
+    month = desk_month(store, today)
+    cards = [waiting_review(store, who), refused_pages(store, who), failed_files(store, who)]
+    if store.list_stations():
+        cards.append(stations_without_manifest(store, who, month))
+        cards.append(claims_without_part(store, who, data_dir, month))
+    return Desk(month=month, cards=cards)
