@@ -107,7 +107,7 @@ def distinct_titles(items: list[ReturnedItem]) -> list[str]:
     titles = [i.title for i in items]
     if len(set(titles)) < len(titles):
         titles = [
-            i.title.replace("返厂清单 ", f"返厂清单(文档 {i.document_id})", 1)
+            f"返厂清单 {i.manifest_no or ''}(文档 {i.document_id})第{i.row}行"
             if i.source == "manifest_line"
             else i.title
             for i in items
@@ -247,6 +247,11 @@ def unexpected_outcomes(parts: list[ReturnedPart]) -> list[Outcome]:
     for part in parts:
         group = part.lines + part.tags
         first = group[0]
+        named = (
+            distinct_titles(group)
+            if len({i.title for i in group}) < len(group)
+            else [i.title for i in group]
+        )
         undated = [i for i in group if i.written_day is None]
         out.append(
             Outcome(
@@ -256,11 +261,10 @@ def unexpected_outcomes(parts: list[ReturnedPart]) -> list[Outcome]:
                 part_no=first.part_no,
                 part_name=first.part_name,
                 claim_value=None,
-                returned_values=[i.title for i in group],
+                returned_values=named,
                 message=(
                     f"返回件无对应索赔单:{first.part_name or ''}({first.part_no or '零件编号未填'}),"
-                    f"见{'、'.join(i.title for i in group)}"
-                    + "".join(undated_note(i) for i in undated[:1])
+                    f"见{'、'.join(named)}" + "".join(undated_note(i) for i in undated[:1])
                 ),
                 evidence=[i.evidence() for i in group],
                 doubtful=any(i.doubtful(k) for i in group for k in ("claim_no", "vin", "part_no")),

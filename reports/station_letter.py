@@ -24,10 +24,10 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
-from formdesk.model.reconciliation import COMPARED_FIELDS, KIND_LABELS, Outcome, Reconciliation
+from formdesk.model.reconciliation import KIND_LABELS, Outcome, Reconciliation
 from formdesk.templates.values.dates import CHINA_TIME
 
 from .reconcile_pdf import MAX_NAME_CHARS, build_pdf, is_empty_month, shortened, styles
@@ -49,14 +49,14 @@ MAX_REF_CHARS = 60  # a claim, VIN, part number or name as a difference names it
 MAX_MESSAGE_CHARS = 400  # what the reconciliation says about one difference
 MAX_FOOTER_NAME = 20  # the station's name in the footer, left of 第 n 页 共 N 页
 BLANK = "＿＿＿＿＿＿"  # a line to write on, when the installation gave no contact
-# how the reconciliation's messages begin; the letter's headings say it already
-LEADS = (
-    *KIND_LABELS.values(),
-    "索赔件未返回",
-    "返回件无对应索赔单",
-    "疑似重复索赔",
-    *(f"{label}不符" for label in COMPARED_FIELDS.values()),
-)
+# how the reconciliation's messages of a kind begin, when the letter's heading for the kind
+# says the same (a mismatch's 车架号不符 says more than its heading 信息不符: kept)
+LEADS: dict[str, tuple[str, ...]] = {
+    "missing": ("索赔件未返回",),
+    "unexpected": ("返回件无对应索赔单", "返回件无索赔"),
+    "quantity": ("数量不符",),
+}
+OUTSIDE = KIND_LABELS["outside_warranty"]  # 超出三包期(车型:…):… → 三包期(车型:…):…
 
 
 def letter_number(rec: Reconciliation) -> str:
@@ -108,8 +108,15 @@ def station_letter_pdf(
                 st["para"],
             )
         )
-    story.append(_p(f"联系人:{contact or BLANK}    联系电话:{phone or BLANK}", st["para"]))
-    story += [Spacer(1, 8 * mm), _seal(center_name, _date_text(rec), st)]
+    story.append(
+        KeepTogether(
+            [
+                _p(f"联系人:{contact or BLANK}    联系电话:{phone or BLANK}", st["para"]),
+                Spacer(1, 6 * mm),
+                _seal(center_name, _date_text(rec), st),
+            ]
+        )
+    )
     footer = f"{center_name} · 致 {shortened(rec.station_name, MAX_FOOTER_NAME)} · {month}"
     return build_pdf(story, A4, LETTER_TITLE, footer)
 
@@ -127,23 +134,19 @@ def _once(outcomes: list[Outcome]) -> list[Outcome]:
 
 
 def _seal(center_name: str, day: str, st: dict[str, ParagraphStyle]) -> Table:
-    """The signature block: the center and the date at the right, and the 盖章处 box."""
-    box = Table(
-        [[_p("盖章处", st["seal"])]],
-        colWidths=[42 * mm],
-        rowHeights=[42 * mm],
+    """The center's name and the date at the right, inside the 盖章处 (the seal goes over
+    them, as on any letter)."""
+    inner = [_p("(盖章处)", st["seal"]), _p(center_name, st["signed"]), _p(day, st["signed"])]
+    return Table(
+        [[inner]],
+        colWidths=[58 * mm],
+        rowHeights=[34 * mm],
         style=TableStyle(
             [
-                ("BOX", (0, 0), (-1, -1), 0.6, colors.grey),
+                ("BOX", (0, 0), (-1, -1), 0.6, colors.grey, None, (2, 2)),
                 ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
             ]
         ),
-    )
-    signed = [_p(center_name, st["sign"]), _p(day, st["sign"])]
-    return Table(
-        [["", box, signed]],
-        colWidths=[60 * mm, 50 * mm, 60 * mm],
-        style=TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]),
         hAlign="RIGHT",
     )
 
@@ -185,10 +188,12 @@ def _sentence(o: Outcome) -> str:
     when the reconciliation's own words name it — then those words without the lead its
     heading already says."""
     message = shortened(o.message.strip(), MAX_MESSAGE_CHARS).rstrip("。.")
-    for lead in LEADS:
+    for lead in LEADS.get(o.kind, ()):
         if message.startswith(lead + ":"):
             message = message[len(lead) + 1 :]
             break
+    if o.kind == "outside_warranty" and message.startswith(OUTSIDE + "("):
+        message = "三包期" + message[len(OUTSIDE) :]
     refs = []
     if o.claim_no and o.kind != "unexpected" and o.claim_no not in message:
         refs.append(f"索赔单 {shortened(o.claim_no, MAX_REF_CHARS)}")
@@ -246,4 +251,5 @@ def _letter_styles() -> dict[str, ParagraphStyle]:
         "sign": ParagraphStyle("l-sign", body, alignment=TA_RIGHT),
         "number": ParagraphStyle("l-number", body, fontSize=10, alignment=TA_RIGHT),
         "seal": ParagraphStyle("l-seal", body, fontSize=9, alignment=TA_CENTER, textColor="grey"),
+        "signed": ParagraphStyle("l-signed", body, alignment=TA_CENTER),
     }
