@@ -17,6 +17,7 @@ import json
 import pdfplumber
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from formdesk.api.app import create_app
 from formdesk.model.accounts import User
@@ -165,6 +166,13 @@ def test_核对_and_月报_count_the_same_parts_beside_the_manifest_total(sample
     assert "见返厂清单 FC-2026-03-02 第6行" in old["message"]
     assert [(e["template"], e["line"]) for e in old["evidence"]] == [("SH-ZH/BD-31", 6)]
     assert old["evidence"][0]["scan_file"] == "sh-zh-bd-31-p1.jpg"
+    # the 核对 workbook says the same
+    book = load_workbook(
+        io.BytesIO(office.get("/api/reconcile/report.xlsx", params=params).content)
+    )
+    figures = {row[0]: row[1] for row in book["汇总"].iter_rows(min_row=2, values_only=True)}
+    assert figures["返厂件数"] == 8
+    assert figures["返厂清单 FC-2026-03-02"] == "合计 7 件;明细 6 行 7 件"
 
 
 def test_a_station_sees_only_the_differences_it_may_open(sample):

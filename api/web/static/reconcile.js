@@ -208,7 +208,11 @@
     if (o.returned_values.length) compare.push(el("span", {}, "返回件:", el("b", { text: o.returned_values.join("、") })));
     const evidence = o.evidence.length
       ? el("div", { class: "ev-list" }, ...o.evidence.map(evidenceCard))
-      : el("p", { class: "muted small", text: "没有扫描件证据(返厂清单和标签上均未见这个零件)。" });
+      : el("p", {
+          class: "muted small",
+          // only a part not returned is seen nowhere; other findings without a scan rest on the claims
+          text: o.kind === "missing" || o.kind === "outside_warranty" ? "没有扫描件证据(返厂清单和标签上均未见这个零件)。" : "这一项依据索赔单,没有扫描件证据。",
+        });
     return el(
       "tr",
       { class: "rc-drill" },
