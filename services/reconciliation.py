@@ -69,10 +69,11 @@ def latest_month(store: Store, station: str | None, today: date | None = None) -
 
 def for_viewer(rec: Reconciliation, who: Viewer) -> Reconciliation:
     """The reconciliation as `who` may see it: a station user sees only the evidence it
-    may open (records filed under its station) and only the differences resting on such
-    evidence — one citing a scan it cannot open is left out, as is, in its counts, that
-    scan; a matched claim keeps its place with the evidence it may open. Everyone else
-    sees it whole."""
+    may open (records filed under its station: no link of the page would answer 404) and
+    only the differences resting wholly on such evidence — one citing a scan it cannot
+    open (a back-office upload naming the station) is left out, and the counts by kind
+    with it; a matched claim stays, with the evidence it may open. The month's figures
+    (claims, returned parts, manifests) stay whole. Everyone else sees it all."""
     if who.station_filter is None:
         return rec
     shown = []
