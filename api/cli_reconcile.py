@@ -97,7 +97,8 @@ def _details(rec) -> None:
     counts = rec.counts()
     out.print(
         f"{rec.station} {rec.station_name} {rec.month}:索赔单 {rec.claims} 张({rec.claimed_quantity} 件),"
-        f"返厂清单 {rec.manifest_lines} 行({rec.returned_quantity} 件),零件标签 {rec.tags} 张;"
+        f"返厂件 {rec.returned_parts} 件(返厂清单 {rec.manifest_lines} 行 {rec.returned_quantity} 件,"
+        f"零件标签 {rec.tags} 张);"
         f"一致 {counts['matched']},差异 {len(rec.differences)}",
         markup=False,
     )

@@ -55,6 +55,10 @@ class Evidence(BaseModel):
     value: str | None = None  # what was read (or corrected) there
     confidence: float = 1.0
     status: str = "ok"  # the field's reading status: ok / check / empty / invalid
+    record_station: str | None = None  # the station the record is filed under (who may open it)
+    scan_file: str | None = None  # the uploaded file it was read from
+    scan_page: int | None = None  # 1-based page of that file
+    received_on: date | None = None  # the day (Beijing) the file was uploaded
 
 
 class ReturnedItem(BaseModel):
@@ -68,6 +72,7 @@ class ReturnedItem(BaseModel):
     record_verified: bool = False
     manifest_no: str | None = None
     manifest_date: date | None = None
+    manifest_total: int | None = None  # 合计数量 as written on its manifest
     row: int | None = None  # manifest row number (序号), counted across its pages
     record_row: int | None = None  # the same row within the record read (a page scanned alone)
     claim_no: str | None = None
@@ -80,6 +85,9 @@ class ReturnedItem(BaseModel):
     quantity: int = 1  # a tag is one part
     repair_date: date | None = None
     received_on: date | None = None  # the day (Beijing) its scan was uploaded
+    record_station: str | None = None  # the station its record is filed under (who may open it)
+    scan_file: str | None = None  # the uploaded file it was read from
+    scan_page: int | None = None  # 1-based page of that file
     # per field key: (confidence, status) as read, for doubting a difference
     reading: dict[str, tuple[float, str]] = Field(default_factory=dict)
 
@@ -95,13 +103,31 @@ class ReturnedItem(BaseModel):
         kind = "故障标签" if self.template.endswith("30") else "鉴别标签"
         return f"{kind} {self.document_id}"
 
+    @property
+    def scan_text(self) -> str:
+        """Which scan it was read from: 扫描件 a.jpg 第1页,2026-03-31 上传 (what is known)."""
+        parts = []
+        if self.scan_file:
+            page = f" 第{self.scan_page}页" if self.scan_page else ""
+            parts.append(f"扫描件 {self.scan_file}{page}")
+        if self.received_on:
+            parts.append(f"{self.received_on.isoformat()} 上传")
+        return ",".join(parts)
+
     def evidence(self, column: str | None = None) -> Evidence:
         """The crop proving what this item says in `column` (None: the whole manifest row or
         the tag's part number)."""
         value = getattr(self, column) if column else None
         confidence, status = self.reading.get(column or "", (1.0, "ok"))
+        scan = {
+            "record_station": self.record_station,
+            "scan_file": self.scan_file,
+            "scan_page": self.scan_page,
+            "received_on": self.received_on,
+        }
         if self.source == "manifest_line":
             return Evidence(
+                **scan,
                 record_id=self.record_id,
                 document_id=self.document_id,
                 template=self.template,
@@ -117,6 +143,7 @@ class ReturnedItem(BaseModel):
         key = column or "part_no"
         confidence, status = self.reading.get(key, (1.0, "ok"))
         return Evidence(
+            **scan,
             record_id=self.record_id,
             document_id=self.document_id,
             template=self.template,
@@ -168,6 +195,26 @@ class Outcome(BaseModel):
         return KIND_LABELS[self.kind]
 
 
+class ManifestCount(BaseModel):
+    """One manifest (返厂清单) with lines counted in the month: the 合计数量 written on it
+    beside what its read lines add up to, so a manifest that disagrees with what was
+    scanned shows as such."""
+
+    document_id: str
+    manifest_no: str | None = None
+    manifest_date: date | None = None
+    written_total: int | None = None  # 合计数量 as written (None: not read)
+    lines: int = 0  # its read lines (every page)
+    listed_quantity: int = 0  # their 数量 added up
+    counted_lines: int = 0  # of them, the lines of this month's parts
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def agrees(self) -> bool:
+        """合计 equals the lines' quantities (an unread 合计 says nothing)."""
+        return self.written_total is None or self.written_total == self.listed_quantity
+
+
 class Reconciliation(BaseModel):
     """A station's month: every claim and every returned part with its outcome."""
 
@@ -180,8 +227,10 @@ class Reconciliation(BaseModel):
     claims: int = 0  # claims of the month
     claimed_quantity: int = 0
     manifest_lines: int = 0
-    returned_quantity: int = 0
-    tags: int = 0
+    returned_quantity: int = 0  # what the month's manifest lines list, each line counted
+    tags: int = 0  # tags read (a part may carry a BD-27 and a BD-30)
+    returned_parts: int = 0  # 返厂件数: parts that came back, each once (reconcile/parts.py)
+    manifests: list[ManifestCount] = Field(default_factory=list)
     outcomes: list[Outcome] = Field(default_factory=list)
 
     @property

@@ -14,11 +14,18 @@ from collections import defaultdict
 from datetime import date
 
 from formdesk.model.claims import Claim, Station
-from formdesk.model.reconciliation import COMPARED_FIELDS, Outcome, Reconciliation, ReturnedItem
+from formdesk.model.reconciliation import (
+    COMPARED_FIELDS,
+    ManifestCount,
+    Outcome,
+    Reconciliation,
+    ReturnedItem,
+)
 from formdesk.store import Store
 from formdesk.templates.values.dates import month_span
 
-from .matching import ClaimIndex, confusable, norm
+from .matching import confusable, norm
+from .parts import MonthParts, ReturnedPart, item_day, month_parts, part_key  # noqa: F401
 from .rules import WarrantyRules, load_rules
 from .sources import returned_items
 
@@ -93,14 +100,50 @@ def _mismatches(claim: Claim, items: list[ReturnedItem]) -> list[Outcome]:
     return out
 
 
+def distinct_titles(items: list[ReturnedItem]) -> list[str]:
+    """How a difference names each of `items`: its title (返厂清单 FC-1 第3行, 故障标签 …),
+    with the manifest's document id when two manifests bear one number, and the scan it
+    was read from (file, page, upload day) when titles alone would repeat."""
+    titles = [i.title for i in items]
+    if len(set(titles)) < len(titles):
+        titles = [
+            f"返厂清单 {i.manifest_no or ''}(文档 {i.document_id})第{i.row}行"
+            if i.source == "manifest_line"
+            else i.title
+            for i in items
+        ]
+    if len(set(titles)) < len(titles) or any(i.scan_text for i in items):
+        titles = [
+            f"{t}({i.scan_text})" if i.scan_text else t for t, i in zip(titles, items, strict=True)
+        ]
+    return titles
+
+
+def _seen_on(part: ReturnedPart) -> str:
+    """Where a part was seen: 见返厂清单 FC-1 第3行、故障标签 … ('' when nowhere)."""
+    shown = part.lines[:1] + part.tags
+    return f",见{'、'.join(i.title for i in shown)}" if shown else ",返厂清单与零件标签均未见"
+
+
+def _tags_text(part: ReturnedPart) -> str:
+    if part.part_tags and part.fault_tags:
+        return (
+            f"挂标签零件 {part.tagged} 件(鉴别标签 {part.part_tags} 张、"
+            f"故障标签 {part.fault_tags} 张)"
+        )
+    return f"零件标签 {part.tagged} 张"
+
+
 def claim_outcomes(
     claim: Claim,
-    items: list[ReturnedItem],
+    part: ReturnedPart,
     duplicate_of: tuple[Claim, int] | None,
     rules: WarrantyRules,
 ) -> list[Outcome]:
-    """Everything to say about one claim; [matched] when nothing differs."""
+    """Everything to say about one claim and its returned part (`part.items` empty when
+    nothing came back); [matched] when nothing differs."""
     head = _claim_head(claim)
+    items, lines, tags = part.items, part.lines, part.tags
     out: list[Outcome] = []
     if duplicate_of is not None:
         earlier, days = duplicate_of
@@ -125,8 +168,14 @@ def claim_outcomes(
                 kind="outside_warranty",
                 **head,
                 claim_value=f"{claim.purchase_date} 购买,{claim.repair_date} 维修,{claim.mileage_km} km",
-                message=f"超出三包期({claim.vehicle_model}:{term.months} 个月或 {term.km} km):{breach}",
-                evidence=[i.evidence("mileage_km") for i in items if i.source == "tag"][:1],
+                returned_values=[i.title for i in lines[:1] + tags],
+                message=(
+                    f"超出三包期({claim.vehicle_model}:{term.months} 个月或 {term.km} km):{breach}"
+                    + _seen_on(part)
+                ),
+                # the part's manifest line and its tags (their mileage): where it was seen
+                evidence=[i.evidence() for i in lines[:1]]
+                + [t.evidence("mileage_km") for t in tags],
             )
         )
     if not items:
@@ -144,39 +193,35 @@ def claim_outcomes(
                 )
             )
         return out
-    lines = sorted(
-        (i for i in items if i.source == "manifest_line"),
-        key=lambda i: (i.manifest_date or date.min, i.document_id, i.row or 0),
-    )
-    tags = [i for i in items if i.source == "tag"]
     if len(lines) > 1:
+        named = distinct_titles(lines)
         out.append(
             Outcome(
                 kind="duplicate",
                 **head,
-                returned_values=[i.title for i in lines],
-                message=f"同一索赔件重复列入返厂清单:{'、'.join(i.title for i in lines)}",
+                returned_values=named,
+                message=f"同一索赔件重复列入返厂清单 {len(lines)} 次:{';'.join(named)}",
                 evidence=[i.evidence() for i in lines],
                 doubtful=any(i.doubtful("claim_no") for i in lines),
             )
         )
-    listed = lines[0].quantity if lines else 0
-    if listed != claim.quantity or len(tags) != claim.quantity:
+    listed = part.listed
+    if listed != claim.quantity or part.tagged != claim.quantity:
         where = f"返厂清单 {listed} 件" if lines else "未列入返厂清单"
         out.append(
             Outcome(
                 kind="quantity",
                 **head,
                 claim_value=str(claim.quantity),
-                returned_values=[str(listed), str(len(tags))],
-                message=f"数量不符:索赔 {claim.quantity} 件,{where},零件标签 {len(tags)} 张",
+                returned_values=[str(listed), str(part.tagged)],
+                message=f"数量不符:索赔 {claim.quantity} 件,{where},{_tags_text(part)}",
                 evidence=[i.evidence("quantity") for i in lines[:1]] + [t.evidence() for t in tags],
                 # only the manifest disagrees with claim and tags: first look at its scan
                 doubtful=bool(lines)
                 and listed != claim.quantity
                 and (
                     lines[0].doubtful("quantity")
-                    or (len(tags) == claim.quantity and not lines[0].record_verified)
+                    or (part.tagged == claim.quantity and not lines[0].record_verified)
                 ),
             )
         )
@@ -188,7 +233,7 @@ def claim_outcomes(
                 kind="matched",
                 **head,
                 claim_value=str(claim.quantity),
-                returned_values=[str(listed), str(len(tags))],
+                returned_values=[str(listed), str(part.tagged)],
                 message=f"一致:{via}",
                 evidence=[i.evidence() for i in items],
             )
@@ -196,22 +241,17 @@ def claim_outcomes(
     return out
 
 
-def returned_part_key(item: ReturnedItem) -> tuple[str, ...]:
-    if item.vin and item.part_no:
-        return ("vp", norm(item.vin), norm(item.part_no))
-    if item.claim_no:
-        return ("no", norm(item.claim_no))
-    return ("doc", item.document_id, str(item.row))
-
-
-def unexpected_outcomes(items: list[ReturnedItem]) -> list[Outcome]:
-    """One outcome per returned part matching no claim (its manifest line and its tags)."""
-    groups: dict[tuple[str, ...], list[ReturnedItem]] = defaultdict(list)
-    for item in items:
-        groups[returned_part_key(item)].append(item)
+def unexpected_outcomes(parts: list[ReturnedPart]) -> list[Outcome]:
+    """One outcome per returned part matching no claim (its manifest lines and its tags)."""
     out = []
-    for group in groups.values():
-        first = next((i for i in group if i.source == "manifest_line"), group[0])
+    for part in parts:
+        group = part.lines + part.tags
+        first = group[0]
+        named = (
+            distinct_titles(group)
+            if len({i.title for i in group}) < len(group)
+            else [i.title for i in group]
+        )
         undated = [i for i in group if i.written_day is None]
         out.append(
             Outcome(
@@ -220,11 +260,11 @@ def unexpected_outcomes(items: list[ReturnedItem]) -> list[Outcome]:
                 vin=first.vin,
                 part_no=first.part_no,
                 part_name=first.part_name,
-                returned_values=[i.title for i in group],
+                claim_value=None,
+                returned_values=named,
                 message=(
                     f"返回件无对应索赔单:{first.part_name or ''}({first.part_no or '零件编号未填'}),"
-                    f"见{'、'.join(i.title for i in group)}"
-                    + "".join(undated_note(i) for i in undated[:1])
+                    f"见{'、'.join(named)}" + "".join(undated_note(i) for i in undated[:1])
                 ),
                 evidence=[i.evidence() for i in group],
                 doubtful=any(i.doubtful(k) for i in group for k in ("claim_no", "vin", "part_no")),
@@ -244,11 +284,33 @@ def undated_note(item: ReturnedItem) -> str:
     return f"({UNDATED},按扫描件上传日期 {item.received_on.isoformat()} 计入该月)"
 
 
-def item_day(item: ReturnedItem) -> date | None:
-    """The day a part matching no claim counts on: the date its form gives (item.written_day)
-    or, when none could be read, the day its scan was uploaded (Beijing); None only when
-    neither is known — then it counts in no month."""
-    return item.written_day or item.received_on
+def manifest_counts(parts: MonthParts) -> list[ManifestCount]:
+    """Each manifest with lines counted in the month: its written 合计 beside its lines."""
+    counted: dict[str, int] = defaultdict(int)
+    every: dict[str, dict[int | None, ReturnedItem]] = defaultdict(dict)
+    for item in parts.items:
+        if item.source == "manifest_line":
+            counted[item.document_id] += 1
+    for item in parts.all_lines:
+        if item.document_id in counted:
+            every[item.document_id].setdefault(item.row, item)  # a photocopy: once
+    out = []
+    for doc, lines in every.items():
+        first = next(iter(lines.values()))
+        out.append(
+            ManifestCount(
+                document_id=doc,
+                manifest_no=first.manifest_no,
+                manifest_date=first.manifest_date,
+                written_total=first.manifest_total,
+                lines=len(lines),
+                listed_quantity=sum(i.quantity for i in lines.values()),
+                counted_lines=counted[doc],
+            )
+        )
+    return sorted(
+        out, key=lambda m: (m.manifest_date or date.min, m.manifest_no or "", m.document_id)
+    )
 
 
 def reconcile(
@@ -261,26 +323,14 @@ def reconcile(
     """`claims`: all of the station's claims (any month, to recognise late returns and
     duplicates); `items`: all of its returned parts read so far."""
     start, end = month_bounds(month)
-    index = ClaimIndex(claims)
-    by_claim: dict[str, list[ReturnedItem]] = defaultdict(list)
-    unmatched: list[ReturnedItem] = []
-    for item in items:
-        claim, _how = index.find(item)
-        if claim is None:
-            unmatched.append(item)
-        else:
-            by_claim[claim.claim_no].append(item)
+    parts = month_parts(claims, items, start, end)
     duplicates = duplicate_claims(claims)
-    period = [c for c in index.claims if start <= c.repair_date <= end]
     outcomes: list[Outcome] = []
-    considered: list[ReturnedItem] = []
-    for claim in period:
-        mine = by_claim.get(claim.claim_no, [])
-        considered += mine
-        outcomes += claim_outcomes(claim, mine, duplicates.get(claim.claim_no), rules)
-    strays = [i for i in unmatched if (d := item_day(i)) is not None and start <= d <= end]
-    considered += strays
-    outcomes += unexpected_outcomes(strays)
+    for part in parts.claimed:
+        assert part.claim is not None
+        outcomes += claim_outcomes(part.claim, part, duplicates.get(part.claim.claim_no), rules)
+    outcomes += unexpected_outcomes(parts.unclaimed)
+    considered = parts.items
     lines = [i for i in considered if i.source == "manifest_line"]
     return Reconciliation(
         station=station.code,
@@ -288,11 +338,13 @@ def reconcile(
         month=f"{start:%Y-%m}",
         period_start=start,
         period_end=end,
-        claims=len(period),
-        claimed_quantity=sum(c.quantity for c in period),
+        claims=len(parts.claimed),
+        claimed_quantity=sum(p.claim.quantity for p in parts.claimed if p.claim),
         manifest_lines=len(lines),
         returned_quantity=sum(i.quantity for i in lines),
         tags=sum(1 for i in considered if i.source == "tag"),
+        returned_parts=parts.quantity,
+        manifests=manifest_counts(parts),
         outcomes=outcomes,
     )
 

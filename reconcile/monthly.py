@@ -4,9 +4,11 @@ category — and from it the station's SH-ZH/BD-24 业务月报表, prefilled.
 
 Warranty repairs are the claims repaired in the month; paid repairs and maintenance are
 the read 维修委托书 (表格18) of the month (保修索赔 orders are claims already, so they count
-as a visit, not again as money). A returned part counts in the month of the claim it
-matches, a part matching no claim in the month of its manifest (or a loose tag's repair
-date; without a readable date, of its upload), as the reconciliation does.
+as a visit, not again as money). Returned parts are counted as the reconciliation counts
+them (reconcile/parts.py: one part, on a manifest and carrying a BD-27 and a BD-30 tag,
+counts once), in the month of the claim they match, a part matching no claim in the
+month of its manifest (or a loose tag's repair date; without a readable date, of its
+upload).
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ from formdesk.templates import get_template
 from formdesk.templates.values.money import amount_in_words
 from formdesk.templates.values.normalize import normalize_record
 
-from .engine import item_day, month_bounds, returned_part_key
+from .engine import month_bounds
 from .faults import FaultKeywords, load_fault_keywords
-from .matching import ClaimIndex, norm
+from .matching import norm
+from .parts import month_parts
 from .repair_orders import RepairOrder, repair_orders
 from .sources import returned_items
 
@@ -129,38 +132,6 @@ class _Slices:
         return out
 
 
-def _returned_quantity(items: list[ReturnedItem]) -> int:
-    """A part travels listed on a manifest and tagged: count the manifest line's quantity or
-    the tags, whichever is more, never both (a part listed twice came back once)."""
-    lines = sorted(
-        (i for i in items if i.source == "manifest_line"),
-        key=lambda i: (i.manifest_date or date.min, i.document_id, i.row or 0),
-    )
-    tags = sum(1 for i in items if i.source == "tag")
-    return max(lines[0].quantity if lines else 0, tags)
-
-
-def _match(
-    claims: list[Claim], items: list[ReturnedItem]
-) -> tuple[dict[str, list[ReturnedItem]], list[ReturnedItem]]:
-    """Returned items by the claim number they match (within their station), and the rest."""
-    by_station: dict[str, list[Claim]] = defaultdict(list)
-    for c in claims:
-        by_station[c.station].append(c)
-    indexes = {code: ClaimIndex(cs) for code, cs in by_station.items()}
-    anywhere = ClaimIndex(claims)
-    matched: dict[str, list[ReturnedItem]] = defaultdict(list)
-    unmatched: list[ReturnedItem] = []
-    for item in items:
-        index = anywhere if item.station is None else indexes.get(item.station)
-        claim, _how = index.find(item) if index is not None else (None, "")
-        if claim is None:
-            unmatched.append(item)
-        else:
-            matched[claim.claim_no].append(item)
-    return matched, unmatched
-
-
 def _count_returned(
     slices: _Slices,
     claims: list[Claim],
@@ -169,23 +140,22 @@ def _count_returned(
     end: date,
     faults: FaultKeywords,
 ) -> None:
-    matched, unmatched = _match(claims, items)
-    for c in claims:
-        if start <= c.repair_date <= end and c.claim_no in matched:
-            qty = _returned_quantity(matched[c.claim_no])
-            category = faults.category(c.part_name, c.fault_description)
-            for t in slices.at(c.station, c.vehicle_model, (c.part_no, c.part_name), category):
-                t.returned(qty, claimed=True)
-    groups: dict[tuple[str, ...], list[ReturnedItem]] = defaultdict(list)
-    for item in unmatched:
-        if (day := item_day(item)) is not None and start <= day <= end:
-            groups[returned_part_key(item)].append(item)
-    for group in groups.values():
-        first = next((i for i in group if i.source == "manifest_line"), group[0])
-        part = (first.part_no or "", first.part_name or "")
+    """The month's returned parts (reconcile/parts.py: the reconciliation's own count),
+    each under its claim's station, model, part and category, or its own when unclaimed."""
+    parts = month_parts(claims, items, start, end)
+    for part in parts.claimed:
+        c = part.claim
+        if c is None or not part.items:
+            continue
+        category = faults.category(c.part_name, c.fault_description)
+        for t in slices.at(c.station, c.vehicle_model, (c.part_no, c.part_name), category):
+            t.returned(part.quantity, claimed=True)
+    for part in parts.unclaimed:
+        first = (part.lines + part.tags)[0]
+        names = (first.part_no or "", first.part_name or "")
         category = faults.category(first.part_name)
-        for t in slices.at(first.station, first.vehicle_model, part, category):
-            t.returned(_returned_quantity(group), claimed=False)
+        for t in slices.at(first.station, first.vehicle_model, names, category):
+            t.returned(part.quantity, claimed=False)
 
 
 def _rows(tallies: dict[str, _Tally], labels: dict[str, str] | None = None) -> list[SummaryRow]:

@@ -101,8 +101,28 @@ def rows_per_page(template_code: str, table_key: str) -> tuple[int, int]:
     return len(first.rows), len(later.rows)
 
 
+HEAD_FIELDS = ("manifest_no", "manifest_date", "total_quantity")
+
+
 def _manifest_head(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: (fields.get(k) or {}).get("value") for k in ("manifest_no", "manifest_date")}
+    return {k: (fields.get(k) or {}).get("value") for k in HEAD_FIELDS}
+
+
+def scan_name(scan: Scan | None, station: str | None) -> str | None:
+    """The file name `station` uploaded the scan as (its first upload when it made none)."""
+    if scan is None:
+        return None
+    mine = scan.owner(station)
+    return mine.filename if mine else scan.filename
+
+
+def _file_page(record: dict[str, Any], form_page: int = 1) -> int | None:
+    """The 1-based page of the uploaded file that holds `form_page` of the record."""
+    pages = record.get("pages") or []
+    for p in pages:
+        if int(p.get("form_page", 1)) == form_page:
+            return int(p["file_page"]) + 1
+    return int(pages[0]["file_page"]) + 1 if pages else None
 
 
 def received_on(scan: Scan | None, station: str | None) -> date | None:
@@ -120,10 +140,12 @@ def items_of_record(
     station: str | None,
     head: dict[str, Any] | None = None,
     received: date | None = None,
+    scan_file: str | None = None,
 ) -> list[ReturnedItem]:
     """The returned parts one read manifest or tag stands for. A manifest page scanned on
-    its own carries no header: `head` gives the manifest's number and date from page 1;
-    `received` is the day its scan was uploaded (the month of a part without a date)."""
+    its own carries no header: `head` gives the manifest's number, date and 合计 from page
+    1; `received` is the day its scan was uploaded (the month of a part without a date),
+    `scan_file` the name it was uploaded as."""
     rec, summary = stored.record, stored.summary
     fields = {f["key"]: f for f in rec["fields"]}
     base = {
@@ -133,11 +155,13 @@ def items_of_record(
         "station": station,
         "record_verified": summary.status == "verified",
         "received_on": received,
+        "record_station": summary.station,
+        "scan_file": scan_file,
     }
     if summary.template in TAGS:
         values, reading = _cells(fields)
         values.pop("quantity", None)
-        return [_item(base, values, reading, source="tag")]
+        return [_item(base, values, reading, source="tag", scan_page=_file_page(rec))]
     if summary.template != MANIFEST:
         return []
     own = _manifest_head(fields)
@@ -160,6 +184,8 @@ def items_of_record(
                 record_row=n,
                 manifest_no=head["manifest_no"],
                 manifest_date=_date(head["manifest_date"]),
+                manifest_total=_int(head["total_quantity"]),
+                scan_page=_file_page(rec, page),
             )
         )
     return items
@@ -224,8 +250,11 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
         summary = stored.summary
         if summary.scan_id not in scans:
             scans[summary.scan_id] = store.get_scan(summary.scan_id)
-        received = received_on(scans[summary.scan_id], summary.station)
+        scan = scans[summary.scan_id]
+        received = received_on(scan, summary.station)
+        name = scan_name(scan, summary.station)
         paper = summary.record_id if (stored.record.get("filing") or {}).get("photocopy_of") else ""
-        for item in items_of_record(stored, code, heads.get(summary.document_id), received):
+        head = heads.get(summary.document_id)
+        for item in items_of_record(stored, code, head, received, name):
             items.setdefault((item.document_id, paper, item.row), item)
     return list(items.values())

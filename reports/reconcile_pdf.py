@@ -29,7 +29,14 @@ from reportlab.platypus.flowables import Flowable
 from formdesk.model.reconciliation import KIND_LABELS, Reconciliation
 from formdesk.render.fonts import font_name
 
-from .reconcile_xlsx import DIFFERENCE_COLUMNS, china_time, difference_cells, period_text
+from .reconcile_xlsx import (
+    DIFFERENCE_COLUMNS,
+    china_time,
+    difference_cells,
+    manifest_label,
+    manifest_text,
+    period_text,
+)
 
 TITLE = "三包索赔件核对报告"
 MARGIN = 12 * mm
@@ -196,6 +203,7 @@ def _counts_table(rec: Reconciliation) -> list[Flowable]:
     quantities = [
         ("索赔单数", rec.claims),
         ("索赔数量", rec.claimed_quantity),
+        ("返厂件数", rec.returned_parts),
         ("返厂清单行数", rec.manifest_lines),
         ("返厂件数量", rec.returned_quantity),
         ("标签数", rec.tags),
@@ -207,6 +215,11 @@ def _counts_table(rec: Reconciliation) -> list[Flowable]:
     for pairs in (quantities, kinds):
         rows = [[label for label, _ in pairs], [str(n) for _, n in pairs]]
         out += [Table(rows, colWidths=[width] * len(pairs), style=grid_style(), hAlign="LEFT")]
+        out.append(Spacer(1, 2 * mm))
+    if rec.manifests:  # each manifest's 合计 beside its read lines
+        rows = [["返厂清单", "合计与明细"]]
+        rows += [[manifest_label(m), manifest_text(m)] for m in rec.manifests]
+        out += [Table(rows, colWidths=[width * 3, width * 5], style=grid_style(), hAlign="LEFT")]
         out.append(Spacer(1, 2 * mm))
     return out
 

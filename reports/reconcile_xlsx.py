@@ -16,7 +16,13 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from formdesk.model.reconciliation import KIND_LABELS, Evidence, Outcome, Reconciliation
+from formdesk.model.reconciliation import (
+    KIND_LABELS,
+    Evidence,
+    ManifestCount,
+    Outcome,
+    Reconciliation,
+)
 from formdesk.render.cells import append_row, set_cell
 from formdesk.templates.values.dates import CHINA_TIME
 
@@ -76,6 +82,19 @@ def difference_cells(index: int, o: Outcome) -> list[str | int]:
     ]
 
 
+def manifest_label(m: ManifestCount) -> str:
+    return f"返厂清单 {m.manifest_no or m.document_id}"
+
+
+def manifest_text(m: ManifestCount) -> str:
+    """合计 as written beside the read lines: 合计 7 件;明细 6 行 7 件(本月计入 6 行)."""
+    total = "合计未识别" if m.written_total is None else f"合计 {m.written_total} 件"
+    text = f"{total};明细 {m.lines} 行 {m.listed_quantity} 件"
+    if m.counted_lines < m.lines:
+        text += f"(本月计入 {m.counted_lines} 行)"
+    return text + ("" if m.agrees else ";合计与明细不符")
+
+
 def summary_rows(rec: Reconciliation) -> list[tuple[str, str | int]]:
     """The month at a glance: who, when, how much came in, and what was found."""
     counts = rec.counts()
@@ -88,9 +107,11 @@ def summary_rows(rec: Reconciliation) -> list[tuple[str, str | int]]:
         ("生成时间", china_time(rec.generated_at)),
         ("索赔单数", rec.claims),
         ("索赔数量", rec.claimed_quantity),
+        ("返厂件数", rec.returned_parts),
         ("返厂清单行数", rec.manifest_lines),
         ("返厂件数量", rec.returned_quantity),
         ("标签数", rec.tags),
+        *((manifest_label(m), manifest_text(m)) for m in rec.manifests),
         *((label, counts[kind]) for kind, label in KIND_LABELS.items()),
         ("差异合计", len(differences)),
         ("其中待核实", sum(o.doubtful for o in differences)),

@@ -5,14 +5,18 @@ The data folder is passed explicitly (the settings' `data_dir`), never taken fro
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from formdesk.model.errors import NotFoundError
 from formdesk.model.reconciliation import Reconciliation
-from formdesk.reconcile import engine, monthly
+from formdesk.reconcile import engine, monthly, months
 from formdesk.reconcile.faults import load_fault_keywords
 from formdesk.reconcile.rules import WarrantyRules, load_rules
 from formdesk.store import Store
+from formdesk.templates.values.dates import china_today
+
+from .viewers import Viewer
 
 
 def warranty_rules(data_dir: Path | None) -> WarrantyRules:
@@ -54,3 +58,28 @@ def reconcile_stations(
         raise
     except LookupError as exc:
         raise NotFoundError(str(exc).strip("'\"")) from None
+
+
+def latest_month(store: Store, station: str | None, today: date | None = None) -> str | None:
+    """The latest month (YYYY-MM, not after `today`'s, default today in Beijing) with
+    claims, returned parts or repair orders of `station` (None: any); None when empty —
+    the month the 核对 and 月报 pages open on."""
+    return months.latest_month(store, station, today or china_today())
+
+
+def for_viewer(rec: Reconciliation, who: Viewer) -> Reconciliation:
+    """The reconciliation as `who` may see it: a station user sees only the evidence it
+    may open (records filed under its station: no link of the page would answer 404) and
+    only the differences resting wholly on such evidence — one citing a scan it cannot
+    open (a back-office upload naming the station) is left out, and the counts by kind
+    with it; a matched claim stays, with the evidence it may open. The month's figures
+    (claims, returned parts, manifests) stay whole. Everyone else sees it all."""
+    if who.station_filter is None:
+        return rec
+    shown = []
+    for o in rec.outcomes:
+        mine = [e for e in o.evidence if who.sees(e.record_station)]
+        if len(mine) < len(o.evidence) and o.kind != "matched":
+            continue
+        shown.append(o.model_copy(update={"evidence": mine}))
+    return rec.model_copy(update={"outcomes": shown})

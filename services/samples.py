@@ -21,8 +21,10 @@ DEMO_STATION = Station(code="HN01", name="长沙顺达汽车维修站")
 
 
 def load_samples(store: Store, key: bytes, records_dir: Path, user: str = "admin") -> int:
-    """Queues one scan per sample record; does nothing if records are already stored."""
-    if store.list_records(limit=1)[1] or not records_dir.is_dir():
+    """Queues one scan per sample record; does nothing if records are already stored or
+    scans already queued (a restart before the first sample was read must not print and
+    queue them all again: every form twice, each part counted twice)."""
+    if store.list_records(limit=1)[1] or store.list_batches() or not records_dir.is_dir():
         return 0
     if store.get_station(DEMO_STATION.code) is None:
         store.add_station(DEMO_STATION)

@@ -459,11 +459,14 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     page = context.new_page()
     problems = []
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"/reconcile?station=HN01&month={MONTH}")
+    page.goto("/reconcile?station=HN01")  # no month: the latest with data, the scans' month
     page.fill("#username", "office")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#rc-chips .chip[data-kind=missing]")
+    assert page.input_value("#rc-month") == MONTH
+    returned = page.text_content("#rc-figures [data-figure=returned_parts] b")
+    assert returned == "3 件"
     assert page.text_content("#rc-chips .chip[data-kind=missing] .count") == "1"
     assert page.text_content("#rc-chips .chip[data-kind=matched] .count") == "1"
 
@@ -485,8 +488,11 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     assert focused_field(page) == "returned_parts"
     assert page.evaluate("document.activeElement.closest('.field').dataset.row") == "3"
 
-    page.goto(f"/summary?month={MONTH}")
+    page.goto("/summary")  # opens on the same month, and counts the same returned parts
     page.wait_for_selector("#sm-chart svg rect")
+    assert page.input_value("#sm-month") == MONTH
+    card = "#sm-cards .sm-card:has-text('返厂件数') .sm-value"
+    assert f"{page.text_content(card)} 件" == returned
     assert "HN01" in page.text_content("#sm-tables [data-table=按维修站]")
     page.screenshot(path=str(shots / "summary.png"), full_page=True)
     page.select_option("#sm-station", "HN01")  # BD-24 is one station's: a POST, with CSRF

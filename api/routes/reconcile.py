@@ -17,13 +17,18 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from formdesk.model.errors import ValueDoesNotFitError
 from formdesk.model.monthly import MONTHLY_REPORT, MonthlySummary
 from formdesk.model.reconciliation import KIND_LABELS, Evidence, Reconciliation
 from formdesk.services.monthly import station_bd24_pdf
-from formdesk.services.reconciliation import monthly_summary, reconcile_stations
+from formdesk.services.reconciliation import (
+    for_viewer,
+    latest_month,
+    monthly_summary,
+    reconcile_stations,
+)
 from formdesk.services.reports import reconciliation_report, station_letter, summary_workbook
 from formdesk.services.stores import Store
 from formdesk.templates import get_template
@@ -40,6 +45,13 @@ router = APIRouter(prefix="/api", tags=["reconcile"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONTH_HELP = "月份,如 2026-11;不填为上个月(北京时间)"
+
+
+class LatestMonth(BaseModel):
+    """The month the 核对 and 月报 pages open on."""
+
+    month: str | None  # the latest month with data (claims, returned parts, repair orders)
+    previous_month: str  # the month before today's (Beijing), for when there is no data
 
 
 class ReconciliationView(Reconciliation):
@@ -129,7 +141,20 @@ def station_month(
     code = required_station(who, station)
     month = checked_month(month)
     # an unknown station: NotFoundError (404, the API's handler)
-    return reconcile_stations(store, request.app.state.settings.data_dir, month, code)[0]
+    rec = reconcile_stations(store, request.app.state.settings.data_dir, month, code)[0]
+    return for_viewer(rec, who)  # a station: only what its scans show
+
+
+@router.get("/months/latest", response_model=LatestMonth)
+def months_latest(
+    station: str | None = Query(None, description="维修站代码;不填为全部维修站;维修站用户为本站"),
+    who: Principal = Depends(current_principal),
+    store: Store = Depends(get_store),
+    _slot: None = Depends(report_slot),
+) -> LatestMonth:
+    """有数据(索赔单、返厂件、维修委托书)的最近月份:核对和月报页面默认打开这个月。"""
+    code = own_station(who, station)
+    return LatestMonth(month=latest_month(store, code), previous_month=previous_month())
 
 
 @router.get("/reconcile", response_model=ReconciliationView)

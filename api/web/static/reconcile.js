@@ -61,17 +61,32 @@
   function renderFigures() {
     const diffs = rec.outcomes.filter((o) => o.kind !== "matched");
     const held = diffs.filter((o) => o.doubtful).length;
-    const item = (label, value) => el("span", {}, label, " ", el("b", { text: value }));
+    const item = (label, value, figure, title) =>
+      el("span", { dataset: figure ? { figure } : {}, title }, label, " ", el("b", { text: value }));
     const items = [
       item("索赔单", `${rec.claims} 张 / ${rec.claimed_quantity} 件`),
+      item("返厂件", `${rec.returned_parts} 件`, "returned_parts", "同一零件列入返厂清单并挂鉴别标签、故障标签,只计一件;与月报的返厂件数相同"),
       item("返厂清单", `${rec.manifest_lines} 行 / ${rec.returned_quantity} 件`),
       item("标签", `${rec.tags} 张`),
+      ...rec.manifests.map((m) => manifestFigure(m, item)),
       item("差异", `${diffs.length} 项`),
     ];
     if (held) items.push(item("其中待核实", `${held} 项`));
     const undated = diffs.filter((o) => o.undated).length;
     if (undated) items.push(item("其中日期未识别", `${undated} 项`));
     figures.replaceChildren(...items);
+  }
+
+  /** A manifest's 合计 as written beside what its read lines add up to. */
+  function manifestFigure(m, item) {
+    const total = m.written_total === null ? "合计未识别" : `合计 ${m.written_total} 件`;
+    const counted = m.counted_lines < m.lines ? `,本月计入 ${m.counted_lines} 行` : "";
+    const span = item(`清单 ${m.manifest_no || m.document_id}`, `${total} · 明细 ${m.lines} 行 ${m.listed_quantity} 件${counted}`, "manifest");
+    if (!m.agrees) {
+      span.classList.add("conf-low");
+      span.append(" ", el("span", { class: "badge st-check", text: "合计与明细不符" }));
+    }
+    return span;
   }
 
   function renderChips() {
@@ -160,6 +175,12 @@
     return `/review/${encodeURIComponent(e.record_id)}` + query({ field: e.field_key, row: e.row, column: e.column });
   }
 
+  function scanText(e) {
+    const page = e.scan_page ? ` 第${e.scan_page}页` : "";
+    const day = e.received_on ? `,${e.received_on} 上传` : "";
+    return `扫描件 ${e.scan_file}${page}${day}`;
+  }
+
   function evidenceCard(e) {
     const img = el("img", { src: cropUrl(e), alt: e.label, loading: "lazy" });
     const frame = el("div", { class: "ev-crop" }, img);
@@ -168,6 +189,7 @@
       "div",
       { class: `ev st-${e.status}` },
       el("div", { class: "ev-label", text: e.label }),
+      e.scan_file ? el("div", { class: "muted small ev-scan", text: scanText(e) }) : null,
       frame,
       el(
         "div",
@@ -186,7 +208,11 @@
     if (o.returned_values.length) compare.push(el("span", {}, "返回件:", el("b", { text: o.returned_values.join("、") })));
     const evidence = o.evidence.length
       ? el("div", { class: "ev-list" }, ...o.evidence.map(evidenceCard))
-      : el("p", { class: "muted small", text: "没有扫描件证据(返厂清单和标签上均未见这个零件)。" });
+      : el("p", {
+          class: "muted small",
+          // only a part not returned is seen nowhere; other findings without a scan rest on the claims
+          text: o.kind === "missing" || o.kind === "outside_warranty" ? "没有扫描件证据(返厂清单和标签上均未见这个零件)。" : "这一项依据索赔单,没有扫描件证据。",
+        });
     return el(
       "tr",
       { class: "rc-drill" },
@@ -215,12 +241,25 @@
   monthInput.addEventListener("change", () => monthInput.value && load());
   if (stationSelect) stationSelect.addEventListener("change", load);
 
-  monthInput.value = initial.get("month") || FD.previousMonth();
+  /** The month to open on: the station's latest with data (the server knows), else last month. */
+  async function openingMonth() {
+    try {
+      const found = await api("GET", "/api/months/latest" + query({ station: params().station }));
+      return found.month || found.previous_month;
+    } catch (_) {
+      return FD.previousMonth();
+    }
+  }
+
   if (stationSelect && initial.get("station")) stationSelect.value = initial.get("station");
   if (stationSelect && !stationSelect.value) {
+    monthInput.value = initial.get("month") || FD.previousMonth();
     message("还没有登记维修站。");
   } else {
-    load();
+    (async () => {
+      monthInput.value = initial.get("month") || (await openingMonth());
+      load();
+    })();
   }
 
   // -- importing the warranty system's claims (back office) ----------------------------------
