@@ -25,6 +25,7 @@ from formdesk.render.record_sources import MB, checked_batch, checked_rows
 from formdesk.render.reprint_values import reprint_values
 from formdesk.store import Store
 from formdesk.templates import Template, get_template
+from formdesk.templates.station_fields import OwnStation
 from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
@@ -41,7 +42,7 @@ from .print_jobs import (
 from .printing import register_printed
 from .records import not_found, usable_record
 from .refusals import FileTooLarge, Refused, Unavailable, UnsupportedFile
-from .stations import acting_station, check_own_station_values
+from .stations import acting_station, check_own_station_values, own_station_scope
 from .viewers import Viewer
 
 __all__ = [
@@ -262,20 +263,27 @@ class PrintDataCheck:
 
 
 async def _parse_rows(
-    pool: LimitedPool, template: Template, data: bytes, filename: str, timeout: float
+    pool: LimitedPool,
+    template: Template,
+    data: bytes,
+    filename: str,
+    timeout: float,
+    own: OwnStation | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     if len(data) > MAX_DATA_BYTES:  # checked before the bytes go to any process
         raise _too_large(filename, len(data))
     try:
         return await pool.run(
-            checked_rows, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
+            checked_rows, data, filename, template.code, MAX_BATCH_FORMS, own, timeout=timeout
         )
     except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
         raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
 
 
 async def check_print_data(
+    store: Store,
     pool: LimitedPool,
+    who: Viewer,
     template: Template,
     data: bytes,
     filename: str,
@@ -283,10 +291,12 @@ async def check_print_data(
     timeout: float = PARSE_SECONDS,
 ) -> PrintDataCheck:
     """Every row of the print-data file `data` checked against `template` in the
-    spreadsheet process `pool` (the 打印 page shows the result before printing).
+    spreadsheet process `pool` (the 打印 page shows the result before printing); a
+    station user's row naming another station is a bad row (`OwnStation.check`).
     FileTooLarge (413); Refused (422) for a file too demanding to parse; RecordSourceError
     (422) for a file that cannot be read at all, has no row or too many."""
-    good, bad = await _parse_rows(pool, template, data, filename, timeout)
+    own = await anyio.to_thread.run_sync(own_station_scope, store, who)
+    good, bad = await _parse_rows(pool, template, data, filename, timeout, own)
     return PrintDataCheck(
         filename, len(good), form_pages(template, good, 1) if good else 0, len(bad),
         bad[:MAX_PROBLEMS_SHOWN],
@@ -322,9 +332,10 @@ async def submit_print_batch(
     MAX_JOBS_PER_USER jobs unfinished."""
     code = await anyio.to_thread.run_sync(acting_station, store, who, station)
     checked_paper(template, paper)
+    own = await anyio.to_thread.run_sync(own_station_scope, store, who)
     skipped: list[str] = []
     if skip_bad:
-        records, skipped = await _parse_rows(pool, template, data, filename, timeout)
+        records, skipped = await _parse_rows(pool, template, data, filename, timeout, own)
         if not records:
             shown = ";".join(skipped[:5]) + ("…" if len(skipped) > 5 else "")
             raise Refused(f"{filename}:没有一行可以打印:{shown}")
@@ -333,11 +344,11 @@ async def submit_print_batch(
             raise _too_large(filename, len(data))
         try:
             records = await pool.run(
-                checked_batch, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
-            )
+                checked_batch, data, filename, template.code, MAX_BATCH_FORMS, own,
+                timeout=timeout,
+            )  # fmt: skip
         except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
             raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
-    await anyio.to_thread.run_sync(check_own_station_values, store, who, template, records)
     pages = form_pages(template, records, 1)
     if pages > MAX_BATCH_PAGES:
         raise Refused(

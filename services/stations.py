@@ -8,8 +8,8 @@ from formdesk.model.claims import Station
 from formdesk.model.errors import NotFoundError
 from formdesk.store import Store
 from formdesk.templates.schema import Template
-from formdesk.templates.station_fields import station_fields
-from formdesk.templates.values.normalize import FieldValueError, fold
+from formdesk.templates.station_fields import OtherStationValue, OwnStation, station_fields
+from formdesk.templates.values.normalize import fold
 
 from .refusals import NotYourStation, Refused
 from .viewers import Viewer
@@ -63,49 +63,34 @@ def own_station(store: Store, who: Viewer) -> Station | None:
     return store.get_station(who.station) or Station(code=who.station, name=who.station)
 
 
-class OtherStationValue(FieldValueError):
-    """A station user's form whose station field (来件单位, 维修站, 站号 …) names another
-    station (HTTP 403; `details()` names the field like any refused value)."""
-
-    status = 403
+def own_station_scope(store: Store, who: Viewer) -> OwnStation | None:
+    """What a station user may print (`templates.station_fields.OwnStation`: its own
+    station, the others' codes and names); None for the other roles."""
+    mine = own_station(store, who)
+    if mine is None:
+        return None
+    others: dict[str, str] = {}
+    for s in store.list_stations():
+        if s.code != mine.code:
+            others.setdefault(fold(s.code), f"{s.code} {s.name}")
+            others.setdefault(fold(s.name), f"{s.code} {s.name}")
+    return OwnStation(mine.code, mine.name, tuple(others.items()))
 
 
 def check_own_station_values(
     store: Store, who: Viewer, template: Template, records: list[dict[str, Any] | None]
 ) -> None:
-    """A station user prints only its own station's forms: in every record, a station
-    field (`templates.station_fields`) holding a code (站号) must be the user's own code,
-    one holding a name must not name another stored station (its code or name, compared
-    after `fold`); a name the installation does not know (a short form of the user's own
-    name, a department) is left as written.  OtherStationValue (403) naming the field,
-    ``第n条记录`` first when there are several records; nothing for the other roles."""
-    held = station_fields(template)
-    if who.role != "station" or not held:
+    """A station user's records (field key -> value) checked by `OwnStation.check`:
+    OtherStationValue (403) naming the field, ``第n条记录`` first when there are several
+    records; nothing for the other roles or a form without a station field."""
+    scope = own_station_scope(store, who) if station_fields(template) else None
+    if scope is None:
         return
-    mine = own_station(store, who)
-    assert mine is not None
-    own = {fold(mine.code), fold(mine.name)}
-    others: dict[str, Station] = {}
-    for s in store.list_stations():
-        if s.code != mine.code:
-            others.setdefault(fold(s.code), s)
-            others.setdefault(fold(s.name), s)
-    labels = {f.key: f.label for f in template.fields}
     for n, values in enumerate(records, start=1):
-        for key, part in held.items():
-            raw = (values or {}).get(key)
-            if raw is None or not str(raw).strip() or fold(str(raw)) in own:
-                continue
-            other = others.get(fold(str(raw)))
-            if part == "name" and other is None:
-                continue
-            named = f"其他维修站({other.code} {other.name})" if other else f"其他维修站({raw})"
-            exc = OtherStationValue(
-                key,
-                f"维修站用户只能为本站({mine.code} {mine.name})打印,这里填的是{named}",
-                label=labels[key],
-            )
+        try:
+            scope.check(template, values)
+        except OtherStationValue as exc:
             if len(records) > 1:
                 exc.args = (f"第{n}条记录 {exc}",)
                 exc.record = n
-            raise exc
+            raise

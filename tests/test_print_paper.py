@@ -158,12 +158,24 @@ def test_a_station_user_prints_only_for_its_own_station(service):  # noqa: F811
     fault = sample_values(BD30) | {"service_station": "衡阳广汇汽车维修站"}
     res = s1.post(f"/api/print/{BD30.slug}", json=fault)
     assert res.status_code == 403 and res.json()["field"] == "service_station", res.text
-    # a print job too
-    rows = [r | {"sender_unit": "衡阳广汇汽车维修站"} for r in two_tags()]
-    res = s1.post(
-        f"/api/print/{BD27.slug}/batch", files={"file": ("t.csv", tags_csv(rows), "text/csv")}
-    )
-    assert res.status_code == 403 and "来件单位" in res.json()["reason"], res.text
+    # a print-data file: such a row is a bad row, named with its line
+    rows = two_tags()
+    rows[1] |= {"sender_unit": "衡阳广汇汽车维修站"}
+    upload = {"file": ("t.csv", tags_csv(rows), "text/csv")}
+    res = s1.post(f"/api/print/{BD27.slug}/batch", files=upload)
+    assert res.status_code == 422, res.text
+    assert res.json()["reason"].startswith("t.csv 第3行 来件单位:维修站用户只能为本站"), res.text
+    checked = s1.post(f"/api/print/{BD27.slug}/check", files=upload).json()
+    assert (checked["good"], checked["bad"]) == (1, 1), checked
+    assert checked["problems"][0].startswith("第3行 来件单位:维修站用户只能为本站"), checked
+    res = s1.post(f"/api/print/{BD27.slug}/batch", params={"skip_bad": True}, files=upload)
+    assert res.status_code == 202, res.text
+    job = finished_print_job(s1, res.json())
+    assert job["state"] == "done" and len(job["document_ids"]) == 1, job
+    assert job["skipped"] == checked["problems"]
+    assert (
+        login(app, "office").post(f"/api/print/{BD27.slug}/check", files=upload).json()["bad"] == 0
+    )  # the back office prints for every station
     # the back office prints for any station
     office = login(app, "office")
     res = office.post(

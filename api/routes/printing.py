@@ -187,7 +187,11 @@ class PrintDataCheckOut(BaseModel):
 
 @router.post("/print/{slug}/check", response_model=PrintDataCheckOut)
 async def check_file(
-    request: Request, slug: str, file: UploadFile, who: Principal = Depends(writer)
+    request: Request,
+    slug: str,
+    file: UploadFile,
+    who: Principal = Depends(writer),
+    store: Store = Depends(get_store),
 ) -> PrintDataCheckOut:
     """检查 CSV/XLSX/JSON 打印数据:逐行校验,返回可打印的行数和每一行错误(不打印、不登记)。"""
     template = template_or_404(slug)
@@ -195,7 +199,7 @@ async def check_file(
     service.check_data_file(filename, file.size)
     data = await file.read(MAX_DATA_BYTES + 1)
     checked = await service.check_print_data(
-        request.app.state.tables_pool, template, data, filename
+        store, request.app.state.tables_pool, who, template, data, filename
     )
     return PrintDataCheckOut(**dataclasses.asdict(checked))
 
