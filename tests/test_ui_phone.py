@@ -172,6 +172,9 @@ def test_a_station_clerk_works_from_a_phone(server, browser, tmp_path):  # noqa:
     page.fill("#pf-part_name", "水泵总成")
     page.fill("#pf-vin", sample_values(TAG)["vin"])
     fits_the_screen(page, "打印 with a form open")
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")  # the bar stays on top
+    reachable(page, ".who .logout button")
+    reachable(page, ".topbar .nav a:has-text('上传')")
     page.locator("#make-pdf").evaluate("el => el.scrollIntoView({block: 'center'})")
     reachable(page, "#make-pdf")
     with page.expect_download() as download:
