@@ -213,3 +213,14 @@ def test_the_render_command_takes_the_paper(tmp_path, paper, pages, size):
     assert len(sizes) == pages and all(same_size(s, size) for s in sizes), sizes
     res = run("render", "表格04", "--paper", "a6", "-o", "f.pdf", cwd=tmp_path)
     assert res.returncode == 1 and "不是小标签" in res.stderr, res.stderr
+
+
+def test_a_station_user_uploads_for_its_own_station_only(service):  # noqa: F811
+    app, _ = service
+    s1 = login(app, "s1")
+    pdf = s1.post(f"/api/print/{BD27.slug}/blank.pdf").content
+    files = {"files": ("tag.pdf", pdf, "application/pdf")}
+    res = s1.post("/api/uploads", data={"station": "HN02"}, files=files)
+    assert res.status_code == 403 and "只能为本站(HN01)" in res.json()["reason"], res.text
+    res = s1.post("/api/uploads", data={"station": "HN01"}, files=files)
+    assert res.status_code == 202, res.text
