@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from formdesk.model.errors import StoreError, ValueDoesNotFitError
+from formdesk.model.print_jobs import PAPERS, ganged
 from formdesk.settings import signing_key
 from formdesk.templates import UnknownTemplateError, get_template, load_catalog
 from formdesk.templates.layout import describe
@@ -101,6 +102,10 @@ def render(
     no_gang: Annotated[
         bool, typer.Option("--no-gang", help="小标签每张单独一页(默认多张拼在一张 A4 上)")
     ] = False,
+    paper: Annotated[
+        str,
+        typer.Option("--paper", help="小标签的纸张:a4x4 每张 A4 拼 4 枚(默认),a6 每页 A6 一枚"),
+    ] = "a4x4",
     station: Annotated[
         str | None, typer.Option("--station", help="为哪个维修站打印(维修站代码;默认服务中心)")
     ] = None,
@@ -119,6 +124,10 @@ def render(
 
     # UnknownTemplateError, RecordSourceError: one line and exit 1 (main)
     tpl = get_template(code)
+    if paper not in PAPERS:
+        raise fail(f"--paper 只能是 {' 或 '.join(PAPERS)}(不是 {paper})")
+    if paper == "a6" and tpl.per_sheet <= 1:
+        raise fail(f"{tpl.code} 不是小标签,只按 {tpl.paper.size} 纸张打印,不能用 --paper a6")
     records: list[tuple[int, dict]] = [(0, {})] if data is None else load_print_data(data, tpl)
     where = (
         (lambda line: f"{data.name} 第{line}行 ")
@@ -142,7 +151,7 @@ def render(
             docs = print_documents(
                 store, signing_key(data_dir), tpl, [values for _, values in clean], output,
                 station=station, issued_by=user or getpass.getuser(), copies=copies,
-                gang=not no_gang, progress=lambda n: bar.update(task, completed=n),
+                gang=not no_gang and ganged(paper), progress=lambda n: bar.update(task, completed=n),
             )  # fmt: skip
         except ValueDoesNotFitError as exc:
             line = clean[exc.record - 1][0] if exc.record else 0

@@ -11,6 +11,17 @@ from .errors import FormdeskError
 
 PRINT_STATES = ("queued", "rendering", "done", "failed")
 
+# The paper small tags (SH-ZH/BD-27, BD-30: A6) are printed on: "a4x4" ganged four to an
+# A4 sheet with cut lines (the default), "a6" one tag per A6 page (105 x 148 mm).  Forms
+# that are not ganged print on their own paper either way.
+PAPERS: dict[str, str] = {"a4x4": "A4(每张4枚)", "a6": "A6(每页1枚)"}
+DEFAULT_PAPER = "a4x4"
+
+
+def ganged(paper: str) -> bool:
+    """Whether tags are ganged on an A4 sheet on `paper` (a key of PAPERS)."""
+    return paper != "a6"
+
 
 @dataclasses.dataclass
 class PrintJob:
@@ -33,6 +44,7 @@ class PrintJob:
     document_ids: list[str] = dataclasses.field(default_factory=list)
     # the file's bad rows left out (第5行 车架号码:…), when it was printed without them
     skipped: list[str] = dataclasses.field(default_factory=list)
+    paper: str = DEFAULT_PAPER  # a key of PAPERS
     path: Path | None = None  # the PDF, once done (in-process jobs)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openpyxl.utils import get_column_letter
 
@@ -33,6 +33,9 @@ from formdesk.model.errors import FormdeskError
 from formdesk.templates.schema import FieldType, FormField, Template
 from formdesk.templates.values.spreadsheet import inexact_reason, is_inexact_number
 from formdesk.templates.values.text import shown
+
+if TYPE_CHECKING:
+    from formdesk.templates.station_fields import OwnStation
 
 MB = 1024 * 1024
 MAX_BYTES = 20 * MB  # a 1,500-row print batch is well under 1 MB
@@ -93,13 +96,14 @@ def records_from_bytes(
 
 
 def checked_rows(
-    data: bytes, name: str, template_code: str, max_forms: int
+    data: bytes, name: str, template_code: str, max_forms: int, own: OwnStation | None = None
 ) -> tuple[list[dict], list[str]]:
     """Every row of a print-data file checked, none left out: the normalised records of
     the good rows, and one Chinese line per bad row (``第5行 车架号:…``; JSON:
     ``第5条记录 …``), in file order — what the 打印 page shows before it prints the good
-    ones.  RecordSourceError for a file that cannot be read at all, too many rows, or no
-    row (module-level and picklable: run in a limited process)."""
+    ones.  A station user's rows (`own`) must not name another station (`OwnStation.check`:
+    such a row is a bad row).  RecordSourceError for a file that cannot be read at all,
+    too many rows, or no row (module-level and picklable: run in a limited process)."""
     from formdesk.templates import get_template
     from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
@@ -115,16 +119,22 @@ def checked_rows(
     good, bad = [], []
     for line, values in rows:
         try:
-            good.append(normalize_record(template, values))
+            clean = normalize_record(template, values)
+            if own is not None:
+                own.check(template, clean)
+            good.append(clean)
         except FieldValueError as exc:
             where = f"第{line}条记录" if json else f"第{line}行"
             bad.append(f"{where} {exc}")
     return good, bad
 
 
-def checked_batch(data: bytes, name: str, template_code: str, max_forms: int) -> list[dict]:
-    """The records of a print-data file, each normalised (`normalize_record`): the whole
-    parsing step of a print batch, run in a limited process by the API (module-level and
+def checked_batch(
+    data: bytes, name: str, template_code: str, max_forms: int, own: OwnStation | None = None
+) -> list[dict]:
+    """The records of a print-data file, each normalised (`normalize_record`) and, for a
+    station user (`own`), naming no other station (`OwnStation.check`): the whole parsing
+    step of a print batch, run in a limited process by the API (module-level and
     picklable: arguments and result cross a process boundary). RecordSourceError with
     the one Chinese line naming the file, the line and the field."""
     from formdesk.templates import get_template
@@ -139,7 +149,10 @@ def checked_batch(data: bytes, name: str, template_code: str, max_forms: int) ->
     clean = []
     for line, values in rows:
         try:
-            clean.append(normalize_record(template, values))
+            record = normalize_record(template, values)
+            if own is not None:
+                own.check(template, record)
+            clean.append(record)
         except FieldValueError as exc:
             json = Path(name).suffix.lower() == ".json"
             where = f"第{line}条记录 " if json else f"{name} 第{line}行 "

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from formdesk.model.documents import IssuedDocument
-from formdesk.model.print_jobs import PrintJob, TooManyPrintJobs
+from formdesk.model.print_jobs import DEFAULT_PAPER, PrintJob, TooManyPrintJobs, ganged
 from formdesk.render.document import plan_pages, render_documents
 from formdesk.render.fit import ValueDoesNotFitError
 from formdesk.services.printing import register_printed
@@ -51,9 +51,11 @@ def render_in_child(
     copies: int,
     out: str,
     progress: str | None = None,
+    paper: str = DEFAULT_PAPER,
 ) -> list[dict[str, Any]]:
     """Runs in the render process: every record (None = blank) `copies` times into the PDF
-    `out` (written whole or not at all); the documents printed, as dicts of
+    `out` (written whole or not at all), small tags on `paper` (model.print_jobs.PAPERS:
+    "a4x4" four to an A4 sheet, "a6" one per A6 page); the documents printed, as dicts of
     IssuedDocument. Raises ValueDoesNotFitError naming the record (第n条记录) whose value
     cannot be printed legibly. `progress`, when given, is a file rewritten with the number
     of records done."""
@@ -64,7 +66,9 @@ def render_in_child(
             _write_progress(Path(progress), n)
 
     try:
-        docs = render_documents(Path(out), key, template, records, copies=copies, progress=report)
+        docs = render_documents(
+            Path(out), key, template, records, copies=copies, gang=ganged(paper), progress=report
+        )
     except ValueDoesNotFitError as exc:
         where = f"第{exc.record}条记录 " if len(records) > 1 and exc.record else ""
         raise ValueDoesNotFitError(f"{where}{exc}") from None
@@ -94,17 +98,20 @@ async def render_now(
     template: Template,
     records: list[dict[str, Any] | None],
     copies: int,
+    paper: str = DEFAULT_PAPER,
 ) -> tuple[bytes, list[IssuedDocument]]:
-    """The PDF of a few forms (at most MAX_NOW_PAGES, the caller checks), rendered in the
-    render process while the request waits on the event loop (no worker thread is held).
-    Values must be normalised already. Raises ValueDoesNotFitError, or TaskFailed when
-    rendering ran out of time or memory."""
+    """The PDF of a few forms (at most MAX_NOW_PAGES, the caller checks), small tags on
+    `paper` (see `render_in_child`), rendered in the render process while the request
+    waits on the event loop (no worker thread is held). Values must be normalised
+    already. Raises ValueDoesNotFitError, or TaskFailed when rendering ran out of time or
+    memory."""
     with tempfile.TemporaryDirectory(prefix="formdesk-print-") as tmp:
         out = Path(tmp) / "forms.pdf"
         timeout = 60.0 + 0.5 * len(records) * copies
         rows = await pool.run(
-            render_in_child, key, template.code, records, copies, str(out), timeout=timeout
-        )
+            render_in_child, key, template.code, records, copies, str(out), None, paper,
+            timeout=timeout,
+        )  # fmt: skip
         return out.read_bytes(), _issued(rows)
 
 
@@ -131,10 +138,11 @@ class PrintJobs:
         created_by: str,
         station: str | None,
         skipped: list[str] | None = None,
+        paper: str = DEFAULT_PAPER,
     ) -> PrintJob:
         """Queues the rendering of `records` (normalised values, one form each; `skipped`:
-        the file's bad rows left out, said with the job). Raises TooManyJobs when
-        `created_by` has MAX_JOBS_PER_USER jobs unfinished."""
+        the file's bad rows left out, said with the job; small tags on `paper`). Raises
+        TooManyJobs when `created_by` has MAX_JOBS_PER_USER jobs unfinished."""
         self.folder.mkdir(parents=True, exist_ok=True)
         self._forget_old()
         with self._lock:
@@ -154,6 +162,7 @@ class PrintJobs:
             station=station,
             total=len(records),
             skipped=list(skipped or []),
+            paper=paper,
         )
         out = self.folder / f"{job.job_id}.pdf"
         timeout = 120.0 + 0.2 * len(records)
@@ -165,6 +174,7 @@ class PrintJobs:
             1,
             str(out),
             str(self._progress_path(job)),
+            paper,
             timeout=timeout,
         )
         with self._lock:
@@ -258,14 +268,15 @@ class QueuedPrintJobs:
         created_by: str,
         station: str | None,
         skipped: list[str] | None = None,
+        paper: str = DEFAULT_PAPER,
     ) -> PrintJob:
-        """Stores and queues the rendering of `records` (`skipped` as in
+        """Stores and queues the rendering of `records` (`skipped`, `paper` as in
         `PrintJobs.submit`); TooManyJobs (429) when `created_by` has MAX_JOBS_PER_USER
         jobs unfinished on any machine."""
         job = PrintJob(
             job_id=secrets.token_hex(8), template=template.code, slug=template.slug,
             filename=filename, created_by=created_by, station=station, total=len(records),
-            skipped=list(skipped or []),
+            skipped=list(skipped or []), paper=paper,
         )  # fmt: skip
         return self.store.add_print_job(
             job, records, max_unfinished=MAX_JOBS_PER_USER, keep_s=KEEP_SECONDS
@@ -299,7 +310,7 @@ def run_print_job(store: Store, key: bytes, pool: LimitedPool, job_id: str) -> N
         out, progress = Path(tmp) / "forms.pdf", Path(tmp) / "progress"
         timeout = 120.0 + 0.2 * len(records)
         future = pool.submit(
-            render_in_child, key, job.template, records, 1, str(out), str(progress),
+            render_in_child, key, job.template, records, 1, str(out), str(progress), job.paper,
             timeout=timeout,
         )  # fmt: skip
         reported = 0

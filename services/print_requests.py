@@ -19,11 +19,13 @@ import anyio.to_thread
 
 from formdesk.model.documents import IssuedDocument
 from formdesk.model.errors import ConflictError, FormdeskError
+from formdesk.model.print_jobs import DEFAULT_PAPER, PAPERS
 from formdesk.render.record_sources import MAX_BYTES as MAX_DATA_BYTES
 from formdesk.render.record_sources import MB, checked_batch, checked_rows
 from formdesk.render.reprint_values import reprint_values
 from formdesk.store import Store
 from formdesk.templates import Template, get_template
+from formdesk.templates.station_fields import OwnStation
 from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
@@ -40,7 +42,7 @@ from .print_jobs import (
 from .printing import register_printed
 from .records import not_found, usable_record
 from .refusals import FileTooLarge, Refused, Unavailable, UnsupportedFile
-from .stations import acting_station
+from .stations import acting_station, check_own_station_values, own_station_scope
 from .viewers import Viewer
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "PrintJobExpired",
     "PrintedPdf",
     "check_data_file",
+    "checked_paper",
     "normalised_records",
     "print_forms",
     "print_job_pdf",
@@ -89,6 +92,19 @@ class PrintedPdf:
 # -- forms now ---------------------------------------------------------------------------------
 
 
+def checked_paper(template: Template, paper: str) -> str:
+    """`paper` (model.print_jobs.PAPERS: "a4x4", "a6") if `template` may print on it:
+    "a6" only for small tags ganged on A4 by default (SH-ZH/BD-27, BD-30).  Refused (422)
+    ``纸张只能是 a4x4(A4(每张4枚))或 a6(A6(每页1枚))``, or ``表格04 不是小标签,…``."""
+    if paper not in PAPERS:
+        known = "或".join(f"{k}({v})" for k, v in PAPERS.items())
+        raise Refused(f"纸张只能是 {known},不是 {paper}")
+    if paper != DEFAULT_PAPER and template.per_sheet <= 1:
+        size = template.paper.size
+        raise Refused(f"{template.code} 不是小标签,只按 {size} 纸张打印,不能选 {PAPERS[paper]}")
+    return paper
+
+
 def normalised_records(
     template: Template, records: list[dict[str, Any] | None]
 ) -> list[dict[str, Any] | None]:
@@ -115,9 +131,10 @@ async def _print_now(
     *,
     station: str | None,
     issued_by: str,
+    paper: str = DEFAULT_PAPER,
 ) -> PrintedPdf:
-    """A few forms rendered in the render process `pool` while the caller waits on the
-    event loop; every document registered (in a thread) before the PDF is returned.
+    """A few forms (small tags on `paper`, already checked) rendered in the render
+    process `pool` while the caller waits on the event loop; every document registered (in a thread) before the PDF is returned.
     Refused (422) for a bad value or more than MAX_NOW_PAGES pages (a batch job prints
     those); ValueDoesNotFitError (422); Unavailable (503) when rendering ran out of time
     or memory; the store's errors."""
@@ -129,7 +146,7 @@ async def _print_now(
             "请减少份数或表格行数,或上传表格批量打印"
         )
     try:
-        data, docs = await render_now(pool, key, template, clean, copies)
+        data, docs = await render_now(pool, key, template, clean, copies, paper)
     except TaskFailed as exc:  # ValueDoesNotFitError goes on as it is (422)
         raise Unavailable(f"打印失败:{exc.reason},请减少份数后重试") from None
     register = functools.partial(
@@ -157,32 +174,47 @@ async def print_forms(
     records: list[dict[str, Any] | None],
     copies: int,
     station: str | None = None,
+    paper: str = DEFAULT_PAPER,
 ) -> PrintedPdf:
     """Forms of template `slug` (a slug or code), each record (field key -> value; None:
-    a blank form) `copies` times, printed now and registered for the station they are for
+    a blank form) `copies` times, small tags on `paper` ("a4x4": four to an A4 sheet,
+    "a6": one per A6 page), printed now and registered for the station they are for
     (`acting_station`: a station user's own) as issued by `who`.
 
-    Refused (422): ``没有维修站 HN99``, a value the template does not take (naming the
-    field), too many pages; UnknownTemplateError (404, naming the closest codes);
-    ValueDoesNotFitError (422); Unavailable (503); the store's errors."""
+    Refused (422): ``没有维修站 HN99``, a paper the form does not take (`checked_paper`),
+    a value the template does not take (naming the field), too many pages;
+    NotYourStation (403) for a station user asking for another station, and
+    OtherStationValue (403, naming the field) for a station user's form naming another
+    station (`check_own_station_values`); UnknownTemplateError (404, naming the closest
+    codes); ValueDoesNotFitError (422); Unavailable (503); the store's errors."""
     code = await anyio.to_thread.run_sync(acting_station, store, who, station)
     template = get_template(slug)
+    checked_paper(template, paper)
+    await anyio.to_thread.run_sync(check_own_station_values, store, who, template, records)
     return await _print_now(
-        store, pool, key, template, records, copies, station=code, issued_by=who.username
-    )
+        store, pool, key, template, records, copies, station=code, issued_by=who.username,
+        paper=paper,
+    )  # fmt: skip
 
 
 async def reprint_record(
-    store: Store, pool: LimitedPool, key: bytes, who: Viewer, record_id: str
+    store: Store,
+    pool: LimitedPool,
+    key: bytes,
+    who: Viewer,
+    record_id: str,
+    paper: str = DEFAULT_PAPER,
 ) -> PrintedPdf:
     """The form of a read record `who` sees printed again with its values as read and
-    corrected (`reprint_values`), registered as a new document of the record's station.
+    corrected (`reprint_values`; a small tag on `paper`, `checked_paper`), registered as
+    a new document of the record's station.
 
     NotFoundError (404, ``找不到这条记录``); ConflictError (409) when its file is damaged;
     FieldValueError (422, naming the field, and the row of a cell) for a reading still
     invalid and uncorrected, never printed blank; then as `print_forms`."""
     stored = await anyio.to_thread.run_sync(usable_record, store, who, record_id)
     template = get_template(stored.summary.template)
+    checked_paper(template, paper)
     values = reprint_values(stored.record)
     return await _print_now(
         store,
@@ -193,6 +225,7 @@ async def reprint_record(
         1,
         station=stored.summary.station,
         issued_by=who.username,
+        paper=paper,
     )
 
 
@@ -230,20 +263,27 @@ class PrintDataCheck:
 
 
 async def _parse_rows(
-    pool: LimitedPool, template: Template, data: bytes, filename: str, timeout: float
+    pool: LimitedPool,
+    template: Template,
+    data: bytes,
+    filename: str,
+    timeout: float,
+    own: OwnStation | None = None,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     if len(data) > MAX_DATA_BYTES:  # checked before the bytes go to any process
         raise _too_large(filename, len(data))
     try:
         return await pool.run(
-            checked_rows, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
+            checked_rows, data, filename, template.code, MAX_BATCH_FORMS, own, timeout=timeout
         )
     except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
         raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
 
 
 async def check_print_data(
+    store: Store,
     pool: LimitedPool,
+    who: Viewer,
     template: Template,
     data: bytes,
     filename: str,
@@ -251,10 +291,12 @@ async def check_print_data(
     timeout: float = PARSE_SECONDS,
 ) -> PrintDataCheck:
     """Every row of the print-data file `data` checked against `template` in the
-    spreadsheet process `pool` (the 打印 page shows the result before printing).
+    spreadsheet process `pool` (the 打印 page shows the result before printing); a
+    station user's row naming another station is a bad row (`OwnStation.check`).
     FileTooLarge (413); Refused (422) for a file too demanding to parse; RecordSourceError
     (422) for a file that cannot be read at all, has no row or too many."""
-    good, bad = await _parse_rows(pool, template, data, filename, timeout)
+    own = await anyio.to_thread.run_sync(own_station_scope, store, who)
+    good, bad = await _parse_rows(pool, template, data, filename, timeout, own)
     return PrintDataCheck(
         filename, len(good), form_pages(template, good, 1) if good else 0, len(bad),
         bad[:MAX_PROBLEMS_SHOWN],
@@ -272,23 +314,28 @@ async def submit_print_batch(
     station: str | None = None,
     *,
     skip_bad: bool = False,
+    paper: str = DEFAULT_PAPER,
     timeout: float = PARSE_SECONDS,
 ) -> PrintJob:
     """A print job (queued at once) of one prefilled form per row of the data file `data`
-    (read at most MAX_DATA_BYTES + 1 bytes), for the station it is for (`acting_station`)
-    as created by `who`.  The file is parsed and every row normalised in the spreadsheet
+    (read at most MAX_DATA_BYTES + 1 bytes), small tags on `paper` (`checked_paper`), for
+    the station it is for (`acting_station`) as created by `who`.  The file is parsed and every row normalised in the spreadsheet
     process `pool` (at most `timeout` seconds), never in the service.  With `skip_bad`
     the good rows print and the job lists the bad ones (`PrintJob.skipped`); without it
     the first bad row refuses the file.
 
     FileTooLarge (413); Refused (422): ``没有维修站 HN99``, a file too demanding to parse
     (``<file>:文件过于复杂,无法读取(<why>);请分批打印``), more than MAX_BATCH_PAGES
-    pages, no good row; RecordSourceError or FieldValueError (422) naming the line and
-    field; TooManyJobs (429) while `who` has MAX_JOBS_PER_USER jobs unfinished."""
+    pages, no good row, a paper the form does not take; RecordSourceError or
+    FieldValueError (422) naming the line and field; NotYourStation and
+    OtherStationValue (403) as in `print_forms`; TooManyJobs (429) while `who` has
+    MAX_JOBS_PER_USER jobs unfinished."""
     code = await anyio.to_thread.run_sync(acting_station, store, who, station)
+    checked_paper(template, paper)
+    own = await anyio.to_thread.run_sync(own_station_scope, store, who)
     skipped: list[str] = []
     if skip_bad:
-        records, skipped = await _parse_rows(pool, template, data, filename, timeout)
+        records, skipped = await _parse_rows(pool, template, data, filename, timeout, own)
         if not records:
             shown = ";".join(skipped[:5]) + ("…" if len(skipped) > 5 else "")
             raise Refused(f"{filename}:没有一行可以打印:{shown}")
@@ -297,8 +344,9 @@ async def submit_print_batch(
             raise _too_large(filename, len(data))
         try:
             records = await pool.run(
-                checked_batch, data, filename, template.code, MAX_BATCH_FORMS, timeout=timeout
-            )
+                checked_batch, data, filename, template.code, MAX_BATCH_FORMS, own,
+                timeout=timeout,
+            )  # fmt: skip
         except TaskFailed as exc:  # out of memory or time, or dead: the file's doing
             raise Refused(f"{filename}:文件过于复杂,无法读取({exc.reason});请分批打印") from None
     pages = form_pages(template, records, 1)
@@ -308,7 +356,7 @@ async def submit_print_batch(
         )
     return jobs.submit(
         template, records, filename=filename, created_by=who.username, station=code,
-        skipped=skipped[:MAX_PROBLEMS_SHOWN],
+        skipped=skipped[:MAX_PROBLEMS_SHOWN], paper=paper,
     )  # fmt: skip
 
 

@@ -41,3 +41,10 @@ class Unavailable(FormdeskError):
     memory); the message says what to try.  HTTP 503."""
 
     status = 503
+
+
+class NotYourStation(FormdeskError):
+    """A station user asking to act for another station (print or upload for it): the
+    message names the user's own station.  HTTP 403."""
+
+    status = 403

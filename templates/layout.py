@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .geometry import Rect
 from .schema import FieldType, FormField, Template
+from .station_fields import station_fields
 
 PT_MM = 25.4 / 72
 OPTION_SQUARE_MM = 3.2  # the printed □ of choices and checkboxes
@@ -195,8 +196,11 @@ def describe(template: Template) -> dict:
         "content": _box(template.fields_rect),
         "notes": _box(template.notes_rect) if template.notes else None,
     }
+    held = station_fields(template)
     for f, d in zip(template.fields, out["fields"], strict=True):
         d["label_box"] = _box(label_rect(template, f))
+        if f.key in held:
+            d["station"] = held[f.key]  # the page prefills a station user's own
         if f.type == FieldType.table:
             grid = table_grid(template, f)
             d["header_boxes"] = [_box(r) for r in grid.header]

@@ -24,6 +24,11 @@ from ..principal import Principal
 
 router = APIRouter(prefix="/api", tags=["printing"])
 
+PAPER = Query(
+    "a4x4",
+    description="小标签(SH-ZH/BD-27、BD-30)的纸张:a4x4 每张 A4 拼 4 枚(默认),a6 每页 A6 一枚",
+)
+
 
 def template_or_404(code: str) -> Template:
     """The template; UnknownTemplateError (404, the closest codes named) otherwise."""
@@ -71,12 +76,14 @@ async def _print(
     records: list[dict | None],
     copies: int,
     station: str | None,
+    paper: str,
 ) -> Response:
     """A few forms printed now in the render process (`service.print_forms`: 422 for a
-    bad value or more than MAX_NOW_PAGES pages, 503 when rendering failed)."""
+    bad value, a paper the form does not take or more than MAX_NOW_PAGES pages, 403 for
+    a station user printing for another station, 503 when rendering failed)."""
     state = request.app.state
     printed = await service.print_forms(
-        store, state.render_pool, state.key, who, slug, records, copies, station
+        store, state.render_pool, state.key, who, slug, records, copies, station, paper
     )
     return _pdf(printed)
 
@@ -87,11 +94,12 @@ async def blank(
     slug: str,
     copies: int = Query(1, ge=1, le=200),
     station: str | None = None,
+    paper: str = PAPER,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
     """空白表单 PDF(每份都有自己的文档号;登记为已打印文档,故用 POST)。"""
-    return await _print(request, store, who, slug, [None], copies, station)
+    return await _print(request, store, who, slug, [None], copies, station, paper)
 
 
 @router.post("/print/{slug}", response_class=Response)
@@ -101,11 +109,13 @@ async def prefilled(
     values: dict[str, Any] = Body(...),
     copies: int = Query(1, ge=1, le=200),
     station: str | None = None,
+    paper: str = PAPER,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
-    """按 JSON 栏目值生成预填表单 PDF;值按模板校验,不合格返回 422 并说明哪一栏。"""
-    return await _print(request, store, who, slug, [values], copies, station)
+    """按 JSON 栏目值生成预填表单 PDF;值按模板校验,不合格返回 422 并说明哪一栏;维修站用户
+    只能为本站打印(填了其他维修站返回 403)。"""
+    return await _print(request, store, who, slug, [values], copies, station, paper)
 
 
 class PrintJobOut(BaseModel):
@@ -121,6 +131,7 @@ class PrintJobOut(BaseModel):
     error: str | None = None
     document_ids: list[str] = []
     skipped: list[str] = []  # the file's bad rows left out (skip_bad), 第5行 车架号码:…
+    paper: str = "a4x4"  # small tags: a4x4 (four to an A4 sheet) or a6 (one per A6 page)
     status_url: str
     file_url: str | None = None
 
@@ -145,6 +156,7 @@ async def from_file(
     skip_bad: bool = Query(
         False, description="跳过有错的行,只打印正确的行(有错的行列在任务的 skipped 中)"
     ),
+    paper: str = PAPER,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> PrintJobOut:
@@ -157,7 +169,7 @@ async def from_file(
     state = request.app.state
     job = await service.submit_print_batch(  # TooManyJobs: 429 by api/errors.py
         store, state.print_jobs, state.tables_pool, who, template, data, filename, station,
-        skip_bad=skip_bad,
+        skip_bad=skip_bad, paper=paper,
     )  # fmt: skip
     return PrintJobOut.of(job)
 
@@ -175,7 +187,11 @@ class PrintDataCheckOut(BaseModel):
 
 @router.post("/print/{slug}/check", response_model=PrintDataCheckOut)
 async def check_file(
-    request: Request, slug: str, file: UploadFile, who: Principal = Depends(writer)
+    request: Request,
+    slug: str,
+    file: UploadFile,
+    who: Principal = Depends(writer),
+    store: Store = Depends(get_store),
 ) -> PrintDataCheckOut:
     """检查 CSV/XLSX/JSON 打印数据:逐行校验,返回可打印的行数和每一行错误(不打印、不登记)。"""
     template = template_or_404(slug)
@@ -183,7 +199,7 @@ async def check_file(
     service.check_data_file(filename, file.size)
     data = await file.read(MAX_DATA_BYTES + 1)
     checked = await service.check_print_data(
-        request.app.state.tables_pool, template, data, filename
+        store, request.app.state.tables_pool, who, template, data, filename
     )
     return PrintDataCheckOut(**dataclasses.asdict(checked))
 
@@ -218,12 +234,15 @@ def print_job_file(
 async def reprint(
     request: Request,
     record_id: str,
+    paper: str = PAPER,
     who: Principal = Depends(writer),
     store: Store = Depends(get_store),
 ) -> Response:
     """按识读(及更正)后的值重新打印这份表单(登记为新文档,故用 POST)。"""
     state = request.app.state
-    return _pdf(await service.reprint_record(store, state.render_pool, state.key, who, record_id))
+    return _pdf(
+        await service.reprint_record(store, state.render_pool, state.key, who, record_id, paper)
+    )
 
 
 @router.get("/documents/{document_id}")

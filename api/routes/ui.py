@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from formdesk.model.errors import NotFoundError
 from formdesk.services.batches import visible_batch
 from formdesk.services.records import visible_record
-from formdesk.services.stations import stations_to_choose
+from formdesk.services.stations import own_station, stations_to_choose
 from formdesk.services.stores import Store
 
 from ..deps import get_store, optional_principal
@@ -69,9 +69,10 @@ def _page(
     status_code: int = 200,
     **context: object,
 ) -> HTMLResponse:
-    stations = []
+    stations, own = [], None
     if store is not None:
         stations = [s.model_dump() for s in stations_to_choose(store, who)]
+        own = own_station(store, who)  # a station user's code and name: 打印 prefills them
     session = current_session(request, request.app.state.store)
     response = templates.TemplateResponse(
         request,
@@ -84,6 +85,7 @@ def _page(
             "nav": NAV + [NAV_PRINT],
             "active": active,
             "stations": stations,
+            "own_station": own,
             **context,
         },
         status_code=status_code,

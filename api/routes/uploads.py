@@ -55,7 +55,8 @@ async def upload(
     store: Store = Depends(get_store),
 ) -> Response:
     """上传一批扫描件(PDF、JPEG、PNG、TIFF);立即返回批次号,后台逐页识读。"""
-    station = await run_in_threadpool(acting_station, store, who, station)  # 422 unknown
+    # 422 for an unknown station, 403 for a station user naming another one
+    station = await run_in_threadpool(acting_station, store, who, station)
     state = request.app.state
     taken: list[service.StoredUpload] = []
     refused: list[Refused] = []

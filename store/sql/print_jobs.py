@@ -28,7 +28,7 @@ def _job(row: Any) -> PrintJob:
         created_by=row.created_by, station=row.station, total=row.total,
         created_at=row.created_at.timestamp(), state=row.state, done=row.done,
         error=row.error, document_ids=json.loads(row.document_ids),
-        skipped=json.loads(row.skipped),
+        skipped=json.loads(row.skipped), paper=row.paper,
     )  # fmt: skip
 
 
@@ -78,6 +78,7 @@ class SqlPrintJobStore:
                     total=job.total, created_at=datetime.fromtimestamp(job.created_at, UTC),
                     state="queued", done=0, error=None, document_ids="[]",
                     skipped=json.dumps(job.skipped, ensure_ascii=False),
+                    paper=job.paper,
                     records=json.dumps(records, ensure_ascii=False, default=str),
                 )
             )  # fmt: skip

@@ -334,6 +334,8 @@ print_jobs = Table(
     Column("error", Text),
     Column("document_ids", Text, nullable=False),  # JSON list
     Column("skipped", Text, nullable=False),  # JSON list: the file's bad rows left out
+    # the paper small tags print on (model.print_jobs.PAPERS; migration 0008)
+    Column("paper", Text, nullable=False, server_default="a4x4"),
     Column("records", Text),  # JSON: the rows to print, until done
     Column("pdf", LargeBinary),
     Index("print_jobs_by_user_state", "created_by", "state"),

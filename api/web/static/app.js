@@ -267,6 +267,21 @@ const FD = (() => {
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
   }
 
+  /* On a phone the tables marked `cards` show each row as a card, each cell under its
+   * column's heading (app.css): the heading goes in the cell's data-label, for the rows
+   * a page's script adds at any time. */
+  function labelCells(table) {
+    const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    for (const tr of table.querySelectorAll("tbody tr")) {
+      [...tr.children].forEach((td, i) => {
+        if (!td.hasAttribute("colspan") && td.dataset.label === undefined) td.dataset.label = heads[i] || "";
+      });
+    }
+  }
+  const labelAll = () => document.querySelectorAll("table.cards").forEach(labelCells);
+  new MutationObserver(labelAll).observe(body, { childList: true, subtree: true });
+  labelAll();
+
   return {
     previousMonth,
     renderPager,
@@ -274,6 +289,7 @@ const FD = (() => {
     role: body.dataset.role,
     canWrite: body.dataset.canWrite === "true",
     station: body.dataset.station || null,
+    stationName: body.dataset.stationName || null,
     RECORD_STATUS,
     FIELD_STATUS,
     BATCH_STATE,

@@ -74,12 +74,29 @@
     form.hidden = false;
     if (canWrite) resetBatch();
     $("form-title").textContent = `${spec.code} ${spec.title}`;
-    const paper = `${spec.paper.size} ${PAPER[spec.paper.orientation] || spec.paper.orientation}`;
-    const gang = spec.per_sheet > 1 ? ` · 每张 A4 排 ${spec.per_sheet} 份` : "";
-    $("form-meta").textContent = `第 ${spec.version} 版 · ${paper}${gang} · 只需填写已知的栏目,其余打印后手写`;
+    showPaper();
     clearMessages();
     build();
   }
+
+  /* Small tags (A6, ganged four to an A4 sheet by default) may print one per A6 page:
+   * the 纸张 choice shows for them only, and the form's line says what will come out. */
+  const paperBox = $("paper");
+  function tagPaper() {
+    return spec && spec.per_sheet > 1 && paperBox ? paperBox.value : null;
+  }
+
+  function showPaper() {
+    const tags = spec.per_sheet > 1;
+    if (paperBox) {
+      $("paper-choice").hidden = !tags;
+      for (const n of document.querySelectorAll(".paper-note")) n.hidden = !tags;
+    }
+    const paper = `${spec.paper.size} ${PAPER[spec.paper.orientation] || spec.paper.orientation}`;
+    const layout = !tags ? "" : tagPaper() === "a6" ? " · 每页 A6 一份" : ` · 每张 A4 排 ${spec.per_sheet} 份`;
+    $("form-meta").textContent = `第 ${spec.version} 版 · ${paper}${layout} · 只需填写已知的栏目,其余打印后手写`;
+  }
+  if (paperBox) paperBox.addEventListener("change", () => spec && showPaper());
 
   /* Every typed value goes to the server as typed, in a text box: the server checks it
    * and names the field and the rule when it is refused. Native date and number boxes
@@ -174,6 +191,7 @@
         errorLine
       );
       input.addEventListener("input", () => unmark(box));
+      prefillStation(f, input, box);
       controls.push({ key: f.key, label: f.label, get: () => read(f, f.key, input), box, input, errorLine });
       nodes.push(box);
     }
@@ -183,6 +201,16 @@
     fieldsBox.replaceChildren(...nodes);
     const first = fieldsBox.querySelector("input:not([disabled]), select:not([disabled]), textarea:not([disabled])");
     if (first) first.focus();
+  }
+
+  /** A station user's forms are its own: the fields holding the station (维修站, 来件单位,
+   * 单位名称: its name; 站号: its code) start with it. They stay editable (a short form of
+   * the name, a department); the server refuses another station's name or code. */
+  function prefillStation(f, input, box) {
+    if (!f.station || !FD.station || !canWrite) return;
+    input.value = f.station === "code" ? FD.station : FD.stationName || FD.station;
+    box.classList.add("own-station");
+    input.title = "本站信息已自动填写,可修改;不能填写其他维修站";
   }
 
   function tableBlock(f) {
@@ -363,7 +391,11 @@
 
   function params() {
     const station = $("print-station");
-    return query({ copies: $("copies").value || 1, station: station ? station.value : "" });
+    return query({
+      copies: $("copies").value || 1,
+      station: station ? station.value : "",
+      paper: tagPaper() || "",
+    });
   }
 
   async function fetchPdf(method, url, body, filename, button) {
@@ -464,7 +496,9 @@
     batchError.hidden = true;
     try {
       const station = $("print-station");
-      const url = `/api/print/${spec.slug}/batch` + query({ skip_bad: "true", station: station ? station.value : "" });
+      const url =
+        `/api/print/${spec.slug}/batch` +
+        query({ skip_bad: "true", station: station ? station.value : "", paper: tagPaper() || "" });
       let job = await postForm(url, batchForm());
       progress.hidden = false;
       while (job.state === "queued" || job.state === "rendering") {

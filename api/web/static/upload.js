@@ -258,7 +258,7 @@
     const needs = items.filter((r) => r.status === "needs_review");
     const table = el(
       "table",
-      { class: "grid hover compact" },
+      { class: "grid hover compact cards" },
       el(
         "thead",
         {},
