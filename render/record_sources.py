@@ -105,7 +105,11 @@ def checked_rows(
     such a row is a bad row).  RecordSourceError for a file that cannot be read at all,
     too many rows, or no row (module-level and picklable: run in a limited process)."""
     from formdesk.templates import get_template
-    from formdesk.templates.values.normalize import FieldValueError, normalize_record
+    from formdesk.templates.values.normalize import (
+        FieldValueError,
+        normalize_record,
+        record_problems,
+    )
 
     template = get_template(template_code)
     rows = records_from_bytes(data, name, template)
@@ -125,7 +129,10 @@ def checked_rows(
             good.append(clean)
         except FieldValueError as exc:
             where = f"第{line}条记录" if json else f"第{line}行"
-            bad.append(f"{where} {exc}")
+            # every bad field of the row, not only the first (the own-station check
+            # comes after the fields, so it is the one problem then)
+            every = record_problems(template, values) or [exc]
+            bad.append(f"{where} " + ";".join(str(e) for e in every))
     return good, bad
 
 

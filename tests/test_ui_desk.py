@@ -87,7 +87,7 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     assert page.text_content("h1") == "工作台"
     page.click("nav >> text=上传")
     page.set_input_files("#file-input", [str(f) for f in files])
-    page.wait_for_selector(".batch[data-state=done]", timeout=180_000)
+    page.wait_for_selector(".batch[data-state=done]", timeout=300_000)
     page.click(".batch .batch-link")
     page.wait_for_url(re.compile(r"/batches/\w+$"))
     page.wait_for_selector(".refusal[data-state=open] img")

@@ -33,7 +33,7 @@ from .test_ui import (  # noqa: F401 (the module's fixtures)
 
 PHONE = {"width": 390, "height": 844}
 TAG = get_template("SH-ZH/BD-27")
-NAV = ["上传", "复核", "记录", "核对", "月报", "打印"]
+NAV = ["工作台", "上传", "复核", "记录", "核对", "月报", "打印"]
 
 
 def phone_photo(base: str, out: Path) -> str:
@@ -127,7 +127,12 @@ def test_a_station_clerk_works_from_a_phone(server, browser, tmp_path):  # noqa:
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
 
-    # -- 上传: the bar and the drop zone fit; a phone photo uploads and is read ------------------
+    # -- 工作台 first, then 上传: the bar and the drop zone fit; a phone photo is read ------------
+    page.wait_for_selector(".desk-card")
+    fits_the_screen(page, "工作台")
+    top_bar_works(page, "工作台")
+    page.tap(".topbar .nav a:has-text('上传')")
+    page.wait_for_url(f"{base}/upload")
     page.wait_for_selector("#recent-table tbody tr")
     fits_the_screen(page, "上传")
     top_bar_works(page, "上传")

@@ -329,6 +329,43 @@ def normalize_record(template: Template, values: dict[str, Any]) -> dict[str, An
     return out
 
 
+def record_problems(template: Template, values: dict[str, Any]) -> list[FieldValueError]:
+    """Every bad field of a record, not only the first (the 打印 page shows them all for
+    one row): each unknown key, each field or table cell that `normalize_record` would
+    refuse, in the template's order; when every field is good, the record-level checks
+    (大写金额, date order) as `normalize_record` makes them.  [] for a good record."""
+    known = {f.key: f for f in template.fields}
+    out = [
+        FieldValueError(k, f"模板 {template.code} 没有这个栏目") for k in values if k not in known
+    ]
+    for f in template.fields:
+        raw = values.get(f.key)
+        if _is_blank(raw):
+            continue
+        if f.type == FieldType.table and isinstance(raw, list):
+            for n, row in enumerate(raw, start=1):
+                if not isinstance(row, dict):
+                    continue
+                for key, cell in row.items():
+                    try:
+                        _normalize_rows(f, [{key: cell}])
+                    except FieldValueError as exc:
+                        out.append(FieldValueError(exc.key, exc.reason, row=n, label=exc.label))
+            if not all(isinstance(r, dict) for r in raw):
+                out.append(FieldValueError(f.key, "表格应为若干行(每行一个对象)", label=f.label))
+            continue
+        try:
+            normalize_record(template, {f.key: raw})
+        except FieldValueError as exc:
+            out.append(exc)
+    if not out:
+        try:
+            normalize_record(template, values)
+        except FieldValueError as exc:
+            out.append(exc)
+    return out
+
+
 def _normalize_rows(table: FormField, raw: Any) -> list[dict[str, Any]]:
     if _is_blank(raw):
         return []

@@ -83,6 +83,23 @@
             }),
             el("a", { class: "small", href: `/records?batch=${encodeURIComponent(batchId)}&file=${encodeURIComponent(f.filename)}`, text: "在记录中查看" })
           ),
+          el(
+            "div",
+            { class: "thumbs" },
+            Array.from({ length: Math.min(f.pages || 1, 8) }, (_, i) =>
+              el(
+                "figure",
+                {},
+                el("img", {
+                  loading: "lazy",
+                  alt: `${f.filename} 第 ${i + 1} 页`,
+                  src: `/api/scans/${encodeURIComponent(f.scan_id)}/pages/${i}/thumb.png`,
+                }),
+                el("figcaption", { class: "small muted", text: `第 ${i + 1} 页` })
+              )
+            ),
+            (f.pages || 0) > 8 ? el("span", { class: "small muted", text: `…共 ${f.pages} 页` }) : null
+          ),
           f.error ? el("p", { class: "refused", text: f.error }) : null,
           f.records.length ? recordsTable(f.records) : el("p", { class: "muted small", text: "这个文件没有识读出表单。" }),
           f.refusals.length
