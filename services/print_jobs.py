@@ -32,6 +32,7 @@ from formdesk.services.printing import register_printed
 from formdesk.store import Store
 from formdesk.templates import Template, get_template
 
+from .installation import print_names
 from .pools import LimitedPool, TaskFailed
 
 log = logging.getLogger("formdesk.print")
@@ -51,12 +52,14 @@ def render_in_child(
     copies: int,
     out: str,
     progress: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Runs in the render process: every record (None = blank) `copies` times into the PDF
     `out` (written whole or not at all); the documents printed, as dicts of
     IssuedDocument. Raises ValueDoesNotFitError naming the record (第n条记录) whose value
     cannot be printed legibly. `progress`, when given, is a file rewritten with the number
-    of records done."""
+    of records done; `names` printed instead of the seed's placeholders
+    (`installation.print_names`)."""
     template = get_template(template_code)
 
     def report(n: int) -> None:
@@ -64,7 +67,9 @@ def render_in_child(
             _write_progress(Path(progress), n)
 
     try:
-        docs = render_documents(Path(out), key, template, records, copies=copies, progress=report)
+        docs = render_documents(
+            Path(out), key, template, records, copies=copies, progress=report, names=names
+        )
     except ValueDoesNotFitError as exc:
         where = f"第{exc.record}条记录 " if len(records) > 1 and exc.record else ""
         raise ValueDoesNotFitError(f"{where}{exc}") from None
@@ -94,6 +99,7 @@ async def render_now(
     template: Template,
     records: list[dict[str, Any] | None],
     copies: int,
+    names: dict[str, str] | None = None,
 ) -> tuple[bytes, list[IssuedDocument]]:
     """The PDF of a few forms (at most MAX_NOW_PAGES, the caller checks), rendered in the
     render process while the request waits on the event loop (no worker thread is held).
@@ -103,7 +109,15 @@ async def render_now(
         out = Path(tmp) / "forms.pdf"
         timeout = 60.0 + 0.5 * len(records) * copies
         rows = await pool.run(
-            render_in_child, key, template.code, records, copies, str(out), timeout=timeout
+            render_in_child,
+            key,
+            template.code,
+            records,
+            copies,
+            str(out),
+            None,
+            names,
+            timeout=timeout,
         )
         return out.read_bytes(), _issued(rows)
 
@@ -165,6 +179,7 @@ class PrintJobs:
             1,
             str(out),
             str(self._progress_path(job)),
+            print_names(self.store, station),
             timeout=timeout,
         )
         with self._lock:
@@ -300,7 +315,7 @@ def run_print_job(store: Store, key: bytes, pool: LimitedPool, job_id: str) -> N
         timeout = 120.0 + 0.2 * len(records)
         future = pool.submit(
             render_in_child, key, job.template, records, 1, str(out), str(progress),
-            timeout=timeout,
+            print_names(store, job.station), timeout=timeout,
         )  # fmt: skip
         reported = 0
         while not wait([future], timeout=1.0).done:

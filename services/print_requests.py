@@ -27,6 +27,7 @@ from formdesk.templates import Template, get_template
 from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
+from .installation import print_names
 from .pools import LimitedPool, TaskFailed
 from .print_jobs import (
     MAX_BATCH_FORMS,
@@ -129,7 +130,8 @@ async def _print_now(
             "请减少份数或表格行数,或上传表格批量打印"
         )
     try:
-        data, docs = await render_now(pool, key, template, clean, copies)
+        names = await anyio.to_thread.run_sync(print_names, store, station)
+        data, docs = await render_now(pool, key, template, clean, copies, names)
     except TaskFailed as exc:  # ValueDoesNotFitError goes on as it is (422)
         raise Unavailable(f"打印失败:{exc.reason},请减少份数后重试") from None
     register = functools.partial(
