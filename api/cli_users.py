@@ -96,13 +96,13 @@ def user_password(
 ) -> None:
     """修改用户的密码(新密码不能与原密码相同);该用户的所有登录会话随之结束(API 令牌不受影响)。"""
     from formdesk.model.errors import NotFoundError
-    from formdesk.services.accounts import reset_password
     from formdesk.services.passwords import WeakPasswordError
+    from formdesk.services.users import reset_password_by
 
     name = _name(username)
     store = open_cli_store(data_dir, must_exist=True)
     try:
-        done = reset_password(store, name, password)
+        done = reset_password_by(store, _operator(), name, password)
     except (NotFoundError, WeakPasswordError) as exc:
         raise fail(str(exc)) from None
     print(

@@ -65,7 +65,7 @@ def add_user_by(
 ) -> NewUser:
     """Adds a user as the back-office user `by` (the 用户 page): `username` as typed
     (normalised, model.usernames), `role` one of ROLES, `password` passing the policy of
-    `formdesk user add` (None or blank: one is generated and returned once), `station` (a
+    `formdesk user add` (None: one is generated and returned once), `station` (a
     code) required for a station user — a station not yet registered needs its
     `station_name` (so it is never listed as "HN03 HN03").
 
@@ -85,7 +85,7 @@ def add_user_by(
             raise Refused(f"维修站 {code} 尚未登记,请填写维修站名称")
     else:
         code = label = None
-    secret, generated = password_to_set(password or None, name)
+    secret, generated = password_to_set(password, name)
     checked: Role = role  # type: ignore[assignment]  (checked against ROLES above)
     user = add_user(store, name, checked, secret, station=code, station_name=label)
     audit(by, "user.add", user.username, role=role, station=code or "")
@@ -120,10 +120,10 @@ def set_disabled(store: Store, by: str, username: str, disabled: bool) -> tuple[
 
 def reset_password_by(store: Store, by: str, username: str, password: str | None) -> PasswordReset:
     """Sets the password of `username` (normalised; any case) as `by` (the back office, or
-    the command line): `password` passing the policy, or a generated one when None or
-    blank (returned to show once); every sign-in session of the user ends.  Errors as
+    the command line): `password` passing the policy, or a generated one when None
+    (returned to show once); every sign-in session of the user ends.  Errors as
     `accounts.reset_password`: NotFoundError (404), WeakPasswordError (422)."""
-    done = reset_password(store, username, password or None)
+    done = reset_password(store, username, password)
     audit(
         by,
         "user.reset_password",
