@@ -122,7 +122,11 @@ def reset_password_by(store: Store, by: str, username: str, password: str | None
     """Sets the password of `username` (normalised; any case) as `by` (the back office, or
     the command line): `password` passing the policy, or a generated one when None
     (returned to show once); every sign-in session of the user ends.  Errors as
-    `accounts.reset_password`: NotFoundError (404), WeakPasswordError (422)."""
+    `accounts.reset_password`: NotFoundError (404), WeakPasswordError (422); and
+    ConflictError (409, ``本人的密码请在账户页修改(需要原密码)``) for `by`'s own: a
+    session left open must not change its owner's password without the old one."""
+    if find_user(store, username).username.casefold() == by.casefold():
+        raise ConflictError("本人的密码请在账户页修改(需要原密码)")
     done = reset_password(store, username, password)
     audit(
         by,

@@ -82,6 +82,42 @@ def test_settings_and_disabled_users_move_to_postgresql(tmp_path, pg_engine):
         assert compare_stores(tiny, sql) == []
 
 
+def test_migration_0008_keeps_the_users_of_an_older_database():
+    import os
+    import secrets
+
+    import psycopg
+    from sqlalchemy import text
+
+    from formdesk.store.sql import connect, upgrade
+    from formdesk.store.sql.store import SqlStore
+
+    from .pg import SERVER
+
+    name = f"formdesk_test_{os.getpid()}_{secrets.token_hex(4)}"
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{SERVER}/{name}"
+    try:
+        upgrade(url, "0006")  # the schema before 0008, with a user in it
+        engine = connect(url)
+        with engine.begin() as db:
+            db.execute(
+                text(
+                    "INSERT INTO users (username, username_fold, password_hash, role, created_at)"
+                    " VALUES ('old', 'old', 'h', 'station', now())"
+                )
+            )
+        upgrade(url)
+        with SqlStore(engine) as store:
+            assert store.get_user("old").disabled is False
+            assert store.list_installation_settings() == []
+            store.set_installation_settings({"company_name": "某某汽车有限公司"}, "office")
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 # -- the API -------------------------------------------------------------------------------
 
 
@@ -140,6 +176,21 @@ def test_only_the_back_office_manages_users_and_settings(service):
     assert 'href="/users"' in office.get("/account").text
     assert "添加用户" in office.get("/users").text
     assert TestClient(service).get("/api/users").status_code == 401
+
+
+def test_accounts_are_not_changed_with_an_api_token(service):
+    office = login(service, "office")
+    token = office.post("/api/tokens", data={"label": "script"}).json()["token"]
+    script = TestClient(service, headers={"Authorization": f"Bearer {token}"})
+    assert script.get("/api/users").status_code == 200  # reading is fine
+    for url, body in (
+        ("/api/users", {"username": "bot1", "role": "auditor"}),
+        ("/api/users/s1/disable", None),
+        ("/api/users/s1/password", None),
+    ):
+        res = script.post(url, json=body)
+        assert res.status_code == 403, res.text
+        assert res.json()["reason"] == "管理用户请在网页登录后操作,不能用 API 令牌"
 
 
 def test_the_back_office_adds_a_user_who_signs_in(service):

@@ -33,6 +33,14 @@ def admin(who: Principal = Depends(current_principal)) -> Principal:
     return who
 
 
+def admin_session(who: Principal = Depends(admin)) -> Principal:
+    """A back-office user signed in with a browser session: changes to accounts are not
+    made with API tokens (403), as for one's own password and tokens (deps.session_only)."""
+    if who.via_token:
+        raise HTTPException(403, "管理用户请在网页登录后操作,不能用 API 令牌")
+    return who
+
+
 class UserOut(BaseModel):
     """A user as listed (never its password hash). `created_at` ISO UTC."""
 
@@ -89,7 +97,7 @@ def _row(store: Store, username: str) -> UserOut:
 @router.post("/users", response_model=NewUserOut, status_code=201, responses=REFUSALS)
 def add_user(
     body: NewUserIn = Body(...),
-    who: Principal = Depends(admin),
+    who: Principal = Depends(admin_session),
     store: Store = Depends(get_store),
 ) -> NewUserOut:
     """添加用户:用户名、角色(back_office / station / auditor)、维修站(维修站用户必填;
@@ -113,7 +121,7 @@ class StatusOut(BaseModel):
 
 @router.post("/users/{username}/disable", response_model=StatusOut, responses=REFUSALS)
 def disable_user(
-    username: str, who: Principal = Depends(admin), store: Store = Depends(get_store)
+    username: str, who: Principal = Depends(admin_session), store: Store = Depends(get_store)
 ) -> StatusOut:
     """停用用户:不能再登录,其登录会话立即结束,其 API 令牌不再有效。不能停用自己,
     也不能停用最后一个启用的售后服务部用户(409)。"""
@@ -123,7 +131,7 @@ def disable_user(
 
 @router.post("/users/{username}/enable", response_model=StatusOut, responses=REFUSALS)
 def enable_user(
-    username: str, who: Principal = Depends(admin), store: Store = Depends(get_store)
+    username: str, who: Principal = Depends(admin_session), store: Store = Depends(get_store)
 ) -> StatusOut:
     """重新启用用户。"""
     user, _ = users.set_disabled(store, who.username, username, False)
@@ -144,7 +152,7 @@ class PasswordOut(BaseModel):
 def reset_password(
     username: str,
     body: PasswordIn | None = Body(None),
-    who: Principal = Depends(admin),
+    who: Principal = Depends(admin_session),
     store: Store = Depends(get_store),
 ) -> PasswordOut:
     """重设用户密码(规则同 formdesk user add;不填则自动生成并只显示一次);该用户的登录

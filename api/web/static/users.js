@@ -56,7 +56,9 @@
                   text: u.disabled ? "启用" : "停用",
                   onclick: () => toggle(u),
                 }),
-            el("button", { type: "button", class: "reset", text: "重设密码", onclick: () => reset(u) })
+            u.username === me
+              ? el("a", { href: "/account", class: "small", text: "修改密码" })
+              : el("button", { type: "button", class: "reset", text: "重设密码", onclick: () => reset(u) })
           )
         )
       )
