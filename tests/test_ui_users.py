@@ -98,6 +98,16 @@ def test_the_back_office_adds_and_disables_a_station_user(server, browser, tmp_p
     _sign_in(theirs, "hn05", STRONG)
     theirs.wait_for_selector("#login-error")
     assert "该账户已停用" in theirs.text_content("#login-error")
+
+    # a new password (generated, shown once) and enabled again: they sign in with it
+    row.locator("button.reset").click()  # the prompt left empty: a generated password
+    page.wait_for_selector("#shown-password")
+    new_password = page.text_content("#shown-password")
+    assert len(new_password) >= 10
+    row.locator("button.enable").click()
+    page.wait_for_selector("#users-table tr[data-username=hn05] .badge:has-text('启用')")
+    _sign_in(theirs, "hn05", new_password)
+    theirs.wait_for_url(f"{base}/records")
     station.close()
 
     phone = browser.new_context(base_url=base, viewport=PHONE, locale="zh-CN",
