@@ -39,6 +39,7 @@ from .routes import (
     records,
     ui,
     uploads,
+    users,
 )
 from .textguard import TextGuard, guard_form
 
@@ -146,7 +147,9 @@ def create_app(
         return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
 
     errors.install(app)
-    for module in (health, auth, uploads, records, desk, printing, exports, claims, reconcile, ui):
+    for module in (
+        health, auth, uploads, records, desk, printing, exports, claims, reconcile, users, ui
+    ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(account.router)
     app.mount("/static", ui.static_files(), name="static")

@@ -17,12 +17,23 @@ from rich.text import Text
 
 from .cli_common import fail, open_cli_store
 
-user_app = typer.Typer(help="管理用户:添加、修改密码", no_args_is_help=True)
+user_app = typer.Typer(help="管理用户:添加、列出、停用、启用、修改或重设密码", no_args_is_help=True)
 token_app = typer.Typer(help="管理 API 令牌:创建、列出、撤销", no_args_is_help=True)
 out = Console()
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="数据目录")]
 ROLES = ("back_office", "station", "auditor")
+
+
+def _operator() -> str:
+    """Who changes accounts from the command line, as the audit trail names them:
+    ``cli:<login name of the system account>``."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "cli"
 
 
 def _name(raw: str) -> str:
@@ -66,6 +77,9 @@ def user_add(
         add_user(store, name, role, secret, station=station, station_name=station_name)
     except ValueError as exc:
         raise fail(str(exc)) from None
+    from formdesk.services.audit import audit
+
+    audit(_operator(), "user.add", name, role=role, station=station or "")
     print(
         f"已添加用户 {name}(角色 {role}"
         + (f",维修站 {station}" if station else "")
@@ -82,17 +96,101 @@ def user_password(
 ) -> None:
     """修改用户的密码(新密码不能与原密码相同);该用户的所有登录会话随之结束(API 令牌不受影响)。"""
     from formdesk.model.errors import NotFoundError
-    from formdesk.services.accounts import reset_password
     from formdesk.services.passwords import WeakPasswordError
+    from formdesk.services.users import reset_password_by
 
     name = _name(username)
     store = open_cli_store(data_dir, must_exist=True)
     try:
-        done = reset_password(store, name, password)
+        done = reset_password_by(store, _operator(), name, password)
     except (NotFoundError, WeakPasswordError) as exc:
         raise fail(str(exc)) from None
     print(
         f"已修改用户 {done.username} 的密码"
+        + (f",新密码 {done.password}(只显示这一次)" if done.generated else "")
+        + (f";已结束 {done.ended_sessions} 个登录会话" if done.ended_sessions else "")
+    )
+
+
+@user_app.command("list")
+def user_list(data_dir: DataDir = None) -> None:
+    """列出用户:用户名、角色、维修站、状态(启用/停用)、创建时间(北京时间)。"""
+    from formdesk.services.users import ROLES, list_users
+    from formdesk.templates.values.dates import CHINA_TIME
+
+    store = open_cli_store(data_dir, must_exist=True)
+    table = Table("用户名", "角色", "维修站", "状态", "创建时间(北京时间)")
+    for row in list_users(store):
+        user = row.user
+        station = f"{user.station} {row.station_name or ''}".strip() if user.station else "—"
+        cells = (
+            user.username,
+            ROLES[user.role],
+            station,
+            "停用" if user.disabled else "启用",
+            f"{user.created_at.astimezone(CHINA_TIME):%Y-%m-%d %H:%M}",
+        )
+        table.add_row(*(Text(c) for c in cells))
+    out.print(table)
+
+
+def _set_disabled(username: str, disabled: bool, data_dir: Path | None) -> None:
+    from formdesk.model.errors import ConflictError, NotFoundError
+    from formdesk.services.users import set_disabled
+
+    name = _name(username)
+    store = open_cli_store(data_dir, must_exist=True)
+    try:
+        user, ended = set_disabled(store, _operator(), name, disabled)
+    except (NotFoundError, ConflictError) as exc:
+        raise fail(str(exc)) from None
+    if disabled:
+        print(
+            f"已停用用户 {user.username}"
+            + (f";已结束 {ended} 个登录会话" if ended else "")
+            + "(不能登录,API 令牌不再有效)"
+        )
+    else:
+        print(f"已启用用户 {user.username}")
+
+
+@user_app.command("disable")
+def user_disable(
+    username: Annotated[str, typer.Argument(help="用户名")], data_dir: DataDir = None
+) -> None:
+    """停用用户:不能再登录,其登录会话立即结束,API 令牌不再有效(不能停用最后一个启用的后台用户)。"""
+    _set_disabled(username, True, data_dir)
+
+
+@user_app.command("enable")
+def user_enable(
+    username: Annotated[str, typer.Argument(help="用户名")], data_dir: DataDir = None
+) -> None:
+    """重新启用已停用的用户。"""
+    _set_disabled(username, False, data_dir)
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: Annotated[str, typer.Argument(help="用户名")],
+    password: Annotated[
+        str | None, typer.Option(help="新密码(规则同 user add;不填则自动生成并显示一次)")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """重设用户的密码(售后服务部为忘记密码的用户操作);该用户的所有登录会话随之结束。"""
+    from formdesk.model.errors import NotFoundError
+    from formdesk.services.passwords import WeakPasswordError
+    from formdesk.services.users import reset_password_by
+
+    name = _name(username)
+    store = open_cli_store(data_dir, must_exist=True)
+    try:
+        done = reset_password_by(store, _operator(), name, password)
+    except (NotFoundError, WeakPasswordError) as exc:
+        raise fail(str(exc)) from None
+    print(
+        f"已重设用户 {done.username} 的密码"
         + (f",新密码 {done.password}(只显示这一次)" if done.generated else "")
         + (f";已结束 {done.ended_sessions} 个登录会话" if done.ended_sessions else "")
     )

@@ -64,5 +64,5 @@ async def authenticate(request: Request, store: Store, username: str, password: 
                 password,
                 client_address(request),
             )
-        except signin.WrongPasswordError as exc:
+        except (signin.WrongPasswordError, signin.DisabledUserError) as exc:
             raise HTTPException(exc.status, str(exc)) from None

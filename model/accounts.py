@@ -17,6 +17,7 @@ class User(BaseModel):
     role: Role
     station: str | None = None  # the station a station user belongs to
     created_at: Timestamp = Field(default_factory=utcnow)
+    disabled: bool = False  # 停用: cannot sign in; sessions and API tokens refused
 
 
 TokenScope = Literal["read", "write"]

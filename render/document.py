@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ from .fit import ValueDoesNotFitError
 from .frame import CONTINUATION, FIRST, draw_static
 from .marks import draw_aruco, draw_qr
 from .pen import Pen
+from .placeholders import with_names
 
 A4 = PageGeometry.for_paper("A4")
 ISSUER_KEY = "FormdeskIssue"  # read back by ingest/pdf.py
@@ -259,8 +260,11 @@ def render_pdf(
     copies: int = 1,
     gang: bool = True,
     on_document: Callable[[IssuedDocument], None] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[IssuedDocument]:
-    """Renders every record (None = a blank form) `copies` times into `out`."""
+    """Renders every record (None = a blank form) `copies` times into `out`; `names`
+    (render.placeholders) printed instead of the seed's placeholders."""
+    template = with_names(template, names)
     with PdfRenderer(out, key, gang=gang) as r:
         for values in records:
             for _ in range(copies):
@@ -279,13 +283,17 @@ def render_documents(
     copies: int = 1,
     gang: bool = True,
     progress: Callable[[int], None] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> list[IssuedDocument]:
     """Every record (None: a blank form) printed `copies` times into the PDF `out`, written
     whole or not at all; the documents printed, not yet registered (a service registers
     them: `services.printing`).  `progress(n)` is called after each record.
 
     Raises ValueDoesNotFitError (its `record` the 1-based record number) for a value that
-    cannot be printed legibly, and whatever normalising a record raises (FieldValueError)."""
+    cannot be printed legibly, and whatever normalising a record raises (FieldValueError).
+    `names` (company_name, service_center_name, station_name: render.placeholders) are
+    printed instead of the seed's placeholders (XX公司, 某某公司, XX维修站…)."""
+    template = with_names(template, names)
     with PdfRenderer(out, key, gang=gang) as renderer:
         for n, values in enumerate(records, start=1):
             try:

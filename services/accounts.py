@@ -284,9 +284,9 @@ def revoke_token(store: Store, token_id: str, username: str | None = None) -> Ap
 def token_holder(store: Store, token: str) -> tuple[User, TokenScope] | None:
     """The user an API token (as sent after ``Bearer ``; surrounding spaces ignored)
     belongs to, and the scope it really has for their role; None when the token is
-    unknown or revoked or its user is gone."""
+    unknown or revoked or its user is gone or disabled (停用)."""
     row = store.get_token(token_hash(token.strip()))
     user = store.get_user(row.username) if row is not None else None
-    if row is None or user is None:
+    if row is None or user is None or user.disabled:
         return None
     return user, row.effective_scope(user.role)

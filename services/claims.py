@@ -144,13 +144,27 @@ def import_record_claims(
 
 
 def find_claims(
-    store: Store, who: Viewer, *, station: str | None = None, month: str | None = None
+    store: Store,
+    who: Viewer,
+    *,
+    station: str | None = None,
+    month: str | None = None,
+    text: str | None = None,
+    import_id: str | None = None,
 ) -> list[Claim]:
     """The claims of `station` (a station user: its own, whatever `station` says; None:
     every station) repaired in `month` (2026-11 or 2026年11月; None: any), by repair date
-    then claim number.  Refused (422, the month's problem in Chinese) for a month that
-    does not parse."""
-    return claims_of(store, station=who.station_filter or station, month=month)
+    then claim number; with `text`, only those whose claim number or VIN contains it
+    (case-insensitive, spaces ignored); with `import_id`, only those the import of that id
+    brought in and that it still holds (a later import that replaced a claim took it).
+    Refused (422, the month's problem in Chinese) for a month that does not parse."""
+    found = claims_of(store, station=who.station_filter or station, month=month)
+    if import_id:
+        found = [c for c in found if c.source == f"import:{import_id}"]
+    needle = "".join((text or "").split()).casefold()
+    if needle:
+        found = [c for c in found if needle in c.claim_no.casefold() or needle in c.vin.casefold()]
+    return found
 
 
 def claims_of(store: Store, *, station: str | None = None, month: str | None = None) -> list[Claim]:

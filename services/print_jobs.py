@@ -32,6 +32,7 @@ from formdesk.services.printing import register_printed
 from formdesk.store import Store
 from formdesk.templates import Template, get_template
 
+from .installation import print_names
 from .pools import LimitedPool, TaskFailed
 
 log = logging.getLogger("formdesk.print")
@@ -52,13 +53,15 @@ def render_in_child(
     out: str,
     progress: str | None = None,
     paper: str = DEFAULT_PAPER,
+    names: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Runs in the render process: every record (None = blank) `copies` times into the PDF
     `out` (written whole or not at all), small tags on `paper` (model.print_jobs.PAPERS:
     "a4x4" four to an A4 sheet, "a6" one per A6 page); the documents printed, as dicts of
     IssuedDocument. Raises ValueDoesNotFitError naming the record (第n条记录) whose value
     cannot be printed legibly. `progress`, when given, is a file rewritten with the number
-    of records done."""
+    of records done; `names` printed instead of the seed's placeholders
+    (`installation.print_names`)."""
     template = get_template(template_code)
 
     def report(n: int) -> None:
@@ -67,7 +70,14 @@ def render_in_child(
 
     try:
         docs = render_documents(
-            Path(out), key, template, records, copies=copies, gang=ganged(paper), progress=report
+            Path(out),
+            key,
+            template,
+            records,
+            copies=copies,
+            gang=ganged(paper),
+            progress=report,
+            names=names,
         )
     except ValueDoesNotFitError as exc:
         where = f"第{exc.record}条记录 " if len(records) > 1 and exc.record else ""
@@ -99,6 +109,7 @@ async def render_now(
     records: list[dict[str, Any] | None],
     copies: int,
     paper: str = DEFAULT_PAPER,
+    names: dict[str, str] | None = None,
 ) -> tuple[bytes, list[IssuedDocument]]:
     """The PDF of a few forms (at most MAX_NOW_PAGES, the caller checks), small tags on
     `paper` (see `render_in_child`), rendered in the render process while the request
@@ -110,7 +121,7 @@ async def render_now(
         timeout = 60.0 + 0.5 * len(records) * copies
         rows = await pool.run(
             render_in_child, key, template.code, records, copies, str(out), None, paper,
-            timeout=timeout,
+            names, timeout=timeout,
         )  # fmt: skip
         return out.read_bytes(), _issued(rows)
 
@@ -175,6 +186,7 @@ class PrintJobs:
             str(out),
             str(self._progress_path(job)),
             paper,
+            print_names(self.store, station),
             timeout=timeout,
         )
         with self._lock:
@@ -311,7 +323,7 @@ def run_print_job(store: Store, key: bytes, pool: LimitedPool, job_id: str) -> N
         timeout = 120.0 + 0.2 * len(records)
         future = pool.submit(
             render_in_child, key, job.template, records, 1, str(out), str(progress), job.paper,
-            timeout=timeout,
+            print_names(store, job.station), timeout=timeout,
         )  # fmt: skip
         reported = 0
         while not wait([future], timeout=1.0).done:

@@ -29,6 +29,7 @@ from formdesk.templates.station_fields import OwnStation
 from formdesk.templates.values.dates import china_today
 from formdesk.templates.values.normalize import FieldValueError, normalize_record
 
+from .installation import print_names
 from .pools import LimitedPool, TaskFailed
 from .print_jobs import (
     MAX_BATCH_FORMS,
@@ -146,7 +147,8 @@ async def _print_now(
             "请减少份数或表格行数,或上传表格批量打印"
         )
     try:
-        data, docs = await render_now(pool, key, template, clean, copies, paper)
+        names = await anyio.to_thread.run_sync(print_names, store, station)
+        data, docs = await render_now(pool, key, template, clean, copies, paper, names)
     except TaskFailed as exc:  # ValueDoesNotFitError goes on as it is (422)
         raise Unavailable(f"打印失败:{exc.reason},请减少份数后重试") from None
     register = functools.partial(

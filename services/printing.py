@@ -18,6 +18,8 @@ from formdesk.render.document import render_documents
 from formdesk.store import Store
 from formdesk.templates.schema import Template
 
+from .installation import print_names
+
 
 def register_printed(
     store: Store,
@@ -53,10 +55,14 @@ def print_documents(
     (`register_printed`).  If registering fails the PDF is removed: nothing is handed out
     that a scan could not be checked against.
 
+    The installation's names are printed instead of the seed's placeholders
+    (`installation.print_names`, for `station`).
+
     Raises ValueDoesNotFitError (its `record` numbered from 1), FieldValueError for a
     value the form does not take, and the store's errors."""
+    names = print_names(store, station)
     docs = render_documents(
-        out, key, template, records, copies=copies, gang=gang, progress=progress
+        out, key, template, records, copies=copies, gang=gang, progress=progress, names=names
     )
     try:
         return register_printed(store, docs, station=station, issued_by=issued_by)

@@ -27,8 +27,10 @@ def find_session(store: Store, sid: str) -> UserSession | None:
 
 
 def session_user(store: Store, session: UserSession) -> User | None:
-    """The user `session` belongs to (as stored now), or None if they are gone."""
-    return store.get_user(session.username)
+    """The user `session` belongs to (as stored now), or None if they are gone or
+    disabled (停用: their sessions are refused even if one was left)."""
+    user = store.get_user(session.username)
+    return None if user is None or user.disabled else user
 
 
 def start_session(

@@ -23,6 +23,7 @@ from .password_work import Busy, PasswordWork
 from .stores import Store
 
 WRONG = "用户名或密码不对"
+DISABLED = "该账户已停用,请联系售后服务部"
 WAIT_STEP_S = 0.05  # while the checks that fill a limit are still running
 WAIT_MAX_S = 10.0
 
@@ -35,6 +36,16 @@ class WrongPasswordError(FormdeskError):
 
     def __init__(self) -> None:
         super().__init__(WRONG)
+
+
+class DisabledUserError(FormdeskError):
+    """The right password of a disabled (停用) user (HTTP 403, ``该账户已停用,请联系售后服务部``):
+    said only to whoever knows the password."""
+
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(DISABLED)
 
 
 async def _reserve(guard: LoginGuard, name: str, address: str) -> Attempt:
@@ -68,8 +79,9 @@ async def authenticate(
     `retry_after` seconds) while the name or the address is locked out, even for the
     right password, and for a wrong password that used up the last allowed attempt; Busy
     (503, `retry_after` seconds) when the pool is full, the attempt not counted;
-    WrongPasswordError (401, ``用户名或密码不对``) for a wrong name or password. An unknown
-    name costs the same argon2 verification as a known one.
+    WrongPasswordError (401, ``用户名或密码不对``) for a wrong name or password;
+    DisabledUserError (403) for the right password of a disabled user. An unknown name
+    costs the same argon2 verification as a known one.
     """
     try:
         name = normalize_username(username)
@@ -86,6 +98,8 @@ async def authenticate(
         raise
     if right and user is not None:
         guard.succeeded(attempt)
+        if user.disabled:
+            raise DisabledUserError
         return user
     guard.failed(attempt)  # LockedOut when it was the last attempt allowed
     raise WrongPasswordError

@@ -31,6 +31,7 @@ TABLES: dict[str, dict[str, tuple[str | None, frozenset[str]]]] = {
         "stations": ("code", frozenset({"name"})),
         "users": ("username", frozenset({"password_hash", "role"})),
         "tokens": (None, frozenset({"username"})),
+        "settings": ("name", frozenset({"value"})),
     },
     "documents.json": {"documents": ("document_id", frozenset({"template"}))},
     "scans.json": {"scans": ("sha256", frozenset({"filename", "content_type", "size"}))},

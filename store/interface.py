@@ -21,6 +21,7 @@ from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's err
     StorageError,
     StoreError,
 )
+from formdesk.model.installation import InstallationSetting
 from formdesk.model.print_jobs import PrintJob
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan
 from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
@@ -64,6 +65,11 @@ class AccountStore(Protocol):
         """The user's new hash (the name found as by `get_user`; NotFoundError if none)."""
         ...
 
+    def set_user_disabled(self, username: str, disabled: bool) -> User:
+        """The user (found as by `get_user`; NotFoundError if none) with `disabled` set
+        (停用: the services refuse their sign-in, sessions and tokens)."""
+        ...
+
     def add_token(self, token: ApiToken) -> ApiToken:
         """The user must exist (NotFoundError); a token hash is stored once (ConflictError).
         Returns the token with its `token_id` (a fresh short id when none was given)."""
@@ -100,6 +106,22 @@ class AccountStore(Protocol):
 
     def delete_sessions(self, username: str, keep: str | None = None) -> int:
         """Ends every session of `username` except the one hashed `keep`; how many."""
+        ...
+
+
+@runtime_checkable
+class InstallationStore(Protocol):
+    """The installation's settings (设置): a few named values (model.installation)."""
+
+    def list_installation_settings(self) -> list[InstallationSetting]:
+        """Every stored setting, by name."""
+        ...
+
+    def set_installation_settings(
+        self, values: Mapping[str, str], updated_by: str
+    ) -> list[InstallationSetting]:
+        """Sets each named value (an empty one deletes the setting) by `updated_by`, now,
+        in one write; returns every stored setting, by name."""
         ...
 
 
@@ -379,7 +401,14 @@ class ClaimStore(Protocol):
 
 @runtime_checkable
 class Store(
-    StationStore, AccountStore, DocumentStore, ScanStore, RecordStore, ClaimStore, Protocol
+    StationStore,
+    AccountStore,
+    InstallationStore,
+    DocumentStore,
+    ScanStore,
+    RecordStore,
+    ClaimStore,
+    Protocol,
 ):
     """The whole store, every role; a function that needs one role takes that protocol
     (a `ClaimStore`, a `RecordStore`…), so a second implementation (issue 11: PostgreSQL)

@@ -45,6 +45,7 @@ from pydantic import BaseModel
 from formdesk.model.accounts import ApiToken, User, UserSession
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.installation import InstallationSetting
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan, ScanOwner
 from formdesk.model.stored import (
     Correction,
@@ -171,6 +172,7 @@ class TinyStore:
         self._stations = self._meta.table("stations")
         self._users = self._meta.table("users")
         self._tokens = self._meta.table("tokens")
+        self._settings = self._meta.table("settings")
         self._sessions = self._sessions_db.table("sessions")
         self._documents = self._docs_db.table("documents")
         self._scans = self._scans_db.table("scans")
@@ -289,6 +291,36 @@ class TinyStore:
             row = {**self._users.row(key), "password_hash": password_hash}
             self._users.put(key, row)
         return User.model_validate(row)
+
+    def set_user_disabled(self, username: str, disabled: bool) -> User:
+        with self._write(self._meta):
+            key = self._user_key(username)
+            if key is None:
+                raise NotFoundError(f"用户“{username}”不存在")
+            row = {**self._users.row(key), "disabled": disabled}
+            self._users.put(key, row)
+        return User.model_validate(row)
+
+    # -- installation settings (meta.json: settings) -----------------------------------------
+    def list_installation_settings(self) -> list[InstallationSetting]:
+        rows = sorted(self._settings.rows().values(), key=lambda r: r["name"])
+        return [InstallationSetting.model_validate(r) for r in rows]
+
+    def set_installation_settings(
+        self, values: Mapping[str, str], updated_by: str
+    ) -> list[InstallationSetting]:
+        now = _now()
+        with self._write(self._meta):
+            for name, value in values.items():
+                if not value:
+                    if self._settings.row(name) is not None:
+                        self._settings.remove(doc_ids=[name])
+                    continue
+                row = InstallationSetting(
+                    name=name, value=value, updated_by=updated_by, updated_at=now
+                )
+                self._settings.put(name, row.model_dump(mode="json"))
+        return self.list_installation_settings()
 
     @staticmethod
     def _token(key: str, row: Mapping[str, Any]) -> ApiToken:

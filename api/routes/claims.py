@@ -82,14 +82,17 @@ def import_record(
 def list_claims(
     station: str | None = None,
     month: str | None = None,
+    q: str | None = Query(None, max_length=100),
+    import_id: str | None = Query(None, max_length=64),
     offset: int = Query(0, ge=0),
     limit: int = Query(500, ge=1, le=5000),
     who: Principal = Depends(current_principal),
     store: Store = Depends(get_store),
 ) -> ClaimList:
     """按维修站、维修月份(如 2026-11)列出索赔单(分页:offset、limit,每页最多 5000 张);
+    q:索赔单号或车架号包含的文字;import_id:某次导入带来的索赔单。
     维修站用户只看到本站的。total 为全部符合条件的张数。"""
-    items = find_claims(store, who, station=station, month=month)
+    items = find_claims(store, who, station=station, month=month, text=q, import_id=import_id)
     return ClaimList(total=len(items), items=items[offset : offset + limit])
 
 

@@ -41,6 +41,18 @@ NAV = [
     ("/summary", "summary", "月报"),
 ]
 NAV_PRINT = ("/print", "print", "打印")
+NAV_CLAIMS = ("/claims", "claims", "索赔单")  # back office and auditors
+NAV_USERS = ("/users", "users", "用户")  # back office only
+
+
+def nav_for(who: Principal) -> list[tuple[str, str, str]]:
+    """The navigation `who`'s role sees: 索赔单 for the back office and auditors, 用户
+    for the back office."""
+    extra = {
+        "back_office": [NAV_CLAIMS, NAV_USERS],
+        "auditor": [NAV_CLAIMS],
+    }.get(who.role, [])
+    return NAV + [NAV_PRINT] + extra
 
 
 def static_files() -> StaticFiles:
@@ -82,7 +94,7 @@ def _page(
             "role_label": ROLE_LABELS[who.role],
             "can_write": who.can_write,
             "csrf": session.csrf if session is not None else "",
-            "nav": NAV + [NAV_PRINT],
+            "nav": nav_for(who),
             "active": active,
             "stations": stations,
             "own_station": own,
@@ -215,6 +227,28 @@ def batch_page(
     return _page(request, who, "batch.html", "upload", store, batch_id=batch_id)
 
 
+@router.get("/users", response_class=HTMLResponse)
+def users_page(
+    request: Request,
+    who: Principal | None = Depends(optional_principal),
+    store: Store = Depends(get_store),
+) -> Response:
+    """用户 and 设置: the back office's only; anyone else gets a 403 page saying so."""
+    if who is None:
+        return _to_login(request)
+    if who.role != "back_office":
+        return _page(
+            request,
+            who,
+            "error.html",
+            "users",
+            status_code=403,
+            title="无权访问",
+            message="用户和设置只有售后服务部(后台)用户可以管理。",
+        )
+    return _page(request, who, "users.html", "users", store)
+
+
 for _path, _template, _nav in (
     ("/", "desk.html", "desk"),  # 工作台: the first page of every role
     ("/upload", "upload.html", "upload"),  # 上传
@@ -225,6 +259,7 @@ for _path, _template, _nav in (
     ("/reconcile", "reconcile.html", "reconcile"),  # 核对
     ("/summary", "summary.html", "summary"),  # 月报
     ("/account", "account.html", "account"),  # 账户: password, API tokens
+    ("/claims", "claims.html", "claims"),  # 索赔单 and their imports
 ):
     router.add_api_route(
         _path,

@@ -8,6 +8,7 @@ key) — so two processes adding the same name or token at once cannot both succ
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, select
@@ -15,10 +16,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.accounts import ApiToken, User, UserSession
+from formdesk.model.installation import InstallationSetting
 from formdesk.model.usernames import fold_username, normalize_username
 
 from ..interface import ConflictError, NotFoundError
-from .schema import api_tokens, user_sessions, users
+from .schema import api_tokens, installation_settings, user_sessions, users
 
 # the constraints' names (PostgreSQL's defaults, as migration 0002 creates them)
 _USER_NAME = "users_pkey"
@@ -101,6 +103,49 @@ class SqlAccountStore:
         if row is None:
             raise NotFoundError(f"用户“{username}”不存在")
         return User.model_validate(dict(row))
+
+    def set_user_disabled(self, username: str, disabled: bool) -> User:
+        """The user (found as by `get_user`) with `disabled` set; NotFoundError if none."""
+        q = (
+            users.update()
+            .where(users.c.username_fold == fold_username(username))
+            .values(disabled=disabled)
+            .returning(*users.c)
+        )
+        with self.engine.begin() as db:
+            row = db.execute(q).mappings().first()
+        if row is None:
+            raise NotFoundError(f"用户“{username}”不存在")
+        return User.model_validate(dict(row))
+
+    # -- installation settings ------------------------------------------------------------
+    def list_installation_settings(self) -> list[InstallationSetting]:
+        """Every stored setting, by name (code points)."""
+        q = select(installation_settings).order_by(installation_settings.c.name.collate("C"))
+        with self.engine.connect() as db:
+            rows = db.execute(q).mappings()
+            return [InstallationSetting.model_validate(dict(r)) for r in rows]
+
+    def set_installation_settings(
+        self, values: Mapping[str, str], updated_by: str
+    ) -> list[InstallationSetting]:
+        """Sets each named value (an empty one deletes the setting) by `updated_by`, now,
+        in one transaction; every stored setting, by name."""
+        now = _now()
+        table = installation_settings
+        with self.engine.begin() as db:
+            for name, value in values.items():
+                if not value:
+                    db.execute(table.delete().where(table.c.name == name))
+                    continue
+                row = {"name": name, "value": value, "updated_by": updated_by, "updated_at": now}
+                stmt = insert(table).values(**row)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=["name"],
+                    set_={k: stmt.excluded[k] for k in row if k != "name"},
+                )
+                db.execute(stmt)
+        return self.list_installation_settings()
 
     # -- API tokens -----------------------------------------------------------------------
     def add_token(self, token: ApiToken) -> ApiToken:

@@ -91,6 +91,11 @@ def copy_tinydb(
             schema.users,
             [{**u.model_dump(), "username_fold": fold_username(u.username)} for u in users],
         )
+        put(
+            "settings",
+            schema.installation_settings,
+            [s.model_dump() for s in tiny.list_installation_settings()],
+        )
         tokens = sorted(tiny.list_tokens(), key=lambda t: (t.created_at, t.token_id or ""))
         put("tokens", schema.api_tokens, [t.model_dump() for t in tokens])
         sessions = _models(tiny.table_rows("sessions").values(), UserSession)
@@ -165,6 +170,7 @@ def compare_stores(tiny: TinyStore, sql: Store) -> list[str]:
     same("站点", "全部", tiny.list_stations(), sql.list_stations())
     same("用户", "全部", tiny.list_users(), sql.list_users())
     same("令牌", "全部", tiny.list_tokens(), sql.list_tokens())
+    same("设置", "全部", tiny.list_installation_settings(), sql.list_installation_settings())
     for doc_id in tiny.table_rows("documents"):
         same("单据", doc_id, tiny.get_document(doc_id), sql.get_document(doc_id))
     for sha in tiny.table_rows("scans"):

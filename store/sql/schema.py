@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -82,6 +83,7 @@ users = Table(
     Column("role", Text, nullable=False),
     Column("station", Text),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),  # migration 0009
 )
 
 api_tokens = Table(
@@ -314,6 +316,17 @@ installation = Table(
     metadata,
     Column("name", Text, primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# the installation's settings (设置, migration 0009): company_name, service_center_name
+# (model.installation), who set each and when
+installation_settings = Table(
+    "installation_settings",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # print batches on the job queue (migration 0006): the rows to print until done, the
