@@ -339,3 +339,18 @@ def test_the_work_desk_says_what_waits(app):
     office.post(f"/api/records/{w1.record_id}/void", json={"reason": "重复上传"})
     cards = {c["key"]: c for c in office.get("/api/desk").json()["cards"]}
     assert cards["review"]["total"] == 2
+
+
+def test_scans_are_found_by_a_part_of_their_file_name(any_store):
+    """记录's 文件名 filter: any upload's name, ignoring case; a station's own uploads only
+    when a station is given; % and _ taken literally."""
+    store = any_store
+    a, _ = store.put_scan(b"%PDF-1.7 a", "无码标签_1.jpg", "image/jpeg", "office", None)
+    b, _ = store.put_scan(b"%PDF-1.7 b", "Other.JPG", "image/jpeg", "s1", "HN01")
+    store.put_scan(b"%PDF-1.7 b", "second-name.jpg", "image/jpeg", "s2", "HN02")
+    assert [s.sha256 for s in store.find_scans("无码")] == [a.sha256]
+    assert [s.sha256 for s in store.find_scans("other.jpg")] == [b.sha256]
+    assert [s.sha256 for s in store.find_scans("second", "HN02")] == [b.sha256]
+    assert store.find_scans("second", "HN01") == []
+    assert store.find_scans("%") == [] and store.find_scans("签_") != []
+    assert store.find_scans("  ") == []

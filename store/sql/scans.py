@@ -26,6 +26,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    column,
     func,
     literal,
     or_,
@@ -33,7 +34,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan, ScanOwner
@@ -241,7 +242,8 @@ class SqlScanStore:
         if not folded:
             return []
         escaped = folded.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        owner = func.jsonb_array_elements(scans.c.owners).table_valued("value").alias("o")
+        element = column("value", JSONB)
+        owner = func.jsonb_array_elements(scans.c.owners).table_valued(element).alias("o")
         cond = [owner.c.value["filename"].astext.ilike(f"%{escaped}%")]
         if station is not None:
             cond.append(owner.c.value["station"].astext == station)
