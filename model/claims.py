@@ -57,6 +57,15 @@ class ClaimImport(BaseModel):
     replaced: int = 0  # of `claims`, those that replaced a stored claim (import with replace)
     unchanged: int = 0  # rows already stored with the same content
     stations_added: list[str] = Field(default_factory=list)
+    # the source its claims carry (Claim.source: "import:<id>" or "record:<record id>");
+    # None on a log from before it was kept (a file's: "import:<id>")
+    source: str | None = None
+    undone_by: str | None = None  # 撤销: who took its claims out again, and when
+    undone_at: Timestamp | None = None
+
+    def claims_source(self) -> str:
+        """The Claim.source of the claims this import brought in."""
+        return self.source or f"import:{self.import_id}"
 
 
 # -- refusals of a claims file ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from formdesk.ingest.claims import (
     resolve_stations,
 )
 from formdesk.model.claims import Claim, ClaimImport
+from formdesk.model.errors import ConflictError
 from formdesk.model.stored import StoredRecord
 from formdesk.store import Store
 from formdesk.templates.values.dates import DateValueError, month_span
@@ -47,6 +48,7 @@ def _store_claims(
         imported_by=user,
         claims=0,  # the store counts what it added or replaced
         stations_added=[s.code for s in new_stations],
+        source=claims[0].source if claims else None,
     )
     return store.import_claims(claims, log, new_stations, replace=replace)
 
@@ -140,7 +142,18 @@ def import_record_claims(
     from the store, a claim number is stored with other content and not `replace`;
     ClaimFileError (422) for rows that are not claims."""
     stored = usable_record(store, who, record_id, refused="不能导入")
+    claims_from_feedback(stored)  # ClaimFileError (422) for a row still doubtful
+    if stored.summary.status != "verified":
+        raise ConflictError("请先复核这条记录并点“确认无误”,再导入为索赔单")
     return import_claims_from_record(store, stored, who.username, replace)
+
+
+def undo_import(store: Store, who: Viewer, import_id: str) -> tuple[ClaimImport, int]:
+    """撤销 a claims import (a file's, or a BD-25 record's) as `who.username`: the claims
+    it brought in are deleted, the import is kept and marked undone; (the import, claims
+    deleted).  NotFoundError (404); ConflictError (409) when undone already, or when it
+    replaced stored claims (store.claim_import.undo_plan)."""
+    return store.undo_claim_import(import_id, who.username)
 
 
 def find_claims(

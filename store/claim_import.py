@@ -66,3 +66,25 @@ def plan_import(
         }
     )
     return rows, list(added.values()), log
+
+
+def undo_plan(
+    log: ClaimImport | None, import_id: str, logs: list[ClaimImport]
+) -> tuple[str, list[str]]:
+    """(the Claim.source to delete, the ids of the import logs to mark undone) for undoing
+    import `import_id` (`logs`: every import of the same source, itself included): its
+    claims are those carrying its source, so every import of that source is undone with
+    it (importing one BD-25 record twice brings the same claims).  NotFoundError (404)
+    when there is no such import; ConflictError (409) when it was undone already or it
+    replaced stored claims (their old content is gone: undoing cannot bring it back)."""
+    if log is None:
+        raise NotFoundError(f"找不到这次导入(“{import_id}”)")
+    if log.undone_by:
+        raise ConflictError("这次导入已经撤销过了")
+    replaced = sum(i.replaced for i in logs if not i.undone_by)
+    if replaced:
+        raise ConflictError(
+            f"这次导入替换了 {replaced} 张已有的索赔单,原来的内容已不在,不能撤销;"
+            "请重新导入原来的文件"
+        )
+    return log.claims_source(), [i.import_id for i in logs if not i.undone_by]

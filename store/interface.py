@@ -388,6 +388,13 @@ class ClaimStore(Protocol):
 
     def get_claim(self, claim_no: str) -> Claim | None: ...
 
+    def undo_claim_import(self, import_id: str, user: str) -> tuple[ClaimImport, int]:
+        """撤销 an import: the claims it brought in (those carrying its source) deleted and
+        the import (with every other of the same source) marked undone by `user`, all or
+        nothing; (the import as now stored, claims deleted).  NotFoundError, ConflictError
+        as `store.claim_import.undo_plan`."""
+        ...
+
     def list_claim_imports(self) -> list[ClaimImport]:
         """Newest first."""
         ...

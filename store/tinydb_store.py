@@ -58,7 +58,7 @@ from formdesk.model.time import format_time
 from formdesk.model.usernames import fold_username, normalize_username
 
 from . import integrity
-from .claim_import import check_numbers, plan_import
+from .claim_import import check_numbers, plan_import, undo_plan
 from .files import atomic_write, fsync_dir, write_once
 from .filters import check_listing, date_bound, search_terms
 from .integrity import Damaged, damaged_file_error
@@ -1245,6 +1245,27 @@ class TinyStore:
         row = self._claims.row(claim_no)
         return Claim.model_validate(row) if row else None
 
+    def undo_claim_import(self, import_id: str, user: str) -> tuple[ClaimImport, int]:
+        with self._lock:
+            row = self._claim_imports.row(import_id)
+            log = ClaimImport.model_validate(row) if row else None
+            every = [ClaimImport.model_validate(r) for r in self._claim_imports.rows().values()]
+            same = [x for x in every if log and x.claims_source() == log.claims_source()]
+            source, ids = undo_plan(log, import_id, same)
+            gone = [no for no, c in self._claims.rows().items() if c.get("source") == source]
+            now = format_time(_now())
+            with self._write(self._claims_db):
+                if gone:
+                    self._claims.remove(doc_ids=gone)
+                self._claim_imports.put_many(
+                    {
+                        i: {**self._claim_imports.row(i), "undone_by": user, "undone_at": now}
+                        for i in ids
+                    }
+                )
+            done = ClaimImport.model_validate(self._claim_imports.row(import_id))
+        return done, len(gone)
+
     def list_claim_imports(self) -> list[ClaimImport]:
         rows = sorted(
             self._claim_imports.rows().values(),
@@ -1256,7 +1277,7 @@ class TinyStore:
     # -- export --------------------------------------------------------------------------------------
     _TABLES = (
         "stations", "users", "tokens", "sessions", "documents", "scans", "batches", "jobs",
-        "records", "corrections", "claims", "claim_imports",
+        "records", "corrections", "claims", "claim_imports", "events", "refusals",
     )  # fmt: skip
 
     def table_rows(self, table: str) -> dict[str, dict[str, Any]]:

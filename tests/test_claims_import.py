@@ -707,6 +707,14 @@ def test_api_import_list_and_isolation(service):
     assert changed.status_code == 409 and "SP2611-001" in changed.json()["reason"]
     replaced = upload(office, csv_bytes([row(1, 数量="2")]), replace="true")
     assert replaced.status_code == 200 and replaced.json()["replaced"] == 1
+    # an import that replaced a stored claim cannot be undone (the old content is gone)
+    refused = office.post(f"/api/claims/imports/{replaced.json()['import_id']}/undo")
+    assert refused.status_code == 409 and "不能撤销" in refused.json()["reason"]
+    # the first file's import can: its claims not replaced since go (two of three)
+    first = imports[0]["import_id"]
+    undone = office.post(f"/api/claims/imports/{first}/undo")
+    assert undone.status_code == 200 and undone.json()["deleted"] == 2
+    assert [c["claim_no"] for c in office.get("/api/claims").json()["items"]] == ["SP2611-001"]
 
 
 def test_api_bad_file_is_422_with_every_problem(service):
@@ -744,11 +752,27 @@ def test_api_import_from_a_bd25_record(service):
     res = office.post(f"/api/claims/from-record/{doubtful.summary.record_id}")
     assert res.status_code == 422 and res.json()["reason"] == "记录尚有待复核的栏目,请先复核"
     res = office.post(f"/api/claims/from-record/{good.summary.record_id}")
+    assert res.status_code == 409 and "确认无误" in res.json()["reason"]  # not confirmed yet
+    store.verify_record(good.summary.record_id, "office")
+    res = office.post(f"/api/claims/from-record/{good.summary.record_id}")
     assert res.status_code == 200, res.text
     assert res.json()["claims"] == 6
     items = s1.get("/api/claims").json()["items"]
     assert len(items) == 6 and items[0]["source"] == f"record:{good.summary.record_id}"
     assert office.post("/api/claims/from-record/nope").status_code == 404
+    # imported twice (nothing new), then undone: the claims go, both imports say so
+    again = office.post(f"/api/claims/from-record/{good.summary.record_id}").json()
+    assert again["unchanged"] == 6
+    assert s1.post(f"/api/claims/imports/{again['import_id']}/undo").status_code == 403
+    undone = office.post(f"/api/claims/imports/{again['import_id']}/undo")
+    assert undone.status_code == 200 and undone.json()["deleted"] == 6
+    assert undone.json()["imported"]["undone_by"] == "office"
+    assert office.get("/api/claims").json()["total"] == 0
+    logs = office.get("/api/claims/imports").json()
+    assert [bool(i["undone_by"]) for i in logs] == [True, True]
+    twice = office.post(f"/api/claims/imports/{again['import_id']}/undo")
+    assert twice.status_code == 409 and "已经撤销" in twice.json()["reason"]
+    assert office.post("/api/claims/imports/nope/undo").status_code == 404
 
 
 def test_station_code_and_name_columns_together_use_the_code(store, tmp_path):

@@ -51,6 +51,9 @@ def installation(tmp_path_factory) -> Path:
     key = next(f["key"] for f in first.record["fields"] if f.get("kind") != "table")
     store.correct_field(first.summary.record_id, key, "人工更正值", "admin")
     store.verify_record(items[1].record_id, "admin")
+    if total > 2:  # a voided record and its audit line move too (issue 12)
+        store.void_records([items[2].record_id], "admin", "重复上传")
+    store.record_page_outcomes(items[0].scan_id, None, "b0", "x.jpg", {3: "页面上没有找到表单"}, {})
     import_claims_file(store, (ROOT / "samples" / "claims.csv").read_bytes(), "claims.csv", "admin")
     store.add_token(ApiToken(token_hash="ab" * 32, username="admin", label="扫描仪"))
     store.add_session(
@@ -85,6 +88,11 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
             assert sql.get_session("cd" * 32).username == "admin"
             assert sql.user_for_token("ab" * 32).username == "admin"
             assert sql.list_claims() == tiny.list_claims() and sql.list_claims()
+            voided = tiny.list_records(status="voided", duplicates=True)[0]
+            assert sql.list_records(status="voided", duplicates=True)[0] == voided
+            for r in voided:
+                assert sql.list_record_events(r.record_id) == tiny.list_record_events(r.record_id)
+            assert sql.list_page_refusals() == tiny.list_page_refusals() != []
             pending = [j for b_ in sql.list_batches() for j in sql.list_jobs(b_.batch_id)]
             assert any(j.state == "pending" for j in pending)  # the queue moved too
             with sql.engine.connect() as db:  # each waiting job is on the workers' queue

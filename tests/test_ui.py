@@ -530,6 +530,7 @@ def test_a_monthly_repair_feedback_becomes_claims_from_its_review_page(server, b
         time.sleep(0.2)
     record_id = found[0].record_id
     before = len(store.list_claims())
+    store.verify_record(record_id, "office")  # claims come only from a confirmed record
 
     context = browser.new_context(base_url=base, locale="zh-CN")
     context.set_default_timeout(20_000)
@@ -541,9 +542,12 @@ def test_a_monthly_repair_feedback_becomes_claims_from_its_review_page(server, b
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#import-claims:not([hidden])")
+    rows = len(values["warranty_repairs"])
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     page.click("#import-claims")
     page.wait_for_selector("#toast.ok:has-text('已导入索赔单')")
-    rows = len(values["warranty_repairs"])
+    assert f"{rows} 行明细" in asked[0]  # the clerk is told how many before
     assert f"新增 {rows} 张" in page.text_content("#toast")
     assert len(store.list_claims()) == before + rows
     page.click("#import-claims")  # again: nothing new

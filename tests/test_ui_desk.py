@@ -239,17 +239,35 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
         assert res.status_code == 403 and "审计员" in res.json()["reason"]
     context.close()
 
-    # -- phone width: the desk's pages fit ------------------------------------------------------------
-    context = _context(browser, base, PHONE)
-    page = context.new_page()
-    _sign_in(page, "office")
-    page.wait_for_url(f"{base}/")
-    for path, name in (
+    # -- every page, at desktop and phone width, for samples/screenshots/ ---------------------------
+    batch_id = store.list_batches()[-1].batch_id
+    pages = [
         ("/", "desk"),
+        ("/upload", "upload"),
+        (f"/batches/{batch_id}", "batch"),
         ("/refusals?state=resolved", "refusals"),
         ("/review", "queue"),
-    ):
-        page.goto(path)
-        page.wait_for_load_state("networkidle")
-        page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)
-    context.close()
+        (f"/review/{bd27['record_id']}", "review"),
+        ("/records", "records"),
+        ("/reconcile", "reconcile"),
+        ("/summary", "summary"),
+        ("/print", "print"),
+        ("/claims", "claims"),
+        ("/users", "users"),
+        ("/account", "account"),
+    ]
+    for viewport, suffix in ((None, ""), (PHONE, "-phone")):
+        context = _context(browser, base, viewport)
+        page = context.new_page()
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.goto("/login")
+        page.screenshot(path=str(shots / f"login{suffix}.png"), full_page=True)
+        _sign_in(page, "office")
+        page.wait_for_url(f"{base}/")
+        for path, name in pages:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            assert page.locator("h1").count() >= 1, path
+            page.screenshot(path=str(shots / f"{name}{suffix}.png"), full_page=True)
+        context.close()
+    assert not problems, problems

@@ -13,6 +13,7 @@ from formdesk.services.claims import (
     find_claims,
     import_claims_upload,
     import_record_claims,
+    undo_import,
 )
 from formdesk.services.stores import Store
 
@@ -104,3 +105,17 @@ def list_imports(
     if who.role == "station":
         raise HTTPException(403, "维修站用户不能查看索赔单导入记录")
     return claim_imports(store)
+
+
+class UndoneImport(BaseModel):
+    imported: ClaimImport  # the import as now stored (undone_by, undone_at set)
+    deleted: int  # claims taken out
+
+
+@router.post("/claims/imports/{import_id}/undo", response_model=UndoneImport)
+def undo_claim_import(
+    import_id: str, who: Principal = Depends(back_office), store: Store = Depends(get_store)
+) -> UndoneImport:
+    """撤销一次导入:删除它导入的索赔单(导入记录保留并标明撤销人和时间);替换过已有索赔单的导入不能撤销(409)。"""
+    done, deleted = undo_import(store, who, import_id)
+    return UndoneImport(imported=done, deleted=deleted)

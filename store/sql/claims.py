@@ -3,15 +3,15 @@ TinyDB store's rules (store/interface.py) — an import is one transaction, all 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine, Text, any_, bindparam, select, text
+from sqlalchemy import Engine, Text, any_, bindparam, delete, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.claims import Claim, ClaimImport, Station
 
-from ..claim_import import check_numbers, plan_import
+from ..claim_import import check_numbers, plan_import, undo_plan
 from ..interface import ConflictError
 from .schema import claim_imports, claims, stations
 
@@ -88,6 +88,30 @@ class SqlClaimStore:
                 )
             db.execute(claim_imports.insert().values(**log.model_dump()))
         return log
+
+    def undo_claim_import(self, import_id: str, user: str) -> tuple[ClaimImport, int]:
+        """As `ClaimStore.undo_claim_import`: one transaction, under the import lock."""
+        i = claim_imports
+        with self.engine.begin() as db:
+            db.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": IMPORT_LOCK})
+            row = db.execute(select(i).where(i.c.import_id == import_id)).mappings().first()
+            log = ClaimImport.model_validate(dict(row)) if row else None
+            same = []
+            if log is not None:
+                every = [
+                    ClaimImport.model_validate(dict(r)) for r in db.execute(select(i)).mappings()
+                ]
+                same = [x for x in every if x.claims_source() == log.claims_source()]
+            source, ids = undo_plan(log, import_id, same)
+            gone = db.execute(delete(claims).where(claims.c.source == source)).rowcount
+            now = datetime.now(UTC)
+            db.execute(
+                update(i)
+                .where(i.c.import_id == any_(bindparam("ids", ids, ARRAY(Text))))
+                .values(undone_by=user, undone_at=now)
+            )
+            done = db.execute(select(i).where(i.c.import_id == import_id)).mappings().first()
+        return ClaimImport.model_validate(dict(done)), gone
 
     def list_claims(
         self,

@@ -21,8 +21,8 @@ from sqlalchemy import Engine, func, select
 
 from formdesk.model.accounts import User, UserSession
 from formdesk.model.documents import IssuedDocument
-from formdesk.model.scans import Batch, Job, Scan
-from formdesk.model.stored import Correction
+from formdesk.model.scans import Batch, Job, PageRefusal, Scan
+from formdesk.model.stored import Correction, RecordEvent
 from formdesk.model.usernames import fold_username
 
 from ..interface import ConflictError, Store, StoreError
@@ -143,6 +143,11 @@ def copy_tinydb(
         corrections = _models(tiny.table_rows("corrections").values(), Correction)
         corrections.sort(key=lambda c: c.at)
         put("corrections", schema.corrections, [c.model_dump() for c in corrections])
+        events = _models(tiny.table_rows("events").values(), RecordEvent)
+        events.sort(key=lambda e: (e.at, e.event_id))
+        put("record events", schema.record_events, [e.model_dump() for e in events])
+        refusals = _models(tiny.table_rows("refusals").values(), PageRefusal)
+        put("refused pages", schema.page_refusals, [r.model_dump() for r in refusals])
         put("claims", schema.claims, [c.model_dump() for c in tiny.list_claims()])
         put(
             "claim_imports",
@@ -195,7 +200,19 @@ def compare_stores(tiny: TinyStore, sql: Store) -> list[str]:
         same("记录", record_id, tiny.get_record(record_id), sql.get_record(record_id))
         expected = corrections.get(record_id, [])
         same("更正", record_id, expected, sql.list_corrections(record_id))
+        events = tiny.list_record_events(record_id)
+        if events:
+            same("记录操作", record_id, events, sql.list_record_events(record_id))
     same("索赔单", "全部", tiny.list_claims(), sql.list_claims())
     same("索赔导入", "全部", tiny.list_claim_imports(), sql.list_claim_imports())
-    same("记录数", "全部", len(records), sql.list_records(limit=0, duplicates=True)[1])
+    key = lambda r: r.refusal_id  # noqa: E731
+    same(
+        "未能识读的页面",
+        "全部",
+        sorted(tiny.list_page_refusals(), key=key),
+        sorted(sql.list_page_refusals(), key=key),
+    )
+    listed = sql.list_records(limit=0, duplicates=True)[1]
+    voided = sql.list_records(status="voided", limit=0, duplicates=True)[1]  # 作废: kept too
+    same("记录数", "全部", len(records), listed + voided)
     return out

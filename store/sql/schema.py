@@ -71,6 +71,9 @@ claim_imports = Table(
     Column("replaced", Integer, nullable=False),
     Column("unchanged", Integer, nullable=False),
     Column("stations_added", JSON, nullable=False),
+    Column("source", Text),  # migration 0010: the Claim.source of its claims
+    Column("undone_by", Text),  # migration 0010: 撤销
+    Column("undone_at", DateTime(timezone=True)),
 )
 
 # -- accounts (AccountStore) ------------------------------------------------------------------

@@ -132,10 +132,33 @@
           el("td", { class: "num", text: imp.unchanged }),
           el("td", { text: (imp.stations_added || []).join("、") || "—" }),
           el("td", { class: "mono small", title: imp.sha256, text: imp.sha256.slice(0, 12) + "…" }),
-          el("td", {}, el("button", { type: "button", class: "view-import", text: "查看", onclick: () => choose(imp) }))
+          el(
+            "td",
+            { class: "actions" },
+            imp.undone_by
+              ? el("span", { class: "small muted", text: `已由 ${imp.undone_by} 于 ${beijing(imp.undone_at)} 撤销` })
+              : el("button", { type: "button", class: "view-import", text: "查看", onclick: () => choose(imp) }),
+            !imp.undone_by && FD.role === "back_office" && FD.canWrite
+              ? el("button", { type: "button", class: "undo-import", text: "撤销", onclick: () => undo(imp) })
+              : null
+          )
         )
       )
     );
+  }
+
+  /** 撤销 an import: its claims taken out again, after the clerk has seen how many. */
+  async function undo(imp) {
+    const n = imp.claims;
+    if (!confirm(`撤销这次导入(${imp.filename})吗?它导入的 ${n} 张索赔单将被删除,导入记录保留。`)) return;
+    try {
+      const done = await api("POST", `/api/claims/imports/${encodeURIComponent(imp.import_id)}/undo`);
+      FD.toast(`已撤销:删除了 ${done.deleted} 张索赔单`, "ok");
+    } catch (err) {
+      FD.toast(err.message, "error");
+    }
+    loadImports();
+    load();
   }
 
   const form = $("cl-filters");

@@ -290,11 +290,18 @@
 
   async function importClaims() {
     const button = $("import-claims");
+    const table = (detail.record.fields || []).find((f) => Array.isArray(f.rows));
+    const rows = table ? table.rows.length : 0;
+    if (detail.summary.status !== "verified") {
+      toast("请先复核这条记录并点“确认无误”,再导入为索赔单", "error");
+      return;
+    }
+    if (!confirm(`把这份月份维修信息反馈的 ${rows} 行明细导入为索赔单吗?导入后可在“索赔单”页撤销。`)) return;
     button.disabled = true;
     try {
       const log = await api("POST", `/api/claims/from-record/${encodeURIComponent(recordId)}`);
       const added = log.claims - (log.replaced || 0);
-      toast(`已导入索赔单:新增 ${added} 张,未变 ${log.unchanged} 张`, "ok");
+      toast(`已导入索赔单:新增 ${added} 张,未变 ${log.unchanged} 张(可在“索赔单”页撤销)`, "ok");
     } catch (err) {
       toast(err.message, "error");
     } finally {
