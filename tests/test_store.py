@@ -843,13 +843,22 @@ def test_the_store_is_its_roles(store):
         AccountStore,
         ClaimStore,
         DocumentStore,
+        InstallationStore,
         RecordStore,
         ScanStore,
         StationStore,
         Store,
     )
 
-    roles = [StationStore, AccountStore, DocumentStore, ScanStore, RecordStore, ClaimStore]
+    roles = [
+        StationStore,
+        AccountStore,
+        InstallationStore,
+        DocumentStore,
+        ScanStore,
+        RecordStore,
+        ClaimStore,
+    ]
 
     def methods(proto):
         return {

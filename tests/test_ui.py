@@ -319,7 +319,7 @@ def test_sign_in_upload_review_and_print(server, browser, tmp_path):
     page.keyboard.press("Enter")
     page.wait_for_selector(".field[data-key=vin].st-ok")
     assert vin_field.locator("input").input_value() == TRUE_VIN
-    assert vin_field.locator(".f-evidence").inner_text() == "依据:人工确认"
+    assert vin_field.locator(".f-evidence").inner_text() == "依据:人工更正"
     # the other fields say what they rest on: these tags were printed prefilled here, so
     # their values were verified against the print, not read
     said = page.locator(".field:not([data-key=vin]) .f-evidence").all_inner_texts()
@@ -447,6 +447,16 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     while clients[0].get(f"/api/batches/{batch_id}").json()["state"] != "done":
         assert time.time() < end, "the month's scans were not read"
         time.sleep(0.3)
+    # the latest month with data: the scans' month, or a later one the module's other tests
+    # left data in (their forms are dated today)
+    latest = clients[0].get("/api/months/latest", params={"station": "HN01"}).json()["month"]
+    latest_all = clients[0].get("/api/months/latest").json()["month"]
+    assert latest >= MONTH and latest_all >= latest
+    # the month's returned parts as the reconciliation counts them: the scans `populate`
+    # read (3), and any tag of HN01 dated that month that the module's other tests printed
+    rec = clients[0].get("/api/reconcile", params={"station": "HN01", "month": MONTH}).json()
+    parts = rec["returned_parts"]
+    assert parts >= 3
     for client in clients:
         client.close()
 
@@ -463,10 +473,14 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     page.fill("#username", "office")
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
+    page.wait_for_function("document.querySelector('#rc-month').value !== ''")
+    assert page.input_value("#rc-month") == latest
+    if latest != MONTH:
+        page.goto(f"/reconcile?station=HN01&month={MONTH}")
     page.wait_for_selector("#rc-chips .chip[data-kind=missing]")
     assert page.input_value("#rc-month") == MONTH
     returned = page.text_content("#rc-figures [data-figure=returned_parts] b")
-    assert returned == "3 件"
+    assert returned == f"{parts} 件"
     assert page.text_content("#rc-chips .chip[data-kind=missing] .count") == "1"
     assert page.text_content("#rc-chips .chip[data-kind=matched] .count") == "1"
 
@@ -488,7 +502,10 @@ def test_reconciliation_and_summary_pages(server, browser, tmp_path):
     assert focused_field(page) == "returned_parts"
     assert page.evaluate("document.activeElement.closest('.field').dataset.row") == "3"
 
-    page.goto("/summary")  # opens on the same month, and counts the same returned parts
+    page.goto("/summary")  # opens on the latest month with data
+    page.wait_for_function("document.querySelector('#sm-month').value !== ''")
+    assert page.input_value("#sm-month") == latest_all
+    page.goto(f"/summary?month={MONTH}")  # and counts the same returned parts as 核对
     page.wait_for_selector("#sm-chart svg rect")
     assert page.input_value("#sm-month") == MONTH
     card = "#sm-cards .sm-card:has-text('返厂件数') .sm-value"
