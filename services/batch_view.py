@@ -55,18 +55,21 @@ def batch_view(store: Store, who: Viewer, batch_id: str) -> BatchView:
         job = jobs.get(scan_id)
         scan = store.get_scan(scan_id)
         owner = scan.owner(batch.station) if scan else None
+        mine = sorted(
+            (r for r in refusals if r.scan_id == scan_id and r.station == batch.station),
+            key=lambda r: r.file_page,
+        )
+        failed = job is not None and job.state == "failed"
         files.append(
             BatchFile(
                 scan_id=scan_id,
                 filename=owner.filename if owner else (scan.filename if scan else scan_id[:16]),
                 pages=job.pages if job else 0,
                 state=job.state if job else "pending",
-                error=job.error if job and job.state == "failed" else None,
+                # the file's own failure; refused pages say theirs, each on its card
+                error=job.error if failed and not mine else None,
                 records=batch_records(store, who, scan_id),
-                refusals=sorted(
-                    (r for r in refusals if r.scan_id == scan_id and r.station == batch.station),
-                    key=lambda r: r.file_page,
-                ),
+                refusals=mine,
             )
         )
     return BatchView(batch=batch, files=files)

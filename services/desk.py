@@ -100,10 +100,16 @@ def refused_pages(store: Store, who: Viewer) -> DeskCard:
 
 
 def failed_files(store: Store, who: Viewer) -> DeskCard:
-    """Files whose reading failed (识读失败), in the latest uploads."""
+    """Files whose reading failed (识读失败) as a whole, in the latest uploads; a file
+    failed only for some refused pages is on the refused pages' card instead."""
     items: list[DeskItem] = []
+    refused = {(r.scan_id, r.station) for r in store.list_page_refusals()}
     for batch in store.list_batches(station=who.station_filter)[:RECENT_BATCHES]:
-        failed = [j for j in store.list_jobs(batch.batch_id) if j.state == "failed"]
+        failed = [
+            j
+            for j in store.list_jobs(batch.batch_id)
+            if j.state == "failed" and (j.scan_id, batch.station) not in refused
+        ]
         if failed:
             items.append(
                 DeskItem(

@@ -1,7 +1,8 @@
 """Bulk confirmation of the review queue (issue 12, point 4): records whose every field is
 ok by the reader (no field to check) and whose only reasons to be in the queue are ones
 the clerk accepts — e.g. 签名不符 on the sample scans, signed with another installation's
-key — are confirmed together, after the clerk has seen how many.
+key — are confirmed together, after the clerk has seen how many.  Only reasons about
+where a form came from (BULKABLE) qualify; a record with any other problem is opened.
 
 The candidates are found again when confirming; if the queue changed in between (another
 clerk, a new upload), nothing is confirmed and the clerk is told the new count.
@@ -17,11 +18,16 @@ from pydantic import BaseModel, Field
 from formdesk.model.errors import ConflictError
 from formdesk.model.stored import RecordSummary
 from formdesk.store import Store
+from formdesk.store.summary import DUPLICATE_SCAN, OCR_ID, SIGNATURE_MISMATCH
 
 from .refusals import Refused
 from .viewers import Viewer
 
 PAGE = 500  # summaries fetched per listing call
+# the reasons a clerk may accept for many records at once: facts about where a form came
+# from, not doubts about what it says (a missing page, a photocopy, a form classified by
+# hand need each record opened)
+BULKABLE = frozenset({SIGNATURE_MISMATCH, OCR_ID, DUPLICATE_SCAN})
 
 
 class ReasonCount(BaseModel):
@@ -72,7 +78,8 @@ def _queue(
 
 
 def _all_ok(summary: RecordSummary) -> bool:
-    return summary.fields_to_check == 0
+    """Every field ok by the reader, and only reasons bulk confirmation may take."""
+    return summary.fields_to_check == 0 and set(summary.reasons) <= BULKABLE
 
 
 def bulk_candidates(

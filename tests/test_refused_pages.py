@@ -198,3 +198,6 @@ def test_a_refused_page_is_classified_by_hand_and_read(office, unknown_tag):
     assert restored.status_code == 200 and restored.json()["status"] == "needs_review"
     events = client.get(f"/api/records/{record_id}").json()["events"]
     assert [(e["action"], e["reason"]) for e in events] == [("void", "重复上传"), ("restore", None)]
+    # the 工作台 counts neither file as failed: their pages were settled on their own cards
+    cards = {c["key"]: c for c in client.get("/api/desk").json()["cards"]}
+    assert cards["failed"]["total"] == 0 and cards["refusals"]["total"] == 0

@@ -239,7 +239,10 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
         assert res.status_code == 403 and "审计员" in res.json()["reason"]
     context.close()
 
-    # -- every page, at desktop and phone width, for samples/screenshots/ ---------------------------
+    # -- every page, at desktop and phone width, for samples/screenshots/ (once: TinyDB) --------
+    if ".sql." in type(store).__module__:  # the PostgreSQL store: shot once, on TinyDB
+        assert not problems, problems
+        return
     batch_id = store.list_batches()[-1].batch_id
     pages = [
         ("/", "desk"),

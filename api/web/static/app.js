@@ -130,12 +130,20 @@ const FD = (() => {
     return el("span", { class: `badge st-${status}`, text: (labels || {})[status] || status });
   }
 
-  const pad = (n) => String(n).padStart(2, "0");
+  // times are shown in Beijing time whatever the browser's own zone (a clerk's laptop, an
+  // auditor abroad, a headless test browser in UTC)
+  const BEIJING = new Intl.DateTimeFormat("zh-CN", {
+    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", hour12: false,
+  });
+
+  /** "2026-03-05 14:07" in Beijing time, of an ISO time; "" for none. */
   function fmtTime(iso) {
     if (!iso) return "";
     const d = new Date(iso);
     if (Number.isNaN(d.getTime())) return iso;
-    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    const p = Object.fromEntries(BEIJING.formatToParts(d).map((x) => [x.type, x.value]));
+    return `${p.year}-${p.month}-${p.day} ${p.hour === "24" ? "00" : p.hour}:${p.minute}`;
   }
 
   function fmtBytes(n) {

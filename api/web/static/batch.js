@@ -20,10 +20,23 @@
     return parts.join(" · ");
   }
 
+  /** A file's state in words: read, being read, failed as a whole, or read with pages that
+   * wait for a person (待处理) or were all dealt with. */
+  function fileBadge(f) {
+    const open = f.refusals.filter((r) => r.state === "open" || r.state === "requeued").length;
+    if (f.refusals.length) {
+      return open
+        ? badge("check", { check: `${open} 页待处理` })
+        : badge("done", { done: "已处理" });
+    }
+    if (f.state === "failed") return badge("failed", { failed: "识读失败" });
+    return badge(f.state === "done" ? "done" : "reading", { done: "已识读", reading: "识读中" });
+  }
+
   function recordsTable(records) {
     return el(
       "table",
-      { class: "grid hover compact batch-records" },
+      { class: "grid hover compact batch-records cards" },
       el("thead", {}, el("tr", {}, ["页", "表单", "文档号", "联", "主要内容", "维修站", "状态", "原因", ""].map((h) => el("th", { text: h })))),
       el(
         "tbody",
@@ -76,11 +89,7 @@
             {},
             el("a", { href: `/api/scans/${encodeURIComponent(f.scan_id)}`, text: f.filename }),
             el("span", { class: "muted small", text: `${f.pages || "?"} 页` }),
-            badge(f.state === "failed" ? "failed" : f.state === "done" ? "done" : "reading", {
-              failed: "识读失败",
-              done: "已识读",
-              reading: "识读中",
-            }),
+            fileBadge(f),
             el("a", { class: "small", href: `/records?batch=${encodeURIComponent(batchId)}&file=${encodeURIComponent(f.filename)}`, text: "在记录中查看" })
           ),
           el(

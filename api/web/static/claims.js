@@ -6,21 +6,11 @@
   const { el, api, query, renderPager } = FD;
   const $ = (id) => document.getElementById(id);
   const LIMIT = 100;
-  const BEIJING = new Intl.DateTimeFormat("zh-CN", {
-    timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-    hour: "2-digit", minute: "2-digit", hour12: false,
-  });
   let offset = 0;
   let importId = null;
   const stationNames = Object.fromEntries(FD.stations().map((s) => [s.code, s.name]));
 
-  function beijing(iso) {
-    if (!iso) return "";
-    const d = new Date(iso);
-    if (Number.isNaN(d.getTime())) return iso;
-    const p = Object.fromEntries(BEIJING.formatToParts(d).map((x) => [x.type, x.value]));
-    return `${p.year}-${p.month}-${p.day} ${p.hour === "24" ? "00" : p.hour}:${p.minute}`;
-  }
+  const beijing = FD.fmtTime; // Beijing time, whatever the browser's zone
 
   function money(c) {
     const n = Number(c.labor_fee) + Number(c.material_fee);
