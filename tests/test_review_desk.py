@@ -267,6 +267,27 @@ def test_a_station_set_by_a_person_survives_a_new_reading(any_store):
     assert (event.action, event.old, event.new) == ("set_station", None, "HN03")
 
 
+def test_setting_a_station_takes_it_as_typed_and_never_clears_it_by_accident(any_store):
+    """设置维修站 (service): hn03 / ＨＮ０３ are HN03; "" is refused (clearing the station
+    is said with None, the page's 售后服务部 choice); an unknown code is named (404)."""
+    from formdesk.services import record_actions
+
+    store = any_store
+    store.add_station(Station(code="HN03", name="株洲宏达汽车维修站"))
+    scan = new_scan(store, station=None)
+    (a,) = store.save_records(scan.sha256, [make_record("S9")], None)
+    assert record_actions.set_station(store, OFFICE, a.record_id, " hn03").station == "HN03"
+    with pytest.raises(ConflictError):
+        record_actions.set_station(store, OFFICE, a.record_id, "ＨＮ０３")
+    for blank in ("", "  "):
+        with pytest.raises(Refused, match="请选择维修站"):
+            record_actions.set_station(store, OFFICE, a.record_id, blank)
+    with pytest.raises(NotFoundError, match="HN77"):
+        record_actions.set_station(store, OFFICE, a.record_id, "HN77")
+    assert store.list_records(station="HN03")[1] == 1
+    assert record_actions.set_station(store, OFFICE, a.record_id, None).station is None
+
+
 def test_migration_0007_keeps_stored_records_and_fills_their_list_values():
     """A PostgreSQL database at 0006 with a record: upgraded, the record keeps its station
     (as read), and its listed values come from its stored body."""
