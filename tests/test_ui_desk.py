@@ -118,6 +118,11 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     page.once("dialog", lambda d: d.accept() if "3 条" in d.message else d.dismiss())
     page.click("#bulk-confirm")
     page.wait_for_selector("#toast:has-text('已确认 3 条记录')")
+    # what is left needs a look field by field: bulk says why it offers nothing, each row why
+    page.wait_for_selector("#bulk-none:not([hidden])")
+    assert page.locator("#bulk-body").is_hidden()
+    reasons = page.locator("#queue-table td.reasons").all_text_contents()
+    assert reasons and "—" not in reasons and any("栏需核对" in r for r in reasons), reasons
     with closing(api_client(base, "office")) as office:
         verified = office.get("/api/records", params={"status": "verified"}).json()["items"]
         assert sorted(r["template"] for r in verified) == sorted(
