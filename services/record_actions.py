@@ -16,18 +16,13 @@ from formdesk.store import Store
 
 from .batches import visible_batch
 from .records import not_found, visible_record
-from .refusals import NotAllowed, Refused
+from .refusals import NotAllowed, Refused, stated_reason
 from .stations import require_station
 from .viewers import Viewer
 
 
 def _reason(reason: str | None) -> str:
-    why = (reason or "").strip()
-    if not why:
-        raise Refused("请说明作废的原因")
-    if len(why) > 200:
-        raise Refused("作废原因不能超过 200 个字")
-    return why
+    return stated_reason(reason, "请说明作废的原因", "作废原因")
 
 
 def void_record(store: Store, who: Viewer, record_id: str, reason: str) -> RecordSummary:
