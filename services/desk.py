@@ -106,6 +106,8 @@ def failed_files(store: Store, who: Viewer) -> DeskCard:
     items: list[DeskItem] = []
     refused = {(r.scan_id, r.station) for r in store.list_page_refusals()}
     for batch in store.list_batches(station=who.station_filter)[:RECENT_BATCHES]:
+        if not batch.errors:  # a failed job always leaves its error on the batch
+            continue
         failed = [
             j
             for j in store.list_jobs(batch.batch_id)
@@ -137,8 +139,9 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 def reconciled(store: Store, who: Viewer, data_dir: Path | None, month: str) -> list[Reconciliation]:
     """The month's reconciliation of every station `who` sees (a station user: its own, as
-    `for_viewer` shows it), as the 核对 page computes it — the two reconciliation cards are read from it, so the
-    工作台 and 核对 never disagree on a month's manifests or missing parts."""
+    `for_viewer` shows it), as the 核对 page computes it — the two reconciliation cards
+    are read from it, so the 工作台 and 核对 never disagree on a month's manifests or
+    missing parts."""
     own = who.station_filter
     if own is not None and store.get_station(own) is None:
         return []

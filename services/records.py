@@ -206,8 +206,7 @@ def record_detail(store: Store, who: Viewer, record_id: str) -> RecordDetail:
         events=store.list_record_events(record_id),
         batches=[
             b.batch_id
-            for b in store.list_batches(station=who.station_filter)
-            if stored.summary.scan_id in b.scan_ids
+            for b in store.list_batches(station=who.station_filter, scan_id=stored.summary.scan_id)
         ],
     )
 
