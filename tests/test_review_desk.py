@@ -376,3 +376,15 @@ def test_scans_are_found_by_a_part_of_their_file_name(any_store):
     assert store.find_scans("second", "HN01") == []
     assert store.find_scans("%") == [] and store.find_scans("签_") != []
     assert store.find_scans("  ") == []
+
+
+def test_a_file_name_matching_too_many_files_is_refused_not_cut(any_store, monkeypatch):
+    """记录's 文件名 filter never lists the records of only the newest N matching files: more
+    than MAX_NAMED matches are refused, asking for more of the name."""
+    store = any_store
+    monkeypatch.setattr(records, "MAX_NAMED", 2)
+    for n in range(3):
+        store.put_scan(bytes([n]) * 9, f"标签_{n}.jpg", "image/jpeg", "office", None)
+    assert len(records.scans_of(store, OFFICE, None, "标签_1")) == 1
+    with pytest.raises(Refused, match="超过 2 个,请输入更完整的文件名"):
+        records.scans_of(store, OFFICE, None, "标签")
