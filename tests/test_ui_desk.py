@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from formdesk.model.accounts import User
 from formdesk.services.passwords import hash_password
@@ -212,6 +213,11 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     with page.expect_download() as got:
         page.click("#reprint")
     assert Path(got.value.path()).read_bytes()[:5] == b"%PDF-"
+    page.select_option("#reprint-paper", "a6")  # a tag: the paper is the clerk's choice
+    with page.expect_download() as got:
+        page.click("#reprint")
+    box = PdfReader(got.value.path()).pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (105, 148)
 
     # -- 工作台 and the pages of the desk -------------------------------------------------------------
     page.goto("/")

@@ -144,6 +144,8 @@
 
   function renderHeader(spec) {
     const s = detail.summary;
+    // a small tag is reprinted on the paper the clerk picks (A4 × 4 or one per A6 page)
+    if ($("reprint-paper")) $("reprint-paper").hidden = !(spec.per_sheet > 1);
     const r = detail.record;
     $("rec-title").textContent = `${s.template} ${spec.title || ""}`.trim();
     document.title = `复核 ${s.template} ${s.document_id} · formdesk 售后表单`;
@@ -279,7 +281,9 @@
     const button = $("reprint");
     button.disabled = true;
     try {
-      await FD.fetchDownload(`/api/records/${encodeURIComponent(recordId)}/reprint.pdf`, "reprint.pdf", "POST");
+      const paperBox = $("reprint-paper");
+      const paper = paperBox && !paperBox.hidden ? `?paper=${encodeURIComponent(paperBox.value)}` : "";
+      await FD.fetchDownload(`/api/records/${encodeURIComponent(recordId)}/reprint.pdf${paper}`, "reprint.pdf", "POST");
       toast("已重新打印(新的文档号已登记)", "ok");
     } catch (err) {
       toast(err.message, "error");
