@@ -325,9 +325,11 @@
     const left = units.filter((u) => needs(u.reading)).length;
     const fixed = units.filter((u) => u.reading.reviewed === "corrected").length;
     $("fields-count").replaceChildren(
-      left ? el("b", { class: "conf-mid", text: `${left} 处待核` }) : el("b", { text: "没有待核的栏目" }),
-      fixed ? el("span", { class: "reviewed-count", text: ` · 已更正 ${fixed} 栏` }) : null,
-      el("span", { class: "muted", text: ` · 共 ${units.length} 栏` })
+      ...[
+        left ? el("b", { class: "conf-mid", text: `${left} 处待核` }) : el("b", { text: "没有待核的栏目" }),
+        fixed ? el("span", { class: "reviewed-count", text: ` · 已更正 ${fixed} 栏` }) : null,
+        el("span", { class: "muted", text: ` · 共 ${units.length} 栏` }),
+      ].filter(Boolean) // replaceChildren would write a null as the text "null"
     );
   }
 
