@@ -69,6 +69,7 @@ class Column(BaseModel):
     label: str
     type: FieldType = FieldType.text
     width: float = Field(gt=0, description="relative width; columns are scaled to the table box")
+    aliases: list[str] = []  # other headings the column goes by on forms printed elsewhere
     required: bool = False
     options: list[str] = []
     constraints: Constraints = Constraints()
@@ -107,6 +108,9 @@ class FormField(BaseModel):
     words_of: str | None = None  # money_words: key of the money field it spells out
     constraints: Constraints = Constraints()
     hint: str | None = None  # a short printed help text, e.g. 请在□内打√
+    # other labels the field goes by on forms formdesk did not print (a station's Word
+    # template, a print shop's pad): matched when a layout is registered from a scan
+    aliases: list[str] = []
     # tables only
     columns: list[Column] = []
     row_height: float = 8.0
