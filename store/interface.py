@@ -22,6 +22,7 @@ from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's err
     StoreError,
 )
 from formdesk.model.installation import InstallationSetting
+from formdesk.model.layouts import LayoutVariant
 from formdesk.model.print_jobs import PrintJob
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan
 from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
@@ -407,6 +408,33 @@ class ClaimStore(Protocol):
 
 
 @runtime_checkable
+class LayoutStore(Protocol):
+    """Layout variants of catalog forms registered from a scan (issue 13,
+    model.layouts): each with its reference image (PNG bytes, content-addressed)."""
+
+    def add_layout(self, variant: LayoutVariant, reference_png: bytes) -> LayoutVariant:
+        """Stores `variant` and its reference image (its `reference_sha256` must be the
+        bytes' SHA-256: ValueError otherwise); ConflictError when the template already
+        has a variant of that name."""
+        ...
+
+    def list_layouts(self, template: str | None = None) -> list[LayoutVariant]:
+        """Every variant (of `template`, a form code, when given), by template then name."""
+        ...
+
+    def get_layout(self, template: str, name: str) -> LayoutVariant | None: ...
+
+    def layout_reference(self, sha256: str) -> bytes:
+        """A variant's reference image (PNG); NotFoundError when none is stored so."""
+        ...
+
+    def delete_layout(self, template: str, name: str) -> bool:
+        """Removes the variant (its image stays while another variant names it); False
+        when there was none."""
+        ...
+
+
+@runtime_checkable
 class Store(
     StationStore,
     AccountStore,
@@ -415,6 +443,7 @@ class Store(
     ScanStore,
     RecordStore,
     ClaimStore,
+    LayoutStore,
     Protocol,
 ):
     """The whole store, every role; a function that needs one role takes that protocol

@@ -844,6 +844,7 @@ def test_the_store_is_its_roles(store):
         ClaimStore,
         DocumentStore,
         InstallationStore,
+        LayoutStore,
         RecordStore,
         ScanStore,
         StationStore,
@@ -858,6 +859,7 @@ def test_the_store_is_its_roles(store):
         ScanStore,
         RecordStore,
         ClaimStore,
+        LayoutStore,
     ]
 
     def methods(proto):

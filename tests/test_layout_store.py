@@ -1,0 +1,119 @@
+"""Layout variants in the store (issue 13), on both stores: registered from a real scan of
+a blank typeset elsewhere, kept with their reference image, listed, refused twice under
+one name, removed; and `formdesk layout` on the command line."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from formdesk.model.layouts import FieldBox, LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.services.layouts import list_layouts, register_layout, remove_layout
+from formdesk.services.refusals import Refused
+from formdesk.store import ConflictError, NotFoundError, TinyStore
+from samples.external import external_blank, shoot
+
+
+def _variant(name: str, png: bytes, template: str = "SH-ZH/BD-27") -> LayoutVariant:
+    return LayoutVariant(
+        template=template,
+        name=name,
+        paper_mm=(105.0, 148.0),
+        fields=[FieldBox(key="vin", box=(23.0, 49.0, 72.0, 8.5), options={})],
+        fingerprint=[2.0, 1.0, 0.5, 0.25, 0.1],
+        reference_sha256=hashlib.sha256(png).hexdigest(),
+        created_by="admin",
+        created_at=utcnow(),
+    )
+
+
+def test_variants_are_kept_listed_and_removed(any_store):
+    png = cv2.imencode(".png", np.full((20, 30), 200, np.uint8))[1].tobytes()
+    a = any_store.add_layout(_variant("印刷厂", png), png)
+    any_store.add_layout(_variant("站内Word", png, "表格04"), png)
+    with pytest.raises(ConflictError, match="已有名为“印刷厂”的版式"):
+        any_store.add_layout(_variant("印刷厂", png), png)
+    with pytest.raises(ValueError):
+        any_store.add_layout(_variant("other", png), png + b"x")  # not its image
+    assert [v.name for v in any_store.list_layouts()] == ["印刷厂", "站内Word"]
+    assert [v.name for v in any_store.list_layouts("表格04")] == ["站内Word"]
+    got = any_store.get_layout("SH-ZH/BD-27", "印刷厂")
+    assert got == a
+    assert any_store.layout_reference(a.reference_sha256) == png
+    with pytest.raises(NotFoundError):
+        any_store.layout_reference("0" * 64)
+    assert any_store.delete_layout("SH-ZH/BD-27", "印刷厂") is True
+    assert any_store.delete_layout("SH-ZH/BD-27", "印刷厂") is False
+    assert any_store.get_layout("SH-ZH/BD-27", "印刷厂") is None
+
+
+def test_registering_from_a_scan_keeps_the_proposal(any_store):
+    blank = external_blank("SH-ZH/BD-27")
+    scan = shoot(blank.page(), "scan", np.random.default_rng(27))
+    data = cv2.imencode(".jpg", scan)[1].tobytes()
+    variant, proposal = register_layout(any_store, "BD-27", "印刷厂标签", data, "pad.jpg", "admin")
+    assert variant.template == "SH-ZH/BD-27"
+    assert len(variant.fields) == 13 and not proposal.missing
+    stored = any_store.get_layout("SH-ZH/BD-27", "印刷厂标签")
+    assert stored == variant
+    ref = cv2.imdecode(
+        np.frombuffer(any_store.layout_reference(stored.reference_sha256), np.uint8),
+        cv2.IMREAD_GRAYSCALE,
+    )
+    assert ref.shape == (round(148 * 200 / 25.4), round(105 * 200 / 25.4))
+    assert [v.name for v in list_layouts(any_store, "SH-ZH/BD-27")] == ["印刷厂标签"]
+    with pytest.raises(ConflictError):
+        register_layout(any_store, "SH-ZH/BD-27", "印刷厂标签", data, "pad.jpg", "admin")
+    remove_layout(any_store, "SH-ZH/BD-27", "印刷厂标签")
+    with pytest.raises(NotFoundError, match="没有名为"):
+        remove_layout(any_store, "SH-ZH/BD-27", "印刷厂标签")
+
+
+def test_a_page_of_another_form_is_not_registered(tmp_path):
+    """表格04's blank offered as SH-ZH/BD-27 (same paper shape): too few of its fields."""
+    blank = external_blank("表格04")
+    data = cv2.imencode(".png", blank.page())[1].tobytes()
+    with TinyStore(tmp_path / "data") as store, pytest.raises(Refused, match="不像是该表单"):
+        register_layout(store, "SH-ZH/BD-27", "x", data, "x.png", "admin")
+    with TinyStore(tmp_path / "data") as store, pytest.raises(Refused, match="版式名称"):
+        register_layout(store, "SH-ZH/BD-27", "a/b", data, "x.png", "admin")
+
+
+def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "formdesk.api", *args],
+        capture_output=True, text=True, cwd=cwd, timeout=120,
+        env={"PATH": "/usr/bin:/bin", "FORMDESK_DATA_DIR": str(cwd / "data")},
+    )  # fmt: skip
+
+
+def test_cli_layout_add_list_remove(tmp_path):
+    pdf = external_blank("SH-ZH/BD-31").pdf
+    done = _cli("layout", "add", "SH-ZH/BD-31", str(pdf), "--name", "站内清单", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "已登记 SH-ZH/BD-31 的版式“站内清单”:找到 12/12 个栏目" in done.stdout
+    assert "明细表:9 列 × 11 行" in done.stdout
+    again = _cli("layout", "add", "BD-31", str(pdf), "--name", "站内清单", cwd=tmp_path)
+    assert again.returncode == 1 and again.stderr.count("\n") == 1
+    assert "已有名为“站内清单”的版式" in again.stderr
+    gone = _cli("layout", "remove", "SH-ZH/BD-31", "站内清单", cwd=tmp_path)
+    assert gone.returncode == 0 and "已删除版式“站内清单”" in gone.stdout
+    listed = _cli("layout", "list", cwd=tmp_path)
+    assert listed.returncode == 0 and "没有已登记的版式" in listed.stdout
+
+
+def test_bad_files_and_codes_are_refused_in_chinese(tmp_path):
+    from formdesk.model.errors import FormdeskError
+
+    with TinyStore(tmp_path / "data") as store:
+        with pytest.raises(FormdeskError, match="没有模板"):
+            register_layout(store, "SH-ZH/BD-99", "x", b"%PDF-1.4", "x.pdf", "admin")
+        with pytest.raises(FormdeskError) as refused:
+            register_layout(store, "SH-ZH/BD-31", "x", b"not an image", "x.jpg", "admin")
+        assert refused.value.status in (413, 415, 422)
