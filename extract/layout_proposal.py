@@ -215,24 +215,67 @@ def _neighbour(cell: Rect, all_cells: list[CellText], side: str) -> CellText | N
 
 
 def _box(r: Rect) -> tuple[float, float, float, float]:
-    return (round(r.x, 2), round(r.y, 2), round(r.w, 2), round(r.h, 2))
+    return (round(float(r.x), 2), round(float(r.y), 2), round(float(r.w), 2), round(float(r.h), 2))
 
 
 def _option_boxes(cell: CellText, options: list[str]) -> dict[str, tuple[float, ...]]:
-    """Where each option is printed in `cell` (mm), from the characters' positions."""
+    """Where each option's text is printed in `cell` (mm): the run of print around the
+    place the recognizer put it (the cell's height)."""
     chars = [(c, x) for c, x in zip(cell.text, cell.char_x, strict=False) if not c.isspace()]
     if len(cell.char_x) != len(cell.text) or not chars:
         return {}
     text = "".join(c for c, _ in chars)
-    pitch = float(np.median(np.diff([x for _, x in chars]))) if len(chars) > 1 else 3.0
     out = {}
     for o in options:
         i = text.find(o)
         if i < 0:
             continue
-        x0, x1 = chars[i][1] - pitch / 2, chars[i + len(o) - 1][1] + pitch / 2
-        out[o] = _box(Rect(x0, cell.rect.y, x1 - x0, cell.rect.h))
+        centre = (chars[i][1] + chars[i + len(o) - 1][1]) / 2
+        run = min(cell.runs, key=lambda r: 0 if r[0] <= centre <= r[1] else min(
+            abs(r[0] - centre), abs(r[1] - centre)))  # fmt: skip
+        out[o] = _box(Rect(run[0], cell.rect.y, run[1] - run[0], cell.rect.h))
     return out
+
+
+SQUARE_MM = (2.0, 5.5)  # a printed □'s side
+
+
+def _squares(print_: np.ndarray, r: Rect) -> list[Rect]:
+    """The printed □s inside `r` (mm), left to right: hollow, square outlines."""
+    y0, y1 = round(r.y * PX_PER_MM), round(r.bottom * PX_PER_MM)
+    x0, x1 = round(r.x * PX_PER_MM), round(r.right * PX_PER_MM)
+    contours, _ = cv2.findContours(print_[y0:y1, x0:x1], cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    lo, hi = (v * PX_PER_MM for v in SQUARE_MM)
+    out = []
+    for c in contours:
+        x, y, w, h = cv2.boundingRect(c)
+        if not (lo <= w <= hi and lo <= h <= hi and abs(w - h) <= 0.25 * max(w, h)):
+            continue
+        inside = print_[y0 + y + 3 : y0 + y + h - 3, x0 + x + 3 : x0 + x + w - 3]
+        if inside.size and inside.mean() < 0.2:  # hollow: an outline, not a blot
+            out.append(
+                Rect((x0 + x) / PX_PER_MM, (y0 + y) / PX_PER_MM, w / PX_PER_MM, h / PX_PER_MM)
+            )
+    return sorted(out, key=lambda q: q.x)
+
+
+def _marks(
+    kind: FieldType, options: list[str], box: Rect, holder: CellText | None, print_: np.ndarray
+) -> dict[str, tuple[float, ...]]:
+    """Where a pen marks the field: each option's □ (choice) or text (circle_choice), a
+    checkbox's □ (key "□"); {} when they cannot be told."""
+    if kind == FieldType.checkbox:
+        squares = _squares(print_, box)
+        return {"□": _box(squares[0])} if len(squares) == 1 else {}
+    texts = _option_boxes(holder, options) if holder is not None else {}
+    if kind == FieldType.circle_choice or len(texts) != len(options):
+        return texts
+    squares = _squares(print_, box)
+    if len(squares) != len(options):
+        return {}
+    # each option's □: the options in the order printed, the squares left to right
+    ordered = sorted(options, key=lambda o: texts[o][0])
+    return {o: _box(q) for o, q in zip(ordered, squares, strict=True)}
 
 
 def _table(template: Template, heads: dict[str, CellText], rule: Ruling) -> TableLayout | None:
@@ -295,6 +338,7 @@ def propose_layout(image: np.ndarray, template: Template, engine: OcrEngine) -> 
     gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     rule = ruling(gray)
     read = _read_cells(gray, rule, engine)
+    print_ = dark_pixels(gray) & ~cv2.dilate(rule.lines, np.ones((3, 3), np.uint8))
     texts = [c for c in read if normalise(c.text)]
     names = _names(template)
     pairs = []
@@ -336,10 +380,9 @@ def propose_layout(image: np.ndarray, template: Template, engine: OcrEngine) -> 
         if box is None:
             continue
         fb = FieldBox(key=f.key, box=_box(box), source=source)
-        if f.type in CHOICE_TYPES:
+        if f.type in CHOICE_TYPES or f.type == FieldType.checkbox:
             holder = next((c for c in read if c.rect == box), options.get(f.key))
-            if holder is not None:
-                fb.options = _option_boxes(holder, f.options)
+            fb.options = _marks(f.type, f.options, box, holder, print_)
         found.append(fb)
     table = _table(template, heads, rule)
     have = {b.key for b in found} | ({table.key} if table else set())

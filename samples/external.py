@@ -14,16 +14,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 
 from formdesk.extract.align import PX_PER_MM
 from formdesk.extract.ink import flatten
+from formdesk.extract.variants import variant_template
+from formdesk.model.layouts import FieldBox, LayoutVariant, TableLayout
+from formdesk.model.time import utcnow
+from formdesk.templates import get_template
 from formdesk.templates.geometry import Rect
+from formdesk.templates.values.normalize import normalize_record
 
 from .synth.effects import jpeg, photo_effects, scan_effects
-from .synth.pages import rasterise
+from .synth.hand import Hand, InkCanvas
+from .synth.pages import rasterise, write_form
+from .synth.values import make_values
 
 EXTERNAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "external"
 IOU_MIN = 0.5  # a proposed box this close to the true one is right
@@ -54,6 +62,46 @@ class ExternalBlank:
         out = {k: Rect(*v) for k, v in self.truth["fields"].items()}
         out |= {f"table.{k}": Rect(*v) for k, v in self.truth["columns"].items()}
         return out
+
+
+def truth_variant(blank: ExternalBlank, name: str = "truth") -> LayoutVariant:
+    """The blank's true layout as a variant (boxes, marks, table in mm of its page): where
+    the generator's writer writes, whatever registration proposes."""
+    t = blank.truth
+    fields = [
+        FieldBox(key=k, box=tuple(v), source="manual", options=t["marks"].get(k, {}))
+        for k, v in t["fields"].items()
+    ]
+    table = None
+    if t["columns"]:
+        template = get_template(blank.code)
+        first = next(iter(t["columns"].values()))
+        rows = round(first[3] / t["body_row_mm"])
+        table = TableLayout(
+            key=template.table_fields[0].key,
+            top=first[1],
+            row_height=t["body_row_mm"],
+            rows=rows,
+            columns={k: (v[0], v[2]) for k, v in t["columns"].items()},
+        )
+    return LayoutVariant(
+        template=blank.code, name=name, paper_mm=tuple(t["paper_mm"]), fields=fields,
+        table=table, fingerprint=[0.0, 0.0], reference_sha256="0" * 64,
+        created_by="generator", created_at=utcnow(),
+    )  # fmt: skip
+
+
+def filled_page(
+    blank: ExternalBlank, rng: np.random.Generator, kind: str = "scan"
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The blank filled in by hand (samples.synth's values and writer, in the true boxes)
+    and scanned or photographed (`shoot`); and the values written."""
+    form = variant_template(get_template(blank.code), truth_variant(blank))
+    values = normalize_record(form, make_values(form, rng))
+    page = blank.page()
+    canvas = InkCanvas(page.shape[:2])
+    write_form(canvas, form, values, Hand.random(rng), rng)
+    return shoot(canvas.apply(page, rng), kind, rng), values
 
 
 def external_blanks(folder: Path = EXTERNAL_DIR) -> list[ExternalBlank]:
@@ -182,6 +230,8 @@ __all__ = [
     "carry",
     "external_blank",
     "external_blanks",
+    "filled_page",
+    "truth_variant",
     "iou",
     "score_proposal",
     "shoot",

@@ -111,6 +111,10 @@ class FormField(BaseModel):
     # other labels the field goes by on forms formdesk did not print (a station's Word
     # template, a print shop's pad): matched when a layout is registered from a scan
     aliases: list[str] = []
+    # set only on a layout variant's copy of the template (extract/variants.py): where a
+    # pen marks each option — the printed □, or the option's text to circle — or a
+    # checkbox's □, mm; empty: laid out from the box (layout.py)
+    marks: list[tuple[float, float, float, float]] = []
     # tables only
     columns: list[Column] = []
     row_height: float = 8.0

@@ -251,16 +251,18 @@ def _label_ends(pdf: Path, page_h_mm: float) -> dict[str, tuple[float, float]]:
     try:
         tp = doc[0].get_textpage()
         n = tp.count_chars()
-        chars = []
+        chars, boxes = [], []
+        k = 25.4 / 72
         for i in range(n):
             ch = tp.get_text_range(i, 1)
             left, bottom, right, top = tp.get_charbox(i)
-            chars.append((ch, right * 25.4 / 72, page_h_mm - (top + bottom) / 2 * 25.4 / 72))
+            chars.append((ch, right * k, page_h_mm - (top + bottom) / 2 * k))
+            boxes.append((left * k, page_h_mm - top * k, right * k, page_h_mm - bottom * k))
         tp.close()
     finally:
         doc.close()
     text = "".join(c[0] for c in chars)
-    return {"text": text, "chars": chars}  # type: ignore[return-value]
+    return {"text": text, "chars": chars, "boxes": boxes}  # type: ignore[return-value]
 
 
 def _label_end(info, label: str, y_mm: float, y_h: float) -> float:
@@ -275,12 +277,46 @@ def _label_end(info, label: str, y_mm: float, y_h: float) -> float:
     raise SystemExit(f"label {label!r} not found in the PDF's text near y={y_mm:.1f} mm")
 
 
+def _text_box(info, text: str, cell: list[float]) -> list[float] | None:
+    """The box (mm) of `text` printed inside `cell` (x, y, w, h mm), from the PDF's text."""
+    x, y, w, h = cell
+    full, boxes = info["text"], info["boxes"]
+    start = full.find(text)
+    while start >= 0:
+        span = boxes[start : start + len(text)]
+        x0, x1 = min(b[0] for b in span), max(b[2] for b in span)
+        y0, y1 = min(b[1] for b in span), max(b[3] for b in span)
+        if x <= x0 and x1 <= x + w and y <= (y0 + y1) / 2 <= y + h:
+            return [x0, y0, x1 - x0, y1 - y0]
+        start = full.find(text, start + 1)
+    return None
+
+
+def _marks(info, content, cell: list[float]) -> dict[str, list[float]]:
+    """Where a pen marks each option of a choice (□ printed after it: the □; none: the
+    option's text) or a checkbox's □ (key "□"), mm."""
+    if isinstance(content, LabelValue):
+        box = _text_box(info, "□", cell)
+        return {"□": box} if box else {}
+    out = {}
+    for option in content.text.replace("□", " ").split():
+        box = _text_box(info, option, cell)
+        if box is None:
+            raise SystemExit(f"option {option!r} not found in the PDF's text")
+        square = _text_box(info, option + "□", cell)
+        if square is not None:
+            box = _text_box(info, "□", [box[0] + box[2] - 0.2, cell[1], square[2], cell[3]])
+        out[option] = box
+    return out
+
+
 def truth(form: ExternalForm, pdf: Path) -> dict:
     gray = _raster(pdf)
     origins = _table_origins(gray, form)
     text = _label_ends(pdf, form.paper[1])
     fields: dict[str, list[float]] = {}
     columns: dict[str, list[float]] = {}
+    marks: dict[str, dict[str, list[float]]] = {}
     worst = 0.0
     for table, (ox, oy) in zip(form.tables, origins, strict=True):
         worst = max(worst, _check_lines(gray, form, table, ox, oy))
@@ -294,6 +330,10 @@ def truth(form: ExternalForm, pdf: Path) -> dict:
                     label = re.sub(r"[\s□::]+$", "", content.text)
                     end = _label_end(text, label, y, row.height) + 0.5
                     fields[content.key] = [end, y, x + w - end, row.height]
+                if isinstance(content, Options | LabelValue):
+                    found = _marks(text, content, [x, y, w, row.height])
+                    if found:
+                        marks[content.key] = found
                 elif isinstance(content, Header) and table.body_rows:
                     body = table.body_rows * table.body_height
                     columns[content.key] = [x, y + row.height, w, body]
@@ -306,6 +346,7 @@ def truth(form: ExternalForm, pdf: Path) -> dict:
         "paper_mm": list(form.paper),
         "fields": {k: r(v) for k, v in fields.items()},
         "columns": {k: r(v) for k, v in columns.items()},
+        "marks": {k: {o: r(b) for o, b in v.items()} for k, v in marks.items()},
         "body_row_mm": form.tables[-1].body_height if columns else None,
         "line_error_mm": round(worst, 2),
     }
@@ -314,15 +355,22 @@ def truth(form: ExternalForm, pdf: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "tests" / "data" / "external")
+    ap.add_argument(
+        "--truth-only", action="store_true", help="measure the PDFs already in --out again"
+    )
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for form in FORMS:
-            docx = Path(tmp) / f"{form.name}.docx"
-            build_docx(form, docx)
-            pdf = to_pdf(docx, Path(tmp))
+            if args.truth_only:
+                pdf = args.out / f"{form.name}.pdf"
+            else:
+                docx = Path(tmp) / f"{form.name}.docx"
+                build_docx(form, docx)
+                pdf = to_pdf(docx, Path(tmp))
             facts = truth(form, pdf)
-            shutil.copy(pdf, args.out / pdf.name)
+            if not args.truth_only:
+                shutil.copy(pdf, args.out / pdf.name)
             (args.out / f"{form.name}.json").write_text(
                 json.dumps(facts, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
             )
