@@ -34,6 +34,7 @@ from .variants import (
     LayoutLookup,
     LayoutMismatch,
     RegisteredLayout,
+    check_lines,
     fit_variant,
     missing_fields,
     reference_print,
@@ -230,8 +231,10 @@ class FormReader:
         mask = reference_print(fit.layout.reference, grow)
         image = FormImage.build(fit.image, mask)
         mesh = page_mesh(image, reference_print(fit.layout.reference, 0))
+        flat = fit.image if mesh is None else dewarp(fit.image, mesh)
+        check_lines(fit, template, flat)  # LayoutMismatch: the page does not lie on it
         if mesh is not None:  # bowed or folded: undo it on the ruled lines
-            image = FormImage.build(dewarp(fit.image, mesh), mask)
+            image = FormImage.build(flat, mask)
         ctx = ReadContext(
             image, form, self.engine, 1, None, None, grow, self.all_evidence, mesh, self.lexicon
         )

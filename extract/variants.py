@@ -7,14 +7,13 @@ form, is matched to that form's registered variants:
    each variant's fingerprint (ruling.similarity); the most similar must reach FP_MIN;
 2. it is aligned on the variant's reference image by feature matching (OpenCV ORB,
    ratio test, RANSAC homography) and warped into the reference's frame;
-3. the alignment is checked on the ruled lines: at least LINE_MATCH_MIN of the
-   reference's lines must lie on print of the page, else the page is refused (never read
-   against the wrong boxes).
+3. once corrected locally on its ruled lines (local_align.page_mesh, as a bowed page of
+   formdesk's own is), at least LINE_MATCH_MIN of the reference's lines must lie on print
+   of the page, else the page is refused (never read against the wrong boxes).
 
 The fields are then read with the same readers as formdesk's own forms, on a copy of the
 template whose boxes are the variant's (`variant_template`); the reference's print is
-taken out of the crops as the blank's is for formdesk's forms, and the page is corrected
-locally on its ruled lines (local_align.page_mesh) as a bowed page of formdesk's is.
+taken out of the crops as the blank's is for formdesk's forms.
 """
 
 from __future__ import annotations
@@ -51,6 +50,31 @@ class RegisteredLayout:
 
 
 LayoutLookup = Callable[[str], list[RegisteredLayout]]  # form code -> its variants
+DECODED_KEPT = 32  # reference images kept decoded in a process
+
+
+class StoredLayouts:
+    """A LayoutLookup over a store's `layout_reader()` (variants with PNG bytes): the
+    reference images decoded once per process, by their SHA-256."""
+
+    _decoded: dict[str, np.ndarray] = {}  # shared by the process's lookups
+
+    def __init__(self, source: Callable[[str], list[tuple[LayoutVariant, bytes]]]):
+        self.source = source
+
+    def __call__(self, code: str) -> list[RegisteredLayout]:
+        out = []
+        for variant, png in self.source(code):
+            image = self._decoded.get(variant.reference_sha256)
+            if image is None:
+                image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+                if image is None:
+                    continue  # a damaged image: the variant cannot be matched
+                if len(self._decoded) >= DECODED_KEPT:
+                    self._decoded.pop(next(iter(self._decoded)))
+                self._decoded[variant.reference_sha256] = image
+            out.append(RegisteredLayout(variant, image))
+        return out
 
 
 class LayoutMismatch(FormdeskError, ValueError):
@@ -181,12 +205,20 @@ def fit_variant(
         borderValue=(255, 255, 255),
     )  # fmt: skip
     match = line_match(layout.reference, cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY))
+    return VariantFit(layout, warped, h, match, best, inliers, residual)
+
+
+def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
+    """How well the reference's ruled lines lie on `page` (BGR, in the reference's frame,
+    after any local correction); LayoutMismatch below LINE_MATCH_MIN: the page is never
+    read against boxes it does not lie on."""
+    match = line_match(fit.layout.reference, cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
     if match < LINE_MATCH_MIN:
         raise LayoutMismatch(
-            f"看起来是 {template.code} 的版式“{name}”,但对齐不佳(表格线吻合 {match:.0%});"
-            "为免读错位置,这一页未识读,请重新扫描完整、平整的页面"
+            f"看起来是 {template.code} 的版式“{fit.layout.variant.name}”,但对齐不佳"
+            f"(表格线吻合 {match:.0%});为免读错位置,这一页未识读,请重新扫描完整、平整的页面"
         )
-    return VariantFit(layout, warped, h, match, best, inliers, residual)
+    return match
 
 
 def _homography(page: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray | None, int, float]:
@@ -236,7 +268,9 @@ __all__ = [
     "LayoutLookup",
     "LayoutMismatch",
     "RegisteredLayout",
+    "StoredLayouts",
     "VariantFit",
+    "check_lines",
     "fit_variant",
     "line_match",
     "missing_fields",

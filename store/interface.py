@@ -433,6 +433,11 @@ class LayoutStore(Protocol):
         when there was none."""
         ...
 
+    def layout_reader(self) -> Callable[[str], list[tuple[LayoutVariant, bytes]]]:
+        """A picklable, read-only lookup for reader processes: a form code's variants,
+        each with its reference image (PNG), by name."""
+        ...
+
 
 @runtime_checkable
 class Store(

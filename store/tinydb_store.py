@@ -136,6 +136,31 @@ class DocumentValues:
         return copy.deepcopy(row.get("values")) or None if row else None
 
 
+class LayoutFiles:
+    """Read-only lookup of layout variants in `layouts.json` and their reference images,
+    for another process (picklable: only the data folder travels; the file is opened on
+    first use and re-read when it changes, as every JsonDB is)."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self._db: JsonDB | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"data_dir": self.data_dir, "_db": None}
+
+    def __call__(self, template: str) -> list[tuple[LayoutVariant, bytes]]:
+        if self._db is None:
+            self._db = JsonDB(self.data_dir / "db" / "layouts.json")
+        rows = [r for r in self._db.table("layouts").rows().values() if r["template"] == template]
+        out = []
+        for row in sorted(rows, key=lambda r: r["name"]):
+            variant = LayoutVariant.model_validate(row)
+            path = self.data_dir / "layouts" / f"{variant.reference_sha256}.png"
+            with contextlib.suppress(FileNotFoundError):
+                out.append((variant, path.read_bytes()))
+        return out
+
+
 class TinyStore:
     """`Store` on TinyDB files under `data_dir`; safe for threads and for processes.
 
@@ -340,6 +365,9 @@ class TinyStore:
             return (self._layouts_dir / f"{sha256}.png").read_bytes()
         except FileNotFoundError:
             raise NotFoundError(f"版式图像“{sha256[:16]}…”不存在") from None
+
+    def layout_reader(self) -> LayoutFiles:
+        return LayoutFiles(self.data_dir)
 
     def delete_layout(self, template: str, name: str) -> bool:
         key = self._layout_key(template, name)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from formdesk.model.layouts import LayoutVariant
 
 from ..interface import ConflictError, NotFoundError
+from .documents import _engine
 from .schema import layout_variants
 
 _HEAD = [c for c in layout_variants.c if c.name != "reference"]
@@ -25,6 +26,24 @@ def _variant(row: Any) -> LayoutVariant:
         reference_sha256=row.reference_sha256, created_by=row.created_by,
         created_at=row.created_at,
     )  # fmt: skip
+
+
+class SqlLayouts:
+    """Read-only lookup of a form's layout variants with their reference images, for
+    another process (picklable: only the database URL travels; a process's jobs share
+    its one engine, as `SqlDocumentValues`)."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def __call__(self, template: str) -> list[tuple[LayoutVariant, bytes]]:
+        q = (
+            select(layout_variants)
+            .where(layout_variants.c.template == template)
+            .order_by(layout_variants.c.name.collate("C"))
+        )
+        with _engine(self.url).connect() as db:
+            return [(_variant(r), bytes(r.reference)) for r in db.execute(q)]
 
 
 class SqlLayoutStore:
@@ -76,6 +95,9 @@ class SqlLayoutStore:
         if data is None:
             raise NotFoundError(f"版式图像“{sha256[:16]}…”不存在")
         return bytes(data)
+
+    def layout_reader(self) -> SqlLayouts:
+        return SqlLayouts(self.engine.url.render_as_string(hide_password=False))
 
     def delete_layout(self, template: str, name: str) -> bool:
         with self.engine.begin() as db:
