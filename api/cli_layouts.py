@@ -103,3 +103,51 @@ def layout_remove(
     except FormdeskError as exc:
         raise fail(str(exc)) from None
     print(f"已删除版式“{name}”")
+
+
+@layout_app.command("export")
+def layout_export(
+    code: Annotated[str, typer.Argument(help="模板代码")],
+    name: Annotated[str, typer.Argument(help="版式名称")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出文件(.json)")],
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
+) -> None:
+    """把一个版式导出为文件,供其他服务中心导入。"""
+    from formdesk.model.errors import FormdeskError
+    from formdesk.services.layouts import export_layout
+
+    store = open_cli_store(data_dir, must_exist=True)
+    try:
+        data = export_layout(store, code, name)
+    except FormdeskError as exc:
+        raise fail(str(exc)) from None
+    try:
+        output.write_bytes(data)
+    except OSError as exc:
+        raise fail(f"无法写入 {output}:{exc.strerror}") from None
+    print(f"已导出版式“{name}”到 {output}")
+
+
+@layout_app.command("import")
+def layout_import(
+    file: Annotated[Path, typer.Argument(help="formdesk layout export 导出的版式文件")],
+    name: Annotated[str | None, typer.Option("--name", help="另存为此名称")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="导入人(默认当前系统用户)")] = None,
+) -> None:
+    """导入其他服务中心导出的版式。"""
+    from formdesk.model.errors import FormdeskError
+    from formdesk.services.layouts import MAX_IMPORT_BYTES, import_layout
+
+    try:
+        if file.stat().st_size > MAX_IMPORT_BYTES:
+            raise fail(f"版式文件过大:{file}")
+        data = file.read_bytes()
+    except OSError:
+        raise fail(f"无法读取文件:{file}") from None
+    store = open_cli_store(data_dir)
+    try:
+        variant = import_layout(store, data, user or getpass.getuser(), name)
+    except FormdeskError as exc:
+        raise fail(str(exc)) from None
+    print(f"已导入 {variant.template} 的版式“{variant.name}”({len(variant.fields)} 个栏目)")

@@ -4,13 +4,19 @@ API call these; the proposal itself is extract.layout_proposal's."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
 
 import cv2
+import numpy as np
 
+from formdesk.extract.align import PX_PER_MM
 from formdesk.extract.layout_proposal import Proposal, propose_layout
 from formdesk.extract.ocr import OcrEngine, default_engine
 from formdesk.ingest import IngestLimits, iter_pages
+from formdesk.model.errors import FormdeskError
 from formdesk.model.layouts import VARIANT_NAME, LayoutVariant
 from formdesk.model.time import utcnow
 from formdesk.store import ConflictError, NotFoundError, Store
@@ -104,6 +110,67 @@ def remove_layout(store: Store, code: str, name: str) -> None:
         raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
 
 
+EXPORT_FORMAT = "formdesk-layout/1"
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def export_layout(store: Store, code: str, name: str) -> bytes:
+    """Variant `name` of form `code` as a file to share (issue 13, point 4): JSON with the
+    variant and its reference image (PNG, base64).  NotFoundError (404)."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    png = store.layout_reference(variant.reference_sha256)
+    body = {
+        "format": EXPORT_FORMAT,
+        "variant": variant.model_dump(mode="json"),
+        "reference_png": base64.b64encode(png).decode("ascii"),
+    }
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def import_layout(
+    store: Store, data: bytes, created_by: str, name: str | None = None
+) -> LayoutVariant:
+    """A variant exported by `export_layout` (another installation's) stored here, under
+    `name` if given, registered by `created_by` now.  Refused (422, Chinese) for a file
+    that is not one, names an unknown form or field, or whose image is not its own;
+    ConflictError (409) when the form has a variant of that name."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise Refused("版式文件过大")
+    try:
+        body = json.loads(data.decode("utf-8"))
+        if body.get("format") != EXPORT_FORMAT:
+            raise ValueError
+        png = base64.b64decode(body["reference_png"], validate=True)
+        variant = LayoutVariant.model_validate(body["variant"])
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise Refused("不是 formdesk 导出的版式文件") from None
+    try:
+        template = get_template(variant.template)
+    except FormdeskError:
+        raise Refused(f"版式所属的表单 {variant.template} 不在模板目录中") from None
+    keys = {f.key for f in template.fields}
+    unknown = [b.key for b in variant.fields if b.key not in keys]
+    if unknown or (variant.table and variant.table.key not in keys):
+        raise Refused(f"版式中有表单 {template.code} 没有的栏目:{'、'.join(unknown)}")
+    if hashlib.sha256(png).hexdigest() != variant.reference_sha256:
+        raise Refused("版式文件中的参考图像与版式不符(文件可能已损坏)")
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    g = template.geometry
+    want = (round(g.height * PX_PER_MM), round(g.width * PX_PER_MM))
+    if image is None or abs(image.shape[0] - want[0]) > 2 or abs(image.shape[1] - want[1]) > 2:
+        raise Refused(f"版式文件中的参考图像不是 {template.code} 的纸张大小")
+    new_name = (name or variant.name).strip()
+    if not VARIANT_NAME.match(new_name):
+        raise Refused(f"版式名称“{new_name[:40]}”不合适:1–40 个字母、数字、汉字或 . _ -")
+    variant = variant.model_copy(
+        update={"name": new_name, "created_by": created_by, "created_at": utcnow()}
+    )
+    return store.add_layout(variant, png)
+
+
 def table_label(template: Template) -> str | None:
     """The label of the form's table, if it has one."""
     return next((f.label for f in template.fields if f.type == FieldType.table), None)
@@ -111,6 +178,8 @@ def table_label(template: Template) -> str | None:
 
 __all__ = [
     "describe_missing",
+    "export_layout",
+    "import_layout",
     "found_share",
     "list_layouts",
     "propose_from_file",

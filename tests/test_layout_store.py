@@ -102,8 +102,14 @@ def test_cli_layout_add_list_remove(tmp_path):
     again = _cli("layout", "add", "BD-31", str(pdf), "--name", "站内清单", cwd=tmp_path)
     assert again.returncode == 1 and again.stderr.count("\n") == 1
     assert "已有名为“站内清单”的版式" in again.stderr
+    shared = tmp_path / "站内清单.json"
+    out = _cli("layout", "export", "SH-ZH/BD-31", "站内清单", "-o", str(shared), cwd=tmp_path)
+    assert out.returncode == 0 and shared.stat().st_size > 1000, out.stderr
     gone = _cli("layout", "remove", "SH-ZH/BD-31", "站内清单", cwd=tmp_path)
     assert gone.returncode == 0 and "已删除版式“站内清单”" in gone.stdout
+    back = _cli("layout", "import", str(shared), "--name", "导入清单", cwd=tmp_path)
+    assert back.returncode == 0 and "已导入 SH-ZH/BD-31 的版式“导入清单”" in back.stdout
+    gone = _cli("layout", "remove", "SH-ZH/BD-31", "导入清单", cwd=tmp_path)
     listed = _cli("layout", "list", cwd=tmp_path)
     assert listed.returncode == 0 and "没有已登记的版式" in listed.stdout
 
@@ -117,3 +123,52 @@ def test_bad_files_and_codes_are_refused_in_chinese(tmp_path):
         with pytest.raises(FormdeskError) as refused:
             register_layout(store, "SH-ZH/BD-31", "x", b"not an image", "x.jpg", "admin")
         assert refused.value.status in (413, 415, 422)
+
+
+def _a6_variant(name: str) -> tuple[LayoutVariant, bytes]:
+    """A variant of SH-ZH/BD-27 with a reference image of its paper's size (A6, 200 dpi)."""
+    png = cv2.imencode(".png", np.full((1166, 827), 240, np.uint8))[1].tobytes()
+    return _variant(name, png), png
+
+
+def test_a_variant_moves_between_installations(tmp_path, pg_engine):
+    """Exported from a TinyDB installation, imported into a PostgreSQL one (issue 13,
+    point 4): the same boxes, fingerprint and image, under the importer's name."""
+    import json
+
+    from formdesk.services.layouts import export_layout, import_layout
+    from formdesk.store.sql.store import SqlStore
+
+    variant, png = _a6_variant("印刷厂")
+    with TinyStore(tmp_path / "data") as tiny:
+        tiny.add_layout(variant, png)
+        data = export_layout(tiny, "BD-27", "印刷厂")
+        with pytest.raises(NotFoundError):
+            export_layout(tiny, "BD-27", "没有")
+    with SqlStore(pg_engine) as sql:
+        got = import_layout(sql, data, "office", name="长沙印刷厂")
+        assert (got.name, got.created_by) == ("长沙印刷厂", "office")
+        assert got.model_dump(exclude={"name", "created_by", "created_at"}) == variant.model_dump(
+            exclude={"name", "created_by", "created_at"}
+        )
+        assert sql.layout_reference(got.reference_sha256) == png
+        with pytest.raises(ConflictError):
+            import_layout(sql, data, "office", name="长沙印刷厂")
+        body = json.loads(data)
+        bad = {
+            "不是 formdesk 导出的版式文件": b"{not json",
+            "参考图像与版式不符": json.dumps(
+                body | {"reference_png": body["reference_png"][:-8] + "AAAAAAA="}
+            ).encode(),
+            "没有的栏目:nope": json.dumps(
+                body
+                | {"variant": body["variant"] | {"fields": [{"key": "nope", "box": [1, 1, 1, 1]}]}}
+            ).encode(),
+            "不在模板目录中": json.dumps(
+                body | {"variant": body["variant"] | {"template": "SH-ZH/BD-99"}}
+            ).encode(),
+        }
+        for reason, file in bad.items():
+            with pytest.raises(Refused, match=reason):
+                import_layout(sql, file, "office", name="x")
+        assert [v.name for v in sql.list_layouts()] == ["长沙印刷厂"]
