@@ -73,6 +73,8 @@ def external_main(args, key: bytes) -> None:
                 f["seconds"] += time.perf_counter() - t0
                 f["pages"] += 1
                 f["refused"] += len(result.problems)
+                for problem in result.problems:
+                    print(f"  {origin} {blank.name} page {n + 1} ({kind}): {problem.reason}")
                 for record in result.records:
                     for o in outcomes(record, template, values):
                         if o.truth is None:

@@ -18,6 +18,8 @@ from formdesk.templates.geometry import Rect
 from .align import PX_PER_MM
 
 LINE_MM = 5.0  # shortest ruled line
+FINGERPRINT_LINE_MM = 7.0  # shortest line the fingerprint counts (not a written stroke)
+EDGE_MM = 4.0  # lines this close to the page's edge are the paper's edge or a shadow
 CELL_MIN_MM = 2.5  # narrowest / lowest cell
 CELL_FILL = 0.8  # a cell's white area fills this share of its bounding box at least
 BIN_MM = 1.0  # fingerprint resolution
@@ -53,6 +55,10 @@ def ruling(gray: np.ndarray) -> Ruling:
     v = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
     h = cv2.morphologyEx(h, cv2.MORPH_CLOSE, np.ones((1, 7), np.uint8))
     v = cv2.morphologyEx(v, cv2.MORPH_CLOSE, np.ones((7, 1), np.uint8))
+    # the paper's own edge, a scanner lid's shadow: no form prints a line there
+    e = int(EDGE_MM * PX_PER_MM)
+    for mask in (h, v):
+        mask[:e], mask[-e:], mask[:, :e], mask[:, -e:] = 0, 0, 0, 0
     return Ruling(h, v)
 
 
@@ -100,12 +106,15 @@ def frame_quad(rule: Ruling) -> np.ndarray | None:
 
 
 def fingerprint(rule: Ruling) -> list[float]:
-    """The printed structure in numbers: where the horizontal lines lie down the page and
-    the vertical lines across it (each line's length per BIN_MM bin, as a share of the
+    """The printed structure in numbers: where the horizontal lines (FINGERPRINT_LINE_MM
+    long at least) lie down the page and the vertical lines across it (each line's length per BIN_MM bin, as a share of the
     page's size), the two profiles one after the other, prefixed by their lengths."""
     hh, ww = rule.horizontal.shape
-    rows = rule.horizontal.sum(axis=1).astype(np.float64) / ww
-    cols = rule.vertical.sum(axis=0).astype(np.float64) / hh
+    n = int(FINGERPRINT_LINE_MM * PX_PER_MM)  # handwriting's long strokes are shorter
+    horizontal = cv2.morphologyEx(rule.horizontal, cv2.MORPH_OPEN, np.ones((1, n), np.uint8))
+    vertical = cv2.morphologyEx(rule.vertical, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8))
+    rows = horizontal.sum(axis=1).astype(np.float64) / ww
+    cols = vertical.sum(axis=0).astype(np.float64) / hh
     step = BIN_MM * PX_PER_MM
     rows_b = [float(rows[int(i * step) : int((i + 1) * step)].sum()) for i in range(int(hh / step))]
     cols_b = [float(cols[int(i * step) : int((i + 1) * step)].sum()) for i in range(int(ww / step))]

@@ -21,7 +21,6 @@ from formdesk.model.layouts import VARIANT_NAME, LayoutVariant
 from formdesk.model.time import utcnow
 from formdesk.store import ConflictError, NotFoundError, Store
 from formdesk.templates import Template, get_template
-from formdesk.templates.schema import FieldType
 
 from .refusals import Refused
 
@@ -169,11 +168,6 @@ def import_layout(
         update={"name": new_name, "created_by": created_by, "created_at": utcnow()}
     )
     return store.add_layout(variant, png)
-
-
-def table_label(template: Template) -> str | None:
-    """The label of the form's table, if it has one."""
-    return next((f.label for f in template.fields if f.type == FieldType.table), None)
 
 
 __all__ = [
