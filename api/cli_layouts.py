@@ -25,6 +25,9 @@ def layout_add(
         Path | None, typer.Option("--data-dir", help="数据目录(默认 ./data 或 FORMDESK_DATA_DIR)")
     ] = None,
     user: Annotated[str | None, typer.Option("--user", help="登记人(默认当前系统用户)")] = None,
+    preview_png: Annotated[
+        Path | None, typer.Option("--preview", help="把标出各栏目的参考图像写入此 PNG 文件")
+    ] = None,
 ) -> None:
     """由一张空白表单的扫描件登记版式:自动找出各栏目的位置并保存。"""
     from formdesk.model.errors import FormdeskError
@@ -59,7 +62,59 @@ def layout_add(
         print(f"  明细表:{len(t.columns)} 列 × {t.rows} 行,行高 {t.row_height:.1f} mm")
     missing = describe_missing(template, proposal)
     if missing:
-        print(f"未找到:{'、'.join(missing)}(请在网页上补画)")
+        print(f"未找到:{'、'.join(missing)}(用 formdesk layout box 补上)")
+    if preview_png is not None:
+        _write_preview(store, variant.template, variant.name, preview_png)
+
+
+def _write_preview(store, code: str, name: str, path: Path) -> None:
+    from formdesk.services.layouts import preview
+
+    try:
+        path.write_bytes(preview(store, code, name))
+    except OSError as exc:
+        raise fail(f"无法写入 {path}:{exc.strerror}") from None
+    print(f"预览图:{path}")
+
+
+@layout_app.command("box")
+def layout_box(
+    code: Annotated[str, typer.Argument(help="模板代码")],
+    name: Annotated[str, typer.Argument(help="版式名称")],
+    field: Annotated[str, typer.Argument(help="栏目(如 vin 或 车架号)")],
+    x: Annotated[float, typer.Argument(help="左边距页面左边,mm")],
+    y: Annotated[float, typer.Argument(help="上边距页面上边,mm")],
+    w: Annotated[float, typer.Argument(help="宽,mm")],
+    h: Annotated[float, typer.Argument(help="高,mm")],
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
+) -> None:
+    """修改或补上一个栏目的框(参考图像上的 mm 坐标)。"""
+    from formdesk.model.errors import FormdeskError
+    from formdesk.services.layouts import set_box
+
+    store = open_cli_store(data_dir, must_exist=True)
+    try:
+        set_box(store, code, name, field, (x, y, w, h))
+    except FormdeskError as exc:
+        raise fail(str(exc)) from None
+    print(f"已设置“{field}”的框:{x:g}, {y:g} mm,{w:g} × {h:g} mm")
+
+
+@layout_app.command("preview")
+def layout_preview(
+    code: Annotated[str, typer.Argument(help="模板代码")],
+    name: Annotated[str, typer.Argument(help="版式名称")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="输出 PNG 文件")],
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
+) -> None:
+    """把版式的参考图像连同各栏目的框写成 PNG,供核对。"""
+    from formdesk.model.errors import FormdeskError
+
+    store = open_cli_store(data_dir, must_exist=True)
+    try:
+        _write_preview(store, code, name, output)
+    except FormdeskError as exc:
+        raise fail(str(exc)) from None
 
 
 @layout_app.command("list")

@@ -7,20 +7,24 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import json
 
 import cv2
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 from formdesk.extract.align import PX_PER_MM
 from formdesk.extract.layout_proposal import Proposal, propose_layout
 from formdesk.extract.ocr import OcrEngine, default_engine
 from formdesk.ingest import IngestLimits, iter_pages
 from formdesk.model.errors import FormdeskError
-from formdesk.model.layouts import VARIANT_NAME, LayoutVariant
+from formdesk.model.layouts import VARIANT_NAME, FieldBox, LayoutVariant
 from formdesk.model.time import utcnow
+from formdesk.render.fonts import font_file
 from formdesk.store import ConflictError, NotFoundError, Store
 from formdesk.templates import Template, get_template
+from formdesk.templates.schema import FieldType
 
 from .refusals import Refused
 
@@ -109,6 +113,73 @@ def remove_layout(store: Store, code: str, name: str) -> None:
         raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
 
 
+BOX_MIN_MM = 2.0  # the narrowest / lowest box a person may set
+
+
+def set_box(
+    store: Store, code: str, name: str, key: str, box: tuple[float, float, float, float]
+) -> LayoutVariant:
+    """A person's box (mm of the reference image) for field `key` (or label) of variant
+    `name`: moves
+    a proposed box or places a field the proposal did not find (source `manual`; a
+    choice's options are then spread over it).  NotFoundError (404), Refused (422): no
+    such field, a table, or a box off the page."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    field = next((f for f in template.fields if key in (f.key, f.label)), None)
+    if field is None:
+        raise Refused(f"表单 {template.code} 没有栏目“{key}”")
+    key = field.key
+    if field.type == FieldType.table:
+        raise Refused("明细表的行列由表格线确定,不能用一个框设置")
+    x, y, w, h = box
+    pw, ph = variant.paper_mm
+    if w < BOX_MIN_MM or h < BOX_MIN_MM or x < 0 or y < 0 or x + w > pw or y + h > ph:
+        raise Refused(f"框 {x:g}, {y:g}, {w:g} × {h:g} mm 不在 {pw:g} × {ph:g} mm 的页面内")
+    moved = FieldBox(key=key, box=(x, y, w, h), source="manual")
+    fields = [f for f in variant.fields if f.key != key] + [moved]
+    order = {f.key: i for i, f in enumerate(template.fields)}
+    fields.sort(key=lambda f: order[f.key])
+    return store.update_layout(variant.model_copy(update={"fields": fields}))
+
+
+def preview(store: Store, code: str, name: str) -> bytes:
+    """The variant's reference image with every box drawn and labelled (PNG), for the
+    clerk to check a proposal (green: found from a label or options, orange: set by
+    hand, blue: the table's columns).  NotFoundError (404)."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    png = store.layout_reference(variant.reference_sha256)
+    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    image = Image.fromarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(font_file(), 22)
+    labels = {f.key: f.label for f in template.fields}
+
+    def rect(box, colour, text: str | None = None) -> None:
+        x, y, w, h = (v * PX_PER_MM for v in box)
+        draw.rectangle([x, y, x + w, y + h], outline=colour, width=3)
+        if text:
+            draw.text((x + 4, y + 2), text, fill=colour, font=font)
+
+    for f in variant.fields:
+        colour = (230, 120, 0) if f.source == "manual" else (0, 150, 60)
+        rect(f.box, colour, labels.get(f.key, f.key))
+        for mark in f.options.values():
+            rect(mark, (200, 0, 160))
+    if variant.table is not None:
+        cols = {c.key: c.label for c in template.field(variant.table.key).columns}
+        for key in variant.table.columns:
+            rect(variant.table.column_box(key), (30, 90, 220), cols.get(key, key))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
 EXPORT_FORMAT = "formdesk-layout/1"
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
@@ -176,6 +247,8 @@ __all__ = [
     "import_layout",
     "found_share",
     "list_layouts",
+    "preview",
+    "set_box",
     "propose_from_file",
     "register_layout",
     "remove_layout",

@@ -418,6 +418,11 @@ class LayoutStore(Protocol):
         has a variant of that name."""
         ...
 
+    def update_layout(self, variant: LayoutVariant) -> LayoutVariant:
+        """Replaces the stored variant of the same template and name (its boxes, as a
+        person corrected them; the reference image stays); NotFoundError when none."""
+        ...
+
     def list_layouts(self, template: str | None = None) -> list[LayoutVariant]:
         """Every variant (of `template`, a form code, when given), by template then name."""
         ...

@@ -349,6 +349,16 @@ class TinyStore:
             self._layouts.put(key, variant.model_dump(mode="json"))
         return variant
 
+    def update_layout(self, variant: LayoutVariant) -> LayoutVariant:
+        key = self._layout_key(variant.template, variant.name)
+        with self._write(self._layouts_db):
+            row = self._layouts.row(key)
+            if row is None:
+                raise NotFoundError(f"表单 {variant.template} 没有名为“{variant.name}”的版式")
+            kept = {"reference_sha256": row["reference_sha256"]}
+            self._layouts.put(key, variant.model_dump(mode="json") | kept)
+        return variant.model_copy(update=kept)
+
     def list_layouts(self, template: str | None = None) -> list[LayoutVariant]:
         rows = [r for r in self._layouts.rows().values() if template in (None, r["template"])]
         rows.sort(key=lambda r: (r["template"], r["name"]))

@@ -95,8 +95,13 @@ def _cli(*args: str, cwd) -> subprocess.CompletedProcess:
 
 def test_cli_layout_add_list_remove(tmp_path):
     pdf = external_blank("SH-ZH/BD-31").pdf
-    done = _cli("layout", "add", "SH-ZH/BD-31", str(pdf), "--name", "站内清单", cwd=tmp_path)
+    shown = tmp_path / "preview.png"
+    done = _cli(
+        "layout", "add", "SH-ZH/BD-31", str(pdf), "--name", "站内清单", "--preview", str(shown),
+        cwd=tmp_path,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    assert shown.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "已登记 SH-ZH/BD-31 的版式“站内清单”:找到 12/12 个栏目" in done.stdout
     assert "明细表:9 列 × 11 行" in done.stdout
     again = _cli("layout", "add", "BD-31", str(pdf), "--name", "站内清单", cwd=tmp_path)
@@ -172,3 +177,39 @@ def test_a_variant_moves_between_installations(tmp_path, pg_engine):
             with pytest.raises(Refused, match=reason):
                 import_layout(sql, file, "office", name="x")
         assert [v.name for v in sql.list_layouts()] == ["长沙印刷厂"]
+
+
+def test_a_person_moves_a_box_or_places_a_missing_field(any_store):
+    """The proposal corrected by hand (until the browser does it): a box moved, a field it
+    did not find placed, by key or label; the reference image stays; a preview shows
+    every box on the reference image."""
+    from formdesk.services.layouts import preview, set_box
+
+    variant, png = _a6_variant("印刷厂")
+    any_store.add_layout(variant, png)
+    set_box(any_store, "SH-ZH/BD-27", "印刷厂", "vin", (24.0, 50.0, 70.0, 8.0))
+    got = set_box(any_store, "SH-ZH/BD-27", "印刷厂", "来件单位", (20.0, 23.0, 75.0, 9.0))
+    assert [(f.key, f.box, f.source) for f in got.fields] == [
+        ("sender_unit", (20.0, 23.0, 75.0, 9.0), "manual"),  # in the template's order
+        ("vin", (24.0, 50.0, 70.0, 8.0), "manual"),
+    ]
+    assert any_store.get_layout("SH-ZH/BD-27", "印刷厂") == got
+    assert got.reference_sha256 == variant.reference_sha256
+    for key, box, reason in (
+        ("nope", (1, 1, 5, 5), "没有栏目“nope”"),
+        ("vin", (100.0, 50.0, 10.0, 8.0), "不在 105 × 148 mm 的页面内"),
+        ("vin", (10.0, 50.0, 1.0, 8.0), "不在"),
+    ):
+        with pytest.raises(Refused, match=reason):
+            set_box(any_store, "SH-ZH/BD-27", "印刷厂", key, box)
+    with pytest.raises(NotFoundError):
+        set_box(any_store, "SH-ZH/BD-27", "没有", "vin", (24.0, 50.0, 70.0, 8.0))
+    with pytest.raises(NotFoundError):
+        any_store.update_layout(variant.model_copy(update={"name": "没有"}))
+    shown = cv2.imdecode(
+        np.frombuffer(preview(any_store, "SH-ZH/BD-27", "印刷厂"), np.uint8), cv2.IMREAD_COLOR
+    )
+    assert shown.shape[:2] == (1166, 827)
+    y, x = round(50.0 * 200 / 25.4), round(40.0 * 200 / 25.4)  # the vin box's top edge
+    b, g, r = (int(v) for v in shown[y, x])
+    assert r > 200 and b < 60  # drawn orange (set by hand) on the grey page

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from formdesk.model.layouts import LayoutVariant
@@ -70,6 +70,26 @@ class SqlLayoutStore:
         except IntegrityError:
             raise ConflictError(f"表单 {variant.template} 已有名为“{variant.name}”的版式") from None
         return variant
+
+    def update_layout(self, variant: LayoutVariant) -> LayoutVariant:
+        data = variant.model_dump(mode="json")
+        with self.engine.begin() as db:
+            sha = db.execute(
+                update(layout_variants)
+                .where(
+                    layout_variants.c.template == variant.template,
+                    layout_variants.c.name == variant.name,
+                )
+                .values(
+                    fields=data["fields"], table_layout=data["table"],
+                    fingerprint=data["fingerprint"], created_by=variant.created_by,
+                    created_at=variant.created_at,
+                )
+                .returning(layout_variants.c.reference_sha256)
+            ).scalar_one_or_none()  # fmt: skip
+        if sha is None:
+            raise NotFoundError(f"表单 {variant.template} 没有名为“{variant.name}”的版式")
+        return variant.model_copy(update={"reference_sha256": sha})
 
     def list_layouts(self, template: str | None = None) -> list[LayoutVariant]:
         q = select(*_HEAD).order_by(
