@@ -24,6 +24,7 @@ from .cli_check import check_command
 from .cli_claims import claims_app
 from .cli_common import fail, open_cli_store
 from .cli_db import db_app
+from .cli_layouts import layout_app
 from .cli_reconcile import reconcile_command
 from .cli_summary import summary_command
 from .cli_users import token_app, user_app
@@ -330,6 +331,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(claims_app, name="claims", help="三包索赔单:导入、查看")
 app.add_typer(db_app, name="db")
+app.add_typer(layout_app, name="layout")
 app.command("summary")(summary_command)
 app.command("reconcile")(reconcile_command)
 app.command("check")(check_command)

@@ -3,12 +3,16 @@
     python bench/read_bench.py [--count 120] [--seed 2026] [--set DIR] [--workers 2] [--no-page-ocr]
     python bench/read_bench.py --hands longcang,mnist-eval,... [--count 30] [--seed 2026]
                                [--set DIR] [--no-page-ocr] [--dump FILE.jsonl]
+    python bench/read_bench.py --external [--count 4] [--seed 2026]
 
 Generates (or reuses) a mixed set with samples.synth — hand-filled scans, phone photos,
 gang sheets, tags side by side, printed prefilled scans — reads every image with the
 field-crop reader, then reads the same pages by whole-page OCR with the same engine, and
 prints both side by side: exact match per field type, tick/circle accuracy, the share of
 fields marked ok and the error rate among them, pages/s, ms per field and peak memory.
+
+With `--external` it reads forms formdesk did not print, registered as layouts from one
+scan each, next to its own forms of the same templates (bench/external_read.py).
 
 With `--hands` it measures confidence on writing the project was not tuned on: a set per
 hand source (samples/synth/sources.py; data from `python bench/hands/fetch.py`), hand-filled
@@ -477,7 +481,20 @@ def main() -> None:
         action="store_true",
         help="gather every kind of evidence for every field (for bench/calibrate.py)",
     )
+    ap.add_argument(
+        "--external",
+        action="store_true",
+        help="forms formdesk did not print (tests/data/external) next to its own, read as "
+        "registered layouts (default --count 4 pages of each per form)",
+    )
     args = ap.parse_args()
+    if args.external:
+        from bench.external_read import external_main
+
+        if "--count" not in sys.argv:
+            args.count = 4
+        external_main(args, KEY)
+        return
     if args.hands:
         if "--count" not in sys.argv:
             args.count = 30

@@ -37,7 +37,8 @@ class LocatedForm:
     template: Template | None = None
     identity: PageIdentity | None = None
     authentic: bool | None = None  # the QR's signature is this installation's
-    identified_by: Literal["qr", "ocr", "manual"] | None = None  # manual: reader.classify_by_hand
+    # manual: reader.classify_by_hand; layout: a registered variant (reader._read_variant)
+    identified_by: Literal["qr", "ocr", "manual", "layout"] | None = None
     problem: str | None = None  # why it could not be identified (Chinese)
 
 
@@ -244,16 +245,34 @@ def _cut(image: np.ndarray, alignment: Alignment, r: Rect) -> np.ndarray:
     return cv2.warpPerspective(image, m, (w, h), borderValue=(255, 255, 255))
 
 
+TITLE_BAND = 0.2  # the top share of a page where forms print their code and title
+# RapidOCR's detector enlarges an image whose shorter side is below this (limit_side_len):
+# the title band is padded to it with paper instead, which costs less
+DET_MIN_SIDE = 736
+
+
 def recognise_unmarked(image: np.ndarray, engine: OcrEngine) -> Template | None:
-    """Whole-page OCR, the fallback for a page without marks: is it one of our forms
-    (printed elsewhere, or photocopied without its corners)?"""
+    """Page OCR, the fallback for a page without marks: is it one of our forms (printed
+    elsewhere, or photocopied without its corners)?  The top TITLE_BAND of the page,
+    where forms print their code and title, is read first (a fraction of the time), the
+    whole page only when that names no form."""
     scale = min(1.0, 1600 / max(image.shape[:2]))
     small = (
         cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         if scale < 1
         else image
     )
-    text = re.sub(r"\s+", "", "".join(line.text for line in engine.read_page(small)))
+    top = small[: max(1, int(TITLE_BAND * small.shape[0]))]
+    if top.shape[0] < DET_MIN_SIDE <= small.shape[0]:  # paper below, rather than enlarged
+        top = cv2.copyMakeBorder(
+            top, 0, DET_MIN_SIDE - top.shape[0], 0, 0, cv2.BORDER_CONSTANT, value=(255,) * 3
+        )
+    return _named(engine, top) or _named(engine, small)
+
+
+def _named(engine: OcrEngine, image: np.ndarray) -> Template | None:
+    text = re.sub(r"\s+", "", "".join(line.text for line in engine.read_page(image)))
+    text = re.sub("[—–]", "-", text)  # SH-ZH/BD—27 as the seed prints it
     for t in load_catalog().values():
         if t.code in text.upper() or (len(t.title) >= 5 and t.title in text):
             return t

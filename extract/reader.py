@@ -8,6 +8,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from formdesk.ingest import IngestLimits, PageImage, iter_pages
 from formdesk.model.record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
 from formdesk.render.frame import CONTINUATION, FIRST
@@ -16,7 +18,7 @@ from formdesk.templates.catalog import UnknownTemplateError
 from formdesk.templates.identity import PageIdentity
 from formdesk.templates.schema import FieldType
 
-from .align import PX_PER_MM, rectify
+from .align import PX_PER_MM, Alignment, rectify
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .ink import FormImage
@@ -24,9 +26,20 @@ from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
 from .locate import LocatedForm, locate_on_page, recognise_unmarked
 from .ocr import OcrEngine, default_engine
+from .page_outline import PageOutlineError
 from .printed import PrintedLookup, PrintedPage, printed_page
 from .reference import printed_mask
 from .text_layer import TextLayer, trusted_documents
+from .variants import (
+    LayoutLookup,
+    LayoutMismatch,
+    RegisteredLayout,
+    check_lines,
+    fit_variant,
+    missing_fields,
+    reference_print,
+    variant_template,
+)
 
 log = logging.getLogger("formdesk.reader")
 
@@ -39,6 +52,8 @@ class _PageRead:
     mirrored: bool = False
     fields: list[FieldReading] = field(default_factory=list)
     rows: list[dict[str, FieldReading]] = field(default_factory=list)
+    layout: str | None = None  # the registered variant a page without marks was read as
+    unplaced: list[str] = field(default_factory=list)  # its fields the variant does not place
 
 
 class FormReader:
@@ -52,14 +67,19 @@ class FormReader:
         printed: PrintedLookup | None = None,
         all_evidence: bool = False,
         lexicon: Lexicon | None = None,
+        layouts: LayoutLookup | None = None,
     ):
         """`printed` gives the registry's values of a document printed here (None when
         unknown or blank): prefilled fields are then verified, not read (printed.py).
         `lexicon` holds the values the installation knows (stations, models, parts):
         a field with a vocabulary is read against it (lexicon.py).
         `all_evidence` gathers every kind of evidence for every field, needed or not
-        (bench/calibrate.py fits the rules on it); slower."""
+        (bench/calibrate.py fits the rules on it); slower.
+        `layouts` gives a form's registered layout variants (issue 13): a page without
+        marks whose printed title or code names a form with variants is read against the
+        one that matches (variants.py) instead of being refused."""
         self.key = key
+        self.layouts = layouts
         self.engine = engine or default_engine()
         self.limits = limits or IngestLimits()
         self.printed = printed
@@ -78,7 +98,7 @@ class FormReader:
         (one clear reason) when the file itself is refused."""
         reads: list[_PageRead] = []
         problems: list[PageProblem] = []
-        self._file_sha = hashlib.sha256(data).hexdigest() if forced else ""
+        self._file_sha = hashlib.sha256(data).hexdigest()
         for page in iter_pages(data, filename, self.limits):
             got, problem = self.read_page(page, (forced or {}).get(page.index))
             reads.extend(got)
@@ -114,6 +134,12 @@ class FormReader:
             )
         if not located:
             known = recognise_unmarked(page.image, self.engine)
+            variants = self.layouts(known.code) if known and self.layouts else []
+            if variants:
+                try:
+                    return [self._read_variant(page, known, variants)], None
+                except (LayoutMismatch, PageOutlineError) as exc:
+                    return [], PageProblem(file=page.source, file_page=page.index, reason=str(exc))
             reason = (
                 (
                     f"看起来是 {known.code} {known.title},但没有找到定位标记,无法对齐;"
@@ -190,6 +216,47 @@ class FormReader:
         for table in template.table_fields:
             area = table.rect if variant == FIRST else template.continuation_rect(table)
             read.rows = read_table_rows(ctx, table, area)
+        return read
+
+    def _read_variant(
+        self, page: PageImage, template: Template, layouts: list[RegisteredLayout]
+    ) -> _PageRead:
+        """A page without marks read as the registered variant of `template` it matches
+        (variants.py): no document id (one is made from the file and page, EXT-…), no
+        signature; LayoutMismatch when no variant matches or the alignment is poor."""
+        fit = fit_variant(page.image, template, layouts)
+        variant = fit.layout.variant
+        form = variant_template(template, variant)
+        grow = 3 + min(6, round(fit.residual_mm * PX_PER_MM))
+        mask = reference_print(fit.layout.reference, grow)
+        image = FormImage.build(fit.image, mask)
+        mesh = page_mesh(image, reference_print(fit.layout.reference, 0))
+        flat = fit.image if mesh is None else dewarp(fit.image, mesh)
+        check_lines(fit, template, flat)  # LayoutMismatch: the page does not lie on it
+        if mesh is not None:  # bowed or folded: undo it on the ruled lines
+            image = FormImage.build(flat, mask)
+        ctx = ReadContext(
+            image, form, self.engine, 1, None, None, grow, self.all_evidence, mesh, self.lexicon
+        )
+        doc_id = f"EXT-{self._file_sha[:10]}-P{page.index + 1}"
+        located = LocatedForm(
+            0,
+            template.geometry,
+            Alignment(np.diag([PX_PER_MM, PX_PER_MM, 1.0]), fit.residual_mm, 0),
+            form,
+            PageIdentity(template.code, template.version, doc_id, 1, 1),
+            authentic=None,
+            identified_by="layout",
+        )
+        read = _PageRead(
+            located,
+            PageSource(file=page.source, file_page=page.index, slot=0, form_page=1),
+            layout=variant.name,
+            unplaced=missing_fields(template, variant),
+        )
+        read.fields = [read_field(ctx, f) for f in form.fields if f.type != FieldType.table]
+        for table in form.table_fields:
+            read.rows = read_table_rows(ctx, table, table.rect)
         return read
 
     def _printed_page(self, form: LocatedForm, mask) -> PrintedPage | None:
@@ -275,6 +342,13 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
         how = "qr" if by == {"qr"} else "manual" if "manual" in by else "ocr"
         if "manual" in by:
             problems.append(MANUAL_PROBLEM)
+        if "layout" in by:
+            how = "layout"
+            name = next(p.layout for p in pages if p.layout)
+            notes.append(f"外部表单(版式“{name}”):不是本系统打印的表单,没有文档号和防伪签名可核验")
+            unplaced = next((p.unplaced for p in pages if p.unplaced), [])
+            if unplaced:
+                problems.append(f"版式“{name}”未标出:{'、'.join(unplaced)},请核对原件")
         if all(p.from_text_layer for p in pages):
             how = "text_layer"
         records.append(

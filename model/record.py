@@ -105,7 +105,8 @@ class FormRecord(BaseModel):
     document_id: str
     copy_index: int = 1  # 联
     # manual: a person chose the form for a page the reader could not identify (issue 12)
-    identified_by: Literal["qr", "ocr", "text_layer", "manual"]
+    # layout: a page without marks read as a registered layout variant (issue 13): 外部表单
+    identified_by: Literal["qr", "ocr", "text_layer", "manual", "layout"]
     authentic: bool | None  # the QR was signed by this installation
     residual_mm: float  # alignment residual of the worst page
     pages: list[PageSource]

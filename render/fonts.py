@@ -11,11 +11,15 @@ from reportlab.pdfbase.ttfonts import TTFont
 FONT_NAME = "WQYMicroHei"
 
 
+def font_file() -> str:
+    """The packaged font's path (for drawing on images, e.g. a layout's preview)."""
+    return str(resources.files(__package__).joinpath("fonts", "wqy-microhei.ttc"))
+
+
 @cache
 def font_name() -> str:
     """Registers the packaged font once per process; no system font is ever assumed."""
-    path = resources.files(__package__).joinpath("fonts", "wqy-microhei.ttc")
-    pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
+    pdfmetrics.registerFont(TTFont(FONT_NAME, font_file(), subfontIndex=0))
     return FONT_NAME
 
 

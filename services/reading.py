@@ -43,6 +43,7 @@ def read_in_child(
     printed: Callable[[str], Any] | None = None,
     known: dict[str, list[str]] | None = None,
     forced: dict[int, tuple[str, int]] | None = None,
+    layouts: Callable[[str], Any] | None = None,
 ) -> dict[str, Any]:
     """Runs in a reader process: the file's records and page problems as JSON-ready dicts.
     The OCR engine is loaded on the first call and kept; `printed` (the store's
@@ -50,16 +51,19 @@ def read_in_child(
     `known` (the store's `known_values()`) lets stations, models and parts be read
     against what the installation knows (extract/lexicon.py); `forced` maps a 0-based
     file page to the (form code, form page) a person chose for it after the reader had
-    refused it (issue 12, point 3).
+    refused it (issue 12, point 3); `layouts` (the store's `layout_reader()`) gives the
+    layout variants registered from scans, for pages without marks (issue 13).
     Raises IngestError for a refused file (its reason is the job's)."""
     global _reader
     from formdesk.extract.lexicon import Lexicon
     from formdesk.extract.reader import FormReader
+    from formdesk.extract.variants import StoredLayouts
 
     if _reader is None or _reader.key != key:
         _reader = FormReader(key)
     _reader.printed = printed
     _reader.lexicon = Lexicon.of(**known) if known else None
+    _reader.layouts = StoredLayouts(layouts) if layouts is not None else None
     result = _reader.read_file(data, filename, forced=forced)
     return {
         "records": [r.model_dump(mode="json") for r in result.records],
@@ -99,6 +103,7 @@ class ReaderWorker:
         self._unsettled: dict[str, tuple[str | None, int]] = {}  # job id -> (error, pages)
         self.last_error: str | None = None  # the loop's last failure, cleared by a success
         self._printed = store.document_values_reader()
+        self._layouts = store.layout_reader()
         self.restarts = 0
 
     # -- lifecycle ------------------------------------------------------------------------
@@ -224,6 +229,7 @@ class ReaderWorker:
                 self._printed,
                 self.store.known_values(),
                 forced or None,
+                self._layouts,
                 timeout=timeout,
             )
         except IngestError as exc:

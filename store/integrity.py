@@ -65,6 +65,12 @@ TABLES: dict[str, dict[str, tuple[str | None, frozenset[str]]]] = {
         "claims": ("claim_no", frozenset({"station", "repair_date"})),
         "imports": ("import_id", frozenset({"imported_at"})),
     },
+    "layouts.json": {
+        "layouts": (
+            None,
+            frozenset({"template", "name", "fields", "fingerprint", "reference_sha256"}),
+        ),
+    },
 }
 # Losing these loses nothing that matters (everyone signs in again): missing is fine.
 DISPOSABLE = frozenset({"sessions.json"})

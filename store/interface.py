@@ -22,6 +22,7 @@ from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's err
     StoreError,
 )
 from formdesk.model.installation import InstallationSetting
+from formdesk.model.layouts import LayoutVariant
 from formdesk.model.print_jobs import PrintJob
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan
 from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
@@ -408,6 +409,43 @@ class ClaimStore(Protocol):
 
 
 @runtime_checkable
+class LayoutStore(Protocol):
+    """Layout variants of catalog forms registered from a scan (issue 13,
+    model.layouts): each with its reference image (PNG bytes, content-addressed)."""
+
+    def add_layout(self, variant: LayoutVariant, reference_png: bytes) -> LayoutVariant:
+        """Stores `variant` and its reference image (its `reference_sha256` must be the
+        bytes' SHA-256: ValueError otherwise); ConflictError when the template already
+        has a variant of that name."""
+        ...
+
+    def update_layout(self, variant: LayoutVariant) -> LayoutVariant:
+        """Replaces the stored variant of the same template and name (its boxes, as a
+        person corrected them; the reference image stays); NotFoundError when none."""
+        ...
+
+    def list_layouts(self, template: str | None = None) -> list[LayoutVariant]:
+        """Every variant (of `template`, a form code, when given), by template then name."""
+        ...
+
+    def get_layout(self, template: str, name: str) -> LayoutVariant | None: ...
+
+    def layout_reference(self, sha256: str) -> bytes:
+        """A variant's reference image (PNG); NotFoundError when none is stored so."""
+        ...
+
+    def delete_layout(self, template: str, name: str) -> bool:
+        """Removes the variant (its image stays while another variant names it); False
+        when there was none."""
+        ...
+
+    def layout_reader(self) -> Callable[[str], list[tuple[LayoutVariant, bytes]]]:
+        """A picklable, read-only lookup for reader processes: a form code's variants,
+        each with its reference image (PNG), by name."""
+        ...
+
+
+@runtime_checkable
 class Store(
     StationStore,
     AccountStore,
@@ -416,6 +454,7 @@ class Store(
     ScanStore,
     RecordStore,
     ClaimStore,
+    LayoutStore,
     Protocol,
 ):
     """The whole store, every role; a function that needs one role takes that protocol

@@ -8,6 +8,8 @@
     db/queue.json         batches and their reading jobs
     db/records.json       record summaries and corrections
     db/claims.json        warranty claims (三包索赔单) and the imports that brought them
+    db/layouts.json       layout variants registered from a scan (issue 13)
+    layouts/<sha256>.png  their reference images, stored once, read-only
     records/<id>.json     each record's full fields and its summary (to rebuild the index)
     scans/ab/<sha256>     uploaded bytes, stored once, read-only
 
@@ -46,6 +48,7 @@ from formdesk.model.accounts import ApiToken, User, UserSession
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
 from formdesk.model.installation import InstallationSetting
+from formdesk.model.layouts import LayoutVariant
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan, ScanOwner
 from formdesk.model.stored import (
     Correction,
@@ -133,6 +136,31 @@ class DocumentValues:
         return copy.deepcopy(row.get("values")) or None if row else None
 
 
+class LayoutFiles:
+    """Read-only lookup of layout variants in `layouts.json` and their reference images,
+    for another process (picklable: only the data folder travels; the file is opened on
+    first use and re-read when it changes, as every JsonDB is)."""
+
+    def __init__(self, data_dir: Path):
+        self.data_dir = Path(data_dir)
+        self._db: JsonDB | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"data_dir": self.data_dir, "_db": None}
+
+    def __call__(self, template: str) -> list[tuple[LayoutVariant, bytes]]:
+        if self._db is None:
+            self._db = JsonDB(self.data_dir / "db" / "layouts.json")
+        rows = [r for r in self._db.table("layouts").rows().values() if r["template"] == template]
+        out = []
+        for row in sorted(rows, key=lambda r: r["name"]):
+            variant = LayoutVariant.model_validate(row)
+            path = self.data_dir / "layouts" / f"{variant.reference_sha256}.png"
+            with contextlib.suppress(FileNotFoundError):
+                out.append((variant, path.read_bytes()))
+        return out
+
+
 class TinyStore:
     """`Store` on TinyDB files under `data_dir`; safe for threads and for processes.
 
@@ -158,6 +186,8 @@ class TinyStore:
         self._records_db = JsonDB(self._db_dir / "records.json")
         self._claims_db = JsonDB(self._db_dir / "claims.json")
         self._sessions_db = JsonDB(self._db_dir / "sessions.json")
+        self._layouts_db = JsonDB(self._db_dir / "layouts.json")
+        self._layouts_dir = self.data_dir / "layouts"
         self._check_files(
             (
                 self._meta,
@@ -166,6 +196,7 @@ class TinyStore:
                 self._queue,
                 self._records_db,
                 self._claims_db,
+                self._layouts_db,
             ),
             users,
         )
@@ -184,6 +215,7 @@ class TinyStore:
         self._events = self._records_db.table("events")  # RecordEvent: void, restore, …
         self._claims = self._claims_db.table("claims")
         self._claim_imports = self._claims_db.table("imports")
+        self._layouts = self._layouts_db.table("layouts")
         self._index: _RecordIndex | None = None
         self._claim_order: tuple[Mapping[str, Any], list[dict[str, Any]]] | None = None
         self._recover()
@@ -300,6 +332,60 @@ class TinyStore:
             row = {**self._users.row(key), "disabled": disabled}
             self._users.put(key, row)
         return User.model_validate(row)
+
+    # -- layout variants (layouts.json, layouts/<sha256>.png) ----------------------------------
+    @staticmethod
+    def _layout_key(template: str, name: str) -> str:
+        return f"{template}\t{name}"
+
+    def add_layout(self, variant: LayoutVariant, reference_png: bytes) -> LayoutVariant:
+        if hashlib.sha256(reference_png).hexdigest() != variant.reference_sha256:
+            raise ValueError("reference_sha256 is not the SHA-256 of the reference image")
+        write_once(self._layouts_dir / f"{variant.reference_sha256}.png", reference_png)
+        key = self._layout_key(variant.template, variant.name)
+        with self._write(self._layouts_db):
+            if self._layouts.row(key) is not None:
+                raise ConflictError(f"表单 {variant.template} 已有名为“{variant.name}”的版式")
+            self._layouts.put(key, variant.model_dump(mode="json"))
+        return variant
+
+    def update_layout(self, variant: LayoutVariant) -> LayoutVariant:
+        key = self._layout_key(variant.template, variant.name)
+        with self._write(self._layouts_db):
+            row = self._layouts.row(key)
+            if row is None:
+                raise NotFoundError(f"表单 {variant.template} 没有名为“{variant.name}”的版式")
+            kept = {"reference_sha256": row["reference_sha256"]}
+            self._layouts.put(key, variant.model_dump(mode="json") | kept)
+        return variant.model_copy(update=kept)
+
+    def list_layouts(self, template: str | None = None) -> list[LayoutVariant]:
+        rows = [r for r in self._layouts.rows().values() if template in (None, r["template"])]
+        rows.sort(key=lambda r: (r["template"], r["name"]))
+        return [LayoutVariant.model_validate(r) for r in rows]
+
+    def get_layout(self, template: str, name: str) -> LayoutVariant | None:
+        row = self._layouts.row(self._layout_key(template, name))
+        return LayoutVariant.model_validate(row) if row else None
+
+    def layout_reference(self, sha256: str) -> bytes:
+        if not _SHA256.fullmatch(sha256):
+            raise NotFoundError(f"版式图像“{sha256[:16]}”不存在")
+        try:
+            return (self._layouts_dir / f"{sha256}.png").read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError(f"版式图像“{sha256[:16]}…”不存在") from None
+
+    def layout_reader(self) -> LayoutFiles:
+        return LayoutFiles(self.data_dir)
+
+    def delete_layout(self, template: str, name: str) -> bool:
+        key = self._layout_key(template, name)
+        with self._write(self._layouts_db):
+            if self._layouts.row(key) is None:
+                return False
+            self._layouts.remove(doc_ids=[key])
+        return True
 
     # -- installation settings (meta.json: settings) -----------------------------------------
     def list_installation_settings(self) -> list[InstallationSetting]:

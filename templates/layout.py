@@ -99,9 +99,23 @@ class Option:
 
 
 def option_layout(template: Template, field: FormField) -> list[Option]:
-    return options_in(
-        value_rect(template, field), field.options, field.type, label_font_size(template)
-    )
+    v = value_rect(template, field)
+    if field.marks and len(field.marks) == len(field.options):
+        return marked_options(v, field)
+    return options_in(v, field.options, field.type, label_font_size(template))
+
+
+def marked_options(v: Rect, field: FormField) -> list[Option]:
+    """The options where a registered layout has them printed (`field.marks`): a □ to
+    tick, or the option's text, circled over the box's height."""
+    out = []
+    for text, box in zip(field.options, field.marks, strict=True):
+        r = Rect(*box)
+        if field.type == FieldType.circle_choice:
+            out.append(Option(text, r, Rect(r.x - 2.0, v.y + 0.4, r.w + 4.0, v.h - 0.8)))
+        else:
+            out.append(Option(text, r, r))
+    return out
 
 
 def options_in(v: Rect, options: list[str], kind: FieldType, size: float) -> list[Option]:
@@ -146,6 +160,8 @@ def table_font_size(template: Template) -> float:
 
 
 def checkbox_square(template: Template, field: FormField) -> Rect:
+    if field.marks:  # a registered layout's printed □
+        return Rect(*field.marks[0])
     v = value_rect(template, field)
     sq = OPTION_SQUARE_MM
     return Rect(v.x + PAD_MM, v.y + (v.h - sq) / 2, sq, sq)

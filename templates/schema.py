@@ -69,6 +69,7 @@ class Column(BaseModel):
     label: str
     type: FieldType = FieldType.text
     width: float = Field(gt=0, description="relative width; columns are scaled to the table box")
+    aliases: list[str] = []  # other headings the column goes by on forms printed elsewhere
     required: bool = False
     options: list[str] = []
     constraints: Constraints = Constraints()
@@ -107,6 +108,13 @@ class FormField(BaseModel):
     words_of: str | None = None  # money_words: key of the money field it spells out
     constraints: Constraints = Constraints()
     hint: str | None = None  # a short printed help text, e.g. 请在□内打√
+    # other labels the field goes by on forms formdesk did not print (a station's Word
+    # template, a print shop's pad): matched when a layout is registered from a scan
+    aliases: list[str] = []
+    # set only on a layout variant's copy of the template (extract/variants.py): where a
+    # pen marks each option — the printed □, or the option's text to circle — or a
+    # checkbox's □, mm; empty: laid out from the box (layout.py)
+    marks: list[tuple[float, float, float, float]] = []
     # tables only
     columns: list[Column] = []
     row_height: float = 8.0

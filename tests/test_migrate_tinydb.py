@@ -5,17 +5,21 @@ the service then runs on the database with everything there."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import cv2
+import numpy as np
 import psycopg
 import pytest
 
 from formdesk.api.app import create_app
 from formdesk.model.accounts import ApiToken, UserSession
+from formdesk.model.layouts import FieldBox, LayoutVariant
 from formdesk.services.claims import import_claims_file
 from formdesk.services.samples import load_samples
 from formdesk.services.stores import key_fingerprint
@@ -56,6 +60,16 @@ def installation(tmp_path_factory) -> Path:
     store.record_page_outcomes(items[0].scan_id, None, "b0", "x.jpg", {3: "页面上没有找到表单"}, {})
     import_claims_file(store, (ROOT / "samples" / "claims.csv").read_bytes(), "claims.csv", "admin")
     store.add_token(ApiToken(token_hash="ab" * 32, username="admin", label="扫描仪"))
+    png = cv2.imencode(".png", np.full((30, 20), 240, np.uint8))[1].tobytes()
+    store.add_layout(  # a layout registered from a scan (issue 13) and its image
+        LayoutVariant(
+            template="SH-ZH/BD-27", name="印刷厂", paper_mm=(105.0, 148.0),
+            fields=[FieldBox(key="vin", box=(23.0, 49.0, 72.0, 8.5))], fingerprint=[1.0, 1.0, 0.5, 0.5],
+            reference_sha256=hashlib.sha256(png).hexdigest(), created_by="admin",
+            created_at=datetime.now(UTC),
+        ),
+        png,
+    )  # fmt: skip
     store.add_session(
         UserSession(
             session_hash="cd" * 32,
@@ -74,7 +88,9 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
         res = migrate(installation, url)
         assert res.returncode == 0, res.stderr
         assert "全部一致" in res.stdout
-        for kind in ("records: ", "corrections: 1", "claims: ", "scans: ", "tokens: 1"):
+        for kind in (
+            "records: ", "corrections: 1", "claims: ", "scans: ", "tokens: 1", "layouts: 1"
+        ):  # fmt: skip
             assert kind in res.stdout
         # the service on the database: the same records, the correction, the sign-in
         tiny = TinyStore(installation)
@@ -88,6 +104,11 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
             assert sql.get_session("cd" * 32).username == "admin"
             assert sql.user_for_token("ab" * 32).username == "admin"
             assert sql.list_claims() == tiny.list_claims() and sql.list_claims()
+            (layout,) = sql.list_layouts()
+            assert layout == tiny.get_layout("SH-ZH/BD-27", "印刷厂")
+            assert sql.layout_reference(layout.reference_sha256) == tiny.layout_reference(
+                layout.reference_sha256
+            )
             voided = tiny.list_records(status="voided", duplicates=True)[0]
             assert sql.list_records(status="voided", duplicates=True)[0] == voided
             for r in voided:

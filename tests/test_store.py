@@ -849,6 +849,7 @@ def test_the_store_is_its_roles(store):
         ClaimStore,
         DocumentStore,
         InstallationStore,
+        LayoutStore,
         RecordStore,
         ScanStore,
         StationStore,
@@ -863,6 +864,7 @@ def test_the_store_is_its_roles(store):
         ScanStore,
         RecordStore,
         ClaimStore,
+        LayoutStore,
     ]
 
     def methods(proto):

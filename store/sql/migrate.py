@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from formdesk.model.accounts import User, UserSession
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.layouts import LayoutVariant
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan
 from formdesk.model.stored import Correction, RecordEvent
 from formdesk.model.usernames import fold_username
@@ -154,7 +155,23 @@ def copy_tinydb(
             schema.claim_imports,
             [i.model_dump() for i in reversed(tiny.list_claim_imports())],
         )
+        layouts = tiny.list_layouts()
+        for v in layouts:  # the reference images one at a time, as the scans' bytes
+            db.execute(schema.layout_variants.insert().values(_layout_row(tiny, v)))
+        counts["layouts"] = len(layouts)
+        tell("layouts", len(layouts))
     return counts
+
+
+def _layout_row(tiny: TinyStore, v: LayoutVariant) -> dict[str, Any]:
+    data = v.model_dump(mode="json")
+    return {
+        "template": v.template, "name": v.name, "paper_w_mm": v.paper_mm[0],
+        "paper_h_mm": v.paper_mm[1], "fields": data["fields"], "table_layout": data["table"],
+        "fingerprint": data["fingerprint"], "reference_sha256": v.reference_sha256,
+        "reference": tiny.layout_reference(v.reference_sha256), "created_by": v.created_by,
+        "created_at": v.created_at,
+    }  # fmt: skip
 
 
 def _scan_row(scan: Scan) -> dict[str, Any]:
@@ -212,6 +229,10 @@ def compare_stores(tiny: TinyStore, sql: Store) -> list[str]:
         sorted(tiny.list_page_refusals(), key=key),
         sorted(sql.list_page_refusals(), key=key),
     )
+    same("版式", "全部", tiny.list_layouts(), sql.list_layouts())
+    for v in tiny.list_layouts():
+        digest = hashlib.sha256(sql.layout_reference(v.reference_sha256)).hexdigest()
+        same("版式图像", v.name, v.reference_sha256, digest)
     listed = sql.list_records(limit=0, duplicates=True)[1]
     voided = sql.list_records(status="voided", limit=0, duplicates=True)[1]  # 作废: kept too
     same("记录数", "全部", len(records), listed + voided)

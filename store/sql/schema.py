@@ -356,3 +356,21 @@ print_jobs = Table(
     Column("pdf", LargeBinary),
     Index("print_jobs_by_user_state", "created_by", "state"),
 )
+
+# layout variants of catalog forms registered from a scan (issue 13, migration 0011):
+# model.layouts.LayoutVariant, its reference image (PNG) beside it
+layout_variants = Table(
+    "layout_variants",
+    metadata,
+    Column("template", Text, primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("paper_w_mm", Float, nullable=False),
+    Column("paper_h_mm", Float, nullable=False),
+    Column("fields", JSONB, nullable=False),  # [FieldBox]
+    Column("table_layout", JSONB),  # TableLayout, or NULL
+    Column("fingerprint", JSONB, nullable=False),  # [float] (extract/ruling.py)
+    Column("reference_sha256", Text, nullable=False),
+    Column("reference", LargeBinary, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -15,6 +15,7 @@ from .accounts import SqlAccountStore
 from .claims import SqlClaimStore
 from .documents import SqlDocumentStore
 from .engine import SchemaTooNew, check_url, connect, head_revision, revision_of
+from .layouts import SqlLayoutStore
 from .print_jobs import SqlPrintJobStore
 from .records import SqlRecordStore
 from .scans import SqlScanStore
@@ -30,6 +31,7 @@ class SqlStore(
     SqlAccountStore,
     SqlClaimStore,
     SqlDocumentStore,
+    SqlLayoutStore,
     SqlPrintJobStore,
     SqlRecordStore,
     SqlScanStore,

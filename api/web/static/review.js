@@ -22,7 +22,7 @@
   const fieldsBox = $("fields");
   const verifyButton = $("verify");
 
-  const IDENTIFIED = { qr: "二维码", ocr: "表单编号文字", text_layer: "PDF 文字层", manual: "人工指定" };
+  const IDENTIFIED = { qr: "二维码", ocr: "表单编号文字", text_layer: "PDF 文字层", manual: "人工指定", layout: "外部表单(已登记版式)" };
   const ACTIONS = { void: "作废", restore: "恢复", unverify: "撤销确认", set_station: "设置维修站" };
   const SELECT_TYPES = new Set(["choice", "circle_choice", "checkbox", "signature", "seal"]);
 

@@ -1,0 +1,98 @@
+"""`bench/read_bench.py --external`: pages of forms formdesk did not print (issue 13) next
+to formdesk's own, for the forms of the external test set (tests/data/external).
+
+For each external blank: its layout registered from one scan (extract.layout_proposal),
+then `--count` pages filled by hand (samples.synth's writer in the true boxes), half
+scanned and half photographed, read by the reader against the registered layout; and as
+many of formdesk's own printed forms of the same template, filled and shot alike, read as
+usual.  Prints per kind of page: pages, pages/s, refused pages, filled fields, exact,
+marked ok and wrong among ok (the calibration's target: ≤ 0.30 %).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+
+from formdesk.extract.layout_proposal import propose_layout
+from formdesk.extract.ocr import default_engine
+from formdesk.extract.reader import FormReader
+from formdesk.extract.variants import RegisteredLayout
+from formdesk.model.layouts import LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.templates import get_template
+from samples.external import external_blanks, filled_page, shoot
+from samples.scoring import outcomes
+from samples.synth.effects import photo_effects, scan_effects
+from samples.synth.pages import handwritten_page
+from samples.synth.values import make_values
+
+
+def _register(blank, engine, rng) -> RegisteredLayout:
+    template = get_template(blank.code)
+    p = propose_layout(shoot(blank.page(), "scan", rng), template, engine)
+    variant = LayoutVariant(
+        template=template.code, name="bench", fields=p.fields, table=p.table,
+        paper_mm=(template.geometry.width, template.geometry.height),
+        fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="bench",
+        created_at=utcnow(),
+    )  # fmt: skip
+    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+
+
+def _own_page(template, key: bytes, rng, kind: str) -> tuple[np.ndarray, dict]:
+    values = make_values(template, rng)
+    img, truth = handwritten_page(template, values, rng, key)
+    shot = photo_effects if kind == "photo" else scan_effects
+    return shot(img, rng, jpeg_quality=85, quarter_turns=0.0), truth["forms"][0]["values"]
+
+
+def external_main(args, key: bytes) -> None:
+    engine = default_engine()
+    figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for i, blank in enumerate(external_blanks()):
+        template = get_template(blank.code)
+        rng = np.random.default_rng([args.seed, i])
+        layout = _register(blank, engine, rng)
+        external = FormReader(key, engine, layouts=lambda c, lay=layout: [lay])
+        own = FormReader(key, engine)
+        for n in range(args.count):
+            kind = "scan" if n % 2 == 0 else "photo"
+            for origin, reader in (("external", external), ("own", own)):
+                if origin == "external":
+                    image, values = filled_page(blank, rng, kind)
+                else:
+                    image, values = _own_page(template, key, rng, kind)
+                data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
+                t0 = time.perf_counter()
+                result = reader.read_file(data, "page.jpg")
+                f = figures[origin]
+                f["seconds"] += time.perf_counter() - t0
+                f["pages"] += 1
+                f["refused"] += len(result.problems)
+                for problem in result.problems:
+                    print(f"  {origin} {blank.name} page {n + 1} ({kind}): {problem.reason}")
+                for record in result.records:
+                    for o in outcomes(record, template, values):
+                        if o.truth is None:
+                            continue
+                        f["filled"] += 1
+                        f["exact"] += o.correct
+                        f["ok"] += o.status == "ok"
+                        f["wrong_ok"] += o.status == "ok" and not o.correct
+        print(f"{blank.name}: {args.count} pages of each kind read", flush=True)
+    print(
+        f"\n{'pages':<10}{'n':>4}{'pages/s':>9}{'refused':>9}{'filled':>8}{'exact':>8}"
+        f"{'marked ok':>11}{'wrong among ok':>16}"
+    )
+    for origin in ("own", "external"):
+        f = figures[origin]
+        filled = max(1.0, f["filled"])
+        print(
+            f"{origin:<10}{int(f['pages']):>4}{f['pages'] / f['seconds']:>9.2f}"
+            f"{int(f['refused']):>9}{int(f['filled']):>8}{f['exact'] / filled:>8.1%}"
+            f"{f['ok'] / filled:>11.1%}{f['wrong_ok'] / max(1.0, f['ok']):>16.2%}"
+        )

@@ -1,0 +1,279 @@
+"""Pages without marks read against a registered layout variant (issue 13, point 2).
+
+A page the reader found no marks on, but whose printed title or code names a catalog
+form, is matched to that form's registered variants:
+
+1. the page is flattened to its paper (page_outline.py) and its ruled lines compared with
+   each variant's fingerprint (ruling.similarity); the most similar must reach FP_MIN;
+2. it is aligned on the variant's reference image by feature matching (OpenCV ORB,
+   ratio test, RANSAC homography) and warped into the reference's frame;
+3. once corrected locally on its ruled lines (local_align.page_mesh, as a bowed page of
+   formdesk's own is), at least LINE_MATCH_MIN of the reference's lines must lie on print
+   of the page, else the page is refused (never read against the wrong boxes).
+
+The fields are then read with the same readers as formdesk's own forms, on a copy of the
+template whose boxes are the variant's (`variant_template`); the reference's print is
+taken out of the crops as the blank's is for formdesk's forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from formdesk.model.layouts import LayoutVariant
+from formdesk.templates.errors import FormdeskError
+from formdesk.templates.schema import CHOICE_TYPES, FieldType, Template
+
+from .align import PX_PER_MM
+from .page_outline import flatten_page
+from .ruling import dark_pixels, fingerprint, ruling, similarity
+
+FP_MIN = 0.75  # ruled-line similarity a page must reach to be read as a variant
+ORB_FEATURES = 6000
+RATIO = 0.75  # Lowe's ratio test
+MIN_INLIERS = 40  # RANSAC inliers of a believable alignment
+RANSAC_PX = 4.0  # reprojection threshold, px at 200 dpi (0.5 mm)
+MAX_MOVE_MM = 25.0  # a flattened page is not further off its reference than this
+LINE_MATCH_MIN = 0.8  # share of the reference's ruled lines on the page's print once aligned
+
+
+@dataclass(frozen=True)
+class RegisteredLayout:
+    """A variant and its reference image (grey, PX_PER_MM, the paper's size)."""
+
+    variant: LayoutVariant
+    reference: np.ndarray
+
+
+LayoutLookup = Callable[[str], list[RegisteredLayout]]  # form code -> its variants
+DECODED_KEPT = 32  # reference images kept decoded in a process
+
+
+class StoredLayouts:
+    """A LayoutLookup over a store's `layout_reader()` (variants with PNG bytes): the
+    reference images decoded once per process, by their SHA-256."""
+
+    _decoded: dict[str, np.ndarray] = {}  # shared by the process's lookups
+
+    def __init__(self, source: Callable[[str], list[tuple[LayoutVariant, bytes]]]):
+        self.source = source
+
+    def __call__(self, code: str) -> list[RegisteredLayout]:
+        out = []
+        for variant, png in self.source(code):
+            image = self._decoded.get(variant.reference_sha256)
+            if image is None:
+                image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+                if image is None:
+                    continue  # a damaged image: the variant cannot be matched
+                if len(self._decoded) >= DECODED_KEPT:
+                    self._decoded.pop(next(iter(self._decoded)))
+                self._decoded[variant.reference_sha256] = image
+            out.append(RegisteredLayout(variant, image))
+        return out
+
+
+class LayoutMismatch(FormdeskError, ValueError):
+    """The page cannot be read against a registered variant; the message says why
+    (Chinese, for the refused page's reason)."""
+
+    status = 422
+
+
+def variant_template(template: Template, variant: LayoutVariant) -> Template:
+    """`template` with the variant's boxes: each field it located, written in its box
+    (no printed label or unit inside: the layout's own print is masked out), options and
+    checkboxes where the layout prints them; fields it did not locate left out; its table
+    with the variant's columns and rows."""
+    fields = []
+    for f in template.fields:
+        if f.type == FieldType.table:
+            if variant.table is not None and variant.table.key == f.key:
+                table = _table_field(f, variant)
+                if table is not None:
+                    fields.append(table)
+            continue
+        box = variant.box(f.key)
+        if box is None:
+            continue
+        marks: list = []
+        if f.type in CHOICE_TYPES and all(o in box.options for o in f.options):
+            marks = [box.options[o] for o in f.options]
+        elif f.type == FieldType.checkbox and "□" in box.options:
+            marks = [box.options["□"]]
+        fields.append(
+            f.model_copy(
+                update={
+                    "box": tuple(box.box),
+                    "label_position": "none",
+                    "frame": "none",
+                    "constraints": f.constraints.model_copy(update={"unit": None}),
+                    "marks": marks,
+                }
+            )
+        )
+    return template.model_copy(update={"fields": fields})
+
+
+def _table_field(table, variant: LayoutVariant):
+    """The table laid over the variant's rows: its header drawn just above the first
+    row (reading looks only at the rows), the columns' widths the measured ones."""
+    t = variant.table
+    if any(c.key not in t.columns for c in table.columns):
+        return None
+    xs = [t.columns[c.key] for c in table.columns]
+    if any(abs(a[0] + a[1] - b[0]) > 1.5 for a, b in zip(xs, xs[1:], strict=False)):
+        return None  # not side by side: the grid cannot be one table
+    left, right = xs[0][0], xs[-1][0] + xs[-1][1]
+    header = max(t.row_height, 7.0)  # FormField.header_height
+    columns = [
+        c.model_copy(update={"width": w}) for c, (_, w) in zip(table.columns, xs, strict=True)
+    ]
+    box = (left, t.top - header, right - left, header + t.rows * t.row_height + 0.01)
+    return table.model_copy(
+        update={
+            "box": box,
+            "label_position": "none",
+            "row_height": t.row_height,
+            "columns": columns,
+        }
+    )
+
+
+def missing_fields(template: Template, variant: LayoutVariant) -> list[str]:
+    """The labels of the template's fields the variant does not place (Chinese)."""
+    placed = {b.key for b in variant.fields} | ({variant.table.key} if variant.table else set())
+    return [f.label for f in template.fields if f.key not in placed]
+
+
+@dataclass
+class VariantFit:
+    """A page aligned on a variant: the page in the reference's frame (BGR, PX_PER_MM),
+    the homography taking the flattened page to it (px), how well the ruled lines then
+    agree (0..1), the fingerprints' similarity, the RANSAC inliers and their RMS
+    reprojection error (mm)."""
+
+    layout: RegisteredLayout
+    image: np.ndarray
+    homography: np.ndarray
+    line_match: float
+    similarity: float
+    inliers: int
+    residual_mm: float
+
+
+def fit_variant(
+    image: np.ndarray, template: Template, layouts: list[RegisteredLayout]
+) -> VariantFit:
+    """The page (BGR) aligned on the most similar of `layouts` (variants of `template`);
+    LayoutMismatch (Chinese reason) when none is similar enough or the alignment is poor."""
+    g = template.geometry
+    flat = flatten_page(image, (g.width, g.height))
+    gray = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
+    fp = fingerprint(ruling(gray))
+    ranked = sorted(
+        ((similarity(fp, lay.variant.fingerprint), i) for i, lay in enumerate(layouts)),
+        reverse=True,
+    )
+    best, i = ranked[0]
+    layout = layouts[i]
+    name = layout.variant.name
+    if best < FP_MIN:
+        raise LayoutMismatch(
+            f"看起来是 {template.code} {template.title},但与已登记的 {len(layouts)} 个版式都不相符"
+            f"(最接近的是“{name}”,相似度 {best:.2f});请先登记这种版式"
+        )
+    h, inliers, residual = _homography(gray, layout.reference)
+    if h is None or inliers < MIN_INLIERS:
+        raise LayoutMismatch(
+            f"看起来是 {template.code} 的版式“{name}”,但无法与其对齐(特征匹配 {inliers} 处);"
+            "请重新扫描完整、清晰的页面"
+        )
+    size = (layout.reference.shape[1], layout.reference.shape[0])
+    corners = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
+    moved = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), h).reshape(-1, 2) - corners
+    if float(np.abs(moved).max()) > MAX_MOVE_MM * PX_PER_MM:
+        raise LayoutMismatch(
+            f"看起来是 {template.code} 的版式“{name}”,但对齐结果不合理;请重新扫描完整、平整的页面"
+        )
+    warped = cv2.warpPerspective(
+        flat, h, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
+    )  # fmt: skip
+    match = line_match(layout.reference, cv2.cvtColor(warped, cv2.COLOR_BGR2GRAY))
+    return VariantFit(layout, warped, h, match, best, inliers, residual)
+
+
+def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
+    """How well the reference's ruled lines lie on `page` (BGR, in the reference's frame,
+    after any local correction); LayoutMismatch below LINE_MATCH_MIN: the page is never
+    read against boxes it does not lie on."""
+    match = line_match(fit.layout.reference, cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
+    if match < LINE_MATCH_MIN:
+        raise LayoutMismatch(
+            f"看起来是 {template.code} 的版式“{fit.layout.variant.name}”,但对齐不佳"
+            f"(表格线吻合 {match:.0%});为免读错位置,这一页未识读,请重新扫描完整、平整的页面"
+        )
+    return match
+
+
+def _homography(page: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray | None, int, float]:
+    """page px -> reference px by ORB features, the ratio test and RANSAC; the number of
+    inliers and their RMS reprojection error (mm)."""
+    orb = cv2.ORB_create(nfeatures=ORB_FEATURES)
+    kp_a, des_a = orb.detectAndCompute(page, None)
+    kp_b, des_b = orb.detectAndCompute(reference, None)
+    if des_a is None or des_b is None or len(kp_a) < 8 or len(kp_b) < 8:
+        return None, 0, 0.0
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(des_a, des_b, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < 8:
+        return None, len(good), 0.0
+    src = np.float32([kp_a[m.queryIdx].pt for m in good]).reshape(-1, 1, 2)
+    dst = np.float32([kp_b[m.trainIdx].pt for m in good]).reshape(-1, 1, 2)
+    h, mask = cv2.findHomography(src, dst, cv2.RANSAC, RANSAC_PX)
+    if h is None or mask is None:
+        return None, 0, 0.0
+    keep = mask.ravel().astype(bool)
+    back = cv2.perspectiveTransform(src[keep], h)
+    rms = float(np.sqrt(np.mean(np.sum((back - dst[keep]) ** 2, axis=2))))
+    return h, int(keep.sum()), rms / PX_PER_MM
+
+
+def line_match(reference: np.ndarray, page: np.ndarray) -> float:
+    """Share of the reference's ruled-line pixels that lie on print of the page (within
+    2 px), both grey in the same frame."""
+    lines = ruling(reference).lines.astype(bool)
+    if not lines.any():
+        return 0.0
+    dark = cv2.dilate(dark_pixels(page), np.ones((5, 5), np.uint8)).astype(bool)
+    return float((dark & lines).sum()) / float(lines.sum())
+
+
+def reference_print(reference: np.ndarray, grow_px: int) -> np.ndarray:
+    """Where the reference has print (bool), grown by `grow_px`: taken out of the crops
+    as the blank's print is for formdesk's own forms (reference.printed_mask)."""
+    dark = dark_pixels(reference)
+    if grow_px <= 0:
+        return dark.astype(bool)
+    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow_px + 1, 2 * grow_px + 1))
+    return cv2.dilate(dark, k).astype(bool)
+
+
+__all__ = [
+    "LayoutLookup",
+    "LayoutMismatch",
+    "RegisteredLayout",
+    "StoredLayouts",
+    "VariantFit",
+    "check_lines",
+    "fit_variant",
+    "line_match",
+    "missing_fields",
+    "reference_print",
+    "variant_template",
+]

@@ -1,0 +1,255 @@
+"""Layout variants (issue 13): registering a layout formdesk did not print from one scan or
+photo of a blank of it, listing and removing them.  The CLI (`formdesk layout …`) and the
+API call these; the proposal itself is extract.layout_proposal's."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import io
+import json
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from formdesk.extract.align import PX_PER_MM
+from formdesk.extract.layout_proposal import Proposal, propose_layout
+from formdesk.extract.ocr import OcrEngine, default_engine
+from formdesk.ingest import IngestLimits, iter_pages
+from formdesk.model.errors import FormdeskError
+from formdesk.model.layouts import VARIANT_NAME, FieldBox, LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.render.fonts import font_file
+from formdesk.store import ConflictError, NotFoundError, Store
+from formdesk.templates import Template, get_template
+from formdesk.templates.schema import FieldType
+
+from .refusals import Refused
+
+FOUND_MIN = 0.5  # a proposal finding fewer of the form's fields is not this form's layout
+
+
+def propose_from_file(
+    code: str, data: bytes, filename: str, engine: OcrEngine | None = None
+) -> tuple[Template, Proposal]:
+    """The proposal for form `code` from the first page of an uploaded file (PDF, JPEG,
+    PNG, TIFF).  UnknownTemplateError (404), IngestError (the file refused),
+    PageOutlineError (422: no page to be seen)."""
+    template = get_template(code)
+    page = next(iter_pages(data, filename, IngestLimits()), None)
+    if page is None:
+        raise Refused("文件中没有页面")
+    return template, propose_layout(page.image, template, engine or default_engine())
+
+
+def found_share(template: Template, proposal: Proposal) -> float:
+    """Share of the template's fields (a table counting as one) the proposal boxed."""
+    total = len(template.fields)
+    return (total - len(proposal.missing)) / total if total else 0.0
+
+
+def register_layout(
+    store: Store,
+    code: str,
+    name: str,
+    data: bytes,
+    filename: str,
+    created_by: str,
+    engine: OcrEngine | None = None,
+) -> tuple[LayoutVariant, Proposal]:
+    """Registers the layout of form `code` in the file as variant `name`, with the boxes
+    proposed (a person corrects them later).  Refused (422) when fewer than FOUND_MIN of
+    the form's fields were found (another form, or no ruled table); ConflictError (409)
+    when the form has a variant of that name."""
+    name = name.strip()
+    if not VARIANT_NAME.match(name):
+        raise Refused(f"版式名称“{name[:40]}”不合适:1–40 个字母、数字、汉字或 . _ -")
+    code = get_template(code).code
+    if store.get_layout(code, name) is not None:  # before the slow part
+        raise ConflictError(f"表单 {code} 已有名为“{name}”的版式")
+    template, proposal = propose_from_file(code, data, filename, engine)
+    share = found_share(template, proposal)
+    if share < FOUND_MIN:
+        raise Refused(
+            f"只找到 {template.code} 的 {len(template.fields) - len(proposal.missing)}/"
+            f"{len(template.fields)} 个栏目,这一页不像是该表单;请确认表单类型,并上传整页清晰的空白表单"
+        )
+    gray = cv2.cvtColor(proposal.reference, cv2.COLOR_BGR2GRAY)
+    ok, png = cv2.imencode(".png", gray)
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
+        raise RuntimeError("PNG encoding failed")
+    reference = png.tobytes()
+    variant = LayoutVariant(
+        template=template.code,
+        name=name,
+        paper_mm=(template.geometry.width, template.geometry.height),
+        fields=proposal.fields,
+        table=proposal.table,
+        fingerprint=proposal.fingerprint,
+        reference_sha256=hashlib.sha256(reference).hexdigest(),
+        created_by=created_by,
+        created_at=utcnow(),
+    )
+    return store.add_layout(variant, reference), proposal
+
+
+def describe_missing(template: Template, proposal: Proposal) -> list[str]:
+    """The labels of the fields the proposal did not find (Chinese, for the clerk)."""
+    labels = {f.key: f.label for f in template.fields}
+    return [labels[k] for k in proposal.missing]
+
+
+def list_layouts(store: Store, code: str | None = None) -> list[LayoutVariant]:
+    """Every registered variant, or those of form `code` (UnknownTemplateError: 404)."""
+    return store.list_layouts(get_template(code).code if code else None)
+
+
+def remove_layout(store: Store, code: str, name: str) -> None:
+    """Removes variant `name` of form `code`; NotFoundError (404) when there is none."""
+    template = get_template(code)
+    if not store.delete_layout(template.code, name):
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+
+
+BOX_MIN_MM = 2.0  # the narrowest / lowest box a person may set
+
+
+def set_box(
+    store: Store, code: str, name: str, key: str, box: tuple[float, float, float, float]
+) -> LayoutVariant:
+    """A person's box (mm of the reference image) for field `key` (or label) of variant
+    `name`: moves
+    a proposed box or places a field the proposal did not find (source `manual`; a
+    choice's options are then spread over it).  NotFoundError (404), Refused (422): no
+    such field, a table, or a box off the page."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    field = next((f for f in template.fields if key in (f.key, f.label)), None)
+    if field is None:
+        raise Refused(f"表单 {template.code} 没有栏目“{key}”")
+    key = field.key
+    if field.type == FieldType.table:
+        raise Refused("明细表的行列由表格线确定,不能用一个框设置")
+    x, y, w, h = box
+    pw, ph = variant.paper_mm
+    if w < BOX_MIN_MM or h < BOX_MIN_MM or x < 0 or y < 0 or x + w > pw or y + h > ph:
+        raise Refused(f"框 {x:g}, {y:g}, {w:g} × {h:g} mm 不在 {pw:g} × {ph:g} mm 的页面内")
+    moved = FieldBox(key=key, box=(x, y, w, h), source="manual")
+    fields = [f for f in variant.fields if f.key != key] + [moved]
+    order = {f.key: i for i, f in enumerate(template.fields)}
+    fields.sort(key=lambda f: order[f.key])
+    return store.update_layout(variant.model_copy(update={"fields": fields}))
+
+
+def preview(store: Store, code: str, name: str) -> bytes:
+    """The variant's reference image with every box drawn and labelled (PNG), for the
+    clerk to check a proposal (green: found from a label or options, orange: set by
+    hand, blue: the table's columns).  NotFoundError (404)."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    png = store.layout_reference(variant.reference_sha256)
+    gray = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    image = Image.fromarray(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.truetype(font_file(), 22)
+    labels = {f.key: f.label for f in template.fields}
+
+    def rect(box, colour, text: str | None = None) -> None:
+        x, y, w, h = (v * PX_PER_MM for v in box)
+        draw.rectangle([x, y, x + w, y + h], outline=colour, width=3)
+        if text:
+            draw.text((x + 4, y + 2), text, fill=colour, font=font)
+
+    for f in variant.fields:
+        colour = (230, 120, 0) if f.source == "manual" else (0, 150, 60)
+        rect(f.box, colour, labels.get(f.key, f.key))
+        for mark in f.options.values():
+            rect(mark, (200, 0, 160))
+    if variant.table is not None:
+        cols = {c.key: c.label for c in template.field(variant.table.key).columns}
+        for key in variant.table.columns:
+            rect(variant.table.column_box(key), (30, 90, 220), cols.get(key, key))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+EXPORT_FORMAT = "formdesk-layout/1"
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+def export_layout(store: Store, code: str, name: str) -> bytes:
+    """Variant `name` of form `code` as a file to share (issue 13, point 4): JSON with the
+    variant and its reference image (PNG, base64).  NotFoundError (404)."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    png = store.layout_reference(variant.reference_sha256)
+    body = {
+        "format": EXPORT_FORMAT,
+        "variant": variant.model_dump(mode="json"),
+        "reference_png": base64.b64encode(png).decode("ascii"),
+    }
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def import_layout(
+    store: Store, data: bytes, created_by: str, name: str | None = None
+) -> LayoutVariant:
+    """A variant exported by `export_layout` (another installation's) stored here, under
+    `name` if given, registered by `created_by` now.  Refused (422, Chinese) for a file
+    that is not one, names an unknown form or field, or whose image is not its own;
+    ConflictError (409) when the form has a variant of that name."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise Refused("版式文件过大")
+    try:
+        body = json.loads(data.decode("utf-8"))
+        if body.get("format") != EXPORT_FORMAT:
+            raise ValueError
+        png = base64.b64decode(body["reference_png"], validate=True)
+        variant = LayoutVariant.model_validate(body["variant"])
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise Refused("不是 formdesk 导出的版式文件") from None
+    try:
+        template = get_template(variant.template)
+    except FormdeskError:
+        raise Refused(f"版式所属的表单 {variant.template} 不在模板目录中") from None
+    keys = {f.key for f in template.fields}
+    unknown = [b.key for b in variant.fields if b.key not in keys]
+    if unknown or (variant.table and variant.table.key not in keys):
+        raise Refused(f"版式中有表单 {template.code} 没有的栏目:{'、'.join(unknown)}")
+    if hashlib.sha256(png).hexdigest() != variant.reference_sha256:
+        raise Refused("版式文件中的参考图像与版式不符(文件可能已损坏)")
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    g = template.geometry
+    want = (round(g.height * PX_PER_MM), round(g.width * PX_PER_MM))
+    if image is None or abs(image.shape[0] - want[0]) > 2 or abs(image.shape[1] - want[1]) > 2:
+        raise Refused(f"版式文件中的参考图像不是 {template.code} 的纸张大小")
+    new_name = (name or variant.name).strip()
+    if not VARIANT_NAME.match(new_name):
+        raise Refused(f"版式名称“{new_name[:40]}”不合适:1–40 个字母、数字、汉字或 . _ -")
+    variant = variant.model_copy(
+        update={"name": new_name, "created_by": created_by, "created_at": utcnow()}
+    )
+    return store.add_layout(variant, png)
+
+
+__all__ = [
+    "describe_missing",
+    "export_layout",
+    "import_layout",
+    "found_share",
+    "list_layouts",
+    "preview",
+    "set_box",
+    "propose_from_file",
+    "register_layout",
+    "remove_layout",
+]

@@ -1,0 +1,123 @@
+"""Reading pages of forms formdesk did not print (issue 13, points 2 and 3): a layout
+registered from one scan of its blank (tests/data/external), then pages of it filled in
+by hand (samples.synth's writer, in the generator's true boxes), scanned or photographed,
+read by the reader with the real OCR engine: every field with the same readers as
+formdesk's own forms, the record marked 外部表单 with its variant, no document id or
+signature; a page of a layout not registered, or one that cannot be aligned, is refused
+with a reason."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from formdesk.extract.layout_proposal import propose_layout
+from formdesk.extract.ocr import default_engine
+from formdesk.extract.reader import FormReader
+from formdesk.extract.variants import RegisteredLayout
+from formdesk.model.layouts import LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.templates import get_template
+from samples.external import external_blank, filled_page, shoot
+from samples.scoring import outcomes
+from samples.synth.pages import printed_page
+
+KEY = b"k" * 32
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return default_engine()
+
+
+def _register(code: str, image: np.ndarray, name: str, engine) -> RegisteredLayout:
+    """What `formdesk layout add` stores, without a store: the proposal as a variant."""
+    template = get_template(code)
+    p = propose_layout(image, template, engine)
+    variant = LayoutVariant(
+        template=template.code, name=name,
+        paper_mm=(template.geometry.width, template.geometry.height),
+        fields=p.fields, table=p.table, fingerprint=p.fingerprint,
+        reference_sha256="0" * 64, created_by="test", created_at=utcnow(),
+    )  # fmt: skip
+    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+
+
+@pytest.fixture(scope="module")
+def registered(engine) -> dict[str, RegisteredLayout]:
+    """Each external blank registered from one scan of it."""
+    out = {}
+    for i, code in enumerate(["SH-ZH/BD-27", "SH-ZH/BD-31", "表格04"]):
+        scan = shoot(external_blank(code).page(), "scan", np.random.default_rng(100 + i))
+        out[code] = _register(code, scan, f"外来{i + 1}", engine)
+    return out
+
+
+def _read(reader: FormReader, image: np.ndarray):
+    return reader.read_file(cv2.imencode(".jpg", image)[1].tobytes(), "page.jpg")
+
+
+@pytest.mark.parametrize(
+    ("code", "kind", "seed"),
+    [("SH-ZH/BD-27", "scan", 1), ("SH-ZH/BD-31", "scan", 2), ("表格04", "photo", 3)],
+)
+def test_a_filled_page_reads_as_its_registered_layout(code, kind, seed, registered, engine):
+    layout = registered[code]
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == code else [])
+    image, values = filled_page(external_blank(code), np.random.default_rng(seed), kind)
+    result = _read(reader, image)
+    assert result.problems == []
+    (record,) = result.records
+    assert record.template == code and record.identified_by == "layout"
+    assert record.document_id.startswith("EXT-") and record.authentic is None
+    assert any("外部表单" in n and layout.variant.name in n for n in record.notes)
+    template = get_template(code)
+    got = outcomes(record, template, values)
+    filled = [o for o in got if o.truth is not None]
+    right = [o for o in filled if o.correct]
+    wrong_ok = [o for o in got if o.status == "ok" and not o.correct]
+    assert len(right) >= 0.9 * len(filled), [o for o in filled if not o.correct]
+    assert wrong_ok == []  # nothing wrong is passed as ok
+    # to review unless every field is ok (or confidently empty)
+    clean = not record.problems and not any(f.needs_check for f in record.fields)
+    assert (record.status == "ready") == clean
+
+
+def test_a_page_of_an_unregistered_layout_is_refused(engine):
+    """表格04's only registered variant is formdesk's own design (a blank printed here):
+    a page of the station's Word layout matches none, and says so."""
+    own, _ = printed_page(get_template("表格04"), {}, KEY)
+    layout = _register("表格04", own, "本系统版式", engine)
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == "表格04" else [])
+    image, _ = filled_page(external_blank("表格04"), np.random.default_rng(4), "scan")
+    result = _read(reader, image)
+    assert result.records == []
+    (problem,) = result.problems
+    assert "看起来是 表格04" in problem.reason
+    assert "与已登记的 1 个版式都不相符" in problem.reason and "本系统版式" in problem.reason
+
+
+def test_without_variants_the_page_is_refused_as_before(engine):
+    reader = FormReader(KEY, engine, layouts=lambda c: [])
+    image, _ = filled_page(external_blank("SH-ZH/BD-27"), np.random.default_rng(5), "scan")
+    (problem,) = _read(reader, image).problems
+    assert "看起来是 SH-ZH/BD-27" in problem.reason and "没有找到定位标记" in problem.reason
+
+
+def test_a_page_that_does_not_lie_on_its_layout_is_refused(registered, engine):
+    """The lower half of the page slid 2.5 mm sideways against the upper half (a page torn
+    and taped, folded over on the scanner): its lines cannot all lie on the layout, and it
+    is refused rather than read against boxes it does not lie on."""
+    layout = registered["SH-ZH/BD-27"]
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == "SH-ZH/BD-27" else [])
+    image, _ = filled_page(external_blank("SH-ZH/BD-27"), np.random.default_rng(6), "clean")
+    h, w = image.shape[:2]
+    shift = round(2.5 * 200 / 25.4)
+    moved = image.copy()
+    moved[h // 2 :, shift:] = image[h // 2 :, : w - shift]
+    moved[h // 2 :, :shift] = 255
+    result = _read(reader, moved)
+    assert result.records == []
+    (problem,) = result.problems
+    assert f"SH-ZH/BD-27 的版式“{layout.variant.name}”,但对齐不佳" in problem.reason
