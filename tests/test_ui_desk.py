@@ -26,6 +26,7 @@ from formdesk.templates import get_template
 
 from .test_refused_pages import unknown_tag  # noqa: F401 (fixture)
 from .test_ui import PASSWORD, SAMPLE_SHOTS, api_client, browser, server  # noqa: F401
+from .test_ui_phone import WIDER_THAN_SCREEN
 
 SCANS = Path(__file__).resolve().parents[1] / "samples" / "scans"
 TAG = get_template("SH-ZH/BD-30")
@@ -282,6 +283,12 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
             page.goto(path)
             page.wait_for_load_state("networkidle")
             assert page.locator("h1").count() >= 1, path
+            shown = page.inner_text("main")
+            assert not re.search(r"\b(null|undefined|NaN)\b", shown), (path, shown[:300])
+            if viewport is PHONE:
+                width = page.evaluate("document.documentElement.scrollWidth")
+                wide = page.evaluate(WIDER_THAN_SCREEN) if width > PHONE["width"] else []
+                assert width <= PHONE["width"], (path, width, wide)
             page.screenshot(path=str(shots / f"{name}{suffix}.png"), full_page=True)
         context.close()
     assert not problems, problems
