@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import hashlib
 import io
 import json
 import os
@@ -36,6 +37,8 @@ from formdesk.api.app import create_app
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.layouts import FieldBox, LayoutVariant
+from formdesk.model.time import utcnow
 from formdesk.services.claims import import_claims_file
 from formdesk.services.passwords import hash_password
 from formdesk.store import DamagedFileError, DiskFullError, StoreError, TinyStore, open_store
@@ -59,9 +62,27 @@ USERS = (("office", "back_office", None), ("s1", "station", "HN01"), ("audit", "
 # -- the data folder every test starts from ------------------------------------------------------
 
 
+LAYOUT_PNG = b"\x89PNG\r\n\x1a\n" + b"a reference image, only bytes here"
+
+
+def layout_variant(name: str, png: bytes) -> LayoutVariant:
+    """A registered layout of SH-ZH/BD-27 (issue 13) with one box."""
+    return LayoutVariant(
+        template="SH-ZH/BD-27",
+        name=name,
+        paper_mm=(105.0, 148.0),
+        fields=[FieldBox(key="vin", box=(23.0, 49.0, 72.0, 8.5), options={})],
+        fingerprint=[2.0, 1.0, 0.5],
+        reference_sha256=hashlib.sha256(png).hexdigest(),
+        created_by="office",
+        created_at=utcnow(),
+    )
+
+
 def build(data: Path) -> dict[str, str]:
     """A data folder as the service leaves it: users, a scan read into two records (one
-    corrected, one verified), a printed document, imported claims; the last write of
+    corrected, one verified), a printed document, imported claims, two layout variants;
+    the last write of
     db/meta.json adds station HN09 (so its `.prev` holds every user but not HN09)."""
     with TinyStore(data) as store:
         store.add_station(Station(code="HN01", name=STATION_NAME))
@@ -86,6 +107,8 @@ def build(data: Path) -> dict[str, str]:
         store.correct_field(first.record_id, "customer", "李四", "office")
         store.verify_record(second.record_id, "office")
         import_claims_file(store, (ROOT / "samples" / "claims.csv").read_bytes(), "c.csv", "office")
+        for name in ("印刷厂", "站内Word"):  # two writes of db/layouts.json: its .prev exists
+            store.add_layout(layout_variant(name, LAYOUT_PNG), LAYOUT_PNG)
         store.add_station(Station(code="HN09", name="最后写入的维修站"))
     return {"scan": scan.sha256, "first": first.record_id, "second": second.record_id}
 
