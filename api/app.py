@@ -23,7 +23,7 @@ from formdesk.services.password_work import PasswordWork
 from formdesk.services.runtime import build_runtime
 from formdesk.settings import Settings
 
-from . import errors, multipart
+from . import errors, multipart, validation
 from .headers import SecurityHeaders
 from .limits import BodyLimit
 from .origin import SameOrigin
@@ -141,10 +141,7 @@ def create_app(
                 {"reason": "请用 multipart/form-data 上传文件(字段名 files)", "status": 415},
                 status_code=415,
             )
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'][1:])}:{e['msg']}" for e in exc.errors()
-        )
-        return JSONResponse({"reason": f"请求参数不对:{problems}", "status": 422}, status_code=422)
+        return JSONResponse({"reason": validation.reason(exc.errors()), "status": 422}, status_code=422)
 
     errors.install(app)
     for module in (

@@ -145,7 +145,7 @@ def render(
         raise fail(f"输出目录不存在:{output.parent}")
     store = open_cli_store(data_dir)
     if station is not None:
-        require_station(store, station)  # NotFoundError: one line and exit 1 (main)
+        station = require_station(store, station).code  # NotFoundError: one line, exit 1
     with Progress(console=err, transient=True, disable=len(clean) < 20) as bar:
         task = bar.add_task("生成 PDF", total=len(clean))
         try:

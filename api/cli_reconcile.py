@@ -60,7 +60,7 @@ def reconcile_command(
         kind = "xlsx" if output.suffix.lower() == ".xlsx" else "pdf"
         _write(output, reconciliation_report(rec, kind))
     if letter is not None:
-        _write(letter, station_letter(rec))
+        _write(letter, station_letter(rec, store))
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -57,14 +57,16 @@ def image_page_count(data: bytes, kind: str, limits: IngestLimits) -> int:
 
 
 def iter_image_pages(
-    data: bytes, kind: str, source: str, limits: IngestLimits
+    data: bytes, kind: str, source: str, limits: IngestLimits, first: int = 0
 ) -> Iterator[PageImage]:
+    """Each frame of an image file decoded in turn (all checked first), from frame
+    `first` (0-based)."""
     if kind == "tiff":
         check_tiff_directories(data, limits.max_pages + 1)
     im = _open(data, kind)
     try:
         n = _check(im, kind, limits)
-        for index in range(n):
+        for index in range(first, n):
             yield _decode(im, kind, index, n, source)
     finally:
         im.close()

@@ -55,18 +55,19 @@ def count_pages(data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIMIT
 
 
 def iter_pages(
-    data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIMITS
+    data: bytes, filename: str, limits: IngestLimits = DEFAULT_LIMITS, first: int = 0
 ) -> Iterator[PageImage]:
-    """Pages one at a time, so only one decoded page is held in memory.
+    """Pages one at a time, so only one decoded page is held in memory; from page `first`
+    (0-based; the pages before it are neither rendered nor decoded).
 
     The cheap checks run here, before the iterator is returned: a refused file raises at
     the call, not halfway through a batch.
     """
     kind = precheck(data, limits)
     if kind == "pdf":
-        return iter_pdf_pages(data, filename, limits)  # checks at the call
+        return iter_pdf_pages(data, filename, limits, first)  # checks at the call
     image_page_count(data, kind, limits)
-    return iter_image_pages(data, kind, filename, limits)
+    return iter_image_pages(data, kind, filename, limits, first)
 
 
 def load_pages(

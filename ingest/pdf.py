@@ -65,25 +65,30 @@ def _checked(data: bytes, limits: IngestLimits) -> list[float]:
     return units
 
 
-def iter_pdf_pages(data: bytes, source: str, limits: IngestLimits) -> Iterator[PageImage]:
+def iter_pdf_pages(
+    data: bytes, source: str, limits: IngestLimits, first: int = 0
+) -> Iterator[PageImage]:
     """Each page at `limits.dpi`, in colour (stamps and seals are often red), as a viewer
     shows it: /Rotate, the CropBox and /UserUnit applied, annotations and filled form
     fields drawn.  A page with text carries its text layer placed by the same transform.
 
     Every check of `pdf_page_count` runs here, at the call, before the iterator is
-    returned: a refused file raises before its first page is rendered."""
+    returned: a refused file raises before its first page is rendered.  Pages before
+    `first` (0-based) are not rendered."""
     units = _checked(data, limits)
-    return _rendered(data, units, source, limits)
+    return _rendered(data, units, source, limits, first)
 
 
 def _rendered(
-    data: bytes, units: list[float], source: str, limits: IngestLimits
+    data: bytes, units: list[float], source: str, limits: IngestLimits, first: int = 0
 ) -> Iterator[PageImage]:
     with _PDFIUM_LOCK:
         doc = _open(data)
         mark = _issuer_mark(doc)
     try:
         for index, unit in enumerate(units):
+            if index < first:
+                continue
             with _PDFIUM_LOCK:
                 page = _render(doc, index, unit, source, limits)
             page.issuer_mark = mark

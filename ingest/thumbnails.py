@@ -4,6 +4,8 @@ service calls it in its inspection process (a hostile file takes only that down)
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 
 from .errors import IngestError
@@ -11,6 +13,7 @@ from .limits import IngestLimits
 from .loader import DEFAULT_LIMITS, iter_pages
 
 THUMB_WIDTH = 480  # px: enough to tell one form from another, and a tag's title
+THUMB_DPI = 100  # a PDF page is rendered at this (A4: 827 px wide), then shrunk
 
 
 def page_thumbnail(
@@ -21,10 +24,10 @@ def page_thumbnail(
     limits: IngestLimits = DEFAULT_LIMITS,
 ) -> bytes:
     """PNG of page `index` (0-based) of the file, `width` px wide (never enlarged).
-    IngestError (Chinese) for a file that cannot be read or a page it has not."""
-    for page in iter_pages(data, filename, limits):
-        if page.index < index:
-            continue
+    IngestError (Chinese) for a file that cannot be read or a page it has not.  Only that
+    page is rendered (a PDF at THUMB_DPI) or decoded."""
+    small = dataclasses.replace(limits, dpi=min(limits.dpi, THUMB_DPI))
+    for page in iter_pages(data, filename, small, first=index):
         image = page.image
         h, w = image.shape[:2]
         if w > width:

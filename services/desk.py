@@ -13,11 +13,12 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, Field
 
+from formdesk.model.reconciliation import Reconciliation
 from formdesk.store import Store
 from formdesk.templates import load_catalog
 from formdesk.templates.values.dates import CHINA_TIME
 
-from .reconciliation import reconcile_stations
+from .reconciliation import for_viewer, latest_month, reconcile_stations
 from .viewers import Viewer
 
 MANIFEST = "SH-ZH/BD-31"  # 三包索赔件返厂清单
@@ -105,6 +106,8 @@ def failed_files(store: Store, who: Viewer) -> DeskCard:
     items: list[DeskItem] = []
     refused = {(r.scan_id, r.station) for r in store.list_page_refusals()}
     for batch in store.list_batches(station=who.station_filter)[:RECENT_BATCHES]:
+        if not batch.errors:  # a failed job always leaves its error on the batch
+            continue
         failed = [
             j
             for j in store.list_jobs(batch.batch_id)
@@ -134,43 +137,51 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, date.fromordinal(nxt.toordinal() - 1)
 
 
-def stations_without_manifest(store: Store, who: Viewer, month: str) -> DeskCard:
-    """Registered stations with no BD-31 (返厂清单) scanned in `month`; a station user: its
-    own station only."""
-    first, last = month_bounds(month)
-    stations = [s for s in store.list_stations() if who.sees(s.code)]
-    items = []
-    for s in stations:
-        _, n = store.list_records(
-            template=MANIFEST, station=s.code, date_from=first, date_to=last, limit=0
+def reconciled(store: Store, who: Viewer, data_dir: Path | None, month: str) -> list[Reconciliation]:
+    """The month's reconciliation of every station `who` sees (a station user: its own, as
+    `for_viewer` shows it), as the 核对 page computes it — the two reconciliation cards
+    are read from it, so the 工作台 and 核对 never disagree on a month's manifests or
+    missing parts."""
+    own = who.station_filter
+    if own is not None and store.get_station(own) is None:
+        return []
+    return [for_viewer(r, who) for r in reconcile_stations(store, data_dir, month, own)]
+
+
+def stations_without_manifest(recs: list[Reconciliation], month: str) -> DeskCard:
+    """Stations none of whose returned-part manifests (BD-31) counts in `month`'s
+    reconciliation (a manifest belongs to the month of its lines' parts, as on 核对)."""
+    items = [
+        DeskItem(
+            label=f"{r.station} {r.station_name}",
+            count=0,
+            href=_link("/reconcile", station=r.station, month=month),
         )
-        if n == 0:
-            href = _link("/records", template=MANIFEST, station=s.code)
-            items.append(DeskItem(label=f"{s.code} {s.name}", count=0, href=href))
+        for r in recs
+        if not r.manifests
+    ]
     return DeskCard(
         key="no_manifest",
         title=f"{month} 未收到返厂清单的维修站",
         total=len(items),
         items=items,
         href=_link("/records", template=MANIFEST),
-        note="按扫描日期统计 SH-ZH/BD-31 三包索赔件返厂清单",
+        note="按核对的月份统计 SH-ZH/BD-31 三包索赔件返厂清单(与“核对”页一致)",
     )
 
 
-def claims_without_part(store: Store, who: Viewer, data_dir: Path | None, month: str) -> DeskCard:
+def claims_without_part(recs: list[Reconciliation], month: str) -> DeskCard:
     """Claims of `month` whose part was neither on a manifest nor tagged (索赔件未返回), by
     station, from the month's reconciliation."""
-    stations = [s.code for s in store.list_stations() if who.sees(s.code)]
     items = []
-    for code in stations:
-        (rec,) = reconcile_stations(store, data_dir, month, code)
+    for rec in recs:
         n = sum(1 for o in rec.outcomes if o.kind == "missing")
         if n:
             items.append(
                 DeskItem(
-                    label=f"{code} {rec.station_name}",
+                    label=f"{rec.station} {rec.station_name}",
                     count=n,
-                    href=_link("/reconcile", station=code, month=month),
+                    href=_link("/reconcile", station=rec.station, month=month),
                 )
             )
     return DeskCard(
@@ -182,23 +193,21 @@ def claims_without_part(store: Store, who: Viewer, data_dir: Path | None, month:
     )
 
 
-def desk_month(store: Store, today: date | None = None) -> str:
-    """The month the 工作台 speaks of: this month (Beijing time) if any claim falls in it,
-    else the latest month with a claim (so an installation loaded with last spring's
-    claims opens on them), else this month."""
+def desk_month(store: Store, who: Viewer, today: date | None = None) -> str:
+    """The month the 工作台 speaks of: the month the 核对 and 月报 pages open on for `who`
+    (`latest_month`: the latest month, not after today's in Beijing time, with claims,
+    returned parts or repair orders of the user's station, any for the others), else this
+    month."""
     today = today or datetime.now(CHINA_TIME).date()
-    this = today.strftime("%Y-%m")
-    claims = store.list_claims(repair_to=today)
-    if not claims or any(c.repair_date.strftime("%Y-%m") == this for c in claims):
-        return this
-    return max(c.repair_date for c in claims).strftime("%Y-%m")
+    return latest_month(store, who.station_filter, today) or today.strftime("%Y-%m")
 
 
 def desk(store: Store, who: Viewer, data_dir: Path | None, today: date | None = None) -> Desk:
     """The user's 工作台 (see the module)."""
-    month = desk_month(store, today)
+    month = desk_month(store, who, today)
     cards = [waiting_review(store, who), refused_pages(store, who), failed_files(store, who)]
     if store.list_stations():
-        cards.append(stations_without_manifest(store, who, month))
-        cards.append(claims_without_part(store, who, data_dir, month))
+        recs = reconciled(store, who, data_dir, month)
+        cards.append(stations_without_manifest(recs, month))
+        cards.append(claims_without_part(recs, month))
     return Desk(month=month, cards=cards)

@@ -62,3 +62,19 @@ def print_names(store: Store, station: str | None = None) -> dict[str, str]:
         if found is not None and found.name and found.name != found.code:
             names["station_name"] = found.name
     return names
+
+
+def letter_details(store: Store) -> dict[str, str]:
+    """What the letter to a station (核对结果通知) prints from 设置: `center_name` (the
+    service center's name, else 公司名称 + 售后服务中心, else 售后服务中心), `contact`
+    and `phone` (absent when not set: the letter leaves lines to write on)."""
+    names = {s.name: s.value for s in store.list_installation_settings() if s.value}
+    center = names.get("service_center_name") or (
+        f"{names['company_name']}售后服务中心" if names.get("company_name") else "售后服务中心"
+    )
+    out = {"center_name": center}
+    if names.get("letter_contact"):
+        out["contact"] = names["letter_contact"]
+    if names.get("letter_phone"):
+        out["phone"] = names["letter_phone"]
+    return out

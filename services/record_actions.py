@@ -16,18 +16,13 @@ from formdesk.store import Store
 
 from .batches import visible_batch
 from .records import not_found, visible_record
-from .refusals import NotAllowed, Refused
+from .refusals import NotAllowed, Refused, stated_reason
 from .stations import require_station
 from .viewers import Viewer
 
 
 def _reason(reason: str | None) -> str:
-    why = (reason or "").strip()
-    if not why:
-        raise Refused("请说明作废的原因")
-    if len(why) > 200:
-        raise Refused("作废原因不能超过 200 个字")
-    return why
+    return stated_reason(reason, "请说明作废的原因", "作废原因")
 
 
 def void_record(store: Store, who: Viewer, record_id: str, reason: str) -> RecordSummary:
@@ -84,14 +79,16 @@ def unverify_record(store: Store, who: Viewer, record_id: str) -> RecordSummary:
 
 def set_station(store: Store, who: Viewer, record_id: str, station: str | None) -> RecordSummary:
     """设置维修站 of a record (back office only: NotAllowed, 403); `station` a registered
-    code (NotFoundError, 404, naming it) or None/"" for the back office's own.
+    code as typed (`find_station`: hn01 is HN01; NotFoundError, 404, naming it) or None for
+    the back office's own — said explicitly: "" or spaces are Refused (422), never taken
+    as clearing the station.
     ConflictError (409) when unchanged or voided."""
     if who.role != "back_office":
         raise NotAllowed("只有售后服务部(后台)用户可以设置记录的维修站")
     visible_record(store, who, record_id)
-    code = (station or "").strip() or None
-    if code is not None:
-        require_station(store, code)
+    if station is not None and not station.strip():
+        raise Refused("请选择维修站;记录不属于任何维修站时请选择“售后服务部(无维修站)”")
+    code = None if station is None else require_station(store, station).code
     try:
         return store.set_record_station(record_id, code, who.username)
     except NotFoundError:

@@ -33,6 +33,8 @@ from formdesk.templates.values.normalize import correction_value
 from .refusals import Refused
 from .viewers import Viewer
 
+MAX_NAMED = 500  # files a 文件名 filter may match; more is refused, asking for more of the name
+
 
 def not_found(what: str) -> NotFoundError:
     """NotFoundError (404) ``找不到{what}``: also what a station user gets for another
@@ -92,7 +94,8 @@ def find_records(store: Store, who: Viewer, query: RecordQuery) -> tuple[list[Re
 def scans_of(store: Store, who: Viewer, batch: str | None, file: str | None) -> list[str] | None:
     """The scans a listing is limited to: those of upload `batch` (NotFoundError, 404, if
     `who` does not see it) and of files named with `file` (a station user: its own
-    uploads' names), both when both are given; None when neither is."""
+    uploads' names), both when both are given; None when neither is.  Refused (422) when
+    more than MAX_NAMED files match the name (never a silently shortened list)."""
     out: list[str] | None = None
     if batch:
         found = store.get_batch(batch)
@@ -100,7 +103,14 @@ def scans_of(store: Store, who: Viewer, batch: str | None, file: str | None) -> 
             raise not_found("这个批次")
         out = list(dict.fromkeys(found.scan_ids))
     if file and file.strip():
-        named = [s.sha256 for s in store.find_scans(file, who.station_filter)]
+        named = [
+            s.sha256 for s in store.find_scans(file, who.station_filter, limit=MAX_NAMED + 1)
+        ]
+        if len(named) > MAX_NAMED:
+            raise Refused(
+                f"文件名含“{file.strip()[:40]}”的文件超过 {MAX_NAMED} 个,请输入更完整的文件名"
+                "(或按批次、日期筛选)"
+            )
         out = named if out is None else [s for s in out if s in set(named)]
     return out
 
@@ -206,8 +216,7 @@ def record_detail(store: Store, who: Viewer, record_id: str) -> RecordDetail:
         events=store.list_record_events(record_id),
         batches=[
             b.batch_id
-            for b in store.list_batches(station=who.station_filter)
-            if stored.summary.scan_id in b.scan_ids
+            for b in store.list_batches(station=who.station_filter, scan_id=stored.summary.scan_id)
         ],
     )
 

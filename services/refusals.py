@@ -7,6 +7,7 @@ that allows it" are the store's own NotFoundError (404) and ConflictError (409) 
 from __future__ import annotations
 
 from formdesk.model.errors import FormdeskError
+from formdesk.store.record_actions import MAX_REASON
 
 
 class Refused(FormdeskError):
@@ -48,3 +49,15 @@ class NotYourStation(FormdeskError):
     message names the user's own station.  HTTP 403."""
 
     status = 403
+
+
+def stated_reason(reason: str | None, asking: str, label: str = "原因") -> str:
+    """The reason a person gave for voiding or discarding something, trimmed: Refused
+    (422) with `asking` (``请说明作废的原因``) when blank, and naming `label` when over
+    MAX_REASON (200) characters — the store keeps the reason on the event it writes."""
+    why = (reason or "").strip()
+    if not why:
+        raise Refused(asking)
+    if len(why) > MAX_REASON:
+        raise Refused(f"{label}不能超过 {MAX_REASON} 个字")
+    return why

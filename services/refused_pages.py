@@ -13,7 +13,7 @@ from formdesk.templates import get_template
 from formdesk.templates.catalog import UnknownTemplateError
 
 from .records import not_found
-from .refusals import Refused
+from .refusals import Refused, stated_reason
 from .viewers import Viewer
 
 OPEN = ["open"]
@@ -73,11 +73,7 @@ def discard(store: Store, who: Viewer, refusal_id: str, reason: str) -> PageRefu
     """放弃 a refused page with `reason` (1–200 characters): it leaves the list of pages
     waiting.  NotFoundError (404), Refused (422: no reason), ConflictError (409)."""
     visible_refusal(store, who, refusal_id)
-    why = (reason or "").strip()
-    if not why:
-        raise Refused("请说明放弃这一页的原因")
-    if len(why) > 200:
-        raise Refused("原因不能超过 200 个字")
+    why = stated_reason(reason, "请说明放弃这一页的原因")
     return store.update_page_refusal(
         refusal_id, OPEN, state="discarded", settled_by=who.username, note=why
     )

@@ -10,6 +10,9 @@ from typing import Literal
 from formdesk.model.monthly import MonthlySummary
 from formdesk.model.reconciliation import Evidence, Reconciliation
 
+from .installation import letter_details
+from .stores import Store
+
 
 def reconciliation_report(
     rec: Reconciliation,
@@ -27,12 +30,14 @@ def reconciliation_report(
     return reconciliation_pdf(rec)
 
 
-def station_letter(rec: Reconciliation) -> bytes:
+def station_letter(rec: Reconciliation, store: Store | None = None) -> bytes:
     """核对结果通知: an A4 PDF letter to the station listing its confirmed differences
-    (those awaiting verification are left out), grouped by kind."""
+    (those awaiting verification are left out), grouped by kind; the center's name, the
+    contact and the phone from the installation's 设置 in `store` (`letter_details`)."""
     from formdesk.reports.station_letter import station_letter_pdf
 
-    return station_letter_pdf(rec)
+    details = letter_details(store) if store is not None else {}
+    return station_letter_pdf(rec, **details)
 
 
 def summary_workbook(summary: MonthlySummary) -> bytes:

@@ -25,9 +25,23 @@ def acting_station(store: Store, who: Viewer, station: str | None) -> str | None
         if station and fold(station) != fold(who.station or ""):
             raise NotYourStation(f"维修站用户只能为本站({who.station})办理,不能为 {station}")
         return who.station
-    if station and store.get_station(station) is None:
+    if not station:
+        return station
+    found = find_station(store, station)
+    if found is None:
         raise Refused(f"没有维修站 {station}")
-    return station
+    return found.code
+
+
+def find_station(store: Store, code: str) -> Station | None:
+    """The stored station with code `code` as a person types it: exactly, else compared
+    after NFKC, without spaces and casefolded (``hn01``, ``ＨＮ０１`` and `` HN01`` are
+    HN01; `fold`); None when there is none."""
+    exact = store.get_station(code)
+    if exact is not None or not code.strip():
+        return exact
+    want = fold(code)
+    return next((s for s in store.list_stations() if fold(s.code) == want), None)
 
 
 def stations_to_choose(store: Store, who: Viewer) -> list[Station]:
@@ -39,9 +53,9 @@ def stations_to_choose(store: Store, who: Viewer) -> list[Station]:
 
 
 def require_station(store: Store, code: str) -> Station:
-    """The station with code `code`; NotFoundError (404) ``没有代码为 HN09 的维修站
+    """The station with code `code` (as typed: `find_station`); NotFoundError (404) ``没有代码为 HN09 的维修站
     (导入索赔单或添加该站用户时登记)`` when none is registered."""
-    station = store.get_station(code)
+    station = find_station(store, code)
     if station is None:
         raise NotFoundError(f"没有代码为 {code} 的维修站(导入索赔单或添加该站用户时登记)")
     return station
@@ -50,9 +64,11 @@ def require_station(store: Store, code: str) -> Station:
 def station_code(store: Store, code_or_name: str) -> str:
     """The code of the station named by its code or its full name (维修站名称), as a
     clerk may type either; `code_or_name` itself when neither matches."""
-    if store.get_station(code_or_name) is not None:
-        return code_or_name
-    return next((s.code for s in store.list_stations() if s.name == code_or_name), code_or_name)
+    found = find_station(store, code_or_name)
+    if found is not None:
+        return found.code
+    want = fold(code_or_name)
+    return next((s.code for s in store.list_stations() if fold(s.name) == want), code_or_name)
 
 
 def own_station(store: Store, who: Viewer) -> Station | None:

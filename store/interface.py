@@ -233,8 +233,9 @@ class ScanStore(Protocol):
 
     def get_batch(self, batch_id: str) -> Batch | None: ...
 
-    def list_batches(self, station: str | None = None) -> list[Batch]:
-        """Newest first."""
+    def list_batches(self, station: str | None = None, scan_id: str | None = None) -> list[Batch]:
+        """Newest first; only `station`'s, and only those that brought scan `scan_id`, when
+        given."""
         ...
 
     def list_jobs(self, batch_id: str) -> list[Job]: ...

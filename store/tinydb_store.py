@@ -678,9 +678,12 @@ class TinyStore:
         row = self._batches.row(batch_id)
         return Batch.model_validate(row) if row else None
 
-    def list_batches(self, station: str | None = None) -> list[Batch]:
+    def list_batches(self, station: str | None = None, scan_id: str | None = None) -> list[Batch]:
         rows = [
-            r for r in self._batches.rows().values() if station is None or r["station"] == station
+            r
+            for r in self._batches.rows().values()
+            if (station is None or r["station"] == station)
+            and (scan_id is None or scan_id in r["scan_ids"])
         ]
         rows.sort(key=lambda r: (r["created_at"], r["batch_id"]), reverse=True)
         return [Batch.model_validate(r) for r in rows]

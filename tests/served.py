@@ -140,9 +140,15 @@ class Server:
                 self.kill9()
 
     def client(self, username: str = "office", password: str = PASSWORD) -> httpx.Client:
-        """A signed-in client that sends the CSRF token on every request."""
+        """A signed-in client that sends the CSRF token on every request.  A sign-in the
+        service answers 503 (too many password checks at once, Retry-After) is tried again
+        after the wait it names, as a browser's user would (up to 5 times)."""
         c = httpx.Client(base_url=self.url, timeout=60)
-        res = c.post("/api/login", data={"username": username, "password": password})
+        for _ in range(5):
+            res = c.post("/api/login", data={"username": username, "password": password})
+            if res.status_code != 503:
+                break
+            time.sleep(float(res.headers.get("retry-after", "1")))
         assert res.status_code == 200, res.text
         c.headers["X-CSRF-Token"] = res.json()["csrf"]
         return c

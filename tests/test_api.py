@@ -458,3 +458,19 @@ def _first_start(settings):
     assert total == 1 and items[0].station == "HN01" and items[0].status == "ready"
     assert load_samples(store, app.state.key, RECORDS) == 0  # not twice
     store.close()
+
+
+def test_bad_parameters_are_named_in_chinese(service):
+    """A 422 from FastAPI's own validation names the parameter and the rule in Chinese;
+    pydantic's English message is never shown (new-user trial, 2026-12-01)."""
+    app, _ = service
+    office = login(app, "office")
+    slug = get_template("SH-ZH/BD-27").slug
+    res = office.post(f"/api/print/{slug}/blank.pdf", params={"copies": "abc"})
+    assert res.status_code == 422
+    assert res.json()["reason"] == "请求参数不对:查询参数 copies 应为整数"
+    res = office.post(f"/api/print/{slug}/blank.pdf", params={"copies": "500"})
+    assert res.json()["reason"] == "请求参数不对:查询参数 copies 应不大于 200"
+    res = office.get("/api/records/x/page.png", params={"page": "0"})
+    assert res.status_code == 422 and res.json()["reason"].endswith("page 应不小于 1")
+    assert not any(c.isascii() and c.isalpha() for c in res.json()["reason"].split("page")[-1])

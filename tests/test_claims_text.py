@@ -158,6 +158,7 @@ def test_text_at_its_limit_is_stored_and_one_more_character_refused(label, fill)
     assert found.reason == f"内容太长:最多 {limit} 个字符,实际 {limit + 1} 个"
 
 
+@pytest.mark.exclusive  # times itself (tests/exclusive.py)
 def test_the_red_teams_1000_character_part_name_is_refused():
     """/tmp/redteam/longtext_claim2.py; and 100,000 characters (longtext_claim.py) in the
     description, just under the CSV field limit, quickly."""

@@ -478,3 +478,35 @@ def test_a_cmyk_jpeg_becomes_bgr():
     (page,) = load_pages(data, "print.jpg")
     b, g, r = (int(v) for v in page.image[8, 8])
     assert r > 230 and g < 25 and b < 25
+
+
+def test_a_thumbnail_renders_only_its_own_page(monkeypatch):
+    """The batch page's thumbnail of page 3 of a long PDF renders page 3 only, at the
+    thumbnail's resolution; a TIFF's frame likewise; a page past the end is named."""
+    from formdesk.ingest.thumbnails import THUMB_DPI, THUMB_WIDTH, page_thumbnail
+
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for n in range(1, 6):
+        c.setFont("Helvetica", 200)
+        c.drawString(50 * mm, 150 * mm, str(n))
+        c.showPage()
+    c.save()
+    rendered = []
+    real = ingest_pdf._render
+    monkeypatch.setattr(
+        ingest_pdf, "_render",
+        lambda doc, index, unit, source, limits: rendered.append((index, limits.dpi))
+        or real(doc, index, unit, source, limits),
+    )  # fmt: skip
+    png = page_thumbnail(buf.getvalue(), "long.pdf", 2)
+    assert rendered == [(2, THUMB_DPI)]
+    image = np.asarray(Image.open(io.BytesIO(png)))
+    assert image.shape[1] == THUMB_WIDTH
+    with pytest.raises(IngestError, match="没有第 9 页"):
+        page_thumbnail(buf.getvalue(), "long.pdf", 8)
+    frames = [Image.new("L", (600, 800), 255 - 40 * n) for n in range(3)]
+    tif = io.BytesIO()
+    frames[0].save(tif, "TIFF", save_all=True, append_images=frames[1:])
+    third = np.asarray(Image.open(io.BytesIO(page_thumbnail(tif.getvalue(), "x.tif", 2))))
+    assert third.shape[1] == THUMB_WIDTH and abs(int(third.mean()) - (255 - 80)) <= 2

@@ -373,3 +373,24 @@ def test_the_pages_for_each_role(month):
     assert 'id="sm-station"' not in pages["s1"]["/summary"]
     assert 'id="dl-bd24"' in pages["s1"]["/summary"]
     assert 'id="dl-bd24"' not in pages["audit"]["/summary"]  # printing registers a document
+
+
+def test_the_work_desk_agrees_with_the_reconciliation(month):
+    """工作台 (new-user trial, 2026-12-01): it opens on the month 核对 opens on, and a
+    station's BD-31 counts in the month of its parts, as on 核对 — the manifest scanned
+    today (December) is HN01's March manifest; HN02 sent none; the missing parts are the
+    reconciliation's."""
+    office = login(month, "office")
+    latest = office.get("/api/months/latest").json()["month"]
+    desk = office.get("/api/desk").json()
+    assert desk["month"] == latest == MONTH
+    cards = {c["key"]: c for c in desk["cards"]}
+    assert [i["label"] for i in cards["no_manifest"]["items"]] == [" ".join(HN02)]
+    rec = office.get("/api/reconcile", params={"station": "HN01", "month": MONTH}).json()
+    missing = {i["label"]: i for i in cards["missing_parts"]["items"]}
+    assert missing[" ".join(HN01)]["count"] == rec["counts"]["missing"] == 1
+    assert missing[" ".join(HN01)]["href"] == f"/reconcile?station=HN01&month={MONTH}"
+    assert missing[" ".join(HN02)]["count"] == 1  # its one claim, no part returned
+    s1 = login(month, "s1")
+    own = {c["key"]: c for c in s1.get("/api/desk").json()["cards"]}
+    assert own["no_manifest"]["total"] == 0 and own["missing_parts"]["total"] == 1

@@ -81,3 +81,21 @@ def test_pages_scanned_apart_and_forms_scanned_twice(any_store):
     assert f"第{first + 1}行" in evidence.label
     assert [i.document_id for i in items if i.source == "tag"] == ["T1"]
     assert returned_items(store, "ST02") == []
+
+
+def test_a_record_filed_under_no_station_by_a_person_stays_out(any_store):
+    """A blank tag (printed for no station) counts for the station written on it — until
+    the back office files it as its own (设置维修站 → 售后服务部): then it is no station's
+    (new-user trial, 2026-12-01: it still counted in HN01's 核对)."""
+    store = any_store
+    store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    scan, _ = store.put_scan(b"tag" * 4, "t.jpg", "image/jpeg", "office", None)
+    written = tag("T7")
+    written["fields"].append(cell("service_station", "长沙顺达汽车维修站", 1).model_dump(mode="json"))
+    (rec,) = store.save_records(scan.sha256, [written], None)
+    assert rec.station is None
+    assert [i.document_id for i in returned_items(store, "HN01")] == ["T7"]
+    store.set_record_station(rec.record_id, "HN01", "office")
+    store.set_record_station(rec.record_id, None, "office")
+    assert returned_items(store, "HN01") == []
+    assert [i.document_id for i in returned_items(store)] == ["T7"]  # still a returned part

@@ -267,6 +267,27 @@ def test_a_station_set_by_a_person_survives_a_new_reading(any_store):
     assert (event.action, event.old, event.new) == ("set_station", None, "HN03")
 
 
+def test_setting_a_station_takes_it_as_typed_and_never_clears_it_by_accident(any_store):
+    """设置维修站 (service): hn03 / ＨＮ０３ are HN03; "" is refused (clearing the station
+    is said with None, the page's 售后服务部 choice); an unknown code is named (404)."""
+    from formdesk.services import record_actions
+
+    store = any_store
+    store.add_station(Station(code="HN03", name="株洲宏达汽车维修站"))
+    scan = new_scan(store, station=None)
+    (a,) = store.save_records(scan.sha256, [make_record("S9")], None)
+    assert record_actions.set_station(store, OFFICE, a.record_id, " hn03").station == "HN03"
+    with pytest.raises(ConflictError):
+        record_actions.set_station(store, OFFICE, a.record_id, "ＨＮ０３")
+    for blank in ("", "  "):
+        with pytest.raises(Refused, match="请选择维修站"):
+            record_actions.set_station(store, OFFICE, a.record_id, blank)
+    with pytest.raises(NotFoundError, match="HN77"):
+        record_actions.set_station(store, OFFICE, a.record_id, "HN77")
+    assert store.list_records(station="HN03")[1] == 1
+    assert record_actions.set_station(store, OFFICE, a.record_id, None).station is None
+
+
 def test_migration_0007_keeps_stored_records_and_fills_their_list_values():
     """A PostgreSQL database at 0006 with a record: upgraded, the record keeps its station
     (as read), and its listed values come from its stored body."""
@@ -355,3 +376,15 @@ def test_scans_are_found_by_a_part_of_their_file_name(any_store):
     assert store.find_scans("second", "HN01") == []
     assert store.find_scans("%") == [] and store.find_scans("签_") != []
     assert store.find_scans("  ") == []
+
+
+def test_a_file_name_matching_too_many_files_is_refused_not_cut(any_store, monkeypatch):
+    """记录's 文件名 filter never lists the records of only the newest N matching files: more
+    than MAX_NAMED matches are refused, asking for more of the name."""
+    store = any_store
+    monkeypatch.setattr(records, "MAX_NAMED", 2)
+    for n in range(3):
+        store.put_scan(bytes([n]) * 9, f"标签_{n}.jpg", "image/jpeg", "office", None)
+    assert len(records.scans_of(store, OFFICE, None, "标签_1")) == 1
+    with pytest.raises(Refused, match="超过 2 个,请输入更完整的文件名"):
+        records.scans_of(store, OFFICE, None, "标签")

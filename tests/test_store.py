@@ -241,6 +241,10 @@ def test_batches_and_jobs(store):
     later = store.create_batch("bob", "S02", [b.sha256], pages_total=1)
     assert [x.batch_id for x in store.list_batches()] == [later.batch_id, batch.batch_id]
     assert [x.batch_id for x in store.list_batches(station="S01")] == [batch.batch_id]
+    both = [later.batch_id, batch.batch_id]
+    assert [x.batch_id for x in store.list_batches(scan_id=b.sha256)] == both
+    assert [x.batch_id for x in store.list_batches(scan_id=a.sha256)] == [batch.batch_id]
+    assert store.list_batches(station="S02", scan_id=a.sha256) == []
 
     first = store.claim_job()
     assert (first.scan_id, first.state, first.attempts) == (a.sha256, "processing", 1)
@@ -773,6 +777,7 @@ def test_two_processes_writing_at_once(store, tmp_path):
 # -- speed -----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.exclusive  # times itself (tests/exclusive.py)
 def test_listing_with_10000_records_stays_fast(store):
     scans = [new_scan(store, f"scan {i}".encode(), f"S{i:02d}") for i in range(20)]
     base = datetime(2026, 1, 1, tzinfo=UTC)

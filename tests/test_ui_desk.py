@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from formdesk.model.accounts import User
 from formdesk.services.passwords import hash_password
@@ -25,6 +26,7 @@ from formdesk.templates import get_template
 
 from .test_refused_pages import unknown_tag  # noqa: F401 (fixture)
 from .test_ui import PASSWORD, SAMPLE_SHOTS, api_client, browser, server  # noqa: F401
+from .test_ui_phone import WIDER_THAN_SCREEN
 
 SCANS = Path(__file__).resolve().parents[1] / "samples" / "scans"
 TAG = get_template("SH-ZH/BD-30")
@@ -118,6 +120,11 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     page.once("dialog", lambda d: d.accept() if "3 条" in d.message else d.dismiss())
     page.click("#bulk-confirm")
     page.wait_for_selector("#toast:has-text('已确认 3 条记录')")
+    # what is left needs a look field by field: bulk says why it offers nothing, each row why
+    page.wait_for_selector("#bulk-none:not([hidden])")
+    assert page.locator("#bulk-body").is_hidden()
+    reasons = page.locator("#queue-table td.reasons").all_text_contents()
+    assert reasons and "—" not in reasons and any("栏需核对" in r for r in reasons), reasons
     with closing(api_client(base, "office")) as office:
         verified = office.get("/api/records", params={"status": "verified"}).json()["items"]
         assert sorted(r["template"] for r in verified) == sorted(
@@ -207,6 +214,11 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     with page.expect_download() as got:
         page.click("#reprint")
     assert Path(got.value.path()).read_bytes()[:5] == b"%PDF-"
+    page.select_option("#reprint-paper", "a6")  # a tag: the paper is the clerk's choice
+    with page.expect_download() as got:
+        page.click("#reprint")
+    box = PdfReader(got.value.path()).pages[0].mediabox
+    assert (round(float(box.width) / 72 * 25.4), round(float(box.height) / 72 * 25.4)) == (105, 148)
 
     # -- 工作台 and the pages of the desk -------------------------------------------------------------
     page.goto("/")
@@ -271,6 +283,12 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
             page.goto(path)
             page.wait_for_load_state("networkidle")
             assert page.locator("h1").count() >= 1, path
+            shown = page.inner_text("main")
+            assert not re.search(r"\b(null|undefined|NaN)\b", shown), (path, shown[:300])
+            if viewport is PHONE:
+                width = page.evaluate("document.documentElement.scrollWidth")
+                wide = page.evaluate(WIDER_THAN_SCREEN) if width > PHONE["width"] else []
+                assert width <= PHONE["width"], (path, width, wide)
             page.screenshot(path=str(shots / f"{name}{suffix}.png"), full_page=True)
         context.close()
     assert not problems, problems

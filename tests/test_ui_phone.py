@@ -63,6 +63,8 @@ def fits_the_screen(page, where: str) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     wide = page.evaluate(WIDER_THAN_SCREEN) if width > PHONE["width"] else []
     assert width <= PHONE["width"], f"{where}: the page is {width} px wide: {wide}"
+    shown = page.inner_text("main")
+    assert not re.search(r"\b(null|undefined|NaN)\b", shown), (where, shown[:300])
 
 
 WIDER_THAN_SCREEN = """() => [...document.querySelectorAll("body *")]
@@ -160,6 +162,9 @@ def test_a_station_clerk_works_from_a_phone(server, browser, tmp_path):  # noqa:
     page.wait_for_url(f"{base}/review/{record_id}")
     page.wait_for_selector(".field[data-key=vin]")
     assert sample_values(TAG)["vin"] in page.locator(".field[data-key=vin] input").input_value()
+    fits_the_screen(page, "复核")
+    top_bar_works(page, "复核")
+    page.screenshot(path=str(shots / "phone-review.png"), full_page=True, scale="css")
 
     # -- 打印: the station's own name prefilled; one tag on an A6 page -----------------------------
     page.goto("/")

@@ -196,10 +196,12 @@ def report_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
 
 
 @router.get("/reconcile/letter.pdf", response_class=Response)
-def letter_pdf(rec: Reconciliation = Depends(station_month)) -> Response:
-    """致维修站的核对结果通知(只列已确认的差异,待核实的暂不列入)。"""
+def letter_pdf(
+    rec: Reconciliation = Depends(station_month), store: Store = Depends(get_store)
+) -> Response:
+    """致维修站的核对结果通知(只列已确认的差异,待核实的暂不列入;联系人、电话取自“设置”)。"""
     return attachment(
-        station_letter(rec),
+        station_letter(rec, store),
         "application/pdf",
         _name("核对结果通知", rec, "pdf"),
         _name("reconcile-letter", rec, "pdf"),

@@ -121,7 +121,7 @@ class VoidRequest(BaseModel):
 
 
 class StationRequest(BaseModel):
-    station: str | None = None  # a registered station code; None or "": the back office's
+    station: str | None  # a registered station code, or null: the back office's own (required)
 
 
 @router.post("/records/{record_id}/void", response_model=RecordSummary)

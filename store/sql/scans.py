@@ -380,13 +380,16 @@ class SqlScanStore:
             )
         return Batch.model_validate(dict(row)) if row else None
 
-    def list_batches(self, station: str | None = None) -> list[Batch]:
-        """Every batch (only `station`'s when given), newest first (ties: the greater id)."""
+    def list_batches(self, station: str | None = None, scan_id: str | None = None) -> list[Batch]:
+        """Every batch (only `station`'s, only those that brought scan `scan_id`, when
+        given), newest first (ties: the greater id)."""
         q = select(batches).order_by(
             batches.c.created_at.desc(), batches.c.batch_id.collate("C").desc()
         )
         if station is not None:
             q = q.where(batches.c.station == station)
+        if scan_id is not None:
+            q = q.where(batches.c.scan_ids.contains([scan_id]))  # jsonb @>
         with self.engine.connect() as db:
             return [Batch.model_validate(dict(r)) for r in db.execute(q).mappings()]
 

@@ -564,6 +564,7 @@ def test_formdesks_own_pdfs_pass_every_budget(tmp_path):
 # -- images ------------------------------------------------------------------------------------
 
 
+@pytest.mark.exclusive  # times itself (tests/exclusive.py)
 def test_a_10000_frame_tiff_is_refused_in_well_under_a_second():
     data = tiff_frames(10_000)
     start = time.monotonic()

@@ -272,6 +272,7 @@ def test_a_fresh_folder_gets_its_admin_and_a_used_one_never(built, tmp_path):
     assert not meta.exists()  # nothing written, no admin made
 
 
+@pytest.mark.exclusive  # times itself (tests/exclusive.py)
 def test_a_missing_record_file_is_damaged_at_once(built, tmp_path):
     data = copy_of(built, tmp_path)
     ids = built[1]
@@ -409,7 +410,22 @@ def test_check_says_which_jobs_point_at_nothing(built, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", DB_FILES)
 def test_a_damaged_db_file_stops_cli_and_service_until_repaired(built, tmp_path, name):
+    """Every kind of damage to `name` is repaired from its kept copy (in process); through
+    the processes — `formdesk serve` and the CLI refusing in one line, `formdesk check
+    --repair` — with one kind per file, the kinds taken in turn over DB_FILES so that each
+    kind goes through them on some file (that each kind is refused on each file is
+    test_the_store_refuses_to_open_a_damaged_db_file, in process)."""
+    served_kind = KINDS[DB_FILES.index(name) % len(KINDS)]
     for kind in KINDS:
+        if kind == served_kind:
+            continue
+        data = copy_of(built, tmp_path / kind.replace(" ", "-"))
+        path = data / "db" / name
+        kept = path.with_name(f"{name}.prev").read_bytes()
+        damage(path, kind)
+        report = check_folder(data, repair=True)
+        assert report.clean and path.read_bytes() == kept, kind
+    for kind in [served_kind]:
         data = copy_of(built, tmp_path / kind.replace(" ", "-"))
         path = data / "db" / name
         kept = path.with_name(f"{name}.prev").read_bytes()

@@ -82,6 +82,7 @@ def served(tmp_path_factory):
 # -- guessing -----------------------------------------------------------------------------------
 
 
+@pytest.mark.exclusive  # the lock-out window is WINDOW_S seconds (tests/exclusive.py)
 def test_sixty_wrong_passwords_lock_the_name_even_for_the_right_one(served):
     statuses = [login(served, "guessed", f"guess-{n}").status_code for n in range(60)]
     assert statuses[:4] == [401] * 4  # the first failures say only "wrong"

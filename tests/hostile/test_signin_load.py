@@ -197,6 +197,7 @@ def test_guesses_at_once_on_a_served_process(tmp_path):
 # -- a flood of guesses ---------------------------------------------------------------------------
 
 
+@pytest.mark.exclusive  # times itself (tests/exclusive.py)
 def test_a_flood_of_sign_ins_leaves_the_service_quick(tmp_path):
     """The red team's login_flood: random names from several addresses, each a full argon2
     check, while /health and a signed-in user's /api/records are timed. Before the checks

@@ -129,6 +129,7 @@ def print_rows(n: int) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+@pytest.mark.exclusive  # times itself (tests/exclusive.py)
 @pytest.mark.slow
 def test_other_requests_keep_their_latency_while_a_1500_row_print_runs(tmp_path):
     server = Server(tmp_path / "data")

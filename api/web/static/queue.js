@@ -61,7 +61,7 @@
             el("td", { text: r.station || "—" }),
             el("td", { class: `num ${confClass(r.min_confidence)}`, text: confText(r.min_confidence) }),
             el("td", { class: "num", text: r.fields_to_check }),
-            el("td", { class: "reasons small", text: (r.reasons || []).join(";") || "—" }),
+            el("td", { class: "reasons small", text: whyInQueue(r) }),
             el("td", { text: fmtTime(r.created_at) }),
             el("td", {}, el("a", { href: reviewLink(r.record_id), text: "复核 →" }))
           );
@@ -99,6 +99,13 @@
     document.getElementById("bulk-confirm").disabled = !n;
   }
 
+  // why a record waits: its own reasons (签名不符, 重复扫描 …), else how many fields need a look
+  function whyInQueue(r) {
+    const why = [...(r.reasons || [])];
+    if (r.fields_to_check) why.push(`${r.fields_to_check} 栏需核对`);
+    return why.join(";") || "需人工确认";
+  }
+
   async function loadBulk() {
     if (!bulk) return;
     try {
@@ -108,7 +115,9 @@
       return;
     }
     const reasons = candidates.reasons || [];
-    bulk.hidden = !reasons.length;
+    bulk.hidden = false;
+    document.getElementById("bulk-none").hidden = !!reasons.length;
+    document.getElementById("bulk-body").hidden = !reasons.length;
     document.getElementById("bulk-reasons").replaceChildren(
       ...reasons.map((r) =>
         el(

@@ -144,6 +144,8 @@
 
   function renderHeader(spec) {
     const s = detail.summary;
+    // a small tag is reprinted on the paper the clerk picks (A4 × 4 or one per A6 page)
+    if ($("reprint-paper")) $("reprint-paper").hidden = !(spec.per_sheet > 1);
     const r = detail.record;
     $("rec-title").textContent = `${s.template} ${spec.title || ""}`.trim();
     document.title = `复核 ${s.template} ${s.document_id} · formdesk 售后表单`;
@@ -279,7 +281,9 @@
     const button = $("reprint");
     button.disabled = true;
     try {
-      await FD.fetchDownload(`/api/records/${encodeURIComponent(recordId)}/reprint.pdf`, "reprint.pdf", "POST");
+      const paperBox = $("reprint-paper");
+      const paper = paperBox && !paperBox.hidden ? `?paper=${encodeURIComponent(paperBox.value)}` : "";
+      await FD.fetchDownload(`/api/records/${encodeURIComponent(recordId)}/reprint.pdf${paper}`, "reprint.pdf", "POST");
       toast("已重新打印(新的文档号已登记)", "ok");
     } catch (err) {
       toast(err.message, "error");
@@ -321,9 +325,11 @@
     const left = units.filter((u) => needs(u.reading)).length;
     const fixed = units.filter((u) => u.reading.reviewed === "corrected").length;
     $("fields-count").replaceChildren(
-      left ? el("b", { class: "conf-mid", text: `${left} 处待核` }) : el("b", { text: "没有待核的栏目" }),
-      fixed ? el("span", { class: "reviewed-count", text: ` · 已更正 ${fixed} 栏` }) : null,
-      el("span", { class: "muted", text: ` · 共 ${units.length} 栏` })
+      ...[
+        left ? el("b", { class: "conf-mid", text: `${left} 处待核` }) : el("b", { text: "没有待核的栏目" }),
+        fixed ? el("span", { class: "reviewed-count", text: ` · 已更正 ${fixed} 栏` }) : null,
+        el("span", { class: "muted", text: ` · 共 ${units.length} 栏` }),
+      ].filter(Boolean) // replaceChildren would write a null as the text "null"
     );
   }
 

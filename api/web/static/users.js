@@ -172,6 +172,8 @@
     const body = {
       company_name: $("s-company_name").value,
       service_center_name: $("s-service_center_name").value,
+      letter_contact: $("s-letter_contact").value,
+      letter_phone: $("s-letter_phone").value,
     };
     const button = $("s-save");
     button.disabled = true;
