@@ -44,27 +44,13 @@ def test_proposal_boxes_nine_fields_in_ten(code, kind, engine):
     g = get_template(code).geometry
     assert abs(proposal.reference.shape[1] / (200 / 25.4) - g.width) < 1
     assert abs(proposal.reference.shape[0] / (200 / 25.4) - g.height) < 1
-
-
-def test_choice_options_are_located(engine):
-    blank = external_blank("表格04")
-    proposal = propose_layout(blank.page(), get_template("表格04"), engine)
-    boxes = {f.key: f for f in proposal.fields}
-    cat = boxes["repair_category"]
-    assert set(cat.options) == {"机电", "钣喷", "改装"}
-    xs = [cat.options[o][0] for o in ("机电", "钣喷", "改装")]
-    assert xs == sorted(xs)  # left to right as printed
-    field = cat.box
-    for x, _, w, _ in cat.options.values():
-        assert field[0] <= x and x + w <= field[0] + field[2]
-
-
-def test_a_label_only_form_has_nothing_to_propose(engine):
-    """A page of another form: few or none of the template's labels are found, and what
-    is not found is listed."""
-    blank = external_blank("表格04")  # A4 portrait: the shape of an A6 tag's paper
-    proposal = propose_layout(blank.page(), get_template("SH-ZH/BD-27"), engine)
-    assert len(proposal.missing) >= 8
+    if code == "表格04":  # where each □ of a choice is printed, left to right
+        cat = next(f for f in proposal.fields if f.key == "repair_category")
+        assert set(cat.options) == {"机电", "钣喷", "改装"}
+        xs = [cat.options[o][0] for o in ("机电", "钣喷", "改装")]
+        assert xs == sorted(xs)
+        x, _, w, _ = cat.box
+        assert all(x <= ox and ox + ow <= x + w for ox, _, ow, _ in cat.options.values())
 
 
 def test_fingerprints_tell_layouts_apart():

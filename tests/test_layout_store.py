@@ -53,7 +53,13 @@ def test_variants_are_kept_listed_and_removed(any_store):
     assert any_store.get_layout("SH-ZH/BD-27", "印刷厂") is None
 
 
-def test_registering_from_a_scan_keeps_the_proposal(any_store):
+def test_registering_from_a_scan_keeps_the_proposal(tmp_path):
+    """(On PostgreSQL registration is tested through the service: test_external_service.)"""
+    with TinyStore(tmp_path / "data") as store:
+        _registering_from_a_scan_keeps_the_proposal(store)
+
+
+def _registering_from_a_scan_keeps_the_proposal(any_store):
     blank = external_blank("SH-ZH/BD-27")
     scan = shoot(blank.page(), "scan", np.random.default_rng(27))
     data = cv2.imencode(".jpg", scan)[1].tobytes()
