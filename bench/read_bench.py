@@ -389,7 +389,7 @@ def print_hand_table(title: str, rows: list[dict]) -> None:
 def dump_rows(rows: list[dict], path: Path) -> int:
     """One JSON line per filled text-like field or table cell; returns the number written."""
     keys = ("hand", "file", "template", "key", "type", "status", "confidence", "evidence",
-            "value", "expected", "correct")  # fmt: skip
+            "reason", "value", "expected", "correct")  # fmt: skip
     n = 0
     with path.open("w", encoding="utf-8") as f:
         for r in rows:
