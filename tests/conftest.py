@@ -9,7 +9,11 @@ import pytest
 
 from formdesk.templates import Template, load_catalog
 
-from .exclusive import pytest_configure, pytest_runtest_protocol  # noqa: F401 (hooks: -n 2)
+from .exclusive import (  # noqa: F401 (hooks: two workers)
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_runtest_protocol,
+)
 from .pg import STORES, pg_engine, pg_url  # noqa: F401 (fixtures: a real PostgreSQL database)
 
 ROOT = Path(__file__).resolve().parents[1]
