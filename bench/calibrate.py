@@ -39,6 +39,7 @@ class Sample:
     correct: bool
     settled: bool = False  # a sum or the 大写 amount agrees with it (extract/checks.py)
     vetoed: bool = False  # a check across fields failed on it: never ok, whatever its score
+    cross: bool = False  # the second model (extract/ocr/cross.py) read the same value
 
 
 @cache
@@ -60,6 +61,7 @@ class Fit:
     ok: int
     wrong_ok: int
     agree_below: float = 1.01  # no second reading needed at or above this score
+    needs_cross: bool = False  # the second model must read the same value too
 
     @property
     def share_ok(self) -> float:
@@ -93,7 +95,7 @@ def load(
             continue  # not OCR'd, or its value never checked out
         if "lexicon" in codes:  # read against its vocabulary: decided by the posterior
             eligible[row["type"]].append(
-                Sample(0.0, "ink" in codes, False, bool(row["correct"]), "ink" in codes)
+                Sample(0.0, "ink" in codes, False, bool(row["correct"]), "ink" in codes, False)
             )
             continue
         if not ({"agree", "disagree"} & codes):
@@ -106,15 +108,23 @@ def load(
                 "agree" in codes,  # a check digit is not a second reading
                 bool(row["correct"]),
                 bool({"sum", "words"} & codes),
-                any(m in (row.get("reason") or "") for m in _check_messages()),
+                any(m in (row.get("reason") or "") for m in _check_messages())
+                or bool({"edge", "odd"} & codes),  # the reader's own vetoes (fields.py)
+                "cross" in codes,
             )
         )
     return eligible, filled, hands, exact
 
 
 def evaluate(
-    samples: list[Sample], n: int, min_score: float, agreement: bool, agree_below: float = 1.01
+    samples: list[Sample],
+    n: int,
+    min_score: float,
+    agreement: bool,
+    agree_below: float = 1.01,
+    cross: bool = False,
 ) -> Fit:
+    """The readings a rule leaves ok, of `n` filled ones."""
     ok = [
         s
         for s in samples
@@ -122,10 +132,20 @@ def evaluate(
         and s.ink
         and (
             s.settled
-            or (s.score >= min_score and (s.agree or not agreement or s.score >= agree_below))
+            or (
+                s.score >= min_score
+                and (
+                    s.score >= agree_below
+                    or ((s.agree or not agreement) and (s.cross or not cross))
+                )
+            )
         )
     ]
-    return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below)
+    return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below, cross)
+
+
+def evaluate_rule(samples: list[Sample], n: int, r: Fit) -> Fit:
+    return evaluate(samples, n, r.min_score, r.needs_agreement, r.agree_below, r.needs_cross)
 
 
 SURE_FLOOR = 0.999  # agreement is never skipped below this score
@@ -134,11 +154,11 @@ SURE_FLOOR = 0.999  # agreement is never skipped below this score
 def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
     """The lowest score (at least SURE_FLOOR) at and above which no reading of the set was
     wrong, so the second reading may be skipped there without breaking the target."""
-    if not f.needs_agreement:
+    if not (f.needs_agreement or f.needs_cross):
         return f
     for t in sorted({s.score for s in samples if s.score >= SURE_FLOOR}):
         if not any(not s.correct for s in samples if s.score >= t and s.ink and not s.vetoed):
-            g = evaluate(samples, f.n, f.min_score, True, t)
+            g = evaluate(samples, f.n, f.min_score, f.needs_agreement, t, f.needs_cross)
             if g.wrong_among_ok <= target:
                 return g
             break
@@ -151,13 +171,20 @@ def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
 MUST_AGREE = frozenset({"engine_no"})
 
 
-def fit(samples: list[Sample], n: int, target: float, must_agree: bool = False) -> Fit:
-    """The rule leaving most readings ok with wrong-among-ok at most `target`."""
+def fit(
+    samples: list[Sample], n: int, target: float, must_agree: bool = False, cross: bool = True
+) -> Fit:
+    """The rule leaving most readings ok with wrong-among-ok at most `target`: for each
+    setting of the two agreements (a second view, a second model — `cross` False leaves
+    the second model out), the lowest threshold that holds."""
     best: Fit | None = None
     thresholds = sorted({s.score for s in samples} | {0.5, 1.0})
-    for agreement in (True,) if must_agree else (False, True):
+    settings = [(a, c) for a in (False, True) for c in ((False, True) if cross else (False,))]
+    for agreement, crossed in settings:
+        if must_agree and not (agreement or crossed):
+            continue
         for t in thresholds:
-            f = evaluate(samples, n, t, agreement)
+            f = evaluate(samples, n, t, agreement, 1.01, crossed)
             if f.ok and f.wrong_among_ok <= target:
                 if best is None or f.ok > best.ok:
                     best = f
@@ -180,7 +207,7 @@ def report(dump: Path, name: str, fits: dict[str, Fit], keep=None) -> None:
     tot = [0, 0, 0, 0]
     for t in sorted(filled):
         r = rule_of(fits, t)
-        f = evaluate(eligible.get(t, []), filled[t], r.min_score, r.needs_agreement, r.agree_below)
+        f = evaluate_rule(eligible.get(t, []), filled[t], r)
         tot = [tot[0] + f.n, tot[1] + exact[t], tot[2] + f.ok, tot[3] + f.wrong_ok]
         print(
             f"{t:<14}{f.n:>8}{100 * exact[t] / f.n:>7.1f}%{100 * f.share_ok:>7.1f}%"
@@ -191,6 +218,48 @@ def report(dump: Path, name: str, fits: dict[str, Fit], keep=None) -> None:
         f"{'all':<14}{n:>8}{100 * ex / n:>7.1f}%{100 * ok / n:>7.1f}%{wr:>6} "
         f"{100 * wr / max(ok, 1):>5.2f}%"
     )
+
+
+def fit_all(
+    eligible: dict[str, list[Sample]],
+    filled: dict[str, int],
+    target: float,
+    min_fields: int,
+    cross: bool = True,
+) -> dict[str, Fit]:
+    """A rule per type with at least `min_fields` readings, and `default` for the rest."""
+    pooled = [s for v in eligible.values() for s in v]
+    fits = {
+        "default": with_agree_below(
+            fit(pooled, sum(filled.values()), target, cross=cross), pooled, target
+        )
+    }
+    for t in sorted(filled):
+        if len(eligible.get(t, [])) >= min_fields:
+            f = fit(eligible[t], filled[t], target, t in MUST_AGREE, cross)
+            # a type that must agree never skips it, however sure its reading
+            fits[t] = f if t in MUST_AGREE else with_agree_below(f, eligible[t], target)
+    return fits
+
+
+def leave_one_out(dump: Path, held: set[str], target: float, min_fields: int, cross: bool) -> None:
+    """Each calibration hand in turn fitted without and reported on: how the fitted rules
+    carry to a writer they never saw."""
+    _, _, hands, _ = load(dump, lambda h: h not in held)
+    tot = [0, 0, 0]
+    for out in sorted(hands):
+        eligible, filled, _, _ = load(dump, lambda h, out=out: h not in held and h != out)
+        fits = fit_all(eligible, filled, target, min_fields, cross)
+        e2, f2, _, _ = load(dump, lambda h, out=out: h == out)
+        n = sum(f2.values())
+        res = [evaluate_rule(e2.get(t, []), f2[t], rule_of(fits, t)) for t in f2]
+        ok, wrong = sum(f.ok for f in res), sum(f.wrong_ok for f in res)
+        tot = [tot[0] + n, tot[1] + ok, tot[2] + wrong]
+        print(f"left out {out:<14}{n:>7} filled {100 * ok / n:6.1f} % ok {wrong:>4} wrong "
+              f"({100 * wrong / max(ok, 1):.2f} %)")  # fmt: skip
+    n, ok, wrong = tot
+    print(f"{'all left out':<23}{n:>7} filled {100 * ok / n:6.1f} % ok {wrong:>4} wrong "
+          f"({100 * wrong / max(ok, 1):.2f} %)")  # fmt: skip
 
 
 def main() -> None:
@@ -204,41 +273,39 @@ def main() -> None:
         default="longcang,mnist-eval",
         help="hands never fitted on; reported with the fitted rules (comma list)",
     )
+    ap.add_argument(
+        "--no-cross", action="store_true", help="rules without the second model's agreement"
+    )
+    ap.add_argument(
+        "--loho",
+        action="store_true",
+        help="leave each calibration hand out in turn: fit on the others, report on it",
+    )
     args = ap.parse_args()
     held = {h for h in args.held_out.split(",") if h}
+    cross = not args.no_cross
+    if args.loho:
+        leave_one_out(args.dump, held, args.target, args.min_fields, cross)
+        return
     eligible, filled, hands, _ = load(args.dump, lambda h: h not in held)
-    pooled = [s for v in eligible.values() for s in v]
-    fits = {
-        "default": with_agree_below(
-            fit(pooled, sum(filled.values()), args.target), pooled, args.target
-        )
-    }
-    for t in sorted(filled):
-        if len(eligible.get(t, [])) >= args.min_fields:
-            f = fit(eligible[t], filled[t], args.target, t in MUST_AGREE)
-            fits[t] = f if t in MUST_AGREE else with_agree_below(f, eligible[t], args.target)
+    fits = fit_all(eligible, filled, args.target, args.min_fields, cross)
     print(
         f"calibration hands: {', '.join(sorted(hands))}; target wrong among ok ≤ {args.target:.2%}"
     )
     print(
-        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'below':>8}{'ok %':>8}{'wrong/ok':>10}"
+        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'cross':>7}{'below':>8}"
+        f"{'ok %':>8}{'wrong/ok':>10}"
     )
+    total_ok = 0
     for t in sorted(filled):
-        d = fits["default"]
-        f = fits.get(t) or evaluate(
-            eligible.get(t, []), filled[t], d.min_score, d.needs_agreement, d.agree_below
-        )
+        f = evaluate_rule(eligible.get(t, []), filled[t], rule_of(fits, t))
+        total_ok += f.ok
         own = "" if t in fits else " (default)"
         print(
             f"{t:<14}{f.n:>8}{f.min_score:>11.3f}{'yes' if f.needs_agreement else 'no':>7}"
-            f"{min(f.agree_below, 1.0):>8.4f}"
+            f"{'yes' if f.needs_cross else 'no':>7}{min(f.agree_below, 1.0):>8.4f}"
             f"{100 * f.share_ok:>7.1f}%{f.wrong_ok:>5} {100 * f.wrong_among_ok:.2f}%{own}"
         )
-    total_ok = sum(
-        (fits.get(t) or evaluate(eligible.get(t, []), filled[t], fits["default"].min_score,
-                                 fits["default"].needs_agreement, fits["default"].agree_below)).ok
-        for t in filled
-    )  # fmt: skip
     print(
         f"overall: {sum(filled.values())} filled, {100 * total_ok / max(1, sum(filled.values())):.1f} % ok"
     )
@@ -249,7 +316,8 @@ def main() -> None:
     if args.write:
         lines = [
             "# Per field type: the least OCR score at which a reading may be ok, and whether a",
-            "# second reading must agree (extract/evidence.py). Fitted by bench/calibrate.py",
+            "# second reading (needs_agreement) and a second model (needs_cross) must agree",
+            "# (extract/evidence.py). Fitted by bench/calibrate.py",
             f"# on {args.dump.name} ({', '.join(sorted(hands))}), target wrong among ok ≤ "
             f"{args.target:.2%}; n = filled readings, ok = share ok on that set.",
             f"fitted: {datetime.now(UTC):%Y-%m-%dT%H:%MZ}",
@@ -259,7 +327,8 @@ def main() -> None:
         for t, f in fits.items():
             lines.append(
                 f"  {t}: {{min_score: {f.min_score:.3f}, needs_agreement: "
-                f"{'true' if f.needs_agreement else 'false'}, agree_below: {f.agree_below:.4f}}}  "
+                f"{'true' if f.needs_agreement else 'false'}, needs_cross: "
+                f"{'true' if f.needs_cross else 'false'}, agree_below: {f.agree_below:.4f}}}  "
                 f"# n {f.n}, ok {100 * f.share_ok:.1f} %, wrong among ok {100 * f.wrong_among_ok:.2f} %"
             )
         YAML.write_text("\n".join(lines) + "\n", encoding="utf-8")

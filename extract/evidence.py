@@ -10,6 +10,9 @@ A field read by OCR is ok only when all of these hold:
   dropped (7862.50 read 862.50);
 - **agree**: a second reading of a differently prepared crop (`second_view`: binarised,
   framed with more paper) gives the same value;
+- **cross**: where the type's rule asks for it, a second *model* (PP-OCRv4's recogniser,
+  `ocr/cross.py`) reading the same crop gives the same value — a model's own mistakes
+  survive a change of the crop more often than a change of model;
 - the type's own checks where it has them (VIN check digit, ISO 3779: `checksum`).
 
 Each field's `evidence` lists what it rests on, in short codes shown in Chinese on the
@@ -47,6 +50,10 @@ EVIDENCE_LABELS = {
     "confirmed": "人工确认原值",
     "unread": "有笔迹未识出",
     "disagree": "两次识读不一致",
+    "cross": "两个识读模型一致",
+    "crossdiff": "两个识读模型不一致",
+    "edge": "字迹写到格子边上",
+    "odd": "数值不合常理",
     "claim": "与索赔单一致",
     "stations": "与维修站名单一致",
     "sum": "与合计相符",
@@ -58,6 +65,7 @@ EVIDENCE_LABELS = {
 # read — which the form's own arithmetic may settle (extract/checks.py)
 LOW_SCORE = "识别把握不大,请核对"
 DISAGREE = "两次识读结果不一致"
+CROSS_DISAGREE = "两个识读模型的结果不一致"
 UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
 SLANTED_ONE = "数字旁的“/”或“|”可能是写斜的 1,请核对"
 
@@ -80,7 +88,10 @@ def only_doubtful(reading: Any) -> bool:
         reading.status == "check"
         and reading.value is not None
         and "ink" in reading.evidence
-        and (reason == LOW_SCORE or (reason.startswith(DISAGREE) and ";" not in reason))
+        and (
+            reason == LOW_SCORE
+            or (reason.startswith((DISAGREE, CROSS_DISAGREE)) and ";" not in reason)
+        )
     )
 
 
@@ -101,6 +112,8 @@ class TypeRule:
     # at or above this score a second reading is not needed even where agreement is
     # (fitted: no reading that sure was wrong on the calibration set); above 1: always
     agree_below: float = 1.01
+    # a second model (ocr/cross.py) must read the same value, below `agree_below` too
+    needs_cross: bool = False
 
 
 @cache
@@ -113,6 +126,7 @@ def rules() -> dict[str, TypeRule]:
             float(r["min_score"]),
             bool(r.get("needs_agreement", True)),
             float(r.get("agree_below", 1.01)),
+            bool(r.get("needs_cross", False)),
         )
         for name, r in data["types"].items()
     }

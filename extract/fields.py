@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from formdesk.model.record import FieldReading
+from formdesk.model.time import utcnow
 from formdesk.templates.geometry import Rect
 from formdesk.templates.layout import (
     cell_options,
@@ -33,6 +34,7 @@ from formdesk.templates.values.vin import correct_single_confusion
 from .align import PX_PER_MM
 from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
 from .evidence import (
+    CROSS_DISAGREE,
     DISAGREE,
     LOW_SCORE,
     SLANTED_ONE,
@@ -47,6 +49,7 @@ from .ink import FormImage
 from .lexicon import Lexicon, best_known
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
+from .ocr.cross import cross_model
 from .printed import PrintedPage
 from .text_layer import BoxText, agrees
 
@@ -147,15 +150,19 @@ def _ocr_pass(
     spec: FormField | Column,
     lines: list[np.ndarray],
     view: Callable[[np.ndarray], np.ndarray] | None = None,
+    engine: OcrEngine | None = None,
 ) -> _Reading:
+    """The line crops read by `engine` (the page's engine by default), each prepared by
+    `view` first when given, and the value checked."""
     t = spec.type
     dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
     crops = [view(c) for c in lines] if view else lines
-    results = [ctx.engine.recognize([c], charset(t))[0] for c in crops]
+    engine = engine or ctx.engine
+    results = [engine.recognize([c], charset(t))[0] for c in crops]
     raw = "".join(r.text for r in results)
     score = min((_score(r, dated) for r in results), default=0.0)
     if dated and isinstance(spec, FormField):
-        raw, score = _date_text(ctx, spec, raw, score, view)
+        raw, score = _date_text(ctx, spec, raw, score, view, engine)
     return _checked(spec, _Reading(raw, score, results))
 
 
@@ -259,6 +266,7 @@ def _read_text(
         return FieldReading(**base, status="empty", confidence=1.0)
     lines = _line_crops(ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline)
     first = _ocr_pass(ctx, spec, lines)
+    beyond = writing_at_side(ctx.form, v)
     known = ctx.lexicon.for_field(spec.key) if ctx.lexicon is not None and len(lines) == 1 else ()
     if known:
         found = _known_value(ctx, spec, lines[0], first, known, base)
@@ -280,24 +288,94 @@ def _read_text(
         )
     ]
     evidence.append("unread" if missed else "ink")
+    if beyond:
+        evidence.append("edge")
+    odd = implausible(t, first.raw, first.value)
+    if odd:
+        evidence.append("odd")
     agreed: bool | None = None
     wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not missed
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)
         evidence.append("agree" if agreed else "disagree")
+    crossed: bool | None = None
+    want_cross = rule.needs_cross and first.score < rule.agree_below and not low and not missed
+    model = cross_model() if want_cross or ctx.all_evidence else None
+    if model is not None:
+        third = _ocr_pass(ctx, spec, lines, engine=model)
+        crossed = third.error is None and same_value(first.value, third.value)
+        evidence.append("cross" if crossed else "crossdiff")
     if low:
         reason = LOW_SCORE
     elif missed:
         reason = UNREAD
+    elif beyond:
+        reason = AT_SIDE
+    elif odd:
+        reason = odd
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
+    elif want_cross and not crossed:
+        other = (third.value if third.error is None else third.raw) if model else "—"
+        reason = f"{CROSS_DISAGREE}(另一识读模型读作“{other}”),请核对"
     elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):
         reason = SLANTED_ONE
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
+
+
+EDGE_PX = 3  # px at 200 dpi: columns just inside a box's side where a cut stroke shows
+EDGE_SPAN = 0.35  # of the writing's height: a stroke this tall at the side is writing
+AT_SIDE = "字迹写到了格子边上,可能有字符在格外或被格线遮住,请核对"
+
+
+def writing_at_side(form: FormImage, v: Rect) -> str | None:
+    """Whether writing in the box `v` (mm) reaches its left or right side: a stroke as tall
+    as EDGE_SPAN of the writing in the box's outer 0.6 mm (what `_line_crops` leaves out)
+    or the EDGE_PX columns just inside it — a figure written over the box's line is cut
+    there, and OCR reads the rest without it (153957 read 53957).  'left', 'right' or
+    None."""
+    inner = v.inset(0.6)
+    rows, _ = form.px(inner)
+    _, cols = form.px(v)
+    _, inner_cols = form.px(inner)
+    band = form.ink[rows, cols]
+    ys = np.nonzero(
+        band[:, inner_cols.start - cols.start : inner_cols.stop - cols.start].any(axis=1)
+    )[0]
+    if not len(ys):
+        return None
+    need = EDGE_SPAN * (ys[-1] - ys[0] + 1)
+    left = inner_cols.start - cols.start + EDGE_PX
+    right = band.shape[1] - (cols.stop - inner_cols.stop) - EDGE_PX
+    if band[:, :left].any(axis=1).sum() >= need:
+        return "left"
+    if band[:, max(right, 0) :].any(axis=1).sum() >= need:
+        return "right"
+    return None
+
+
+_DATED = (FieldType.date, FieldType.month, FieldType.datetime)
+EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
+
+
+def implausible(t: FieldType, raw: str, value: Any) -> str | None:
+    """A reading whose value checks out but that writing would not give: a count or
+    mileage with a leading 0 (101706 read 0006 — a figure lost, the rest misread), a
+    year before EARLIEST_YEAR or after next year (2025-10 read 2095-10).  The reason
+    (Chinese), or None."""
+    if t == FieldType.integer:
+        digits = "".join(ch for ch in raw if ch.isdigit())
+        if len(digits) > 1 and digits.startswith("0"):
+            return "数字以 0 开头,可能有数字漏读或误读,请核对"
+    if t in _DATED and value is not None:
+        year = int(str(value)[:4]) if str(value)[:4].isdigit() else None
+        if year is not None and not EARLIEST_YEAR <= year <= utcnow().year + 1:
+            return f"年份 {year} 不合常理,可能误读,请核对"
+    return None
 
 
 def _known_value(
@@ -455,6 +533,7 @@ def _date_text(
     whole: str,
     score: float,
     view: Callable[[np.ndarray], np.ndarray] | None = None,
+    engine: OcrEngine | None = None,
 ) -> tuple[str, float]:
     """Dates are written digit groups before printed 年/月/日: if the whole line does not
     parse, each slot is read on its own, digits only — and its least sure slot is the
@@ -470,7 +549,9 @@ def _date_text(
         crop = ctx.form.text_crop(slot.digits, inset_mm=0.3)
         if crop is not None and view is not None:
             crop = view(crop)
-        read = ctx.engine.recognize([crop], "0123456789")[0] if crop is not None else None
+        read = (
+            (engine or ctx.engine).recognize([crop], "0123456789")[0] if crop is not None else None
+        )
         parts.append((read.text if read else "") + slot.guide_text)
         scores.append(read.score if read and read.text else 0.0)
     return "".join(parts), min(scores, default=0.0)

@@ -57,3 +57,21 @@ def test_paddleocr_without_its_models_says_what_is_missing(monkeypatch):
     monkeypatch.setenv("FORMDESK_OCR_ENGINE", "tesseract")
     with pytest.raises(OcrEngineUnavailable, match="未知的 OCR 引擎"):
         default_engine()
+
+
+def test_the_second_model_reads_on_its_own_and_honours_a_charset():
+    """The cross-check model (PP-OCRv4's recogniser from the rapidocr_onnxruntime wheel)
+    is installed with formdesk, reads a line by itself, and keeps to a field's charset."""
+    from formdesk.extract.ocr.cross import cross_model
+
+    model = cross_model()
+    assert model is not None, "rapidocr_onnxruntime (the second model's wheel) is missing"
+    crop = line_image("机油泵总成")
+    ink = np.nonzero(crop[..., 0] < 160)
+    tight = crop[ink[0].min() - 4 : ink[0].max() + 5, ink[1].min() - 8 : ink[1].max() + 9]
+    [r] = model.recognize([tight])
+    assert r.text == "机油泵总成" and r.score > 0.8
+    [digits] = model.recognize([line_image("7862.50")], "0123456789.")
+    assert digits.text == "7862.50"
+    [forced] = model.recognize([line_image("AB")], "0123456789")
+    assert set(forced.text) <= set("0123456789")
