@@ -322,6 +322,7 @@
     img.src = d.reference_url;
     fitStage();
     render();
+    $("lt-editor").scrollIntoView({ block: "start" });
   }
 
   function close() {
