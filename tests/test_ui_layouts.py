@@ -2,8 +2,9 @@
 Chromium driven by Playwright at a 1280 px desktop.  The back office opens 表单版式,
 uploads a scan of the independently typeset BD-27 blank (tests/data/external, scanned by
 samples.synth), sees every proposed box drawn over the reference image with its field's
-label, corrects one box by dragging it with the mouse, saves the layout; the saved box has
-moved by the drag (read back through the API).  A filled scan of that layout, uploaded,
+label, corrects one box by dragging it with the mouse, resizes another by its corner
+handle, takes a third away and draws it again, saves the layout; the saved boxes have moved
+and shrunk by the drags (read back through the API).  A filled scan of that layout, uploaded,
 becomes a 外部表单 record whose page names the variant and shows the VIN read.
 
 (The API's refusals, the roles and PostgreSQL: tests/test_layout_api.py.)"""
@@ -26,6 +27,7 @@ from .test_ui import SAMPLE_SHOTS, browser  # noqa: F401 (fixture)
 
 VARIANT = "印刷厂票本"
 DRAG_PX = (24, 10)  # the drag, CSS pixels of the shown image
+RESIZE_PX = (30, 6)  # a corner handle dragged up and left by this much
 
 
 @pytest.fixture
@@ -98,6 +100,28 @@ def test_register_a_layout_in_the_browser_and_read_a_filled_page(served, browser
     page.mouse.up()
     mm_per_px = draft["paper_mm"][0] / page.locator("#lt-stage").bounding_box()["width"]
     assert "manual" in page.get_attribute(f".lt-box[data-key={key}]", "class")
+
+    # resize another by its corner handle; take one away and draw it again where it is
+    handle = page.locator(".lt-box[data-key=preliminary_finding] .lt-handle").bounding_box()
+    hx, hy = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(hx, hy)
+    page.mouse.down()
+    page.mouse.move(hx - RESIZE_PX[0], hy - RESIZE_PX[1], steps=4)
+    page.mouse.up()
+    page.click("#lt-found li[data-key=company_name] .lt-clear")
+    assert page.locator(".lt-box[data-key=company_name]").count() == 0
+    assert page.text_content("#lt-missing li[data-key=company_name]").startswith("公司名称")
+    page.click("#lt-missing li[data-key=company_name] .lt-assign")
+    stage = page.locator("#lt-stage").bounding_box()
+    x0, y0, w0, h0 = proposed["company_name"]["box"]
+    drawn = [x0 + 1.0, y0 + 0.5, w0 - 3.0, h0 - 1.0]  # a little inside the proposed one
+    corner = [stage["x"] + drawn[0] / mm_per_px, stage["y"] + drawn[1] / mm_per_px]
+    page.mouse.move(*corner)
+    page.mouse.down()
+    page.mouse.move(corner[0] + drawn[2] / mm_per_px, corner[1] + drawn[3] / mm_per_px, steps=5)
+    page.mouse.up()
+    page.wait_for_selector(".lt-box[data-key=company_name]")
+    assert page.locator("#lt-missing li").count() == 0
     page.screenshot(path=str(shots / "layouts-editor.png"), full_page=True)
 
     page.fill("#lt-name", VARIANT)
@@ -115,6 +139,14 @@ def test_register_a_layout_in_the_browser_and_read_a_filled_page(served, browser
         assert after[2:] == pytest.approx(before[2:], abs=0.06)
         assert boxes[key]["source"] == "manual"
         assert boxes["vin"]["box"] == proposed["vin"]["box"]  # the others as proposed
+        assert boxes["vin"]["source"] == "label"
+        before, after = proposed["preliminary_finding"]["box"], boxes["preliminary_finding"]["box"]
+        assert after[:2] == pytest.approx(before[:2], abs=0.06)
+        assert before[2] - after[2] == pytest.approx(RESIZE_PX[0] * mm_per_px, abs=0.25)
+        assert before[3] - after[3] == pytest.approx(RESIZE_PX[1] * mm_per_px, abs=0.25)
+        # drawn again where the pointer went (a pixel or two apart)
+        assert boxes["company_name"]["box"] == pytest.approx(drawn, abs=0.4)
+        assert boxes["company_name"]["source"] == "manual"
 
         # -- a filled scan of that layout, uploaded, read against it -------------------------------
         filled, values = filled_page(blank, np.random.default_rng(21), "scan")
