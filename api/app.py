@@ -34,6 +34,7 @@ from .routes import (
     desk,
     exports,
     health,
+    layouts,
     printing,
     reconcile,
     records,
@@ -103,6 +104,8 @@ def create_app(
     app.state.render_pool = runtime.render_pool
     app.state.batch_pool = runtime.batch_pool
     app.state.print_jobs = runtime.print_jobs
+    # 表单版式: proposals from uploaded scans, made in their own pool, held as drafts
+    app.state.layout_drafts = runtime.layout_drafts
     app.state.worker_wake = app.state.worker.wake.set
     app.state.first_password = ensure_admin(store)
     app.state.report_slots = threading.BoundedSemaphore(reconcile.REPORT_SLOTS)
@@ -145,7 +148,8 @@ def create_app(
 
     errors.install(app)
     for module in (
-        health, auth, uploads, records, desk, printing, exports, claims, reconcile, users, ui
+        health, auth, uploads, records, desk, printing, exports, claims, reconcile, users,
+        layouts, ui
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(account.router)

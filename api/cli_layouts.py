@@ -1,5 +1,6 @@
 """`formdesk layout`: register, list and remove layout variants of catalog forms — paper
-versions formdesk did not print (issue 13)."""
+versions formdesk did not print (issue 13).  A refusal (FormdeskError: a bad file, an
+unknown form, a name taken) is one line on stderr and exit 1, by `api.cli.main`'s handler."""
 
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ def layout_add(
     ] = None,
 ) -> None:
     """由一张空白表单的扫描件登记版式:自动找出各栏目的位置并保存。"""
-    from formdesk.model.errors import FormdeskError
     from formdesk.services.layouts import describe_missing, register_layout
 
     try:
@@ -40,12 +40,9 @@ def layout_add(
     except OSError:
         raise fail(f"无法读取文件:{file}") from None
     store = open_cli_store(data_dir)
-    try:
-        variant, proposal = register_layout(
-            store, code, name or file.stem, data, file.name, user or getpass.getuser()
-        )
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    variant, proposal = register_layout(
+        store, code, name or file.stem, data, file.name, user or getpass.getuser()
+    )
     from formdesk.templates import get_template
 
     template = get_template(variant.template)
@@ -89,14 +86,10 @@ def layout_box(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """修改或补上一个栏目的框(参考图像上的 mm 坐标)。"""
-    from formdesk.model.errors import FormdeskError
     from formdesk.services.layouts import set_box
 
     store = open_cli_store(data_dir, must_exist=True)
-    try:
-        set_box(store, code, name, field, (x, y, w, h))
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    set_box(store, code, name, field, (x, y, w, h))
     print(f"已设置“{field}”的框:{x:g}, {y:g} mm,{w:g} × {h:g} mm")
 
 
@@ -108,13 +101,8 @@ def layout_preview(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """把版式的参考图像连同各栏目的框写成 PNG,供核对。"""
-    from formdesk.model.errors import FormdeskError
-
     store = open_cli_store(data_dir, must_exist=True)
-    try:
-        _write_preview(store, code, name, output)
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    _write_preview(store, code, name, output)
 
 
 @layout_app.command("list")
@@ -124,14 +112,10 @@ def layout_list(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """列出已登记的版式。"""
-    from formdesk.model.errors import FormdeskError
     from formdesk.services.layouts import list_layouts
 
     store = open_cli_store(data_dir, must_exist=True)
-    try:
-        variants = list_layouts(store, code)
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    variants = list_layouts(store, code)
     if as_json:
         rows = [v.model_dump(mode="json", exclude={"fingerprint"}) for v in variants]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -149,14 +133,10 @@ def layout_remove(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """删除一个版式。"""
-    from formdesk.model.errors import FormdeskError
     from formdesk.services.layouts import remove_layout
 
     store = open_cli_store(data_dir, must_exist=True)
-    try:
-        remove_layout(store, code, name)
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    remove_layout(store, code, name)
     print(f"已删除版式“{name}”")
 
 
@@ -168,14 +148,10 @@ def layout_export(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="数据目录")] = None,
 ) -> None:
     """把一个版式导出为文件,供其他服务中心导入。"""
-    from formdesk.model.errors import FormdeskError
     from formdesk.services.layouts import export_layout
 
     store = open_cli_store(data_dir, must_exist=True)
-    try:
-        data = export_layout(store, code, name)
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    data = export_layout(store, code, name)
     try:
         output.write_bytes(data)
     except OSError as exc:
@@ -191,7 +167,6 @@ def layout_import(
     user: Annotated[str | None, typer.Option("--user", help="导入人(默认当前系统用户)")] = None,
 ) -> None:
     """导入其他服务中心导出的版式。"""
-    from formdesk.model.errors import FormdeskError
     from formdesk.services.layouts import MAX_IMPORT_BYTES, import_layout
 
     try:
@@ -201,8 +176,5 @@ def layout_import(
     except OSError:
         raise fail(f"无法读取文件:{file}") from None
     store = open_cli_store(data_dir)
-    try:
-        variant = import_layout(store, data, user or getpass.getuser(), name)
-    except FormdeskError as exc:
-        raise fail(str(exc)) from None
+    variant = import_layout(store, data, user or getpass.getuser(), name)
     print(f"已导入 {variant.template} 的版式“{variant.name}”({len(variant.fields)} 个栏目)")

@@ -70,3 +70,24 @@ class LayoutVariant(BaseModel):
 
     def box(self, key: str) -> FieldBox | None:
         return next((f for f in self.fields if f.key == key), None)
+
+
+class LayoutDraft(BaseModel):
+    """A registration proposal not saved yet (the 表单版式 page's 新建版式): what
+    registration proposed from one uploaded scan of form `template`, held until the clerk
+    has corrected its boxes and saves it as a variant.  Boxes in mm of the reference image
+    (PNG beside it, `reference_sha256`; 200 dpi, the paper's size `paper_mm`).  `missing`:
+    the keys of the template's fields the proposal did not find (the table's key when its
+    headings were not found)."""
+
+    draft_id: str
+    template: str
+    filename: str
+    paper_mm: tuple[float, float]
+    fields: list[FieldBox]
+    table: TableLayout | None = None
+    missing: list[str]
+    fingerprint: list[float]
+    reference_sha256: str
+    created_by: str
+    created_at: Timestamp

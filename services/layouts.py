@@ -32,13 +32,17 @@ FOUND_MIN = 0.5  # a proposal finding fewer of the form's fields is not this for
 
 
 def propose_from_file(
-    code: str, data: bytes, filename: str, engine: OcrEngine | None = None
+    code: str,
+    data: bytes,
+    filename: str,
+    engine: OcrEngine | None = None,
+    limits: IngestLimits | None = None,
 ) -> tuple[Template, Proposal]:
     """The proposal for form `code` from the first page of an uploaded file (PDF, JPEG,
-    PNG, TIFF).  UnknownTemplateError (404), IngestError (the file refused),
-    PageOutlineError (422: no page to be seen)."""
+    PNG, TIFF), within the ingest `limits` (default IngestLimits()).  UnknownTemplateError
+    (404), IngestError (the file refused), PageOutlineError (422: no page to be seen)."""
     template = get_template(code)
-    page = next(iter_pages(data, filename, IngestLimits()), None)
+    page = next(iter_pages(data, filename, limits or IngestLimits()), None)
     if page is None:
         raise Refused("文件中没有页面")
     return template, propose_layout(page.image, template, engine or default_engine())
@@ -48,6 +52,26 @@ def found_share(template: Template, proposal: Proposal) -> float:
     """Share of the template's fields (a table counting as one) the proposal boxed."""
     total = len(template.fields)
     return (total - len(proposal.missing)) / total if total else 0.0
+
+
+def check_found(template: Template, proposal: Proposal) -> None:
+    """Refused (422, Chinese) when the proposal found fewer than FOUND_MIN of the form's
+    fields: another form, or a page without a ruled table."""
+    if found_share(template, proposal) < FOUND_MIN:
+        raise Refused(
+            f"只找到 {template.code} 的 {len(template.fields) - len(proposal.missing)}/"
+            f"{len(template.fields)} 个栏目,这一页不像是该表单;请确认表单类型,并上传整页清晰的空白表单"
+        )
+
+
+def reference_png(proposal: Proposal) -> bytes:
+    """The proposal's flattened page as the variant's reference image: grayscale PNG,
+    PX_PER_MM (200 dpi), the paper's size."""
+    gray = cv2.cvtColor(proposal.reference, cv2.COLOR_BGR2GRAY)
+    ok, png = cv2.imencode(".png", gray)
+    if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
+        raise RuntimeError("PNG encoding failed")
+    return png.tobytes()
 
 
 def register_layout(
@@ -70,17 +94,8 @@ def register_layout(
     if store.get_layout(code, name) is not None:  # before the slow part
         raise ConflictError(f"表单 {code} 已有名为“{name}”的版式")
     template, proposal = propose_from_file(code, data, filename, engine)
-    share = found_share(template, proposal)
-    if share < FOUND_MIN:
-        raise Refused(
-            f"只找到 {template.code} 的 {len(template.fields) - len(proposal.missing)}/"
-            f"{len(template.fields)} 个栏目,这一页不像是该表单;请确认表单类型,并上传整页清晰的空白表单"
-        )
-    gray = cv2.cvtColor(proposal.reference, cv2.COLOR_BGR2GRAY)
-    ok, png = cv2.imencode(".png", gray)
-    if not ok:  # pragma: no cover - OpenCV encodes any uint8 image
-        raise RuntimeError("PNG encoding failed")
-    reference = png.tobytes()
+    check_found(template, proposal)
+    reference = reference_png(proposal)
     variant = LayoutVariant(
         template=template.code,
         name=name,
@@ -143,6 +158,22 @@ def set_box(
     order = {f.key: i for i, f in enumerate(template.fields)}
     fields.sort(key=lambda f: order[f.key])
     return store.update_layout(variant.model_copy(update={"fields": fields}))
+
+
+def get_layout(store: Store, code: str, name: str) -> LayoutVariant:
+    """Variant `name` of form `code`; NotFoundError (404) when there is none."""
+    template = get_template(code)
+    variant = store.get_layout(template.code, name)
+    if variant is None:
+        raise NotFoundError(f"表单 {template.code} 没有名为“{name}”的版式")
+    return variant
+
+
+def layout_reference(store: Store, code: str, name: str) -> bytes:
+    """The reference image (grayscale PNG, 200 dpi) of variant `name` of form `code`;
+    NotFoundError (404)."""
+    variant = get_layout(store, code, name)
+    return store.layout_reference(variant.reference_sha256)
 
 
 def preview(store: Store, code: str, name: str) -> bytes:
@@ -242,7 +273,11 @@ def import_layout(
 
 
 __all__ = [
+    "check_found",
     "describe_missing",
+    "get_layout",
+    "layout_reference",
+    "reference_png",
     "export_layout",
     "import_layout",
     "found_share",

@@ -14,6 +14,7 @@ from formdesk.ingest import IngestLimits
 from formdesk.settings import Settings, signing_key
 from formdesk.store import PrintJobStore, Store, open_store
 
+from .layout_drafts import LayoutDrafts
 from .pools import LimitedPool
 from .print_jobs import PrintJobs, QueuedPrintJobs
 from .reading import ReaderWorker
@@ -26,7 +27,8 @@ class Runtime:
     `alive`, `problems`, `wake`): the `reader` thread on TinyDB, `QueueWorkers` on
     PostgreSQL.  Pools: `inspect` (page counts of uploads, 1 GiB), `tables` (claims and
     print-data spreadsheets, 1 GiB), `render` (forms printed while a request waits,
-    2 GiB), `batch` (print batches, 2 GiB, lowest priority)."""
+    2 GiB), `batch` (print batches, 2 GiB, lowest priority); `layout_drafts` proposes
+    layouts from uploaded scans in its own pool (OCR: the reader's memory limit)."""
 
     settings: Settings
     store: Store
@@ -40,6 +42,7 @@ class Runtime:
     render_pool: LimitedPool
     batch_pool: LimitedPool
     print_jobs: PrintJobs | QueuedPrintJobs
+    layout_drafts: LayoutDrafts
     start_worker: bool = True
 
     @property
@@ -63,6 +66,7 @@ class Runtime:
             self.tables_pool,
             self.render_pool,
             self.batch_pool,
+            self.layout_drafts.pool,
         ):
             pool.close()
 
@@ -88,12 +92,14 @@ def build_runtime(settings: Settings, *, start_worker: bool = True) -> Runtime:
 
         worker = queue_workers_for(store, settings, processes=int(start_worker))
     batch_pool = LimitedPool("print-batch", 1, 2048, nice=4)
+    ingest_limits = IngestLimits()
+    layout_pool = LimitedPool("layouts", 1, settings.reader_memory_mb, nice=3)
     return Runtime(
         settings=settings,
         store=store,
         key=key,
         engine=default_engine(),
-        ingest_limits=IngestLimits(),
+        ingest_limits=ingest_limits,
         reader=reader,
         worker=worker,
         inspect_pool=LimitedPool("inspect", 1, 1024),
@@ -105,5 +111,6 @@ def build_runtime(settings: Settings, *, start_worker: bool = True) -> Runtime:
             if isinstance(store, PrintJobStore)
             else PrintJobs(folder / "prints", batch_pool, store, key)
         ),
+        layout_drafts=LayoutDrafts(folder / "layout-drafts", layout_pool, ingest_limits),
         start_worker=start_worker,
     )

@@ -43,13 +43,14 @@ NAV = [
 NAV_PRINT = ("/print", "print", "打印")
 NAV_CLAIMS = ("/claims", "claims", "索赔单")  # back office and auditors
 NAV_USERS = ("/users", "users", "用户")  # back office only
+NAV_LAYOUTS = ("/layouts", "layouts", "表单版式")  # back office only
 
 
 def nav_for(who: Principal) -> list[tuple[str, str, str]]:
     """The navigation `who`'s role sees: 索赔单 for the back office and auditors, 用户
-    for the back office."""
+    and 表单版式 for the back office."""
     extra = {
-        "back_office": [NAV_CLAIMS, NAV_USERS],
+        "back_office": [NAV_CLAIMS, NAV_USERS, NAV_LAYOUTS],
         "auditor": [NAV_CLAIMS],
     }.get(who.role, [])
     return NAV + [NAV_PRINT] + extra
@@ -227,26 +228,49 @@ def batch_page(
     return _page(request, who, "batch.html", "upload", store, batch_id=batch_id)
 
 
-@router.get("/users", response_class=HTMLResponse)
-def users_page(
-    request: Request,
-    who: Principal | None = Depends(optional_principal),
-    store: Store = Depends(get_store),
-) -> Response:
-    """用户 and 设置: the back office's only; anyone else gets a 403 page saying so."""
-    if who is None:
-        return _to_login(request)
-    if who.role != "back_office":
-        return _page(
-            request,
-            who,
-            "error.html",
-            "users",
-            status_code=403,
-            title="无权访问",
-            message="用户和设置只有售后服务部(后台)用户可以管理。",
-        )
-    return _page(request, who, "users.html", "users", store)
+def _back_office_page(template: str, nav: str, refusal: str):
+    """A page of the back office's only; anyone else gets a 403 page saying `refusal`."""
+
+    def page(
+        request: Request,
+        who: Principal | None = Depends(optional_principal),
+        store: Store = Depends(get_store),
+    ) -> Response:
+        if who is None:
+            return _to_login(request)
+        if who.role != "back_office":
+            return _page(
+                request,
+                who,
+                "error.html",
+                nav,
+                status_code=403,
+                title="无权访问",
+                message=refusal,
+            )
+        return _page(request, who, template, nav, store)
+
+    return page
+
+
+# 用户 and 设置
+router.add_api_route(
+    "/users",
+    _back_office_page("users.html", "users", "用户和设置只有售后服务部(后台)用户可以管理。"),
+    methods=["GET"],
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    name="users_page",
+)
+# 表单版式: layouts registered from scans (issue 13)
+router.add_api_route(
+    "/layouts",
+    _back_office_page("layouts.html", "layouts", "表单版式只有售后服务部(后台)用户可以管理。"),
+    methods=["GET"],
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    name="layouts_page",
+)
 
 
 for _path, _template, _nav in (
