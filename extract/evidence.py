@@ -144,6 +144,7 @@ def unread_ink(
     char_x: Sequence[float],
     points: bool = False,
     one_each: bool = False,
+    commas: bool = False,
 ) -> list[tuple[int, int]]:
     """x ranges (px of `crop`) of writing no read character accounts for: a word or digit
     the model skipped entirely, or a decimal point or comma it did not read (470.00 read
@@ -161,14 +162,19 @@ def unread_ink(
     and a piece as tall as writing that no character was matched to is unread — a 1
     dropped beside another 1 (11:15 read 1:15, 1534.70 read 534.70) lies too near a read
     character for the distance rule.  Separators (- : / .) are low or small and claim
-    nothing."""
+    nothing.
+
+    With `commas` (text), a small low mark standing alone between two pieces of writing —
+    no other ink above or below it — is punctuation (，、。), not a stroke of a character
+    (the dots of 热 have ink above them), and needs a punctuation mark read beside it
+    (过热,无法启动 read 过热无法启动)."""
     grey = crop[..., 0] if crop.ndim == 3 else crop
     ink = (grey < INK_LEVEL).astype(np.uint8)
     rows = np.nonzero(ink.any(axis=1))[0]
     if not len(rows):
         return []
     height = float(rows[-1] - rows[0] + 1)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
     min_area = max(6.0, MIN_BLOB_FRACTION * height * height)
     top = float(rows[0])
     marks = [
@@ -204,7 +210,39 @@ def unread_ink(
         missed.sort()
     if points:
         missed += [(x0, x1) for x0, x1 in marks if not _mark_read((x0 + x1) / 2, height, text, xs)]
+    if commas:
+        missed += [
+            m
+            for m in _lone_marks(ink, stats[1:n], labels, top, height)
+            if not any(ch in PUNCTUATION and abs(x - (m[0] + m[1]) / 2) <= 0.45 * height
+                       for ch, x in zip(text, xs, strict=False))
+        ]  # fmt: skip
     return missed
+
+
+def _lone_marks(
+    ink: np.ndarray, stats: np.ndarray, labels: np.ndarray, top: float, height: float
+) -> list[tuple[int, int]]:
+    """x ranges of small low marks with no other ink in their columns and a clear gap
+    on each side: punctuation written between characters.  `stats` as
+    connectedComponentsWithStats gives them (background row dropped), in label order
+    1..n of `labels`."""
+    out = []
+    gap = max(2, int(0.08 * height))
+    for i, (x, y, w, h, area) in enumerate(stats, start=1):
+        # a written comma is often a short stroke, taller than a point
+        if area < MARK_MIN_PX or not (
+            h <= 0.6 * height and w <= 0.35 * height and y + h / 2 >= top + 0.5 * height
+        ):
+            continue
+        x0, x1 = max(0, x - gap), min(ink.shape[1], x + w + gap)
+        window = labels[:, x0:x1]
+        if np.any((window != 0) & (window != i)):
+            continue  # other ink above, below or right beside it: part of a character
+        if x0 == 0 or x1 == ink.shape[1]:
+            continue  # at the line's end: a full stop or a speck, not between characters
+        out.append((int(x), int(x + w)))
+    return out
 
 
 MARK_MIN_PX = 4  # the least ink a written point or comma leaves at 200 dpi

@@ -80,3 +80,32 @@ def test_a_leaning_one_is_a_figure_of_its_own():
     xs = [66, 103, 143, 183, 223]
     assert unread_ink(img, "78705", xs, one_each=True) != []
     assert unread_ink(img, "178705", [40, *xs], one_each=True) == []
+
+
+def test_a_comma_between_characters_must_be_read():
+    """A comma written alone between two characters of a remark (过热,无法启动) is
+    punctuation, not a stroke: a reading without it leaves it unread; the dots of 热 and
+    点, which have ink above them, are strokes and need nothing."""
+    import cv2
+
+    crop = _written("过热")
+    right = _written("无法启动")
+    gap = np.full((crop.shape[0], 20, 3), 255, np.uint8)
+    line = np.concatenate([crop, gap, right], axis=1)
+    h = crop.shape[0]
+    x = crop.shape[1] + 8
+    cv2.line(line, (x + 2, int(h * 0.62)), (x, int(h * 0.82)), (0, 0, 0), 3)  # the comma
+    r = default_engine().recognize([crop])[0]
+    assert r.text == "过热"
+    xs_left = [float(v) for v in r.char_x]
+    step = (line.shape[1] - crop.shape[1] - 20) / 4
+    xs_right = [crop.shape[1] + 20 + step * (i + 0.5) for i in range(4)]
+    without = unread_ink(line, "过热无法启动", xs_left + xs_right, commas=True)
+    assert len(without) == 1 and abs(without[0][0] - x) <= 3
+    read = unread_ink(line, "过热,无法启动", [*xs_left, x + 1.0, *xs_right], commas=True)
+    assert read == []
+    # no comma written: the dots of 热 and 点 are not taken for one
+    plain = _written("过热点火")
+    p = default_engine().recognize([plain])[0]
+    assert p.text == "过热点火"
+    assert unread_ink(plain, p.text, p.char_x, commas=True) == []

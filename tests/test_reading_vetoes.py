@@ -1,0 +1,76 @@
+"""Readings whose value checks out but which the reader never marks ok (issue 10: wrong
+among ok): writing that reaches a box's side, where a figure over the box's line is cut
+off (153957 read 53957); a count with a leading 0; a year no form of this network holds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from formdesk.extract.align import PX_PER_MM
+from formdesk.extract.fields import AT_SIDE, implausible, writing_at_side
+from formdesk.extract.ink import FormImage
+from formdesk.templates.geometry import Rect
+from formdesk.templates.schema import FieldType
+
+BOX = Rect(10.0, 10.0, 30.0, 8.0)  # mm
+
+
+def _form(strokes: list[tuple[float, float]]) -> FormImage:
+    """A 60 × 30 mm page with upright strokes (x from, x to, in mm) 5 mm tall in BOX."""
+    h, w = int(30 * PX_PER_MM), int(60 * PX_PER_MM)
+    ink = np.zeros((h, w), bool)
+    for x0, x1 in strokes:
+        ink[
+            int(11.5 * PX_PER_MM) : int(16.5 * PX_PER_MM), int(x0 * PX_PER_MM) : int(x1 * PX_PER_MM)
+        ] = True
+    flat = np.where(ink, 0, 255).astype(np.uint8)
+    colour = np.repeat(flat[:, :, None], 3, axis=2)
+    return FormImage(colour, flat, ink, np.zeros_like(ink))
+
+
+def test_writing_inside_the_box_is_not_at_its_side():
+    assert writing_at_side(_form([(14.0, 14.4), (18.0, 20.0), (30.0, 33.0)]), BOX) is None
+
+
+@pytest.mark.parametrize(
+    ("strokes", "side"),
+    [
+        ([(10.1, 10.5), (14.0, 16.0)], "left"),  # a 1 written on the box's left line
+        ([(10.3, 10.9), (14.0, 16.0)], "left"),  # … and just inside it
+        ([(20.0, 22.0), (39.4, 39.9)], "right"),
+    ],
+)
+def test_writing_at_a_side_is_found(strokes, side):
+    assert writing_at_side(_form(strokes), BOX) == side
+
+
+def test_a_speck_at_the_side_is_not_writing():
+    form = _form([(14.0, 16.0)])
+    form.ink[int(12 * PX_PER_MM) : int(12 * PX_PER_MM) + 3, int(10.2 * PX_PER_MM)] = True
+    assert writing_at_side(form, BOX) is None
+
+
+def test_at_side_reason_is_chinese():
+    assert "格子边上" in AT_SIDE
+
+
+@pytest.mark.parametrize(
+    ("t", "raw", "value", "doubt"),
+    [
+        (FieldType.integer, "0006", 6, "0 开头"),
+        (FieldType.integer, "0", 0, None),
+        (FieldType.integer, "101706", 101706, None),
+        (FieldType.month, "2095-10", "2095-10", "2095"),
+        (FieldType.date, "1995-03-02", "1995-03-02", "1995"),
+        (FieldType.date, "2025-10-29", "2025-10-29", None),
+        (FieldType.datetime, "2026-01-02 10:15", "2026-01-02 10:15", None),
+        (FieldType.money, "0.50", "0.50", None),
+    ],
+)
+def test_implausible_readings(t, raw, value, doubt):
+    reason = implausible(t, raw, value)
+    if doubt is None:
+        assert reason is None
+    else:
+        assert reason is not None and doubt in reason and reason.endswith("请核对")
