@@ -11,7 +11,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from formdesk.ingest import IngestLimits, PageImage, iter_pages
-from formdesk.model.record import FieldReading, FormRecord, PageProblem, PageSource, ReadResult
+from formdesk.model.record import (
+    FieldReading,
+    FormRecord,
+    LayoutRef,
+    PageProblem,
+    PageSource,
+    ReadResult,
+)
 from formdesk.render.frame import CONTINUATION, FIRST
 from formdesk.templates import Template, get_template
 from formdesk.templates.catalog import UnknownTemplateError
@@ -34,10 +41,8 @@ from .variants import (
     LayoutLookup,
     LayoutMismatch,
     RegisteredLayout,
-    check_lines,
-    fit_variant,
     missing_fields,
-    reference_print,
+    variant_page,
     variant_template,
 )
 
@@ -53,6 +58,7 @@ class _PageRead:
     fields: list[FieldReading] = field(default_factory=list)
     rows: list[dict[str, FieldReading]] = field(default_factory=list)
     layout: str | None = None  # the registered variant a page without marks was read as
+    layout_sha256: str | None = None  # … and its reference image's SHA-256
     unplaced: list[str] = field(default_factory=list)  # its fields the variant does not place
 
 
@@ -224,17 +230,11 @@ class FormReader:
         """A page without marks read as the registered variant of `template` it matches
         (variants.py): no document id (one is made from the file and page, EXT-…), no
         signature; LayoutMismatch when no variant matches or the alignment is poor."""
-        fit = fit_variant(page.image, template, layouts)
+        aligned = variant_page(page.image, template, layouts)
+        fit = aligned.fit
         variant = fit.layout.variant
         form = variant_template(template, variant)
-        grow = 3 + min(6, round(fit.residual_mm * PX_PER_MM))
-        mask = reference_print(fit.layout.reference, grow)
-        image = FormImage.build(fit.image, mask)
-        mesh = page_mesh(image, reference_print(fit.layout.reference, 0))
-        flat = fit.image if mesh is None else dewarp(fit.image, mesh)
-        check_lines(fit, template, flat)  # LayoutMismatch: the page does not lie on it
-        if mesh is not None:  # bowed or folded: undo it on the ruled lines
-            image = FormImage.build(flat, mask)
+        grow, image, mesh = aligned.grow, aligned.form, aligned.mesh
         ctx = ReadContext(
             image, form, self.engine, 1, None, None, grow, self.all_evidence, mesh, self.lexicon
         )
@@ -252,6 +252,7 @@ class FormReader:
             located,
             PageSource(file=page.source, file_page=page.index, slot=0, form_page=1),
             layout=variant.name,
+            layout_sha256=variant.reference_sha256,
             unplaced=missing_fields(template, variant),
         )
         read.fields = [read_field(ctx, f) for f in form.fields if f.type != FieldType.table]
@@ -342,9 +343,12 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
         how = "qr" if by == {"qr"} else "manual" if "manual" in by else "ocr"
         if "manual" in by:
             problems.append(MANUAL_PROBLEM)
+        layout = None
         if "layout" in by:
             how = "layout"
-            name = next(p.layout for p in pages if p.layout)
+            first_read = next(p for p in pages if p.layout)
+            name = first_read.layout
+            layout = LayoutRef(name=name, reference_sha256=first_read.layout_sha256 or "")
             notes.append(f"外部表单(版式“{name}”):不是本系统打印的表单,没有文档号和防伪签名可核验")
             unplaced = next((p.unplaced for p in pages if p.unplaced), [])
             if unplaced:
@@ -366,6 +370,7 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
                 fields=fields,
                 problems=problems,
                 notes=notes,
+                layout=layout,
             )
         )
     return records

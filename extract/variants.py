@@ -29,6 +29,8 @@ from formdesk.templates.errors import FormdeskError
 from formdesk.templates.schema import CHOICE_TYPES, FieldType, Template
 
 from .align import PX_PER_MM
+from .ink import FormImage
+from .local_align import Mesh, dewarp, page_mesh
 from .page_outline import flatten_page
 from .ruling import dark_pixels, fingerprint, ruling, similarity
 
@@ -208,6 +210,43 @@ def fit_variant(
     return VariantFit(layout, warped, h, match, best, inliers, residual)
 
 
+@dataclass
+class VariantPage:
+    """A page as the reader reads it against a variant: the fit (`fit_variant`), the
+    print mask grown by `grow` px (the reference's print, taken out of the crops), the
+    local correction on the ruled lines (`mesh`, None when the page lies flat), and
+    `flat`, the page in the reference's frame once corrected (BGR, PX_PER_MM, the
+    reference's size: round(paper mm × PX_PER_MM)); `form` is `flat` prepared for
+    reading."""
+
+    fit: VariantFit
+    grow: int
+    mask: np.ndarray
+    mesh: Mesh | None
+    flat: np.ndarray
+    form: FormImage
+
+
+def variant_page(
+    image: np.ndarray, template: Template, layouts: list[RegisteredLayout]
+) -> VariantPage:
+    """The page (BGR, any size) aligned on the best of `layouts` and corrected locally,
+    exactly as the reader reads it (the review page shows the same image, so the stored
+    boxes lie on it).  LayoutMismatch (Chinese reason) when no variant is similar enough,
+    the alignment is poor, or the ruled lines do not then lie on the page
+    (`check_lines`); PageOutlineError when no page can be seen."""
+    fit = fit_variant(image, template, layouts)
+    grow = 3 + min(6, round(fit.residual_mm * PX_PER_MM))
+    mask = reference_print(fit.layout.reference, grow)
+    form = FormImage.build(fit.image, mask)
+    mesh = page_mesh(form, reference_print(fit.layout.reference, 0))
+    flat = fit.image if mesh is None else dewarp(fit.image, mesh)
+    check_lines(fit, template, flat)  # LayoutMismatch: the page does not lie on it
+    if mesh is not None:  # bowed or folded: undone on the ruled lines
+        form = FormImage.build(flat, mask)
+    return VariantPage(fit, grow, mask, mesh, flat, form)
+
+
 def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
     """How well the reference's ruled lines lie on `page` (BGR, in the reference's frame,
     after any local correction); LayoutMismatch below LINE_MATCH_MIN: the page is never
@@ -270,10 +309,12 @@ __all__ = [
     "RegisteredLayout",
     "StoredLayouts",
     "VariantFit",
+    "VariantPage",
     "check_lines",
     "fit_variant",
     "line_match",
     "missing_fields",
     "reference_print",
+    "variant_page",
     "variant_template",
 ]

@@ -10,6 +10,7 @@ from formdesk.templates import get_template
 from .align import PX_PER_MM, rectify
 from .locate import locate_on_page
 from .ocr import OcrEngine
+from .variants import RegisteredLayout, variant_page
 
 
 def aligned_form(
@@ -33,6 +34,36 @@ def aligned_form(
                 )
         return None
     return None
+
+
+def raw_page(
+    data: bytes, filename: str, file_page: int, limits: IngestLimits | None = None
+) -> np.ndarray | None:
+    """Page `file_page` (0-based) of the file as the reader gets it (BGR; a PDF page at
+    200 dpi, an image at its own size); None when the file has no such page."""
+    for page in iter_pages(data, filename, limits or IngestLimits()):
+        if page.index == file_page:
+            return page.image
+    return None
+
+
+def variant_form(
+    data: bytes,
+    filename: str,
+    file_page: int,
+    code: str,
+    layout: RegisteredLayout,
+    limits: IngestLimits | None = None,
+) -> np.ndarray | None:
+    """Page `file_page` of the scan, a page of form `code` without marks read as variant
+    `layout`, aligned on the variant's reference as the reader aligned it
+    (variants.variant_page): BGR, 200 dpi, the reference's size.  None when the file has
+    no such page; LayoutMismatch or PageOutlineError (Chinese reasons) when the page no
+    longer aligns on it."""
+    image = raw_page(data, filename, file_page, limits)
+    if image is None:
+        return None
+    return variant_page(image, get_template(code), [layout]).flat
 
 
 def crop_mm(image: np.ndarray, box: list[float], margin_mm: float = 1.0) -> np.ndarray:

@@ -99,6 +99,15 @@ class Filing(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class LayoutRef(BaseModel):
+    """The registered layout variant a 外部表单 was read against (issue 13): the variant's
+    name and its reference image's SHA-256 (the review page aligns the page on that
+    reference again; a variant since removed or registered anew no longer matches)."""
+
+    name: str
+    reference_sha256: str
+
+
 class FormRecord(BaseModel):
     template: str
     template_version: int
@@ -116,6 +125,7 @@ class FormRecord(BaseModel):
         default_factory=list
     )  # Chinese; facts for the reviewer, no review needed
     filing: Filing = Field(default_factory=Filing)  # set when stored, not when read
+    layout: LayoutRef | None = None  # identified_by "layout": the variant read against
 
     @property
     def status(self) -> RecordStatus:

@@ -92,12 +92,16 @@ def truth_variant(blank: ExternalBlank, name: str = "truth") -> LayoutVariant:
 
 
 def filled_page(
-    blank: ExternalBlank, rng: np.random.Generator, kind: str = "scan"
+    blank: ExternalBlank,
+    rng: np.random.Generator,
+    kind: str = "scan",
+    overrides: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The blank filled in by hand (samples.synth's values and writer, in the true boxes)
-    and scanned or photographed (`shoot`); and the values written."""
+    and scanned or photographed (`shoot`); and the values written.  `overrides`: field
+    key → value written instead of the generated one (e.g. a registered station's name)."""
     form = variant_template(get_template(blank.code), truth_variant(blank))
-    values = normalize_record(form, make_values(form, rng))
+    values = normalize_record(form, make_values(form, rng) | (overrides or {}))
     page = blank.page()
     canvas = InkCanvas(page.shape[:2])
     write_form(canvas, form, values, Hand.random(rng), rng)

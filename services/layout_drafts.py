@@ -35,10 +35,18 @@ from formdesk.store import ConflictError, NotFoundError, Store
 from formdesk.templates import get_template
 from formdesk.templates.schema import FieldType
 
-from .layouts import BOX_MIN_MM, check_found, propose_from_file, reference_png
+from .layouts import (
+    BOX_MIN_MM,
+    check_found,
+    checked_layout_file,
+    propose_from_file,
+    reference_png,
+    store_imported,
+)
 from .pools import LimitedPool, TaskFailed
 from .refusals import Refused
 
+IMPORT_SECONDS = 30.0  # checking an imported layout file (its PNG decoded) in the pool
 PROPOSE_SECONDS = 120.0  # one proposal in the pool (the first loads the OCR engine)
 QUEUE_SECONDS = 60.0  # … and how long it may wait behind another
 MAX_DRAFTS = 50
@@ -130,6 +138,23 @@ class LayoutDrafts:
         )
         await anyio.to_thread.run_sync(self._keep, draft, png)
         return draft
+
+    async def import_file(
+        self, store: Store, data: bytes, created_by: str, name: str | None = None
+    ) -> LayoutVariant:
+        """A layout file exported by another installation (services.layouts.export_layout)
+        stored as a variant, under `name` if given: the file is parsed, its reference
+        PNG's declared size checked and its pixels decoded in the pool (never in the web
+        process; within IMPORT_SECONDS and the pool's memory limit), then stored here.
+        Refused (422, Chinese: checked_layout_file's reasons, the time or memory limit
+        reached), ConflictError (409: the form has a variant of that name)."""
+        try:
+            variant, png = await self.pool.run(
+                checked_layout_file, data, name, timeout=IMPORT_SECONDS, queue_s=QUEUE_SECONDS
+            )
+        except TaskFailed as exc:
+            raise Refused(f"无法处理这个版式文件:{exc.reason}") from None
+        return await anyio.to_thread.run_sync(store_imported, store, variant, png, created_by)
 
     def _keep(self, draft: LayoutDraft, png: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

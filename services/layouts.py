@@ -231,13 +231,36 @@ def export_layout(store: Store, code: str, name: str) -> bytes:
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
-def import_layout(
-    store: Store, data: bytes, created_by: str, name: str | None = None
-) -> LayoutVariant:
-    """A variant exported by `export_layout` (another installation's) stored here, under
-    `name` if given, registered by `created_by` now.  Refused (422, Chinese) for a file
-    that is not one, names an unknown form or field, or whose image is not its own;
-    ConflictError (409) when the form has a variant of that name."""
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(png: bytes) -> tuple[int, int] | None:
+    """(width, height) in px as the PNG's header (IHDR, its first chunk) declares them,
+    read without decoding a pixel; None when the bytes do not start as a PNG does."""
+    if len(png) < 24 or png[:8] != PNG_SIGNATURE or png[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def reference_size(template: Template) -> tuple[int, int]:
+    """The reference image's size for `template`: (width, height) px, the paper at 200 dpi."""
+    g = template.geometry
+    return round(g.width * PX_PER_MM), round(g.height * PX_PER_MM)
+
+
+SIZE_SLACK_PX = 2  # a reference image may be this far off the paper's size (rounding)
+
+
+def checked_layout_file(data: bytes, name: str | None = None) -> tuple[LayoutVariant, bytes]:
+    """A file made by `export_layout` checked whole: the variant (renamed `name` if
+    given) and its reference image (PNG bytes).  The image's size is read from its PNG
+    header first, and an image that does not declare the paper's size (±SIZE_SLACK_PX,
+    200 dpi) is refused before a pixel is decoded (a decompression bomb declares
+    billions); then it is decoded (OpenCV) to see that it is whole.  CPU and memory:
+    run it in a pool process (`LayoutDrafts.import_file`), not in the web process.
+    Refused (422, Chinese): not such a file (over MAX_IMPORT_BYTES, not JSON, another
+    format), an unknown form or field, an image not its own (SHA-256), not a PNG, not
+    the paper's size, or damaged; a bad name."""
     if len(data) > MAX_IMPORT_BYTES:
         raise Refused("版式文件过大")
     try:
@@ -258,18 +281,43 @@ def import_layout(
         raise Refused(f"版式中有表单 {template.code} 没有的栏目:{'、'.join(unknown)}")
     if hashlib.sha256(png).hexdigest() != variant.reference_sha256:
         raise Refused("版式文件中的参考图像与版式不符(文件可能已损坏)")
+    declared = png_size(png)
+    if declared is None:
+        raise Refused("版式文件中的参考图像不是 PNG 图像")
+    want = reference_size(template)
+    if any(abs(a - b) > SIZE_SLACK_PX for a, b in zip(declared, want, strict=True)):
+        raise Refused(
+            f"版式文件中的参考图像为 {declared[0]} × {declared[1]} 像素,不是 {template.code} "
+            f"的纸张大小(200 dpi 应为 {want[0]} × {want[1]} 像素);未导入"
+        )
     image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    g = template.geometry
-    want = (round(g.height * PX_PER_MM), round(g.width * PX_PER_MM))
-    if image is None or abs(image.shape[0] - want[0]) > 2 or abs(image.shape[1] - want[1]) > 2:
-        raise Refused(f"版式文件中的参考图像不是 {template.code} 的纸张大小")
+    if image is None or (image.shape[1], image.shape[0]) != declared:
+        raise Refused("版式文件中的参考图像已损坏,无法读取")
     new_name = (name or variant.name).strip()
     if not VARIANT_NAME.match(new_name):
         raise Refused(f"版式名称“{new_name[:40]}”不合适:1–40 个字母、数字、汉字或 . _ -")
-    variant = variant.model_copy(
-        update={"name": new_name, "created_by": created_by, "created_at": utcnow()}
-    )
+    return variant.model_copy(update={"name": new_name}), png
+
+
+def store_imported(
+    store: Store, variant: LayoutVariant, png: bytes, created_by: str
+) -> LayoutVariant:
+    """A checked variant (`checked_layout_file`) stored here, registered by `created_by`
+    now; ConflictError (409) when the form has a variant of that name."""
+    variant = variant.model_copy(update={"created_by": created_by, "created_at": utcnow()})
     return store.add_layout(variant, png)
+
+
+def import_layout(
+    store: Store, data: bytes, created_by: str, name: str | None = None
+) -> LayoutVariant:
+    """A variant exported by `export_layout` (another installation's) stored here, under
+    `name` if given, registered by `created_by` now, checked in this process (the CLI;
+    the API checks in its layout pool: LayoutDrafts.import_file).  Refused (422,
+    Chinese) as `checked_layout_file`; ConflictError (409) when the form has a variant
+    of that name."""
+    variant, png = checked_layout_file(data, name)
+    return store_imported(store, variant, png, created_by)
 
 
 __all__ = [
@@ -279,7 +327,11 @@ __all__ = [
     "layout_reference",
     "reference_png",
     "export_layout",
+    "checked_layout_file",
     "import_layout",
+    "png_size",
+    "reference_size",
+    "store_imported",
     "found_share",
     "list_layouts",
     "preview",

@@ -10,6 +10,7 @@ exactly as if it did not exist.
 
 from __future__ import annotations
 
+import re
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
@@ -20,9 +21,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from formdesk.extract.ocr import OcrEngine
-from formdesk.extract.views import aligned_form, crop_mm
+from formdesk.extract.page_outline import PageOutlineError
+from formdesk.extract.variants import LayoutMismatch, RegisteredLayout
+from formdesk.extract.views import aligned_form, crop_mm, raw_page, variant_form
 from formdesk.ingest import IngestError, sniff
 from formdesk.model.errors import ConflictError, NotFoundError
+from formdesk.model.layouts import LayoutVariant
 from formdesk.model.record import needs_check
 from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
 from formdesk.store import Store
@@ -103,9 +107,7 @@ def scans_of(store: Store, who: Viewer, batch: str | None, file: str | None) -> 
             raise not_found("这个批次")
         out = list(dict.fromkeys(found.scan_ids))
     if file and file.strip():
-        named = [
-            s.sha256 for s in store.find_scans(file, who.station_filter, limit=MAX_NAMED + 1)
-        ]
+        named = [s.sha256 for s in store.find_scans(file, who.station_filter, limit=MAX_NAMED + 1)]
         if len(named) > MAX_NAMED:
             raise Refused(
                 f"文件名含“{file.strip()[:40]}”的文件超过 {MAX_NAMED} 个,请输入更完整的文件名"
@@ -188,6 +190,9 @@ class RecordDetail(BaseModel):
     events: list[RecordEvent] = Field(default_factory=list)
     # the uploads (batch ids) that brought its scan, those the viewer sees, newest first
     batches: list[str] = Field(default_factory=list)
+    # a 外部表单 whose layout variant is gone: the page image is the scan as uploaded,
+    # not aligned, and no field box lies on it (Chinese; None otherwise)
+    page_note: str | None = None
 
 
 def _rescans_of(store: Store, who: Viewer, summary: RecordSummary) -> list[str]:
@@ -218,6 +223,11 @@ def record_detail(store: Store, who: Viewer, record_id: str) -> RecordDetail:
             b.batch_id
             for b in store.list_batches(station=who.station_filter, scan_id=stored.summary.scan_id)
         ],
+        page_note=(
+            layout_of(store, stored.record)[1]
+            if not stored.damaged and stored.record.get("identified_by") == "layout"
+            else None
+        ),
     )
 
 
@@ -228,15 +238,23 @@ def record_detail(store: Store, who: Viewer, record_id: str) -> RecordDetail:
 class PageImages:
     """What drawing a record's aligned page takes: the installation's signing `key`
     (to find the form's code on the scan), the OCR `engine` (None: codes only), and a
-    `cache` of aligned pages shared between requests, keyed (scan sha256, file page,
-    document id), holding at most 17 (the oldest dropped first)."""
+    `cache` of page views shared between requests, keyed (scan sha256, file page,
+    document id and, for a 外部表单, the variant's reference SHA-256 or "raw"), each
+    (image, note), holding at most 17 (the oldest dropped first)."""
 
     key: bytes
     engine: OcrEngine | None
-    cache: MutableMapping[tuple[str, int, str], np.ndarray]
+    cache: MutableMapping[tuple[str, int, str], tuple[np.ndarray, str | None]]
 
-    def aligned(self, store: Store, stored: StoredRecord, form_page: int) -> np.ndarray:
-        """Form page `form_page` (from 1) of the record, warped flat (BGR, 200 dpi).
+    def view(
+        self, store: Store, stored: StoredRecord, form_page: int
+    ) -> tuple[np.ndarray, str | None]:
+        """Form page `form_page` (from 1) of the record and a note: the page warped flat
+        (BGR, 200 dpi, the form's paper size) and None; for a 外部表单 (identified_by
+        "layout") it is aligned on the variant's reference image as the reader aligned it
+        (extract.variants.variant_page), and when that variant was since removed or
+        registered anew (or the page no longer aligns on it), the page as uploaded (BGR,
+        its own size) with the Chinese note saying so.
         NotFoundError (404, ``找不到这一页``) for a page the record has not;
         ConflictError (409, ``扫描件中找不到这份表单了``) when the scan no longer shows it."""
         summary = stored.summary
@@ -244,24 +262,92 @@ class PageImages:
         source = next((p for p in pages if p.get("form_page", 1) == form_page), None)
         if source is None:
             raise not_found("这一页")
+        external = stored.record.get("identified_by") == "layout"
+        variant, note = layout_of(store, stored.record) if external else (None, None)
+        tag = (variant.reference_sha256 if variant else "raw") if external else ""
+        key = (summary.scan_id, source["file_page"], f"{summary.document_id}@{tag}")
         cache = self.cache
-        key = (summary.scan_id, source["file_page"], summary.document_id)
         if key not in cache:
             scan = store.get_scan(summary.scan_id)
-            image = aligned_form(
-                store.scan_bytes(summary.scan_id),
-                scan.filename,
-                source["file_page"],
-                summary.document_id,
-                self.key,
-                self.engine,
-            )
+            data = store.scan_bytes(summary.scan_id)
+            if not external:
+                image = aligned_form(
+                    data, scan.filename, source["file_page"], summary.document_id,
+                    self.key, self.engine,
+                )  # fmt: skip
+            else:
+                image, note = _external_view(
+                    store, stored, variant, note, data, scan.filename, source["file_page"]
+                )
             if image is None:
                 raise ConflictError("扫描件中找不到这份表单了")
             if len(cache) > 16:
                 cache.pop(next(iter(cache)))
-            cache[key] = image
+            cache[key] = (image, note)
         return cache[key]
+
+    def aligned(self, store: Store, stored: StoredRecord, form_page: int) -> np.ndarray:
+        """`view`'s image when it is the aligned page (field boxes in mm lie on it);
+        ConflictError (409, the note and ``无法截取栏目图像``) when only the page as
+        uploaded can be shown (a 外部表单 whose variant is gone)."""
+        image, note = self.view(store, stored, form_page)
+        if note:
+            raise ConflictError(f"{note};无法截取栏目图像")
+        return image
+
+
+NOTE_PREFIX = re.compile(r"外部表单\(版式“(.+?)”\)")
+
+
+def layout_of(store: Store, record: dict[str, Any]) -> tuple[LayoutVariant | None, str | None]:
+    """For a 外部表单 record: the variant it was read against, while it is registered as
+    it was (same name, same reference image), and None; else None and the Chinese note
+    the review page shows (the variant removed or registered anew).  A record read
+    before records kept their variant (`layout`) names it in its notes only."""
+    ref = record.get("layout") or {}
+    name = ref.get("name")
+    if not name:
+        hit = next((m for n in record.get("notes", []) if (m := NOTE_PREFIX.search(n))), None)
+        name = hit.group(1) if hit else None
+    variant = store.get_layout(record["template"], name) if name else None
+    sha = ref.get("reference_sha256")
+    if variant is not None and (not sha or variant.reference_sha256 == sha):
+        return variant, None
+    what = "已删除" if variant is None else "已重新登记,与读出时的不同"
+    return None, (
+        f"这份外部表单按版式“{name or '?'}”读出,该版式{what},无法再按版式拉正:"
+        "下图为原始扫描页,未标出栏目位置"
+    )
+
+
+def _external_view(
+    store: Store,
+    stored: StoredRecord,
+    variant: LayoutVariant | None,
+    note: str | None,
+    data: bytes,
+    filename: str,
+    file_page: int,
+) -> tuple[np.ndarray | None, str | None]:
+    """A 外部表单's page aligned on `variant` (None: the page as uploaded, with `note`);
+    a page that no longer aligns on it is shown as uploaded, with a note saying why."""
+    if variant is not None:
+        png = store.layout_reference(variant.reference_sha256)
+        reference = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+        if reference is not None:
+            try:
+                return variant_form(
+                    data, filename, file_page, stored.summary.template,
+                    RegisteredLayout(variant, reference),
+                ), None  # fmt: skip
+            except (LayoutMismatch, PageOutlineError) as exc:
+                why = str(exc)
+        else:
+            why = "版式的参考图像已损坏"
+        note = (
+            f"这份外部表单无法再与版式“{variant.name}”对齐({why}):下图为原始扫描页,未标出栏目位置"
+        )
+    return raw_page(data, filename, file_page), note
 
 
 def _png(image: np.ndarray) -> bytes:
@@ -270,11 +356,12 @@ def _png(image: np.ndarray) -> bytes:
 
 
 def page_png(store: Store, who: Viewer, record_id: str, page: int, images: PageImages) -> bytes:
-    """The PNG of form page `page` (from 1) of a record `who` sees, aligned (200 dpi).
-    NotFoundError (404: the record, ``找不到这一页``), ConflictError (409: its file is
+    """The PNG of form page `page` (from 1) of a record `who` sees, aligned (200 dpi);
+    for a 外部表单 whose variant is gone, the page as uploaded (`PageImages.view`; the
+    record's `page_note` says so).  NotFoundError (404: the record, ``找不到这一页``), ConflictError (409: its file is
     damaged, or the scan no longer shows the form)."""
     stored = usable_record(store, who, record_id)
-    return _png(images.aligned(store, stored, page))
+    return _png(images.view(store, stored, page)[0])
 
 
 def row_box(cells: dict[str, Any]) -> tuple[list[float], int]:

@@ -1,6 +1,8 @@
 """A layout registered in the service's store (issue 13) is what the service's reader
 processes read pages without marks against: a filled page of the layout, uploaded, is
-stored as a 外部表单 record to review; on both stores."""
+stored as a 外部表单 record to review; its review page's scan is the page aligned on the
+variant's reference as the reader aligned it (the field crops cut from it), and once the
+variant is removed, the page as uploaded with a Chinese note; on both stores."""
 
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from formdesk.api.app import create_app
+from formdesk.extract.align import PX_PER_MM
 from formdesk.model.accounts import User
-from formdesk.services.layouts import register_layout
+from formdesk.services.layouts import register_layout, remove_layout
 from formdesk.services.passwords import hash_password
 from samples.external import external_blank, filled_page
 
@@ -60,3 +63,30 @@ def test_an_uploaded_page_of_a_registered_layout_becomes_a_record(office):
     assert any("外部表单(版式“印刷厂”)" in n for n in form["notes"])
     read = {f["key"]: f["value"] for f in form["fields"]}
     assert read["vin"] == values["vin"]
+
+    # -- the review page's scan: aligned on the variant as the reader aligned it ------------------
+    rid = summary["record_id"]
+    page = client.get(f"/api/records/{rid}/page.png?page=1")
+    assert page.status_code == 200, page.text
+    assert record["page_note"] is None and form["layout"]["name"] == "印刷厂"
+    assert page.headers["content-type"] == "image/png"
+    aligned = cv2.imdecode(np.frombuffer(page.content, np.uint8), cv2.IMREAD_COLOR)
+    assert aligned.shape[:2] == (round(148 * PX_PER_MM), round(105 * PX_PER_MM))
+    vin = next(f for f in form["fields"] if f["key"] == "vin")
+    crop = client.get(f"/api/records/{rid}/crop.png", params={"key": "vin"})
+    assert crop.status_code == 200, crop.text
+    cut = cv2.imdecode(np.frombuffer(crop.content, np.uint8), cv2.IMREAD_GRAYSCALE)
+    x, y, w, h = vin["box"]
+    assert abs(cut.shape[1] - (w + 2) * PX_PER_MM) <= 2 and abs(cut.shape[0] - (h + 2) * PX_PER_MM) <= 2
+    assert (cut < 128).mean() > 0.01  # the handwritten VIN is in it, not an empty strip
+
+    # -- the variant removed: the page as uploaded, with a note; no crop to cut ------------------
+    remove_layout(store, "SH-ZH/BD-27", "印刷厂")
+    note = client.get(f"/api/records/{rid}").json()["page_note"]
+    assert "版式“印刷厂”" in note and "已删除" in note and "原始扫描页" in note
+    page = client.get(f"/api/records/{rid}/page.png?page=1")
+    assert page.status_code == 200, page.text
+    raw = cv2.imdecode(np.frombuffer(page.content, np.uint8), cv2.IMREAD_COLOR)
+    assert raw.shape == image.shape  # the scan as uploaded
+    crop = client.get(f"/api/records/{rid}/crop.png", params={"key": "vin"})
+    assert crop.status_code == 409 and "无法截取栏目图像" in crop.json()["reason"]

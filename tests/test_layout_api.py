@@ -5,6 +5,12 @@ exported, removed and imported again; bad files refused; only the back office ma
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import struct
+import zlib
+
 import cv2
 import numpy as np
 import pytest
@@ -13,8 +19,9 @@ from fastapi.testclient import TestClient
 from formdesk.api.app import create_app
 from formdesk.model.accounts import User
 from formdesk.model.claims import Station
+from formdesk.services import layouts as layouts_service
 from formdesk.services.passwords import hash_password
-from samples.external import external_blank, shoot
+from samples.external import external_blank, shoot, truth_variant
 
 from .pg import STORES, store_settings
 
@@ -172,3 +179,63 @@ def test_only_the_back_office_manages_layouts(served):
     assert page.status_code == 200 and "表单版式" in page.text
     assert 'href="/layouts"' in office.get("/").text  # in the back office's navigation
     assert 'href="/layouts"' not in _client(served, "s1").get("/").text
+
+
+def _layout_file(png: bytes) -> bytes:
+    """An exported BD-27 layout file (the typeset blank's true boxes) with `png` as its
+    reference image."""
+    variant = truth_variant(external_blank("SH-ZH/BD-27"), "外来")
+    variant = variant.model_copy(update={"reference_sha256": hashlib.sha256(png).hexdigest()})
+    body = {
+        "format": "formdesk-layout/1",
+        "variant": variant.model_dump(mode="json"),
+        "reference_png": base64.b64encode(png).decode("ascii"),
+    }
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _png_declaring(width: int, height: int) -> bytes:
+    """A PNG whose header declares width × height grey pixels (8 bit), followed by a
+    few rows of zeros compressed: what a decompression bomb starts as."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )  # fmt: skip
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    rows = zlib.compress(b"\0" * (width + 1) * 4)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+
+
+def test_an_imported_layout_file_is_checked_in_the_layout_pool(served, monkeypatch):
+    """Importing a layout file decodes its reference image in the layout pool, never in
+    the web process (OpenCV's decoder made to fail here, the import still succeeds); a
+    reference declaring 30,000 × 30,000 px (a decompression bomb: 900 MB once decoded) is
+    refused by its header's size, naming it, before a pixel is decoded."""
+    office = _client(served, "office")
+    w, h = round(105 * 200 / 25.4), round(148 * 200 / 25.4)
+    good = cv2.imencode(".png", np.full((h, w), 245, np.uint8))[1].tobytes()
+    good_file, bomb_file = _layout_file(good), _layout_file(_png_declaring(30000, 30000))
+
+    def no_decoding_here(*args, **kwargs):
+        raise AssertionError("a layout file's image decoded in the web process")
+
+    monkeypatch.setattr(layouts_service.cv2, "imdecode", no_decoding_here)
+    res = office.post(
+        "/api/layouts/import",
+        data={"name": "导入的"},
+        files={"file": ("layout.json", good_file, "application/json")},
+    )
+    assert res.status_code == 201, res.text
+    assert res.json()["name"] == "导入的"
+
+    res = office.post(
+        "/api/layouts/import", files={"file": ("bomb.json", bomb_file, "application/json")}
+    )
+    assert res.status_code == 422, res.text
+    reason = res.json()["reason"]
+    assert "30000 × 30000 像素" in reason and "不是 SH-ZH/BD-27 的纸张大小" in reason
+    assert [v["name"] for v in office.get("/api/layouts").json()] == ["导入的"]
+    assert office.delete(f"/api/layouts/{BD27}/导入的").status_code == 204

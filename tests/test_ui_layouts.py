@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import pytest
 
+from formdesk.extract.align import PX_PER_MM
 from samples.external import external_blank, filled_page, shoot
 
 from .served import PASSWORD, Server, wait_batches
@@ -164,7 +165,30 @@ def test_register_a_layout_in_the_browser_and_read_a_filled_page(served, browser
     assert "外部表单" in page.text_content("#rec-meta")
     assert f"版式“{VARIANT}”" in page.text_content("#rec-notes")
     assert page.locator("input[aria-label='车架号码']").input_value() == values["vin"]
+    # the scan beside the fields: the page aligned on the variant (the paper at 200 dpi),
+    # its field boxes drawn over it, the VIN's crop shown
+    loaded = "n => n.complete && n.naturalWidth > 0"
+    page.wait_for_function(f"() => ({loaded})(document.querySelector('#scan-img'))")
+    assert page.locator("#scan-loading").is_hidden() and page.locator("#page-note").is_hidden()
+    size = page.eval_on_selector("#scan-img", "n => [n.naturalWidth, n.naturalHeight]")
+    assert size == [round(105 * PX_PER_MM), round(148 * PX_PER_MM)]
+    assert page.locator("#boxes .fbox").count() >= 13
     page.screenshot(path=str(shots / "layouts-record.png"), full_page=True)
+    with closing(served.client("office")) as client:
+        res = client.get(f"/api/records/{summary['record_id']}/page.png?page=1")
+        assert res.status_code == 200 and res.headers["content-type"] == "image/png"
+        crop = client.get(f"/api/records/{summary['record_id']}/crop.png", params={"key": "vin"})
+        assert crop.status_code == 200, crop.text
+        # the variant removed: the page as uploaded, said so, no boxes over it
+        assert client.delete(f"/api/layouts/sh-zh-bd-27/{quote(VARIANT)}").status_code == 204
+    page.reload()
+    page.wait_for_selector("#page-note:not([hidden])")
+    assert "已删除" in page.text_content("#page-note")
+    page.wait_for_function(f"() => ({loaded})(document.querySelector('#scan-img'))")
+    size = page.eval_on_selector("#scan-img", "n => [n.naturalWidth, n.naturalHeight]")
+    # the scan as the reader decoded it (ingest may resample a pixel or two)
+    assert size == pytest.approx([filled.shape[1], filled.shape[0]], abs=2)
+    assert page.locator("#boxes .fbox").count() == 0
     assert problems == []
     context.close()
     assert time.monotonic() - started < 90

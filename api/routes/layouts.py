@@ -12,7 +12,6 @@ code.
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, Depends, Form, HTTPException, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -267,15 +266,17 @@ def list_variants(
 
 @router.post("/layouts/import", response_model=VariantOut, status_code=201, responses=REFUSALS)
 async def import_variant(
+    request: Request,
     file: UploadFile,
     name: str | None = Form(None),
     who: Principal = Depends(layout_admin),
     store: Store = Depends(get_store),
 ) -> VariantOut:
-    """导入其他服务中心导出的版式文件(字段名 file;name:另存为此名称)。"""
+    """导入其他服务中心导出的版式文件(字段名 file;name:另存为此名称)。文件在版式处理进程中
+    检查:参考图像先按 PNG 文件头中的尺寸核对纸张大小(不符即拒绝,不解码),再解码核对。"""
     data = await file.read(service.MAX_IMPORT_BYTES + 1)
-    variant = await run_in_threadpool(
-        service.import_layout, store, data, who.username, (name or "").strip() or None
+    variant = await drafts(request).import_file(
+        store, data, who.username, (name or "").strip() or None
     )
     return variant_out(variant)
 

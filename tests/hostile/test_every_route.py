@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from formdesk.templates import get_template
 
 from ..conftest import sample_values
-from .world import World, login, make_world
+from .world import World, add_layout, login, make_world
 
 # text that the guard refuses wherever a request carries it
 REFUSED_TEXT = {
@@ -131,7 +131,8 @@ def logs_out(route: Route) -> bool:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory) -> World:
     w = make_world(tmp_path_factory.mktemp("every-route"))
-    with TestClient(w.app):
+    with TestClient(w.app):  # the lifespan: the layout drafts' folder and pool
+        add_layout(w)
         yield w
 
 
@@ -141,6 +142,11 @@ def routes(world) -> list[Route]:
     paths = {r.path for r in found}
     assert {"/api/records/{record_id}/fields/{key}", "/api/print/{slug}", "/static/{path}"} <= paths
     assert len(found) >= 40
+    # the layout routes get a registered variant's form and name and a real draft's id
+    ids = real_ids(world)
+    layout_routes = [r for r in found if r.path.startswith("/api/layout")]
+    assert len(layout_routes) >= 10
+    assert {n for r in layout_routes for n in r.path_names} <= set(ids), layout_routes
     return found
 
 
@@ -154,6 +160,9 @@ def real_ids(world: World) -> dict[str, str]:
         "key": "part_name",
         "fmt": "csv",
         "path": "app.js",
+        "form": world.layout_form,
+        "name": world.layout_name,
+        "draft_id": world.draft_id,
     }
 
 
@@ -185,6 +194,8 @@ class Session:
             )
         if logs_out(route) and res.status_code < 400:
             self.client = login(self.world.app, "office", raise_errors=False)
+        if route.method == "DELETE" and route.path.startswith("/api/layout") and res.is_success:
+            add_layout(self.world)  # removed with its real name: back for the next route
         return res.status_code
 
     def expect_422(self, route: Route, url: str, what: str, needle: str, **kwargs) -> None:
@@ -207,6 +218,22 @@ def form_kwargs(route: Route, odd_field: str | None, odd: str) -> dict:
     if files:
         return {"data": data, "files": files}
     return {"data": data}
+
+
+def test_the_layout_routes_answer_for_the_registered_variant(world, routes):
+    """The ids the layout routes are sent are real: each GET answers 200 with them (so the
+    odd values below reach a variant and a draft that exist), and a removal is undone."""
+    s = Session(world)
+    for route in routes:
+        if route.path.startswith("/api/layout") and route.method == "GET":
+            res = s.client.get(url_of(route, world))
+            assert res.status_code == 200, (route.path, res.text[:200])
+    variant = s.client.get(f"/api/layouts/{world.layout_form}/{quote(world.layout_name)}")
+    assert variant.json()["name"] == world.layout_name and len(variant.json()["fields"]) == 13
+    route = Route("DELETE", "/api/layouts/{form}/{name}")
+    assert s.send(route, url_of(route, world), "real") == 204
+    assert s.client.get(f"/api/layouts/{world.layout_form}/{quote(world.layout_name)}").is_success
+    assert not s.problems, "\n".join(s.problems)
 
 
 def test_odd_text_in_the_path_is_refused_on_every_route(world, routes):

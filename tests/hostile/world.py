@@ -10,6 +10,7 @@ because a claims file named it with a formula.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from dataclasses import dataclass, field
 
@@ -121,6 +122,9 @@ class World:
     batch_id: str = ""
     document_id: str = ""
     evil_station: str = ""
+    layout_form: str = ""  # a registered layout variant: its form's slug and its name
+    layout_name: str = ""
+    draft_id: str = ""  # a layout draft awaiting its boxes
     extra: dict = field(default_factory=dict)
 
 
@@ -153,6 +157,49 @@ def print_and_read(world: World, client: TestClient, code: str) -> str:
     world.scan_sha = up.json()["accepted"][0]["sha256"]
     world.document_id = doc_id
     return items[0]["record_id"]
+
+
+LAYOUT_NAME = "印刷厂票本"
+DRAFT_ID = "0123456789abcdef"
+
+
+def add_layout(world: World) -> None:
+    """A layout variant of SH-ZH/BD-27 registered (the independently typeset blank of
+    tests/data/external: its true boxes, its page at 200 dpi as the reference image, the
+    fingerprint of its ruled lines) and a draft of it awaiting its boxes, unless there
+    already; their names in `world`.  Cheap (no OCR): for the routes that take them."""
+    import cv2
+
+    from formdesk.extract.ruling import fingerprint, ruling
+    from formdesk.model.layouts import LayoutDraft
+    from formdesk.model.time import utcnow
+    from samples.external import external_blank, truth_variant
+
+    store, drafts = world.app.state.store, world.app.state.layout_drafts
+    blank = external_blank("SH-ZH/BD-27")
+    world.layout_form, world.layout_name, world.draft_id = "sh-zh-bd-27", LAYOUT_NAME, DRAFT_ID
+    have_variant = store.get_layout(blank.code, LAYOUT_NAME) is not None
+    have_draft = (drafts.folder / f"{DRAFT_ID}.json").exists()
+    if have_variant and have_draft:
+        return
+    gray = cv2.cvtColor(blank.page(), cv2.COLOR_BGR2GRAY)
+    png = cv2.imencode(".png", gray)[1].tobytes()
+    variant = truth_variant(blank, LAYOUT_NAME).model_copy(
+        update={
+            "fingerprint": fingerprint(ruling(gray)),
+            "reference_sha256": hashlib.sha256(png).hexdigest(),
+        }
+    )
+    if not have_variant:
+        store.add_layout(variant, png)
+    if not have_draft:
+        draft = LayoutDraft(
+            draft_id=DRAFT_ID, template=blank.code, filename="空白标签.jpg",
+            paper_mm=variant.paper_mm, fields=variant.fields, table=variant.table, missing=[],
+            fingerprint=variant.fingerprint, reference_sha256=variant.reference_sha256,
+            created_by="office", created_at=utcnow(),
+        )  # fmt: skip
+        drafts._keep(draft, png)
 
 
 def make_world(tmp) -> World:

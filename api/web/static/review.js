@@ -574,9 +574,14 @@
     page = p;
     scanImg.dataset.page = String(p);
     $("scan-loading").hidden = false;
+    // a 外部表单 whose layout is gone: the scan as uploaded, its own shape, no boxes or crops
+    const raw = Boolean(detail.page_note);
+    $("page-note").hidden = !raw;
+    $("page-note").textContent = detail.page_note || "";
     scanImg.onload = () => {
       $("scan-loading").hidden = true;
-      if (first) startCrops();
+      if (raw && scanImg.naturalHeight) $("scan").style.setProperty("--ratio", String(scanImg.naturalWidth / scanImg.naturalHeight));
+      if (first && !raw) startCrops();
     };
     scanImg.onerror = () => {
       $("scan-loading").textContent = "扫描件图像载入失败";
@@ -596,6 +601,11 @@
 
   function drawBoxes() {
     const { width, height } = detail.page;
+    if (detail.page_note) {
+      boxesLayer.replaceChildren(); // the field boxes do not lie on a page not aligned
+      for (const u of units) u.box = null;
+      return;
+    }
     $("scan").style.setProperty("--ratio", String(width / height));
     const place = (node, box) => {
       const [x, y, w, h] = box;
