@@ -109,7 +109,7 @@ def load(
                 bool(row["correct"]),
                 bool({"sum", "words"} & codes),
                 any(m in (row.get("reason") or "") for m in _check_messages())
-                or bool({"edge", "odd"} & codes),  # the reader's own vetoes (fields.py)
+                or bool({"edge", "odd", "unlisted"} & codes),  # the reader's own vetoes (fields.py)
                 "cross" in codes,
             )
         )

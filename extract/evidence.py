@@ -54,6 +54,7 @@ EVIDENCE_LABELS = {
     "crossdiff": "两个识读模型不一致",
     "edge": "字迹写到格子边上",
     "odd": "数值不合常理",
+    "unlisted": "不在已知名录中",
     "claim": "与索赔单一致",
     "stations": "与维修站名单一致",
     "sum": "与合计相符",

@@ -275,6 +275,9 @@ def _read_text(
     if first.error is not None or first.choices is not None:
         return _doubtful(base, spec, first)
     evidence = [f"ocr:{first.score:.3f}"]
+    unlisted = bool(known) and ctx.lexicon is not None and ctx.lexicon.closed_for(spec.key)
+    if unlisted:
+        evidence.append("unlisted")
     if t == FieldType.vin:
         evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
     rule = rule_for(t)
@@ -319,6 +322,8 @@ def _read_text(
         reason = AT_SIDE.replace(",请核对", f"(连同格外读作“{beyond}”),请核对")
     elif odd:
         reason = odd
+    elif unlisted:
+        reason = UNLISTED
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
@@ -391,6 +396,7 @@ def _cut_at_side(
     return str(again.value if again.error is None else again.raw)
 
 
+UNLISTED = "读出的名称不在维修站名单中,请核对"
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 

@@ -42,6 +42,11 @@ FIELD_LISTS: dict[str, str] = {
     "unit_name": "station",
 }
 
+# lists a value must come from: a form is sent by one of the network's stations, so a
+# station name the list lacks is a misreading (汇通 read 江通) or a station to register —
+# either way for the back office to see, never ok
+CLOSED_LISTS = frozenset({"station"})
+
 
 @dataclass(frozen=True)
 class Lexicon:
@@ -68,6 +73,12 @@ class Lexicon:
         the field has no vocabulary."""
         name = FIELD_LISTS.get(key)
         return self.lists.get(name, ()) if name else ()
+
+    def closed_for(self, key: str) -> bool:
+        """Whether the field `key` must hold one of its known values (`CLOSED_LISTS`),
+        the list being non-empty."""
+        name = FIELD_LISTS.get(key)
+        return name in CLOSED_LISTS and bool(self.lists.get(name))
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,14 @@ def test_the_reader_reads_models_and_stations_against_the_lexicon(key):
         assert any(e.startswith("lexicon:") for e in got[k].evidence), got[k]
     [plain] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
     assert not any(e.startswith("lexicon") for f in plain.fields for e in f.evidence)
+    # a station the list lacks is never ok, however sure the reading (汇通 read 江通);
+    # a model the list lacks may be a new model: read as any text
+    others = Lexicon.of(vehicle_model=["途观L"], station=["株洲顺达维修站", "岳阳汇通服务站"])
+    [rec] = FormReader(key, lexicon=others).read_file(data.tobytes(), "tag.jpg").records
+    got = {f.key: f for f in rec.fields}
+    sender = got["sender_unit"]
+    assert sender.status == "check" and "unlisted" in sender.evidence
+    assert "unlisted" not in got["vehicle_model"].evidence
 
 
 def test_the_service_reads_against_its_stations_and_claims(any_settings):

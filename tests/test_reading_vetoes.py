@@ -74,3 +74,36 @@ def test_implausible_readings(t, raw, value, doubt):
         assert reason is None
     else:
         assert reason is not None and doubt in reason and reason.endswith("请核对")
+
+
+def test_a_type_that_asks_for_the_second_model_is_ok_only_with_its_agreement():
+    """On a real scan (samples/scans, read by the real engines), every OCR'd field of a
+    type whose calibrated rule asks for the second model (extract/calibration.yaml) that
+    is ok carries the second model's agreement, and such fields exist."""
+    from pathlib import Path
+
+    from formdesk.extract.evidence import rule_for
+    from formdesk.extract.ocr import default_engine
+    from formdesk.extract.reader import FormReader
+
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "0000.jpg"
+    reader = FormReader(b"formdesk-synth", default_engine())
+    result = reader.read_file(scan.read_bytes(), scan.name)
+    records = result if isinstance(result, list) else result.records
+    asked = 0
+    for record in records:
+        for f in record.fields:
+            codes = {str(e).split(":")[0] for e in f.evidence}
+            if "ocr" not in codes or "lexicon" in codes:
+                continue
+            rule = rule_for(f.type)
+            score = float(next(str(e) for e in f.evidence if str(e).startswith("ocr:"))[4:])
+            if not rule.needs_cross or not rule.min_score <= score < rule.agree_below:
+                continue
+            if "ink" not in codes:
+                continue  # sent to review for its unread ink before any second reading
+            asked += 1
+            assert "cross" in codes or "crossdiff" in codes, (f.key, f.evidence)
+            if f.status == "ok":
+                assert "cross" in codes, (f.key, f.evidence)
+    assert asked >= 3
