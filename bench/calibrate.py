@@ -40,6 +40,7 @@ class Sample:
     settled: bool = False  # a sum or the 大写 amount agrees with it (extract/checks.py)
     vetoed: bool = False  # a check across fields failed on it: never ok, whatever its score
     cross: bool = False  # the second model (extract/ocr/cross.py) read the same value
+    alt: float = 0.0  # the most probability a read letter's or figure's twin had (S/5 …)
 
 
 @cache
@@ -62,6 +63,7 @@ class Fit:
     wrong_ok: int
     agree_below: float = 1.01  # no second reading needed at or above this score
     needs_cross: bool = False  # the second model must read the same value too
+    max_confusion: float = 1.0  # the most a twin (S/5 …) may have had
 
     @property
     def share_ok(self) -> float:
@@ -111,6 +113,7 @@ def load(
                 any(m in (row.get("reason") or "") for m in _check_messages())
                 or bool({"edge", "odd", "unlisted"} & codes),  # the reader's own vetoes (fields.py)
                 "cross" in codes,
+                next((float(str(e)[4:]) for e in evidence if str(e).startswith("alt:")), 0.0),
             )
         )
     return eligible, filled, hands, exact
@@ -123,6 +126,7 @@ def evaluate(
     agreement: bool,
     agree_below: float = 1.01,
     cross: bool = False,
+    max_confusion: float = 1.0,
 ) -> Fit:
     """The readings a rule leaves ok, of `n` filled ones."""
     ok = [
@@ -130,6 +134,7 @@ def evaluate(
         for s in samples
         if not s.vetoed
         and s.ink
+        and s.alt <= max_confusion
         and (
             s.settled
             or (
@@ -141,11 +146,16 @@ def evaluate(
             )
         )
     ]
-    return Fit(min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below, cross)
+    return Fit(
+        min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below, cross,
+        max_confusion,
+    )  # fmt: skip
 
 
 def evaluate_rule(samples: list[Sample], n: int, r: Fit) -> Fit:
-    return evaluate(samples, n, r.min_score, r.needs_agreement, r.agree_below, r.needs_cross)
+    return evaluate(
+        samples, n, r.min_score, r.needs_agreement, r.agree_below, r.needs_cross, r.max_confusion
+    )
 
 
 SURE_FLOOR = 0.999  # agreement is never skipped below this score
@@ -158,7 +168,9 @@ def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
         return f
     for t in sorted({s.score for s in samples if s.score >= SURE_FLOOR}):
         if not any(not s.correct for s in samples if s.score >= t and s.ink and not s.vetoed):
-            g = evaluate(samples, f.n, f.min_score, f.needs_agreement, t, f.needs_cross)
+            g = evaluate(
+                samples, f.n, f.min_score, f.needs_agreement, t, f.needs_cross, f.max_confusion
+            )
             if g.wrong_among_ok <= target:
                 return g
             break
@@ -171,6 +183,9 @@ def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
 MUST_AGREE = frozenset({"engine_no"})
 
 
+CONFUSION_LIMITS = (1.0, 0.3, 0.1, 0.03, 0.01)  # the twin limits tried (1: none)
+
+
 def fit(
     samples: list[Sample], n: int, target: float, must_agree: bool = False, cross: bool = True
 ) -> Fit:
@@ -179,12 +194,17 @@ def fit(
     the second model out), the lowest threshold that holds."""
     best: Fit | None = None
     thresholds = sorted({s.score for s in samples} | {0.5, 1.0})
-    settings = [(a, c) for a in (False, True) for c in ((False, True) if cross else (False,))]
-    for agreement, crossed in settings:
+    settings = [
+        (a, c, m)
+        for a in (False, True)
+        for c in ((False, True) if cross else (False,))
+        for m in CONFUSION_LIMITS
+    ]
+    for agreement, crossed, limit in settings:
         if must_agree and not (agreement or crossed):
             continue
         for t in thresholds:
-            f = evaluate(samples, n, t, agreement, 1.01, crossed)
+            f = evaluate(samples, n, t, agreement, 1.01, crossed, limit)
             if f.ok and f.wrong_among_ok <= target:
                 if best is None or f.ok > best.ok:
                     best = f
@@ -293,8 +313,8 @@ def main() -> None:
         f"calibration hands: {', '.join(sorted(hands))}; target wrong among ok ≤ {args.target:.2%}"
     )
     print(
-        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'cross':>7}{'below':>8}"
-        f"{'ok %':>8}{'wrong/ok':>10}"
+        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'cross':>7}{'twin':>7}"
+        f"{'below':>8}{'ok %':>8}{'wrong/ok':>10}"
     )
     total_ok = 0
     for t in sorted(filled):
@@ -303,7 +323,8 @@ def main() -> None:
         own = "" if t in fits else " (default)"
         print(
             f"{t:<14}{f.n:>8}{f.min_score:>11.3f}{'yes' if f.needs_agreement else 'no':>7}"
-            f"{'yes' if f.needs_cross else 'no':>7}{min(f.agree_below, 1.0):>8.4f}"
+            f"{'yes' if f.needs_cross else 'no':>7}{f.max_confusion:>7.2f}"
+            f"{min(f.agree_below, 1.0):>8.4f}"
             f"{100 * f.share_ok:>7.1f}%{f.wrong_ok:>5} {100 * f.wrong_among_ok:.2f}%{own}"
         )
     print(
@@ -324,12 +345,16 @@ def main() -> None:
             f"hands: [{', '.join(sorted(hands))}]",
             "types:",
         ]
+        pooled = [s for v in eligible.values() for s in v]
         for t, f in fits.items():
+            # as the reader applies it: sums and 大写 amounts settle readings too
+            g = evaluate_rule(eligible.get(t, pooled), f.n, f)
             lines.append(
                 f"  {t}: {{min_score: {f.min_score:.3f}, needs_agreement: "
                 f"{'true' if f.needs_agreement else 'false'}, needs_cross: "
-                f"{'true' if f.needs_cross else 'false'}, agree_below: {f.agree_below:.4f}}}  "
-                f"# n {f.n}, ok {100 * f.share_ok:.1f} %, wrong among ok {100 * f.wrong_among_ok:.2f} %"
+                f"{'true' if f.needs_cross else 'false'}, max_confusion: {f.max_confusion:.3f}, "
+                f"agree_below: {f.agree_below:.4f}}}  "
+                f"# n {g.n}, ok {100 * g.share_ok:.1f} %, wrong among ok {100 * g.wrong_among_ok:.2f} %"
             )
         YAML.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print(f"wrote {YAML}")

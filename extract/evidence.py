@@ -55,6 +55,7 @@ EVIDENCE_LABELS = {
     "edge": "字迹写到格子边上",
     "odd": "数值不合常理",
     "unlisted": "不在已知名录中",
+    "alt": "易混字符的另一读法概率",
     "claim": "与索赔单一致",
     "stations": "与维修站名单一致",
     "sum": "与合计相符",
@@ -67,6 +68,7 @@ EVIDENCE_LABELS = {
 LOW_SCORE = "识别把握不大,请核对"
 DISAGREE = "两次识读结果不一致"
 CROSS_DISAGREE = "两个识读模型的结果不一致"
+TWIN_DOUBT = "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对"
 UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
 SLANTED_ONE = "数字旁的“/”或“|”可能是写斜的 1,请核对"
 
@@ -90,7 +92,7 @@ def only_doubtful(reading: Any) -> bool:
         and reading.value is not None
         and "ink" in reading.evidence
         and (
-            reason == LOW_SCORE
+            reason in (LOW_SCORE, TWIN_DOUBT)
             or (reason.startswith((DISAGREE, CROSS_DISAGREE)) and ";" not in reason)
         )
     )
@@ -115,6 +117,9 @@ class TypeRule:
     agree_below: float = 1.01
     # a second model (ocr/cross.py) must read the same value, below `agree_below` too
     needs_cross: bool = False
+    # the most probability a read letter's or figure's twin (S/5, G/6 …: ocr/confusion.py)
+    # may have had; 1: no limit
+    max_confusion: float = 1.0
 
 
 @cache
@@ -128,6 +133,7 @@ def rules() -> dict[str, TypeRule]:
             bool(r.get("needs_agreement", True)),
             float(r.get("agree_below", 1.01)),
             bool(r.get("needs_cross", False)),
+            float(r.get("max_confusion", 1.0)),
         )
         for name, r in data["types"].items()
     }
@@ -215,10 +221,15 @@ def unread_ink(
         missed += [
             m
             for m in _lone_marks(ink, stats[1:n], labels, top, height)
-            if not any(ch in PUNCTUATION and abs(x - (m[0] + m[1]) / 2) <= 0.45 * height
+            if not any(_is_mark(ch) and abs(x - (m[0] + m[1]) / 2) <= 0.45 * height
                        for ch, x in zip(text, xs, strict=False))
         ]  # fmt: skip
     return missed
+
+
+def _is_mark(ch: str) -> bool:
+    """Punctuation or a dash: neither a letter, a figure nor a CJK character."""
+    return not ch.isalnum() and not ch.isspace() and ord(ch) < 0x2E80 or ch in PUNCTUATION
 
 
 def _lone_marks(
@@ -233,7 +244,7 @@ def _lone_marks(
     for i, (x, y, w, h, area) in enumerate(stats, start=1):
         # a written comma is often a short stroke, taller than a point
         if area < MARK_MIN_PX or not (
-            h <= 0.6 * height and w <= 0.35 * height and y + h / 2 >= top + 0.5 * height
+            h <= 0.6 * height and w <= 0.35 * height and y + h / 2 >= top + 0.6 * height
         ):
             continue
         x0, x1 = max(0, x - gap), min(ink.shape[1], x + w + gap)

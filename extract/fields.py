@@ -38,6 +38,7 @@ from .evidence import (
     DISAGREE,
     LOW_SCORE,
     SLANTED_ONE,
+    TWIN_DOUBT,
     UNREAD,
     rule_for,
     same_value,
@@ -301,6 +302,10 @@ def _read_text(
     odd = implausible(t, first.raw, first.value)
     if odd:
         evidence.append("odd")
+    mixed = max((r.confusion for r in first.results), default=0.0)
+    twin = mixed > rule.max_confusion
+    if twin or (ctx.all_evidence and mixed > 0):
+        evidence.append(f"alt:{mixed:.3f}")
     agreed: bool | None = None
     wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not missed
     if wanted or ctx.all_evidence:
@@ -324,6 +329,8 @@ def _read_text(
         reason = odd
     elif unlisted:
         reason = UNLISTED
+    elif twin:
+        reason = TWIN_DOUBT
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"

@@ -75,3 +75,23 @@ def test_the_second_model_reads_on_its_own_and_honours_a_charset():
     assert digits.text == "7862.50"
     [forced] = model.recognize([line_image("AB")], "0123456789")
     assert set(forced.text) <= set("0123456789")
+
+
+def test_a_twin_letters_probability_is_the_lines_confusion():
+    """ocr/confusion.py: where S was read, the probability 5 had there; a twin the field's
+    charset excludes is no doubt; characters without twins give 0."""
+    from formdesk.extract.ocr.confusion import confusion
+
+    index = {"S": 1, "5": 2, "A": 3, "湘": 4}
+    probs = np.array(
+        [
+            [0.1, 0.0, 0.0, 0.0, 0.9],  # 湘
+            [0.0, 0.0, 0.0, 1.0, 0.0],  # A
+            [0.0, 0.7, 0.3, 0.0, 0.0],  # S, 5 close behind
+        ]
+    )
+    assert confusion(probs, index, "湘AS", [0.0, 1.0, 2.0]) == pytest.approx(0.3)
+    assert confusion(probs, index, "湘AS", [0.0, 1.0, 2.0], charset="湘AS") == 0.0
+    assert confusion(probs, index, "湘A", [0.0, 1.0]) == 0.0
+    [r] = default_engine().recognize([line_image("EQ1043S8")])
+    assert 0.0 <= r.confusion <= 1.0

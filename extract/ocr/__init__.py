@@ -24,6 +24,10 @@ class Recognized:
     # log P(text | crop) over every CTC alignment), when the engine exposes them; used
     # to weigh known values against the reading (extract/lexicon.py)
     likelihood: Callable[[str], float] | None = field(default=None, compare=False, repr=False)
+    # the most probability the model gave, where it read a letter or figure, to the figure
+    # or letter it is most often confused with (S/5, G/6, D/0, B/8, Z/2, I/1), 0..1; 0
+    # when unknown or no such character was read (ocr/confusion.py)
+    confusion: float = 0.0
 
 
 @dataclass(frozen=True)

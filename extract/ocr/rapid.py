@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 from . import DetectedLine, Recognized
+from .confusion import confusion
 from .ctc import CtcDecoder
 from .simplify import to_simplified, to_traditional
 
@@ -61,6 +62,7 @@ class RapidOcrEngine:
             # (values are compared without the typographic space OCR may or may not see)
             kept = [p for ch, p in zip(text, scores, strict=False) if not ch.isspace()]
             score = min(kept) if kept else 0.0
+            rows = probs[0] if probs.ndim == 3 else probs
             out.append(
                 Recognized(
                     text if charset else to_simplified(text),
@@ -68,7 +70,8 @@ class RapidOcrEngine:
                     tuple(scores),
                     xs,
                     gap,
-                    _Likelihood(self._decoder, probs[0] if probs.ndim == 3 else probs),
+                    _Likelihood(self._decoder, rows),
+                    confusion(rows, self._decoder.index, text, frames, charset),
                 )
             )
         return out
