@@ -20,7 +20,8 @@ from .ruling import EDGE_MM, ruling
 
 FRAME_MIN_MM = 30.0  # a form's frame is at least this wide and high
 INNER_SHRINK = 0.8  # a table has ruled lines inside its outline drawn this much smaller
-INNER_MIN = 0.5  # … at least half the frame's width of them, all together
+INNER_ROWS = 2  # … among them at least this many rows, each across ROW_SPAN of its width
+ROW_SPAN = 0.25  # (a paper's edge, a shadow, the lid's border cross no frame like that)
 EDGE_NEAR_MM = 1.5  # a frame this close to where ruling stops at the edge reaches it
 ASPECT_TOLERANCE = 0.12  # a whole frame is this close to a variant's frame's shape
 
@@ -59,10 +60,13 @@ def _corners(points: np.ndarray) -> np.ndarray:
 
 
 def printed_frames(gray: np.ndarray) -> list[FoundFrame]:
-    """Every ruled frame of at least FRAME_MIN_MM × FRAME_MIN_MM with ruled lines inside
-    it (a table: a paper's edge or a shadow outlines nothing inside), in reading order
-    (top to bottom by rows, then left to right).  `gray`: the image (uint8, any size)."""
-    lines = cv2.dilate(ruling(gray).lines, np.ones((5, 5), np.uint8))
+    """Every ruled frame of at least FRAME_MIN_MM × FRAME_MIN_MM with INNER_ROWS ruled
+    rows inside it (a table: papers' edges, shadows and the lid's border around them
+    cross nothing like that), in reading order (top to bottom by rows, then left to
+    right).  `gray`: the image (uint8, any size)."""
+    rule = ruling(gray)
+    lines = cv2.dilate(rule.lines, np.ones((5, 5), np.uint8))
+    across = cv2.dilate(rule.horizontal, np.ones((5, 5), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     hh, ww = gray.shape[:2]
     least = FRAME_MIN_MM * PX_PER_MM
@@ -80,7 +84,11 @@ def printed_frames(gray: np.ndarray) -> list[FoundFrame]:
         centre = quad.mean(axis=0)
         cv2.fillConvexPoly(middle, np.round(centre + INNER_SHRINK * (quad - centre)).astype(
             np.int32), 1)  # fmt: skip
-        if int((own & middle).sum()) < INNER_MIN * w * 5:  # 5 px: a dilated line's width
+        if np.ptp(quad[:, 0]) < least or np.ptp(quad[:, 1]) < least:
+            continue  # not four corners of a frame (an L or a line)
+        inner = own & middle & across[y : y + h, x : x + w]
+        rows = inner.sum(axis=1) >= ROW_SPAN * w
+        if int(np.count_nonzero(np.diff(rows.astype(np.int8)) == 1)) + int(rows[0]) < INNER_ROWS:
             continue
         edge = x <= near or y <= near or x + w >= ww - near or y + h >= hh - near
         found.append(FoundFrame(quad + (x, y), (int(x), int(y), int(w), int(h)), bool(edge)))

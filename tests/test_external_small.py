@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
+from formdesk.extract.frames import frame_shapes_match, place_name, printed_frames
 from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
@@ -63,6 +64,24 @@ def tags() -> list[tuple[np.ndarray, dict]]:
     """Four tags filled in by hand, not yet scanned, and the values written."""
     rng = np.random.default_rng(27)
     return [filled_tag(external_blank(CODE), rng) for _ in range(4)]
+
+
+def test_each_tag_on_a_crowded_bed_is_one_frame(layout):
+    """Four blank tags laid edge to edge on the A4 bed, the fourth half off its right
+    edge: the papers' edges, their shadows and the lid's border are no frame; four
+    frames in reading order, three of the registered frame's shape, the cut one not."""
+    blank = external_blank(CODE).page()
+    ref = printed_frames(layout.reference)[0]
+    for seed in range(3):
+        rng = np.random.default_rng([7, seed])
+        j = lambda s, rng=rng: float(rng.uniform(-s, s))  # noqa: E731
+        places = [Placed(53 + j(0.5), 76 + j(1), j(0.6)), Placed(158 + j(0.5), 76 + j(1), j(0.6)),
+                  Placed(53 + j(0.5), 221 + j(1), j(0.6)), Placed(190 + j(6), 221 + j(1), j(1))]  # fmt: skip
+        gray = cv2.cvtColor(on_flatbed([blank] * 4, places, rng), cv2.COLOR_BGR2GRAY)
+        frames = printed_frames(gray)
+        assert [place_name(f, gray.shape) for f in frames] == ["左上", "右上", "左下", "右下"]
+        assert [frame_shapes_match(f, ref.aspect) for f in frames] == [True] * 3 + [False]
+        assert frames[3].at_edge
 
 
 def _read(reader: FormReader, image: np.ndarray):
