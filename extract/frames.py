@@ -87,7 +87,12 @@ def printed_frames(gray: np.ndarray) -> list[FoundFrame]:
         if np.ptp(quad[:, 0]) < least or np.ptp(quad[:, 1]) < least:
             continue  # not four corners of a frame (an L or a line)
         inner = own & middle & across[y : y + h, x : x + w]
-        rows = inner.sum(axis=1) >= ROW_SPAN * w
+        # counted with the frame squared up (a turned or tilted frame's rows run aslant)
+        fw, fh = round(np.ptp(quad[:, 0])), round(np.ptp(quad[:, 1]))
+        upright = np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]])
+        m = cv2.getPerspectiveTransform(quad.astype(np.float32), upright)
+        inner = cv2.warpPerspective(inner, m, (fw, fh), flags=cv2.INTER_NEAREST)
+        rows = inner.sum(axis=1) >= ROW_SPAN * fw
         if int(np.count_nonzero(np.diff(rows.astype(np.int8)) == 1)) + int(rows[0]) < INNER_ROWS:
             continue
         edge = x <= near or y <= near or x + w >= ww - near or y + h >= hh - near
