@@ -117,10 +117,11 @@ def tags_main(args, key: bytes) -> None:
     for kind in KINDS:
         f = figures[kind]
         filled = max(1.0, f["filled"])
+        cut_laid = int(f["images"]) if "cut" in kind else 0
+        cut_ok = f"{int(f['cut_refused'])}/{cut_laid}"
         print(
             f"{kind:<10}{int(f['images']):>4}{int(f['tags']):>6}{int(f['records']):>9}"
-            f"{int(f['refused']):>9}{int(f['cut_refused'])}/{int(f['images']) if 'cut' in kind else 0:<6}"
-            f"{int(f['wrong_tag']):>9}{int(f['filled']):>8}{f['exact'] / filled:>8.1%}"
+            f"{int(f['refused']):>9}{cut_ok:>8}{int(f['wrong_tag']):>11}{int(f['filled']):>8}{f['exact'] / filled:>8.1%}"
             f"{f['ok'] / filled:>11.1%}{f['wrong_ok'] / max(1.0, f['ok']):>16.2%}"
             f"{f['seconds'] / max(1.0, f['images']):>9.2f}"
         )
