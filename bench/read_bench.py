@@ -4,6 +4,7 @@
     python bench/read_bench.py --hands longcang,mnist-eval,... [--count 30] [--seed 2026]
                                [--set DIR] [--no-page-ocr] [--dump FILE.jsonl]
     python bench/read_bench.py --external [--count 4] [--seed 2026]
+    python bench/read_bench.py --external --tags [--count 3]   # tags on A4 scans, desk photos
 
 Generates (or reuses) a mixed set with samples.synth — hand-filled scans, phone photos,
 gang sheets, tags side by side, printed prefilled scans — reads every image with the
@@ -487,7 +488,20 @@ def main() -> None:
         help="forms formdesk did not print (tests/data/external) next to its own, read as "
         "registered layouts (default --count 4 pages of each per form)",
     )
+    ap.add_argument(
+        "--tags",
+        action="store_true",
+        help="with --external: BD-27 tags on an A4 flatbed (one, two, three and a cut one) "
+        "and on a desk (default --count 3 of each)",
+    )
     args = ap.parse_args()
+    if args.external and args.tags:
+        from bench.external_tags import tags_main
+
+        if "--count" not in sys.argv:
+            args.count = 3
+        tags_main(args, KEY)
+        return
     if args.external:
         from bench.external_read import external_main
 

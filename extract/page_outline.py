@@ -1,9 +1,14 @@
 """A page without marks, flattened to its paper size at PX_PER_MM (issue 13): the paper's
-outline when a photo shows it on a darker ground, else the whole image (a flatbed scan or
-a PDF is the page); then the largest ruled frame is squared up (skew and keystone).
+outline when a photo shows it on a darker ground; a small form (a tag) whose printed frame
+fills only part of the image, found around that frame (its paper's outline on the desk or
+scanner lid, else on an A4 flatbed the paper's size centred on its print); else the whole
+image (a flatbed scan or a PDF is the page); then the largest ruled frame is squared up
+(skew and keystone).
 """
 
 from __future__ import annotations
+
+import math
 
 import cv2
 import numpy as np
@@ -11,12 +16,17 @@ import numpy as np
 from formdesk.templates.errors import FormdeskError
 
 from .align import PX_PER_MM
-from .ruling import frame_quad, ruling
+from .frames import printed_frames
+from .ruling import dark_pixels, frame_quad, ruling
 
 ASPECT_TOLERANCE = 0.06  # a whole image this close to the paper's shape is the page
 OUTLINE_MIN = 0.25  # the paper fills at least this share of a photo
 OUTLINE_MAX = 0.9  # … and leaves some ground around it (a scan's page fills its image)
 CONTRAST = 25  # grey levels the paper stands above its ground
+SMALL_FRAME = 0.6  # a frame narrower and lower than this share of the image: a small form
+SMALL_OUTLINE_MIN = 0.02  # … whose paper may fill as little as this share of a photo
+BED_MM = 210.0  # a flatbed's short side (A4; Letter's 215.9 is within 3 %)
+PRINT_JOIN_MM = 5.0  # print this close together is one form's (title, frame, notes)
 
 
 class PageOutlineError(FormdeskError, ValueError):
@@ -33,11 +43,12 @@ def _order(quad: np.ndarray) -> np.ndarray:
     )
 
 
-def paper_outline(image: np.ndarray) -> np.ndarray | None:
+def paper_outline(image: np.ndarray, min_share: float = OUTLINE_MIN) -> np.ndarray | None:
     """The paper's corners (px; TL, TR, BR, BL) in a photo (BGR), or None when the paper
     is not seen apart from its ground (a scan: the image is the page).  The paper's edge
-    is the largest four-sided outline of edges (Canny) inside the image, and the paper
-    must be brighter than the ground around it by CONTRAST grey levels."""
+    is the largest four-sided outline of edges (Canny) inside the image, filling between
+    `min_share` and OUTLINE_MAX of it, and the paper must be brighter than the ground
+    around it by CONTRAST grey levels."""
     small_scale = 800 / max(image.shape[:2])
     small = cv2.resize(image, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
     gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
@@ -48,7 +59,7 @@ def paper_outline(image: np.ndarray) -> np.ndarray | None:
     for c in contours:
         hull = cv2.convexHull(c)
         area = cv2.contourArea(hull) / gray.size
-        if not OUTLINE_MIN <= area <= OUTLINE_MAX or area <= best_area:
+        if not min_share <= area <= OUTLINE_MAX or area <= best_area:
             continue
         for eps in (0.01, 0.02, 0.03, 0.05):
             quad = cv2.approxPolyDP(hull, eps * cv2.arcLength(hull, True), True)
@@ -78,6 +89,8 @@ def flatten_page(image: np.ndarray, paper_mm: tuple[float, float]) -> np.ndarray
     size = (round(paper_mm[0] * PX_PER_MM), round(paper_mm[1] * PX_PER_MM))
     target = np.float32([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]])
     quad = paper_outline(image)
+    if quad is None:
+        quad = small_paper(image, paper_mm)
     if quad is not None:
         m = cv2.getPerspectiveTransform(quad, target)
     else:
@@ -93,6 +106,54 @@ def flatten_page(image: np.ndarray, paper_mm: tuple[float, float]) -> np.ndarray
         image, m, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
     )
     return square_frame(page)
+
+
+def small_paper(image: np.ndarray, paper_mm: tuple[float, float]) -> np.ndarray | None:
+    """The corners (px; TL, TR, BR, BL) of a small form's paper (`paper_mm`, width and
+    height) in an image it fills only part of: its largest printed frame is narrower and
+    lower than SMALL_FRAME of the image.  The paper's outline around the frame when it
+    stands out from its ground (a desk, a grey lid), else, on an image of a flatbed's
+    shape (A4, short side BED_MM), the paper's size at the bed's scale, turned as the
+    frame is and centred on the form's print (its frame with the title and notes printed
+    around it).  None when the image is the form's page, or the print around the frame
+    is larger than the paper (not this form)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    frames = printed_frames(gray)
+    if not frames:
+        return None
+    hh, ww = gray.shape
+    frame = max(frames, key=lambda f: f.bbox[2] * f.bbox[3])
+    if frame.bbox[2] >= SMALL_FRAME * ww or frame.bbox[3] >= SMALL_FRAME * hh:
+        return None  # the image is the page
+    quad = paper_outline(image, SMALL_OUTLINE_MIN)
+    if quad is not None and cv2.pointPolygonTest(quad.reshape(-1, 1, 2), frame.centre, False) > 0:
+        return quad
+    if abs(max(hh, ww) / min(hh, ww) / math.sqrt(2) - 1) > ASPECT_TOLERANCE:
+        return None  # no flatbed: its scale is not known
+    scale = min(hh, ww) / BED_MM  # px per mm
+    r = max(1, round(PRINT_JOIN_MM * scale / 2))
+    near = cv2.dilate(
+        dark_pixels(gray), cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2)
+    )
+    _, labels = cv2.connectedComponents(near)
+    x0, y0 = np.clip(np.round(frame.quad[0]).astype(int), 0, [ww - 1, hh - 1])
+    ys, xs = np.nonzero(labels == labels[y0, x0])
+    q = frame.quad
+    angle = math.atan2(q[1][1] - q[0][1], q[1][0] - q[0][0])  # the frame's turn (radians)
+    c, si = math.cos(angle), math.sin(angle)
+    centre = np.array(frame.centre)
+    d = np.stack([xs, ys], axis=1) - centre
+    u, v = d[:, 0] * c + d[:, 1] * si, -d[:, 0] * si + d[:, 1] * c  # along the frame's sides
+    pw, ph = paper_mm[0] * scale, paper_mm[1] * scale
+    if u.max() - u.min() - 2 * r > 1.05 * pw or v.max() - v.min() - 2 * r > 1.05 * ph:
+        return None  # more print than the paper holds
+    uc, vc = (u.max() + u.min()) / 2, (v.max() + v.min()) / 2
+    corners = np.array([[uc - pw / 2, vc - ph / 2], [uc + pw / 2, vc - ph / 2],
+                        [uc + pw / 2, vc + ph / 2], [uc - pw / 2, vc + ph / 2]])  # fmt: skip
+    back = np.stack(
+        [corners[:, 0] * c - corners[:, 1] * si, corners[:, 0] * si + corners[:, 1] * c], axis=1
+    )
+    return (back + centre).astype(np.float32)
 
 
 def square_frame(page: np.ndarray) -> np.ndarray:
@@ -116,4 +177,4 @@ def square_frame(page: np.ndarray) -> np.ndarray:
     )  # fmt: skip
 
 
-__all__ = ["PageOutlineError", "flatten_page", "paper_outline", "square_frame"]
+__all__ = ["PageOutlineError", "flatten_page", "paper_outline", "small_paper", "square_frame"]

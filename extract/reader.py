@@ -41,8 +41,9 @@ from .variants import (
     LayoutLookup,
     LayoutMismatch,
     RegisteredLayout,
+    VariantPage,
     missing_fields,
-    variant_page,
+    variant_forms,
     variant_template,
 )
 
@@ -143,9 +144,15 @@ class FormReader:
             variants = self.layouts(known.code) if known and self.layouts else []
             if variants:
                 try:
-                    return [self._read_variant(page, known, variants)], None
+                    reads, reasons = self._read_variants(page, known, variants)
                 except (LayoutMismatch, PageOutlineError) as exc:
-                    return [], PageProblem(file=page.source, file_page=page.index, reason=str(exc))
+                    reads, reasons = [], [str(exc)]
+                problem = (
+                    PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
+                    if reasons
+                    else None
+                )
+                return reads, problem
             reason = (
                 (
                     f"看起来是 {known.code} {known.title},但没有找到定位标记,无法对齐;"
@@ -224,13 +231,33 @@ class FormReader:
             read.rows = read_table_rows(ctx, table, area)
         return read
 
-    def _read_variant(
+    def _read_variants(
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]
+    ) -> tuple[list[_PageRead], list[str]]:
+        """The forms of `template` on a page without marks, each read as the registered
+        variant it matches (variants.variant_forms: the page, or each printed frame of an
+        image holding a small form or several side by side), and the Chinese reasons of
+        those not read (a form cut off at the image's edge, one not lying on its variant).
+        LayoutMismatch or PageOutlineError when the page is one form that cannot be read."""
+        placed = variant_forms(page.image, template, layouts)
+        reads = [
+            self._read_variant(page, template, p.page, p.slot, len(placed) > 1)
+            for p in placed
+            if p.page is not None
+        ]
+        return reads, [p.problem for p in placed if p.problem]
+
+    def _read_variant(
+        self,
+        page: PageImage,
+        template: Template,
+        aligned: VariantPage,
+        slot: int = 0,
+        several: bool = False,
     ) -> _PageRead:
-        """A page without marks read as the registered variant of `template` it matches
-        (variants.py): no document id (one is made from the file and page, EXT-…), no
-        signature; LayoutMismatch when no variant matches or the alignment is poor."""
-        aligned = variant_page(page.image, template, layouts)
+        """One form without marks read as the registered variant it was aligned on
+        (variants.py): no document id (one is made from the file and page, EXT-…, and
+        the form's slot when the page holds `several`), no signature."""
         fit = aligned.fit
         variant = fit.layout.variant
         form = variant_template(template, variant)
@@ -238,9 +265,9 @@ class FormReader:
         ctx = ReadContext(
             image, form, self.engine, 1, None, None, grow, self.all_evidence, mesh, self.lexicon
         )
-        doc_id = f"EXT-{self._file_sha[:10]}-P{page.index + 1}"
+        doc_id = f"EXT-{self._file_sha[:10]}-P{page.index + 1}" + (f"S{slot}" if several else "")
         located = LocatedForm(
-            0,
+            slot,
             template.geometry,
             Alignment(np.diag([PX_PER_MM, PX_PER_MM, 1.0]), fit.residual_mm, 0),
             form,
@@ -250,7 +277,7 @@ class FormReader:
         )
         read = _PageRead(
             located,
-            PageSource(file=page.source, file_page=page.index, slot=0, form_page=1),
+            PageSource(file=page.source, file_page=page.index, slot=slot, form_page=1),
             layout=variant.name,
             layout_sha256=variant.reference_sha256,
             unplaced=missing_fields(template, variant),

@@ -4,7 +4,12 @@ A page the reader found no marks on, but whose printed title or code names a cat
 form, is matched to that form's registered variants:
 
 1. the page is flattened to its paper (page_outline.py) and its ruled lines compared with
-   each variant's fingerprint (ruling.similarity); the most similar must reach FP_MIN;
+   each variant's fingerprint (ruling.similarity); the most similar must reach FP_MIN.
+   An image that holds a small form on a bigger ground (a tag on an A4 flatbed, a photo
+   from further away) or several forms side by side (tags scanned together) is taken
+   apart on the forms' printed frames (frames.py, `variant_forms`): each frame is laid on
+   the variant's reference frame, and read as a form of its own; a frame cut off at the
+   image's edge is refused, naming where it lies;
 2. it is aligned on the variant's reference image by feature matching (OpenCV ORB,
    ratio test, RANSAC homography) and warped into the reference's frame;
 3. once corrected locally on its ruled lines (local_align.page_mesh, as a bowed page of
@@ -29,10 +34,11 @@ from formdesk.templates.errors import FormdeskError
 from formdesk.templates.schema import CHOICE_TYPES, FieldType, Template
 
 from .align import PX_PER_MM
+from .frames import FoundFrame, frame_shapes_match, place_name, printed_frames, reading_order
 from .ink import FormImage
 from .local_align import Mesh, dewarp, page_mesh
 from .page_outline import flatten_page
-from .ruling import dark_pixels, fingerprint, ruling, similarity
+from .ruling import dark_pixels, fingerprint, frame_quad, ruling, similarity
 
 FP_MIN = 0.75  # ruled-line similarity a page must reach to be read as a variant
 ORB_FEATURES = 6000
@@ -41,6 +47,9 @@ MIN_INLIERS = 40  # RANSAC inliers of a believable alignment
 RANSAC_PX = 4.0  # reprojection threshold, px at 200 dpi (0.5 mm)
 MAX_MOVE_MM = 25.0  # a flattened page is not further off its reference than this
 LINE_MATCH_MIN = 0.8  # share of the reference's ruled lines on the page's print once aligned
+ONE_FORM_SHARE = 0.5  # a lone frame filling this share of its reference's frame's part of
+# the page (by area) at least: the image is that form's page
+CUT_MIN = 0.4  # a frame cut at the edge shows at least this share of a whole frame's side
 
 
 @dataclass(frozen=True)
@@ -168,21 +177,56 @@ class VariantFit:
     residual_mm: float
 
 
+def reference_frame(layout: RegisteredLayout) -> np.ndarray | None:
+    """The corners (px; TL, TR, BR, BL) of the largest ruled frame of the variant's
+    reference image, None when it has none."""
+    return frame_quad(ruling(layout.reference))
+
+
+def _on_frame(image: np.ndarray, frame: FoundFrame, layout: RegisteredLayout) -> np.ndarray | None:
+    """The image (BGR) warped so that `frame` lies on the reference's frame: the form in
+    the reference's frame (its size, PX_PER_MM, white outside the image); None when the
+    reference has no frame."""
+    ref = reference_frame(layout)
+    if ref is None:
+        return None
+    m = cv2.getPerspectiveTransform(frame.quad.astype(np.float32), ref.astype(np.float32))
+    size = (layout.reference.shape[1], layout.reference.shape[0])
+    return cv2.warpPerspective(
+        image, m, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=(255, 255, 255),
+    )  # fmt: skip
+
+
 def fit_variant(
-    image: np.ndarray, template: Template, layouts: list[RegisteredLayout]
+    image: np.ndarray,
+    template: Template,
+    layouts: list[RegisteredLayout],
+    frame: FoundFrame | None = None,
 ) -> VariantFit:
     """The page (BGR) aligned on the most similar of `layouts` (variants of `template`);
-    LayoutMismatch (Chinese reason) when none is similar enough or the alignment is poor."""
+    with `frame` (a form's frame found in a bigger image, `variant_forms`), the form of
+    that frame, laid on each variant's reference frame first.  LayoutMismatch (Chinese
+    reason) when none is similar enough or the alignment is poor; PageOutlineError when
+    no page can be seen."""
     g = template.geometry
-    flat = flatten_page(image, (g.width, g.height))
+    if frame is None:
+        flats = [flatten_page(image, (g.width, g.height))] * len(layouts)
+    else:
+        flats = [_on_frame(image, frame, lay) for lay in layouts]
+    scored = []
+    for i, (flat, lay) in enumerate(zip(flats, layouts, strict=True)):
+        if flat is None:
+            continue
+        fp = fingerprint(ruling(cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)))
+        scored.append((similarity(fp, lay.variant.fingerprint), i))
+    if not scored:
+        raise LayoutMismatch(
+            f"看起来是 {template.code} {template.title},但已登记的版式都没有表格框,无法对齐"
+        )
+    best, i = max(scored)
+    layout, flat = layouts[i], flats[i]
     gray = cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)
-    fp = fingerprint(ruling(gray))
-    ranked = sorted(
-        ((similarity(fp, lay.variant.fingerprint), i) for i, lay in enumerate(layouts)),
-        reverse=True,
-    )
-    best, i = ranked[0]
-    layout = layouts[i]
     name = layout.variant.name
     if best < FP_MIN:
         raise LayoutMismatch(
@@ -228,14 +272,18 @@ class VariantPage:
 
 
 def variant_page(
-    image: np.ndarray, template: Template, layouts: list[RegisteredLayout]
+    image: np.ndarray,
+    template: Template,
+    layouts: list[RegisteredLayout],
+    frame: FoundFrame | None = None,
 ) -> VariantPage:
     """The page (BGR, any size) aligned on the best of `layouts` and corrected locally,
     exactly as the reader reads it (the review page shows the same image, so the stored
-    boxes lie on it).  LayoutMismatch (Chinese reason) when no variant is similar enough,
-    the alignment is poor, or the ruled lines do not then lie on the page
-    (`check_lines`); PageOutlineError when no page can be seen."""
-    fit = fit_variant(image, template, layouts)
+    boxes lie on it); with `frame`, the form of that frame in a bigger image.
+    LayoutMismatch (Chinese reason) when no variant is similar enough, the alignment is
+    poor, or the ruled lines do not then lie on the page (`check_lines`);
+    PageOutlineError when no page can be seen."""
+    fit = fit_variant(image, template, layouts, frame)
     grow = 3 + min(6, round(fit.residual_mm * PX_PER_MM))
     mask = reference_print(fit.layout.reference, grow)
     form = FormImage.build(fit.image, mask)
@@ -245,6 +293,83 @@ def variant_page(
     if mesh is not None:  # bowed or folded: undone on the ruled lines
         form = FormImage.build(flat, mask)
     return VariantPage(fit, grow, mask, mesh, flat, form)
+
+
+@dataclass
+class PlacedForm:
+    """One form of an image read against variants (`variant_forms`): its slot (0-based,
+    in reading order), where it lies in the image (Chinese, e.g. 左上; None when the image
+    is the one form's page), and either the aligned page or the Chinese reason it is not
+    read."""
+
+    slot: int
+    place: str | None
+    page: VariantPage | None = None
+    problem: str | None = None
+
+
+def _frame_aspect(quad: np.ndarray) -> float:
+    return FoundFrame(quad, (0, 0, 0, 0), False).aspect
+
+
+def variant_forms(
+    image: np.ndarray,
+    template: Template,
+    layouts: list[RegisteredLayout],
+    only: int | None = None,
+) -> list[PlacedForm]:
+    """The forms of `template` in the image (BGR, any size), each aligned on the best of
+    `layouts`.  The image is one form's page (one PlacedForm, place None, `variant_page`
+    as before: LayoutMismatch or PageOutlineError raised) unless it holds several printed
+    frames of a variant's shape, or one that fills less than ONE_FORM_SHARE of the part
+    of the image its reference's frame fills of the reference (a tag on an A4 flatbed).
+    Then each frame is a form (slot in reading order), its reason (not raised) naming
+    where it lies: a frame cut off at the image's edge, a form that does not lie on its
+    variant.  `only`: align only the form of that slot (the others are listed without
+    page or problem)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
+    aspects = [_frame_aspect(q) for q in refs]
+    whole, cut = [], []
+    for f in printed_frames(gray):
+        if any(frame_shapes_match(f, a) for a in aspects):
+            whole.append(f)
+        elif f.at_edge and refs:
+            cut.append(f)
+    # a cut frame shows a good part of a whole frame's longer side (one on the image,
+    # else the reference's: a scan at about its resolution)
+    side = max(max(f.bbox[2], f.bbox[3]) for f in whole) if whole else min(
+        float(np.ptp(q, axis=0).max()) for q in refs) if refs else 0.0  # fmt: skip
+    cut = [f for f in cut if max(f.bbox[2], f.bbox[3]) >= CUT_MIN * side]
+    frames = reading_order(whole + cut)
+    one_page = not cut and len(whole) <= 1
+    if one_page and whole and refs:
+        x, y, w, h = whole[0].bbox
+        share = w * h / gray.size
+        ref = refs[0]
+        rw, rh = np.ptp(ref, axis=0)
+        ref_share = rw * rh / layouts[0].reference.size
+        one_page = share >= ONE_FORM_SHARE * ref_share
+    if one_page:
+        return [PlacedForm(0, None, variant_page(image, template, layouts))]
+    out = []
+    for slot, f in enumerate(frames):
+        place = place_name(f, gray.shape)
+        form = PlacedForm(slot, place)
+        out.append(form)
+        if only is not None and slot != only:
+            continue
+        if any(f is c for c in cut):
+            form.problem = (
+                f"{place}的一张 {template.code} 被图像边缘截断,未识读;"
+                "请把它整张放在扫描范围内重新扫描"
+            )
+            continue
+        try:
+            form.page = variant_page(image, template, layouts, f)
+        except LayoutMismatch as exc:
+            form.problem = f"{place}的一张:{exc}"
+    return out
 
 
 def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
@@ -306,6 +431,7 @@ def reference_print(reference: np.ndarray, grow_px: int) -> np.ndarray:
 __all__ = [
     "LayoutLookup",
     "LayoutMismatch",
+    "PlacedForm",
     "RegisteredLayout",
     "StoredLayouts",
     "VariantFit",
@@ -315,6 +441,7 @@ __all__ = [
     "line_match",
     "missing_fields",
     "reference_print",
+    "variant_forms",
     "variant_page",
     "variant_template",
 ]

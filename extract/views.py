@@ -10,7 +10,7 @@ from formdesk.templates import get_template
 from .align import PX_PER_MM, rectify
 from .locate import locate_on_page
 from .ocr import OcrEngine
-from .variants import RegisteredLayout, variant_page
+from .variants import LayoutMismatch, RegisteredLayout, variant_forms
 
 
 def aligned_form(
@@ -54,16 +54,24 @@ def variant_form(
     code: str,
     layout: RegisteredLayout,
     limits: IngestLimits | None = None,
+    slot: int = 0,
 ) -> np.ndarray | None:
     """Page `file_page` of the scan, a page of form `code` without marks read as variant
-    `layout`, aligned on the variant's reference as the reader aligned it
-    (variants.variant_page): BGR, 200 dpi, the reference's size.  None when the file has
-    no such page; LayoutMismatch or PageOutlineError (Chinese reasons) when the page no
-    longer aligns on it."""
+    `layout` (the form of `slot` when the page holds several, or one small form on a
+    bigger ground: variants.variant_forms), aligned on the variant's reference as the
+    reader aligned it: BGR, 200 dpi, the reference's size.  None when the file has no
+    such page or the page no such form; LayoutMismatch or PageOutlineError (Chinese
+    reasons) when the form no longer aligns on it."""
     image = raw_page(data, filename, file_page, limits)
     if image is None:
         return None
-    return variant_page(image, get_template(code), [layout]).flat
+    placed = variant_forms(image, get_template(code), [layout], only=slot)
+    form = next((p for p in placed if p.slot == slot), None)
+    if form is None:
+        return None
+    if form.page is None:
+        raise LayoutMismatch(form.problem or "这份表单无法对齐")
+    return form.page.flat
 
 
 def crop_mm(image: np.ndarray, box: list[float], margin_mm: float = 1.0) -> np.ndarray:

@@ -28,7 +28,16 @@ from formdesk.templates import get_template
 from formdesk.templates.geometry import Rect
 from formdesk.templates.values.normalize import normalize_record
 
-from .synth.effects import jpeg, photo_effects, scan_effects
+from .synth.effects import (
+    _paper,
+    _tilt_quad,
+    background,
+    camera,
+    jpeg,
+    photo_effects,
+    place_on,
+    scan_effects,
+)
 from .synth.hand import Hand, InkCanvas
 from .synth.pages import rasterise, write_form
 from .synth.values import make_values
@@ -106,6 +115,71 @@ def filled_page(
     canvas = InkCanvas(page.shape[:2])
     write_form(canvas, form, values, Hand.random(rng), rng)
     return shoot(canvas.apply(page, rng), kind, rng), values
+
+
+def filled_tag(blank: ExternalBlank, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
+    """The blank filled in by hand, not yet scanned (BGR, 200 dpi, the paper's size), and
+    the values written: a piece of paper to lay on a scanner or a desk."""
+    form = variant_template(get_template(blank.code), truth_variant(blank))
+    values = normalize_record(form, make_values(form, rng))
+    page = blank.page()
+    canvas = InkCanvas(page.shape[:2])
+    write_form(canvas, form, values, Hand.random(rng), rng)
+    return canvas.apply(page, rng), values
+
+
+A4_MM = (210.0, 297.0)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a piece of paper was laid: its centre (mm from the bed's top-left) and its
+    turn (degrees, counter-clockwise)."""
+
+    x_mm: float
+    y_mm: float
+    angle: float = 0.0
+
+
+def on_flatbed(
+    pieces: list[np.ndarray],
+    places: list[Placed],
+    rng: np.random.Generator,
+    bed_mm: tuple[float, float] = A4_MM,
+) -> np.ndarray:
+    """Pieces of paper (BGR, 200 dpi) laid on a flatbed of `bed_mm` (A4 portrait) at
+    `places` and scanned as one page: the image is the whole bed (200 dpi, 1654 × 2339 px
+    for A4), its lid white or light grey around the papers, each paper's edge a faint
+    shadow; then scan_effects (skew up to 2 degrees, noise, blur, JPEG 85).  A paper laid
+    partly off the bed is cut at the image's edge."""
+    w, h = round(bed_mm[0] * PX_PER_MM), round(bed_mm[1] * PX_PER_MM)
+    lid = float(rng.uniform(205, 250))
+    bed = np.full((h, w, 3), lid, np.uint8)
+    for piece, at in zip(pieces, places, strict=True):
+        ph, pw = piece.shape[:2]
+        m = cv2.getRotationMatrix2D((pw / 2, ph / 2), at.angle, 1.0)
+        m[:, 2] += (at.x_mm * PX_PER_MM - pw / 2, at.y_mm * PX_PER_MM - ph / 2)
+        corners = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
+        quad = cv2.transform(corners[None], m)[0]
+        # the paper's edge stands a little off the glass: a thin shadow line
+        cv2.polylines(bed, [np.round(quad).astype(np.int32)], True, (lid * 0.7,) * 3, 2)
+        place_on(bed, _paper(piece, rng), quad.astype(np.float64), shadow=False)
+    return scan_effects(bed, rng, jpeg_quality=85, quarter_turns=0.0)
+
+
+def on_desk(piece: np.ndarray, rng: np.random.Generator, share: float = 0.15) -> np.ndarray:
+    """A phone photo of one small piece of paper (BGR, 200 dpi) lying on a desk, taken
+    from further away than for a whole page: the paper fills about `share` of the photo,
+    seen with up to 12 degrees of tilt (perspective); camera effects, JPEG 85."""
+    ph, pw = piece.shape[:2]
+    quad = _tilt_quad(pw, ph, rng, 12)
+    span = quad.max(0) - quad.min(0)
+    side = float(np.sqrt(span[0] * span[1] / share))
+    cw, ch = round(side * 4 / 3), round(side)
+    quad = quad - quad.min(0) + [rng.uniform(0.1, 0.9) * (cw - span[0]),
+                                 rng.uniform(0.1, 0.9) * (ch - span[1])]  # fmt: skip
+    scene = place_on(background(rng, ch, cw), _paper(piece, rng), quad)
+    return camera(scene, rng, jpeg_quality=85, quarter_turns=0.0)
 
 
 def external_blanks(folder: Path = EXTERNAL_DIR) -> list[ExternalBlank]:
@@ -235,6 +309,11 @@ __all__ = [
     "external_blank",
     "external_blanks",
     "filled_page",
+    "filled_tag",
+    "on_desk",
+    "on_flatbed",
+    "Placed",
+    "A4_MM",
     "truth_variant",
     "iou",
     "score_proposal",

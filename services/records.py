@@ -277,8 +277,9 @@ class PageImages:
                 )  # fmt: skip
             else:
                 image, note = _external_view(
-                    store, stored, variant, note, data, scan.filename, source["file_page"]
-                )
+                    store, stored, variant, note, data, scan.filename, source["file_page"],
+                    source.get("slot", 0),
+                )  # fmt: skip
             if image is None:
                 raise ConflictError("扫描件中找不到这份表单了")
             if len(cache) > 16:
@@ -328,9 +329,11 @@ def _external_view(
     data: bytes,
     filename: str,
     file_page: int,
+    slot: int = 0,
 ) -> tuple[np.ndarray | None, str | None]:
-    """A 外部表单's page aligned on `variant` (None: the page as uploaded, with `note`);
-    a page that no longer aligns on it is shown as uploaded, with a note saying why."""
+    """A 外部表单's page (the form of `slot` on a page of several) aligned on `variant`
+    (None: the page as uploaded, with `note`); a form that no longer aligns on it is
+    shown as the page uploaded, with a note saying why."""
     if variant is not None:
         png = store.layout_reference(variant.reference_sha256)
         reference = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
@@ -338,7 +341,7 @@ def _external_view(
             try:
                 return variant_form(
                     data, filename, file_page, stored.summary.template,
-                    RegisteredLayout(variant, reference),
+                    RegisteredLayout(variant, reference), slot=slot,
                 ), None  # fmt: skip
             except (LayoutMismatch, PageOutlineError) as exc:
                 why = str(exc)

@@ -1,0 +1,127 @@
+"""`bench/read_bench.py --external --tags`: BD-27 print-shop tags (tests/data/external,
+105 × 148 mm) on bigger images (issue 13): one tag on an A4 flatbed, two or three laid
+together (and sometimes a fourth half off the bed), one photographed on a desk from
+further away.  The layout is registered once from a blank tag scanned on the A4 bed.
+
+Prints per kind of image: images, tags laid whole, records found, whole tags refused,
+cut tags refused as cut, records with the wrong tag's values, filled fields, exact,
+marked ok, wrong among ok, and seconds per image (one core: FORMDESK_OCR_THREADS=1).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+
+from formdesk.extract.layout_proposal import propose_layout
+from formdesk.extract.ocr import default_engine
+from formdesk.extract.reader import FormReader
+from formdesk.extract.variants import RegisteredLayout
+from formdesk.model.layouts import LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.templates import get_template
+from samples.external import Placed, external_blank, filled_tag, on_desk, on_flatbed, score_proposal
+from samples.scoring import outcomes
+
+CODE = "SH-ZH/BD-27"
+KINDS = ("bed1", "bed2", "bed3+cut", "desk")
+
+
+def _register(engine, rng) -> tuple[RegisteredLayout, float]:
+    """The tag's layout from a blank laid on the A4 bed; and the share of boxes right."""
+    blank = external_blank(CODE)
+    template = get_template(CODE)
+    at = Placed(rng.uniform(60, 150), rng.uniform(80, 215), rng.uniform(-3, 3))
+    p = propose_layout(on_flatbed([blank.page()], [at], rng), template, engine)
+    variant = LayoutVariant(
+        template=CODE, name="bench", fields=p.fields, table=p.table,
+        paper_mm=(template.geometry.width, template.geometry.height),
+        fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="bench",
+        created_at=utcnow(),
+    )  # fmt: skip
+    layout = RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+    return layout, score_proposal(blank, p).share
+
+
+def _image(kind: str, rng) -> tuple[np.ndarray, list[dict], int]:
+    """An image of `kind`, the values of its whole tags in reading order, and how many
+    tags lie cut at its edge."""
+    blank = external_blank(CODE)
+    j = lambda s: float(rng.uniform(-s, s))  # noqa: E731
+    if kind == "desk":
+        piece, values = filled_tag(blank, rng)
+        return on_desk(piece, rng, share=float(rng.uniform(0.12, 0.25))), [values], 0
+    if kind == "bed1":
+        places = [Placed(rng.uniform(60, 150), rng.uniform(80, 215), j(3))]
+    elif kind == "bed2":  # one above the other
+        x = rng.uniform(55, 155)
+        places = [Placed(x + j(2), 76 + j(1), j(1)), Placed(x + j(2), 221 + j(1), j(1))]
+    else:  # three whole, a fourth half off the bed's right edge
+        places = [Placed(53 + j(0.5), 76 + j(1), j(0.6)), Placed(158 + j(0.5), 76 + j(1), j(0.6)),
+                  Placed(53 + j(0.5), 221 + j(1), j(0.6)), Placed(190 + j(6), 221 + j(1), j(1))]  # fmt: skip
+    tags = [filled_tag(blank, rng) for _ in places]
+    image = on_flatbed([p for p, _ in tags], places, rng)
+    cut = 1 if kind == "bed3+cut" else 0
+    return image, [v for _, v in tags[: len(tags) - cut]], cut
+
+
+def tags_main(args, key: bytes) -> None:
+    engine = default_engine()
+    rng = np.random.default_rng(args.seed)
+    layout, share = _register(engine, rng)
+    print(f"registered from a blank on the A4 bed: {share:.0%} of boxes right")
+    reader = FormReader(key, engine, layouts=lambda c: [layout] if c == CODE else [])
+    template = get_template(CODE)
+    figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for n in range(args.count):
+        for kind in KINDS:
+            image, truths, cut = _image(kind, rng)
+            data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
+            t0 = time.perf_counter()
+            result = reader.read_file(data, "tags.jpg")
+            f = figures[kind]
+            f["seconds"] += time.perf_counter() - t0
+            f["images"] += 1
+            f["tags"] += len(truths)
+            f["records"] += len(result.records)
+            # a page's reasons, one per form ("左上的一张…"), or one for the whole image
+            said = ";".join(p.reason for p in result.problems)
+            forms = max(said.count("的一张"), 1 if said else 0)
+            cut_said = said.count("被图像边缘截断")
+            f["cut_refused"] += min(cut, cut_said)
+            f["refused"] += forms - min(cut, cut_said)
+            if said:
+                print(f"  {kind} image {n + 1}: {said}")
+            for record in result.records:
+                # tags are laid in reading order, the cut one last: slot k is the k-th
+                i = record.pages[0].slot
+                got = outcomes(record, template, truths[i]) if i < len(truths) else []
+                exact = [o for o in got if o.truth is not None and o.correct]
+                filled = [o for o in got if o.truth is not None]
+                if filled and len(exact) < 0.5 * len(filled):
+                    f["wrong_tag"] += 1
+                for o in filled:
+                    f["filled"] += 1
+                    f["exact"] += o.correct
+                    f["ok"] += o.status == "ok"
+                    f["wrong_ok"] += o.status == "ok" and not o.correct
+        print(f"round {n + 1} of {args.count} read", flush=True)
+    print(
+        f"\n{'image':<10}{'n':>4}{'tags':>6}{'records':>9}{'refused':>9}{'cut ok':>8}"
+        f"{'wrong tag':>11}{'filled':>8}{'exact':>8}{'marked ok':>11}{'wrong among ok':>16}"
+        f"{'s/image':>9}"
+    )
+    for kind in KINDS:
+        f = figures[kind]
+        filled = max(1.0, f["filled"])
+        cut_laid = int(f["images"]) if "cut" in kind else 0
+        cut_ok = f"{int(f['cut_refused'])}/{cut_laid}"
+        print(
+            f"{kind:<10}{int(f['images']):>4}{int(f['tags']):>6}{int(f['records']):>9}"
+            f"{int(f['refused']):>9}{cut_ok:>8}{int(f['wrong_tag']):>11}{int(f['filled']):>8}{f['exact'] / filled:>8.1%}"
+            f"{f['ok'] / filled:>11.1%}{f['wrong_ok'] / max(1.0, f['ok']):>16.2%}"
+            f"{f['seconds'] / max(1.0, f['images']):>9.2f}"
+        )

@@ -1,0 +1,178 @@
+"""Small forms formdesk did not print, on a bigger image (issue 13): the BD-27 print-shop
+tag (105 × 148 mm, tests/data/external) laid on an A4 flatbed or photographed on a desk
+from further away, and several filled tags scanned together on one A4 page.  Registering
+finds the tag inside the image (not the scanner bed as the page); reading finds each
+tag's printed frame, aligns it on the registered variant and reads it as a record of its
+own; a tag cut off at the image's edge is refused with a reason naming where it lies,
+the others still read.  Real OCR, images made by samples.external."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from formdesk.extract.frames import frame_shapes_match, place_name, printed_frames
+from formdesk.extract.layout_proposal import propose_layout
+from formdesk.extract.ocr import default_engine
+from formdesk.extract.reader import FormReader
+from formdesk.extract.variants import RegisteredLayout, line_match
+from formdesk.extract.views import variant_form
+from formdesk.model.layouts import LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.templates import get_template
+from samples.external import (
+    Placed,
+    external_blank,
+    filled_tag,
+    on_desk,
+    on_flatbed,
+    score_proposal,
+    shoot,
+)
+from samples.scoring import outcomes
+
+KEY = b"k" * 32
+CODE = "SH-ZH/BD-27"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return default_engine()
+
+
+def _variant(image: np.ndarray, engine, name: str) -> tuple[RegisteredLayout, object]:
+    template = get_template(CODE)
+    p = propose_layout(image, template, engine)
+    variant = LayoutVariant(
+        template=CODE, name=name, paper_mm=(template.geometry.width, template.geometry.height),
+        fields=p.fields, table=p.table, fingerprint=p.fingerprint,
+        reference_sha256="0" * 64, created_by="test", created_at=utcnow(),
+    )  # fmt: skip
+    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY)), p
+
+
+@pytest.fixture(scope="module")
+def layout(engine) -> RegisteredLayout:
+    """The tag registered from a scan of it alone (the image is the tag)."""
+    scan = shoot(external_blank(CODE).page(), "scan", np.random.default_rng(100))
+    return _variant(scan, engine, "印刷厂标签")[0]
+
+
+@pytest.fixture(scope="module")
+def tags() -> list[tuple[np.ndarray, dict]]:
+    """Four tags filled in by hand, not yet scanned, and the values written."""
+    rng = np.random.default_rng(27)
+    return [filled_tag(external_blank(CODE), rng) for _ in range(4)]
+
+
+def test_each_tag_on_a_crowded_bed_is_one_frame(layout):
+    """Four blank tags laid edge to edge on the A4 bed, the fourth half off its right
+    edge: the papers' edges, their shadows and the lid's border are no frame; four
+    frames in reading order, three of the registered frame's shape, the cut one not."""
+    blank = external_blank(CODE).page()
+    ref = printed_frames(layout.reference)[0]
+    for seed in range(3):
+        rng = np.random.default_rng([7, seed])
+        j = lambda s, rng=rng: float(rng.uniform(-s, s))  # noqa: E731
+        places = [Placed(53 + j(0.5), 76 + j(1), j(0.6)), Placed(158 + j(0.5), 76 + j(1), j(0.6)),
+                  Placed(53 + j(0.5), 221 + j(1), j(0.6)), Placed(190 + j(6), 221 + j(1), j(1))]  # fmt: skip
+        gray = cv2.cvtColor(on_flatbed([blank] * 4, places, rng), cv2.COLOR_BGR2GRAY)
+        frames = printed_frames(gray)
+        assert [place_name(f, gray.shape) for f in frames] == ["左上", "右上", "左下", "右下"]
+        assert [frame_shapes_match(f, ref.aspect) for f in frames] == [True] * 3 + [False]
+        assert frames[3].at_edge
+
+
+def _read(reader: FormReader, image: np.ndarray):
+    return reader.read_file(cv2.imencode(".jpg", image)[1].tobytes(), "tags.jpg")
+
+
+def _check_reads(record, values) -> None:
+    """Nine filled fields in ten read right, nothing wrong passed as ok."""
+    got = outcomes(record, get_template(CODE), values)
+    filled = [o for o in got if o.truth is not None]
+    right = [o for o in filled if o.correct]
+    assert len(right) >= 0.9 * len(filled), [o for o in filled if not o.correct]
+    assert [o for o in got if o.status == "ok" and not o.correct] == []
+
+
+@pytest.mark.parametrize("where", ["flatbed", "desk"])
+def test_a_tag_on_a_bigger_image_registers_as_the_tag(where, engine):
+    """A blank tag on an A4 flatbed (white or grey lid around it), or photographed on a
+    desk filling a sixth of the photo: the reference is the tag at its paper size, not
+    the bed or the photo squeezed into it, and nine boxes in ten are right."""
+    blank = external_blank(CODE)
+    rng = np.random.default_rng([13, len(where)])
+    if where == "flatbed":
+        image = on_flatbed([blank.page()], [Placed(118, 170, 2.0)], rng)
+        assert image.shape[:2] == (2339, 1654)  # the whole A4 bed at 200 dpi
+    else:
+        image = on_desk(blank.page(), rng, share=0.15)
+    _, proposal = _variant(image, engine, where)
+    score = score_proposal(blank, proposal)
+    assert score.share >= 0.9, (score.wrong, score.missing)
+    h, w = proposal.reference.shape[:2]
+    assert abs(w / (200 / 25.4) - 105) < 1 and abs(h / (200 / 25.4) - 148) < 1
+
+
+def test_a_tag_on_an_a4_flatbed_reads_as_one_record(layout, tags, engine):
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    piece, values = tags[0]
+    image = on_flatbed([piece], [Placed(70, 95, -1.5)], np.random.default_rng(3))
+    result = _read(reader, image)
+    assert result.problems == []
+    (record,) = result.records
+    assert record.identified_by == "layout" and record.document_id.startswith("EXT-")
+    assert not record.document_id.endswith("S0")  # one form on the page: the page's id
+    _check_reads(record, values)
+
+
+def test_a_tag_photographed_on_a_desk_reads(layout, tags, engine):
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    piece, values = tags[1]
+    result = _read(reader, on_desk(piece, np.random.default_rng(4), share=0.15))
+    assert result.problems == []
+    (record,) = result.records
+    _check_reads(record, values)
+
+
+def test_tags_scanned_together_read_each_as_a_record_and_a_cut_one_is_refused(
+    layout, tags, engine
+):
+    """Four tags on one A4 scan: three whole (top left, top right, bottom left) and one
+    laid half off the bed (bottom right).  Three records, each with its own values, in
+    reading order (slots 0-2, ids …S0-S2); the cut tag is refused with a reason naming
+    where it lies, the page's others read all the same."""
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    places = [Placed(53, 76, -0.6), Placed(158, 75, 0.5), Placed(53, 222, 0.4),
+              Placed(192, 222, -0.5)]  # fmt: skip
+    image = on_flatbed([p for p, _ in tags], places, np.random.default_rng(5))
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = reader.read_file(data, "tags.jpg")
+    records = sorted(result.records, key=lambda r: r.pages[0].slot)
+    assert [r.pages[0].slot for r in records] == [0, 1, 2]
+    assert len({r.document_id for r in records}) == 3
+    assert all(r.document_id.endswith(f"S{r.pages[0].slot}") for r in records)
+    for record, (_, values) in zip(records, tags[:3], strict=True):
+        _check_reads(record, values)
+    (problem,) = result.problems
+    assert "右下的一张 SH-ZH/BD-27 被图像边缘截断" in problem.reason
+    # the review page shows each tag as the reader aligned it: slot 1 is the top right
+    flat = variant_form(data, "tags.jpg", 0, CODE, layout, slot=1)
+    assert flat.shape[:2] == layout.reference.shape[:2]
+    assert line_match(layout.reference, cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)) >= 0.8
+    likeness = [_likeness(flat, piece) for piece, _ in tags]
+    assert int(np.argmax(likeness)) == 1, likeness
+
+
+def _likeness(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two pages' blue ink (the hand's writing), blurred over a few mm."""
+
+    def ink(img):
+        img = cv2.resize(img, (a.shape[1], a.shape[0])).astype(np.float32)
+        blue = np.clip(img[..., 0] - img[..., 2], 0, None)
+        return cv2.GaussianBlur(blue, (0, 0), 12).ravel()
+
+    x, y = ink(a), ink(b)
+    return float(np.corrcoef(x, y)[0, 1])
