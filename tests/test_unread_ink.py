@@ -109,3 +109,13 @@ def test_a_comma_between_characters_must_be_read():
     p = default_engine().recognize([plain])[0]
     assert p.text == "过热点火"
     assert unread_ink(plain, p.text, p.char_x, commas=True) == []
+
+
+@pytest.mark.parametrize("text", ["1011010-E10", "FC-2026-03-02", "EQ1090GSZ-13"])
+def test_a_dash_read_is_no_unread_comma(engine, text):
+    """The hyphens of part and manifest numbers are marks the reading holds, not commas
+    it left out."""
+    crop = _written(text)
+    r = engine.recognize([crop])[0]
+    assert r.text == text
+    assert unread_ink(crop, r.text, r.char_x, commas=True) == []
