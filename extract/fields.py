@@ -37,6 +37,7 @@ from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
     LOW_SCORE,
+    NO_THRESHOLD,
     SLANTED_ONE,
     TWIN_DOUBT,
     UNREAD,
@@ -320,7 +321,7 @@ def _read_text(
         crossed = third.error is None and same_value(first.value, third.value)
         evidence.append("cross" if crossed else "crossdiff")
     if low:
-        reason = LOW_SCORE
+        reason = NO_THRESHOLD if rule.min_score > 1.0 else LOW_SCORE
     elif missed:
         reason = UNREAD
     elif beyond is not None:

@@ -21,6 +21,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from formdesk.model.accounts import User
+from formdesk.model.claims import Station
 from formdesk.services.passwords import hash_password
 from formdesk.templates import get_template
 
@@ -65,6 +66,16 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
         store.add_user(
             User(username="audit", password_hash=hash_password(PASSWORD), role="auditor")
         )
+    # the stations the sample scans come from are the installation's own: a station name
+    # the station list lacks is never ok (extract/lexicon.CLOSED_LISTS)
+    for code, name in (
+        ("GX02", "柳州中兴汽车维修站"),
+        ("GZ03", "贵阳天成汽车维修有限公司"),
+        ("HN04", "岳阳众诚汽车维修站"),
+        ("SD05", "济南汇通汽车服务有限公司"),
+    ):
+        if store.get_station(code) is None:
+            store.add_station(Station(code=code, name=name))  # fmt: skip
     shots = _shots(tmp_path)
     files = []
     for name in ("0001.jpg", "0006.jpg", "0007.jpg", "0000.jpg"):
@@ -115,11 +126,13 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     page.goto("/review")
     page.wait_for_selector("#bulk:not([hidden]) #bulk-reasons input")
     page.check("#bulk-reasons input[value='签名不符']")
-    assert page.text_content("#bulk-count") == "将确认 3 条记录"
+    # the BD-24's amounts are not among them: no threshold holds for handwritten amounts on
+    # the calibration hands, so an amount no sum settles is checked (calibration.yaml)
+    assert page.text_content("#bulk-count") == "将确认 2 条记录"
     page.screenshot(path=str(shots / "queue-bulk.png"), full_page=True)
-    page.once("dialog", lambda d: d.accept() if "3 条" in d.message else d.dismiss())
+    page.once("dialog", lambda d: d.accept() if "2 条" in d.message else d.dismiss())
     page.click("#bulk-confirm")
-    page.wait_for_selector("#toast:has-text('已确认 3 条记录')")
+    page.wait_for_selector("#toast:has-text('已确认 2 条记录')")
     # what is left needs a look field by field: bulk says why it offers nothing, each row why
     page.wait_for_selector("#bulk-none:not([hidden])")
     assert page.locator("#bulk-body").is_hidden()
@@ -127,9 +140,7 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     assert reasons and "—" not in reasons and any("栏需核对" in r for r in reasons), reasons
     with closing(api_client(base, "office")) as office:
         verified = office.get("/api/records", params={"status": "verified"}).json()["items"]
-        assert sorted(r["template"] for r in verified) == sorted(
-            ["SH-ZH/BD-30", "SH-ZH/BD-24", "SH-ZH/BD-31"]
-        )
+        assert sorted(r["template"] for r in verified) == sorted(["SH-ZH/BD-30", "SH-ZH/BD-31"])
         queue = office.get("/api/records", params={"status": "needs_review"}).json()["items"]
         bd27 = next(r for r in queue if r["template"] == "SH-ZH/BD-27")
         all_rows = office.get("/api/records", params={"duplicates": "true"}).json()["items"]

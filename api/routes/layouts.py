@@ -22,7 +22,7 @@ from formdesk.services.stores import Store
 from formdesk.templates import get_template
 from formdesk.templates.schema import FieldType, Template
 
-from ..deps import get_store, writer
+from ..deps import current_principal, get_store, writer
 from ..filenames import content_disposition, neutral_filename
 from ..principal import Principal
 
@@ -40,6 +40,14 @@ REFUSALS = {
 def layout_admin(who: Principal = Depends(writer)) -> Principal:
     """A back-office user (403 ``只有售后服务部(后台)用户可以管理表单版式`` for a station
     user; an auditor already gets 403 from `writer`)."""
+    if who.role != "back_office":
+        raise HTTPException(403, "只有售后服务部(后台)用户可以管理表单版式")
+    return who
+
+
+def layout_viewer(who: Principal = Depends(current_principal)) -> Principal:
+    """A back-office user, for the read-only routes (GET: no write rights asked, as no
+    CSRF token is checked there; 403 as `layout_admin` for anyone else)."""
     if who.role != "back_office":
         raise HTTPException(403, "只有售后服务部(后台)用户可以管理表单版式")
     return who
@@ -194,23 +202,19 @@ async def propose(
     识别文字),作为草稿保存,直到保存为版式或放弃。文件大小与类型的限制同上传扫描件。"""
     data = await file.read()
     return draft_out(
-        await drafts(request).propose(
-            template, data, neutral_filename(file.filename), who.username
-        )
+        await drafts(request).propose(template, data, neutral_filename(file.filename), who.username)
     )
 
 
 @router.get("/layout-drafts/{draft_id}", response_model=DraftOut, responses=REFUSALS)
-def get_draft(
-    draft_id: str, request: Request, who: Principal = Depends(layout_admin)
-) -> DraftOut:
+def get_draft(draft_id: str, request: Request, who: Principal = Depends(layout_viewer)) -> DraftOut:
     """一个版式草稿:参考图像上的各栏目框(mm)、未找到的栏目。"""
     return draft_out(drafts(request).get(draft_id))
 
 
 @router.get("/layout-drafts/{draft_id}/reference.png", responses=REFUSALS)
 def draft_reference(
-    draft_id: str, request: Request, who: Principal = Depends(layout_admin)
+    draft_id: str, request: Request, who: Principal = Depends(layout_viewer)
 ) -> Response:
     """草稿的参考图像:拉正到纸张大小的扫描件,灰度 PNG,200 dpi。"""
     return _png(drafts(request).reference(draft_id))
@@ -257,7 +261,7 @@ def save_draft(
 @router.get("/layouts", response_model=list[VariantOut], responses=REFUSALS)
 def list_variants(
     template: str | None = None,
-    who: Principal = Depends(layout_admin),
+    who: Principal = Depends(layout_viewer),
     store: Store = Depends(get_store),
 ) -> list[VariantOut]:
     """已登记的版式(全部,或 template 指定的表单),按表单和名称。"""
@@ -283,7 +287,7 @@ async def import_variant(
 
 @router.get("/layouts/{form}/{name}", response_model=VariantOut, responses=REFUSALS)
 def get_variant(
-    form: str, name: str, who: Principal = Depends(layout_admin), store: Store = Depends(get_store)
+    form: str, name: str, who: Principal = Depends(layout_viewer), store: Store = Depends(get_store)
 ) -> VariantOut:
     """一个版式:各栏目的框(mm)、没有框的栏目、明细表的列。"""
     return variant_out(service.get_layout(store, form, name))
@@ -291,7 +295,7 @@ def get_variant(
 
 @router.get("/layouts/{form}/{name}/reference.png", responses=REFUSALS)
 def variant_reference(
-    form: str, name: str, who: Principal = Depends(layout_admin), store: Store = Depends(get_store)
+    form: str, name: str, who: Principal = Depends(layout_viewer), store: Store = Depends(get_store)
 ) -> Response:
     """版式的参考图像(灰度 PNG,200 dpi)。"""
     return _png(service.layout_reference(store, form, name))
@@ -299,7 +303,7 @@ def variant_reference(
 
 @router.get("/layouts/{form}/{name}/preview.png", responses=REFUSALS)
 def variant_preview(
-    form: str, name: str, who: Principal = Depends(layout_admin), store: Store = Depends(get_store)
+    form: str, name: str, who: Principal = Depends(layout_viewer), store: Store = Depends(get_store)
 ) -> Response:
     """参考图像上画出各栏目的框并标上栏目名(PNG)。"""
     return _png(service.preview(store, form, name))
@@ -307,7 +311,7 @@ def variant_preview(
 
 @router.get("/layouts/{form}/{name}/export", responses=REFUSALS)
 def export_variant(
-    form: str, name: str, who: Principal = Depends(layout_admin), store: Store = Depends(get_store)
+    form: str, name: str, who: Principal = Depends(layout_viewer), store: Store = Depends(get_store)
 ) -> Response:
     """把版式导出为文件(JSON,含参考图像),供其他服务中心导入。"""
     variant = service.get_layout(store, form, name)
