@@ -68,6 +68,8 @@ EVIDENCE_LABELS = {
 LOW_SCORE = "识别把握不大,请核对"
 DISAGREE = "两次识读结果不一致"
 CROSS_DISAGREE = "两个识读模型的结果不一致"
+# the second model's wheel (rapidocr_onnxruntime) is missing here (Python ≥ 3.13)
+NO_CROSS_MODEL = "本机没有安装第二个识读模型(rapidocr_onnxruntime),无法交叉核对,请核对"
 TWIN_DOUBT = "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对"
 # a type no threshold made trustworthy on the calibration hands (calibration.yaml's
 # min_score above 1): its readings are ok only when the form's arithmetic settles them

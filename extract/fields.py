@@ -37,6 +37,7 @@ from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
     LOW_SCORE,
+    NO_CROSS_MODEL,
     NO_THRESHOLD,
     SLANTED_ONE,
     TWIN_DOUBT,
@@ -335,8 +336,10 @@ def _read_text(
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
+    elif want_cross and model is None:
+        reason = NO_CROSS_MODEL
     elif want_cross and not crossed:
-        other = (third.value if third.error is None else third.raw) if model else "—"
+        other = third.value if third.error is None else third.raw
         reason = f"{CROSS_DISAGREE}(另一识读模型读作“{other}”),请核对"
     elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):
         reason = SLANTED_ONE

@@ -107,3 +107,21 @@ def test_a_type_that_asks_for_the_second_model_is_ok_only_with_its_agreement():
             if f.status == "ok":
                 assert "cross" in codes, (f.key, f.evidence)
     assert asked >= 3
+
+
+def test_without_the_second_model_a_field_that_needs_it_says_so(monkeypatch):
+    """Where the second model's wheel is missing (Python ≥ 3.13), a field whose rule asks
+    for it is not ok, and its reason names the missing model, not a disagreement."""
+    from pathlib import Path
+
+    import formdesk.extract.fields as fields
+    from formdesk.extract.evidence import NO_CROSS_MODEL
+    from formdesk.extract.ocr import default_engine
+    from formdesk.extract.reader import FormReader
+
+    monkeypatch.setattr(fields, "cross_model", lambda: None)
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "0000.jpg"
+    result = FormReader(b"formdesk-synth", default_engine()).read_file(scan.read_bytes(), "a.jpg")
+    reasons = [f.reason for r in result.records for f in r.fields]
+    assert NO_CROSS_MODEL in reasons
+    assert not any(r and "读作“—”" in r for r in reasons)
