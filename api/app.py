@@ -144,7 +144,9 @@ def create_app(
                 {"reason": "请用 multipart/form-data 上传文件(字段名 files)", "status": 415},
                 status_code=415,
             )
-        return JSONResponse({"reason": validation.reason(exc.errors()), "status": 422}, status_code=422)
+        return JSONResponse(
+            {"reason": validation.reason(exc.errors()), "status": 422}, status_code=422
+        )
 
     errors.install(app)
     for module in (

@@ -71,7 +71,7 @@ def _plain(value: Any) -> str:
 
 
 def reason(errors: Iterable[Mapping[str, Any]]) -> str:
-    """"请求参数不对:查询参数 limit 应为整数;请求体 paper 只能是 a4、a6 之一" from
+    """ "请求参数不对:查询参数 limit 应为整数;请求体 paper 只能是 a4、a6 之一" from
     `RequestValidationError.errors()` (each error's `loc` is (place, name, …))."""
     parts = []
     for error in errors:

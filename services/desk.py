@@ -137,7 +137,9 @@ def month_bounds(month: str) -> tuple[date, date]:
     return first, date.fromordinal(nxt.toordinal() - 1)
 
 
-def reconciled(store: Store, who: Viewer, data_dir: Path | None, month: str) -> list[Reconciliation]:
+def reconciled(
+    store: Store, who: Viewer, data_dir: Path | None, month: str
+) -> list[Reconciliation]:
     """The month's reconciliation of every station `who` sees (a station user: its own, as
     `for_viewer` shows it), as the 核对 page computes it — the two reconciliation cards
     are read from it, so the 工作台 and 核对 never disagree on a month's manifests or

@@ -55,9 +55,7 @@ DRAFT_ID = re.compile(r"^[0-9a-f]{16}$")
 SAME_MM = 0.1  # a box within this of the proposed one (rounding) is the proposal's, kept as found
 
 
-def propose_in_child(
-    code: str, data: bytes, filename: str, limits: IngestLimits
-) -> dict[str, Any]:
+def propose_in_child(code: str, data: bytes, filename: str, limits: IngestLimits) -> dict[str, Any]:
     """Runs in a pool process: the proposal for form `code` from the file's first page,
     JSON-ready, with the reference image as PNG bytes.  Raises what propose_from_file and
     check_found raise (IngestError, Refused, UnknownTemplateError: each a 4xx with a

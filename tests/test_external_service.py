@@ -77,7 +77,10 @@ def test_an_uploaded_page_of_a_registered_layout_becomes_a_record(office):
     assert crop.status_code == 200, crop.text
     cut = cv2.imdecode(np.frombuffer(crop.content, np.uint8), cv2.IMREAD_GRAYSCALE)
     x, y, w, h = vin["box"]
-    assert abs(cut.shape[1] - (w + 2) * PX_PER_MM) <= 2 and abs(cut.shape[0] - (h + 2) * PX_PER_MM) <= 2
+    assert (
+        abs(cut.shape[1] - (w + 2) * PX_PER_MM) <= 2
+        and abs(cut.shape[0] - (h + 2) * PX_PER_MM) <= 2
+    )
     assert (cut < 128).mean() > 0.01  # the handwritten VIN is in it, not an empty strip
 
     # -- the variant removed: the page as uploaded, with a note; no crop to cut ------------------

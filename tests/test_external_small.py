@@ -137,9 +137,7 @@ def test_a_tag_photographed_on_a_desk_reads(layout, tags, engine):
     _check_reads(record, values)
 
 
-def test_tags_scanned_together_read_each_as_a_record_and_a_cut_one_is_refused(
-    layout, tags, engine
-):
+def test_tags_scanned_together_read_each_as_a_record_and_a_cut_one_is_refused(layout, tags, engine):
     """Four tags on one A4 scan: three whole (top left, top right, bottom left) and one
     laid half off the bed (bottom right).  Three records, each with its own values, in
     reading order (slots 0-2, ids …S0-S2); the cut tag is refused with a reason naming

@@ -95,8 +95,16 @@ def test_register_a_layout_from_a_scan_through_the_api(served):
 
     save = f"/api/layout-drafts/{draft['draft_id']}/save"
     for body, status, reason in (
-        ({"name": "印刷厂", "boxes": boxes | {"nonsense": [1, 1, 5, 5]}}, 422, "没有栏目“nonsense”"),
-        ({"name": "印刷厂", "boxes": boxes | {"vin": [90, 10, 30, 8]}}, 422, "不在 105 × 148 mm 的页面内"),
+        (
+            {"name": "印刷厂", "boxes": boxes | {"nonsense": [1, 1, 5, 5]}},
+            422,
+            "没有栏目“nonsense”",
+        ),
+        (
+            {"name": "印刷厂", "boxes": boxes | {"vin": [90, 10, 30, 8]}},
+            422,
+            "不在 105 × 148 mm 的页面内",
+        ),
         ({"name": "印刷厂", "boxes": boxes | {"vin": [10, 10, 0, 8]}}, 422, "框太小"),
         ({"name": "印/刷", "boxes": boxes}, 422, "版式名称“印/刷”不合适"),
         ({"name": "印刷厂", "boxes": {}}, 422, "没有任何栏目的框"),
@@ -138,9 +146,7 @@ def test_register_a_layout_from_a_scan_through_the_api(served):
     )
     assert res.status_code == 201, res.text
     assert res.json()["fields"] == variant["fields"] and res.json()["name"] == "印刷厂2"
-    bad = office.post(
-        "/api/layouts/import", files={"file": ("x.json", b"{}", "application/json")}
-    )
+    bad = office.post("/api/layouts/import", files={"file": ("x.json", b"{}", "application/json")})
     assert bad.status_code == 422 and "不是 formdesk 导出的版式文件" in bad.json()["reason"]
     assert office.delete(f"/api/layouts/{BD27}/印刷厂2").status_code == 204
 

@@ -91,7 +91,9 @@ def test_a_record_filed_under_no_station_by_a_person_stays_out(any_store):
     store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
     scan, _ = store.put_scan(b"tag" * 4, "t.jpg", "image/jpeg", "office", None)
     written = tag("T7")
-    written["fields"].append(cell("service_station", "长沙顺达汽车维修站", 1).model_dump(mode="json"))
+    written["fields"].append(
+        cell("service_station", "长沙顺达汽车维修站", 1).model_dump(mode="json")
+    )
     (rec,) = store.save_records(scan.sha256, [written], None)
     assert rec.station is None
     assert [i.document_id for i in returned_items(store, "HN01")] == ["T7"]

@@ -79,7 +79,8 @@ def test_register_a_layout_in_the_browser_and_read_a_filled_page(served, browser
     page.wait_for_selector("#lt-stage[data-ready=true]")
     proposed = {f["key"]: f for f in draft["fields"]}
     shown = page.eval_on_selector_all(
-        "#lt-stage .lt-box", "ns => ns.map(n => [n.dataset.key, n.querySelector('span').textContent])"
+        "#lt-stage .lt-box",
+        "ns => ns.map(n => [n.dataset.key, n.querySelector('span').textContent])",
     )
     assert dict(shown) == {k: f["label"] for k, f in proposed.items()} and len(shown) == 13
     assert page.locator("#lt-missing li").count() == 0

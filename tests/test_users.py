@@ -382,9 +382,7 @@ def test_the_letter_to_a_station_names_the_contact_from_the_settings(service):
     letter = _first_page_text(office.get("/api/reconcile/letter.pdf", params=params).content)
     assert "联系人:三包结算组王工" in letter and "联系电话:0731-88886666" in letter
     assert "某某汽车有限公司售后服务中心" in letter
-    office.put(
-        "/api/settings", json={"company_name": "", "letter_contact": "", "letter_phone": ""}
-    )
+    office.put("/api/settings", json={"company_name": "", "letter_contact": "", "letter_phone": ""})
 
 
 def _first_page_text(pdf: bytes) -> str:
