@@ -56,6 +56,7 @@ EVIDENCE_LABELS = {
     "odd": "数值不合常理",
     "unlisted": "不在已知名录中",
     "alt": "易混字符的另一读法概率",
+    "fig": "逐个数字复核:更像别的数字的概率",
     "claim": "与索赔单一致",
     "stations": "与维修站名单一致",
     "sum": "与合计相符",
@@ -70,6 +71,11 @@ DISAGREE = "两次识读结果不一致"
 CROSS_DISAGREE = "两个识读模型的结果不一致"
 # the second model's wheel (rapidocr_onnxruntime) is missing here (Python ≥ 3.13)
 NO_CROSS_MODEL = "本机没有安装第二个识读模型(rapidocr_onnxruntime),无法交叉核对,请核对"
+# the digit classifier's doubt (figure_check.py) above which a reading is never ok, whatever
+# its type's rule: chosen on the calibration hands leaving each out in turn (bench/calibrate.py
+# --loho: 0.95 / 0.7 left 0.58 / 0.56 % wrong among 66.3 / 66.1 % ok; mnist-cal 6 / 5 wrong)
+FIGURE_VETO = 0.7
+FIGURE_DOUBT = "单独看第{at}个字符更像“{other}”(读作“{read}”),请核对"
 TWIN_DOUBT = "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对"
 # a type no threshold made trustworthy on the calibration hands (calibration.yaml's
 # min_score above 1): its readings are ok only when the form's arithmetic settles them
@@ -125,6 +131,9 @@ class TypeRule:
     # the most probability a read letter's or figure's twin (S/5, G/6 …: ocr/confusion.py)
     # may have had; 1: no limit
     max_confusion: float = 1.0
+    # the most probability the digit classifier (figure_check.py) may have given another
+    # figure than one read; 1: no limit
+    max_figure_doubt: float = 1.0
 
 
 @cache
@@ -139,6 +148,7 @@ def rules() -> dict[str, TypeRule]:
             float(r.get("agree_below", 1.01)),
             bool(r.get("needs_cross", False)),
             float(r.get("max_confusion", 1.0)),
+            float(r.get("max_figure_doubt", 1.0)),
         )
         for name, r in data["types"].items()
     }

@@ -36,6 +36,8 @@ from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
 from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
+    FIGURE_DOUBT,
+    FIGURE_VETO,
     LOW_SCORE,
     NO_CROSS_MODEL,
     NO_THRESHOLD,
@@ -48,6 +50,7 @@ from .evidence import (
     slanted_one,
     unread_ink,
 )
+from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
 from .lexicon import Lexicon, best_known
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
@@ -308,6 +311,10 @@ def _read_text(
     twin = mixed > rule.max_confusion
     if twin or (ctx.all_evidence and mixed > 0):
         evidence.append(f"alt:{mixed:.3f}")
+    figures = _figure_opinion(lines, first)
+    doubted = figures is not None and figures[0].doubt > min(rule.max_figure_doubt, FIGURE_VETO)
+    if figures is not None:
+        evidence.append(f"fig:{figures[0].doubt:.3f}")
     agreed: bool | None = None
     wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not missed
     if wanted or ctx.all_evidence:
@@ -333,6 +340,9 @@ def _read_text(
         reason = UNLISTED
     elif twin:
         reason = TWIN_DOUBT
+    elif doubted and figures is not None:
+        opinion, text = figures
+        reason = FIGURE_DOUBT.format(at=opinion.at + 1, other=opinion.other, read=text[opinion.at])
     elif wanted and not agreed:
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
@@ -346,6 +356,17 @@ def _read_text(
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
+
+
+def _figure_opinion(lines: list[np.ndarray], first: _Reading) -> tuple[FigureOpinion, str] | None:
+    """The digit classifier's most doubtful opinion over the lines read, with that line's
+    text; None when no figure was read."""
+    best: tuple[FigureOpinion, str] | None = None
+    for crop, r in zip(lines, first.results, strict=True):
+        opinion = figure_opinion(crop, r.text, r.char_x)
+        if opinion.seen and (best is None or opinion.doubt > best[0].doubt):
+            best = (opinion, r.text)
+    return best
 
 
 EDGE_PX = 3  # px at 200 dpi: columns just inside a box's side where a cut stroke shows

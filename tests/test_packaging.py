@@ -1,4 +1,5 @@
-"""`pip install .` (not only editable) carries the catalog, the font and its licence."""
+"""`pip install .` (not only editable) carries the catalog, the font and its licence, the
+reader's calibration and the digit classifier's weights."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ def test_wheel_has_templates_font_and_licence(tmp_path):
     assert len(forms) >= 27
     assert "formdesk/render/fonts/wqy-microhei.ttc" in names
     assert "formdesk/render/fonts/LICENSE-wqy-microhei.txt" in names
+    # the reader's calibrated rules and the digit classifier's weights (nothing downloaded)
+    assert "formdesk/extract/calibration.yaml" in names
+    assert "formdesk/extract/ocr/models/digits.npz" in names
     for pkg in (
         "templates", "render", "api", "ingest", "extract", "store", "reconcile", "model",
         "reports", "services",

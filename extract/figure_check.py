@@ -1,0 +1,117 @@
+"""Each figure the OCR read, looked at alone by the digit classifier (ocr/digits.py).
+
+A line's ink is cut into pieces (connected components merged where they overlap mostly in
+x, as evidence.unread_ink's figures); a piece that exactly one read character falls on, as
+tall as writing and no wider than a figure, is that character's glyph.  Where the character
+is a figure 0-9, the classifier says how likely it is; the field's *figure doubt* is the
+most probability the classifier gave, over the figures it saw, to another figure than the one
+read.  A reading whose figure doubt passes its type's `max_figure_doubt` (fitted by
+bench/calibrate.py) is never ok.  Pieces that hold several figures (written together), or
+that no single character falls on, are not judged: the opinion abstains there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .evidence import FIGURE_OVERLAP, INK_LEVEL, MIN_BLOB_FRACTION, TALL_BLOB
+from .ocr.digits import DigitNet, digit_net, normalize_glyph
+
+WIDE_GLYPH = 1.1  # of the line's ink height: a piece wider than this holds several figures
+NEAR = 0.12  # of the line's ink height: how far outside a piece a character's x may fall
+FIGURES = frozenset("0123456789")  # the classifier's classes ('²', '２' are digits to str.isdigit)
+
+
+@dataclass(frozen=True)
+class FigureOpinion:
+    """What the classifier said of a line's figures: `seen` figures judged, `doubt` (0..1)
+    the most probability it gave another figure than the one read, `at` the index in the
+    text of that figure and `other` the figure it preferred there (None when none seen)."""
+
+    seen: int = 0
+    doubt: float = 0.0
+    at: int | None = None
+    other: str | None = None
+
+
+def _pieces(ink: np.ndarray, height: float) -> list[tuple[int, int, int, list[int]]]:
+    """Pieces of writing (x0, x1 px; tallest component's height px; component labels),
+    left to right, merged as evidence._merged merges figures."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    min_area = max(6.0, MIN_BLOB_FRACTION * height * height)
+    comps = sorted(
+        (int(x), int(x + w), int(h), i)
+        for i, (x, _y, w, h, area) in enumerate(stats[1:n], start=1)
+        if area >= min_area
+    )
+    pieces: list[tuple[int, int, int, list[int]]] = []
+    for x0, x1, h, i in comps:
+        if pieces:
+            p0, p1, ph, ids = pieces[-1]
+            overlap = min(p1, x1) - x0
+            if overlap > 0 and overlap > FIGURE_OVERLAP * min(x1 - x0, p1 - p0):
+                pieces[-1] = (p0, max(p1, x1), max(ph, h), ids + [i])
+                continue
+        pieces.append((x0, x1, h, [i]))
+    return [(x0, x1, h, ids) for x0, x1, h, ids in pieces] if pieces else []
+
+
+def _ink(grey: np.ndarray) -> np.ndarray:
+    """The writing in a line crop, whole strokes: Otsu's threshold between paper and ink
+    (a pale pen's strokes break apart at the fixed INK_LEVEL), never darker than
+    INK_LEVEL/2 nor lighter than the paper's 220."""
+    level, _ = cv2.threshold(grey.astype(np.uint8), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return grey < float(np.clip(level, INK_LEVEL / 2, 220))
+
+
+def figure_opinion(
+    crop: np.ndarray, text: str, char_x: Sequence[float], net: DigitNet | None = None
+) -> FigureOpinion:
+    """The classifier's opinion of the figures in `text` read from the line image `crop`
+    (grey or BGR, px at 200 dpi), the characters read at `char_x` (px of `crop`).  Abstains
+    (seen 0) when the classifier is not installed or no figure stands alone."""
+    net = net or digit_net()
+    if net is None or not FIGURES.intersection(text) or len(char_x) != len(text):
+        return FigureOpinion()
+    grey = crop[..., 0] if crop.ndim == 3 else crop
+    ink = _ink(grey)
+    rows = np.nonzero(ink.any(axis=1))[0]
+    if not len(rows):
+        return FigureOpinion()
+    height = float(rows[-1] - rows[0] + 1)
+    _, labels, _, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    pieces = _pieces(ink, height)
+    near = NEAR * height
+    chars = [(i, x) for i, (ch, x) in enumerate(zip(text, char_x, strict=True)) if not ch.isspace()]
+    owners: list[list[int]] = [[] for _ in pieces]
+    for i, x in chars:
+        hits = [j for j, p in enumerate(pieces) if p[0] - near <= x <= p[1] + near]
+        if len(hits) == 1:
+            owners[hits[0]].append(i)
+        elif hits:  # between two pieces: the nearer centre
+            j = min(hits, key=lambda j: abs((pieces[j][0] + pieces[j][1]) / 2 - x))
+            owners[j].append(i)
+    judged: list[tuple[int, np.ndarray]] = []
+    for (x0, x1, h, ids), who in zip(pieces, owners, strict=True):
+        if len(who) != 1 or text[who[0]] not in FIGURES:
+            continue
+        if h < TALL_BLOB * height or (x1 - x0) > WIDE_GLYPH * height:
+            continue
+        glyph = np.isin(labels[:, x0:x1], ids)
+        judged.append((who[0], normalize_glyph(glyph)))
+    if not judged:
+        return FigureOpinion()
+    probs = net.probabilities(np.stack([g for _, g in judged]))
+    worst, at, other = 0.0, None, None
+    for (i, _), p in zip(judged, probs, strict=True):
+        read = int(text[i])
+        doubt = 1.0 - float(p[read])
+        if doubt > worst:
+            alt = p.copy()
+            alt[read] = -1
+            worst, at, other = doubt, i, str(int(alt.argmax()))
+    return FigureOpinion(seen=len(judged), doubt=worst, at=at, other=other)
