@@ -208,11 +208,11 @@ class StationNames:
         return self._by_name[hit[0]] if hit else None
 
 
-def station_set_by_hand(store: Store, record_id: str) -> bool:
-    """Whether a person set the record's station (设置维修站, a `set_station` record event):
-    a record the back office filed as its own (no station) is then not given the station
-    written on it."""
-    return any(e.action == "set_station" for e in store.list_record_events(record_id))
+def stations_set_by_hand(store: Store) -> set[str]:
+    """The records whose station a person set (设置维修站, a `set_station` record event),
+    in one query: a record the back office filed as its own (no station) is then not given
+    the station written on it."""
+    return store.records_with_event("set_station")
 
 
 def returned_items(store: Store, station: str | None = None) -> list[ReturnedItem]:
@@ -220,7 +220,7 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
 
     A record printed for a station carries that station; one printed without (a blank form)
     is given the station whose name is written on it, unless a person filed it under none
-    (`station_set_by_hand`). Pages of one manifest scanned apart
+    (`stations_set_by_hand`). Pages of one manifest scanned apart
     are put together; a tag or manifest line read from two scans counts once (the newest;
     a second scan linked as 重复扫描 is not even listed). A form flagged 疑似复印件 (the same
     document id on other paper, store/rescans.py) is a physical form of its own: its items
@@ -229,6 +229,7 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
     """
     names = StationNames(store.list_stations())
     records: list[tuple[StoredRecord, str | None]] = []
+    by_hand: set[str] | None = None  # asked once, when a record without a station needs it
     for template in (MANIFEST, *TAGS):
         for summary in record_summaries(store, template, None):  # newest first
             if station is not None and summary.station not in (None, station):
@@ -240,7 +241,9 @@ def returned_items(store: Store, station: str | None = None) -> list[ReturnedIte
                 log.warning("记录 %s 无法读取,未计入:%s", summary.record_id, stored.damaged)
                 continue
             code = summary.station
-            if code is None and not station_set_by_hand(store, summary.record_id):
+            if code is None and by_hand is None:
+                by_hand = stations_set_by_hand(store)
+            if code is None and summary.record_id not in (by_hand or set()):
                 fields = {f["key"]: f for f in stored.record["fields"]}
                 code = names.code((fields.get(STATION_FIELD[template]) or {}).get("value"))
             if station is not None and code != station:

@@ -356,6 +356,11 @@ class RecordStore(Protocol):
         """Every action on the record (void, restore, unverify, set_station), oldest first."""
         ...
 
+    def records_with_event(self, action: str) -> set[str]:
+        """The ids of the records that had an action of this kind at least once (e.g.
+        set_station: a person chose their station) — one query for a whole listing."""
+        ...
+
     def verify_record(self, record_id: str, user: str) -> RecordSummary:
         """Marks the record verified by `user` (a later correction or changed reading clears it)."""
         ...

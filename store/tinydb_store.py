@@ -1270,6 +1270,9 @@ class TinyStore:
         rows = [e for e in self._events.rows().values() if e["record_id"] == record_id]
         return [RecordEvent.model_validate(e) for e in sorted(rows, key=lambda e: e["at"])]
 
+    def records_with_event(self, action: str) -> set[str]:
+        return {e["record_id"] for e in self._events.rows().values() if e["action"] == action}
+
     # -- warranty claims -------------------------------------------------------------------------------
     def import_claims(
         self,

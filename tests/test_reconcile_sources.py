@@ -101,3 +101,6 @@ def test_a_record_filed_under_no_station_by_a_person_stays_out(any_store):
     store.set_record_station(rec.record_id, None, "office")
     assert returned_items(store, "HN01") == []
     assert [i.document_id for i in returned_items(store)] == ["T7"]  # still a returned part
+    # the listing asks the store once which records a person moved, on either store
+    assert store.records_with_event("set_station") == {rec.record_id}
+    assert store.records_with_event("void") == set()

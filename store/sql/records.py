@@ -469,3 +469,10 @@ class SqlRecordStore:
         q = select(e).where(e.c.record_id == record_id).order_by(e.c.seq)
         with self.engine.connect() as db:
             return [RecordEvent.model_validate(dict(r)) for r in db.execute(q).mappings()]
+
+    def records_with_event(self, action: str) -> set[str]:
+        """As `RecordStore.records_with_event`."""
+        e = record_events
+        q = select(e.c.record_id).where(e.c.action == action).distinct()
+        with self.engine.connect() as db:
+            return {r[0] for r in db.execute(q)}
