@@ -350,11 +350,17 @@ def reconcile(
 
 
 def reconcile_station(
-    store: Store, station: str, month: str, rules: WarrantyRules | None = None
+    store: Store,
+    station: str,
+    month: str,
+    rules: WarrantyRules | None = None,
+    items: list[ReturnedItem] | None = None,
 ) -> Reconciliation:
     """Reconciles from what the store holds under `rules` (default: the shipped 三包期
     rules; an installation's own come through services.reconciliation); a LookupError
-    names an unknown station."""
+    names an unknown station.  `items`: the station's returned items when the caller has
+    listed every station's at once (`returned_items(store)`, partitioned by station) —
+    else they are listed for this station."""
     found = store.get_station(station)
     if found is None:
         raise LookupError(f"维修站“{station}”未登记")
@@ -363,6 +369,6 @@ def reconcile_station(
         found,
         month,
         store.list_claims(station=station),
-        returned_items(store, station),
+        returned_items(store, station) if items is None else items,
         rules or load_rules(),
     )

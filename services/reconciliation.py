@@ -13,6 +13,7 @@ from formdesk.model.reconciliation import Reconciliation
 from formdesk.reconcile import engine, monthly, months
 from formdesk.reconcile.faults import load_fault_keywords
 from formdesk.reconcile.rules import WarrantyRules, load_rules
+from formdesk.reconcile.sources import returned_items
 from formdesk.store import Store
 from formdesk.templates.values.dates import china_today
 
@@ -52,8 +53,20 @@ def reconcile_stations(
     codes = [station] if station else [s.code for s in store.list_stations()]
     if not codes:
         raise NotFoundError("还没有登记任何维修站,请先导入索赔单(formdesk claims import)")
+    # every station's returned parts listed once, not once per station (the 工作台 and
+    # 核对 pages reconcile every station on each load)
+    every = returned_items(store) if len(codes) > 1 else None
     try:
-        return [engine.reconcile_station(store, code, month, rules) for code in codes]
+        return [
+            engine.reconcile_station(
+                store,
+                code,
+                month,
+                rules,
+                None if every is None else [i for i in every if i.station == code],
+            )
+            for code in codes
+        ]
     except NotFoundError:
         raise
     except LookupError as exc:

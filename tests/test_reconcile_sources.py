@@ -104,3 +104,28 @@ def test_a_record_filed_under_no_station_by_a_person_stays_out(any_store):
     # the listing asks the store once which records a person moved, on either store
     assert store.records_with_event("set_station") == {rec.record_id}
     assert store.records_with_event("void") == set()
+
+
+def test_every_station_reconciled_at_once_as_each_alone(any_store):
+    """The 工作台 and 核对 pages reconcile every station: the returned parts are listed once
+    for all of them and shared out by station — each station's reconciliation is the one it
+    gets alone (a tag printed for a station, a blank one naming a station, one naming none)."""
+    from formdesk.services.reconciliation import reconcile_stations
+
+    store = any_store
+    store.add_station(Station(code="HN01", name="长沙顺达汽车维修站"))
+    store.add_station(Station(code="HN02", name="株洲恒通汽车维修站"))
+    scan, _ = store.put_scan(b"tags" * 4, "t.jpg", "image/jpeg", "office", None)
+    named = tag("T8")
+    named["fields"].append(cell("service_station", "株洲恒通汽车维修站", 1).model_dump(mode="json"))
+    store.save_records(scan.sha256, [tag("T7")], "HN01")
+    store.save_records(scan.sha256, [named, tag("T9")], None)
+    from formdesk.templates.values.dates import china_today
+
+    month = f"{china_today():%Y-%m}"  # undated tags count in the month of their upload
+    together = reconcile_stations(store, None, month)
+    alone = [reconcile_stations(store, None, month, code)[0] for code in ("HN01", "HN02")]
+    assert [r.station for r in together] == ["HN01", "HN02"]
+    same = [r.model_dump(exclude={"generated_at"}) for r in together]
+    assert same == [r.model_dump(exclude={"generated_at"}) for r in alone]
+    assert sum(len(r.outcomes) for r in together) >= 2  # the tags are in it
