@@ -136,6 +136,8 @@ def test_the_back_office_day_and_the_auditor(server, browser, tmp_path, unknown_
     # what is left needs a look field by field: bulk says why it offers nothing, each row why
     page.wait_for_selector("#bulk-none:not([hidden])")
     assert page.locator("#bulk-body").is_hidden()
+    # the queue reloads beside the bulk panel ("加载中…" first): wait for its rows
+    page.wait_for_selector("#queue-table td.reasons")
     reasons = page.locator("#queue-table td.reasons").all_text_contents()
     assert reasons and "—" not in reasons and any("栏需核对" in r for r in reasons), reasons
     with closing(api_client(base, "office")) as office:
