@@ -282,21 +282,36 @@ SKIP_COST = 0.6  # of the line's ink height: what leaving a tall piece of ink un
 FIGURE_OVERLAP = 0.5  # of the narrower piece's width: pieces overlapping more are one figure
 
 
-def _merged(spans: Sequence[tuple[int, int, int, int]], min_overlap: float) -> list[list[int]]:
-    """Connected pieces of ink (x0, x1, y0, y1; sorted by x0) merged into blobs
-    [x0, x1, tallest piece's height] where they overlap in x by more than `min_overlap`
-    of the narrower one's width (0: at all) — a colon's two dots are one blob, but not
-    a tall one."""
-    blobs: list[list[int]] = []
-    for x0, x1, y0, y1 in spans:
-        if blobs:
-            b = blobs[-1]
+def merged_groups(spans: Sequence[Sequence[int]], min_overlap: float) -> list[list[int]]:
+    """Connected pieces of ink (x0, x1, y0, y1 px; sorted by x0) grouped into blobs where
+    they overlap in x by more than `min_overlap` of the narrower one's width (0: at all):
+    the indices into `spans` of each blob's pieces, left to right."""
+    groups: list[list[int]] = []
+    bounds: list[list[int]] = []
+    for k, (x0, x1, _y0, _y1) in enumerate(spans):
+        if bounds:
+            b = bounds[-1]
             overlap = min(b[1], x1) - x0
             if overlap > 0 and overlap > min_overlap * min(x1 - x0, b[1] - b[0]):
-                b[1], b[2] = max(b[1], x1), max(b[2], y1 - y0)
+                b[1] = max(b[1], x1)
+                groups[-1].append(k)
                 continue
-        blobs.append([x0, x1, y1 - y0])
-    return blobs
+        bounds.append([x0, x1])
+        groups.append([k])
+    return groups
+
+
+def _merged(spans: Sequence[tuple[int, int, int, int]], min_overlap: float) -> list[list[int]]:
+    """The blobs of `merged_groups` as [x0, x1, tallest piece's height] — a colon's two
+    dots are one blob, but not a tall one."""
+    return [
+        [
+            spans[g[0]][0],
+            max(spans[k][1] for k in g),
+            max(spans[k][3] - spans[k][2] for k in g),
+        ]
+        for g in merged_groups(spans, min_overlap)
+    ]
 
 
 def _distance(x: float, blob: Sequence[int]) -> float:

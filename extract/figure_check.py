@@ -5,8 +5,8 @@ x, as evidence.unread_ink's figures); a piece that exactly one read character fa
 tall as writing and no wider than a figure, is that character's glyph.  Where the character
 is a figure 0-9, the classifier says how likely it is; the field's *figure doubt* is the
 most probability the classifier gave, over the figures it saw, to another figure than the one
-read.  A reading whose figure doubt passes its type's `max_figure_doubt` (fitted by
-bench/calibrate.py) is never ok.  Pieces that hold several figures (written together), or
+read.  A reading whose figure doubt passes evidence.FIGURE_VETO (or a lower `max_figure_doubt`
+of its type, which bench/calibrate.py --figure-limits can fit) is never ok.  Pieces that hold several figures (written together), or
 that no single character falls on, are not judged: the opinion abstains there.
 """
 
@@ -18,12 +18,23 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .evidence import FIGURE_OVERLAP, INK_LEVEL, MIN_BLOB_FRACTION, TALL_BLOB
+from .evidence import FIGURE_OVERLAP, INK_LEVEL, MIN_BLOB_FRACTION, TALL_BLOB, merged_groups
 from .ocr.digits import DigitNet, digit_net, normalize_glyph
 
 WIDE_GLYPH = 1.1  # of the line's ink height: a piece wider than this holds several figures
 NEAR = 0.12  # of the line's ink height: how far outside a piece a character's x may fall
 FIGURES = frozenset("0123456789")  # the classifier's classes ('²', '２' are digits to str.isdigit)
+
+
+@dataclass(frozen=True)
+class Piece:
+    """Connected ink merged into one piece of writing: x0, x1 (px), the tallest
+    component's height (px) and the component labels it holds."""
+
+    x0: int
+    x1: int
+    height: int
+    labels: list[int]
 
 
 @dataclass(frozen=True)
@@ -38,26 +49,27 @@ class FigureOpinion:
     other: str | None = None
 
 
-def _pieces(ink: np.ndarray, height: float) -> list[tuple[int, int, int, list[int]]]:
-    """Pieces of writing (x0, x1 px; tallest component's height px; component labels),
-    left to right, merged as evidence._merged merges figures."""
+def _pieces(ink: np.ndarray, height: float) -> tuple[np.ndarray, list[Piece]]:
+    """The line's component labels (H×W) and its pieces of writing, left to right: the
+    components big enough to be writing, merged as evidence.unread_ink merges figures
+    (`merged_groups` with FIGURE_OVERLAP)."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     min_area = max(6.0, MIN_BLOB_FRACTION * height * height)
     comps = sorted(
-        (int(x), int(x + w), int(h), i)
-        for i, (x, _y, w, h, area) in enumerate(stats[1:n], start=1)
+        (int(x), int(x + w), int(y), int(y + h), i)
+        for i, (x, y, w, h, area) in enumerate(stats[1:n], start=1)
         if area >= min_area
     )
-    pieces: list[tuple[int, int, int, list[int]]] = []
-    for x0, x1, h, i in comps:
-        if pieces:
-            p0, p1, ph, ids = pieces[-1]
-            overlap = min(p1, x1) - x0
-            if overlap > 0 and overlap > FIGURE_OVERLAP * min(x1 - x0, p1 - p0):
-                pieces[-1] = (p0, max(p1, x1), max(ph, h), ids + [i])
-                continue
-        pieces.append((x0, x1, h, [i]))
-    return [(x0, x1, h, ids) for x0, x1, h, ids in pieces] if pieces else []
+    pieces = [
+        Piece(
+            comps[g[0]][0],
+            max(comps[k][1] for k in g),
+            max(comps[k][3] - comps[k][2] for k in g),
+            [comps[k][4] for k in g],
+        )
+        for g in merged_groups([c[:4] for c in comps], FIGURE_OVERLAP)
+    ]
+    return labels, pieces
 
 
 def _ink(grey: np.ndarray) -> np.ndarray:
@@ -78,30 +90,31 @@ def figure_opinion(
     if net is None or not FIGURES.intersection(text) or len(char_x) != len(text):
         return FigureOpinion()
     grey = crop[..., 0] if crop.ndim == 3 else crop
+    if grey.size == 0:
+        return FigureOpinion()
     ink = _ink(grey)
     rows = np.nonzero(ink.any(axis=1))[0]
     if not len(rows):
         return FigureOpinion()
     height = float(rows[-1] - rows[0] + 1)
-    _, labels, _, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    pieces = _pieces(ink, height)
+    labels, pieces = _pieces(ink, height)
     near = NEAR * height
     chars = [(i, x) for i, (ch, x) in enumerate(zip(text, char_x, strict=True)) if not ch.isspace()]
     owners: list[list[int]] = [[] for _ in pieces]
     for i, x in chars:
-        hits = [j for j, p in enumerate(pieces) if p[0] - near <= x <= p[1] + near]
+        hits = [j for j, p in enumerate(pieces) if p.x0 - near <= x <= p.x1 + near]
         if len(hits) == 1:
             owners[hits[0]].append(i)
         elif hits:  # between two pieces: the nearer centre
-            j = min(hits, key=lambda j: abs((pieces[j][0] + pieces[j][1]) / 2 - x))
+            j = min(hits, key=lambda j: abs((pieces[j].x0 + pieces[j].x1) / 2 - x))
             owners[j].append(i)
     judged: list[tuple[int, np.ndarray]] = []
-    for (x0, x1, h, ids), who in zip(pieces, owners, strict=True):
+    for p, who in zip(pieces, owners, strict=True):
         if len(who) != 1 or text[who[0]] not in FIGURES:
             continue
-        if h < TALL_BLOB * height or (x1 - x0) > WIDE_GLYPH * height:
+        if p.height < TALL_BLOB * height or (p.x1 - p.x0) > WIDE_GLYPH * height:
             continue
-        glyph = np.isin(labels[:, x0:x1], ids)
+        glyph = np.isin(labels[:, p.x0 : p.x1], p.labels)
         judged.append((who[0], normalize_glyph(glyph)))
     if not judged:
         return FigureOpinion()

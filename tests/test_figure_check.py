@@ -81,6 +81,10 @@ def test_figures_read_right_are_not_doubted_and_a_wrong_one_is(engine, written, 
     assert opinion.doubt > 0.9 and opinion.at == i and opinion.other == written[i], opinion
 
 
+def test_an_empty_crop_has_no_opinion():
+    assert figure_opinion(np.zeros((0, 0, 3), np.uint8), "12", [1.0, 2.0]).seen == 0
+
+
 def test_no_figure_no_opinion(engine):
     crop = _written("过热无法启动")
     r = engine.recognize([crop], None)[0]

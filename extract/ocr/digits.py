@@ -6,7 +6,7 @@ alone, as a piece of ink cut out of the box, and was trained on other writing th
 OCR models: MNIST's *training* split (LeCun, Cortes, Burges; CC BY-SA 3.0) less every image
 the bench's real-digit hands use, and digits drawn with the calibration hands' and the
 development fonts (never Long Cang, the held-out face) — see bench/digits/train.py, which
-wrote `models/digits.npz` (float16 weights, ~230 KB; nothing is downloaded at run time).
+wrote `models/digits.npz` (float16 weights, 208 KB; nothing is downloaded at run time).
 
 Shapes: a glyph is normalised as MNIST's were (ink box scaled to fit 20×20 px, placed by its
 centre of mass in 28×28, ink = 1.0); the network is conv 5×5 (16) → max-pool 2 → conv 5×5
