@@ -215,6 +215,11 @@ CONFUSION_LIMITS = (1.0, 0.3, 0.1, 0.03, 0.01)  # the twin limits tried (1: none
 FIGURE_LIMITS = (1.0, 0.5, 0.3, 0.1)
 
 
+def _holds(f: Fit, target: float) -> bool:
+    """A rule leaves some readings ok, with wrong among them at most `target`."""
+    return bool(f.ok) and f.wrong_among_ok <= target
+
+
 def fit(
     samples: list[Sample],
     n: int,
@@ -250,17 +255,16 @@ def fit(
                 (
                     t
                     for t in sorted({x.score for x in floor} | {1.0})
-                    if evaluate(floor, len(floor), t, agreement, 1.01, crossed, limit, doubt).ok
-                    and evaluate(
-                        floor, len(floor), t, agreement, 1.01, crossed, limit, doubt
-                    ).wrong_among_ok
-                    <= target
+                    if _holds(
+                        evaluate(floor, len(floor), t, agreement, 1.01, crossed, limit, doubt),
+                        target,
+                    )
                 ),
                 1.01,
             )
         for t in (t for t in thresholds if t >= least):
             f = evaluate(samples, n, t, agreement, 1.01, crossed, limit, doubt)
-            if f.ok and f.wrong_among_ok <= target:
+            if _holds(f, target):
                 if best is None or f.ok > best.ok:
                     best = f
                 break  # the lowest threshold that holds, for this setting
