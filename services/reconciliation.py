@@ -5,11 +5,12 @@ The data folder is passed explicitly (the settings' `data_dir`), never taken fro
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
 from formdesk.model.errors import NotFoundError
-from formdesk.model.reconciliation import Reconciliation
+from formdesk.model.reconciliation import Reconciliation, ReturnedItem
 from formdesk.reconcile import engine, monthly, months
 from formdesk.reconcile.faults import load_fault_keywords
 from formdesk.reconcile.rules import WarrantyRules, load_rules
@@ -55,15 +56,15 @@ def reconcile_stations(
         raise NotFoundError("还没有登记任何维修站,请先导入索赔单(formdesk claims import)")
     # every station's returned parts listed once, not once per station (the 工作台 and
     # 核对 pages reconcile every station on each load)
-    every = returned_items(store) if len(codes) > 1 else None
+    by_station: dict[str | None, list[ReturnedItem]] | None = None
+    if len(codes) > 1:
+        by_station = defaultdict(list)
+        for item in returned_items(store):
+            by_station[item.station].append(item)
     try:
         return [
             engine.reconcile_station(
-                store,
-                code,
-                month,
-                rules,
-                None if every is None else [i for i in every if i.station == code],
+                store, code, month, rules, None if by_station is None else by_station[code]
             )
             for code in codes
         ]
