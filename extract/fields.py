@@ -52,7 +52,7 @@ from .evidence import (
 )
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
-from .lexicon import Lexicon, best_known
+from .lexicon import Lexicon, best_known, known_rival
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
 from .ocr.cross import cross_model
@@ -284,6 +284,9 @@ def _read_text(
     unlisted = bool(known) and ctx.lexicon is not None and ctx.lexicon.closed_for(spec.key)
     if unlisted:
         evidence.append("unlisted")
+    rival = known_rival(first.results[0], known) if known else None
+    if rival is not None:
+        evidence.append(f"rival:{rival.posterior:.3f}")
     if t == FieldType.vin:
         evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
     rule = rule_for(t)
@@ -338,6 +341,8 @@ def _read_text(
         reason = odd
     elif unlisted:
         reason = UNLISTED
+    elif rival is not None:
+        reason = RIVAL.format(value=rival.value)
     elif twin:
         reason = TWIN_DOUBT
     elif doubted and figures is not None:
@@ -429,6 +434,7 @@ def _cut_at_side(
 
 
 UNLISTED = "读出的名称不在维修站名单中,请核对"
+RIVAL = "也可能是已知名录中的“{value}”,请核对"
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 

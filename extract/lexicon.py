@@ -26,6 +26,7 @@ from .ocr import Recognized
 
 POSTERIOR = 0.97  # the least share of the probability among known values a value needs
 MAX_GAP = 5.0  # nats: how much less likely than the plain reading a known value may be
+RIVAL_SHARE = 1.0 - POSTERIOR  # a known rival this likely beside the reading leaves it in doubt
 SHORTLIST = 6
 SHORTLIST_SCORE = 40.0  # rapidfuzz ratio, 0–100
 
@@ -114,3 +115,51 @@ def best_known(
         return None
     share = 1.0 / sum(math.exp(v - ll) for v in scored.values())
     return LexiconMatch(value, share) if share >= posterior else None
+
+
+def known_rival(
+    reading: Recognized, known: Sequence[str], share: float = RIVAL_SHARE
+) -> LexiconMatch | None:
+    """A known value other than the plain reading that the crop may well show, for a
+    reading the lexicon did not settle (`best_known` gave None):
+
+    - a known value that is the reading with one character more, the reading not being
+      known itself — a character the model dropped (途观L read 途观 four times on 80
+      pages of the calibration hand Ma Shan Zheng, sure of it and with all ink accounted
+      for; on those pages no right reading of a listed field was a known value less one
+      character);
+    - else the shortlisted known value, not the reading itself, of highest CTC
+      likelihood, when it takes at least `share` of the probability between it and the
+      reading.
+
+    The match's `posterior` is the rival's share beside the reading, 0–1.  None when the
+    engine cannot score texts or no known value is such a rival."""
+    if reading.likelihood is None or not known or not reading.text.strip():
+        return None
+    text = "".join(reading.text.split())
+    near = process.extract(
+        text, known, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=SHORTLIST_SCORE
+    )
+    others = [(value, reading.likelihood(value)) for value, _s, _i in near if value != text]
+    if not others:
+        return None
+    own = reading.likelihood(text)
+
+    def rival_share(ll: float) -> float:
+        return 0.0 if ll == -math.inf or own - ll > 700 else 1.0 / (1.0 + math.exp(own - ll))
+
+    if text not in known:
+        longer = [(v, ll) for v, ll in others if _one_more(text, v)]
+        if longer:
+            value, ll = max(longer, key=lambda kv: kv[1])
+            return LexiconMatch(value, rival_share(ll))
+    value, ll = max(others, key=lambda kv: kv[1])
+    rival = rival_share(ll)
+    return LexiconMatch(value, rival) if rival >= share else None
+
+
+def _one_more(text: str, value: str) -> bool:
+    """Whether `value` is `text` with one character added (anywhere)."""
+    return len(value) == len(text) + 1 and any(
+        value[:i] + value[i + 1 :] == text for i in range(len(value))
+    )

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from formdesk.extract.lexicon import Lexicon, best_known
+from formdesk.extract.lexicon import RIVAL_SHARE, Lexicon, best_known, known_rival
 from formdesk.extract.ocr import Recognized, default_engine
 from formdesk.extract.ocr.ctc import ctc_log_likelihood
 from formdesk.model.claims import Claim, ClaimImport, Station
@@ -73,6 +73,51 @@ def test_a_value_the_lexicon_lacks_stays_as_written(engine):
     assert r.text == "途观"
     assert best_known(r, MODELS) is None
     assert best_known(engine.recognize([_written("新能源车")])[0], MODELS) is None
+    # …yet it is 途观L less a character: the reader asks (a dropped L reads the same)
+    rival = known_rival(r, MODELS)
+    assert rival is not None and rival.value == "途观L"
+    assert known_rival(engine.recognize([_written("新能源车")])[0], MODELS) is None
+
+
+def _scored(text: str, nats: dict[str, float]) -> Recognized:
+    """A reading whose CTC log-likelihoods are given (others: -inf)."""
+    return Recognized(text, 0.98, likelihood=lambda s: nats.get(s, -math.inf))
+
+
+def test_a_known_value_nearly_as_likely_as_the_reading_leaves_it_in_doubt():
+    """途观L read 途观 with both known (the calibration hands' Ma Shan Zheng, 4 times ok
+    and wrong on 80 pages): the lexicon settles neither, and the longer name's share
+    beside the reading is what marks the doubt."""
+    known = ["途观", "途观L", "天籁"]
+    close = _scored("途观", {"途观": -0.05, "途观L": -1.5})
+    assert best_known(close, known) is None  # 途观L takes ~19 %: no known value is sure
+    rival = known_rival(close, known)
+    assert rival is not None and rival.value == "途观L"
+    assert rival.posterior == pytest.approx(1 / (1 + math.exp(1.45)))
+    # far less likely than the reading: no doubt; exactly at the share: doubt
+    assert known_rival(_scored("途观", {"途观": -0.01, "途观L": -9.0}), known) is None
+    at = math.log(RIVAL_SHARE / (1 - RIVAL_SHARE))
+    assert known_rival(_scored("途观", {"途观": 0.0, "途观L": at + 1e-9}), known) is not None
+    # a known value less one character, the model sure of it: 途观 is no known model
+    short = known_rival(_scored("途观", {"途观": -0.01, "途观L": -12.0}), ["途观L", "天籁"])
+    assert short is not None and short.value == "途观L" and short.posterior < 1e-4
+    assert known_rival(_scored("天籁", {"天籁": -0.01, "天籁2.0L": -20.0}), ["天籁2.0L"]) is None
+    # nothing near, no scores, no vocabulary
+    assert known_rival(_scored("新能源车", {"新能源车": -0.1}), known) is None
+    assert known_rival(Recognized("途观", 0.99), known) is None
+    assert known_rival(close, []) is None
+
+
+@pytest.mark.parametrize("font", [WENKAI, UKAI])
+@pytest.mark.parametrize("text", ["途观", "途观L", "轩逸", "轩逸1.6L"])
+def test_a_clearly_written_known_value_has_no_rival(engine, font, text):
+    """Written plainly, a model whose neighbour is known too (途观 / 途观L, 轩逸 /
+    轩逸1.6L) is settled by the lexicon, and its neighbour is no rival to it."""
+    known = [*MODELS, "途观", "轩逸"]
+    r = engine.recognize([_written(text, font)])[0]
+    m = best_known(r, known)
+    assert m is not None and m.value == text
+    assert known_rival(r, known) is None
 
 
 def test_without_scores_or_vocabulary_nothing_is_matched():
