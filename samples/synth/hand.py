@@ -129,6 +129,12 @@ def _glyph(name: str, px: int, ch: str) -> tuple[np.ndarray, int, int]:
 
 
 REAL_DIGIT = "<mnist>"  # the "font" of a real handwritten digit
+# A font's point or colon beside a pasted real digit: its advance is the font's (Long Cang's
+# point: 0.11 em) while the real digit is as wide as a written one, so the point vanished
+# under the next figure (1.5 written as 15 by mnist-eval: the truth said 1.5, the paper 15).
+# Among real digits these marks get at least MARK_ADVANCE, and a real digit stays in its cell.
+MARKS_AMONG_FIGURES = frozenset(".,:")
+MARK_ADVANCE = 0.28  # em
 
 
 @cache
@@ -226,7 +232,10 @@ class Hand:
         name, scale, _ = resolve(self.source, ch)
         if name == REAL_DIGIT:
             return DIGIT_ADVANCE
-        return _advance(name, ch) * scale
+        adv = _advance(name, ch) * scale
+        if self.source.digits and ch in MARKS_AMONG_FIGURES:
+            return max(adv, MARK_ADVANCE)
+        return adv
 
 
 # -- text layout ------------------------------------------------------------------------------
@@ -496,6 +505,10 @@ def _real_digit(
     if mask.size == 0:
         return mask, 0, 0, max(1, int(round(em_px)))
     h, w = mask.shape  # ink plus 2 px of paper every side
+    widest = int(DIGIT_ADVANCE * em_px) + 4  # a wide 0 or 5 squeezed into its cell
+    if w > widest:
+        mask = cv2.resize(mask, (widest, h), interpolation=cv2.INTER_AREA)
+        w = widest
     ox = int(round((DIGIT_ADVANCE * em_px - (w - 4)) / 2)) - 2
     oy = -(h - 2)  # ink bottom on the baseline
     return mask, ox, oy, max(1, int(round(em_px)))
