@@ -28,6 +28,7 @@ from samples.external import external_blanks, filled_page, shoot
 from samples.scoring import outcomes
 from samples.synth.effects import photo_effects, scan_effects
 from samples.synth.pages import handwritten_page
+from samples.synth.sources import check_source, parse_hands
 from samples.synth.values import make_values
 
 
@@ -43,14 +44,27 @@ def _register(blank, engine, rng) -> RegisteredLayout:
     return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
 
 
-def _own_page(template, key: bytes, rng, kind: str) -> tuple[np.ndarray, dict]:
+def _own_page(template, key: bytes, rng, kind: str, source=None) -> tuple[np.ndarray, dict]:
     values = make_values(template, rng)
-    img, truth = handwritten_page(template, values, rng, key)
+    img, truth = handwritten_page(template, values, rng, key, source=source)
     shot = photo_effects if kind == "photo" else scan_effects
     return shot(img, rng, jpeg_quality=85, quarter_turns=0.0), truth["forms"][0]["values"]
 
 
 def external_main(args, key: bytes) -> None:
+    """Reads and prints as the module says; with `args.hands` (a comma list of hand
+    sources, samples.synth.sources) every page is written by those sources in turn —
+    the held-out hands (longcang, mnist-eval) for a figure on writing never calibrated
+    on — else by the development fonts."""
+    sources = parse_hands(args.hands) if getattr(args, "hands", None) else (None,)
+    for source in sources:
+        if source is not None:
+            check_source(source)
+            print(f"\n== written by {source.name}: {source.note}")
+        _external_figures(args, key, source)
+
+
+def _external_figures(args, key: bytes, source) -> None:
     engine = default_engine()
     figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for i, blank in enumerate(external_blanks()):
@@ -63,9 +77,9 @@ def external_main(args, key: bytes) -> None:
             kind = "scan" if n % 2 == 0 else "photo"
             for origin, reader in (("external", external), ("own", own)):
                 if origin == "external":
-                    image, values = filled_page(blank, rng, kind)
+                    image, values = filled_page(blank, rng, kind, source=source)
                 else:
-                    image, values = _own_page(template, key, rng, kind)
+                    image, values = _own_page(template, key, rng, kind, source)
                 data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
                 t0 = time.perf_counter()
                 result = reader.read_file(data, "page.jpg")

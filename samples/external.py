@@ -40,6 +40,7 @@ from .synth.effects import (
 )
 from .synth.hand import Hand, InkCanvas
 from .synth.pages import rasterise, write_form
+from .synth.sources import HandSource
 from .synth.values import make_values
 
 EXTERNAL_DIR = Path(__file__).resolve().parents[1] / "tests" / "data" / "external"
@@ -105,15 +106,17 @@ def filled_page(
     rng: np.random.Generator,
     kind: str = "scan",
     overrides: dict[str, Any] | None = None,
+    source: HandSource | None = None,
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """The blank filled in by hand (samples.synth's values and writer, in the true boxes)
     and scanned or photographed (`shoot`); and the values written.  `overrides`: field
-    key → value written instead of the generated one (e.g. a registered station's name)."""
+    key → value written instead of the generated one (e.g. a registered station's name);
+    `source`: the writing source (samples.synth.sources; None: the development fonts)."""
     form = variant_template(get_template(blank.code), truth_variant(blank))
     values = normalize_record(form, make_values(form, rng) | (overrides or {}))
     page = blank.page()
     canvas = InkCanvas(page.shape[:2])
-    write_form(canvas, form, values, Hand.random(rng), rng)
+    write_form(canvas, form, values, Hand.random(rng, source=source), rng)
     return shoot(canvas.apply(page, rng), kind, rng), values
 
 
