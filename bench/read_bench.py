@@ -318,7 +318,7 @@ def bench_lexicon(items) -> Lexicon:
         str(form["values"][k])
         for _p, truth in items
         for form in truth["forms"]
-        for k in ("station_name", "service_station", "sender_unit", "unit_name")
+        for k in ("station_name", "service_station", "sender_unit", "unit_name", "dealer_name")
         if form.get("values", {}).get(k)
     }
     return Lexicon.of(
@@ -384,7 +384,16 @@ def print_hand_table(title: str, rows: list[dict]) -> None:
     )
     blank_ok = [r for r in rows if not r["filled"] and r["status"] == "ok" and not r["correct"]]
     if blank_ok:
-        print(f"  (+ {len(blank_ok)} unfilled fields read as a value and marked ok)")
+        kinds = defaultdict(int)
+        for r in blank_ok:
+            kinds[r["type"]] += 1
+        print(
+            f"  (+ {len(blank_ok)} unfilled fields read as a value and marked ok: "
+            + ", ".join(f"{t} {k}" for t, k in sorted(kinds.items()))
+            + "; "
+            + ", ".join(f"{r['key']}={r['value']!r}" for r in blank_ok[:8])
+            + ")"
+        )
 
 
 def dump_rows(rows: list[dict], path: Path) -> int:

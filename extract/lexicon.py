@@ -41,6 +41,7 @@ FIELD_LISTS: dict[str, str] = {
     "service_station": "station",
     "sender_unit": "station",
     "unit_name": "station",
+    "dealer_name": "station",  # 4S店 of 表格14/15: the network's 4S workshop filling the form
 }
 
 # lists a value must come from: a form is sent by one of the network's stations, so a

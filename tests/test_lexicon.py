@@ -126,6 +126,8 @@ def test_without_scores_or_vocabulary_nothing_is_matched():
     lex = Lexicon.of(vehicle_model=["途观L", " 途观L ", "", "天籁"], station=["长沙顺达服务站"])
     assert lex.for_field("vehicle_model") == ("途观L", "天籁")
     assert lex.for_field("service_station") == lex.for_field("sender_unit") == ("长沙顺达服务站",)
+    # the 4S店 of the workshop forms (表格14, 15) is the network's workshop filling them
+    assert lex.for_field("dealer_name") == ("长沙顺达服务站",) and lex.closed_for("dealer_name")
 
 
 def test_the_store_knows_its_stations_and_the_claims_models_and_parts(any_store):
