@@ -95,6 +95,8 @@ FIGURE_TYPES = frozenset(
     }
 )  # fmt: skip
 LOCAL_DOUBT = "页面此处变形(弯折或褶皱),局部对齐不可靠,请核对"
+# the page is out of place here, but no printed line here could measure by how much
+LOCAL_GUESS = "页面此处变形,但此处印刷线条不足以测准偏移(按邻近位置推算),请核对"
 
 
 def with_local_fit(reading: FieldReading, ctx: ReadContext, box: Rect) -> FieldReading:
@@ -106,9 +108,15 @@ def with_local_fit(reading: FieldReading, ctx: ReadContext, box: Rect) -> FieldR
     shift = mesh.largest_shift(box)
     if shift >= SHIFT_MIN_MM:
         reading.evidence = [*reading.evidence, f"shift:{shift:.1f}mm"]
-    if mesh.worst_residual(box) > RESIDUAL_DOUBT_MM and reading.status in ("ok", "empty"):
+    if reading.status in ("ok", "empty"):
+        if mesh.worst_residual(box) > RESIDUAL_DOUBT_MM:
+            doubt = LOCAL_DOUBT
+        elif mesh.most_inferred(box) >= SHIFT_MIN_MM:
+            doubt = LOCAL_GUESS
+        else:
+            return reading
         reading.status = "check"
-        reading.reason = f"{LOCAL_DOUBT};{reading.reason}" if reading.reason else LOCAL_DOUBT
+        reading.reason = f"{doubt};{reading.reason}" if reading.reason else doubt
     return reading
 
 

@@ -74,3 +74,57 @@ def test_a_fold_the_mesh_cannot_explain_is_not_ok(reader, checklist):
     [record] = reader.read_file(as_jpeg(img), "folded.jpg").records
     wrong = [o for o in outcomes(record, CHECKLIST, doc.values) if not o.correct]
     assert [o for o in wrong if o.status == "ok"] == []
+
+
+# -- the aperture problem: print that cannot measure a shift along its own lines -------------
+def test_row_lines_alone_cannot_measure_a_sideways_shift():
+    """A tile holding only a table's row lines fits any x shift (a BD-23 photo took −5 mm
+    there and its empty 车型 cells read other rows' printed serials, ok at 1.0); a column
+    line or a character's stroke pins it."""
+    from formdesk.extract.local_align import _constrains
+    from formdesk.templates.geometry import Rect
+
+    mask = np.zeros((400, 400), np.uint8)
+    for y in range(20, 400, 63):  # row lines every 8 mm
+        mask[y : y + 2, :] = 1
+    box = Rect(0, 0, 400 / 7.874, 400 / 7.874)
+    assert _constrains(mask, box) == (False, True)
+    mask[:, 200:202] = 1  # a column line
+    assert _constrains(mask, box) == (True, True)
+    assert _constrains(np.zeros((400, 400), np.uint8), box) == (False, False)
+
+
+def test_the_bd23_table_holds_tiles_of_row_lines_only():
+    """On the real BD-23 print, the VIN column's empty rows (x 42–63 mm) have row lines
+    only: no x shift is measured there."""
+    from formdesk.extract.local_align import _constrains
+    from formdesk.extract.reference import printed_mask
+    from formdesk.templates.geometry import Rect
+
+    mask = printed_mask("SH-ZH/BD-23", grow_px=0)
+    assert _constrains(mask, Rect(44, 106, 21, 21)) == (False, True)
+    assert _constrains(mask, Rect(0, 106, 21, 21)) == (True, True)  # the serials and sides
+
+
+def test_a_correction_no_line_measured_is_not_trusted():
+    """Where the page is out of place but the tile's own print measured nothing along a
+    direction, the correction there is the neighbours' guess: a field there is never ok
+    (nor empty); a measured one is left as read."""
+    from formdesk.extract.fields import LOCAL_GUESS, ReadContext, with_local_fit
+    from formdesk.extract.local_align import Mesh
+    from formdesk.model.record import FieldReading
+    from formdesk.templates.geometry import Rect
+
+    z = np.zeros((2, 2), np.float32)
+    guessed = np.array([[0.0, 0.0], [0.0, 3.0]], np.float32)
+    mesh = Mesh(z, z, z.copy(), 20.0, 20.0, guessed)
+    ctx = ReadContext(None, CHECKLIST, None, mesh=mesh)  # type: ignore[arg-type]
+
+    def reading(status):
+        return FieldReading(key="k", label="k", type="text", value="1" if status == "ok" else None,
+                            confidence=1.0, status=status, box=[0, 0, 1, 1], evidence=["ocr:1.000"])  # fmt: skip
+
+    for status in ("ok", "empty"):
+        r = with_local_fit(reading(status), ctx, Rect(25, 25, 5, 5))
+        assert r.status == "check" and r.reason == LOCAL_GUESS
+        assert with_local_fit(reading(status), ctx, Rect(2, 2, 5, 5)).status == status
