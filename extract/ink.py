@@ -19,6 +19,15 @@ INK_LEVEL = 200  # grey level (after flattening) below which a pixel is ink: lig
 MIN_INK_PX = 30  # fewer ink pixels than this in a box: nothing was written
 
 
+def px_slices(r: Rect, shape: tuple[int, ...]) -> tuple[slice, slice]:
+    """The (rows, cols) slices of an image of `shape` (px at PX_PER_MM, the form's size)
+    that `r` (mm) covers, clipped to the image (empty where it lies outside)."""
+    h, w = shape[:2]
+    y0, y1 = max(0, round(r.y * PX_PER_MM)), min(h, round(r.bottom * PX_PER_MM))
+    x0, x1 = max(0, round(r.x * PX_PER_MM)), min(w, round(r.right * PX_PER_MM))
+    return slice(y0, max(y0, y1)), slice(x0, max(x0, x1))
+
+
 @dataclass
 class FormImage:
     """A rectified form at PX_PER_MM, with what reading needs precomputed once."""
@@ -65,11 +74,7 @@ class FormImage:
         return FormImage(colour, flat, ink, self.printed)
 
     def px(self, r: Rect, inset_mm: float = 0.0) -> tuple[slice, slice]:
-        r = r.inset(inset_mm) if inset_mm else r
-        h, w = self.flat.shape
-        y0, y1 = max(0, round(r.y * PX_PER_MM)), min(h, round(r.bottom * PX_PER_MM))
-        x0, x1 = max(0, round(r.x * PX_PER_MM)), min(w, round(r.right * PX_PER_MM))
-        return slice(y0, max(y0, y1)), slice(x0, max(x0, x1))
+        return px_slices(r.inset(inset_mm) if inset_mm else r, self.flat.shape)
 
     def ink_count(self, r: Rect, inset_mm: float = 0.6) -> int:
         return int(self.ink[self.px(r, inset_mm)].sum())

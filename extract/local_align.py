@@ -22,7 +22,7 @@ import numpy as np
 from formdesk.templates.geometry import Rect
 
 from .align import PX_PER_MM
-from .ink import INK_LEVEL, FormImage
+from .ink import INK_LEVEL, FormImage, px_slices
 
 SEARCH_MM = 6.0  # the largest local displacement looked for
 WINDOW_MM = 3.0  # the field's box grown by this: its frame lines and the neighbours'
@@ -212,8 +212,7 @@ def _constrains(print_mask: np.ndarray, box: Rect) -> tuple[bool, bool]:
     equally well, up to the lines' slight tilt in a photo — a −5 mm x shift was taken so in
     a BD-23 photo and spread over the empty rows below, whose 车型 cells then read the
     printed serials at full confidence (held-out seed 47).  The aperture problem."""
-    rows, cols = _slices(box)
-    tile = print_mask[rows, cols]
+    tile = print_mask[px_slices(box, print_mask.shape)]
     if tile.size == 0 or not tile.any():
         return False, False
     n = max(3, int(round(STROKE_MM * PX_PER_MM)))
@@ -221,12 +220,6 @@ def _constrains(print_mask: np.ndarray, box: Rect) -> tuple[bool, bool]:
     vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((n, 1), np.uint8)).any()
     horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones((1, n), np.uint8)).any()
     return bool(vertical), bool(horizontal)
-
-
-def _slices(box: Rect) -> tuple[slice, slice]:
-    y0, y1 = int(round(box.y * PX_PER_MM)), int(round(box.bottom * PX_PER_MM))
-    x0, x1 = int(round(box.x * PX_PER_MM)), int(round(box.right * PX_PER_MM))
-    return slice(max(0, y0), max(0, y1)), slice(max(0, x0), max(0, x1))
 
 
 def _out_of_place(dx: np.ndarray, dy: np.ndarray) -> bool:
