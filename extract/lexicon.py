@@ -105,12 +105,10 @@ def best_known(
     if reading.likelihood is None or not known or not reading.text.strip():
         return None
     text = "".join(reading.text.split())
-    near = process.extract(
-        text, known, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=SHORTLIST_SCORE
-    )
+    near = _shortlist(text, known)
     if not near:
         return None
-    scored = {value: reading.likelihood(value) for value, _score, _i in near}
+    scored = {value: reading.likelihood(value) for value in near}
     value, ll = max(scored.items(), key=lambda kv: kv[1])
     if ll == -math.inf or reading.likelihood(text) - ll > max_gap:
         return None
@@ -138,10 +136,9 @@ def known_rival(
     if reading.likelihood is None or not known or not reading.text.strip():
         return None
     text = "".join(reading.text.split())
-    near = process.extract(
-        text, known, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=SHORTLIST_SCORE
-    )
-    others = [(value, reading.likelihood(value)) for value, _s, _i in near if value != text]
+    others = [
+        (value, reading.likelihood(value)) for value in _shortlist(text, known) if value != text
+    ]
     if not others:
         return None
     own = reading.likelihood(text)
@@ -157,6 +154,15 @@ def known_rival(
     value, ll = max(others, key=lambda kv: kv[1])
     rival = rival_share(ll)
     return LexiconMatch(value, rival) if rival >= share else None
+
+
+def _shortlist(text: str, known: Sequence[str]) -> list[str]:
+    """The known values within SHORTLIST_SCORE of `text` (rapidfuzz ratio), at most
+    SHORTLIST of them, nearest first."""
+    near = process.extract(
+        text, known, scorer=fuzz.ratio, limit=SHORTLIST, score_cutoff=SHORTLIST_SCORE
+    )
+    return [value for value, _score, _i in near]
 
 
 def _one_more(text: str, value: str) -> bool:

@@ -90,18 +90,23 @@ class RapidOcrEngine:
 class _Likelihood:
     """log P(text | crop) for any text (`CtcDecoder.log_likelihood`), the text also tried
     in Traditional characters (the model often answers in them): the better of the two.
-    The model's output is prepared once, on the first call."""
+    The model's output is prepared once, on the first call; each text is scored once (the
+    lexicon asks for the same known values twice: `best_known`, then `known_rival`)."""
 
     def __init__(self, decoder: CtcDecoder, probs: np.ndarray):
         self._decoder, self._raw, self._p = decoder, probs, None
+        self._scored: dict[str, float] = {}
 
     def __call__(self, text: str) -> float:
+        if text in self._scored:
+            return self._scored[text]
         if self._p is None:
             self._p, self._raw = self._decoder.without_foreign(self._raw), None
         best = self._decoder.log_likelihood(self._p, text)
         trad = to_traditional(text)
         if trad != text:
             best = max(best, self._decoder.log_likelihood(self._p, trad))
+        self._scored[text] = best
         return best
 
 
