@@ -8,7 +8,12 @@ import pytest
 
 from formdesk.templates import get_template
 from formdesk.templates.values.dates import parse_date, parse_datetime, parse_month
-from formdesk.templates.values.identifiers import engine_no_problem, phone_problem, plate_problem
+from formdesk.templates.values.identifiers import (
+    canonical_phone,
+    engine_no_problem,
+    phone_problem,
+    plate_problem,
+)
 from formdesk.templates.values.money import amount_in_words, parse_amount, parse_amount_words
 from formdesk.templates.values.normalize import (
     FieldValueError,
@@ -128,6 +133,28 @@ def test_plates_engine_numbers_and_phones():
     for phone in ["13812345678", "0731-84561234", "400-800-1234"]:
         assert phone_problem(phone) is None, phone
     assert phone_problem("1381234") is not None
+
+
+def test_landlines_follow_the_numbering_plan():
+    """010 and 02x are the only 3-digit area codes (8-digit local numbers); the rest have
+    4 digits; a local number never begins with 0 or 1.  A `-` left out is put back where
+    the plan says the code ends, which is also what a reading that missed it gives."""
+    for raw, canonical in [
+        ("073184561234", "0731-84561234"),
+        ("07318456123", "0731-8456123"),
+        ("01088561234", "010-88561234"),
+        ("020 8856 1234", "020-88561234"),
+        ("0731-84561234", "0731-84561234"),
+        ("0731-84561234-808", "0731-84561234-808"),
+        ("13812345678", "13812345678"),
+        ("400-800-1234", "400-800-1234"),
+    ]:
+        assert phone_problem(raw) is None, raw
+        assert canonical_phone(raw) == canonical, raw
+    # a 02x code followed by a 7-digit number, a 4-digit 02xx code, a local number
+    # beginning with 0 or 1, an 01x code other than 010: none is a number anyone dials
+    for bad in ["021-8856123", "0231-8856123", "0731-08561234", "0731-1856123", "0123-8856123"]:
+        assert phone_problem(bad) is not None, bad
 
 
 def test_record_errors_name_the_field():

@@ -26,7 +26,7 @@ from .dates import (
     parse_month,
     parse_time,
 )
-from .identifiers import engine_no_problem, phone_problem, plate_problem
+from .identifiers import canonical_phone, engine_no_problem, phone_problem, plate_problem
 from .money import MoneyValueError, amount_in_words, parse_amount, parse_amount_words
 from .spreadsheet import (
     excel_error_reason,
@@ -215,7 +215,7 @@ def normalize(spec: Spec, raw: Any) -> Any:
         s = str(raw).strip()
         if problem := phone_problem(s):
             raise ValueError(problem)
-        return s
+        return canonical_phone(s)
     if t in (FieldType.choice, FieldType.circle_choice):
         s = str(raw).strip()
         if s not in spec.options:
