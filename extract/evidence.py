@@ -80,7 +80,9 @@ FIGURE_DOUBT = "单独看第{at}个字符更像“{other}”(读作“{read}”)
 TWIN_DOUBT = "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对"
 # a type no threshold made trustworthy on the calibration hands (calibration.yaml's
 # min_score above 1): its readings are ok only when the form's arithmetic settles them
-NO_THRESHOLD = "这类栏目的识读在校准集上达不到可靠要求,需核对(合计或大写金额相符时自动通过)"
+NO_THRESHOLD = "这类栏目的识读在校准集上达不到可靠要求,需核对"
+# the same, for a figure that a sum or the 大写 amount can still settle (settle())
+NO_THRESHOLD_SUMMED = NO_THRESHOLD + "(合计或大写金额相符时自动通过)"
 UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
 SLANTED_ONE = "数字旁的“/”或“|”可能是写斜的 1,请核对"
 
@@ -104,7 +106,7 @@ def only_doubtful(reading: Any) -> bool:
         and reading.value is not None
         and "ink" in reading.evidence
         and (
-            reason in (LOW_SCORE, TWIN_DOUBT, NO_THRESHOLD)
+            reason in (LOW_SCORE, TWIN_DOUBT, NO_THRESHOLD, NO_THRESHOLD_SUMMED)
             or (reason.startswith((DISAGREE, CROSS_DISAGREE)) and ";" not in reason)
         )
     )

@@ -41,6 +41,7 @@ from .evidence import (
     LOW_SCORE,
     NO_CROSS_MODEL,
     NO_THRESHOLD,
+    NO_THRESHOLD_SUMMED,
     SLANTED_ONE,
     TWIN_DOUBT,
     UNREAD,
@@ -340,7 +341,9 @@ def _read_text(
         crossed = third.error is None and same_value(first.value, third.value)
         evidence.append("cross" if crossed else "crossdiff")
     if low:
-        reason = NO_THRESHOLD if rule.min_score > 1.0 else LOW_SCORE
+        summed = t in (FieldType.money, FieldType.decimal, FieldType.integer)
+        never = NO_THRESHOLD_SUMMED if summed else NO_THRESHOLD
+        reason = never if rule.min_score > 1.0 else LOW_SCORE
     elif missed:
         reason = UNREAD
     elif beyond is not None:
