@@ -1,10 +1,11 @@
 """bench/calibrate.py's fit (issue 10, point 1): the lowest threshold that keeps wrong among
-ok within the target, and — of the rules that hold — one asking for a second opinion while
-it costs little (EVIDENCE_COST)."""
+ok (plus PRIOR_WRONG pseudo-wrong readings) within the target, and — of the rules that
+hold — one asking for a second opinion while it costs little (EVIDENCE_COST); a type too
+small to show any rule holds borrows the pooled one."""
 
 from __future__ import annotations
 
-from bench.calibrate import EVIDENCE_COST, Sample, fit
+from bench.calibrate import EVIDENCE_COST, PRIOR_WRONG, Sample, fit, fit_all
 
 
 def _samples(disagreeing_right: int) -> list[Sample]:
@@ -19,22 +20,56 @@ def _samples(disagreeing_right: int) -> list[Sample]:
 
 def test_the_lowest_threshold_that_holds_is_chosen():
     s = _samples(0)
-    f = fit(s, len(s), 0.0, cross=False, figures=False, evidence_cost=0.0)
+    f = fit(s, len(s), 0.0, cross=False, figures=False, evidence_cost=0.0, prior_wrong=0)
     # on the score alone: only above the wrong reading; with agreement: all 200 right ones
     assert f.needs_agreement and f.ok == 200 and f.wrong_ok == 0
 
 
 def test_a_second_opinion_that_costs_little_is_taken():
     s = _samples(4)  # agreement costs 4 of 200 right readings (2 %)
-    cheap = fit(s, len(s), 0.01, cross=False, figures=False)
+    cheap = fit(s, len(s), 0.01, cross=False, figures=False, prior_wrong=0)
     assert EVIDENCE_COST >= 0.02
     assert cheap.needs_agreement and cheap.ok == 196 and cheap.wrong_ok == 0
     # without the preference, the score alone (201 ok, 1 wrong: 0.50 %) wins at a 1 % target
-    plain = fit(s, len(s), 0.01, cross=False, figures=False, evidence_cost=0.0)
+    plain = fit(s, len(s), 0.01, cross=False, figures=False, evidence_cost=0.0, prior_wrong=0)
     assert not plain.needs_agreement and plain.ok == 201 and plain.wrong_ok == 1
 
 
 def test_a_second_opinion_that_costs_much_is_not():
     s = _samples(40)  # agreement costs 20 % of the right readings
-    f = fit(s, len(s), 0.01, cross=False, figures=False)
+    f = fit(s, len(s), 0.01, cross=False, figures=False, prior_wrong=0)
     assert not f.needs_agreement and f.ok == 201
+
+
+def _spread(n: int, wrong_at: tuple[float, ...] = ()) -> list[Sample]:
+    """`n` right readings with scores spread over 0.30–0.99, and wrong ones at `wrong_at`."""
+    right = [
+        Sample(0.30 + 0.69 * i / max(n - 1, 1), True, True, True, cross=True) for i in range(n)
+    ]
+    return [*right, *(Sample(w, True, True, False, cross=True) for w in wrong_at)]
+
+
+def test_no_wrong_reading_on_a_small_set_does_not_show_a_threshold_holds():
+    """With no wrong reading among 200, the raw rule may go down to the lowest score seen;
+    with PRIOR_WRONG pseudo-wrong readings 200 ok readings cannot show 0.5 %."""
+    s = _spread(200)
+    assert fit(s, len(s), 0.005, cross=False, figures=False, prior_wrong=0).min_score == 0.30
+    assert PRIOR_WRONG >= 1
+    assert fit(s, len(s), 0.005, cross=False, figures=False).ok == 0
+    # 2,000 readings with two wrong at 0.5 can: above the wrong ones, (0 + 2) / ok ≤ 0.5 %
+    big = _spread(2000, (0.5, 0.5))
+    f = fit(big, len(big), 0.005, cross=False, figures=False)
+    assert f.ok >= 400 and f.wrong_ok * 1.0 <= 0.005 * f.ok
+
+
+def test_a_type_too_small_to_fit_borrows_the_pooled_rule():
+    eligible = {"text": _spread(2000, (0.5, 0.5)), "phone": _spread(120)}
+    filled = {t: len(v) for t, v in eligible.items()}
+    fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=False, figures=False)
+    assert "phone" not in fits  # its own fit held nothing: it takes `default`
+    # a small type whose readings the pooled rule gets wrong gets no rule of its own either,
+    # but is never ok: no pooled rule is borrowed where it fails on the type
+    eligible["plate"] = _spread(120, (0.95, 0.96, 0.97))
+    filled["plate"] = len(eligible["plate"])
+    fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=False, figures=False)
+    assert fits["plate"].ok == 0 and fits["plate"].min_score > 1.0
