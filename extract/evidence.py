@@ -79,7 +79,7 @@ FIGURE_VETO = 0.7
 FIGURE_DOUBT = "单独看第{at}个字符更像“{other}”(读作“{read}”),请核对"
 TWIN_DOUBT = "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对"
 # a type no threshold made trustworthy on the calibration hands (calibration.yaml's
-# min_score above 1): its readings are ok only when the form's arithmetic settles them
+# min_score above 1): its OCR readings are never ok on their own
 NO_THRESHOLD = "这类栏目的识读在校准集上达不到可靠要求,需核对"
 # the same, for a figure that a sum or the 大写 amount can still settle (settle())
 NO_THRESHOLD_SUMMED = NO_THRESHOLD + "(合计或大写金额相符时自动通过)"

@@ -88,6 +88,8 @@ def _box(r: Rect) -> list[float]:
 
 
 AMOUNT_TYPES = frozenset({FieldType.money, FieldType.decimal})
+# what a template's sum or 大写 amount check can settle (checks.py, evidence.settle)
+SUMMED_TYPES = frozenset({*AMOUNT_TYPES, FieldType.integer})
 # written in figures, one piece of ink per character (evidence.unread_ink's one_each)
 FIGURE_TYPES = frozenset(
     {
@@ -341,8 +343,7 @@ def _read_text(
         crossed = third.error is None and same_value(first.value, third.value)
         evidence.append("cross" if crossed else "crossdiff")
     if low:
-        summed = t in (FieldType.money, FieldType.decimal, FieldType.integer)
-        never = NO_THRESHOLD_SUMMED if summed else NO_THRESHOLD
+        never = NO_THRESHOLD_SUMMED if t in SUMMED_TYPES else NO_THRESHOLD
         reason = never if rule.min_score > 1.0 else LOW_SCORE
     elif missed:
         reason = UNREAD
