@@ -374,11 +374,10 @@ def fit_all(
             )
             # a type that must agree never skips it, however sure its reading
             f = f if t in MUST_AGREE else with_agree_below(f, eligible[t], target)
-            borrowed = evaluate_rule(eligible[t], filled[t], default)
             if (
                 not f.ok
-                and borrowed.wrong_among_ok <= target
                 and (t not in MUST_AGREE or default.needs_agreement or default.needs_cross)
+                and evaluate_rule(eligible[t], filled[t], default).wrong_among_ok <= target
             ):
                 continue  # the default rule it is
             fits[t] = f
