@@ -7,6 +7,7 @@ choice into the answer when its first is impossible (G in a mileage, O in a VIN)
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -104,7 +105,11 @@ class CtcDecoder:
                 runs[-1][1] = k
             prev = b
         frames = [(a + b) / 2 for a, b in runs]
-        gap = _gap_confidence(p, best, runs)
+        # a field's value never depends on a space where a charset is given (a date-time
+        # is read with its spaces removed, charsets.datetime_readings): a space the
+        # decoder may have skipped is not a lost character
+        silent = [j for j, c in enumerate(cols) if j and self.characters[c].isspace()]
+        gap = _gap_confidence(p, best, runs, silent if charset is not None else ())
         return "".join(chars), [float(x) for x in scores], frames, gap
 
 
@@ -134,16 +139,21 @@ def ctc_log_likelihood(probs: np.ndarray, labels: list[int]) -> float:
     return float(np.logaddexp(alpha[-1], alpha[-2]))
 
 
-def _gap_confidence(p: np.ndarray, best: np.ndarray, runs: list[list[int]]) -> float:
+def _gap_confidence(
+    p: np.ndarray, best: np.ndarray, runs: list[list[int]], silent: Sequence[int] = ()
+) -> float:
     """How sure the model is that nothing was written where it read nothing: over the
     time steps decoded as blank, 1 − the largest probability of a character other than
     the ones read just before and after (a least-sure-character score cannot see a
     character the decoder dropped: 7862.50 read 862.50).  `p`: T×C probabilities over
-    the allowed columns, column 0 the blank."""
+    the allowed columns, column 0 the blank; `silent`: columns whose character, if
+    skipped, changes nothing (a space in a date-time)."""
     blank = np.nonzero(best == 0)[0]
     if not len(blank):
         return 1.0
     q = p[blank, 1:].copy()
+    for j in silent:
+        q[:, j - 1] = 0.0
     starts = [a for a, _ in runs]
     ends = [b for _, b in runs]
     for row, k in enumerate(blank):
