@@ -6,8 +6,12 @@ that cannot hold letters maps them back, and the CTC decoder is limited to the s
 from __future__ import annotations
 
 import re
+import re._constants as _regex_constants  # the stdlib's own regex parser (Python ≥ 3.11)
+import re._parser as _regex_parser
+from functools import lru_cache
+from typing import Any
 
-from formdesk.templates.schema import FieldType
+from formdesk.templates.schema import Column, FieldType, FormField
 from formdesk.templates.values.identifiers import PROVINCES
 from formdesk.templates.values.vin import VIN_ALPHABET
 
@@ -58,6 +62,61 @@ def charset(t: FieldType) -> str | None:
     return CHARSETS.get(t)
 
 
+def field_charset(spec: FormField | Column) -> str | None:
+    """The characters a field or column may hold: its type's (CHARSETS), or for free text
+    whose template pattern names every character it admits — part numbers
+    `[0-9A-Z][0-9A-Z.\\-/]{2,24}`, 质量|非质量|待定, [优良中差] — those characters (a
+    handwritten w read among A–Z is W).  None: any character."""
+    own = charset(spec.type)
+    if own is not None or spec.type != FieldType.text or not spec.constraints.pattern:
+        return own
+    return pattern_charset(spec.constraints.pattern)
+
+
+@lru_cache(maxsize=256)
+def pattern_charset(pattern: str) -> str | None:
+    """Every character a regular expression can match, when it names them all (literals,
+    ranges and classes of them); None when it admits more (`.`, `\\w`, a negated class) or
+    cannot be parsed."""
+    try:
+        tree = _regex_parser.parse(pattern)
+    except Exception:  # noqa: BLE001 (an unparsable pattern is refused where it is used)
+        return None
+    found: set[str] = set()
+    if not _admitted(tree, found) or not found:
+        return None
+    return "".join(sorted(found))
+
+
+def _admitted(items: Any, found: set[str]) -> bool:
+    """Adds the characters the parsed `items` (re's parser's tree) match to `found`;
+    False at the first construct that matches characters it does not name."""
+    c = _regex_constants
+    for op, arg in items:
+        if op == c.LITERAL:
+            found.add(chr(arg))
+        elif op == c.RANGE:
+            lo, hi = arg
+            if hi - lo > 256:
+                return False
+            found.update(chr(x) for x in range(lo, hi + 1))
+        elif op == c.IN:
+            if not _admitted(arg, found):
+                return False
+        elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            if not _admitted(arg[2], found):
+                return False
+        elif op == c.SUBPATTERN:
+            if not _admitted(arg[-1], found):
+                return False
+        elif op == c.BRANCH:
+            if not all(_admitted(branch, found) for branch in arg[1]):
+                return False
+        elif op not in (c.AT,):
+            return False  # ANY, CATEGORY, NEGATE, NOT_LITERAL, lookarounds …
+    return True
+
+
 def clean_ocr(t: FieldType, text: str) -> str:
     """Undoes what OCR typically gets wrong for this type, before the value is checked."""
     s = text.strip()
@@ -91,7 +150,11 @@ def clean_ocr(t: FieldType, text: str) -> str:
         s = s.translate(_TO_DIGIT)
     elif t == FieldType.money_words:
         s = re.sub(r"\s+", "", s)
-    elif t == FieldType.text and plate_shaped(s):
+    if t in (FieldType.text, FieldType.choice):
+        # a handwritten X in a code or a model name is read as the multiplication sign
+        # (WX2026 read W×2026, X3000 read ×3000); between figures (3×4) it stays
+        s = _CODE_X.sub("X", s)
+    if t == FieldType.text and plate_shaped(s):
         # a plate written in a text field (表格02's time slots hold a plate or a word)
         s = s[0] + s[1:2].upper() + s[2:].upper().translate(_PLATE_SERIAL)
     elif t in (FieldType.text, FieldType.choice) and _CODE.fullmatch(s) and _MIXED.search(s):
@@ -103,6 +166,8 @@ def clean_ocr(t: FieldType, text: str) -> str:
 
 
 _KM = re.compile(r"(\d)\s*[kK][mM](?![A-Za-z])")
+# × beside a letter, or opening a word before figures (×3000, 、×3000), is a letter X
+_CODE_X = re.compile(r"(?<=[A-Za-z])×|×(?=[A-Za-z])|(?:^|(?<=[、,，;；/\s]))×(?=\d)")
 
 
 _VIS_DIGITS = str.maketrans("SBZGDTLA", "58260714")

@@ -32,7 +32,7 @@ from formdesk.templates.values.normalize import normalize
 from formdesk.templates.values.vin import correct_single_confusion
 
 from .align import PX_PER_MM
-from .charsets import charset, clean_ocr, datetime_readings, plate_shaped
+from .charsets import clean_ocr, datetime_readings, field_charset, plate_shaped
 from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
@@ -175,7 +175,7 @@ def _ocr_pass(
     dated = t in (FieldType.date, FieldType.month, FieldType.datetime, FieldType.time)
     crops = [view(c) for c in lines] if view else lines
     engine = engine or ctx.engine
-    results = [engine.recognize([c], charset(t))[0] for c in crops]
+    results = [engine.recognize([c], field_charset(spec))[0] for c in crops]
     raw = "".join(r.text for r in results)
     score = min((_score(r, dated) for r in results), default=0.0)
     if dated and isinstance(spec, FormField):

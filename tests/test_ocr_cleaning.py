@@ -68,3 +68,51 @@ def test_a_vins_last_four_characters_are_figures():
     assert clean_ocr(FieldType.vin, "LGBD7RES1RK00S099") == "LGBD7RES1RK005099"
     assert clean_ocr(FieldType.vin, "LGAX2A1376K12345G") == "LGAX2A1376K123456"
     assert clean_ocr(FieldType.vin, "LGAX2A1376KS23456") == "LGAX2A1376KS23456"  # 13th: any
+
+
+@pytest.mark.parametrize(
+    ("pattern", "chars"),
+    [
+        (r"[0-9A-Z][0-9A-Z.\-/]{2,24}", "-./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
+        ("质量|非质量|待定", "定待质量非"),
+        ("[优良中差]", "中优差良"),
+        ("(SP|WX)[0-9]+", "0123456789PSWX"),
+        (".*", None),  # any character
+        (r"\w+", None),
+        ("[^a]", None),
+        ("A(?=B)", None),
+        ("[", None),  # not a pattern at all
+    ],
+)
+def test_a_pattern_that_names_every_character_it_admits_is_the_charset(pattern, chars):
+    from formdesk.extract.charsets import pattern_charset
+
+    assert pattern_charset(pattern) == chars
+
+
+def test_fields_are_read_with_the_characters_their_template_admits():
+    from formdesk.extract.charsets import charset, field_charset
+
+    tag = {f.key: f for f in get_template("SH-ZH/BD-27").fields}
+    assert set(field_charset(tag["part_no"])) == set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.-/")
+    assert field_charset(tag["sender_unit"]) is None  # free text: anything
+    assert field_charset(tag["vin"]) == charset(FieldType.vin)  # the type's own
+    report = get_template("SH-ZH/BD-23")
+    table = next(f for f in report.fields if f.type == FieldType.table)
+    verdict = next(c for c in table.columns if c.constraints.pattern == "质量|非质量|待定")
+    assert field_charset(verdict) == "定待质量非"
+
+
+@pytest.mark.parametrize(
+    ("read", "clean"),
+    [
+        ("W×20241016-034", "WX20241016-034"),  # a work order number
+        ("w×2026031556", "WX2026031556"),
+        ("K7、×3000", "K7、X3000"),  # model names listed
+        ("×3000", "X3000"),
+        ("3×4", "3×4"),  # between figures it is a multiplication sign
+        ("轮胎2×4", "轮胎2×4"),
+    ],
+)
+def test_a_handwritten_x_read_as_the_multiplication_sign_is_a_letter(read, clean):
+    assert clean_ocr(FieldType.text, read) == clean
