@@ -73,3 +73,44 @@ def test_a_type_too_small_to_fit_borrows_the_pooled_rule():
     filled["plate"] = len(eligible["plate"])
     fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=False, figures=False)
     assert fits["plate"].ok == 0 and fits["plate"].min_score > 1.0
+
+
+def test_a_type_that_must_agree_borrows_the_pooled_rule_with_every_second_opinion():
+    """Engine numbers have no check digit: where their own fit holds nothing, the pooled
+    rule is taken with both the second view and the second model asked."""
+    eligible = {"text": _spread(2000, (0.5, 0.5)), "engine_no": _spread(120)}
+    # one engine number both readers of the first model get wrong, the second model not
+    eligible["engine_no"].append(Sample(0.97, True, True, False, cross=False))
+    filled = {t: len(v) for t, v in eligible.items()}
+    fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=True, figures=False)
+    rule = fits["engine_no"]
+    assert rule.needs_agreement and rule.needs_cross
+    assert rule.ok > 0 and rule.wrong_ok == 0
+
+
+def test_a_check_digit_lets_a_small_type_show_its_rule_holds():
+    """A VIN misreading must pass its check digit too (CHECK_PASS, 1 in 11): 300 VINs the
+    second model read alike, none wrong, show a rule holds where 300 engine numbers cannot
+    (they borrow the pooled rule)."""
+    from bench.calibrate import CHECK_PASS, MUST_CROSS
+
+    assert CHECK_PASS["vin"] <= 1 / 11 and "vin" in MUST_CROSS
+    eligible = {"text": _spread(2000, (0.5, 0.5)), "vin": _spread(300), "phone": _spread(300)}
+    # a VIN whose check digit passed though wrong, read otherwise by the second model
+    eligible["vin"].append(Sample(0.9, True, True, False, cross=False))
+    filled = {t: len(v) for t, v in eligible.items()}
+    fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=True, figures=False)
+    assert fits["vin"].needs_cross and fits["vin"].ok == 300 and fits["vin"].wrong_ok == 0
+    assert "phone" not in fits  # no check of its own: too few to show a rule of its own
+
+
+def test_a_plate_borrows_no_rule():
+    """Plates are never ok on a borrowed rule (NEVER_BORROW): it held on four hands' plates
+    and let 7 wrong of 17 through on the fifth's."""
+    eligible = {"text": _spread(2000, (0.5, 0.5)), "plate": _spread(300)}
+    filled = {t: len(v) for t, v in eligible.items()}
+    fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=True, figures=False)
+    assert fits["plate"].ok == 0 and fits["plate"].min_score > 1.0
+    del eligible["plate"], filled["plate"]
+    eligible["phone"], filled["phone"] = _spread(300), 300
+    assert "phone" not in fit_all(eligible, filled, 0.005, min_fields=100, figures=False)
