@@ -254,7 +254,8 @@ def _lone_marks(
     ink: np.ndarray, stats: np.ndarray, labels: np.ndarray, top: float, height: float
 ) -> list[tuple[int, int]]:
     """x ranges of small low marks with no other ink in their columns and a clear gap
-    on each side: punctuation written between characters.  `stats` as
+    on each side at their height: punctuation written between characters (a comma
+    written close under the last stroke of the character before it, 油, is one).  `stats` as
     connectedComponentsWithStats gives them (background row dropped), in label order
     1..n of `labels`."""
     out = []
@@ -269,9 +270,12 @@ def _lone_marks(
         ):
             continue
         x0, x1 = max(0, x - gap), min(ink.shape[1], x + w + gap)
-        window = labels[:, x0:x1]
-        if np.any((window != 0) & (window != i)):
-            continue  # other ink above, below or right beside it: part of a character
+        above_below = labels[:, x : x + w]
+        if np.any((above_below != 0) & (above_below != i)):
+            continue  # other ink above or below it: part of a character (the dots of 热)
+        beside = labels[y : y + h, x0:x1]
+        if np.any((beside != 0) & (beside != i)):
+            continue  # other ink right beside it at its height: a stroke of that character
         if x0 == 0 or x1 == ink.shape[1]:
             continue  # at the line's end: a full stop or a speck, not between characters
         out.append((int(x), int(x + w)))

@@ -111,6 +111,25 @@ def test_a_comma_between_characters_must_be_read():
     assert unread_ink(plain, p.text, p.char_x, commas=True) == []
 
 
+def test_a_comma_written_close_after_a_character_must_be_read():
+    """A running hand writes the comma close after the last stroke of the character
+    before it (漏油,变形 in Long Cang: the comma 1 px right of 油's top stroke): ink beside
+    it higher up is that character's, not part of the comma's; the reading without the
+    comma leaves it unread."""
+    import cv2
+
+    img = np.full((60, 260), 255, np.uint8)
+    cv2.rectangle(img, (20, 10), (60, 50), 0, 3)  # a character
+    cv2.rectangle(img, (80, 10), (110, 50), 0, 3)  # a character …
+    cv2.line(img, (110, 12), (121, 12), 0, 3)  # … whose top stroke reaches far right
+    cv2.line(img, (129, 36), (126, 52), 0, 3)  # the comma: right beside, lower down
+    for x in (150, 200):  # two characters after it
+        cv2.rectangle(img, (x, 10), (x + 36, 50), 0, 3)
+    xs = [40.0, 98.0, 168.0, 218.0]
+    assert len(unread_ink(img, "漏油变形", xs, commas=True)) == 1
+    assert unread_ink(img, "漏油,变形", [40.0, 98.0, 127.0, 168.0, 218.0], commas=True) == []
+
+
 @pytest.mark.parametrize("text", ["1011010-E10", "FC-2026-03-02", "EQ1090GSZ-13"])
 def test_a_dash_read_is_no_unread_comma(engine, text):
     """The hyphens of part and manifest numbers are marks the reading holds, not commas
