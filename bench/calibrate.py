@@ -29,6 +29,8 @@ from functools import cache
 from pathlib import Path
 
 from formdesk.extract.evidence import FIGURE_VETO
+from formdesk.extract.fields import judged_as
+from formdesk.templates.schema import FieldType
 
 ROOT = Path(__file__).resolve().parents[1]
 YAML = ROOT / "extract" / "calibration.yaml"
@@ -99,21 +101,23 @@ def load(
         if row.get("expected") in (None, "", []) or not keep(str(row.get("hand"))):
             continue
         hands.add(str(row.get("hand")))
-        exact[row["type"]] += bool(row["correct"])
-        filled[row["type"]] += 1
+        # judged by the rule the reader applies to it (a plate written in a text field)
+        kind = judged_as(FieldType(row["type"]), row.get("value")).value
+        exact[kind] += bool(row["correct"])
+        filled[kind] += 1
         evidence = row.get("evidence") or []
         codes = {str(e).split(":")[0] for e in evidence}
         if "ocr" not in codes or not ({"ink", "unread"} & codes):
             continue  # not OCR'd, or its value never checked out
         if "lexicon" in codes:  # read against its vocabulary: decided by the posterior
-            eligible[row["type"]].append(
+            eligible[kind].append(
                 Sample(0.0, "ink" in codes, False, bool(row["correct"]), "ink" in codes, False)
             )
             continue
         if not ({"agree", "disagree"} & codes):
             raise SystemExit("the dump lacks agreement evidence: gather it with --all-evidence")
         score = float(next(str(e).split(":")[1] for e in evidence if str(e).startswith("ocr:")))
-        eligible[row["type"]].append(
+        eligible[kind].append(
             Sample(
                 score,
                 "ink" in codes,

@@ -300,7 +300,7 @@ def _read_text(
         evidence.append(f"rival:{rival.posterior:.3f}")
     if t == FieldType.vin:
         evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
-    rule = rule_for(t)
+    rule = rule_for(judged_as(t, first.value))
     reading = {"value": first.value, "raw": first.raw, "confidence": first.score}
     low = first.score < rule.min_score
     missed = [
@@ -443,6 +443,15 @@ def _cut_at_side(
     if again.error is None and same_value(first.value, again.value):
         return None
     return str(again.value if again.error is None else again.raw)
+
+
+def judged_as(t: FieldType, value: Any) -> FieldType:
+    """The type whose calibrated rule judges a reading: its own, but a plate written in a
+    free-text field (表格02's time slots hold a plate or a word) is a plate — random
+    letters and figures with no check, never ok on OCR alone (extract/calibration.yaml)."""
+    if t == FieldType.text and isinstance(value, str) and plate_shaped(value):
+        return FieldType.plate
+    return t
 
 
 UNLISTED = "读出的名称不在维修站名单中,请核对"

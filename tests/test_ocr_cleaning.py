@@ -116,3 +116,16 @@ def test_fields_are_read_with_the_characters_their_template_admits():
 )
 def test_a_handwritten_x_read_as_the_multiplication_sign_is_a_letter(read, clean):
     assert clean_ocr(FieldType.text, read) == clean
+
+
+def test_a_plate_written_in_a_text_field_is_judged_as_a_plate():
+    """表格02's time slots hold a plate or a word: a plate read there has the plate's rule
+    (random letters and figures, no check: never ok on OCR alone), a word the text's."""
+    from formdesk.extract.evidence import rule_for
+    from formdesk.extract.fields import judged_as
+
+    assert judged_as(FieldType.text, "云AWM60Y") == FieldType.plate
+    assert judged_as(FieldType.text, "保养") == FieldType.text
+    assert judged_as(FieldType.text, None) == FieldType.text
+    assert judged_as(FieldType.engine_no, "云AWM60Y") == FieldType.engine_no
+    assert rule_for(judged_as(FieldType.text, "湘A8S151")).min_score > 1.0
