@@ -314,13 +314,16 @@ def bench_lexicon(items) -> Lexicon:
     models and part names (the generator's catalog lists, samples/synth/vocab.py) and the
     network's stations (the station names the set's forms carry, as registered stations).
     Part numbers are left out: only claims would know them."""
-    stations = {
-        str(form["values"][k])
-        for _p, truth in items
-        for form in truth["forms"]
-        for k in ("station_name", "service_station", "sender_unit", "unit_name", "dealer_name")
-        if form.get("values", {}).get(k)
-    }
+    return catalog_lexicon(form["values"] for _p, truth in items for form in truth["forms"])
+
+
+STATION_KEYS = ("station_name", "service_station", "sender_unit", "unit_name", "dealer_name")
+
+
+def catalog_lexicon(forms_values) -> Lexicon:
+    """`bench_lexicon` of the forms' values (dicts, as the generator's truth gives them): the
+    catalog's models and part names, and the stations those forms name."""
+    stations = {str(v[k]) for v in forms_values for k in STATION_KEYS if v.get(k)}
     return Lexicon.of(
         vehicle_model=[*V.TRUCK_MODELS, *V.CAR_MODELS], part_name=V.PARTS, station=sorted(stations)
     )
