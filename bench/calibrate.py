@@ -362,6 +362,7 @@ def fit_all(
     cross: bool = True,
     figures: bool = True,
     prior_wrong: float = PRIOR_WRONG,
+    evidence_cost: float = EVIDENCE_COST,
 ) -> dict[str, Fit]:
     """A rule per type with at least `min_fields` readings, and `default` (fitted on all
     readings pooled) for the rest — and for a type of its own where no rule holds on its
@@ -372,7 +373,7 @@ def fit_all(
     default = with_agree_below(
         fit(
             pooled, sum(filled.values()), target, cross=cross, figures=figures,
-            prior_wrong=prior_wrong,
+            prior_wrong=prior_wrong, evidence_cost=evidence_cost,
         ),
         pooled,
         target,
@@ -392,6 +393,7 @@ def fit_all(
                 t in MUST_CROSS,
                 sibling,
                 prior_wrong=prior_wrong * CHECK_PASS.get(t, 1.0),
+                evidence_cost=evidence_cost,
             )
             # a type that must agree never skips it, however sure its reading
             f = f if t in MUST_AGREE else with_agree_below(f, eligible[t], target)
@@ -432,6 +434,7 @@ def leave_one_out(
     cross: bool,
     figures: bool = True,
     prior_wrong: float = PRIOR_WRONG,
+    evidence_cost: float = EVIDENCE_COST,
 ) -> None:
     """Each calibration hand in turn fitted without and reported on: how the fitted rules
     carry to a writer they never saw."""
@@ -439,7 +442,9 @@ def leave_one_out(
     tot = [0, 0, 0]
     for out in sorted(hands):
         eligible, filled, _, _ = load(dump, lambda h, out=out: h not in held and h != out)
-        fits = fit_all(eligible, filled, target, min_fields, cross, figures, prior_wrong)
+        fits = fit_all(
+            eligible, filled, target, min_fields, cross, figures, prior_wrong, evidence_cost
+        )
         e2, f2, _, _ = load(dump, lambda h, out=out: h == out)
         n = sum(f2.values())
         res = [evaluate_rule(e2.get(t, []), f2[t], rule_of(fits, t)) for t in f2]
@@ -453,7 +458,6 @@ def leave_one_out(
 
 
 def main() -> None:
-    global EVIDENCE_COST
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("dump", type=Path)
     ap.add_argument(
@@ -499,17 +503,20 @@ def main() -> None:
         "with most ok, whatever it asks)",
     )
     args = ap.parse_args()
-    EVIDENCE_COST = args.evidence_cost
     figures = args.figure_limits
     held = {h for h in args.held_out.split(",") if h}
     cross = not args.no_cross
     if args.loho:
         leave_one_out(
-            args.dump, held, args.target, args.min_fields, cross, figures, args.prior_wrong
-        )
+            args.dump, held, args.target, args.min_fields, cross, figures, args.prior_wrong,
+            args.evidence_cost,
+        )  # fmt: skip
         return
     eligible, filled, hands, _ = load(args.dump, lambda h: h not in held)
-    fits = fit_all(eligible, filled, args.target, args.min_fields, cross, figures, args.prior_wrong)
+    fits = fit_all(
+        eligible, filled, args.target, args.min_fields, cross, figures, args.prior_wrong,
+        args.evidence_cost,
+    )  # fmt: skip
     print(
         f"calibration hands: {', '.join(sorted(hands))}; target (wrong among ok + "
         f"{args.prior_wrong:g}) / ok ≤ {args.target:.2%}"
@@ -544,7 +551,7 @@ def main() -> None:
             f"# on {args.dump.name} ({', '.join(sorted(hands))}), target (wrong among ok + "
             f"{args.prior_wrong:g}) / ok ≤ {args.target:.2%}; n = filled readings, ok = share ok "
             "on that set; a rule asking",
-            f"# more second opinions preferred while it keeps ≥ {1 - EVIDENCE_COST:.0%} of the best "
+            f"# more second opinions preferred while it keeps ≥ {1 - args.evidence_cost:.0%} of the best "
             "rule's ok readings.",
             f"fitted: {datetime.now(UTC):%Y-%m-%dT%H:%MZ}",
             f"hands: [{', '.join(sorted(hands))}]",
