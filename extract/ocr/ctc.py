@@ -46,6 +46,12 @@ class CtcDecoder:
         idx = {0} | {self.index[c] for c in charset if c in self.index}
         return np.array(sorted(idx))
 
+    @lru_cache(maxsize=64)  # noqa: B019 (as _allowed)
+    def _silent(self, charset: str) -> tuple[int, ...]:
+        """The columns of `_allowed(charset)` that hold a space."""
+        cols = self._allowed(charset)
+        return tuple(j for j, c in enumerate(cols) if j and self.characters[c].isspace())
+
     def without_foreign(self, probs: np.ndarray) -> np.ndarray:
         """`probs` with kana and hangul removed and rows renormalised, as decoding sees
         them (a copy)."""
@@ -108,8 +114,7 @@ class CtcDecoder:
         # a field's value never depends on a space where a charset is given (a date-time
         # is read with its spaces removed, charsets.datetime_readings): a space the
         # decoder may have skipped is not a lost character
-        silent = [j for j, c in enumerate(cols) if j and self.characters[c].isspace()]
-        gap = _gap_confidence(p, best, runs, silent if charset is not None else ())
+        gap = _gap_confidence(p, best, runs, self._silent(charset) if charset is not None else ())
         return "".join(chars), [float(x) for x in scores], frames, gap
 
 
