@@ -421,8 +421,9 @@ def _borrowed(
     base = fits.get(SIBLINGS.get(t, ""), fits["default"])
     every = replace(base, needs_agreement=True, needs_cross=cross, agree_below=1.01)
     for rule in (every,) if t in MUST_AGREE else (base, every):
-        if evaluate_rule(samples, n, rule).wrong_among_ok <= target:
-            return rule if rule is fits["default"] else evaluate_rule(samples, n, rule)
+        on_type = evaluate_rule(samples, n, rule)
+        if on_type.wrong_among_ok <= target:
+            return rule if rule is fits["default"] else on_type
     return None
 
 

@@ -255,7 +255,7 @@ def _lone_marks(
 ) -> list[tuple[int, int]]:
     """x ranges of small low marks with no other ink in their columns and a clear gap
     on each side at their height: punctuation written between characters (a comma
-    written close under the last stroke of the character before it, 油, is one).  `stats` as
+    written close after the last stroke of the character before it, 油, is one).  `stats` as
     connectedComponentsWithStats gives them (background row dropped), in label order
     1..n of `labels`."""
     out = []
