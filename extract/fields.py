@@ -334,14 +334,15 @@ def _read_text(
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)
-        evidence.append("agree" if agreed else "disagree")
+        # the second view's own score where it agrees (bench/calibrate.py weighs it)
+        evidence.append(f"agree:{second.score:.3f}" if agreed else "disagree")
     crossed: bool | None = None
     want_cross = rule.needs_cross and first.score < rule.agree_below and not low and not missed
     model = cross_model() if want_cross or ctx.all_evidence else None
     if model is not None:
         third = _ocr_pass(ctx, spec, lines, engine=model)
         crossed = third.error is None and same_value(first.value, third.value)
-        evidence.append("cross" if crossed else "crossdiff")
+        evidence.append(f"cross:{third.score:.3f}" if crossed else "crossdiff")
     if low:
         never = NO_THRESHOLD_SUMMED if t in SUMMED_TYPES else NO_THRESHOLD
         reason = never if rule.min_score > 1.0 else LOW_SCORE

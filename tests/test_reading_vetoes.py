@@ -106,6 +106,9 @@ def test_a_type_that_asks_for_the_second_model_is_ok_only_with_its_agreement():
             assert "cross" in codes or "crossdiff" in codes, (f.key, f.evidence)
             if f.status == "ok":
                 assert "cross" in codes, (f.key, f.evidence)
+            if "cross" in codes:  # the second model's own score, for the review page
+                said = next(str(e) for e in f.evidence if str(e).startswith("cross:"))
+                assert 0.0 <= float(said[6:]) <= 1.0, f.evidence
     assert asked >= 3
 
 
