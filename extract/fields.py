@@ -334,7 +334,7 @@ def _read_text(
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)
-        # the second view's own score where it agrees (bench/calibrate.py weighs it)
+        # the second view's own score where it agrees, for the review page and the dump
         evidence.append(f"agree:{second.score:.3f}" if agreed else "disagree")
     crossed: bool | None = None
     want_cross = rule.needs_cross and first.score < rule.agree_below and not low and not missed
