@@ -126,7 +126,7 @@ def load(
                 bool({"sum", "words"} & codes),
                 any(m in (row.get("reason") or "") for m in _check_messages())
                 or bool(
-                    {"edge", "odd", "unlisted", "rival"} & codes
+                    {"edge", "odd", "unlisted", "rival", "near"} & codes
                 )  # the reader's own vetoes (fields.py)
                 or _figure(evidence) > FIGURE_VETO,
                 "cross" in codes,

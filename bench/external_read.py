@@ -88,9 +88,9 @@ def _external_figures(args, key: bytes, source) -> None:
         made.append((blank, template, layout, pages))
     lexicon = None
     if getattr(args, "lexicon", "none") == "catalog":
-        from bench.read_bench import catalog_lexicon
+        from bench.read_bench import HISTORY_FORMS, catalog_lexicon
 
-        lexicon = catalog_lexicon(v for *_, pages in made for *_, v in pages)
+        lexicon = catalog_lexicon((v for *_, pages in made for *_, v in pages), HISTORY_FORMS)
     for blank, template, layout, pages in made:
         readers = {
             "external": FormReader(

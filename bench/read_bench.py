@@ -309,24 +309,58 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
     return rows, dict(forms), seconds
 
 
-def bench_lexicon(items) -> Lexicon:
+def bench_lexicon(items, history_forms: int = 0) -> Lexicon:
     """What an installation knows before it reads these forms: the manufacturer's vehicle
-    models and part names (the generator's catalog lists, samples/synth/vocab.py) and the
-    network's stations (the station names the set's forms carry, as registered stations).
-    Part numbers are left out: only claims would know them."""
-    return catalog_lexicon(form["values"] for _p, truth in items for form in truth["forms"])
+    models and part names (the generator's catalog lists, samples/synth/vocab.py), the
+    network's stations (the station names the set's forms carry, as registered stations)
+    and, with `history_forms`, the text values people confirmed on that many earlier forms
+    of each template (`earlier_history`).  Part numbers are left out: only claims would
+    know them."""
+    return catalog_lexicon(
+        (form["values"] for _p, truth in items for form in truth["forms"]), history_forms
+    )
 
 
 STATION_KEYS = ("station_name", "service_station", "sender_unit", "unit_name", "dealer_name")
 
 
-def catalog_lexicon(forms_values) -> Lexicon:
+def catalog_lexicon(forms_values, history_forms: int = 0) -> Lexicon:
     """`bench_lexicon` of the forms' values (dicts, as the generator's truth gives them): the
-    catalog's models and part names, and the stations those forms name."""
+    catalog's models and part names, the stations those forms name, and each text
+    field's history from `history_forms` earlier forms (`earlier_history`; 0: none)."""
     stations = {str(v[k]) for v in forms_values for k in STATION_KEYS if v.get(k)}
+    history = earlier_history(history_forms) if history_forms else {}
     return Lexicon.of(
-        vehicle_model=[*V.TRUCK_MODELS, *V.CAR_MODELS], part_name=V.PARTS, station=sorted(stations)
-    )
+        vehicle_model=[*V.TRUCK_MODELS, *V.CAR_MODELS], part_name=V.PARTS, station=sorted(stations),
+        **history,
+    )  # fmt: skip
+
+
+HISTORY_FORMS = 20  # earlier forms of each template whose values people confirmed
+HISTORY_SEED = 900_001  # none of the sets read uses it
+
+
+def earlier_history(forms: int = HISTORY_FORMS, seed: int = HISTORY_SEED) -> dict[str, list[str]]:
+    """The history lists (store.history) of `forms` earlier forms of every template whose
+    values people confirmed, every text value of them: the generator's values with
+    another seed than any set read — what an installation has reviewed in its first
+    weeks."""
+    from formdesk.store.history import history_lists
+    from formdesk.templates import load_catalog
+    from samples.synth.values import make_values
+
+    reviewed: list[tuple[str, str, str | None, object]] = []
+    rng = np.random.default_rng(seed)
+    for code, template in sorted(load_catalog().items()):
+        tables = {f.key for f in template.table_fields}
+        for _ in range(forms):
+            for key, value in make_values(template, rng).items():
+                if key not in tables:
+                    reviewed.append((code, key, None, value))
+                    continue
+                for row in value or []:
+                    reviewed += [(code, key, column, v) for column, v in row.items()]
+    return history_lists(reviewed)
 
 
 def _hands_chunk(
@@ -435,7 +469,7 @@ def hands_main(args: argparse.Namespace) -> None:
             items += load_set(folder)
     engine = default_engine()
     t0 = time.perf_counter()
-    lexicon = bench_lexicon(items) if args.lexicon == "catalog" else None
+    lexicon = bench_lexicon(items, args.history) if args.lexicon == "catalog" else None
     rows, forms = read_hands_parallel(items, args.workers, args.all_evidence, lexicon)
     dt = time.perf_counter() - t0
     wanted = [s.name for s in sources] if args.set is None else sorted(forms)
@@ -487,6 +521,13 @@ def main() -> None:
         default="none",
         help="with --hands: read models, part names and stations against what an installation "
         "knows (bench_lexicon)",
+    )
+    ap.add_argument(
+        "--history",
+        type=int,
+        default=HISTORY_FORMS,
+        help="with --lexicon catalog: text fields also read against the values confirmed on "
+        f"this many earlier forms of each template (default {HISTORY_FORMS}; 0: none)",
     )
     ap.add_argument("--dump", type=Path, help="with --hands: filled text fields as JSON lines")
     ap.add_argument(

@@ -63,6 +63,8 @@ EVIDENCE_LABELS = {
     "sum": "与合计相符",
     "words": "与大写金额相符",
     "lexicon": "与已知名录一致",
+    "history": "名录为本栏以往人工确认的填写",
+    "near": "与本栏以往多次确认的填写只差一个字",
 }
 
 # the reasons of a reading that is only doubtful — its value checked out, all its ink was

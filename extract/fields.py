@@ -53,7 +53,15 @@ from .evidence import (
 )
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
-from .lexicon import Lexicon, best_known, known_rival
+from .lexicon import (
+    FIELD_LISTS,
+    HISTORY_TYPES,
+    Lexicon,
+    best_known,
+    frequent_list,
+    known_rival,
+    near_known,
+)
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
 from .ocr.cross import cross_model
@@ -284,9 +292,14 @@ def _read_text(
     lines = _line_crops(ctx.form, v, subtract_print=not dated, multiline=t == FieldType.multiline)
     first = _ocr_pass(ctx, spec, lines)
     beyond = _cut_at_side(ctx, spec, v, first, dated)
-    known = ctx.lexicon.for_field(spec.key) if ctx.lexicon is not None and len(lines) == 1 else ()
+    known = (
+        ctx.lexicon.for_field(spec.key, ctx.template.code if t in HISTORY_TYPES else None)
+        if ctx.lexicon is not None and len(lines) == 1
+        else ()
+    )
+    history = bool(known) and FIELD_LISTS.get(spec.key) is None  # people's earlier values
     if known:
-        found = _known_value(ctx, spec, lines[0], first, known, base)
+        found = _known_value(ctx, spec, lines[0], first, known, base, history)
         if found is not None:
             return found
     if first.error is not None or first.choices is not None:
@@ -298,6 +311,12 @@ def _read_text(
     rival = known_rival(first.results[0], known) if known else None
     if rival is not None:
         evidence.append(f"rival:{rival.posterior:.3f}")
+    near = None
+    if history and ctx.lexicon is not None:
+        frequent = ctx.lexicon.lists.get(frequent_list(ctx.template.code, spec.key), ())
+        near = near_known(str(first.value), frequent)
+        if near is not None:
+            evidence.append(f"near:{near}")
     if t == FieldType.vin:
         evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
     rule = rule_for(judged_as(t, first.value))
@@ -356,6 +375,8 @@ def _read_text(
         reason = UNLISTED
     elif rival is not None:
         reason = RIVAL.format(value=rival.value)
+    elif near is not None:
+        reason = NEAR_KNOWN.format(value=near)
     elif twin:
         reason = TWIN_DOUBT
     elif doubted and figures is not None:
@@ -457,6 +478,7 @@ def judged_as(t: FieldType, value: Any) -> FieldType:
 
 UNLISTED = "读出的名称不在维修站名单中,请核对"
 RIVAL = "也可能是已知名录中的“{value}”,请核对"
+NEAR_KNOWN = "与本栏以往多次确认的“{value}”只差一个字,请核对"
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 
@@ -484,10 +506,12 @@ def _known_value(
     first: _Reading,
     known: tuple[str, ...],
     base: dict[str, Any],
+    history: bool = False,
 ) -> FieldReading | None:
     """The field read against its vocabulary (lexicon.py): a known value the crop shows
     with a posterior of at least lexicon.POSTERIOR is the field's value (evidence
-    `lexicon`), ok when no ink is left unread; None to read the field as any other."""
+    `lexicon`, and `history` when the vocabulary is the values people confirmed in the
+    field before), ok when no ink is left unread; None to read the field as any other."""
     match = best_known(first.results[0], known)
     if match is None:
         return None
@@ -495,6 +519,8 @@ def _known_value(
     if r.error is not None:
         return None
     evidence = [f"ocr:{first.score:.3f}", f"lexicon:{match.posterior:.3f}"]
+    if history:
+        evidence.append("history")
     reading = {"value": r.value, "raw": first.raw, "confidence": match.posterior}
     res = first.results[0]
     # the ink is checked against the reading when the known value is what was read; a

@@ -64,6 +64,7 @@ from . import integrity
 from .claim_import import check_numbers, plan_import, undo_plan
 from .files import atomic_write, fsync_dir, write_once
 from .filters import check_listing, date_bound, search_terms
+from .history import history_lists
 from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
@@ -512,7 +513,17 @@ class TinyStore:
             "vehicle_model": sorted({c.vehicle_model for c in claims if c.vehicle_model}),
             "part_no": sorted({c.part_no for c in claims if c.part_no}),
             "part_name": sorted({c.part_name for c in claims if c.part_name}),
+            **history_lists(self._reviewed_values()),
         }
+
+    def _reviewed_values(self) -> list[tuple[str, str, str | None, Any]]:
+        """(form code, field key, column, value) of every correction (store.history)."""
+        out = []
+        for c in self._corrections.rows().values():
+            row = self._records.row(c["record_id"])
+            if row is not None:
+                out.append((row["template"], c["field_key"], c.get("column"), c.get("new_value")))
+        return out
 
     def document_ids(self, template: str) -> list[str]:
         return [key for key, row in self._documents.rows().items() if row["template"] == template]

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from formdesk.model.claims import Claim, ClaimImport, Station
 
 from ..claim_import import check_numbers, plan_import, undo_plan
+from ..history import history_lists
 from ..interface import ConflictError
-from .schema import claim_imports, claims, stations
+from .schema import claim_imports, claims, corrections, records, stations
 
 IMPORT_LOCK = 0x46_44_43_4C  # "FDCL": the advisory lock key claims imports take
 
@@ -144,11 +145,18 @@ class SqlClaimStore:
             return [ClaimImport.model_validate(dict(r)) for r in db.execute(q).mappings()]
 
     def known_values(self) -> dict[str, list[str]]:
-        """Station names and the claims' models, part numbers and names (DISTINCT)."""
+        """Station names and the claims' models, part numbers and names (DISTINCT), and
+        the values people confirmed on earlier records (store.history)."""
         out = {"station": self._distinct(stations.c.name)}
         for key in ("vehicle_model", "part_no", "part_name"):
             out[key] = self._distinct(claims.c[key])
-        return out
+        q = select(
+            records.c.template, corrections.c.field_key, corrections.c.column,
+            corrections.c.new_value,
+        ).join(records, records.c.record_id == corrections.c.record_id)  # fmt: skip
+        with self.engine.connect() as db:
+            reviewed = [tuple(r) for r in db.execute(q)]
+        return {**out, **history_lists(reviewed)}
 
     def _distinct(self, column) -> list[str]:
         q = select(column).where(column != "").distinct()

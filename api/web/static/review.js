@@ -515,6 +515,8 @@
     sum: "与合计相符",
     words: "与大写金额相符",
     lexicon: "与已知名录一致",
+    history: "名录为本栏以往人工确认的填写",
+    near: "与本栏以往多次确认的填写只差一个字",
   };
 
   function evidenceText(list) {

@@ -1,0 +1,64 @@
+"""Values people confirmed on earlier records, as the reader's history lists (issue 10,
+point 2: corroboration by "the list of … known from claims and earlier records").
+
+A value a reviewer kept (已确认) or typed (已更正) in a text field is what that field held on
+a real form.  Fields such as 用途 (表格11), 责任 (表格09/13) or 备注 repeat a few phrases
+from form to form; the reader reads such a field against the phrases people confirmed in
+the same field of the same form before (extract/lexicon.py, `history_list`), so a phrase
+read once by a person is read right the next time.  Only words without figures are kept
+(`lexicon.rememberable`): numbers, dates and codes are not repeated from form to form.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from formdesk.extract.lexicon import (
+    HISTORY_TYPES,
+    NEAR_TIMES,
+    frequent_list,
+    history_list,
+    rememberable,
+)
+from formdesk.templates import load_catalog
+
+HISTORY_VALUES = 400  # most values kept per list, the most often confirmed first
+
+
+def history_lists(
+    reviewed: Iterable[tuple[str, str, str | None, Any]],
+) -> dict[str, list[str]]:
+    """History lists from reviewed values, each (form code, field key, table column or
+    None, value as stored): {``history:表格11:purpose``: [values, most often confirmed
+    first]}, and beside each its values confirmed at least lexicon.NEAR_TIMES times,
+    ``frequent:表格11:purpose`` (only when there is one).  Values of unknown forms or
+    fields, of types other than text and multiline, or not `rememberable`, are left
+    out; at most HISTORY_VALUES per list."""
+    catalog = load_catalog()
+    counts: dict[str, Counter[str]] = {}
+    for code, key, column, value in reviewed:
+        if not isinstance(value, str) or not rememberable(value):
+            continue
+        template = catalog.get(code)
+        if template is None:
+            continue
+        field = next((f for f in template.fields if f.key == key), None)
+        if field is None:
+            continue
+        if column is not None:
+            spec = next((c for c in field.columns or () if c.key == column), None)
+        else:
+            spec = field
+        if spec is None or spec.type not in HISTORY_TYPES:
+            continue
+        counts.setdefault((code, spec.key), Counter())[value.strip()] += 1
+    out: dict[str, list[str]] = {}
+    for (code, key), c in sorted(counts.items()):
+        ranked = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:HISTORY_VALUES]
+        out[history_list(code, key)] = [v for v, _n in ranked]
+        frequent = [v for v, n in ranked if n >= NEAR_TIMES]
+        if frequent:
+            out[frequent_list(code, key)] = frequent
+    return out
