@@ -47,6 +47,8 @@ class Sample:
     cross: bool = False  # the second model (extract/ocr/cross.py) read the same value
     alt: float = 0.0  # the most probability a read letter's or figure's twin had (S/5 …)
     fig: float = 0.0  # the most probability the digit classifier gave another figure
+    abstain: bool = False  # the second view's reading did not check out (no opinion)
+    cross_abstain: bool = False  # nor the second model's
 
 
 @cache
@@ -71,6 +73,7 @@ class Fit:
     needs_cross: bool = False  # the second model must read the same value too
     max_confusion: float = 1.0  # the most a twin (S/5 …) may have had
     max_figure_doubt: float = 1.0  # the most the digit classifier may doubt a figure
+    abstain_ok: bool = False  # a second reading that does not check out gives no opinion
 
     @property
     def share_ok(self) -> float:
@@ -114,7 +117,7 @@ def load(
                 Sample(0.0, "ink" in codes, False, bool(row["correct"]), "ink" in codes, False)
             )
             continue
-        if not ({"agree", "disagree"} & codes):
+        if not ({"agree", "disagree", "abstain"} & codes):
             raise SystemExit("the dump lacks agreement evidence: gather it with --all-evidence")
         score = float(next(str(e).split(":")[1] for e in evidence if str(e).startswith("ocr:")))
         eligible[kind].append(
@@ -132,6 +135,8 @@ def load(
                 "cross" in codes,
                 next((float(str(e)[4:]) for e in evidence if str(e).startswith("alt:")), 0.0),
                 _figure(evidence),
+                "abstain" in codes,
+                "crossabstain" in codes,
             )
         )
     return eligible, filled, hands, exact
@@ -146,6 +151,7 @@ def evaluate(
     cross: bool = False,
     max_confusion: float = 1.0,
     max_figure_doubt: float = 1.0,
+    abstain_ok: bool = False,
 ) -> Fit:
     """The readings a rule leaves ok, of `n` filled ones."""
     ok = [
@@ -161,21 +167,24 @@ def evaluate(
                 s.score >= min_score
                 and (
                     s.score >= agree_below
-                    or ((s.agree or not agreement) and (s.cross or not cross))
+                    or (
+                        (s.agree or not agreement or (abstain_ok and s.abstain))
+                        and (s.cross or not cross or (abstain_ok and s.cross_abstain))
+                    )
                 )
             )
         )
     ]
     return Fit(
         min_score, agreement, n, len(ok), sum(not s.correct for s in ok), agree_below, cross,
-        max_confusion, max_figure_doubt,
+        max_confusion, max_figure_doubt, abstain_ok,
     )  # fmt: skip
 
 
 def evaluate_rule(samples: list[Sample], n: int, r: Fit) -> Fit:
     return evaluate(
         samples, n, r.min_score, r.needs_agreement, r.agree_below, r.needs_cross, r.max_confusion,
-        r.max_figure_doubt,
+        r.max_figure_doubt, r.abstain_ok,
     )  # fmt: skip
 
 
@@ -191,7 +200,7 @@ def with_agree_below(f: Fit, samples: list[Sample], target: float) -> Fit:
         if not any(not s.correct for s in samples if s.score >= t and s.ink and not s.vetoed):
             g = evaluate(
                 samples, f.n, f.min_score, f.needs_agreement, t, f.needs_cross, f.max_confusion,
-                f.max_figure_doubt,
+                f.max_figure_doubt, f.abstain_ok,
             )  # fmt: skip
             if g.wrong_among_ok <= target:
                 return g
@@ -258,6 +267,9 @@ EVIDENCE_COST = 0.03
 # small ones may not go anywhere the set cannot show.
 PRIOR_WRONG = 2.0
 TARGET = 0.005
+# whether rules that take a second reading which does not check out as no opinion
+# (abstain_ok) are tried (--no-abstain: not)
+ABSTAIN = True
 
 
 def _holds(f: Fit, target: float, prior_wrong: float = PRIOR_WRONG) -> bool:
@@ -277,6 +289,7 @@ def fit(
     floor: list[Sample] | None = None,
     evidence_cost: float | None = None,
     prior_wrong: float = PRIOR_WRONG,
+    abstain: bool | None = None,
 ) -> Fit:
     """The rule leaving most readings ok with wrong-among-ok at most `target`: for each
     setting of the two agreements (a second view, a second model — `cross` False leaves
@@ -286,15 +299,18 @@ def fit(
     among the rules keeping at least 1 − `evidence_cost` of the most ok readings
     (`EVIDENCE_COST`), then the one with most ok."""
     held: list[Fit] = []
+    abstain = ABSTAIN if abstain is None else abstain
     thresholds = sorted({s.score for s in samples} | {0.5, 1.0})
     settings = [
-        (a, c, m, g)
+        (a, c, m, g, b)
         for a in (False, True)
         for c in ((False, True) if cross else (False,))
         for m in CONFUSION_LIMITS
         for g in (FIGURE_LIMITS if figures else (1.0,))
+        for b in ((False, True) if abstain else (False,))
+        if a or c or not b  # abstaining needs a second opinion to abstain
     ]
-    for agreement, crossed, limit, doubt in settings:
+    for agreement, crossed, limit, doubt, abstains in settings:
         if must_agree and not (agreement or crossed):
             continue
         if must_cross and cross and not crossed:
@@ -306,7 +322,9 @@ def fit(
                     t
                     for t in sorted({x.score for x in floor} | {1.0})
                     if _holds(
-                        evaluate(floor, len(floor), t, agreement, 1.01, crossed, limit, doubt),
+                        evaluate(
+                            floor, len(floor), t, agreement, 1.01, crossed, limit, doubt, abstains
+                        ),
                         target,
                         prior_wrong,
                     )
@@ -314,7 +332,7 @@ def fit(
                 1.01,
             )
         for t in (t for t in thresholds if t >= least):
-            f = evaluate(samples, n, t, agreement, 1.01, crossed, limit, doubt)
+            f = evaluate(samples, n, t, agreement, 1.01, crossed, limit, doubt, abstains)
             if _holds(f, target, prior_wrong):
                 held.append(f)
                 break  # the lowest threshold that holds, for this setting
@@ -323,7 +341,7 @@ def fit(
     most = max(f.ok for f in held)
     cost = EVIDENCE_COST if evidence_cost is None else evidence_cost
     near = [f for f in held if f.ok >= (1.0 - cost) * most]
-    return max(near, key=lambda f: (f.needs_agreement + f.needs_cross, f.ok))
+    return max(near, key=lambda f: (f.needs_agreement + f.needs_cross, not f.abstain_ok, f.ok))
 
 
 def rule_of(fits: dict[str, Fit], t: str) -> Fit:
@@ -485,6 +503,11 @@ def main() -> None:
         "--no-cross", action="store_true", help="rules without the second model's agreement"
     )
     ap.add_argument(
+        "--no-abstain",
+        action="store_true",
+        help="never take a second reading that does not check out as no opinion (abstain_ok)",
+    )
+    ap.add_argument(
         "--loho",
         action="store_true",
         help="leave each calibration hand out in turn: fit on the others, report on it",
@@ -504,6 +527,8 @@ def main() -> None:
         "with most ok, whatever it asks)",
     )
     args = ap.parse_args()
+    global ABSTAIN
+    ABSTAIN = not args.no_abstain
     figures = args.figure_limits
     held = {h for h in args.held_out.split(",") if h}
     cross = not args.no_cross
@@ -523,7 +548,7 @@ def main() -> None:
         f"{args.prior_wrong:g}) / ok ≤ {args.target:.2%}"
     )
     print(
-        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'cross':>7}{'twin':>7}"
+        f"{'type':<14}{'filled':>8}{'min score':>11}{'agree':>7}{'cross':>7}{'abst':>5}{'twin':>7}"
         f"{'figure':>8}{'below':>8}{'ok %':>8}{'wrong/ok':>10}"
     )
     total_ok = 0
@@ -533,7 +558,8 @@ def main() -> None:
         own = "" if t in fits else " (default)"
         print(
             f"{t:<14}{f.n:>8}{f.min_score:>11.3f}{'yes' if f.needs_agreement else 'no':>7}"
-            f"{'yes' if f.needs_cross else 'no':>7}{f.max_confusion:>7.2f}{f.max_figure_doubt:>8.2f}"
+            f"{'yes' if f.needs_cross else 'no':>7}{'yes' if f.abstain_ok else 'no':>5}"
+            f"{f.max_confusion:>7.2f}{f.max_figure_doubt:>8.2f}"
             f"{min(f.agree_below, 1.0):>8.4f}"
             f"{100 * f.share_ok:>7.1f}%{f.wrong_ok:>5} {100 * f.wrong_among_ok:.2f}%{own}"
         )
@@ -566,7 +592,8 @@ def main() -> None:
                 f"  {t}: {{min_score: {f.min_score:.3f}, needs_agreement: "
                 f"{'true' if f.needs_agreement else 'false'}, needs_cross: "
                 f"{'true' if f.needs_cross else 'false'}, max_confusion: {f.max_confusion:.3f}, "
-                f"max_figure_doubt: {f.max_figure_doubt:.2f}, agree_below: {f.agree_below:.4f}}}  "
+                f"max_figure_doubt: {f.max_figure_doubt:.2f}, agree_below: {f.agree_below:.4f}, "
+                f"abstain_ok: {'true' if f.abstain_ok else 'false'}}}  "
                 f"# n {g.n}, ok {100 * g.share_ok:.1f} %, wrong among ok {100 * g.wrong_among_ok:.2f} %"
             )
         YAML.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -50,6 +50,8 @@ EVIDENCE_LABELS = {
     "confirmed": "人工确认原值",
     "unread": "有笔迹未识出",
     "disagree": "两次识读不一致",
+    "abstain": "另一次识读的结果不成立(不作判断)",
+    "crossabstain": "另一识读模型的结果不成立(不作判断)",
     "cross": "两个识读模型一致",
     "crossdiff": "两个识读模型不一致",
     "edge": "字迹写到格子边上",
@@ -139,6 +141,10 @@ class TypeRule:
     # the most probability the digit classifier (figure_check.py) may have given another
     # figure than one read; 1: no limit
     max_figure_doubt: float = 1.0
+    # a second reading whose value does not check out (a date that does not parse, a VIN
+    # failing its check digit: evidence `abstain` / `crossabstain`) gives no opinion: the
+    # rule's agreement is met without it.  Else it counts as disagreeing.
+    abstain_ok: bool = False
 
 
 @cache
@@ -154,6 +160,7 @@ def rules() -> dict[str, TypeRule]:
             bool(r.get("needs_cross", False)),
             float(r.get("max_confusion", 1.0)),
             float(r.get("max_figure_doubt", 1.0)),
+            bool(r.get("abstain_ok", False)),
         )
         for name, r in data["types"].items()
     }

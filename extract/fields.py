@@ -349,19 +349,31 @@ def _read_text(
     if figures is not None:
         evidence.append(f"fig:{figures[0].doubt:.3f}")
     agreed: bool | None = None
+    abstained = cross_abstained = False
     wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not missed
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)
+        # a second reading that does not check out (an invalid date or VIN) is no opinion
+        abstained = second.error is not None or second.choices is not None
         # the second view's own score where it agrees, for the review page and the dump
-        evidence.append(f"agree:{second.score:.3f}" if agreed else "disagree")
+        evidence.append(
+            f"agree:{second.score:.3f}" if agreed else "abstain" if abstained else "disagree"
+        )
     crossed: bool | None = None
     want_cross = rule.needs_cross and first.score < rule.agree_below and not low and not missed
     model = cross_model() if want_cross or ctx.all_evidence else None
     if model is not None:
         third = _ocr_pass(ctx, spec, lines, engine=model)
         crossed = third.error is None and same_value(first.value, third.value)
-        evidence.append(f"cross:{third.score:.3f}" if crossed else "crossdiff")
+        cross_abstained = third.error is not None or third.choices is not None
+        evidence.append(
+            f"cross:{third.score:.3f}"
+            if crossed
+            else "crossabstain"
+            if cross_abstained
+            else "crossdiff"
+        )
     if low:
         never = NO_THRESHOLD_SUMMED if t in SUMMED_TYPES else NO_THRESHOLD
         reason = never if rule.min_score > 1.0 else LOW_SCORE
@@ -382,12 +394,12 @@ def _read_text(
     elif doubted and figures is not None:
         opinion, text = figures
         reason = FIGURE_DOUBT.format(at=opinion.at + 1, other=opinion.other, read=text[opinion.at])
-    elif wanted and not agreed:
+    elif wanted and not agreed and not (abstained and rule.abstain_ok):
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
     elif want_cross and model is None:
         reason = NO_CROSS_MODEL
-    elif want_cross and not crossed:
+    elif want_cross and not crossed and not (cross_abstained and rule.abstain_ok):
         other = third.value if third.error is None else third.raw
         reason = f"{CROSS_DISAGREE}(另一识读模型读作“{other}”),请核对"
     elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):

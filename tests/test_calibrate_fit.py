@@ -114,3 +114,28 @@ def test_a_plate_borrows_no_rule():
     del eligible["plate"], filled["plate"]
     eligible["phone"], filled["phone"] = _spread(300), 300
     assert "phone" not in fit_all(eligible, filled, 0.005, min_fields=100, figures=False)
+
+
+def _abstaining(wrong_abstaining: int) -> list[Sample]:
+    """400 right readings at 0.95 whose second view agrees, 200 right ones whose second
+    view did not check out (abstained), and `wrong_abstaining` wrong ones that abstained
+    too; 5 wrong readings the second view read otherwise."""
+    agreeing = [Sample(0.95, True, True, True) for _ in range(400)]
+    silent = [Sample(0.95, True, False, True, abstain=True) for _ in range(200)]
+    bad = [Sample(0.95, True, False, False, abstain=True) for _ in range(wrong_abstaining)]
+    differing = [Sample(0.95, True, False, False) for _ in range(5)]
+    return [*agreeing, *silent, *bad, *differing]
+
+
+def test_a_second_reading_that_does_not_check_out_counts_as_no_opinion_where_that_holds():
+    s = _abstaining(0)
+    f = fit(s, len(s), 0.005, cross=False, figures=False)
+    assert f.needs_agreement and f.abstain_ok and f.ok == 600 and f.wrong_ok == 0
+    # where misreadings hide among the abstaining ones, only agreement counts
+    s = _abstaining(3)
+    f = fit(s, len(s), 0.005, cross=False, figures=False)
+    assert f.needs_agreement and not f.abstain_ok and f.ok == 400
+    # and the calibration can be told never to try it
+    s = _abstaining(0)
+    f = fit(s, len(s), 0.005, cross=False, figures=False, abstain=False)
+    assert not f.abstain_ok and f.ok == 400

@@ -103,9 +103,9 @@ def test_a_type_that_asks_for_the_second_model_is_ok_only_with_its_agreement():
             if "ink" not in codes:
                 continue  # sent to review for its unread ink before any second reading
             asked += 1
-            assert "cross" in codes or "crossdiff" in codes, (f.key, f.evidence)
+            assert {"cross", "crossdiff", "crossabstain"} & codes, (f.key, f.evidence)
             if f.status == "ok":
-                assert "cross" in codes, (f.key, f.evidence)
+                assert "cross" in codes or rule.abstain_ok and "crossabstain" in codes, f.evidence
             if "cross" in codes:  # the second model's own score, for the review page
                 said = next(str(e) for e in f.evidence if str(e).startswith("cross:"))
                 assert 0.0 <= float(said[6:]) <= 1.0, f.evidence
@@ -128,3 +128,60 @@ def test_without_the_second_model_a_field_that_needs_it_says_so(monkeypatch):
     reasons = [f.reason for r in result.records for f in r.fields]
     assert NO_CROSS_MODEL in reasons
     assert not any(r and "读作“—”" in r for r in reasons)
+
+
+class _Garbled:
+    """A second model that reads every crop as something no field's check accepts."""
+
+    def recognize(self, crops, charset=None):
+        from formdesk.extract.ocr import Recognized
+
+        return [Recognized("#", 0.99, (0.99,), (1.0,)) for _ in crops]
+
+
+def test_a_second_model_whose_reading_does_not_check_out_abstains(monkeypatch):
+    """A VIN whose second model reads something that is no VIN (its check fails): the
+    evidence says `crossabstain`, not `crossdiff`; under a rule taking that as no opinion
+    (abstain_ok) the VIN is ok on its own check digit, else it waits for review naming
+    the second model's reading."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    import formdesk.extract.fields as fields
+    from formdesk.extract import evidence
+    from formdesk.extract.ocr import default_engine
+    from formdesk.extract.reader import FormReader
+
+    monkeypatch.setattr(fields, "cross_model", lambda: _Garbled())
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "0000.jpg"
+    data = scan.read_bytes()
+
+    def vins():
+        result = FormReader(b"formdesk-synth", default_engine()).read_file(data, "a.jpg")
+        found = [f for r in result.records for f in r.fields if f.type == "vin" and f.value]
+        assert found
+        return found
+
+    base = evidence.rules()
+    vin = replace(base["vin"], min_score=0.0, needs_cross=True, agree_below=1.01)
+    for abstain_ok in (False, True):
+        table = {**base, "vin": replace(vin, abstain_ok=abstain_ok)}
+        monkeypatch.setattr(
+            fields,
+            "rule_for",
+            lambda t, table=table: table.get(
+                t.value if hasattr(t, "value") else t, table["default"]
+            ),
+        )
+        judged = 0
+        for f in vins():
+            codes = {str(e).split(":")[0] for e in f.evidence}
+            if "ink" not in codes or "checksum" not in codes:
+                continue
+            judged += 1
+            assert "crossabstain" in codes and "crossdiff" not in codes, f.evidence
+            if abstain_ok:
+                assert f.status == "ok", (f.key, f.reason, f.evidence)
+            else:
+                assert f.status == "check" and "另一识读模型读作" in (f.reason or ""), f.reason
+        assert judged, "no VIN was judged by the rule"

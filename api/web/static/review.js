@@ -502,6 +502,8 @@
     confirmed: "人工确认原值",
     unread: "有笔迹未识出",
     disagree: "两次识读不一致",
+    abstain: "另一次识读的结果不成立(不作判断)",
+    crossabstain: "另一识读模型的结果不成立(不作判断)",
     cross: "两个识读模型一致",
     crossdiff: "两个识读模型不一致",
     edge: "字迹写到格子边上",
