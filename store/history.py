@@ -27,11 +27,23 @@ from formdesk.templates import load_catalog
 HISTORY_VALUES = 400  # most values kept per list, the most often confirmed first
 
 
+def latest_reviews(
+    corrections: Iterable[tuple[str, str, str, int | None, str | None, Any]],
+) -> list[tuple[str, str, str | None, Any]]:
+    """The value each field or cell was last set to, of corrections given oldest first as
+    (record id, form code, field key, row, column, value): a value a reviewer changed again
+    later was a slip, not what the form held.  As (form code, field key, column, value)."""
+    last: dict[tuple[str, str, int | None, str | None], tuple[str, str, str | None, Any]] = {}
+    for record_id, code, key, row, column, value in corrections:
+        last[(record_id, key, row, column)] = (code, key, column, value)
+    return list(last.values())
+
+
 def history_lists(
     reviewed: Iterable[tuple[str, str, str | None, Any]],
 ) -> dict[str, list[str]]:
-    """History lists from reviewed values, each (form code, field key, table column or
-    None, value as stored): {``history:表格11:purpose``: [values, most often confirmed
+    """History lists from reviewed values (`latest_reviews`), each (form code, field key,
+    table column or None, value as stored): {``history:表格11:purpose``: [values, most often confirmed
     first]}, and beside each its values confirmed at least lexicon.NEAR_TIMES times,
     ``frequent:表格11:purpose`` (only when there is one).  Values of unknown forms or
     fields, of types other than text and multiline, or not `rememberable`, are left

@@ -64,7 +64,7 @@ from . import integrity
 from .claim_import import check_numbers, plan_import, undo_plan
 from .files import atomic_write, fsync_dir, write_once
 from .filters import check_listing, date_bound, search_terms
-from .history import history_lists
+from .history import history_lists, latest_reviews
 from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
@@ -513,16 +513,19 @@ class TinyStore:
             "vehicle_model": sorted({c.vehicle_model for c in claims if c.vehicle_model}),
             "part_no": sorted({c.part_no for c in claims if c.part_no}),
             "part_name": sorted({c.part_name for c in claims if c.part_name}),
-            **history_lists(self._reviewed_values()),
+            **history_lists(latest_reviews(self._reviews())),
         }
 
-    def _reviewed_values(self) -> list[tuple[str, str, str | None, Any]]:
-        """(form code, field key, column, value) of every correction (store.history)."""
+    def _reviews(self) -> list[tuple[str, str, str, int | None, str | None, Any]]:
+        """Every correction, oldest first, as store.history.latest_reviews takes them."""
         out = []
-        for c in self._corrections.rows().values():
+        for c in sorted(self._corrections.rows().values(), key=lambda c: c["at"]):
             row = self._records.row(c["record_id"])
             if row is not None:
-                out.append((row["template"], c["field_key"], c.get("column"), c.get("new_value")))
+                out.append(
+                    (c["record_id"], row["template"], c["field_key"], c.get("row"),
+                     c.get("column"), c.get("new_value"))
+                )  # fmt: skip
         return out
 
     def document_ids(self, template: str) -> list[str]:

@@ -78,6 +78,16 @@ def test_reviewed_text_values_become_the_fields_history(any_store):
     history = {k: v for k, v in known.items() if k.startswith("history:")}
     assert history == {FINDING: ["压力低"], RESULT: ["线圈烧坏"]}
     assert known["part_no"] == []  # only claims give part numbers
+    # a value changed again later was a slip: only the last one counts
+    records.correct_field(store, OFFICE, rid, "inspection_result", "阀芯卡死")
+    assert store.known_values()[RESULT] == ["阀芯卡死"]
+    # confirmed on a second record too: a phrase people write again and again
+    (other,) = store.save_records(new_scan(store, b"%PDF-1.7 two").sha256, [rec], "S01")
+    records.correct_field(store, OFFICE, other.record_id, "preliminary_finding", "压力低")
+    known = store.known_values()
+    assert known[FINDING] == ["压力低"] and known[frequent_list(*FINDING.split(":")[1:])] == [
+        "压力低"
+    ]
 
 
 def test_a_text_field_is_read_against_its_history(key):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from formdesk.model.claims import Claim, ClaimImport, Station
 
 from ..claim_import import check_numbers, plan_import, undo_plan
-from ..history import history_lists
+from ..history import history_lists, latest_reviews
 from ..interface import ConflictError
 from .schema import claim_imports, claims, corrections, records, stations
 
@@ -150,13 +150,17 @@ class SqlClaimStore:
         out = {"station": self._distinct(stations.c.name)}
         for key in ("vehicle_model", "part_no", "part_name"):
             out[key] = self._distinct(claims.c[key])
-        q = select(
-            records.c.template, corrections.c.field_key, corrections.c.column,
-            corrections.c.new_value,
-        ).join(records, records.c.record_id == corrections.c.record_id)  # fmt: skip
+        q = (
+            select(
+                corrections.c.record_id, records.c.template, corrections.c.field_key,
+                corrections.c.row, corrections.c.column, corrections.c.new_value,
+            )
+            .join(records, records.c.record_id == corrections.c.record_id)
+            .order_by(corrections.c.seq)
+        )  # fmt: skip
         with self.engine.connect() as db:
             reviewed = [tuple(r) for r in db.execute(q)]
-        return {**out, **history_lists(reviewed)}
+        return {**out, **history_lists(latest_reviews(reviewed))}
 
     def _distinct(self, column) -> list[str]:
         q = select(column).where(column != "").distinct()
