@@ -129,13 +129,13 @@ def _abstaining(wrong_abstaining: int) -> list[Sample]:
 
 def test_a_second_reading_that_does_not_check_out_counts_as_no_opinion_where_that_holds():
     s = _abstaining(0)
-    f = fit(s, len(s), 0.005, cross=False, figures=False)
+    f = fit(s, len(s), 0.005, cross=False, figures=False, abstain=True)
     assert f.needs_agreement and f.abstain_ok and f.ok == 600 and f.wrong_ok == 0
     # where misreadings hide among the abstaining ones, only agreement counts
     s = _abstaining(3)
-    f = fit(s, len(s), 0.005, cross=False, figures=False)
+    f = fit(s, len(s), 0.005, cross=False, figures=False, abstain=True)
     assert f.needs_agreement and not f.abstain_ok and f.ok == 400
-    # and the calibration can be told never to try it
+    # not tried unless asked (calibrate.ABSTAIN)
     s = _abstaining(0)
-    f = fit(s, len(s), 0.005, cross=False, figures=False, abstain=False)
+    f = fit(s, len(s), 0.005, cross=False, figures=False)
     assert not f.abstain_ok and f.ok == 400
