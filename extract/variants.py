@@ -14,7 +14,9 @@ form, is matched to that form's registered variants:
    ratio test, RANSAC homography) and warped into the reference's frame;
 3. once corrected locally on its ruled lines (local_align.page_mesh, as a bowed page of
    formdesk's own is), at least LINE_MATCH_MIN of the reference's lines must lie on print
-   of the page, else the page is refused (never read against the wrong boxes).
+   of the page, and at least REGION_MATCH_MIN of its horizontal and of its vertical lines
+   in every part of the page (a 3 × 3 grid), else the page is refused (never read against
+   the wrong boxes: a torn half slid sideways keeps its horizontal lines on the layout).
 
 The fields are then read with the same readers as formdesk's own forms, on a copy of the
 template whose boxes are the variant's (`variant_template`); the reference's print is
@@ -47,6 +49,10 @@ MIN_INLIERS = 40  # RANSAC inliers of a believable alignment
 RANSAC_PX = 4.0  # reprojection threshold, px at 200 dpi (0.5 mm)
 MAX_MOVE_MM = 25.0  # a flattened page is not further off its reference than this
 LINE_MATCH_MIN = 0.8  # share of the reference's ruled lines on the page's print once aligned
+REGION_MATCH_MIN = 0.7  # the same, for one direction's lines in one ninth of the page
+REGION_GRID = 3  # the page is cut into this many rows and columns for REGION_MATCH_MIN
+REGION_MIN_PX = 300  # a region with fewer line pixels of a direction is not judged (about
+# 2–4 cm of ruled line at 200 dpi)
 ONE_FORM_SHARE = 0.5  # a lone frame filling this share of its reference's frame's part of
 # the page (by area) at least: the image is that form's page
 CUT_MIN = 0.4  # a frame cut at the edge shows at least this share of a whole frame's side
@@ -374,13 +380,18 @@ def variant_forms(
 
 def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
     """How well the reference's ruled lines lie on `page` (BGR, in the reference's frame,
-    after any local correction); LayoutMismatch below LINE_MATCH_MIN: the page is never
-    read against boxes it does not lie on."""
-    match = line_match(fit.layout.reference, cv2.cvtColor(page, cv2.COLOR_BGR2GRAY))
-    if match < LINE_MATCH_MIN:
+    after any local correction): the share of all its line pixels on print.
+    LayoutMismatch below LINE_MATCH_MIN overall or below REGION_MATCH_MIN for one
+    direction's lines in one part of the page (`region_matches`): the page is never read
+    against boxes it does not lie on."""
+    gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
+    match = line_match(fit.layout.reference, gray)
+    worst = min(region_matches(fit.layout.reference, gray).values(), default=1.0)
+    if match < LINE_MATCH_MIN or worst < REGION_MATCH_MIN:
         raise LayoutMismatch(
             f"看起来是 {template.code} 的版式“{fit.layout.variant.name}”,但对齐不佳"
-            f"(表格线吻合 {match:.0%});为免读错位置,这一页未识读,请重新扫描完整、平整的页面"
+            f"(表格线吻合 {match:.0%},最差的一处 {worst:.0%});为免读错位置,这一页未识读,"
+            "请重新扫描完整、平整的页面"
         )
     return match
 
@@ -408,14 +419,43 @@ def _homography(page: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray | N
     return h, int(keep.sum()), rms / PX_PER_MM
 
 
+def _on_print(page: np.ndarray) -> np.ndarray:
+    """The page's print and ink (bool), grown by 2 px: a line within 2 px of print lies
+    on it."""
+    return cv2.dilate(dark_pixels(page), np.ones((5, 5), np.uint8)).astype(bool)
+
+
 def line_match(reference: np.ndarray, page: np.ndarray) -> float:
     """Share of the reference's ruled-line pixels that lie on print of the page (within
     2 px), both grey in the same frame."""
     lines = ruling(reference).lines.astype(bool)
     if not lines.any():
         return 0.0
-    dark = cv2.dilate(dark_pixels(page), np.ones((5, 5), np.uint8)).astype(bool)
-    return float((dark & lines).sum()) / float(lines.sum())
+    return float((_on_print(page) & lines).sum()) / float(lines.sum())
+
+
+def region_matches(reference: np.ndarray, page: np.ndarray) -> dict[tuple[str, int, int], float]:
+    """`line_match` for each direction's lines ("h" or "v") in each part of a
+    REGION_GRID × REGION_GRID grid of the page (row, column from the top left), where the
+    reference has at least REGION_MIN_PX of that direction's line pixels.  Both grey, in
+    the same frame.  A page whose halves moved apart keeps most lines of one direction on
+    the layout, so the overall share alone misses it."""
+    rule, dark = ruling(reference), _on_print(page)
+    n = REGION_GRID
+    hh, ww = reference.shape[:2]
+    out = {}
+    for name, mask in (("h", rule.horizontal), ("v", rule.vertical)):
+        lines = mask.astype(bool)
+        for i in range(n):
+            for j in range(n):
+                part = (
+                    slice(i * hh // n, (i + 1) * hh // n),
+                    slice(j * ww // n, (j + 1) * ww // n),
+                )
+                total = int(lines[part].sum())
+                if total >= REGION_MIN_PX:
+                    out[(name, i, j)] = float((lines[part] & dark[part]).sum()) / total
+    return out
 
 
 def reference_print(reference: np.ndarray, grow_px: int) -> np.ndarray:
@@ -441,6 +481,7 @@ __all__ = [
     "line_match",
     "missing_fields",
     "reference_print",
+    "region_matches",
     "variant_forms",
     "variant_page",
     "variant_template",
