@@ -54,11 +54,10 @@ from .evidence import (
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
 from .lexicon import (
-    FIELD_LISTS,
     HISTORY_TYPES,
     Lexicon,
     best_known,
-    frequent_list,
+    has_history,
     known_rival,
     near_known,
 )
@@ -297,7 +296,7 @@ def _read_text(
         if ctx.lexicon is not None and len(lines) == 1
         else ()
     )
-    history = bool(known) and FIELD_LISTS.get(spec.key) is None  # people's earlier values
+    history = bool(known) and has_history(spec.key)  # people's earlier values
     if known:
         found = _known_value(ctx, spec, lines[0], first, known, base, history)
         if found is not None:
@@ -313,8 +312,7 @@ def _read_text(
         evidence.append(f"rival:{rival.posterior:.3f}")
     near = None
     if history and ctx.lexicon is not None:
-        frequent = ctx.lexicon.lists.get(frequent_list(ctx.template.code, spec.key), ())
-        near = near_known(str(first.value), frequent)
+        near = near_known(str(first.value), ctx.lexicon.frequent_for(spec.key, ctx.template.code))
         if near is not None:
             evidence.append(f"near:{near}")
     if t == FieldType.vin:

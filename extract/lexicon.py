@@ -77,9 +77,14 @@ class Lexicon:
         values people confirmed in it on earlier forms of `template`, when given
         (`history_list`)."""
         name = FIELD_LISTS.get(key)
-        if name is None and template is not None:
+        if has_history(key) and template is not None:
             name = history_list(template, key)
         return self.lists.get(name, ()) if name else ()
+
+    def frequent_for(self, key: str, template: str) -> tuple[str, ...]:
+        """The values confirmed at least NEAR_TIMES times in field `key` of `template`
+        (`frequent_list`); () for a field a catalog list serves (`has_history`)."""
+        return self.lists.get(frequent_list(template, key), ()) if has_history(key) else ()
 
     def closed_for(self, key: str) -> bool:
         """Whether the field `key` must hold one of its known values (`CLOSED_LISTS`),
@@ -90,6 +95,14 @@ class Lexicon:
 
 # read against the values people confirmed in the same field before (`history_list`)
 HISTORY_TYPES = frozenset({FieldType.text, FieldType.multiline})
+
+
+def has_history(key: str) -> bool:
+    """Whether field `key` (a column key for table cells) of a text or multiline type
+    (`HISTORY_TYPES`) is read against the values people confirmed in it before: a field no
+    catalog list serves (`FIELD_LISTS`: stations, models, part names are read against
+    those lists instead)."""
+    return key not in FIELD_LISTS
 
 
 def history_list(template: str, key: str) -> str:

@@ -19,6 +19,7 @@ from formdesk.extract.lexicon import (
     HISTORY_TYPES,
     NEAR_TIMES,
     frequent_list,
+    has_history,
     history_list,
     rememberable,
 )
@@ -46,8 +47,9 @@ def history_lists(
     table column or None, value as stored): {``history:表格11:purpose``: [values, most often confirmed
     first]}, and beside each its values confirmed at least lexicon.NEAR_TIMES times,
     ``frequent:表格11:purpose`` (only when there is one).  Values of unknown forms or
-    fields, of types other than text and multiline, or not `rememberable`, are left
-    out; at most HISTORY_VALUES per list."""
+    fields, of types other than text and multiline, of fields read against a catalog list
+    instead (`has_history`), or not `rememberable`, are left out; at most HISTORY_VALUES
+    per list."""
     catalog = load_catalog()
     counts: dict[str, Counter[str]] = {}
     for code, key, column, value in reviewed:
@@ -56,14 +58,15 @@ def history_lists(
         template = catalog.get(code)
         if template is None:
             continue
-        field = next((f for f in template.fields if f.key == key), None)
-        if field is None:
+        try:
+            field = template.field(key)
+        except KeyError:
             continue
         if column is not None:
             spec = next((c for c in field.columns or () if c.key == column), None)
         else:
             spec = field
-        if spec is None or spec.type not in HISTORY_TYPES:
+        if spec is None or spec.type not in HISTORY_TYPES or not has_history(spec.key):
             continue
         counts.setdefault((code, spec.key), Counter())[value.strip()] += 1
     out: dict[str, list[str]] = {}
