@@ -14,9 +14,11 @@ form, is matched to that form's registered variants:
    ratio test, RANSAC homography) and warped into the reference's frame;
 3. once corrected locally on its ruled lines (local_align.page_mesh, as a bowed page of
    formdesk's own is), at least LINE_MATCH_MIN of the reference's lines must lie on print
-   of the page, and at least REGION_MATCH_MIN of its horizontal and of its vertical lines
-   in every part of the page (a 3 × 3 grid), else the page is refused (never read against
-   the wrong boxes: a torn half slid sideways keeps its horizontal lines on the layout).
+   of the page, and no two parts of it (a 3 × 3 grid) may have their horizontal or their
+   vertical lines lie clearly better TEAR_MM or more apart (`misplaced_regions`; a part
+   that lies well is at 0), else the page is refused
+   (never read against the wrong boxes: a torn half slid sideways keeps its horizontal
+   lines on the layout, and most lines of the page with them).
 
 The fields are then read with the same readers as formdesk's own forms, on a copy of the
 template whose boxes are the variant's (`variant_template`); the reference's print is
@@ -49,10 +51,14 @@ MIN_INLIERS = 40  # RANSAC inliers of a believable alignment
 RANSAC_PX = 4.0  # reprojection threshold, px at 200 dpi (0.5 mm)
 MAX_MOVE_MM = 25.0  # a flattened page is not further off its reference than this
 LINE_MATCH_MIN = 0.8  # share of the reference's ruled lines on the page's print once aligned
-REGION_MATCH_MIN = 0.7  # the same, for one direction's lines in one ninth of the page
-REGION_GRID = 3  # the page is cut into this many rows and columns for REGION_MATCH_MIN
+REGION_GRID = 3  # the page is cut into this many rows and columns (misplaced_regions)
 REGION_MIN_PX = 300  # a region with fewer line pixels of a direction is not judged (about
 # 2–4 cm of ruled line at 200 dpi)
+REGION_SEARCH_MM = (1.0, 4.0)  # a region's lines are also tried this far across themselves
+REGION_ELSEWHERE = 0.6  # ... and are misplaced when they lie on print there at least this well
+REGION_BETTER = 1.5  # ... and this many times better than where the alignment put them
+TEAR_MM = 2.0  # parts of the page moved this far apart (or from the parts that lie well):
+# a tear or a fold, refused; a photo's slow lens bend moves them together by about 1 mm
 ONE_FORM_SHARE = 0.5  # a lone frame filling this share of its reference's frame's part of
 # the page (by area) at least: the image is that form's page
 CUT_MIN = 0.4  # a frame cut at the edge shows at least this share of a whole frame's side
@@ -381,19 +387,37 @@ def variant_forms(
 def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
     """How well the reference's ruled lines lie on `page` (BGR, in the reference's frame,
     after any local correction): the share of all its line pixels on print.
-    LayoutMismatch below LINE_MATCH_MIN overall or below REGION_MATCH_MIN for one
-    direction's lines in one part of the page (`region_matches`): the page is never read
-    against boxes it does not lie on."""
+    LayoutMismatch below LINE_MATCH_MIN, or when the lines of one part of the page lie
+    clearly better elsewhere (`misplaced_regions`): the page is never read against boxes
+    it does not lie on."""
     gray = cv2.cvtColor(page, cv2.COLOR_BGR2GRAY)
     match = line_match(fit.layout.reference, gray)
-    worst = min(region_matches(fit.layout.reference, gray).values(), default=1.0)
-    if match < LINE_MATCH_MIN or worst < REGION_MATCH_MIN:
+    tear = _tear(misplaced_regions(fit.layout.reference, gray))
+    if match < LINE_MATCH_MIN or tear:
+        where = ""
+        if tear:
+            row, col, mm = tear
+            where = f",{_PART[row][col]}的表格线偏了约 {abs(mm):.1f} 毫米"
         raise LayoutMismatch(
             f"看起来是 {template.code} 的版式“{fit.layout.variant.name}”,但对齐不佳"
-            f"(表格线吻合 {match:.0%},最差的一处 {worst:.0%});为免读错位置,这一页未识读,"
+            f"(表格线吻合 {match:.0%}{where});为免读错位置,这一页未识读,"
             "请重新扫描完整、平整的页面"
         )
     return match
+
+
+def _tear(misplaced: list[tuple[str, int, int, float]]) -> tuple[int, int, float] | None:
+    """The part moved furthest (row, column, mm) when parts of the page moved TEAR_MM or
+    more apart along one direction (a part that lies well counts as 0 mm), else None."""
+    for axis in ("h", "v"):
+        moves = [(row, col, mm) for a, row, col, mm in misplaced if a == axis]
+        mms = [0.0] + [mm for *_, mm in moves]
+        if moves and max(mms) - min(mms) >= TEAR_MM:
+            return max(moves, key=lambda m: abs(m[2]))
+    return None
+
+
+_PART = (("左上", "上部", "右上"), ("左侧", "中部", "右侧"), ("左下", "下部", "右下"))
 
 
 def _homography(page: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray | None, int, float]:
@@ -434,27 +458,44 @@ def line_match(reference: np.ndarray, page: np.ndarray) -> float:
     return float((_on_print(page) & lines).sum()) / float(lines.sum())
 
 
-def region_matches(reference: np.ndarray, page: np.ndarray) -> dict[tuple[str, int, int], float]:
-    """`line_match` for each direction's lines ("h" or "v") in each part of a
-    REGION_GRID × REGION_GRID grid of the page (row, column from the top left), where the
-    reference has at least REGION_MIN_PX of that direction's line pixels.  Both grey, in
-    the same frame.  A page whose halves moved apart keeps most lines of one direction on
-    the layout, so the overall share alone misses it."""
+def misplaced_regions(reference: np.ndarray, page: np.ndarray) -> list[tuple[str, int, int, float]]:
+    """The parts of the page ("h" or "v" for the direction of their lines, then the row
+    and column of a REGION_GRID × REGION_GRID grid, from the top left) whose horizontal
+    or vertical ruled lines lie on print at least
+    REGION_ELSEWHERE and REGION_BETTER times better when moved REGION_SEARCH_MM across
+    themselves than where they are, with that move (mm; + down or right).  Both images
+    grey, in the same frame; parts with fewer than REGION_MIN_PX line pixels of a
+    direction are not judged.  A page whose halves moved apart (torn and taped, folded
+    over on the glass) keeps most lines of one direction on the layout, so the overall
+    share alone misses it; faint or blurred lines (a photo's soft corner) lie badly
+    everywhere and are not taken for a move."""
     rule, dark = ruling(reference), _on_print(page)
-    n = REGION_GRID
-    hh, ww = reference.shape[:2]
-    out = {}
-    for name, mask in (("h", rule.horizontal), ("v", rule.vertical)):
+    n, hh, ww = REGION_GRID, reference.shape[0], reference.shape[1]
+    lo, hi = (round(mm * PX_PER_MM) for mm in REGION_SEARCH_MM)
+    moves = [s for s in range(-hi, hi + 1, 2) if abs(s) >= lo]
+    out = []
+    for axis, mask in ((0, rule.horizontal), (1, rule.vertical)):
         lines = mask.astype(bool)
         for i in range(n):
             for j in range(n):
-                part = (
-                    slice(i * hh // n, (i + 1) * hh // n),
-                    slice(j * ww // n, (j + 1) * ww // n),
-                )
-                total = int(lines[part].sum())
-                if total >= REGION_MIN_PX:
-                    out[(name, i, j)] = float((lines[part] & dark[part]).sum()) / total
+                y0, y1 = i * hh // n, (i + 1) * hh // n
+                x0, x1 = j * ww // n, (j + 1) * ww // n
+                part = lines[y0:y1, x0:x1]
+                total = int(part.sum())
+                if total < REGION_MIN_PX:
+                    continue
+                here = float((part & dark[y0:y1, x0:x1]).sum()) / total
+                best, best_move = 0.0, 0
+                for move in moves:
+                    ys, xs = (y0 + move, x0) if axis == 0 else (y0, x0 + move)
+                    if ys < 0 or xs < 0 or ys + part.shape[0] > hh or xs + part.shape[1] > ww:
+                        continue
+                    there = dark[ys : ys + part.shape[0], xs : xs + part.shape[1]]
+                    share = float((part & there).sum()) / total
+                    if share > best:
+                        best, best_move = share, move
+                if best >= REGION_ELSEWHERE and best >= REGION_BETTER * here:
+                    out.append(("hv"[axis], i, j, best_move / PX_PER_MM))
     return out
 
 
@@ -481,7 +522,7 @@ __all__ = [
     "line_match",
     "missing_fields",
     "reference_print",
-    "region_matches",
+    "misplaced_regions",
     "variant_forms",
     "variant_page",
     "variant_template",
