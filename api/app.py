@@ -34,6 +34,7 @@ from .routes import (
     desk,
     exports,
     health,
+    history,
     layouts,
     printing,
     reconcile,
@@ -151,7 +152,7 @@ def create_app(
     errors.install(app)
     for module in (
         health, auth, uploads, records, desk, printing, exports, claims, reconcile, users,
-        layouts, ui
+        layouts, history, ui
     ):  # fmt: skip
         app.include_router(module.router)
     app.include_router(account.router)

@@ -12,7 +12,7 @@ read once by a person is read right the next time.  Only words without figures a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from formdesk.extract.lexicon import (
@@ -23,7 +23,8 @@ from formdesk.extract.lexicon import (
     history_list,
     rememberable,
 )
-from formdesk.templates import load_catalog
+from formdesk.model.history import HistoryExclusion, HistoryValue
+from formdesk.templates import Template, load_catalog
 
 HISTORY_VALUES = 400  # most values kept per list, the most often confirmed first
 
@@ -40,18 +41,16 @@ def latest_reviews(
     return list(last.values())
 
 
-def history_lists(
-    reviewed: Iterable[tuple[str, str, str | None, Any]],
-) -> dict[str, list[str]]:
-    """History lists from reviewed values (`latest_reviews`), each (form code, field key,
-    table column or None, value as stored): {``history:表格11:purpose``: [values, most often confirmed
-    first]}, and beside each its values confirmed at least lexicon.NEAR_TIMES times,
-    ``frequent:表格11:purpose`` (only when there is one).  Values of unknown forms or
-    fields, of types other than text and multiline, of fields read against a catalog list
-    instead (`has_history`), or not `rememberable`, are left out; at most HISTORY_VALUES
-    per list."""
+Reviewed = tuple[str, str, str | None, Any]  # (form code, field key, column, value)
+
+
+def confirmed_counts(reviewed: Iterable[Reviewed]) -> dict[tuple[str, str], Counter[str]]:
+    """How many records last held each value, per (form code, field key — the column key
+    for a table's cells), of reviewed values (`latest_reviews`).  Values of unknown forms
+    or fields, of types other than text and multiline, of fields read against a catalog
+    list instead (`has_history`), or not `rememberable`, are left out."""
     catalog = load_catalog()
-    counts: dict[str, Counter[str]] = {}
+    counts: dict[tuple[str, str], Counter[str]] = {}
     for code, key, column, value in reviewed:
         if not isinstance(value, str) or not rememberable(value):
             continue
@@ -69,11 +68,53 @@ def history_lists(
         if spec is None or spec.type not in HISTORY_TYPES or not has_history(spec.key):
             continue
         counts.setdefault((code, spec.key), Counter())[value.strip()] += 1
+    return counts
+
+
+def history_lists(
+    reviewed: Iterable[Reviewed], excluded: Collection[tuple[str, str, str]] = ()
+) -> dict[str, list[str]]:
+    """History lists from reviewed values (`latest_reviews`), each (form code, field key,
+    table column or None, value as stored): {``history:表格11:purpose``: [values, most
+    often confirmed first]}, and beside each its values confirmed at least
+    lexicon.NEAR_TIMES times, ``frequent:表格11:purpose`` (only when there is one).  Left
+    out: what `confirmed_counts` leaves out, and the (form code, field key, value) in
+    `excluded` (停用 by the back office); at most HISTORY_VALUES per list."""
     out: dict[str, list[str]] = {}
-    for (code, key), c in sorted(counts.items()):
-        ranked = sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))[:HISTORY_VALUES]
+    for (code, key), c in sorted(confirmed_counts(reviewed).items()):
+        kept = [(v, n) for v, n in c.items() if (code, key, v) not in excluded]
+        ranked = sorted(kept, key=lambda kv: (-kv[1], kv[0]))[:HISTORY_VALUES]
+        if not ranked:
+            continue
         out[history_list(code, key)] = [v for v, _n in ranked]
         frequent = [v for v, n in ranked if n >= NEAR_TIMES]
         if frequent:
             out[frequent_list(code, key)] = frequent
+    return out
+
+
+def history_values(
+    reviewed: Iterable[Reviewed], exclusions: Iterable[HistoryExclusion], template: Template
+) -> list[HistoryValue]:
+    """Every value of `template`'s history (`confirmed_counts`) and every one excluded
+    from it, in the order of the form's fields (a table's columns in theirs), most often
+    confirmed first; each with its field's Chinese label and its exclusion if any."""
+    counts = confirmed_counts(r for r in reviewed if r[0] == template.code)
+    off = {(e.field, e.value): e for e in exclusions if e.template == template.code}
+    specs: list[tuple[str, str]] = []
+    for f in template.fields:
+        specs += [(c.key, c.label) for c in f.columns or ()] if f.columns else [(f.key, f.label)]
+    out = []
+    for key, label in dict(specs).items():
+        c = counts.get((template.code, key), Counter())
+        values = set(c) | {v for k, v in off if k == key}
+        for value in sorted(values, key=lambda v: (-c[v], v)):
+            e = off.get((key, value))
+            out.append(
+                HistoryValue(
+                    template=template.code, field=key, label=label, value=value, times=c[value],
+                    excluded_by=e.excluded_by if e else None,
+                    excluded_at=e.excluded_at if e else None,
+                )
+            )  # fmt: skip
     return out

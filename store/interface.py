@@ -21,11 +21,13 @@ from formdesk.model.errors import (  # noqa: F401  (re-exported: the store's err
     StorageError,
     StoreError,
 )
+from formdesk.model.history import HistoryExclusion, HistoryValue
 from formdesk.model.installation import InstallationSetting
 from formdesk.model.layouts import LayoutVariant
 from formdesk.model.print_jobs import PrintJob
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan
 from formdesk.model.stored import Correction, RecordEvent, RecordSummary, StoredRecord
+from formdesk.templates import Template
 
 Order = Literal["newest", "least_confident"]
 DateBound = date | datetime | str
@@ -416,6 +418,28 @@ class ClaimStore(Protocol):
 
 
 @runtime_checkable
+class HistoryStore(Protocol):
+    """What the reader learned from reviews (issue 10, store/history.py): the values
+    people confirmed in each form's text fields, and those the back office excluded
+    (停用) from the reader's history."""
+
+    def history_values(self, template: Template) -> list[HistoryValue]:
+        """`template`'s history: store.history.history_values over this store's
+        corrections and exclusions."""
+        ...
+
+    def exclude_history_value(self, exclusion: HistoryExclusion) -> HistoryExclusion:
+        """The reader stops reading `exclusion.value` in that field of that form
+        (`known_values` leaves it out); a value already excluded keeps its first
+        exclusion, which is returned."""
+        ...
+
+    def restore_history_value(self, template: str, field: str, value: str) -> bool:
+        """Reads against the value again; False when it was not excluded."""
+        ...
+
+
+@runtime_checkable
 class LayoutStore(Protocol):
     """Layout variants of catalog forms registered from a scan (issue 13,
     model.layouts): each with its reference image (PNG bytes, content-addressed)."""
@@ -461,6 +485,7 @@ class Store(
     ScanStore,
     RecordStore,
     ClaimStore,
+    HistoryStore,
     LayoutStore,
     Protocol,
 ):

@@ -47,6 +47,7 @@ from pydantic import BaseModel
 from formdesk.model.accounts import ApiToken, User, UserSession
 from formdesk.model.claims import Claim, ClaimImport, Station
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.history import HistoryExclusion, HistoryValue
 from formdesk.model.installation import InstallationSetting
 from formdesk.model.layouts import LayoutVariant
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan, ScanOwner
@@ -59,12 +60,13 @@ from formdesk.model.stored import (
 )
 from formdesk.model.time import format_time
 from formdesk.model.usernames import fold_username, normalize_username
+from formdesk.templates import Template
 
 from . import integrity
 from .claim_import import check_numbers, plan_import, undo_plan
 from .files import atomic_write, fsync_dir, write_once
 from .filters import check_listing, date_bound, search_terms
-from .history import history_lists, latest_reviews
+from .history import history_lists, history_values, latest_reviews
 from .integrity import Damaged, damaged_file_error
 from .interface import ConflictError, DateBound, NotFoundError, Order
 from .jsondb import JsonDB
@@ -214,6 +216,7 @@ class TinyStore:
         self._records = self._records_db.table("records")
         self._corrections = self._records_db.table("corrections")
         self._events = self._records_db.table("events")  # RecordEvent: void, restore, …
+        self._history_off = self._records_db.table("history_exclusions")  # HistoryExclusion
         self._claims = self._claims_db.table("claims")
         self._claim_imports = self._claims_db.table("imports")
         self._layouts = self._layouts_db.table("layouts")
@@ -513,8 +516,39 @@ class TinyStore:
             "vehicle_model": sorted({c.vehicle_model for c in claims if c.vehicle_model}),
             "part_no": sorted({c.part_no for c in claims if c.part_no}),
             "part_name": sorted({c.part_name for c in claims if c.part_name}),
-            **history_lists(latest_reviews(self._reviews())),
+            **history_lists(
+                latest_reviews(self._reviews()),
+                {(e.template, e.field, e.value) for e in self._exclusions()},
+            ),
         }
+
+    # -- the reader's history (records.json: history_exclusions) ----------------------------
+    def _exclusions(self) -> list[HistoryExclusion]:
+        return [HistoryExclusion.model_validate(r) for r in self._history_off.rows().values()]
+
+    @staticmethod
+    def _exclusion_key(template: str, field: str, value: str) -> str:
+        return json.dumps([template, field, value], ensure_ascii=False)
+
+    def history_values(self, template: Template) -> list[HistoryValue]:
+        return history_values(latest_reviews(self._reviews()), self._exclusions(), template)
+
+    def exclude_history_value(self, exclusion: HistoryExclusion) -> HistoryExclusion:
+        key = self._exclusion_key(exclusion.template, exclusion.field, exclusion.value)
+        with self._write(self._records_db):
+            row = self._history_off.row(key)
+            if row is not None:
+                return HistoryExclusion.model_validate(row)
+            self._history_off.put(key, exclusion.model_dump(mode="json"))
+        return exclusion
+
+    def restore_history_value(self, template: str, field: str, value: str) -> bool:
+        key = self._exclusion_key(template, field, value)
+        with self._write(self._records_db):
+            if self._history_off.row(key) is None:
+                return False
+            self._history_off.remove(doc_ids=[key])
+        return True
 
     def _reviews(self) -> list[tuple[str, str, str, int | None, str | None, Any]]:
         """Every correction, oldest first, as store.history.latest_reviews takes them."""

@@ -44,13 +44,14 @@ NAV_PRINT = ("/print", "print", "打印")
 NAV_CLAIMS = ("/claims", "claims", "索赔单")  # back office and auditors
 NAV_USERS = ("/users", "users", "用户")  # back office only
 NAV_LAYOUTS = ("/layouts", "layouts", "表单版式")  # back office only
+NAV_HISTORY = ("/history", "history", "识读词库")  # back office only
 
 
 def nav_for(who: Principal) -> list[tuple[str, str, str]]:
-    """The navigation `who`'s role sees: 索赔单 for the back office and auditors, 用户
-    and 表单版式 for the back office."""
+    """The navigation `who`'s role sees: 索赔单 for the back office and auditors; 用户,
+    表单版式 and 识读词库 for the back office."""
     extra = {
-        "back_office": [NAV_CLAIMS, NAV_USERS, NAV_LAYOUTS],
+        "back_office": [NAV_CLAIMS, NAV_USERS, NAV_LAYOUTS, NAV_HISTORY],
         "auditor": [NAV_CLAIMS],
     }.get(who.role, [])
     return NAV + [NAV_PRINT] + extra
@@ -270,6 +271,15 @@ router.add_api_route(
     response_class=HTMLResponse,
     include_in_schema=False,
     name="layouts_page",
+)
+# 识读词库: the values the reader reads text fields against (issue 10)
+router.add_api_route(
+    "/history",
+    _back_office_page("history.html", "history", "识读词库只有售后服务部(后台)用户可以管理。"),
+    methods=["GET"],
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    name="history_page",
 )
 
 

@@ -12,14 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from formdesk.model.claims import Claim, ClaimImport, Station
 
 from ..claim_import import check_numbers, plan_import, undo_plan
-from ..history import history_lists, latest_reviews
 from ..interface import ConflictError
-from .schema import claim_imports, claims, corrections, records, stations
+from .history import SqlHistoryStore
+from .schema import claim_imports, claims, stations
 
 IMPORT_LOCK = 0x46_44_43_4C  # "FDCL": the advisory lock key claims imports take
 
 
-class SqlClaimStore:
+class SqlClaimStore(SqlHistoryStore):
     """Stations and claims in the database of `engine` (schema at the head revision:
     `store.sql.upgrade`)."""
 
@@ -146,21 +146,12 @@ class SqlClaimStore:
 
     def known_values(self) -> dict[str, list[str]]:
         """Station names and the claims' models, part numbers and names (DISTINCT), and
-        the values people confirmed on earlier records (store.history)."""
+        the values people confirmed on earlier records (store.history, exclusions left
+        out)."""
         out = {"station": self._distinct(stations.c.name)}
         for key in ("vehicle_model", "part_no", "part_name"):
             out[key] = self._distinct(claims.c[key])
-        q = (
-            select(
-                corrections.c.record_id, records.c.template, corrections.c.field_key,
-                corrections.c.row, corrections.c.column, corrections.c.new_value,
-            )
-            .join(records, records.c.record_id == corrections.c.record_id)
-            .order_by(corrections.c.seq)
-        )  # fmt: skip
-        with self.engine.connect() as db:
-            reviewed = [tuple(r) for r in db.execute(q)]
-        return {**out, **history_lists(latest_reviews(reviewed))}
+        return {**out, **self.history_lists()}
 
     def _distinct(self, column) -> list[str]:
         q = select(column).where(column != "").distinct()

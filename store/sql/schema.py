@@ -374,3 +374,15 @@ layout_variants = Table(
     Column("created_by", Text, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# values the back office took out of the reader's history (issue 10, migration 0012):
+# model.history.HistoryExclusion; the history itself is built from `corrections`
+history_exclusions = Table(
+    "history_exclusions",
+    metadata,
+    Column("template", Text, primary_key=True),
+    Column("field", Text, primary_key=True),
+    Column("value", Text, primary_key=True),
+    Column("excluded_by", Text, nullable=False),
+    Column("excluded_at", DateTime(timezone=True), nullable=False),
+)
