@@ -848,6 +848,7 @@ def test_the_store_is_its_roles(store):
         AccountStore,
         ClaimStore,
         DocumentStore,
+        HistoryStore,
         InstallationStore,
         LayoutStore,
         RecordStore,
@@ -864,6 +865,7 @@ def test_the_store_is_its_roles(store):
         ScanStore,
         RecordStore,
         ClaimStore,
+        HistoryStore,
         LayoutStore,
     ]
 
