@@ -1418,6 +1418,7 @@ class TinyStore:
     _TABLES = (
         "stations", "users", "tokens", "sessions", "documents", "scans", "batches", "jobs",
         "records", "corrections", "claims", "claim_imports", "events", "refusals",
+        "history_off",
     )  # fmt: skip
 
     def table_rows(self, table: str) -> dict[str, dict[str, Any]]:

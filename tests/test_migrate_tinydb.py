@@ -19,6 +19,7 @@ import pytest
 
 from formdesk.api.app import create_app
 from formdesk.model.accounts import ApiToken, UserSession
+from formdesk.model.history import HistoryExclusion
 from formdesk.model.layouts import FieldBox, LayoutVariant
 from formdesk.services.claims import import_claims_file
 from formdesk.services.samples import load_samples
@@ -54,6 +55,10 @@ def installation(tmp_path_factory) -> Path:
     first = store.get_record(items[0].record_id)
     key = next(f["key"] for f in first.record["fields"] if f.get("kind") != "table")
     store.correct_field(first.summary.record_id, key, "人工更正值", "admin")
+    store.exclude_history_value(  # 识读词库: a value the back office took out of the history
+        HistoryExclusion(template="表格11", field="purpose", value="测量缸压",
+                         excluded_by="admin", excluded_at=datetime.now(UTC))
+    )  # fmt: skip
     store.verify_record(items[1].record_id, "admin")
     if total > 2:  # a voided record and its audit line move too (issue 12)
         store.void_records([items[2].record_id], "admin", "重复上传")
@@ -89,7 +94,8 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
         assert res.returncode == 0, res.stderr
         assert "全部一致" in res.stdout
         for kind in (
-            "records: ", "corrections: 1", "claims: ", "scans: ", "tokens: 1", "layouts: 1"
+            "records: ", "corrections: 1", "claims: ", "scans: ", "tokens: 1", "layouts: 1",
+            "history exclusions: 1",
         ):  # fmt: skip
             assert kind in res.stdout
         # the service on the database: the same records, the correction, the sign-in
@@ -104,6 +110,7 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
             assert sql.get_session("cd" * 32).username == "admin"
             assert sql.user_for_token("ab" * 32).username == "admin"
             assert sql.list_claims() == tiny.list_claims() and sql.list_claims()
+            assert sql.known_values() == tiny.known_values()
             (layout,) = sql.list_layouts()
             assert layout == tiny.get_layout("SH-ZH/BD-27", "印刷厂")
             assert sql.layout_reference(layout.reference_sha256) == tiny.layout_reference(
@@ -126,6 +133,7 @@ def test_every_row_moves_and_compares_equal(installation, tmp_path):
                 db.exec_driver_sql("UPDATE records SET body = '{}' WHERE record_id = %s",
                                    (a[0].record_id,))  # fmt: skip
             assert compare_stores(tiny, sql) == [f"记录 {a[0].record_id} 不一致"]
+            assert sql.restore_history_value("表格11", "purpose", "测量缸压")  # it moved
             assert sql.claim_job() is not None
             # the folder's key signed what moved: the database takes it as the installation's
             mine = key_fingerprint(signing_key(installation))

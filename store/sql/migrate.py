@@ -21,6 +21,7 @@ from sqlalchemy import Engine, func, select
 
 from formdesk.model.accounts import User, UserSession
 from formdesk.model.documents import IssuedDocument
+from formdesk.model.history import HistoryExclusion
 from formdesk.model.layouts import LayoutVariant
 from formdesk.model.scans import Batch, Job, PageRefusal, Scan
 from formdesk.model.stored import Correction, RecordEvent
@@ -155,6 +156,8 @@ def copy_tinydb(
             schema.claim_imports,
             [i.model_dump() for i in reversed(tiny.list_claim_imports())],
         )
+        off = _models(tiny.table_rows("history_off").values(), HistoryExclusion)
+        put("history exclusions", schema.history_exclusions, [e.model_dump() for e in off])
         layouts = tiny.list_layouts()
         for v in layouts:  # the reference images one at a time, as the scans' bytes
             db.execute(schema.layout_variants.insert().values(_layout_row(tiny, v)))
@@ -230,6 +233,9 @@ def compare_stores(tiny: TinyStore, sql: Store) -> list[str]:
         sorted(sql.list_page_refusals(), key=key),
     )
     same("版式", "全部", tiny.list_layouts(), sql.list_layouts())
+    # the reader's lists: stations, the claims' models and parts, the history less what
+    # the back office excluded from it (识读词库)
+    same("识读词库", "全部", tiny.known_values(), sql.known_values())
     for v in tiny.list_layouts():
         digest = hashlib.sha256(sql.layout_reference(v.reference_sha256)).hexdigest()
         same("版式图像", v.name, v.reference_sha256, digest)
