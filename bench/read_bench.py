@@ -43,12 +43,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.known_claims import KnownClaims, bench_claims  # noqa: E402
 from formdesk.extract.lexicon import Lexicon  # noqa: E402
 from formdesk.extract.locate import locate_forms  # noqa: E402
 from formdesk.extract.ocr import default_engine  # noqa: E402
 from formdesk.extract.page_ocr import NOT_TEXT, fields_from_lines  # noqa: E402
 from formdesk.extract.reader import FormReader  # noqa: E402
 from formdesk.model.record import FieldReading, FormRecord  # noqa: E402
+from formdesk.store.corroborate import corroborate  # noqa: E402
 from formdesk.templates import get_template  # noqa: E402
 from formdesk.templates.schema import FieldType  # noqa: E402
 from samples.scoring import MEASURED, PRESENCE, expected_value, outcomes, same  # noqa: E402
@@ -251,6 +253,14 @@ def readings_by_key(record: FormRecord, template) -> dict[str, FieldReading]:
     return out
 
 
+def _readings(record: FormRecord) -> list[FieldReading]:
+    """Every reading of a record: its fields and their table cells."""
+    out = list(record.fields)
+    for f in record.fields:
+        out += [cell for row in f.rows or [] for cell in row.values()]
+    return out
+
+
 def is_filled(truth: object) -> bool:
     """A field someone wrote in: a value, a tick, a signature (not None, not False)."""
     return truth is not None and truth is not False
@@ -260,9 +270,13 @@ def is_text(t: FieldType) -> bool:
     return t not in MEASURED and t not in PRESENCE
 
 
-def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[int]], dict]:
+def hands_rows(
+    items, reader: FormReader, known: KnownClaims | None = None
+) -> tuple[list[dict], dict[str, list[int]], dict]:
     """Reads every image with the product reader and compares each field and table cell
-    with the truth (samples.scoring.outcomes decides correctness).
+    with the truth (samples.scoring.outcomes decides correctness); with `known`, each
+    record is first corroborated by those claims and stations as filing does
+    (store.corroborate).
 
     Returns (rows, forms per hand [found, not found], seconds per image path).  One row per
     field or cell of every found hand-written form, filled or not: hand, file, template,
@@ -275,6 +289,10 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
         t0 = time.perf_counter()
         read = reader.read_file(path.read_bytes(), path.name)
         seconds[path] = time.perf_counter() - t0
+        before: dict[int, str] = {}
+        if known is not None:
+            before = {id(r): r.status for rec in read.records for r in _readings(rec)}
+            corroborate(known, read.records)
         by_doc = {(r.document_id, r.copy_index): r for r in read.records}
         for form in truth["forms"]:
             if not form.get("handwritten", True):
@@ -297,6 +315,7 @@ def hands_rows(items, reader: FormReader) -> tuple[list[dict], dict[str, list[in
                         "key": o.key,
                         "type": o.type.value,
                         "status": o.status,
+                        "read_status": before.get(id(r), o.status),
                         "confidence": r.confidence if r is not None else None,
                         "evidence": list(r.evidence) if r is not None else [],
                         "reason": r.reason if r is not None else None,
@@ -364,23 +383,29 @@ def earlier_history(forms: int = HISTORY_FORMS, seed: int = HISTORY_SEED) -> dic
 
 
 def _hands_chunk(
-    job: tuple[list[tuple[str, dict]], bool, Lexicon | None],
+    job: tuple[list[tuple[str, dict]], bool, Lexicon | None, KnownClaims | None],
 ) -> tuple[list[dict], dict]:
-    paths, all_evidence, lexicon = job
+    paths, all_evidence, lexicon, known = job
     reader = FormReader(KEY, default_engine(), all_evidence=all_evidence, lexicon=lexicon)
-    rows, forms, _ = hands_rows([(Path(p), t) for p, t in paths], reader)
+    rows, forms, _ = hands_rows([(Path(p), t) for p, t in paths], reader, known)
     return rows, forms
 
 
 def read_hands_parallel(
-    items, workers: int, all_evidence: bool, lexicon: Lexicon | None = None
+    items,
+    workers: int,
+    all_evidence: bool,
+    lexicon: Lexicon | None = None,
+    known: KnownClaims | None = None,
 ) -> tuple[list[dict], dict]:
     """`hands_rows` over `workers` processes (one OCR thread each), rows in item order."""
     chunks = [[(str(p), t) for p, t in items[i::workers]] for i in range(max(1, workers))]
     os.environ["FORMDESK_OCR_THREADS"] = "1"
     try:
         with ProcessPoolExecutor(len(chunks)) as pool:
-            parts = list(pool.map(_hands_chunk, [(c, all_evidence, lexicon) for c in chunks]))
+            parts = list(
+                pool.map(_hands_chunk, [(c, all_evidence, lexicon, known) for c in chunks])
+            )
     finally:
         del os.environ["FORMDESK_OCR_THREADS"]
     rows: list[dict] = []
@@ -470,7 +495,11 @@ def hands_main(args: argparse.Namespace) -> None:
     engine = default_engine()
     t0 = time.perf_counter()
     lexicon = bench_lexicon(items, args.history) if args.lexicon == "catalog" else None
-    rows, forms = read_hands_parallel(items, args.workers, args.all_evidence, lexicon)
+    known = None
+    if args.claims:
+        known = bench_claims((f for _p, t in items for f in t["forms"]), args.seed)
+        print(f"claims held: {len(known.claims)} (bench/known_claims.py)")
+    rows, forms = read_hands_parallel(items, args.workers, args.all_evidence, lexicon, known)
     dt = time.perf_counter() - t0
     wanted = [s.name for s in sources] if args.set is None else sorted(forms)
     print(
@@ -490,6 +519,22 @@ def hands_main(args: argparse.Namespace) -> None:
         print(
             f"{name:<14}{n:>7}  {pct(exact, n):>7}  {pct(ok, n):>9}  {wrong:>6} ({pct(wrong, ok).strip():>7})"
         )
+    if known is not None:
+        print("\nmade ok at filing (claims, stations), by source: filled, ok as read -> as filed")
+        for name in [*wanted, "all"]:
+            sel = [r for r in rows if r["filled"] and (name == "all" or r["hand"] == name)]
+            read_ok = sum(r["read_status"] == "ok" for r in sel)
+            made = [r for r in sel if r["read_status"] != "ok" and r["status"] == "ok"]
+            kinds = defaultdict(int)
+            for r in made:
+                kinds[r["type"]] += 1
+            print(
+                f"  {name:<12}{len(sel):>7}  {pct(read_ok, len(sel))} -> "
+                f"{pct(read_ok + len(made), len(sel))}  (+{len(made)}, "
+                f"{sum(not r['correct'] for r in made)} wrong: "
+                + ", ".join(f"{t} {k}" for t, k in sorted(kinds.items()))
+                + ")"
+            )
     if not args.no_page_ocr:
         page, _ = page_ocr_pass(items, engine)
         got = [ok for _t, ok, hw in page if hw]
@@ -528,6 +573,12 @@ def main() -> None:
         default=HISTORY_FORMS,
         help="with --lexicon catalog: text fields also read against the values confirmed on "
         f"this many earlier forms of each template (default {HISTORY_FORMS}; 0: none)",
+    )
+    ap.add_argument(
+        "--claims",
+        action="store_true",
+        help="with --hands: file each record as the service does, against the warranty "
+        "claims of the set's tags, manifests and repair reports (bench/known_claims.py)",
     )
     ap.add_argument("--dump", type=Path, help="with --hands: filled text fields as JSON lines")
     ap.add_argument(

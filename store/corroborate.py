@@ -5,8 +5,14 @@ second reading disagreeing, ink left unread — is ok when it says exactly what 
 source says of the same thing:
 
 - the warranty claim of the same vehicle (the VIN read with a valid check digit, ISO 3779):
-  engine number, vehicle model, part number and name, purchase date (evidence `claim`);
+  engine number, vehicle model, part number and name, purchase and repair date, mileage,
+  claim number (evidence `claim`);
 - the list of stations, for the field naming the sending station (evidence `stations`).
+
+A VIN that is itself doubted is the claim's when it says exactly a claimed VIN *and* the
+same form (or manifest row) says that claim's engine number or claim number too: a
+misread VIN that passes its check digit and lands on another claimed vehicle would also
+need the other identifier misread into that vehicle's.
 
 Engine numbers carry no check digit, so this is how they become ok when the two readings
 disagree.  Nothing is changed that was invalid, overwritten in print (打印值被改写) or on
@@ -18,31 +24,44 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
-from formdesk.model.claims import Claim
+from formdesk.model.claims import Claim, Station
 from formdesk.model.record import FieldReading, FormRecord
 from formdesk.templates.values.normalize import fold
-
-from .interface import Store
 
 # field key (tags, manifest rows, feedback forms) -> the claim's attribute
 CLAIM_FIELDS = {
     "engine_no": "engine_no",
     "vehicle_model": "vehicle_model",
     "part_no": "part_no",
+    "fault_part_no": "part_no",
     "part_name": "part_name",
+    "fault_part_name": "part_name",
     "purchase_date": "purchase_date",
+    "repair_date": "repair_date",
+    "mileage_km": "mileage_km",
+    "claim_no": "claim_no",
 }
+# what names one vehicle's claim beside its VIN: a doubted VIN needs one of these to agree
+IDENTIFIERS = {"engine_no": "engine_no", "claim_no": "claim_no"}
 STATION_FIELDS = ("sender_unit", "unit_name", "service_station", "station_name")
 # the reasons a reading is doubted for its OCR alone (extract/fields.py)
 OCR_DOUBTS = ("识别把握不大", "两次识读结果不一致", "有笔迹没有被识读出来")
 
 
+class Known(Protocol):
+    """What corroboration asks of a store (store.interface: ClaimStore, StationStore)."""
+
+    def list_claims(self) -> list[Claim]: ...
+
+    def list_stations(self) -> list[Station]: ...
+
+
 class Corroborator:
     """The claims by VIN and the station names, loaded once for a batch of records."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Known):
         self._store = store
         self._claims: dict[str, list[Claim]] | None = None
         self._stations: set[str] | None = None
@@ -74,7 +93,7 @@ class Corroborator:
                 f.summarise_rows()
 
     def _readings(self, readings: dict[str, FieldReading]) -> bool:
-        changed = False
+        changed = self._identify(readings)
         vin = readings.get("vin")
         claims = self.claims_for(str(vin.value)) if vin and vin.status == "ok" and vin.value else []
         for key, attr in CLAIM_FIELDS.items():
@@ -89,8 +108,25 @@ class Corroborator:
                 changed = True
         return changed
 
+    def _identify(self, readings: dict[str, FieldReading]) -> bool:
+        """A doubted VIN made ok by a claim of exactly that VIN whose engine number or
+        claim number the same readings say too (`IDENTIFIERS`)."""
+        vin = readings.get("vin")
+        if vin is None or not _doubted(vin):
+            return False
+        for claim in self.claims_for(str(vin.value)):
+            if any(
+                (r := readings.get(key)) is not None
+                and r.value not in (None, "")
+                and _said_by(r.value, [claim], attr)
+                for key, attr in IDENTIFIERS.items()
+            ):
+                _make_ok(vin, "claim")
+                return True
+        return False
 
-def corroborate(store: Store, records: Iterable[FormRecord]) -> None:
+
+def corroborate(store: Known, records: Iterable[FormRecord]) -> None:
     """`Corroborator.record` for each record (changed in place)."""
     c = Corroborator(store)
     for record in records:

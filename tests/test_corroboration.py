@@ -85,9 +85,26 @@ def test_a_reading_the_claim_does_not_say_stays_for_review(store):
 
 
 def test_no_corroboration_without_a_vin_read_for_sure(store):
-    got = fields_of(filed(store, tag("261130-0000000003", "YC4E14020", vin_status="check")))
+    """A doubted VIN whose claim's engine number the form does not say stays doubted, and
+    nothing is corroborated by that claim."""
+    got = fields_of(filed(store, tag("261130-0000000003", "YC4E14O2O", vin_status="check")))
+    assert got["vin"]["status"] == "check"
     assert got["engine_no"]["status"] == "check"
     assert got["part_no"]["status"] == "check"
+
+
+def test_a_doubted_vin_is_the_claims_when_its_engine_number_agrees(store):
+    got = fields_of(filed(store, tag("261130-0000000006", "YC4E14020", vin_status="check")))
+    assert got["vin"]["status"] == "ok" and got["vin"]["evidence"][-1] == "claim"
+    assert got["engine_no"]["status"] == "ok" and got["part_no"]["status"] == "ok"
+
+
+def test_a_doubted_vin_no_claim_names_stays_doubted(store):
+    record = tag("261130-0000000007", "YC4E14020", vin_status="check")
+    vin = next(f for f in record["fields"] if f["key"] == "vin")
+    vin["value"] = vin["raw"] = "LGAX2A1376K123457"
+    got = fields_of(filed(store, record))
+    assert got["vin"]["status"] == "check" and got["engine_no"]["status"] == "check"
 
 
 def test_the_station_list_corroborates_the_sending_station(store):
@@ -102,3 +119,26 @@ def test_an_overwritten_or_invalid_value_is_never_corroborated(store):
     engine["reason"] = "打印值被改写(打印的是“YC4E14021”),请核对"
     got = fields_of(filed(store, record))
     assert got["engine_no"]["status"] == "check"
+
+
+def test_a_manifest_row_is_identified_by_its_claim_number(store):
+    """SH-ZH/BD-31's rows: a doubted VIN whose claim number the row says is the claim's,
+    and the row's other doubted cells follow; a row whose claim number another claim holds
+    stays doubted."""
+    cells = lambda claim_no: {  # noqa: E731
+        "claim_no": reading("claim_no", "索赔单号", "text", claim_no),
+        "vin": reading("vin", "VIN", "vin", VIN, "check", DISAGREE, ["ocr:0.900", "disagree"]),
+        "part_no": reading("part_no", "零件编号", "text", "1011010-E02", "check", LOW),
+    }
+    table = FieldReading(key="returned_parts", label="返厂零件", type="table", value=None, status="ok",
+                         rows=[cells("SP2603001"), cells("SP2603009")])  # fmt: skip
+    table.summarise_rows()
+    record = FormRecord(
+        template="SH-ZH/BD-31", template_version=1, document_id="261130-0000000008",
+        identified_by="qr", authentic=True, residual_mm=0.1,
+        pages=[PageSource(file="m.jpg", file_page=0)], fields=[table],
+    ).model_dump(mode="json")  # fmt: skip
+    [rows] = [f["rows"] for f in filed(store, record)["fields"]]
+    assert rows[0]["vin"]["status"] == "ok" and rows[0]["vin"]["evidence"][-1] == "claim"
+    assert rows[0]["part_no"]["status"] == "ok"
+    assert rows[1]["vin"]["status"] == "check" and rows[1]["part_no"]["status"] == "check"
