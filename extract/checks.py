@@ -60,8 +60,8 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
                 _flag(a, check.message)
                 _flag(b, check.message)
             else:
-                settle(a, "words")
-                settle(b, "words")
+                settle(a, "words", unread_ok=_one_unread([a, b]))
+                settle(b, "words", unread_ok=_one_unread([a, b]))
             continue
         x, y = str(a.value), str(b.value)
         n = min(len(x), len(y))  # a month (2026-03) compares with a date by its prefix
@@ -82,13 +82,19 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
                 _flag(words, "大写金额与小写金额不符")
                 _flag(figures, "大写金额与小写金额不符")
             elif words and figures and words.value and figures.value:
-                settle(words, "words")
-                settle(figures, "words")
+                settle(words, "words", unread_ok=_one_unread([words, figures]))
+                settle(figures, "words", unread_ok=_one_unread([words, figures]))
     for spec in template.table_fields:  # cells a check settled or flagged
         f = by_key.get(spec.key)
         if f is not None and f.rows is not None:
             fresh = summarise_table(spec, f.rows)
             f.status, f.reason, f.confidence = fresh.status, fresh.reason, fresh.confidence
+
+
+def _one_unread(readings: list[FieldReading]) -> bool:
+    """At most one of the readings of a holding check left ink unread: a figure dropped
+    in one amount breaks the check, so that reading is whole (evidence.settle)."""
+    return sum("unread" in f.evidence for f in readings) <= 1
 
 
 def _words_agree(words: FieldReading, figures: FieldReading) -> bool:
@@ -168,9 +174,11 @@ def _apply_sum(check: CrossCheck, by_key: dict[str, FieldReading]) -> None:
         else:
             holds = sum(ps, Decimal(0)) == t  # type: ignore[arg-type]
         if holds:
-            for f in (total, *parts):
-                if f.status != "empty" and (f.type not in POINTED or "." in f.raw):
-                    settle(f, "sum")
+            group = [f for f in (total, *parts) if f.status != "empty"]
+            whole = _one_unread(group)
+            for f in group:
+                if f.type not in POINTED or "." in f.raw:
+                    settle(f, "sum", unread_ok=whole)
         else:
             for f in (total, *parts):
                 if f.status != "empty":

@@ -75,7 +75,8 @@ def test_a_broken_sum_sends_every_reading_in_it_to_review():
         assert "sum" not in f.evidence
 
 
-def test_unread_ink_is_not_settled_by_a_sum():
+def test_one_reading_with_unread_ink_is_settled_by_a_sum_that_pins_it():
+    """A figure dropped from one amount would break the sum: the sum pins its value whole."""
     t = get_template("SH-ZH/BD-21")
     fields = [
         _ok("labor_fee", "100.00"),
@@ -84,7 +85,22 @@ def test_unread_ink_is_not_settled_by_a_sum():
     ]
     apply_cross_checks(t, fields)
     f = _by_key(fields)["total_fee"]
-    assert f.status == "check" and "sum" in f.evidence and not only_doubtful(f)
+    assert f.status == "ok" and f.reason is None and "sum" in f.evidence
+
+
+def test_two_readings_with_unread_ink_in_one_sum_stay_for_review():
+    """1500 + 300 = 1800 read 500 + 300 = 800 — the same 1 dropped twice keeps the sum."""
+    t = get_template("SH-ZH/BD-21")
+    fields = [
+        _unread("labor_fee", "500.00"),
+        _ok("material_fee", "300.00"),
+        _unread("total_fee", "800.00"),
+    ]
+    apply_cross_checks(t, fields)
+    f = _by_key(fields)
+    for key in ("labor_fee", "total_fee"):
+        assert f[key].status == "check" and f[key].reason == UNREAD and "sum" in f[key].evidence
+        assert not only_doubtful(f[key])
 
 
 def test_a_blank_part_counts_as_zero_and_a_blank_total_checks_nothing():
@@ -233,3 +249,19 @@ def test_the_review_page_names_every_kind_of_evidence():
     table = js[js.index("const EVIDENCE = {") : js.index("};", js.index("const EVIDENCE = {"))]
     shown = dict(re.findall(r"(\w+): \"([^\"]+)\"", table))
     assert shown == EVIDENCE_LABELS
+
+
+@pytest.mark.parametrize("both_unread", [False, True])
+def test_the_words_amount_settles_figures_with_unread_ink_unless_both_left_some(both_unread):
+    t = get_template("表格06")
+    words = FieldReading(
+        key="revised_estimate_words", label="总金额(大写)", type="money_words", value="壹仟贰佰元整",
+        raw="壹仟贰佰元整", status="check" if both_unread else "ok", confidence=0.99,
+        reason=UNREAD if both_unread else None,
+        evidence=["ocr:0.990", "unread" if both_unread else "ink"],
+    )  # fmt: skip
+    fields = [words, _unread("revised_estimate", "1200.00")]
+    apply_cross_checks(t, fields)
+    f = _by_key(fields)["revised_estimate"]
+    assert "words" in f.evidence
+    assert f.status == ("check" if both_unread else "ok")
