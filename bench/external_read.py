@@ -52,6 +52,18 @@ def _own_page(template, key: bytes, rng, kind: str, source=None) -> tuple[np.nda
     return shot(img, rng, jpeg_quality=85, quarter_turns=0.0), truth["forms"][0]["values"]
 
 
+def _reading(record, key: str):
+    """The reading `samples.scoring.outcomes` names `key` (a field, or a table cell
+    `table[row].column`, row from 1); None when the record lacks it."""
+    name, _, rest = key.partition("[")
+    field = next((f for f in record.fields if f.key == name), None)
+    if field is None or not rest:
+        return field
+    row, _, column = rest.partition("].")
+    rows = field.rows or []
+    return rows[int(row) - 1].get(column) if int(row) <= len(rows) else None
+
+
 def external_main(args, key: bytes) -> None:
     """Reads and prints as the module says; with `args.hands` (a comma list of hand
     sources, samples.synth.sources) every page is written by those sources in turn —
@@ -68,6 +80,7 @@ def external_main(args, key: bytes) -> None:
 def _external_figures(args, key: bytes, source) -> None:
     engine = default_engine()
     figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    held: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # right, not ok
     # every page is made first, so that with `--lexicon catalog` the installation knows the
     # stations they name (read_bench.catalog_lexicon), as the hands bench does
     made = []
@@ -115,6 +128,10 @@ def _external_figures(args, key: bytes, source) -> None:
                     f["exact"] += o.correct
                     f["ok"] += o.status == "ok"
                     f["wrong_ok"] += o.status == "ok" and not o.correct
+                    if o.correct and o.status != "ok":
+                        reading = _reading(record, o.key)
+                        reason = (reading.reason or o.status) if reading else o.status
+                        held[origin][f"{o.type.value}: {reason.split('(')[0].split(',')[0]}"] += 1
                     if o.status == "ok" and not o.correct:
                         evidence = next((r.evidence for r in record.fields if r.key == o.key), [])
                         print(f"  wrong but ok: {origin} {blank.name} page {n + 1} ({kind}) "
@@ -132,3 +149,7 @@ def _external_figures(args, key: bytes, source) -> None:
             f"{int(f['refused']):>9}{int(f['filled']):>8}{f['exact'] / filled:>8.1%}"
             f"{f['ok'] / filled:>11.1%}{f['wrong_ok'] / max(1.0, f['ok']):>16.2%}"
         )
+    print("\nright readings not marked ok, by field type and reason (most common first)")
+    for origin in ("own", "external"):
+        common = sorted(held[origin].items(), key=lambda kv: -kv[1])[:12]
+        print(f"  {origin}: " + "; ".join(f"{k} {n}" for k, n in common))
