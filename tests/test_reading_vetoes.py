@@ -12,6 +12,7 @@ from formdesk.extract.fields import AT_SIDE, implausible, writing_at_side
 from formdesk.extract.ink import FormImage
 from formdesk.templates.geometry import Rect
 from formdesk.templates.schema import FieldType
+from formdesk.templates.values.vin import model_year
 
 BOX = Rect(10.0, 10.0, 30.0, 8.0)  # mm
 
@@ -66,6 +67,12 @@ def test_at_side_reason_is_chinese():
         (FieldType.date, "2025-10-29", "2025-10-29", None),
         (FieldType.datetime, "2026-01-02 10:15", "2026-01-02 10:15", None),
         (FieldType.money, "0.50", "0.50", None),
+        # held-out hands: 2025's S read as 5 twice, the check digit still holding
+        (FieldType.vin, "LDCX205K851521290", "LDCX205K851521290", "2005 年款"),
+        (FieldType.vin, "LSVK7575751549745", "LSVK7575751549745", "2005 年款"),
+        (FieldType.vin, "LDCX20SK8S1521290", "LDCX20SK8S1521290", None),
+        (FieldType.vin, "LGBH52E09FY000001", "LGBH52E09FY000001", None),  # 2015
+        (FieldType.vin, "LGAX2A130UK123456", "LGAX2A130UK123456", "不是年份码"),
     ],
 )
 def test_implausible_readings(t, raw, value, doubt):
@@ -185,3 +192,14 @@ def test_a_second_model_whose_reading_does_not_check_out_abstains(monkeypatch):
             else:
                 assert f.status == "check" and "另一识读模型读作" in (f.reason or ""), f.reason
         assert judged, "no VIN was judged by the rule"
+
+
+@pytest.mark.parametrize(
+    ("code", "latest", "year"),
+    [("S", 2027, 2025), ("5", 2027, 2005), ("A", 2027, 2010), ("Y", 2027, 2000),
+     ("9", 2027, 2009), ("1", 2032, 2031), ("T", 2027, 2026), ("U", 2027, None),
+     ("0", 2027, None)],
+)  # fmt: skip
+def test_model_year_of_the_year_code(code, latest, year):
+    """ISO 3779 / GB 16735: position 10, a 30-year cycle of codes (1980 A … 2009 9)."""
+    assert model_year("LGAX2A130" + code + "K123456", latest) == year

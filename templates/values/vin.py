@@ -36,6 +36,23 @@ OCR_CONFUSIONS = {
 }
 
 
+# the model year code, VIN position 10 (ISO 3779 / GB 16735-2019 table of year codes):
+# 1980 A … 2000 Y, 2001 1 … 2009 9, 2010 A … — a 30-year cycle; U, Z and 0 are never used
+YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
+FIRST_MODEL_YEAR = 1980
+
+
+def model_year(vin: str, latest: int) -> int | None:
+    """The model year position 10 of `vin` gives: of the years its code stands for, the
+    last one not after `latest` (the year after a form's own, say).  None when the code is
+    not a year code (U, Z, 0, or a short reading)."""
+    code = vin[9:10].upper()
+    if not code or code not in YEAR_CODES:
+        return None
+    first = FIRST_MODEL_YEAR + YEAR_CODES.index(code)
+    return first + 30 * ((latest - first) // 30)
+
+
 def check_digit(vin: str) -> str:
     """The character position 9 must hold for the other sixteen ('X' stands for 10)."""
     total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin.upper(), _WEIGHTS, strict=True))
