@@ -42,7 +42,7 @@ def manifest_rows(n: int) -> list[dict]:
     return [
         {
             "claim_no": f"SP2611{i:05d}",
-            "vin": with_check_digit(f"LGAX2A130{i:08d}"[:17]),
+            "vin": with_check_digit(f"LGAX2A130S{i:07d}"),  # model year 2025 (S)
             "part_no": f"1011010-E{i % 90 + 10:02d}",
             "part_name": "机油泵总成",
             "quantity": 1 + i % 3,
