@@ -43,7 +43,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.known_claims import KnownClaims, bench_claims  # noqa: E402
+from bench.known_claims import STATION_KEYS, KnownClaims, bench_claims  # noqa: E402
 from formdesk.extract.lexicon import Lexicon  # noqa: E402
 from formdesk.extract.locate import locate_forms  # noqa: E402
 from formdesk.extract.ocr import default_engine  # noqa: E402
@@ -338,9 +338,6 @@ def bench_lexicon(items, history_forms: int = 0) -> Lexicon:
     return catalog_lexicon(
         (form["values"] for _p, truth in items for form in truth["forms"]), history_forms
     )
-
-
-STATION_KEYS = ("station_name", "service_station", "sender_unit", "unit_name", "dealer_name")
 
 
 def catalog_lexicon(forms_values, history_forms: int = 0) -> Lexicon:
