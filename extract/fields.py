@@ -29,7 +29,7 @@ from formdesk.templates.layout import (
 from formdesk.templates.schema import Column, FieldType, FormField, Template
 from formdesk.templates.values.identifiers import plate_problem
 from formdesk.templates.values.normalize import normalize
-from formdesk.templates.values.vin import correct_single_confusion, model_year
+from formdesk.templates.values.vin import correct_single_confusion, old_vin
 
 from .align import PX_PER_MM
 from .charsets import clean_ocr, datetime_readings, field_charset, plate_shaped
@@ -493,36 +493,12 @@ _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 
 
-# years: a vehicle this much older than the form is not what a service network sees (China's
-# 机动车强制报废标准规定 (2012) retires heavy trucks at 15 years); older ones read as such
-# are nearly always a letter year code read as a figure — 2025's S as 5 (2005), 2016's G
-# as 6 — which the check digit does not catch when two characters moved (held-out hands,
-# 2026-12-02: LDCX20SK8S1521290 read LDCX205K851521290 by both models)
-MAX_VEHICLE_AGE = 15
-
-
-def old_vin(vin: str, year: int) -> str | None:
-    """Why a valid VIN read on a form of `year` is doubtful for its model year code
-    (templates.values.vin.model_year: ISO 3779 / GB 16735), or None: a code that is no
-    year (U, Z, 0) or a model year more than MAX_VEHICLE_AGE years before `year`."""
-    made = model_year(vin, year + 1)
-    code = vin[9:10]
-    if made is None:
-        return f"车架号第10位(年份码)“{code}”不是年份码,可能误读,请核对"
-    if year - made > MAX_VEHICLE_AGE:
-        return (
-            f"车架号第10位(年份码)“{code}”表示 {made} 年款,车龄超过 {MAX_VEHICLE_AGE} 年"
-            "不合常理,可能是易混的字母或数字,请核对"
-        )
-    return None
-
-
 def implausible(t: FieldType, raw: str, value: Any) -> str | None:
     """A reading whose value checks out but that writing would not give: a count or
     mileage with a leading 0 (101706 read 0006 — a figure lost, the rest misread), a
     year before EARLIEST_YEAR or after next year (2025-10 read 2095-10), a VIN whose
-    model year code (position 10) says a vehicle older than MAX_VEHICLE_AGE (`old_vin`).
-    The reason (Chinese), or None."""
+    model year code (position 10) says a vehicle too old to be serviced
+    (templates.values.vin.old_vin).  The reason (Chinese), or None."""
     if t == FieldType.vin and value is not None:
         return old_vin(str(value), utcnow().year)
     if t == FieldType.integer:

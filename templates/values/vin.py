@@ -53,6 +53,30 @@ def model_year(vin: str, latest: int) -> int | None:
     return first + 30 * ((latest - first) // 30)
 
 
+# Years: a vehicle this much older than the form is not what a service network sees (China's
+# 机动车强制报废标准规定 (2012) retires heavy trucks at 15 years); older ones read as such
+# are nearly always a letter year code read as a figure — 2025's S as 5 (2005), 2016's G
+# as 6 — which the check digit does not catch when two characters moved (held-out hands,
+# 2026-12-02: LDCX20SK8S1521290 read LDCX205K851521290 by both models)
+MAX_VEHICLE_AGE = 15
+
+
+def old_vin(vin: str, year: int) -> str | None:
+    """Why a valid VIN read on a form of `year` is doubtful for its model year code
+    (`model_year`: ISO 3779 / GB 16735), or None: a code that is no
+    year (U, Z, 0) or a model year more than MAX_VEHICLE_AGE years before `year`."""
+    made = model_year(vin, year + 1)
+    code = vin[9:10]
+    if made is None:
+        return f"车架号第10位(年份码)“{code}”不是年份码,可能误读,请核对"
+    if year - made > MAX_VEHICLE_AGE:
+        return (
+            f"车架号第10位(年份码)“{code}”表示 {made} 年款,车龄超过 {MAX_VEHICLE_AGE} 年"
+            "不合常理,可能是易混的字母或数字,请核对"
+        )
+    return None
+
+
 def check_digit(vin: str) -> str:
     """The character position 9 must hold for the other sixteen ('X' stands for 10)."""
     total = sum(_TRANSLITERATION[c] * w for c, w in zip(vin.upper(), _WEIGHTS, strict=True))
