@@ -54,6 +54,7 @@ EVIDENCE_LABELS = {
     "crossabstain": "另一识读模型的结果不成立(不作判断)",
     "cross": "两个识读模型一致",
     "crossdiff": "两个识读模型不一致",
+    "wider": "另一识读模型把相同的两个字读成一个,拉宽后重读",
     "edge": "字迹写到格子边上",
     "odd": "数值不合常理",
     "unlisted": "不在已知名录中",
@@ -452,6 +453,47 @@ def second_view(crop: np.ndarray) -> np.ndarray:
     _, bw = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     bw = cv2.copyMakeBorder(bw, 4, 4, 8, 8, cv2.BORDER_CONSTANT, value=255)
     return cv2.cvtColor(bw, cv2.COLOR_GRAY2BGR)
+
+
+# how much wider a line is drawn for the second model's second look (`wider_view`)
+WIDER = 1.3
+
+
+def wider_view(crop: np.ndarray) -> np.ndarray:
+    """The line drawn WIDER times as wide, same height: the second model (PP-OCRv4) takes
+    a time step per 8 px of its 48 px-high input, so two narrow figures side by side (a
+    running hand's 11) share steps and come out once; drawn wider, each gets its own."""
+    return cv2.resize(crop, None, fx=WIDER, fy=1.0, interpolation=cv2.INTER_LINEAR)
+
+
+def merged_doubles(first: str, other: str) -> bool:
+    """Whether `other` is `first` with one or more of its doubled characters written once
+    (2025-11-26 read 2025-1-26), separators (SEPARATORS) and spaces ignored: what a CTC
+    decoder gives where the model left no blank step between two equal characters
+    (Graves et al. 2006: a repeated label needs a blank between) — the narrow model
+    drops a separator squeezed between figures with them (11:15 read 1115)."""
+    a, b = _runs(_bare(first)), _runs(_bare(other))
+    if len(a) != len(b) or not a:
+        return False
+    if any(ca != cb or nb > na for (ca, na), (cb, nb) in zip(a, b, strict=True)):
+        return False
+    return any(nb < na for (_c, na), (_d, nb) in zip(a, b, strict=True))
+
+
+def _bare(text: str) -> str:
+    """`text` without spaces and SEPARATORS."""
+    return "".join(ch for ch in text if ch not in SEPARATORS and not ch.isspace())
+
+
+def _runs(text: str) -> list[tuple[str, int]]:
+    """`text` as (character, how many times in a row)."""
+    out: list[tuple[str, int]] = []
+    for ch in text:
+        if out and out[-1][0] == ch:
+            out[-1] = (ch, out[-1][1] + 1)
+        else:
+            out.append((ch, 1))
+    return out
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -45,11 +45,13 @@ from .evidence import (
     SLANTED_ONE,
     TWIN_DOUBT,
     UNREAD,
+    merged_doubles,
     rule_for,
     same_value,
     second_view,
     slanted_one,
     unread_ink,
+    wider_view,
 )
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
@@ -364,6 +366,12 @@ def _read_text(
     if model is not None:
         third = _ocr_pass(ctx, spec, lines, engine=model)
         crossed = third.error is None and same_value(first.value, third.value)
+        if not crossed and merged_doubles(first.raw, third.raw):
+            # the second model ran two equal figures together (11 read 1): a second
+            # look, the line drawn wider, decides
+            third = _ocr_pass(ctx, spec, lines, wider_view, engine=model)
+            crossed = third.error is None and same_value(first.value, third.value)
+            evidence.append("wider")
         cross_abstained = third.error is not None or third.choices is not None
         evidence.append(
             f"cross:{third.score:.3f}"
