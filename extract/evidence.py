@@ -321,9 +321,12 @@ def _lone_marks(
         above_below = labels[:, x : x + w]
         if np.any((above_below != 0) & (above_below != i)):
             continue  # other ink above or below it: part of a character (the dots of 热)
-        beside = labels[y : y + h, x0:x1]
+        # beside it at its lower half: a stroke of a character ends there; ink beside its
+        # upper end only is the next character's (Long Cang writes a comma tall, its top
+        # level with the lower dot of 冷's 冫: 偏高,冷却 read 偏高冷却)
+        beside = labels[y + h // 2 : y + h, x0:x1]
         if np.any((beside != 0) & (beside != i)):
-            continue  # other ink right beside it at its height: a stroke of that character
+            continue  # other ink right beside it low down: a stroke of that character
         if x0 == 0 or x1 == ink.shape[1]:
             continue  # at the line's end: a full stop or a speck, not between characters
         out.append((int(x), int(x + w)))
