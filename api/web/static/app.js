@@ -275,6 +275,17 @@ const FD = (() => {
     return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}`;
   }
 
+  /** The month a monthly page opens on: the station's latest with data (the server
+   * knows; all stations when `station` is empty), else `previousMonth()`. */
+  async function openingMonth(station) {
+    try {
+      const found = await api("GET", "/api/months/latest" + query({ station }));
+      return found.month || found.previous_month;
+    } catch (_) {
+      return previousMonth();
+    }
+  }
+
   /* On a phone the tables marked `cards` show each row as a card, each cell under its
    * column's heading (app.css): the heading goes in the cell's data-label, for the rows
    * a page's script adds at any time. */
@@ -292,6 +303,7 @@ const FD = (() => {
 
   return {
     previousMonth,
+    openingMonth,
     renderPager,
     flash,
     role: body.dataset.role,

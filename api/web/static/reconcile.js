@@ -241,23 +241,13 @@
   monthInput.addEventListener("change", () => monthInput.value && load());
   if (stationSelect) stationSelect.addEventListener("change", load);
 
-  /** The month to open on: the station's latest with data (the server knows), else last month. */
-  async function openingMonth() {
-    try {
-      const found = await api("GET", "/api/months/latest" + query({ station: params().station }));
-      return found.month || found.previous_month;
-    } catch (_) {
-      return FD.previousMonth();
-    }
-  }
-
   if (stationSelect && initial.get("station")) stationSelect.value = initial.get("station");
   if (stationSelect && !stationSelect.value) {
     monthInput.value = initial.get("month") || FD.previousMonth();
     message("还没有登记维修站。");
   } else {
     (async () => {
-      monthInput.value = initial.get("month") || (await openingMonth());
+      monthInput.value = initial.get("month") || (await FD.openingMonth(params().station));
       load();
     })();
   }

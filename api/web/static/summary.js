@@ -247,19 +247,9 @@
   monthInput.addEventListener("change", () => monthInput.value && load());
   if (stationSelect) stationSelect.addEventListener("change", load);
 
-  /** The month to open on: the latest with data (the server knows), else last month. */
-  async function openingMonth() {
-    try {
-      const found = await api("GET", "/api/months/latest" + query({ station: params().station }));
-      return found.month || found.previous_month;
-    } catch (_) {
-      return FD.previousMonth();
-    }
-  }
-
   if (stationSelect && initial.get("station")) stationSelect.value = initial.get("station");
   (async () => {
-    monthInput.value = initial.get("month") || (await openingMonth());
+    monthInput.value = initial.get("month") || (await FD.openingMonth(params().station));
     load();
   })();
 })();
