@@ -135,6 +135,15 @@ REAL_DIGIT = "<mnist>"  # the "font" of a real handwritten digit
 # Among real digits these marks get at least MARK_ADVANCE, and a real digit stays in its cell.
 MARKS_AMONG_FIGURES = frozenset(".,:")
 MARK_ADVANCE = 0.28  # em
+# Likewise a comma between two phrases of Chinese: a person gives it a cell of its own
+# (标点符号占一格), but Long Cang's ASCII comma advances 0.18 em while its neighbours'
+# glyphs overrun their cells, so the comma was drawn touching the next character or
+# hidden under the one before (压力低,轴承异响: the truth held a comma the paper did not,
+# held-out set seed 113, 2026-12-03).  Written by a hand source, these marks get at least
+# PHRASE_MARK_ADVANCE and are written PHRASE_MARK_LEAD into it.
+PHRASE_MARKS = frozenset(",;，；、")
+PHRASE_MARK_ADVANCE = 0.5  # em
+PHRASE_MARK_LEAD = 0.12  # em: how far right of the pen the mark is written
 
 
 @cache
@@ -233,6 +242,8 @@ class Hand:
         if name == REAL_DIGIT:
             return DIGIT_ADVANCE
         adv = _advance(name, ch) * scale
+        if ch in PHRASE_MARKS:
+            adv = max(adv, PHRASE_MARK_ADVANCE)
         if self.source.digits and ch in MARKS_AMONG_FIGURES:
             return max(adv, MARK_ADVANCE)
         return adv
@@ -632,7 +643,9 @@ def layout_text(
             jitter_y = _clipped_normal(rng, hand.jitter, 0.1) * em
             y = base + jitter_y + (x - x0) * drift
             e = em * float(rng.uniform(0.95, 1.04))
-            out.append(Placed(ch, x, y, e))
+            # a phrase mark stands clear of the character before it, in its own cell
+            lead = PHRASE_MARK_LEAD * em if ch in PHRASE_MARKS and hand.source else 0.0
+            out.append(Placed(ch, x + lead, y, e))
             x += adv(ch) * em * spacing / 1.02 * float(rng.uniform(0.95, 1.04))
     return _contain(out, r)
 
