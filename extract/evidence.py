@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import groupby
 from typing import Any
 
 import cv2
@@ -490,13 +491,7 @@ def _bare(text: str) -> str:
 
 def _runs(text: str) -> list[tuple[str, int]]:
     """`text` as (character, how many times in a row)."""
-    out: list[tuple[str, int]] = []
-    for ch in text:
-        if out and out[-1][0] == ch:
-            out[-1] = (ch, out[-1][1] + 1)
-        else:
-            out.append((ch, 1))
-    return out
+    return [(ch, len(list(run))) for ch, run in groupby(text)]
 
 
 def same_value(a: Any, b: Any) -> bool:
