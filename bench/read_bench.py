@@ -532,6 +532,11 @@ def hands_main(args: argparse.Namespace) -> None:
                 + ", ".join(f"{t} {k}" for t, k in sorted(kinds.items()))
                 + ")"
             )
+        print("sent to review at filing (a claim contradicts the reading): readings, of them right")
+        for name in [*wanted, "all"]:
+            sel = [r for r in rows if r["filled"] and (name == "all" or r["hand"] == name)]
+            sent = [r for r in sel if r["read_status"] == "ok" and r["status"] != "ok"]
+            print(f"  {name:<12}{len(sent):>7}  {sum(r['correct'] for r in sent)} right")
     if not args.no_page_ocr:
         page, _ = page_ocr_pass(items, engine)
         got = [ok for _t, ok, hw in page if hw]

@@ -16,8 +16,16 @@ need the other identifier misread into that vehicle's.
 
 Engine numbers carry no check digit, so this is how they become ok when the two readings
 disagree.  Nothing is changed that was invalid, overwritten in print (打印值被改写) or on
-a page the local alignment could not explain; a differing value is left to the review and
-to the reconciliation, which reports the mismatch with its evidence.
+a page the local alignment could not explain.
+
+The claim is also a witness against a reading.  A reading ok on OCR alone that no claim
+of the (surely read) vehicle says, while one says a value the same ink could be read as —
+one character otherwise, or only letters and figures swapped for their twins (D/0, S/5,
+G/6 …: extract/ocr/confusion.TWINS) — goes to review with the claim's value in its
+reason (`CONTRADICTED`): either the reading or the claim is wrong, and OCR's score cannot
+tell which (issue 10: a misread engine number came back ok at ≥ 0.9).  A value verified
+against formdesk's own print (evidence `printed`) is not doubted.  Any other difference is
+left to the reconciliation, which reports the mismatch with its evidence.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from formdesk.extract.ocr.confusion import TWINS
 from formdesk.model.claims import Claim, Station
 from formdesk.model.record import FieldReading, FormRecord
 from formdesk.templates.values.normalize import fold
@@ -48,6 +57,7 @@ IDENTIFIERS = {"engine_no": "engine_no", "claim_no": "claim_no"}
 STATION_FIELDS = ("sender_unit", "unit_name", "service_station", "station_name")
 # the reasons a reading is doubted for its OCR alone (extract/fields.py)
 OCR_DOUBTS = ("识别把握不大", "两次识读结果不一致", "有笔迹没有被识读出来")
+CONTRADICTED = "与该车索赔单不符(索赔单为“{claimed}”),请核对"
 
 
 class Known(Protocol):
@@ -101,6 +111,12 @@ class Corroborator:
             if reading and _doubted(reading) and _said_by(reading.value, claims, attr):
                 _make_ok(reading, "claim")
                 changed = True
+            elif reading and _ok_by_ocr(reading) and not _said_by(reading.value, claims, attr):
+                rival = _near_claimed(reading.value, claims, attr)
+                if rival is not None:
+                    reading.status = "check"
+                    reading.reason = CONTRADICTED.format(claimed=rival)
+                    changed = True
         for key in STATION_FIELDS:
             reading = readings.get(key)
             if reading and _doubted(reading) and fold(str(reading.value)) in self.station_names():
@@ -148,6 +164,34 @@ def _doubted(reading: FieldReading) -> bool:
 def _said_by(value: Any, claims: list[Claim], attr: str) -> bool:
     want = fold(str(value))
     return any(getattr(c, attr) is not None and fold(str(getattr(c, attr))) == want for c in claims)
+
+
+def _ok_by_ocr(reading: FieldReading) -> bool:
+    """Ok with a value, on the reading's own evidence (not verified against formdesk's
+    print, not made ok by a claim)."""
+    return (
+        reading.status == "ok"
+        and reading.value not in (None, "")
+        and not {"printed", "claim"} & set(reading.evidence)
+    )
+
+
+def _near_claimed(value: Any, claims: list[Claim], attr: str) -> str | None:
+    """The first claimed value (as the claim says it) the reading `value` could be a misreading of:
+    the same length, and one character otherwise or every difference a twin
+    (`TWINS`); None when no claim says such a value."""
+    read = fold(str(value))
+    for c in claims:
+        said = getattr(c, attr)
+        if said is None:
+            continue
+        want = fold(str(said))
+        if len(want) != len(read) or want == read:
+            continue
+        diff = [(a, b) for a, b in zip(read, want, strict=True) if a != b]
+        if len(diff) == 1 or all(b.upper() in TWINS.get(a.upper(), "") for a, b in diff):
+            return str(said)
+    return None
 
 
 def _make_ok(reading: FieldReading, source: str) -> None:

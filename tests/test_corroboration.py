@@ -142,3 +142,72 @@ def test_a_manifest_row_is_identified_by_its_claim_number(store):
     assert rows[0]["vin"]["status"] == "ok" and rows[0]["vin"]["evidence"][-1] == "claim"
     assert rows[0]["part_no"]["status"] == "ok"
     assert rows[1]["vin"]["status"] == "check" and rows[1]["part_no"]["status"] == "check"
+
+
+def ok_engine(document_id: str, engine_no: str, evidence: list[str] | None = None) -> dict:
+    """A tag whose engine number was read ok by OCR alone (both readings agreeing)."""
+    record = tag(document_id, engine_no)
+    engine = next(f for f in record["fields"] if f["key"] == "engine_no")
+    engine.update(status="ok", reason=None, evidence=evidence or ["ocr:0.990", "ink", "agree"])
+    return record
+
+
+@pytest.mark.parametrize(
+    "read",
+    ["YC4E14D20", "YC4E1402O", "YCAE14020", "YC4E14021", "YC4EI4O2O"],
+    ids=["D-for-0", "O-for-0", "one-character", "last-figure", "three-twins"],
+)
+def test_an_ok_reading_the_claim_contradicts_goes_to_review(store, read):
+    """The claim of the surely read vehicle says a value the same ink could be read as:
+    review, with the claim's value named (a D read as 0 came back ok at ≥ 0.9)."""
+    got = fields_of(filed(store, ok_engine("261130-0000000010", read)))
+    assert got["engine_no"]["status"] == "check"
+    assert got["engine_no"]["reason"] == "与该车索赔单不符(索赔单为“YC4E14020”),请核对"
+    [summary], _ = store.list_records()
+    assert summary.status == "needs_review"
+
+
+@pytest.mark.parametrize(
+    ("read", "evidence"),
+    [
+        ("YC4E14020", None),  # the claim's own value
+        ("YC6A98765", None),  # another value altogether: the reconciliation reports it
+        ("YC4E140200", None),  # another length
+        ("YC4E14D20", ["printed"]),  # verified against formdesk's own print
+    ],
+    ids=["same", "far", "longer", "printed"],
+)
+def test_an_ok_reading_the_claim_does_not_contradict_stays_ok(store, read, evidence):
+    got = fields_of(filed(store, ok_engine("261130-0000000011", read, evidence)))
+    assert got["engine_no"]["status"] == "ok" and got["engine_no"]["reason"] is None
+
+
+def test_no_contradiction_without_a_vin_read_for_sure(store):
+    record = ok_engine("261130-0000000012", "YC4E14D20")
+    vin = next(f for f in record["fields"] if f["key"] == "vin")
+    vin.update(status="check", reason=LOW)
+    got = fields_of(filed(store, record))
+    assert got["engine_no"]["status"] == "ok"
+
+
+def test_a_part_number_another_claim_of_the_vehicle_says_exactly_stays_ok(store):
+    """Two claims of one vehicle for neighbouring part numbers: the tag of either is no
+    contradiction; a third number one character from both is."""
+    store.import_claims(
+        [Claim(claim_no="SP2603002", station="HN01", vin=VIN, engine_no="YC4E14020",
+               vehicle_model="EQ1090TJ", part_no="1011010-E03", part_name="机油滤清器",
+               quantity=1, purchase_date=date(2025, 6, 18), repair_date=date(2026, 3, 15),
+               mileage_km=48260, labor_fee=Decimal("40"), source="import:u", source_line=2)],
+        ClaimImport(import_id="u", filename="d.csv", sha256="1" * 64, imported_by="t", claims=0),
+        [],
+    )  # fmt: skip
+    for n, (part, status) in enumerate([("1011010-E03", "ok"), ("1011010-E05", "check")]):
+        record = tag(f"261130-000000002{n}", "YC4E14020")
+        cell = next(f for f in record["fields"] if f["key"] == "part_no")
+        cell.update(value=part, raw=part, status="ok", reason=None)
+        scan, _ = store.put_scan(part.encode(), "t.jpg", "image/jpeg", "s1", "HN01")
+        save_read_records(store, scan.sha256, [record], "HN01")
+        summaries, _ = store.list_records()
+        mine = next(s for s in summaries if s.document_id == record["document_id"])
+        got = fields_of(store.get_record(mine.record_id).record)
+        assert got["part_no"]["status"] == status, part
