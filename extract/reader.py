@@ -43,7 +43,7 @@ from .variants import (
     RegisteredLayout,
     VariantPage,
     missing_fields,
-    variant_forms,
+    upright_forms,
     variant_template,
 )
 
@@ -235,11 +235,12 @@ class FormReader:
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]
     ) -> tuple[list[_PageRead], list[str]]:
         """The forms of `template` on a page without marks, each read as the registered
-        variant it matches (variants.variant_forms: the page, or each printed frame of an
-        image holding a small form or several side by side), and the Chinese reasons of
+        variant it matches (variants.upright_forms: the page, or each printed frame of an
+        image holding a small form or several side by side, turned upright when it lies
+        sideways or upside down), and the Chinese reasons of
         those not read (a form cut off at the image's edge, one not lying on its variant).
         LayoutMismatch or PageOutlineError when the page is one form that cannot be read."""
-        placed = variant_forms(page.image, template, layouts)
+        placed, _turn = upright_forms(page.image, template, layouts)
         reads = [
             self._read_variant(page, template, p.page, p.slot, len(placed) > 1)
             for p in placed

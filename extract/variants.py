@@ -41,7 +41,7 @@ from .align import PX_PER_MM
 from .frames import FoundFrame, frame_shapes_match, place_name, printed_frames, reading_order
 from .ink import FormImage
 from .local_align import Mesh, dewarp, page_mesh
-from .page_outline import flatten_page
+from .page_outline import PageOutlineError, flatten_page
 from .ruling import dark_pixels, fingerprint, frame_quad, ruling, similarity
 
 FP_MIN = 0.75  # ruled-line similarity a page must reach to be read as a variant
@@ -384,6 +384,46 @@ def variant_forms(
     return out
 
 
+# the turns (degrees clockwise, cv2.rotate code) a page without marks is tried at, in order
+TURNS = (
+    (0, None),
+    (90, cv2.ROTATE_90_CLOCKWISE),
+    (270, cv2.ROTATE_90_COUNTERCLOCKWISE),
+    (180, cv2.ROTATE_180),
+)
+
+
+def upright_forms(
+    image: np.ndarray,
+    template: Template,
+    layouts: list[RegisteredLayout],
+    only: int | None = None,
+) -> tuple[list[PlacedForm], int]:
+    """`variant_forms` of the image as it comes, else of the image turned a quarter
+    either way or upside down (a tag laid sideways on the flatbed, a sheet fed upside
+    down: formdesk's own forms are turned by their marks, these have none): the first
+    turn (`TURNS`) at which a form aligns, and that turn (degrees clockwise).  When no
+    turn aligns any form, the image as it comes decides: its forms' reasons, or its
+    LayoutMismatch / PageOutlineError raised (Chinese reasons)."""
+    upright: list[PlacedForm] | None = None
+    error: Exception | None = None
+    for degrees, code in TURNS:
+        turned = image if code is None else cv2.rotate(image, code)
+        try:
+            placed = variant_forms(turned, template, layouts, only)
+        except (LayoutMismatch, PageOutlineError) as exc:
+            error = error or exc
+            continue
+        if any(p.page is not None for p in placed):
+            return placed, degrees
+        if code is None:
+            upright = placed
+    if upright is not None:
+        return upright, 0
+    assert error is not None
+    raise error
+
+
 def check_lines(fit: VariantFit, template: Template, page: np.ndarray) -> float:
     """How well the reference's ruled lines lie on `page` (BGR, in the reference's frame,
     after any local correction): the share of all its line pixels on print.
@@ -523,6 +563,7 @@ __all__ = [
     "missing_fields",
     "reference_print",
     "misplaced_regions",
+    "upright_forms",
     "variant_forms",
     "variant_page",
     "variant_template",

@@ -10,7 +10,7 @@ from formdesk.templates import get_template
 from .align import PX_PER_MM, rectify
 from .locate import locate_on_page
 from .ocr import OcrEngine
-from .variants import LayoutMismatch, RegisteredLayout, variant_forms
+from .variants import LayoutMismatch, RegisteredLayout, upright_forms
 
 
 def aligned_form(
@@ -58,14 +58,14 @@ def variant_form(
 ) -> np.ndarray | None:
     """Page `file_page` of the scan, a page of form `code` without marks read as variant
     `layout` (the form of `slot` when the page holds several, or one small form on a
-    bigger ground: variants.variant_forms), aligned on the variant's reference as the
+    bigger ground, turned upright: variants.upright_forms), aligned on the variant's reference as the
     reader aligned it: BGR, 200 dpi, the reference's size.  None when the file has no
     such page or the page no such form; LayoutMismatch or PageOutlineError (Chinese
     reasons) when the form no longer aligns on it."""
     image = raw_page(data, filename, file_page, limits)
     if image is None:
         return None
-    placed = variant_forms(image, get_template(code), [layout], only=slot)
+    placed, _turn = upright_forms(image, get_template(code), [layout], only=slot)
     form = next((p for p in placed if p.slot == slot), None)
     if form is None:
         return None

@@ -15,7 +15,8 @@ import pytest
 from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
-from formdesk.extract.variants import RegisteredLayout
+from formdesk.extract.variants import RegisteredLayout, line_match
+from formdesk.extract.views import variant_form
 from formdesk.model.layouts import LayoutVariant
 from formdesk.model.time import utcnow
 from formdesk.templates import get_template
@@ -82,6 +83,39 @@ def test_a_filled_page_reads_as_its_registered_layout(code, kind, seed, register
     # to review unless every field is ok (or confidently empty)
     clean = not record.problems and not any(f.needs_check for f in record.fields)
     assert (record.status == "ready") == clean
+
+
+@pytest.mark.parametrize(
+    ("code", "turn", "seed"),
+    [
+        ("SH-ZH/BD-27", cv2.ROTATE_90_CLOCKWISE, 7),  # a tag laid sideways on the flatbed
+        ("SH-ZH/BD-31", cv2.ROTATE_180, 8),  # a sheet fed upside down
+    ],
+    ids=["sideways", "upside-down"],
+)
+def test_a_page_turned_sideways_or_upside_down_is_read_upright(
+    code, turn, seed, registered, engine
+):
+    """A page without marks has nothing to tell its way up but its print: it is tried
+    turned a quarter either way and upside down (variants.upright_forms), and read as the
+    upright page is — not refused for its paper's proportions or its ruling."""
+    layout = registered[code]
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == code else [])
+    image, values = filled_page(external_blank(code), np.random.default_rng(seed), "scan")
+    data = cv2.imencode(".jpg", cv2.rotate(image, turn))[1].tobytes()
+    result = reader.read_file(data, "page.jpg")
+    assert result.problems == []
+    (record,) = result.records
+    assert record.template == code and record.identified_by == "layout"
+    got = outcomes(record, get_template(code), values)
+    filled = [o for o in got if o.truth is not None]
+    right = [o for o in filled if o.correct]
+    assert len(right) >= 0.9 * len(filled), [o for o in filled if not o.correct]
+    assert [o for o in got if o.status == "ok" and not o.correct] == []
+    # the review page shows the form as it was read: upright, on the variant's reference
+    shown = variant_form(data, "page.jpg", 0, code, layout)
+    assert shown.shape[:2] == layout.reference.shape[:2]
+    assert line_match(layout.reference, cv2.cvtColor(shown, cv2.COLOR_BGR2GRAY)) >= 0.8
 
 
 def test_a_page_of_an_unregistered_layout_is_refused(engine):
