@@ -517,7 +517,10 @@ def hands_main(args: argparse.Namespace) -> None:
             f"{name:<14}{n:>7}  {pct(exact, n):>7}  {pct(ok, n):>9}  {wrong:>6} ({pct(wrong, ok).strip():>7})"
         )
     if known is not None:
-        print("\nmade ok at filing (claims, stations), by source: filled, ok as read -> as filed")
+        print(
+            "\nmade ok at filing (claims, stations), by source: filled, ok as read -> as filed "
+            "(less those a claim contradicts, below)"
+        )
         for name in [*wanted, "all"]:
             sel = [r for r in rows if r["filled"] and (name == "all" or r["hand"] == name)]
             read_ok = sum(r["read_status"] == "ok" for r in sel)
@@ -525,9 +528,10 @@ def hands_main(args: argparse.Namespace) -> None:
             kinds = defaultdict(int)
             for r in made:
                 kinds[r["type"]] += 1
+            filed_ok = sum(r["status"] == "ok" for r in sel)
             print(
                 f"  {name:<12}{len(sel):>7}  {pct(read_ok, len(sel))} -> "
-                f"{pct(read_ok + len(made), len(sel))}  (+{len(made)}, "
+                f"{pct(filed_ok, len(sel))}  (+{len(made)}, "
                 f"{sum(not r['correct'] for r in made)} wrong: "
                 + ", ".join(f"{t} {k}" for t, k in sorted(kinds.items()))
                 + ")"

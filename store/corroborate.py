@@ -34,6 +34,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any, Protocol
 
+from formdesk.extract.evidence import (
+    CROSS_DISAGREE,
+    DISAGREE,
+    FIGURE_DOUBT,
+    LOW_SCORE,
+    NO_THRESHOLD,
+    SLANTED_ONE,
+    TWIN_DOUBT,
+    UNREAD,
+)
 from formdesk.extract.ocr.confusion import TWINS
 from formdesk.model.claims import Claim, Station
 from formdesk.model.record import FieldReading, FormRecord
@@ -55,8 +65,19 @@ CLAIM_FIELDS = {
 # what names one vehicle's claim beside its VIN: a doubted VIN needs one of these to agree
 IDENTIFIERS = {"engine_no": "engine_no", "claim_no": "claim_no"}
 STATION_FIELDS = ("sender_unit", "unit_name", "service_station", "station_name")
-# the reasons a reading is doubted for its OCR alone (extract/fields.py)
-OCR_DOUBTS = ("识别把握不大", "两次识读结果不一致", "有笔迹没有被识读出来")
+# the reasons a reading is doubted for its OCR alone (extract/evidence.py): a low score,
+# a second reading or the second model disagreeing, ink left unread, a letter's twin, the
+# digit classifier seeing another figure, a slanted 1, a type never ok by OCR
+OCR_DOUBTS = (
+    LOW_SCORE.split(",")[0],
+    DISAGREE,
+    CROSS_DISAGREE,
+    UNREAD.split("(")[0],
+    TWIN_DOUBT,
+    FIGURE_DOUBT.split("{")[0],
+    SLANTED_ONE,
+    NO_THRESHOLD,
+)
 CONTRADICTED = "与该车索赔单不符(索赔单为“{claimed}”),请核对"
 
 

@@ -211,3 +211,24 @@ def test_a_part_number_another_claim_of_the_vehicle_says_exactly_stays_ok(store)
         mine = next(s for s in summaries if s.document_id == record["document_id"])
         got = fields_of(store.get_record(mine.record_id).record)
         assert got["part_no"]["status"] == status, part
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "两个识读模型的结果不一致(另一识读模型读作“LGAX2A1376K128456”),请核对",
+        "单独看第11个字符更像“7”(读作“1”),请核对",
+        "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对",
+    ],
+    ids=["second-model", "digit-classifier", "twins"],
+)
+def test_a_vin_doubted_by_any_ocr_evidence_is_the_claims(store, reason):
+    """Whatever OCR evidence doubted the VIN (the second model, the digit classifier, a
+    letter's twin), the claim of exactly that VIN whose engine number the tag says too
+    identifies it; the tag's doubted part number then follows."""
+    record = tag("261130-0000000030", "YC4E14020", vin_status="check")
+    vin = next(f for f in record["fields"] if f["key"] == "vin")
+    vin["reason"] = reason
+    got = fields_of(filed(store, record))
+    assert got["vin"]["status"] == "ok" and got["vin"]["evidence"][-1] == "claim"
+    assert got["part_no"]["status"] == "ok"
