@@ -67,6 +67,7 @@ def printed_frames(gray: np.ndarray) -> list[FoundFrame]:
     rule = ruling(gray)
     lines = cv2.dilate(rule.lines, np.ones((5, 5), np.uint8))
     across = cv2.dilate(rule.horizontal, np.ones((5, 5), np.uint8))
+    down = cv2.dilate(rule.vertical, np.ones((5, 5), np.uint8))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     hh, ww = gray.shape[:2]
     least = FRAME_MIN_MM * PX_PER_MM
@@ -86,18 +87,29 @@ def printed_frames(gray: np.ndarray) -> list[FoundFrame]:
             np.int32), 1)  # fmt: skip
         if np.ptp(quad[:, 0]) < least or np.ptp(quad[:, 1]) < least:
             continue  # not four corners of a frame (an L or a line)
-        inner = own & middle & across[y : y + h, x : x + w]
-        # counted with the frame squared up (a turned or tilted frame's rows run aslant)
+        # counted with the frame squared up (a turned or tilted frame's rows run aslant);
+        # a form laid sideways has its rows running down the image
         fw, fh = round(np.ptp(quad[:, 0])), round(np.ptp(quad[:, 1]))
         upright = np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]])
         m = cv2.getPerspectiveTransform(quad.astype(np.float32), upright)
-        inner = cv2.warpPerspective(inner, m, (fw, fh), flags=cv2.INTER_NEAREST)
-        rows = inner.sum(axis=1) >= ROW_SPAN * fw
-        if int(np.count_nonzero(np.diff(rows.astype(np.int8)) == 1)) + int(rows[0]) < INNER_ROWS:
+        if not any(
+            _ruled_rows(cv2.warpPerspective(own & middle & ruled[y : y + h, x : x + w], m,
+                                            (fw, fh), flags=cv2.INTER_NEAREST), axis)
+            >= INNER_ROWS
+            for ruled, axis in ((across, 1), (down, 0))
+        ):  # fmt: skip
             continue
         edge = x <= near or y <= near or x + w >= ww - near or y + h >= hh - near
         found.append(FoundFrame(quad + (x, y), (int(x), int(y), int(w), int(h)), bool(edge)))
     return reading_order(found)
+
+
+def _ruled_rows(inner: np.ndarray, axis: int) -> int:
+    """How many ruled rows (axis 1: lines across the squared-up frame; axis 0: lines down
+    it, the rows of a form laid sideways) span at least ROW_SPAN of it."""
+    span = inner.shape[axis]
+    rows = inner.sum(axis=axis) >= ROW_SPAN * span
+    return int(np.count_nonzero(np.diff(rows.astype(np.int8)) == 1)) + int(rows[0])
 
 
 def reading_order(frames: list[FoundFrame]) -> list[FoundFrame]:

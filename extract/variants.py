@@ -28,7 +28,7 @@ taken out of the crops as the blank's is for formdesk's forms.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -344,8 +344,8 @@ def variant_forms(
     aspects = [_frame_aspect(q) for q in refs]
     whole, cut = [], []
     for f in printed_frames(gray):
-        if any(frame_shapes_match(f, a) for a in aspects):
-            whole.append(f)
+        if any(frame_shapes_match(f, a) or frame_shapes_match(f, 1 / a) for a in aspects):
+            whole.append(f)  # upright or upside down, or laid sideways
         elif f.at_edge and refs:
             cut.append(f)
     # a cut frame shows a good part of a whole frame's longer side (one on the image,
@@ -377,11 +377,29 @@ def variant_forms(
                 "请把它整张放在扫描范围内重新扫描"
             )
             continue
-        try:
-            form.page = variant_page(image, template, layouts, f)
-        except LayoutMismatch as exc:
-            form.problem = f"{place}的一张:{exc}"
+        form.page, form.problem = _turned_frame(image, template, layouts, f)
+        if form.problem:
+            form.problem = f"{place}的一张:{form.problem}"
     return out
+
+
+def _turned_frame(
+    image: np.ndarray, template: Template, layouts: list[RegisteredLayout], frame: FoundFrame
+) -> tuple[VariantPage | None, str | None]:
+    """The form of `frame` aligned on the best of `layouts`, its corners taken as they lie
+    and turned half round (a tag upside down among others), or, for a frame of a
+    reference's shape laid sideways, turned a quarter either way: the first turn that
+    aligns, else the first turn's reason (Chinese)."""
+    aspects = [_frame_aspect(q) for q in (reference_frame(lay) for lay in layouts) if q is not None]
+    upright = any(frame_shapes_match(frame, a) for a in aspects)
+    first: str | None = None
+    for quarter in (0, 2) if upright else (1, 3):
+        turned = replace(frame, quad=np.roll(frame.quad, -quarter, axis=0))
+        try:
+            return variant_page(image, template, layouts, turned), None
+        except LayoutMismatch as exc:
+            first = first or str(exc)
+    return None, first
 
 
 # the turns (degrees clockwise, cv2.rotate code) a page without marks is tried at, in order

@@ -174,3 +174,20 @@ def _likeness(a: np.ndarray, b: np.ndarray) -> float:
 
     x, y = ink(a), ink(b)
     return float(np.corrcoef(x, y)[0, 1])
+
+
+def test_tags_laid_any_way_round_on_the_bed_each_read(layout, tags, engine):
+    """Three tags on one A4 scan, as a clerk lays them: one upright, one upside down, one
+    sideways across the bottom.  Each is found by its printed frame (a sideways table's
+    rows run down the image), turned upright on its variant and read as its own record;
+    none is dropped without a word."""
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    places = [Placed(53, 76, 0.4), Placed(158, 75, 180.5), Placed(105, 225, 90.3)]
+    image = on_flatbed([p for p, _ in tags[:3]], places, np.random.default_rng(9))
+    assert len(printed_frames(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))) == 3
+    result = reader.read_file(cv2.imencode(".jpg", image)[1].tobytes(), "tags.jpg")
+    assert result.problems == []
+    records = sorted(result.records, key=lambda r: r.pages[0].slot)
+    assert [r.pages[0].slot for r in records] == [0, 1, 2]
+    for record, (_, values) in zip(records, tags[:3], strict=True):
+        _check_reads(record, values)
