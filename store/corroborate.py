@@ -21,7 +21,7 @@ a page the local alignment could not explain.
 The claim is also a witness against a reading.  A reading ok on OCR alone that no claim
 of the (surely read) vehicle says, while one says a value the same ink could be read as —
 one character otherwise, or only letters and figures swapped for their twins (D/0, S/5,
-G/6 …: extract/ocr/confusion.TWINS) — goes to review with the claim's value in its
+G/6 …: extract/ocr/confusion.twins_apart) — goes to review with the claim's value in its
 reason (`CONTRADICTED`): either the reading or the claim is wrong, and OCR's score cannot
 tell which (issue 10: a misread engine number came back ok at ≥ 0.9).  A value verified
 against formdesk's own print (evidence `printed`) is not doubted.  Any other difference is
@@ -44,7 +44,7 @@ from formdesk.extract.evidence import (
     TWIN_DOUBT,
     UNREAD,
 )
-from formdesk.extract.ocr.confusion import TWINS
+from formdesk.extract.ocr.confusion import twins_apart
 from formdesk.model.claims import Claim, Station
 from formdesk.model.record import FieldReading, FormRecord
 from formdesk.templates.values.normalize import fold
@@ -95,7 +95,7 @@ class Corroborator:
     def __init__(self, store: Known):
         self._store = store
         self._claims: dict[str, list[Claim]] | None = None
-        self._stations: set[str] | None = None
+        self._stations: dict[str, str] | None = None
 
     def claims_for(self, vin: str) -> list[Claim]:
         if self._claims is None:
@@ -104,9 +104,10 @@ class Corroborator:
                 self._claims[claim.vin.upper()].append(claim)
         return self._claims.get(vin.upper(), [])
 
-    def station_names(self) -> set[str]:
+    def station_names(self) -> dict[str, str]:
+        """The stations' names by their folded form (`fold`: case, width, spaces)."""
         if self._stations is None:
-            self._stations = {fold(s.name) for s in self._store.list_stations()}
+            self._stations = {fold(s.name): s.name for s in self._store.list_stations()}
         return self._stations
 
     def record(self, record: FormRecord) -> None:
@@ -130,7 +131,7 @@ class Corroborator:
         for key, attr in CLAIM_FIELDS.items():
             reading = readings.get(key)
             if reading and _doubted(reading) and _said_by(reading.value, claims, attr):
-                _make_ok(reading, "claim")
+                _make_ok(reading, "claim", _as_said(reading.value, claims, attr))
                 changed = True
             elif reading and _ok_by_ocr(reading) and not _said_by(reading.value, claims, attr):
                 rival = _near_claimed(reading.value, claims, attr)
@@ -140,8 +141,12 @@ class Corroborator:
                     changed = True
         for key in STATION_FIELDS:
             reading = readings.get(key)
-            if reading and _doubted(reading) and fold(str(reading.value)) in self.station_names():
-                _make_ok(reading, "stations")
+            name = self.station_names().get(fold(str(reading.value))) if reading else None
+            if reading and name and _doubted(reading):
+                _make_ok(reading, "stations", name)
+                changed = True
+            elif reading and name and reading.status == "ok" and reading.value != name:
+                reading.value = name  # 4s店 read for 4S店: the list's spelling
                 changed = True
         return changed
 
@@ -198,9 +203,9 @@ def _ok_by_ocr(reading: FieldReading) -> bool:
 
 
 def _near_claimed(value: Any, claims: list[Claim], attr: str) -> str | None:
-    """The first claimed value (as the claim says it) the reading `value` could be a misreading of:
-    the same length, and one character otherwise or every difference a twin
-    (`TWINS`); None when no claim says such a value."""
+    """The first claimed value (as the claim says it) the reading `value` could be a
+    misreading of: the same length, and one character otherwise or every difference a
+    twin (extract/ocr/confusion.twins_apart); None when no claim says such a value."""
     read = fold(str(value))
     for c in claims:
         said = getattr(c, attr)
@@ -209,13 +214,29 @@ def _near_claimed(value: Any, claims: list[Claim], attr: str) -> str | None:
         want = fold(str(said))
         if len(want) != len(read) or want == read:
             continue
-        diff = [(a, b) for a, b in zip(read, want, strict=True) if a != b]
-        if len(diff) == 1 or all(b.upper() in TWINS.get(a.upper(), "") for a, b in diff):
+        if sum(a != b for a, b in zip(read, want, strict=True)) == 1 or twins_apart(read, want):
             return str(said)
     return None
 
 
-def _make_ok(reading: FieldReading, source: str) -> None:
+def _as_said(value: Any, claims: list[Claim], attr: str) -> Any:
+    """The reading's value spelt as the claim saying it does (case, full-width forms:
+    `fold`), for text; other values (dates, numbers) as read."""
+    if not isinstance(value, str):
+        return value
+    want = fold(value)
+    for c in claims:
+        said = getattr(c, attr)
+        if isinstance(said, str) and fold(said) == want:
+            return said
+    return value
+
+
+def _make_ok(reading: FieldReading, source: str, value: Any = None) -> None:
+    """Ok on `source`'s word; `value`, when given, is the value as that source spells it
+    (the same once folded)."""
+    if value is not None:
+        reading.value = value
     reading.status = "ok"
     reading.reason = None
     reading.evidence = [*reading.evidence, source]

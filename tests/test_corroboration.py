@@ -232,3 +232,24 @@ def test_a_vin_doubted_by_any_ocr_evidence_is_the_claims(store, reason):
     got = fields_of(filed(store, record))
     assert got["vin"]["status"] == "ok" and got["vin"]["evidence"][-1] == "claim"
     assert got["part_no"]["status"] == "ok"
+
+
+def test_a_station_name_corroborated_is_spelt_as_the_list_spells_it(store):
+    """长沙顺达汽车维修站 is on the list; a reading that differs from it only in case or
+    width (4s for 4S, full-width letters) is the list's name, whether it was doubted (and
+    so made ok) or already ok."""
+    store.add_station(Station(code="GX02", name="南宁众诚4S店"))
+    for n, status in enumerate(["check", "ok"]):
+        doubted = {"sender_unit": {"status": status, "reason": LOW if status == "check" else None}}
+        record = tag(f"261130-000000004{n}", "YC4E14020", **doubted)
+        cell = next(f for f in record["fields"] if f["key"] == "sender_unit")
+        cell["value"] = cell["raw"] = "南宁众诚４s店"
+        scan, _ = store.put_scan(
+            record["document_id"].encode(), "t.jpg", "image/jpeg", "s1", "HN01"
+        )
+        save_read_records(store, scan.sha256, [record], "HN01")
+        summaries, _ = store.list_records()
+        mine = next(s for s in summaries if s.document_id == record["document_id"])
+        got = fields_of(store.get_record(mine.record_id).record)["sender_unit"]
+        assert got["status"] == "ok" and got["value"] == "南宁众诚4S店", status
+        assert got["raw"] == "南宁众诚４s店"  # what was read stays on record

@@ -102,6 +102,15 @@ def test_a_known_value_nearly_as_likely_as_the_reading_leaves_it_in_doubt():
     short = known_rival(_scored("途观", {"途观": -0.01, "途观L": -12.0}), ["途观L", "天籁"])
     assert short is not None and short.value == "途观L" and short.posterior < 1e-4
     assert known_rival(_scored("天籁", {"天籁": -0.01, "天籁2.0L": -20.0}), ["天籁2.0L"]) is None
+    # a known value with a letter or figure swapped for its twin, the model sure of its S
+    # as a 5 (EQ1043S8 read EQ104358, both models agreeing): the reading is no known model
+    twin = known_rival(
+        _scored("EQ104358", {"EQ104358": -0.01, "EQ1043S8": -15.0}), MODELS + ["EQ1043S8"]
+    )
+    assert twin is not None and twin.value == "EQ1043S8"
+    # ...but a known reading is not doubted for a twin of it that is known too
+    assert known_rival(_scored("EQ1090TJ", {"EQ1090TJ": -0.01, "EQ1O90TJ": -15.0}),
+                       ["EQ1090TJ", "EQ1O90TJ"]) is None  # fmt: skip
     # nothing near, no scores, no vocabulary
     assert known_rival(_scored("新能源车", {"新能源车": -0.1}), known) is None
     assert known_rival(Recognized("途观", 0.99), known) is None

@@ -39,3 +39,14 @@ def confusion(
             row = probs[min(len(probs) - 1, max(0, int(round(f))))]
             worst = max(worst, float(row[cols].max()))
     return worst
+
+
+def twins_apart(read: str, other: str) -> bool:
+    """Whether `other` is `read` with one or more characters swapped for their twins
+    (`TWINS`, either case) and nothing else: the same length, at least one difference, each
+    difference a twin (EQ104358 and EQ1043S8; 920417-52 and 92D417-52)."""
+    if len(read) != len(other) or read == other:
+        return False
+    return all(
+        a == b or b.upper() in TWINS.get(a.upper(), "") for a, b in zip(read, other, strict=True)
+    )
