@@ -181,6 +181,17 @@ def plate_shaped(text: str) -> bool:
     return bool(_PLATE_SHAPED.fullmatch(text))
 
 
+# a province and its city letter, then no other Chinese (a 挂/学/警 suffix aside)
+_PLATE_LIKE = re.compile(rf"[{PROVINCES}][A-Za-z][^\u3400-\u9fff]{{3,8}}[挂学警港澳]?")
+
+
+def plate_like(text: str) -> bool:
+    """Plate-shaped, or begun as a plate is (a province, its city letter) with 3–8 more
+    characters and no other Chinese: a plate, or a plate misread (a figure dropped, 1
+    read /, 7 read >: 云AU4311 read 云AU431).  GA 36-2018 plate numbers."""
+    return plate_shaped(text) or bool(_PLATE_LIKE.fullmatch(text))
+
+
 # letters and digits together, nothing else: an order or claim number, a model code
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*")
 _MIXED = re.compile(r"(?=.*[A-Za-z])(?=.*\d)")

@@ -32,7 +32,7 @@ from formdesk.templates.values.normalize import normalize
 from formdesk.templates.values.vin import correct_single_confusion, old_vin
 
 from .align import PX_PER_MM
-from .charsets import clean_ocr, datetime_readings, field_charset, plate_shaped
+from .charsets import clean_ocr, datetime_readings, field_charset, plate_like, plate_shaped
 from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
@@ -489,8 +489,8 @@ def judged_as(t: FieldType, value: Any) -> FieldType:
     """The type whose calibrated rule judges a reading: its own, but a plate written in a
     free-text field (表格02's time slots hold a plate or a word) is a plate — random
     letters and figures with no check, never ok on OCR alone (extract/calibration.yaml)."""
-    if t == FieldType.text and isinstance(value, str) and plate_shaped(value):
-        return FieldType.plate
+    if t == FieldType.text and isinstance(value, str) and plate_like(value):
+        return FieldType.plate  # a misread plate too: charsets.plate_like
     return t
 
 

@@ -129,3 +129,21 @@ def test_a_plate_written_in_a_text_field_is_judged_as_a_plate():
     assert judged_as(FieldType.text, None) == FieldType.text
     assert judged_as(FieldType.engine_no, "云AWM60Y") == FieldType.engine_no
     assert rule_for(judged_as(FieldType.text, "湘A8S151")).min_score > 1.0
+
+
+@pytest.mark.parametrize("read", ["云AU431", "鄂A/WATB", "鄂AFL>261", "粤B1234学"])
+def test_a_misread_plate_in_a_text_field_is_judged_as_a_plate(read):
+    """A plate misread (a figure dropped, a 1 read /, a 7 read >) is no longer
+    plate-shaped, yet it begins as a plate does — a province and its city letter — and
+    holds no other Chinese: still a plate's reading, never ok on OCR alone (held-out
+    mnist-eval, seed 163: 云AU4311, 鄂A1W4TB and 鄂AFL7261 read so were ok)."""
+    from formdesk.extract.fields import judged_as
+
+    assert judged_as(FieldType.text, read) == FieldType.plate
+
+
+@pytest.mark.parametrize("text", ["新A柱", "京A", "川A区域", "保养", "湘潭市", "A01"])
+def test_text_that_only_starts_like_a_plate_is_text(text):
+    from formdesk.extract.fields import judged_as
+
+    assert judged_as(FieldType.text, text) == FieldType.text
