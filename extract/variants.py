@@ -521,7 +521,8 @@ def misplaced_regions(reference: np.ndarray, page: np.ndarray) -> list[tuple[str
     and column of a REGION_GRID × REGION_GRID grid, from the top left) whose horizontal
     or vertical ruled lines lie on print at least
     REGION_ELSEWHERE and REGION_BETTER times better when moved REGION_SEARCH_MM across
-    themselves than where they are, with that move (mm; + down or right).  Both images
+    themselves than where they are (give or take less than the search's start), with
+    that move (mm; + down or right).  Both images
     grey, in the same frame; parts with fewer than REGION_MIN_PX line pixels of a
     direction are not judged.  A page whose halves moved apart (torn and taped, folded
     over on the glass) keeps most lines of one direction on the layout, so the overall
@@ -531,6 +532,12 @@ def misplaced_regions(reference: np.ndarray, page: np.ndarray) -> list[tuple[str
     n, hh, ww = REGION_GRID, reference.shape[0], reference.shape[1]
     lo, hi = (round(mm * PX_PER_MM) for mm in REGION_SEARCH_MM)
     moves = [s for s in range(-hi, hi + 1, 2) if abs(s) >= lo]
+    # where the alignment put a part's lines, give or take less than the search's start:
+    # a photo's soft lower third drifting 0.5–0.9 mm off the global fit lies on its lines
+    # there, but hardly at 0 (thin lines, 0.3 on print), and was taken for a part moved
+    # 3.9 mm onto handwriting (a BD-27 photo of the external bench, seed 2026)
+    near = list(range(-lo + 2, lo - 1, 2))  # 0 among them
+    padded = np.pad(dark, hi)  # off the page is off print: a part at the edge moves too
     out = []
     for axis, mask in ((0, rule.horizontal), (1, rule.vertical)):
         lines = mask.astype(bool)
@@ -542,19 +549,25 @@ def misplaced_regions(reference: np.ndarray, page: np.ndarray) -> list[tuple[str
                 total = int(part.sum())
                 if total < REGION_MIN_PX:
                     continue
-                here = float((part & dark[y0:y1, x0:x1]).sum()) / total
-                best, best_move = 0.0, 0
-                for move in moves:
-                    ys, xs = (y0 + move, x0) if axis == 0 else (y0, x0 + move)
-                    if ys < 0 or xs < 0 or ys + part.shape[0] > hh or xs + part.shape[1] > ww:
-                        continue
-                    there = dark[ys : ys + part.shape[0], xs : xs + part.shape[1]]
-                    share = float((part & there).sum()) / total
-                    if share > best:
-                        best, best_move = share, move
+
+                def share(move: int, part=part, y0=y0, x0=x0, axis=axis) -> float:
+                    return _share_on(
+                        part, padded, hi, (y0 + move, x0) if axis == 0 else (y0, x0 + move)
+                    )
+
+                here = max(share(move) for move in near)
+                best, best_move = max((share(move), move) for move in moves)
                 if best >= REGION_ELSEWHERE and best >= REGION_BETTER * here:
                     out.append(("hv"[axis], i, j, best_move / PX_PER_MM))
     return out
+
+
+def _share_on(part: np.ndarray, padded: np.ndarray, pad: int, at: tuple[int, int]) -> float:
+    """Share of `part`'s line pixels (bool) on print when laid at `at` (y, x px of the
+    page) on `padded` (the page's print, padded by `pad` px of no print)."""
+    y, x = at[0] + pad, at[1] + pad
+    there = padded[y : y + part.shape[0], x : x + part.shape[1]]
+    return float((part & there).sum()) / float(part.sum())
 
 
 def reference_print(reference: np.ndarray, grow_px: int) -> np.ndarray:
