@@ -55,7 +55,7 @@ EVIDENCE_LABELS = {
     "crossabstain": "另一识读模型的结果不成立(不作判断)",
     "cross": "两个识读模型一致",
     "crossdiff": "两个识读模型不一致",
-    "wider": "另一识读模型把相同的两个字读成一个,拉宽后重读",
+    "wider": "另一识读模型漏读了窄字(两个1读成一个,或漏了一个1),拉宽后重读",
     "edge": "字迹写到格子边上",
     "odd": "数值不合常理",
     "unlisted": "不在已知名录中",
@@ -482,6 +482,30 @@ def merged_doubles(first: str, other: str) -> bool:
     if any(ca != cb or nb > na for (ca, na), (cb, nb) in zip(a, b, strict=True)):
         return False
     return any(nb < na for (_c, na), (_d, nb) in zip(a, b, strict=True))
+
+
+# a figure narrow enough to share a time step of the second model with its neighbour
+NARROW = frozenset("1")
+
+
+def dropped_narrow(first: str, other: str) -> bool:
+    """Whether `other` is `first` with one narrow figure (NARROW) left out, separators and
+    spaces ignored: a running hand's 1 is a single stroke a fifth of a character wide,
+    and beside a wider figure it can share one of the second model's time steps and come
+    out not at all (400-401-5611 read 400-401-561, Long Cang on the external 表格04; drawn
+    wider, read right)."""
+    a, b = _bare(first), _bare(other)
+    if len(a) != len(b) + 1:
+        return False
+    return any(a[i] in NARROW and a[:i] + a[i + 1 :] == b for i in range(len(a)))
+
+
+def figures_only(text: str) -> bool:
+    """Whether `text` is written in figures (0-9) and SEPARATORS only, spaces aside — a
+    work-order, claim or part number in a text field — so that each of its characters
+    is one piece of ink, as in a figure type (unread_ink's `one_each`)."""
+    bare = _bare(text)
+    return bool(bare) and all(ch in "0123456789" for ch in bare)
 
 
 def _bare(text: str) -> str:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from formdesk.model.record import FieldReading
@@ -45,6 +46,8 @@ from .evidence import (
     SLANTED_ONE,
     TWIN_DOUBT,
     UNREAD,
+    dropped_narrow,
+    figures_only,
     merged_doubles,
     rule_for,
     same_value,
@@ -330,7 +333,9 @@ def _read_text(
             r.text,
             r.char_x,
             points=t in AMOUNT_TYPES,
-            one_each=t in FIGURE_TYPES,
+            # a number written in a text field (24033971 read 2403397, 611248277 read
+            # 61248277, Long Cang's 1s dropped with both models agreeing) is figures too
+            one_each=t in FIGURE_TYPES or (t == FieldType.text and figures_only(r.text)),
             commas=t in (FieldType.text, FieldType.multiline),
         )
     ]
@@ -366,9 +371,11 @@ def _read_text(
     if model is not None:
         third = _ocr_pass(ctx, spec, lines, engine=model)
         crossed = third.error is None and same_value(first.value, third.value)
-        if not crossed and merged_doubles(first.raw, third.raw):
-            # the second model ran two equal figures together (11 read 1): a second
-            # look, the line drawn wider, decides
+        if not crossed and (
+            merged_doubles(first.raw, third.raw) or dropped_narrow(first.raw, third.raw)
+        ):
+            # the second model ran two equal figures together (11 read 1), or left a
+            # lone 1 out: a second look, the line drawn wider, decides
             third = _ocr_pass(ctx, spec, lines, wider_view, engine=model)
             crossed = third.error is None and same_value(first.value, third.value)
             evidence.append("wider")
@@ -695,12 +702,36 @@ def _date_text(
         crop = ctx.form.text_crop(slot.digits, inset_mm=0.3)
         if crop is not None and view is not None:
             crop = view(crop)
-        read = (
-            (engine or ctx.engine).recognize([crop], "0123456789")[0] if crop is not None else None
-        )
+        read = _slot_reading(engine or ctx.engine, crop) if crop is not None else None
         parts.append((read.text if read else "") + slot.guide_text)
         scores.append(read.score if read and read.text else 0.0)
     return "".join(parts), min(scores, default=0.0)
+
+
+NARROW_SLOT = 1.2  # of its height: a slot's crop this narrow holds one or two figures
+REPEAT_GAP = 0.3  # of the crop's height: paper left between the copies (`_slot_reading`)
+
+
+def _slot_reading(engine: OcrEngine, crop: np.ndarray) -> Recognized:
+    """One date slot's figures (a crop, BGR, holding ink).  A narrow crop — one or two
+    figures — that the model reads as nothing is read again as three copies side by
+    side, REPEAT_GAP apart, and that reading taken when it is three times one string:
+    alone such a crop is a step or two of the model's input, and the second model
+    (PP-OCRv4) read a running hand's lone 1 (a month, a day, an hour) as nothing, while
+    in three copies it read 111 (Long Cang on the external 表格04 and BD-27, seed 2026:
+    9 of 13 slots it read otherwise than the first model were such 1s, 6 read right so).
+    Otherwise the reading of the crop as it is."""
+    once = engine.recognize([crop], "0123456789")[0]
+    h, w = crop.shape[:2]
+    if once.text or w >= NARROW_SLOT * h:
+        return once
+    gap = np.full((h, max(1, round(REPEAT_GAP * h)), 3), 255, np.uint8)
+    copies = crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+    thrice = engine.recognize([np.hstack([copies, gap, copies, gap, copies])], "0123456789")[0]
+    text = thrice.text
+    if not text or len(text) % 3 or text != text[: len(text) // 3] * 3:
+        return once
+    return Recognized(text[: len(text) // 3], thrice.score)
 
 
 def _presence(present: bool, measure: float, base: dict[str, Any], what: str) -> FieldReading:

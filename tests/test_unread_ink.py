@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from formdesk.extract.charsets import charset
-from formdesk.extract.evidence import unread_ink
+from formdesk.extract.evidence import figures_only, unread_ink
 from formdesk.extract.ocr import default_engine
 from formdesk.templates.schema import FieldType
 
@@ -219,3 +219,25 @@ def test_a_tall_comma_level_with_the_next_characters_dot_must_be_read(engine):
     p = engine.recognize([plain])[0]
     assert p.text == "冷却液泄漏"
     assert unread_ink(plain, p.text, p.char_x, commas=True) == []
+
+
+def test_a_one_dropped_from_a_number_in_a_text_field_is_unread_ink(engine):
+    """A part number written in Long Cang (held-out seed 199, BD-27's 零件编号), its 11
+    read as one 1 by the model: as a number in a text field it is held to one piece of
+    ink per figure (fields.py, `figures_only`), which sees the 1 no figure was read from;
+    the distance rule alone does not."""
+    crop = np.asarray(Image.open(HANDS / "longcang_part_no_11.png").convert("RGB"))[..., ::-1]
+    r = engine.recognize([crop], charset(FieldType.text))[0]
+    assert r.text == "61248277"  # 611248277 written
+    assert figures_only(r.text)
+    assert unread_ink(crop, r.text, r.char_x, one_each=True, commas=True) != []
+    assert unread_ink(crop, r.text, r.char_x, commas=True) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "figures"),
+    [("24033971", True), ("3616021-0327", True), ("25D295-37", False), ("鄂A1234", False),
+     ("1 234", True), ("-", False), ("", False)],
+)  # fmt: skip
+def test_figures_only(text, figures):
+    assert figures_only(text) is figures
