@@ -62,6 +62,7 @@ from .lexicon import (
     HISTORY_TYPES,
     Lexicon,
     best_known,
+    drops_read,
     has_history,
     known_rival,
     near_known,
@@ -553,7 +554,10 @@ def _known_value(
     res = first.results[0]
     # the ink is checked against the reading when the known value is what was read; a
     # known value longer than the reading accounts for ink the reading skipped
-    if "".join(res.text.split()) == match.value and unread_ink(crop, res.text, res.char_x):
+    # a known value shorter than the reading leaves read ink unaccounted for
+    if drops_read(res.text, match.value) or (
+        "".join(res.text.split()) == match.value and unread_ink(crop, res.text, res.char_x)
+    ):
         evidence.append("unread")
         reason = UNREAD
         return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)

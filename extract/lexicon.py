@@ -184,6 +184,14 @@ def best_known(
     return LexiconMatch(value, share) if share >= posterior else None
 
 
+def drops_read(text: str, value: str) -> bool:
+    """Whether the known `value` has fewer characters than the reading `text` (spaces
+    ignored): the characters it leaves out were read from ink, so the value does not
+    account for all the ink (轩逸1.6L read 轩逸E at 0.212, its suffix one character, and
+    settled as 轩逸 by the lexicon at 1.000 — wrong among ok, Long Cang, held-out seed 241)."""
+    return len("".join(value.split())) < len("".join(text.split()))
+
+
 def known_rival(
     reading: Recognized, known: Sequence[str], share: float = RIVAL_SHARE
 ) -> LexiconMatch | None:

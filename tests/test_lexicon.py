@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from formdesk.extract.lexicon import RIVAL_SHARE, Lexicon, best_known, known_rival
+from formdesk.extract.lexicon import RIVAL_SHARE, Lexicon, best_known, drops_read, known_rival
 from formdesk.extract.ocr import Recognized, default_engine
 from formdesk.extract.ocr.ctc import ctc_log_likelihood
 from formdesk.model.claims import Claim, ClaimImport, Station
@@ -244,3 +244,13 @@ def test_the_service_reads_against_its_stations_and_claims(any_settings):
     for k in ("vehicle_model", "sender_unit"):
         assert got[k]["value"] == values[k]
         assert any(e.startswith("lexicon:") for e in got[k]["evidence"]), got[k]
+
+
+def test_a_known_value_shorter_than_the_reading_does_not_account_for_its_ink():
+    """轩逸1.6L read 轩逸E (the suffix one character) was settled as 轩逸 and ok: a known
+    value with fewer characters than were read leaves read ink unexplained."""
+    assert drops_read("轩逸E", "轩逸")
+    assert drops_read("途观 LL", "途观L")
+    assert not drops_read("哈弗HE", "哈弗H6")  # a twin read, same length
+    assert not drops_read("途观", "途观L")  # a longer value accounts for skipped ink
+    assert not drops_read("天 籁", "天籁")
