@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from formdesk.model.record import FieldReading
@@ -717,7 +716,7 @@ REPEAT_GAP = 0.3  # of the crop's height: paper left between the copies (`_slot_
 
 
 def _slot_reading(engine: OcrEngine, crop: np.ndarray) -> Recognized:
-    """One date slot's figures (a crop, BGR, holding ink).  A narrow crop — one or two
+    """One date slot's figures (a crop holding ink, grey or BGR, px at 200 dpi).  A narrow crop — one or two
     figures — that the model reads as nothing is read again as three copies side by
     side, REPEAT_GAP apart, and that reading taken when it is three times one string:
     alone such a crop is a step or two of the model's input, and the second model
@@ -729,9 +728,8 @@ def _slot_reading(engine: OcrEngine, crop: np.ndarray) -> Recognized:
     h, w = crop.shape[:2]
     if once.text or w >= NARROW_SLOT * h:
         return once
-    gap = np.full((h, max(1, round(REPEAT_GAP * h)), 3), 255, np.uint8)
-    copies = crop if crop.ndim == 3 else cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
-    thrice = engine.recognize([np.hstack([copies, gap, copies, gap, copies])], "0123456789")[0]
+    gap = np.full((h, max(1, round(REPEAT_GAP * h)), *crop.shape[2:]), 255, crop.dtype)
+    thrice = engine.recognize([np.hstack([crop, gap, crop, gap, crop])], "0123456789")[0]
     text = thrice.text
     if not text or len(text) % 3 or text != text[: len(text) // 3] * 3:
         return once

@@ -2,8 +2,9 @@
 wider_view): PP-OCRv4 runs two narrow equal figures together (a running hand's 11 read 1),
 or leaves a lone 1 out, where its time steps are too wide for them; that is no
 disagreement until the line, drawn wider, is read again.  A date slot's lone 1, read as
-nothing, is read in three copies (extract/fields._slot_reading).  The crops are date-times written in Long Cang (OFL), the held-out
-handwriting font, as the generator writes them."""
+nothing, is read in three copies (extract/fields._slot_reading).  The crops are
+date-times written in Long Cang (OFL), the held-out handwriting font, as the generator
+writes them."""
 
 from __future__ import annotations
 
