@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from formdesk.extract.evidence import FIGURE_VETO
+from formdesk.extract.evidence import FIGURE_ASK, FIGURE_CROSS_FLOOR, FIGURE_VETO
 from formdesk.extract.fields import judged_as
 from formdesk.templates.schema import FieldType
 
@@ -89,6 +89,11 @@ def _figure(evidence: list) -> float:
     return next((float(str(e)[4:]) for e in evidence if str(e).startswith("fig:")), 0.0)
 
 
+def _cross(evidence: list) -> float:
+    """The second model's score where it read the same value (cross:…), 0 if it did not."""
+    return next((float(str(e)[6:]) for e in evidence if str(e).startswith("cross:")), 0.0)
+
+
 def load(
     path: Path, keep=lambda hand: True
 ) -> tuple[dict[str, list[Sample]], dict[str, int], set[str], dict[str, int]]:
@@ -131,7 +136,9 @@ def load(
                 or bool(
                     {"edge", "odd", "unlisted", "rival", "near"} & codes
                 )  # the reader's own vetoes (fields.py)
-                or _figure(evidence) > FIGURE_VETO,
+                or _figure(evidence) > FIGURE_VETO
+                # a doubted figure the second model did not read firmly the same (fields.py)
+                or (_figure(evidence) > FIGURE_ASK and _cross(evidence) < FIGURE_CROSS_FLOOR),
                 "cross" in codes,
                 next((float(str(e)[4:]) for e in evidence if str(e).startswith("alt:")), 0.0),
                 _figure(evidence),

@@ -82,6 +82,13 @@ NO_CROSS_MODEL = "本机没有安装第二个识读模型(rapidocr_onnxruntime),
 # its type's rule: chosen on the calibration hands leaving each out in turn (bench/calibrate.py
 # --loho: 0.95 / 0.7 left 0.58 / 0.56 % wrong among 66.3 / 66.1 % ok; mnist-cal 6 / 5 wrong)
 FIGURE_VETO = 0.7
+# the digit classifier's doubt above which a reading also needs the second model to read the
+# same value with at least FIGURE_CROSS_FLOOR, whatever its type's rule asks: MNIST figures
+# misread by the first model and its second view alike (2024-08-06 read 2024-05-06, doubt
+# 0.576, second model 0.592).  On the calibration hands (cal40s19, --all-evidence) the pair
+# holds 5 ok readings, 2 of them wrong and 2 of the right ones settled by the form's sum.
+FIGURE_ASK = 0.5
+FIGURE_CROSS_FLOOR = 0.6
 FIGURE_DOUBT = "单独看第{at}个字符更像“{other}”(读作“{read}”),请核对"
 TWIN_DOUBT = "有易混的字母和数字(如 S/5、G/6、D/0、B/8),请核对"
 # a type no threshold made trustworthy on the calibration hands (calibration.yaml's
@@ -90,17 +97,32 @@ NO_THRESHOLD = "这类栏目的识读在校准集上达不到可靠要求,需核
 # the same, for a figure that a sum or the 大写 amount can still settle (settle())
 NO_THRESHOLD_SUMMED = NO_THRESHOLD + "(合计或大写金额相符时自动通过)"
 UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
-SLANTED_ONE = "数字旁的“/”或“|”可能是写斜的 1,请核对"
+SLANTED_ONE = "数字旁或开头结尾的“/”或“|”可能是写斜的 1,请核对"
 
 # a stroke read as / | or \ right beside a figure: in handwriting that is nearly always a
 # slanted 1 (工业大道811号 read 8//号, EQ1168GLJ read EQ1/68GLJ: issue 10, "1 read as | or
-# /"); on the calibration set no right reading of a text field had one
-_SLASH_BY_FIGURE = re.compile(r"\d[/|\\]|[/|\\]\d")
+# /"); on the calibration set no right reading of a text field had one.  So is one that
+# begins or ends the value, or stands before a counter word where a number belongs
+# (1号工位 read /号工位, 快修1 read 快修|; none right on cal40s19)
+_SLASH_BY_FIGURE = re.compile(
+    r"\d[/|\\]|[/|\\]\d|^[/|\\]|[/|\\]$|[/|\\](?=[号个次年月天台件位辆只套])"
+)
 
 
 def slanted_one(text: str) -> bool:
-    """Whether a text reading holds / | or \\ right beside a figure (`SLANTED_ONE`)."""
-    return bool(_SLASH_BY_FIGURE.search(text))
+    """Whether a text reading holds / | or \\ right beside a figure, at its start or end, or
+    before a counter word such as 号 (`SLANTED_ONE`)."""
+    return bool(_SLASH_BY_FIGURE.search(text.strip()))
+
+
+def figure_asked(doubt: float | None, cross_score: float | None) -> bool:
+    """Whether a reading whose figures the digit classifier doubts (`doubt`, 0..1; None when
+    no figure was judged) lacks the second model's firm word: `cross_score` is the second
+    model's score where it read the same value, None where it did not (or did not run).
+    Above FIGURE_ASK, a score under FIGURE_CROSS_FLOOR sends the reading to review."""
+    if doubt is None or doubt <= FIGURE_ASK:
+        return False
+    return cross_score is None or cross_score < FIGURE_CROSS_FLOOR
 
 
 def only_doubtful(reading: Any, unread_ok: bool = False) -> bool:

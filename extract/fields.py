@@ -36,6 +36,7 @@ from .charsets import clean_ocr, datetime_readings, field_charset, plate_like, p
 from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
+    FIGURE_ASK,
     FIGURE_DOUBT,
     FIGURE_VETO,
     LOW_SCORE,
@@ -46,6 +47,7 @@ from .evidence import (
     TWIN_DOUBT,
     UNREAD,
     dropped_narrow,
+    figure_asked,
     figures_only,
     merged_doubles,
     rule_for,
@@ -366,7 +368,11 @@ def _read_text(
             f"agree:{second.score:.3f}" if agreed else "abstain" if abstained else "disagree"
         )
     crossed: bool | None = None
-    want_cross = rule.needs_cross and first.score < rule.agree_below and not low and not missed
+    # a figure the digit classifier doubts asks the second model, whatever the type's rule
+    asked = figures is not None and figures[0].doubt > FIGURE_ASK and not doubted
+    want_cross = ((rule.needs_cross and first.score < rule.agree_below) or asked) and not (
+        low or missed
+    )
     model = cross_model() if want_cross or ctx.all_evidence else None
     if model is not None:
         third = _ocr_pass(ctx, spec, lines, engine=model)
@@ -410,6 +416,13 @@ def _read_text(
     elif wanted and not agreed and not (abstained and rule.abstain_ok):
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
+    elif (
+        asked
+        and figures is not None
+        and figure_asked(figures[0].doubt, third.score if crossed else None)
+    ):
+        opinion, text = figures
+        reason = FIGURE_DOUBT.format(at=opinion.at + 1, other=opinion.other, read=text[opinion.at])
     elif want_cross and model is None:
         reason = NO_CROSS_MODEL
     elif want_cross and not crossed and not (cross_abstained and rule.abstain_ok):

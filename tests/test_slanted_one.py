@@ -20,6 +20,10 @@ from samples.synth import handwritten_page, make_values, scan_effects
         ("EQ1/68GLJ", True),  # EQ1168GLJ
         ("1|5", True),
         ("工位\\3", True),
+        ("/号工位", True),  # 1号工位: a slash where the value starts
+        ("快修|", True),  # 快修1: where it ends
+        ("A/号", True),  # before a counter word, where a number belongs
+        ("发动机/变速箱", False),
         ("长沙/湘潭", False),  # a slash between words is a slash
         ("1011010-E02", False),
         ("待料", False),
