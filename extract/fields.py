@@ -174,6 +174,8 @@ class _Reading:
     value: Any = None
     error: str | None = None  # the value check's reason (Chinese) when it fails
     choices: list[str] | None = None  # a run-together date-time readable several ways
+    # read slot by slot (`_date_text`), the slots hold fewer figures than the line read whole
+    lost: bool = False
 
 
 def _ocr_pass(
@@ -192,9 +194,10 @@ def _ocr_pass(
     results = [engine.recognize([c], field_charset(spec))[0] for c in crops]
     raw = "".join(r.text for r in results)
     score = min((_score(r, dated) for r in results), default=0.0)
+    lost = False
     if dated and isinstance(spec, FormField):
-        raw, score = _date_text(ctx, spec, raw, score, view, engine)
-    return _checked(spec, _Reading(raw, score, results))
+        raw, score, lost = _date_text(ctx, spec, raw, score, view, engine)
+    return _checked(spec, _Reading(raw, score, results, lost=lost))
 
 
 def _checked(spec: FormField | Column, r: _Reading) -> _Reading:
@@ -341,6 +344,8 @@ def _read_text(
             commas=t in (FieldType.text, FieldType.multiline),
         )
     ]
+    if first.lost:  # the slots, read one by one, dropped a figure the whole line holds
+        missed.append((0, 0))
     evidence.append("unread" if missed else "ink")
     if beyond is not None:
         evidence.append("edge")
@@ -703,14 +708,17 @@ def _date_text(
     score: float,
     view: Callable[[np.ndarray], np.ndarray] | None = None,
     engine: OcrEngine | None = None,
-) -> tuple[str, float]:
+) -> tuple[str, float, bool]:
     """Dates are written digit groups before printed 年/月/日: if the whole line does not
     parse, each slot is read on its own, digits only — and its least sure slot is the
-    confidence."""
+    confidence.  (text, score, lost): `lost` when the slots together hold fewer figures
+    than the whole line was read with — a figure the slot reading dropped (an hour's 11
+    read 1 in its slot, 2026331105 read whole: 11:05 became 01:05, Long Cang on an
+    external 表格04, seed 31)."""
     cleaned = clean_ocr(field.type, whole)
     try:
         normalize(field, cleaned)
-        return whole, score
+        return whole, score, False
     except ValueError:
         pass
     parts, scores = [], []
@@ -721,7 +729,9 @@ def _date_text(
         read = _slot_reading(engine or ctx.engine, crop) if crop is not None else None
         parts.append((read.text if read else "") + slot.guide_text)
         scores.append(read.score if read and read.text else 0.0)
-    return "".join(parts), min(scores, default=0.0)
+    text = "".join(parts)
+    lost = sum(ch.isdigit() for ch in text) < sum(ch.isdigit() for ch in whole)
+    return text, min(scores, default=0.0), lost
 
 
 NARROW_SLOT = 1.2  # of its height: a slot's crop this narrow holds one or two figures

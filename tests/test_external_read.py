@@ -8,10 +8,13 @@ with a reason."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
 
+from formdesk.extract.align import PX_PER_MM
 from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
@@ -25,6 +28,7 @@ from samples.scoring import outcomes
 from samples.synth.pages import printed_page
 
 KEY = b"k" * 32
+HANDS = Path(__file__).parent / "data" / "hands"
 
 
 @pytest.fixture(scope="module")
@@ -168,3 +172,32 @@ def test_a_page_that_does_not_lie_on_its_layout_is_refused(part, dx, dy, registe
     assert "看起来是 SH-ZH/BD-27" in problem.reason  # refused: it does not align, or its
     # ruling no longer looks like the layout's (the lower half 2.5 mm down)
     assert "对齐不佳" in problem.reason or "都不相符" in problem.reason, problem.reason
+
+
+def test_a_figure_the_slot_reading_drops_is_unread_ink(registered, engine):
+    """An external 表格04's reception time in Long Cang (the held-out hand, as a scan left it
+    after alignment: 2026 3 3 11 05 between the printed 年月日时分): read whole it is
+    2026331105, which no date-time parses alone, so each slot is read on its own, and the
+    hour's slot gives 1 for 11 — 11:05 became 01:05 with both models agreeing, ok.  The
+    slots holding fewer figures than the line read whole is ink left unread
+    (extract/fields._date_text)."""
+    code = "表格04"
+    crop = cv2.imread(str(HANDS / "longcang_external_hour_11.png"))
+    page, values = filled_page(
+        external_blank(code), np.random.default_rng(31), "clean", {"reception_time": None}
+    )
+    assert values.get("reception_time") is None
+    image = page.copy()  # the PDF raster as a clean scan: page px = mm × PX_PER_MM
+    layout = registered[code]
+    # where this registration put the box (mm of the page), so the slots cut the crop as
+    # they did when it was read
+    box = next(f.box for f in layout.variant.fields if f.key == "reception_time")
+    x, y = round(box[0] * PX_PER_MM), round(box[1] * PX_PER_MM)
+    image[y : y + crop.shape[0], x : x + crop.shape[1]] = crop
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == code else [])
+    (record,) = _read(reader, image).records
+    reading = record.field("reception_time")
+    assert reading.value is not None and "05" in str(reading.value), reading
+    assert reading.status != "ok", reading
+    if str(reading.value) != "2026-03-03 11:05":
+        assert "unread" in reading.evidence, reading
