@@ -21,6 +21,7 @@ from formdesk.extract.lexicon import (
     frequent_list,
     has_history,
     history_list,
+    list_items,
     rememberable,
 )
 from formdesk.model.history import HistoryExclusion, HistoryValue
@@ -88,6 +89,18 @@ def history_lists(
             continue
         out[history_list(code, key)] = [v for v, _n in ranked]
         frequent = [v for v, n in ranked if n >= NEAR_TIMES]
+        # the items of values listing several (随车物品: 千斤顶、备胎、…) recur more than
+        # their combinations: an item confirmed NEAR_TIMES times is frequent too
+        items: Counter[str] = Counter()
+        for v, n in kept:
+            parts = list_items(v)
+            if len(parts) > 1:
+                for part in set(parts):
+                    items[part] += n
+        frequent += sorted(
+            (v for v, n in items.items() if n >= NEAR_TIMES and v not in frequent),
+            key=lambda v: (-items[v], v),
+        )
         if frequent:
             out[frequent_list(code, key)] = frequent
     return out

@@ -58,6 +58,30 @@ def test_a_reading_one_character_from_a_phrase_confirmed_again_and_again_is_doub
     assert near_known("加急", frequent) is None and near_known("", frequent) is None
 
 
+def test_an_item_of_a_list_one_character_from_a_frequent_item_is_doubted():
+    """随车物品 lists items whose combinations vary: 灭火器 read 天火器 (Long Cang, both
+    models agreeing) in 天火器、行车记录仪 is doubted beside a frequent 灭火器; items of two
+    characters are not (漏气 beside 漏油)."""
+    frequent = ["灭火器", "行车记录仪", "漏油"]
+    assert near_known("天火器、行车记录仪", frequent) == "灭火器"
+    assert near_known("千斤顶,行车纪录仪", frequent) == "行车记录仪"
+    assert near_known("灭火器、行车记录仪", frequent) is None  # every item known
+    assert near_known("灭火器、千斤顶", frequent) is None  # a new item, not one away
+    assert near_known("密封不良,漏气", frequent) is None  # two characters: left alone
+    assert near_known("天火器", ["灭火器"]) == "灭火器"  # a whole value as before
+
+
+def test_items_confirmed_again_and_again_are_frequent_though_their_lists_differ():
+    reviewed = [
+        ("表格04", "items_in_car", None, "灭火器、行车记录仪"),
+        ("表格04", "items_in_car", None, "千斤顶、灭火器"),
+        ("表格04", "items_in_car", None, "备胎"),
+    ]
+    lists = history_lists(reviewed)
+    assert lists[frequent_list("表格04", "items_in_car")] == ["灭火器"]
+    assert "灭火器" not in lists[history_list("表格04", "items_in_car")]  # read whole as before
+
+
 def test_reviewed_text_values_become_the_fields_history(any_store):
     """On each store: a value a reviewer kept or typed in a text field joins that field's
     history (known_values); numbers and values with figures do not."""
