@@ -321,7 +321,9 @@ def _read_text(
     if rival is not None:
         evidence.append(f"rival:{rival.posterior:.3f}")
     near = None
-    if history and ctx.lexicon is not None:
+    # on every line count: a list written over two lines is not read against its history
+    # whole, but its items are still doubted beside frequent ones
+    if ctx.lexicon is not None and t in HISTORY_TYPES and has_history(spec.key):
         near = near_known(str(first.value), ctx.lexicon.frequent_for(spec.key, ctx.template.code))
         if near is not None:
             evidence.append(f"near:{near}")
