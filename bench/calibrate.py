@@ -134,7 +134,7 @@ def load(
                 bool({"sum", "words"} & codes),
                 any(m in (row.get("reason") or "") for m in _check_messages())
                 or bool(
-                    {"edge", "odd", "unlisted", "rival", "near"} & codes
+                    {"edge", "odd", "unlisted", "rival", "near", "shape"} & codes
                 )  # the reader's own vetoes (fields.py)
                 or _figure(evidence) > FIGURE_VETO
                 # a doubted figure the second model did not read firmly the same (fields.py)

@@ -328,28 +328,41 @@ def hands_rows(
     return rows, dict(forms), seconds
 
 
-def bench_lexicon(items, history_forms: int = 0) -> Lexicon:
+def bench_lexicon(items, history_forms: int = 0, known_parts: int = 0) -> Lexicon:
     """What an installation knows before it reads these forms: the manufacturer's vehicle
     models and part names (the generator's catalog lists, samples/synth/vocab.py), the
     network's stations (the station names the set's forms carry, as registered stations)
     and, with `history_forms`, the text values people confirmed on that many earlier forms
-    of each template (`earlier_history`).  Part numbers are left out: only claims would
-    know them."""
+    of each template (`earlier_history`).  Part numbers only with `known_parts`: those of
+    claims imported before (`earlier_part_numbers`), none of them on the forms read."""
     return catalog_lexicon(
-        (form["values"] for _p, truth in items for form in truth["forms"]), history_forms
+        (form["values"] for _p, truth in items for form in truth["forms"]),
+        history_forms,
+        known_parts,
     )
 
 
-def catalog_lexicon(forms_values, history_forms: int = 0) -> Lexicon:
+def catalog_lexicon(forms_values, history_forms: int = 0, known_parts: int = 0) -> Lexicon:
     """`bench_lexicon` of the forms' values (dicts, as the generator's truth gives them): the
-    catalog's models and part names, the stations those forms name, and each text
-    field's history from `history_forms` earlier forms (`earlier_history`; 0: none)."""
+    catalog's models and part names, the stations those forms name, each text field's
+    history from `history_forms` earlier forms (`earlier_history`; 0: none), and
+    `known_parts` part numbers of earlier claims (`earlier_part_numbers`; 0: none)."""
     stations = {str(v[k]) for v in forms_values for k in STATION_KEYS if v.get(k)}
     history = earlier_history(history_forms) if history_forms else {}
+    parts = earlier_part_numbers(known_parts) if known_parts else []
     return Lexicon.of(
         vehicle_model=[*V.TRUCK_MODELS, *V.CAR_MODELS], part_name=V.PARTS, station=sorted(stations),
-        **history,
+        part_no=parts, **history,
     )  # fmt: skip
+
+
+def earlier_part_numbers(n: int, seed: int = 900_002) -> list[str]:
+    """`n` part numbers of warranty claims an installation imported before the forms read:
+    the generator's part numbers (samples/synth/vocab.part_no) with a seed no set uses (nor
+    HISTORY_SEED), so
+    the reader knows the manufacturer's formats, not the numbers on the forms."""
+    rng = np.random.default_rng(seed)
+    return [V.part_no(rng) for _ in range(n)]
 
 
 HISTORY_FORMS = 20  # earlier forms of each template whose values people confirmed
@@ -491,7 +504,9 @@ def hands_main(args: argparse.Namespace) -> None:
             items += load_set(folder)
     engine = default_engine()
     t0 = time.perf_counter()
-    lexicon = bench_lexicon(items, args.history) if args.lexicon == "catalog" else None
+    lexicon = (
+        bench_lexicon(items, args.history, args.known_parts) if args.lexicon == "catalog" else None
+    )
     known = None
     if args.claims:
         known = bench_claims((f for _p, t in items for f in t["forms"]), args.seed)
@@ -579,6 +594,13 @@ def main() -> None:
         default=HISTORY_FORMS,
         help="with --lexicon catalog: text fields also read against the values confirmed on "
         f"this many earlier forms of each template (default {HISTORY_FORMS}; 0: none)",
+    )
+    ap.add_argument(
+        "--known-parts",
+        type=int,
+        default=0,
+        help="with --lexicon catalog: the reader knows this many part numbers of claims "
+        "imported before (none on the forms read; the formats they share: lexicon.twin_shape)",
     )
     ap.add_argument(
         "--claims",

@@ -60,6 +60,7 @@ from .evidence import (
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
 from .lexicon import (
+    FIELD_LISTS,
     HISTORY_TYPES,
     Lexicon,
     best_known,
@@ -67,6 +68,7 @@ from .lexicon import (
     has_history,
     known_rival,
     near_known,
+    twin_shape,
 )
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
 from .ocr import OcrEngine, Recognized
@@ -320,6 +322,14 @@ def _read_text(
     rival = known_rival(first.results[0], known) if known else None
     if rival is not None:
         evidence.append(f"rival:{rival.posterior:.3f}")
+    # a code of a format no known one has, but one twin letter or figure away from one
+    shape = (
+        twin_shape(str(first.value), known)
+        if known and FIELD_LISTS.get(spec.key) == "part_no" and first.error is None
+        else None
+    )
+    if shape is not None:
+        evidence.append("shape")
     near = None
     # on every line count: a list written over two lines is not read against its history
     # whole, but its items are still doubted beside frequent ones
@@ -415,6 +425,8 @@ def _read_text(
         reason = RIVAL.format(value=rival.value)
     elif near is not None:
         reason = NEAR_KNOWN.format(value=near)
+    elif shape is not None:
+        reason = ODD_SHAPE.format(at=shape[0] + 1, twin=shape[1], read=str(first.value)[shape[0]])
     elif twin:
         reason = TWIN_DOUBT
     elif doubted and figures is not None:
@@ -524,6 +536,7 @@ def judged_as(t: FieldType, value: Any) -> FieldType:
 UNLISTED = "读出的名称不在维修站名单中,请核对"
 RIVAL = "也可能是已知名录中的“{value}”,请核对"
 NEAR_KNOWN = "与本栏以往多次确认的“{value}”只差一个字,请核对"
+ODD_SHAPE = "编号格式与已知的零件编号都不同:第{at}位读作“{read}”,也许是“{twin}”,请核对"
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 

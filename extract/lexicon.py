@@ -25,7 +25,7 @@ from formdesk.templates.schema import FieldType
 from formdesk.templates.values.normalize import fold
 
 from .ocr import Recognized
-from .ocr.confusion import twins_apart
+from .ocr.confusion import TWINS, twins_apart
 
 POSTERIOR = 0.97  # the least share of the probability among known values a value needs
 MAX_GAP = 5.0  # nats: how much less likely than the plain reading a known value may be
@@ -149,6 +149,45 @@ def near_known(text: str, frequent: Sequence[str]) -> str | None:
                 return value
     return None
 
+
+def code_shape(value: str) -> str:
+    """A code's shape: each figure 9, each Latin letter A, anything else as it is
+    (78D579-66 → 99A999-99)."""
+    return "".join(
+        "9" if ch.isdigit() else "A" if ch.isascii() and ch.isalpha() else ch for ch in value
+    )
+
+
+def twin_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
+    """For a code no known value shares the shape of (`code_shape`), when at least
+    SHAPE_KNOWN values are known: the first position (0-based) where a figure read for its
+    twin letter (0/D, 5/S, 8/B, …: ocr/confusion.TWINS), or a letter for its twin figure,
+    gives a shape that known values have — and that twin.  A manufacturer numbers its
+    parts in a few formats; 78D579-66 read 780579-66 by both models (the digit classifier
+    sure of the 0) has a shape no part number has, and 99A999-99 is a format the claims
+    hold.  None when the shape is known, too few values are known, or no twin gives a
+    known shape."""
+    t = "".join(text.split())
+    if len(known) < SHAPE_KNOWN or not t:
+        return None
+    shapes = {code_shape("".join(v.split())) for v in known}
+    shape = code_shape(t)
+    if shape in shapes:
+        return None
+    for i, ch in enumerate(t):
+        if not ch.isascii() or not ch.isalnum():
+            continue
+        for twin in TWINS.get(ch.upper(), ""):
+            if not twin.isascii() or twin.isdigit() == ch.isdigit():
+                continue  # only a figure for a letter or a letter for a figure
+            if shape[:i] + code_shape(twin) + shape[i + 1 :] in shapes:
+                return i, twin
+    return None
+
+
+# known values the shape rule needs before it judges a code: with fewer, a right code of a
+# format the list has not met yet would be doubted
+SHAPE_KNOWN = 20
 
 ITEM_SEPARATORS = re.compile(r"[、,，;；]")
 # the fewest characters an item must have to be doubted beside a frequent one: on the

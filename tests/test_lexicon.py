@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from formdesk.extract.lexicon import RIVAL_SHARE, Lexicon, best_known, drops_read, known_rival
+from formdesk.extract.lexicon import (
+    RIVAL_SHARE,
+    Lexicon,
+    best_known,
+    drops_read,
+    known_rival,
+    twin_shape,
+)
 from formdesk.extract.ocr import Recognized, default_engine
 from formdesk.extract.ocr.ctc import ctc_log_likelihood
 from formdesk.model.claims import Claim, ClaimImport, Station
@@ -254,3 +261,49 @@ def test_a_known_value_shorter_than_the_reading_does_not_account_for_its_ink():
     assert not drops_read("哈弗HE", "哈弗H6")  # a twin read, same length
     assert not drops_read("途观", "途观L")  # a longer value accounts for skipped ink
     assert not drops_read("天 籁", "天籁")
+
+
+@pytest.mark.parametrize(
+    ("text", "doubt"),
+    [
+        ("780579-66", (2, "D")),  # 78D579-66 with its D read 0
+        ("3536013-0759", (8, "D")),  # 3536013-D759
+        ("35S6013-D759", (2, "5")),  # a letter read for a figure
+        ("78D579-66", None),  # a format the claims hold
+        ("123456789", None),
+        ("12345678", None),  # a figure short: no twin makes it a known format
+        ("78X579-66", None),  # no twin: the letter read is not a figure's twin
+    ],
+)
+def test_a_code_one_twin_from_every_known_format_is_doubted(text, doubt):
+    known = [f"{10 + i}D{100 + i}-{20 + i}" for i in range(20)] + ["3536013-D759", "123456789"]
+    known += [f"{1000000 + i}-D{100 + i}" for i in range(5)]
+    assert twin_shape(text, known) == doubt
+    assert twin_shape(text, known[:5]) is None  # too few known to know the formats
+
+
+def test_the_reader_doubts_a_part_number_of_a_format_no_claim_has(key):
+    """A handwritten BD-27 tag (the development hands) whose part number is written in
+    figures only, 780579-66, where every part number the claims hold is of the format
+    99A999-99: read right, it is still not ok — its third character may be a D read 0
+    (lexicon.twin_shape); without known part numbers it is judged as before."""
+    import cv2
+
+    from formdesk.extract.reader import FormReader
+    from formdesk.templates import get_template
+    from samples.synth import handwritten_page, make_values, scan_effects
+
+    t = get_template("SH-ZH/BD-27")
+    rng = np.random.default_rng(11)
+    values = make_values(t, rng, p_empty=0.0)
+    values["part_no"] = "780579-66"
+    img, _truth = handwritten_page(t, values, rng, key)
+    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+    known = Lexicon.of(part_no=[f"{10 + i}D{300 + i}-{40 + i}" for i in range(30)])
+    [rec] = FormReader(key, lexicon=known).read_file(data.tobytes(), "tag.jpg").records
+    part = rec.field("part_no")
+    assert part.value == "780579-66", part
+    assert part.status == "check" and "shape" in part.evidence, part
+    assert "第3位读作“0”,也许是“D”" in (part.reason or ""), part.reason
+    [plain] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
+    assert "shape" not in plain.field("part_no").evidence
