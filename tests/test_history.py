@@ -3,8 +3,6 @@ against next time (store/history.py, extract/lexicon.py history lists; issue 10,
 
 from __future__ import annotations
 
-import numpy as np
-
 from formdesk.extract.lexicon import (
     Lexicon,
     frequent_list,
@@ -15,6 +13,7 @@ from formdesk.extract.lexicon import (
 from formdesk.services import records
 from formdesk.store.history import history_lists
 
+from .pages import scanned_tag
 from .test_review_desk import OFFICE, make_record
 from .test_store import new_scan, reading
 
@@ -119,21 +118,12 @@ def test_a_text_field_is_read_against_its_history(key):
     before in 初步确认 and 检查结果, both are read as the phrase with evidence `lexicon`;
     a phrase the history lacks is read as written; without history, no lexicon evidence;
     the history of one form is not another form's."""
-    import cv2
-
     from formdesk.extract.reader import FormReader
-    from formdesk.templates import get_template
-    from samples.synth import handwritten_page, make_values, scan_effects
 
-    t = get_template("SH-ZH/BD-27")
-    rng = np.random.default_rng(5)
-    values = make_values(t, rng, p_empty=0.0)
-    values["preliminary_finding"], values["inspection_result"] = "异响", "线圈烧坏"
-    img, _truth = handwritten_page(t, values, rng, key)
-    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 85])[1]
+    data, values = scanned_tag(key, 5, preliminary_finding="异响", inspection_result="线圈烧坏")
 
     def read(lexicon):
-        [rec] = FormReader(key, lexicon=lexicon).read_file(data.tobytes(), "tag.jpg").records
+        [rec] = FormReader(key, lexicon=lexicon).read_file(data, "tag.jpg").records
         return {f.key: f for f in rec.fields}
 
     got = read(Lexicon.of(**{FINDING: ["异响", "渗油"], RESULT: ["线圈烧坏", "阀芯卡死"]}))

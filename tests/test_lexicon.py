@@ -25,6 +25,8 @@ from formdesk.extract.ocr import Recognized, default_engine
 from formdesk.extract.ocr.ctc import ctc_log_likelihood
 from formdesk.model.claims import Claim, ClaimImport, Station
 
+from .pages import scanned_tag
+
 WENKAI = "/usr/share/fonts/truetype/lxgw-wenkai/LXGWWenKai-Regular.ttf"
 UKAI = "/usr/share/fonts/truetype/arphic/ukai.ttc"
 MODELS = ["途观L", "天籁", "天籁2.0L", "轩逸", "轩逸1.6L", "哈弗H6", "EQ1090TJ", "EQ1090GSZ"]
@@ -170,32 +172,23 @@ def test_the_reader_reads_models_and_stations_against_the_lexicon(key):
     """A handwritten BD-27 tag (the development hands), scanned: read with what the
     installation knows, its station and vehicle model carry the evidence `lexicon` and
     the known value; read without, the same fields carry none."""
-    import cv2
-
     from formdesk.extract.reader import FormReader
-    from formdesk.templates import get_template
-    from samples.synth import handwritten_page, make_values, scan_effects
 
-    t = get_template("SH-ZH/BD-27")
-    rng = np.random.default_rng(7)
-    values = make_values(t, rng, p_empty=0.0)
-    values["vehicle_model"], values["sender_unit"] = "天籁2.0L", "长沙顺达汽车维修站"
-    img, _truth = handwritten_page(t, values, rng, key)
-    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 85])[1]
+    data, values = scanned_tag(key, 7, vehicle_model="天籁2.0L", sender_unit="长沙顺达汽车维修站")
     known = Lexicon.of(
         vehicle_model=MODELS, station=["长沙顺达汽车维修站", "长沙顺发汽车维修站", "株洲顺达维修站"]
     )
-    [rec] = FormReader(key, lexicon=known).read_file(data.tobytes(), "tag.jpg").records
+    [rec] = FormReader(key, lexicon=known).read_file(data, "tag.jpg").records
     got = {f.key: f for f in rec.fields}
     for k in ("vehicle_model", "sender_unit"):
         assert got[k].value == values[k]
         assert any(e.startswith("lexicon:") for e in got[k].evidence), got[k]
-    [plain] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
+    [plain] = FormReader(key).read_file(data, "tag.jpg").records
     assert not any(e.startswith("lexicon") for f in plain.fields for e in f.evidence)
     # a station the list lacks is never ok, however sure the reading (汇通 read 江通);
     # a model the list lacks may be a new model: read as any text
     others = Lexicon.of(vehicle_model=["途观L"], station=["株洲顺达维修站", "岳阳汇通服务站"])
-    [rec] = FormReader(key, lexicon=others).read_file(data.tobytes(), "tag.jpg").records
+    [rec] = FormReader(key, lexicon=others).read_file(data, "tag.jpg").records
     got = {f.key: f for f in rec.fields}
     sender = got["sender_unit"]
     assert sender.status == "check" and "unlisted" in sender.evidence
@@ -287,23 +280,14 @@ def test_the_reader_doubts_a_part_number_of_a_format_no_claim_has(key):
     figures only, 780579-66, where every part number the claims hold is of the format
     99A999-99: read right, it is still not ok — its third character may be a D read 0
     (lexicon.twin_shape); without known part numbers it is judged as before."""
-    import cv2
-
     from formdesk.extract.reader import FormReader
-    from formdesk.templates import get_template
-    from samples.synth import handwritten_page, make_values, scan_effects
 
-    t = get_template("SH-ZH/BD-27")
-    rng = np.random.default_rng(11)
-    values = make_values(t, rng, p_empty=0.0)
-    values["part_no"] = "780579-66"
-    img, _truth = handwritten_page(t, values, rng, key)
-    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
+    data, _values = scanned_tag(key, 11, 90, part_no="780579-66")
     known = Lexicon.of(part_no=[f"{10 + i}D{300 + i}-{40 + i}" for i in range(30)])
-    [rec] = FormReader(key, lexicon=known).read_file(data.tobytes(), "tag.jpg").records
+    [rec] = FormReader(key, lexicon=known).read_file(data, "tag.jpg").records
     part = rec.field("part_no")
     assert part.value == "780579-66", part
     assert part.status == "check" and "shape" in part.evidence, part
     assert "第3位读作“0”,也许是“D”" in (part.reason or ""), part.reason
-    [plain] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
+    [plain] = FormReader(key).read_file(data, "tag.jpg").records
     assert "shape" not in plain.field("part_no").evidence

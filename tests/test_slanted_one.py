@@ -3,14 +3,12 @@ says otherwise (issue 10: "1 read as | or /"; extract/evidence.py `slanted_one`)
 
 from __future__ import annotations
 
-import cv2
-import numpy as np
 import pytest
 
 from formdesk.extract.evidence import SLANTED_ONE, slanted_one
 from formdesk.extract.reader import FormReader
-from formdesk.templates import get_template
-from samples.synth import handwritten_page, make_values, scan_effects
+
+from .pages import scanned_tag
 
 
 @pytest.mark.parametrize(
@@ -37,13 +35,8 @@ def test_a_read_slash_beside_a_figure_goes_to_review(key):
     """A handwritten BD-27 tag whose vehicle model holds a slash between figures, read
     by the real engine: the slash is read, and the field is not ok whatever its score;
     the tag's other text fields are not held for it."""
-    t = get_template("SH-ZH/BD-27")
-    rng = np.random.default_rng(5)
-    values = make_values(t, rng, p_empty=0.0)
-    values["vehicle_model"] = "EQ1/68"
-    img, _truth = handwritten_page(t, values, rng, key)
-    data = cv2.imencode(".jpg", scan_effects(img, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])[1]
-    [rec] = FormReader(key).read_file(data.tobytes(), "tag.jpg").records
+    data, _values = scanned_tag(key, 5, 90, vehicle_model="EQ1/68")
+    [rec] = FormReader(key).read_file(data, "tag.jpg").records
     got = {f.key: f for f in rec.fields}
     model = got["vehicle_model"]
     assert "/" in str(model.value), model
