@@ -520,6 +520,7 @@
     lexicon: "与已知名录一致",
     history: "名录为本栏以往人工确认的填写",
     near: "与本栏以往多次确认的填写只差一个字",
+    shape: "编号格式与已知的都不同,差一个易混的字母或数字",
   };
 
   function evidenceText(list) {
