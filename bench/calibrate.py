@@ -84,14 +84,17 @@ class Fit:
         return self.wrong_ok / self.ok if self.ok else 0.0
 
 
+def _measure(evidence: list, code: str) -> float:
+    """The number a reading's evidence records under `code` (fig:0.576 — the digit
+    classifier's doubt; cross:0.951 — the second model's score where it read the same;
+    alt:… — a twin's probability), 0 if it records none."""
+    prefix = f"{code}:"
+    return next((float(str(e)[len(prefix) :]) for e in evidence if str(e).startswith(prefix)), 0.0)
+
+
 def _figure(evidence: list) -> float:
     """The digit classifier's doubt recorded in a reading's evidence (fig:…), 0 if none."""
-    return next((float(str(e)[4:]) for e in evidence if str(e).startswith("fig:")), 0.0)
-
-
-def _cross(evidence: list) -> float:
-    """The second model's score where it read the same value (cross:…), 0 if it did not."""
-    return next((float(str(e)[6:]) for e in evidence if str(e).startswith("cross:")), 0.0)
+    return _measure(evidence, "fig")
 
 
 def load(
@@ -138,9 +141,12 @@ def load(
                 )  # the reader's own vetoes (fields.py)
                 or _figure(evidence) > FIGURE_VETO
                 # a doubted figure the second model did not read firmly the same (fields.py)
-                or (_figure(evidence) > FIGURE_ASK and _cross(evidence) < FIGURE_CROSS_FLOOR),
+                or (
+                    _figure(evidence) > FIGURE_ASK
+                    and _measure(evidence, "cross") < FIGURE_CROSS_FLOOR
+                ),
                 "cross" in codes,
-                next((float(str(e)[4:]) for e in evidence if str(e).startswith("alt:")), 0.0),
+                _measure(evidence, "alt"),
                 _figure(evidence),
                 "abstain" in codes,
                 "crossabstain" in codes,

@@ -359,8 +359,8 @@ def catalog_lexicon(forms_values, history_forms: int = 0, known_parts: int = 0) 
 def earlier_part_numbers(n: int, seed: int = 900_002) -> list[str]:
     """`n` part numbers of warranty claims an installation imported before the forms read:
     the generator's part numbers (samples/synth/vocab.part_no) with a seed no set uses (nor
-    HISTORY_SEED), so
-    the reader knows the manufacturer's formats, not the numbers on the forms."""
+    HISTORY_SEED), so the reader knows the manufacturer's formats, not the numbers on the
+    forms."""
     rng = np.random.default_rng(seed)
     return [V.part_no(rng) for _ in range(n)]
 

@@ -356,9 +356,9 @@ def _read_text(
             commas=t in (FieldType.text, FieldType.multiline),
         )
     ]
-    if first.lost:  # the slots, read one by one, dropped a figure the whole line holds
-        missed.append((0, 0))
-    evidence.append("unread" if missed else "ink")
+    # ink left unread, or a figure the slots, read one by one, dropped from the whole line
+    unread = bool(missed) or first.lost
+    evidence.append("unread" if unread else "ink")
     if beyond is not None:
         evidence.append("edge")
     odd = implausible(t, first.raw, first.value)
@@ -374,7 +374,7 @@ def _read_text(
         evidence.append(f"fig:{figures[0].doubt:.3f}")
     agreed: bool | None = None
     abstained = cross_abstained = False
-    wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not missed
+    wanted = rule.needs_agreement and first.score < rule.agree_below and not low and not unread
     if wanted or ctx.all_evidence:
         second = _ocr_pass(ctx, spec, lines, second_view)
         agreed = second.error is None and same_value(first.value, second.value)
@@ -388,7 +388,7 @@ def _read_text(
     # a figure the digit classifier doubts asks the second model, whatever the type's rule
     asked = figures is not None and figures[0].doubt > FIGURE_ASK and not doubted
     want_cross = ((rule.needs_cross and first.score < rule.agree_below) or asked) and not (
-        low or missed
+        low or unread
     )
     model = cross_model() if want_cross or ctx.all_evidence else None
     if model is not None:
@@ -413,7 +413,7 @@ def _read_text(
     if low:
         never = NO_THRESHOLD_SUMMED if t in SUMMED_TYPES else NO_THRESHOLD
         reason = never if rule.min_score > 1.0 else LOW_SCORE
-    elif missed:
+    elif unread:
         reason = UNREAD
     elif beyond is not None:
         reason = AT_SIDE.replace(",请核对", f"(连同格外读作“{beyond}”),请核对")
@@ -430,8 +430,7 @@ def _read_text(
     elif twin:
         reason = TWIN_DOUBT
     elif doubted and figures is not None:
-        opinion, text = figures
-        reason = FIGURE_DOUBT.format(at=opinion.at + 1, other=opinion.other, read=text[opinion.at])
+        reason = _figure_doubt(*figures)
     elif wanted and not agreed and not (abstained and rule.abstain_ok):
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
@@ -440,8 +439,7 @@ def _read_text(
         and figures is not None
         and figure_asked(figures[0].doubt, third.score if crossed else None)
     ):
-        opinion, text = figures
-        reason = FIGURE_DOUBT.format(at=opinion.at + 1, other=opinion.other, read=text[opinion.at])
+        reason = _figure_doubt(*figures)
     elif want_cross and model is None:
         reason = NO_CROSS_MODEL
     elif want_cross and not crossed and not (cross_abstained and rule.abstain_ok):
@@ -452,6 +450,11 @@ def _read_text(
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
+
+
+def _figure_doubt(opinion: FigureOpinion, text: str) -> str:
+    """The reason (Chinese) naming the figure the digit classifier took for another one."""
+    return FIGURE_DOUBT.format(at=opinion.at + 1, other=opinion.other, read=text[opinion.at])
 
 
 def _figure_opinion(lines: list[np.ndarray], first: _Reading) -> tuple[FigureOpinion, str] | None:

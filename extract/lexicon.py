@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -170,7 +171,7 @@ def twin_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
     t = "".join(text.split())
     if len(known) < SHAPE_KNOWN or not t:
         return None
-    shapes = {code_shape("".join(v.split())) for v in known}
+    shapes = _known_shapes(tuple(known))
     shape = code_shape(t)
     if shape in shapes:
         return None
@@ -183,6 +184,13 @@ def twin_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
             if shape[:i] + code_shape(twin) + shape[i + 1 :] in shapes:
                 return i, twin
     return None
+
+
+@lru_cache(maxsize=8)
+def _known_shapes(known: tuple[str, ...]) -> frozenset[str]:
+    """The shapes of the known codes, once per list (a reader reads many fields against one
+    installation's lexicon)."""
+    return frozenset(code_shape("".join(v.split())) for v in known)
 
 
 # known values the shape rule needs before it judges a code: with fewer, a right code of a
