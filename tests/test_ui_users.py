@@ -184,3 +184,41 @@ def test_the_claims_page_lists_an_imported_claim(server, browser, tmp_path):  # 
     small.screenshot(path=str(shots / "claims-phone.png"), full_page=True)
     phone.close()
     assert not problems, problems
+
+
+def test_a_form_submitted_before_its_script_has_run_is_submitted_once_it_has(
+    server, browser, tmp_path  # noqa: F811
+):
+    """The CI race of 2026-12-04: the import button clicked while claims_import.js was still
+    on its way went as a plain GET (/claims?file=…) and nothing was imported.  Here the
+    script is held back until after the click; base.html's guard holds the submit and
+    submits it again once the scripts have run."""
+    app, base = server
+    vin = with_check_digit("LGDCH91G0RA000081")
+    (tmp_path / "四月索赔单.csv").write_text(
+        "索赔单号,维修站,车架号,车型,零件编号,零件名称,数量,购买日期,维修日期,行驶里程\n"
+        f"CL2604-1,HN01,{vin},EQ1090TJ,1011010-E02,机油泵总成,1,2025-06-01,2026-04-05,13001\n",
+        encoding="utf-8",
+    )
+    problems: list[str] = []
+    context = browser.new_context(base_url=base, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    _watch(page, problems)
+    page.goto("/claims")
+    _sign_in(page, "office")
+    page.wait_for_selector("#claims-table")
+    held = []
+    page.route("**/static/claims_import.js", lambda route: held.append(route))
+    page.goto("/claims", wait_until="commit")
+    page.wait_for_selector("#rc-import")
+    page.set_input_files("#rc-claims-file", str(tmp_path / "四月索赔单.csv"))
+    assert held, "the page script was not requested"
+    assert page.evaluate("document.readyState") == "loading"  # the script has not run
+    page.click("#rc-import button[type=submit]", no_wait_after=True)
+    held[0].continue_()
+    page.wait_for_selector("#rc-import-result.rc-import-ok")
+    assert "新增 1 张" in page.text_content("#rc-import-result")
+    assert "?" not in page.url  # no plain GET with the form's fields
+    assert problems == []
+    context.close()
