@@ -186,9 +186,7 @@ def test_the_claims_page_lists_an_imported_claim(server, browser, tmp_path):  # 
     assert not problems, problems
 
 
-def test_a_form_submitted_before_its_script_has_run_is_submitted_once_it_has(
-    server, browser, tmp_path  # noqa: F811
-):
+def test_a_form_sent_before_its_script_ran_goes_once_it_has(server, browser, tmp_path):  # noqa: F811
     """The CI race of 2026-12-04: the import button clicked while claims_import.js was still
     on its way went as a plain GET (/claims?file=…) and nothing was imported.  Here the
     script is held back until after the click; base.html's guard holds the submit and
