@@ -7,8 +7,9 @@ places values are drawn into and, later, the places a scan is cropped at.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -197,7 +198,9 @@ class CrossCheck(BaseModel):
     table's rows when `field` is a plain field, or cell by cell in each row when `field`
     is a column of the same table (小计 = 工时费 + 材料费 per row). An empty part counts
     as 0, as on paper.  `product`: `field` equals the product of `parts` rounded to the
-    cent, cell by cell in each row (金额 = 数量 × 单价)."""
+    cent, cell by cell in each row (金额 = 数量 × 单价).  `not_before` / `not_after` on a
+    `table.column` apply row by row, against another column of the row or a plain field
+    (`order_operands`): a monthly list's dates lie in its month."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -216,12 +219,42 @@ class CrossCheck(BaseModel):
                 raise ValueError(f"product check on {self.field}: a row rule, give table.column")
         elif self.other is None or self.parts:
             raise ValueError(f"{self.rule} check on {self.field}: give other, not parts")
+        elif "." in self.other and self.other.split(".")[0] != self.field.split(".")[0]:
+            raise ValueError(f"{self.rule} check on {self.field}: a column of another table")
+        elif self.rule == "equals_words" and "." in self.field + self.other:
+            raise ValueError(f"equals_words check on {self.field}: plain fields only")
         return self
 
     @property
     def refs(self) -> list[str]:
         """Every field or `table.column` the check names."""
         return [self.field, *([self.other] if self.other else []), *self.parts]
+
+    def broken(self, x: Any, y: Any) -> bool:
+        """Whether values `x` (of `field`) and `y` (of `other`) break a `not_before` /
+        `not_after` rule, compared as ISO text: a month (2026-03) against a date or a
+        date-time by its prefix, so a date in March 2026 is neither before nor after 2026-03."""
+        a, b = str(x), str(y)
+        n = min(len(a), len(b))
+        return a[:n] < b[:n] if self.rule == "not_before" else a[:n] > b[:n]
+
+    def order_operands(
+        self, top: Mapping[str, Any], rows: Callable[[str], list[Mapping[str, Any]]]
+    ) -> Iterator[tuple[int | None, Any, Any]]:
+        """For a `not_before` / `not_after` check: (row number from 1 or None, the value
+        of `field`, the value of `other`) at each place the check applies, either None
+        where not given.  Plain fields are looked up in `top`; a `table.column` in each row
+        of `rows(table)`, against `other` in the same row when it is a column of that
+        table, else against the plain field `other` (a row's 维修日期 within the report's
+        统计月份: the row rules of the templates)."""
+        if "." not in self.field:
+            yield None, top.get(self.field), top.get(self.other or "")
+            return
+        table, column = self.field.split(".", 1)
+        other = self.other or ""
+        for n, row in enumerate(rows(table), start=1):
+            b = row.get(other.split(".", 1)[1]) if "." in other else top.get(other)
+            yield n, row.get(column), b
 
 
 class Template(BaseModel):
@@ -318,7 +351,7 @@ class Template(BaseModel):
         }
         for c in self.checks:
             for k in c.refs:
-                if k not in keys and not (c.rule in ("sum", "product") and k in columns):
+                if k not in keys and not (c.rule != "equals_words" and k in columns):
                     raise ValueError(f"{self.code}: check names unknown field {k}")
             if c.rule in ("sum", "product") and "." in c.field:
                 table = c.field.split(".")[0]

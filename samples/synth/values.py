@@ -165,28 +165,64 @@ def _from_dt(t: FieldType, d: datetime) -> str:
     return d.time().isoformat(timespec="minutes")
 
 
+def _spec_of(template: Template, ref: str) -> Spec:
+    """The field or column (`table.column`) a check names."""
+    if "." not in ref:
+        return template.field(ref)
+    table, column = ref.split(".", 1)
+    return next(c for c in template.field(table).columns if c.key == column)
+
+
+def _moved(t: FieldType, rule: str, bound: FieldType, b: datetime, rng, spread: int) -> datetime:
+    """A value of type `t` just inside `bound`'s value `b` (up to `spread` - 1 days in):
+    after it for `not_before`, before its end (a month's last day) for `not_after`."""
+    if rule == "not_before":
+        if t == FieldType.datetime:
+            return b + timedelta(minutes=5 * int(rng.integers(2, 60)))
+        if t == FieldType.month:
+            return (b.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return b + timedelta(days=int(rng.integers(0, spread)))
+    if bound == FieldType.month:
+        b = (b.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return b - timedelta(days=int(rng.integers(0, spread)))
+
+
+def _shift_row(table: FormField, row: dict[str, Any], delta: timedelta) -> None:
+    """Every date and date-time of a table row moved by `delta` (whole days for dates)."""
+    for col in table.columns:
+        if col.key in row and col.type in (FieldType.date, FieldType.datetime):
+            step = delta if col.type == FieldType.datetime else timedelta(days=delta.days)
+            row[col.key] = _from_dt(col.type, _as_dt(col.type, row[col.key]) + step)
+
+
 def _enforce_checks(template: Template, raw: dict[str, Any], rng) -> None:
-    """Moves dates forward (or back) until every not_before / not_after check holds."""
-    for _ in range(6):
+    """Moves dates forward (or back) until every not_before / not_after check holds, on
+    plain fields and row by row (a monthly list's dates inside its month)."""
+    for _ in range(8):
         changed = False
         for c in template.checks:
             if c.rule not in ("not_before", "not_after"):
                 continue
-            if c.field not in raw or c.other not in raw:
-                continue
-            f, o = template.field(c.field), template.field(c.other)
-            a, b = _as_dt(f.type, raw[c.field]), _as_dt(o.type, raw[c.other])
-            if c.rule == "not_before" and a < b:
-                if f.type == FieldType.datetime:
-                    new = b + timedelta(minutes=5 * int(rng.integers(2, 60)))
-                elif f.type == FieldType.month:
-                    new = (b.replace(day=1) + timedelta(days=32)).replace(day=1)
+            f, o = _spec_of(template, c.field), _spec_of(template, c.other or "")
+            table, column = c.field.split(".", 1) if "." in c.field else (None, c.field)
+            places = [raw] if table is None else raw.get(table) or []
+            for place in places:
+                bound = (
+                    place.get(c.other.split(".", 1)[1])
+                    if "." in (c.other or "")
+                    else raw.get(c.other or "")
+                )
+                a = place.get(column)
+                if a is None or bound is None or not c.broken(a, bound):
+                    continue
+                # a row's date stays near its period's bound: the period may be short
+                spread = 8 if table is None else 3
+                new = _moved(f.type, c.rule, o.type, _as_dt(o.type, bound), rng, spread)
+                if table is not None and "." not in (c.other or ""):
+                    # a row out of its period moves whole: its own order holds
+                    _shift_row(template.field(table), place, new - _as_dt(f.type, a))
                 else:
-                    new = b + timedelta(days=int(rng.integers(0, 8)))
-                raw[c.field] = _from_dt(f.type, new)
-                changed = True
-            elif c.rule == "not_after" and a > b:
-                raw[c.field] = _from_dt(f.type, b - timedelta(days=int(rng.integers(0, 8))))
+                    place[column] = _from_dt(f.type, new)
                 changed = True
         if not changed:
             return

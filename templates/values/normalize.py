@@ -319,14 +319,20 @@ def normalize_record(template: Template, values: dict[str, Any]) -> dict[str, An
     for check in template.checks:
         if check.rule not in ("not_before", "not_after"):
             continue
-        a, b = out.get(check.field), out.get(check.other or "")
-        if a is None or b is None:
-            continue
-        x, y = str(a), str(b)
-        n = min(len(x), len(y))  # a month (2026-03) compares with a date by its prefix
-        if (x[:n] < y[:n]) if check.rule == "not_before" else (x[:n] > y[:n]):
-            raise FieldValueError(check.field, check.message, label=known[check.field].label)
+        for row, a, b in check.order_operands(out, lambda table: out.get(table) or []):
+            if a is not None and b is not None and check.broken(a, b):
+                raise FieldValueError(
+                    check.field, check.message, row=row, label=_label(template, check.field)
+                )
     return out
+
+
+def _label(template: Template, ref: str) -> str:
+    """The Chinese label of a field key or a `table.column`."""
+    if "." not in ref:
+        return template.field(ref).label
+    table, column = ref.split(".", 1)
+    return next(c.label for c in template.field(table).columns if c.key == column)
 
 
 def record_problems(template: Template, values: dict[str, Any]) -> list[FieldValueError]:

@@ -1,0 +1,113 @@
+"""Date order within a table's rows (issue 10, point 2: the type's own checks): a monthly
+list's dates lie in its month or period, and a row's later date is not before its earlier
+one.  A reading that breaks one goes to review with the rule's message, with the field it
+is compared with; printing refuses such a row, naming it; the generator never writes one.
+
+The case that asked for it: a 表格08 row's 维修日期 2026/1/6 written with MNIST figures, its
+slashes read as 1s — 20261116, a valid date read at 0.96 and agreed by the second view,
+2026-11-16, outside the period 2025-12-23–2026-01-14 (seed 283)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from formdesk.extract.checks import apply_cross_checks, summarise_table
+from formdesk.model.record import FieldReading
+from formdesk.templates import get_template, load_catalog
+from formdesk.templates.schema import CrossCheck
+from formdesk.templates.values.normalize import FieldValueError, normalize_record
+from samples.synth import make_values
+
+
+def _ok(key: str, value: str, t: str = "date") -> FieldReading:
+    return FieldReading(
+        key=key, label=key, type=t, value=value, raw=value, status="ok", confidence=0.99,
+        evidence=["ocr:0.990", "ink", "agree:0.987"],
+    )  # fmt: skip
+
+
+def _form_08(repair_dates: list[str]) -> list[FieldReading]:
+    t = get_template("表格08")
+    rows = [{"repair_date": _ok("repair_date", d)} for d in repair_dates]
+    table = summarise_table(t.field("quality_problems"), rows)
+    return [_ok("period_start", "2025-12-23"), _ok("period_end", "2026-01-14"), table]
+
+
+def test_a_row_date_outside_the_period_goes_to_review():
+    fields = _form_08(["2025-12-27", "2026-11-16", "2025-12-23"])
+    apply_cross_checks(get_template("表格08"), fields)
+    start, end, table = fields
+    cells = [r["repair_date"] for r in table.rows]
+    assert [c.status for c in cells] == ["ok", "check", "ok"]
+    assert cells[1].reason == "维修日期不在统计期间内"
+    # the bound it broke is named too: a misread period end would put every row out
+    assert end.status == "check" and start.status == "ok"
+    assert table.status == "check"
+
+
+def test_rows_inside_the_period_are_left_alone():
+    fields = _form_08(["2025-12-23", "2026-01-06", "2026-01-14"])
+    apply_cross_checks(get_template("表格08"), fields)
+    assert all(r["repair_date"].status == "ok" for r in fields[2].rows)
+    assert [f.status for f in fields] == ["ok", "ok", "ok"]
+
+
+def test_a_row_against_its_month_and_its_own_earlier_date():
+    t = get_template("表格14")
+    rows = [
+        {"first_repair_date": _ok("first_repair_date", "2025-07-07"),
+         "repeat_repair_date": _ok("repeat_repair_date", "2023-08-27")},  # 2025 read 2023
+        {"first_repair_date": _ok("first_repair_date", "2025-07-10"),
+         "repeat_repair_date": _ok("repeat_repair_date", "2025-08-10")},
+        {"first_repair_date": _ok("first_repair_date", "2025-08-10"),
+         "repeat_repair_date": _ok("repeat_repair_date", "2025-09-01")},  # after the month
+    ]  # fmt: skip
+    fields = [
+        _ok("statistics_month", "2025-08", "month"),
+        summarise_table(t.field("repeat_repairs"), rows),
+    ]
+    apply_cross_checks(t, fields)
+    got = [(r["first_repair_date"].status, r["repeat_repair_date"].status) for r in rows]
+    assert got == [("check", "check"), ("ok", "ok"), ("ok", "check")]
+    assert "重复维修日期不能早于首次维修日期" in rows[0]["repeat_repair_date"].reason
+    assert "重复维修日期不在统计月份内" in rows[0]["repeat_repair_date"].reason
+    assert rows[2]["repeat_repair_date"].reason == "重复维修日期不在统计月份内"
+
+
+def test_printing_refuses_a_row_outside_its_month_naming_the_row():
+    t = get_template("表格14")
+    values = {
+        "statistics_month": "2025-08",
+        "repeat_repairs": [
+            {"first_repair_date": "2025-07-07", "repeat_repair_date": "2025-08-27"},
+            {"first_repair_date": "2025-07-10", "repeat_repair_date": "2025-09-02"},
+        ],
+    }
+    with pytest.raises(FieldValueError) as e:
+        normalize_record(t, values)
+    assert e.value.row == 2 and e.value.key == "repeat_repairs.repeat_repair_date"
+    assert "第2行" in str(e.value) and "重复维修日期不在统计月份内" in str(e.value)
+    values["repeat_repairs"][1]["repeat_repair_date"] = "2025-08-31"
+    assert normalize_record(t, values)["repeat_repairs"][1]["repeat_repair_date"] == "2025-08-31"
+
+
+def test_a_row_rule_names_columns_of_its_own_table_only():
+    with pytest.raises(ValidationError):
+        CrossCheck(rule="not_before", field="a.x", other="b.y", message="m")
+    with pytest.raises(ValidationError):
+        CrossCheck(rule="not_before", field="x", other="b.y", message="m")
+    with pytest.raises(ValidationError):
+        CrossCheck(rule="equals_words", field="a.x", other="a.y", message="m")
+
+
+@pytest.mark.parametrize(
+    "code", [c for c, t in load_catalog().items() if any("." in k.field for k in t.checks)]
+)
+def test_generated_rows_keep_every_row_rule(code):
+    """make_values normalises its record, which applies every rule: no row breaks one."""
+    t = get_template(code)
+    rng = np.random.default_rng(283)
+    for _ in range(40):
+        make_values(t, rng)  # raises FieldValueError on a broken rule
