@@ -44,6 +44,7 @@ from .evidence import (
     NO_THRESHOLD,
     NO_THRESHOLD_SUMMED,
     SLANTED_ONE,
+    SLASHES_AS_ONES,
     TWIN_DOUBT,
     UNREAD,
     dropped_narrow,
@@ -54,6 +55,7 @@ from .evidence import (
     same_value,
     second_view,
     slanted_one,
+    slashes_read_as_ones,
     unread_ink,
     wider_view,
 )
@@ -447,6 +449,8 @@ def _read_text(
         reason = f"{CROSS_DISAGREE}(另一识读模型读作“{other}”),请核对"
     elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):
         reason = SLANTED_ONE
+    elif t == FieldType.date and (other := slashes_read_as_ones(first.raw)) is not None:
+        reason = SLASHES_AS_ONES.format(other=other)
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)

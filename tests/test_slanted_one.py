@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from formdesk.extract.evidence import SLANTED_ONE, slanted_one
+from formdesk.extract.evidence import (
+    SLANTED_ONE,
+    SLASHES_AS_ONES,
+    slanted_one,
+    slashes_read_as_ones,
+)
 from formdesk.extract.reader import FormReader
 
 from .pages import scanned_tag
@@ -42,3 +47,23 @@ def test_a_read_slash_beside_a_figure_goes_to_review(key):
     assert "/" in str(model.value), model
     assert model.status == "check" and model.reason == SLANTED_ONE
     assert not any(f.reason == SLANTED_ONE for k, f in got.items() if k != "vehicle_model")
+
+
+@pytest.mark.parametrize(
+    ("raw", "other"),
+    [
+        ("20261116", "2026-01-06"),  # 2026/1/6, its slashes read as 1s (MNIST, seed 283)
+        ("20251112", "2025-01-02"),
+        ("20261216", "2026-02-06"),  # 2026/2/6
+        ("20261226", None),  # no 1 where the second slash would be
+        ("20250315", None),  # no 1 after the year
+        ("20261113", "2026-01-03"),
+        ("2026-1-16", None),  # separators read: nothing to doubt
+        ("2026111", None),  # not eight figures
+        ("20261110", None),  # 2026/1/0 is no date
+    ],
+)
+def test_a_date_of_bare_figures_whose_ones_may_be_slashes(raw, other):
+    assert slashes_read_as_ones(raw) == other
+    if other:
+        assert other in SLASHES_AS_ONES.format(other=other)
