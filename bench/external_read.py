@@ -103,7 +103,11 @@ def _external_figures(args, key: bytes, source) -> None:
     if getattr(args, "lexicon", "none") == "catalog":
         from bench.read_bench import HISTORY_FORMS, catalog_lexicon
 
-        lexicon = catalog_lexicon((v for *_, pages in made for *_, v in pages), HISTORY_FORMS)
+        lexicon = catalog_lexicon(
+            (v for *_, pages in made for *_, v in pages),
+            getattr(args, "history", HISTORY_FORMS),
+            getattr(args, "known_parts", 0),
+        )
     for blank, template, layout, pages in made:
         readers = {
             "external": FormReader(
