@@ -100,6 +100,7 @@ NO_THRESHOLD = "这类栏目的识读在校准集上达不到可靠要求,需核
 NO_THRESHOLD_SUMMED = NO_THRESHOLD + "(合计或大写金额相符时自动通过)"
 UNREAD = "有笔迹没有被识读出来(可能漏读了字符),请核对"
 SLANTED_ONE = "数字旁或开头结尾的“/”或“|”可能是写斜的 1,请核对"
+POINT_UNREAD = "读出的数字没有小数点(小数点可能与数字连写),请核对"
 SLASHES_AS_ONES = "读作连写的数字,其中的 1 可能是写斜的“/”(也可读作 {other}),请核对"
 
 # a stroke read as / | or \ right beside a figure: in handwriting that is nearly always a
@@ -116,6 +117,19 @@ def slanted_one(text: str) -> bool:
     """Whether a text reading holds / | or \\ right beside a figure, at its start or end, or
     before a counter word such as 号 (`SLANTED_ONE`)."""
     return bool(_SLASH_BY_FIGURE.search(text.strip()))
+
+
+def point_unread(raw: str, decimals: int | None) -> bool:
+    """Whether a decimal field's reading (`raw`, the OCR text as charsets.clean_ocr leaves
+    it) of two figures or more
+    has no decimal point, where the field keeps `decimals` places (None: 2, as
+    templates.values.normalize).  A point written into the foot of a figure is read as
+    part of it: Long Cang's 3.5 read 35 and 1.0 read 10, the second view agreeing (held
+    out, seed 293).  Such a reading goes to review; a person checks a whole number written
+    without its point."""
+    if decimals == 0 or "." in raw:
+        return False
+    return sum(ch.isdigit() for ch in raw) >= 2
 
 
 def slashes_read_as_ones(raw: str) -> str | None:

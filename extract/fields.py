@@ -43,6 +43,7 @@ from .evidence import (
     NO_CROSS_MODEL,
     NO_THRESHOLD,
     NO_THRESHOLD_SUMMED,
+    POINT_UNREAD,
     SLANTED_ONE,
     SLASHES_AS_ONES,
     TWIN_DOUBT,
@@ -51,6 +52,7 @@ from .evidence import (
     figure_asked,
     figures_only,
     merged_doubles,
+    point_unread,
     rule_for,
     same_value,
     second_view,
@@ -451,6 +453,10 @@ def _read_text(
         reason = SLANTED_ONE
     elif t == FieldType.date and (other := slashes_read_as_ones(first.raw)) is not None:
         reason = SLASHES_AS_ONES.format(other=other)
+    elif t == FieldType.decimal and point_unread(
+        clean_ocr(t, first.raw), spec.constraints.decimals
+    ):
+        reason = POINT_UNREAD
     else:
         return FieldReading(**base, **reading, status="ok", evidence=evidence)
     return FieldReading(**base, **reading, status="check", reason=reason, evidence=evidence)
