@@ -30,16 +30,16 @@ def server(request, tmp_path):
         yield s
 
 
-# TinyDB only: eighty uploads of 12 scans read (about a minute on one core); what it shows of
+# TinyDB only: forty uploads of 10 scans read (about half a minute on one core); what it shows of
 # PostgreSQL — uploads and the reading queue under concurrent clients — test_api and
 # test_sql_scans show on each store, and the kill -9 below on PostgreSQL too
 @pytest.mark.slow
 def test_twenty_clients_uploading_at_once(server, tmp_path):
     server.start()
-    scans = tag_scans(tmp_path, 12)
+    scans = tag_scans(tmp_path, 10)
     rng = random.Random(7)
     plans = [
-        rng.sample(scans, 4) for _ in range(20)
+        rng.sample(scans, 2) for _ in range(20)
     ]  # overlapping: the same file from several clients
 
     def client_run(files):
