@@ -36,6 +36,7 @@ from .charsets import clean_ocr, datetime_readings, field_charset, plate_like, p
 from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
+    DOUBLED_ONE,
     FIGURE_ASK,
     FIGURE_DOUBT,
     FIGURE_VETO,
@@ -453,6 +454,8 @@ def _read_text(
         reason = SLANTED_ONE
     elif t == FieldType.date and (other := slashes_read_as_ones(first.raw)) is not None:
         reason = SLASHES_AS_ONES.format(other=other)
+    elif figures is not None and figures[0].doubled is not None:
+        reason = DOUBLED_ONE.format(at=figures[0].doubled + 1)
     elif t == FieldType.decimal and point_unread(
         clean_ocr(t, first.raw), spec.constraints.decimals
     ):

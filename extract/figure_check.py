@@ -21,6 +21,10 @@ import numpy as np
 from .evidence import FIGURE_OVERLAP, INK_LEVEL, MIN_BLOB_FRACTION, TALL_BLOB, merged_groups
 from .ocr.digits import DigitNet, digit_net, normalize_glyph
 
+TALL_STROKE = 0.6  # of the line's ink height: a stroke this tall is a figure's, not a flag's
+STROKE_CORE = 0.25  # of the piece's contrast above its darkest: a stroke's core
+STROKE_RIDGE = 0.4  # the paper between two cores rises this far: two strokes, not one
+TWIN_RUN = 0.2  # of a piece's height: two strokes side by side over this many rows
 WIDE_GLYPH = 1.1  # of the line's ink height: a piece wider than this holds several figures
 NEAR = 0.12  # of the line's ink height: how far outside a piece a character's x may fall
 FIGURES = frozenset("0123456789")  # the classifier's classes ('²', '２' are digits to str.isdigit)
@@ -47,6 +51,9 @@ class FigureOpinion:
     doubt: float = 0.0
     at: int | None = None
     other: str | None = None
+    # the index of a 1 whose piece holds two strokes side by side: 11 written close
+    # enough to run into one piece and read as one 1 (`_strokes_across`)
+    doubled: int | None = None
 
 
 def _pieces(ink: np.ndarray, height: float) -> tuple[np.ndarray, list[Piece]]:
@@ -109,15 +116,22 @@ def figure_opinion(
             j = min(hits, key=lambda j: abs((pieces[j].x0 + pieces[j].x1) / 2 - x))
             owners[j].append(i)
     judged: list[tuple[int, np.ndarray]] = []
+    doubled = None
     for p, who in zip(pieces, owners, strict=True):
         if len(who) != 1 or text[who[0]] not in FIGURES:
             continue
+        if (
+            doubled is None
+            and text[who[0]] == "1"
+            and _strokes_across(grey, labels, p, height) >= 2
+        ):
+            doubled = who[0]
         if p.height < TALL_BLOB * height or (p.x1 - p.x0) > WIDE_GLYPH * height:
             continue
         glyph = np.isin(labels[:, p.x0 : p.x1], p.labels)
         judged.append((who[0], normalize_glyph(glyph)))
     if not judged:
-        return FigureOpinion()
+        return FigureOpinion(doubled=doubled)
     probs = net.probabilities(np.stack([g for _, g in judged]))
     worst, at, other = 0.0, None, None
     for (i, _), p in zip(judged, probs, strict=True):
@@ -127,4 +141,44 @@ def figure_opinion(
             alt = p.copy()
             alt[read] = -1
             worst, at, other = doubt, i, str(int(alt.argmax()))
-    return FigureOpinion(seen=len(judged), doubt=worst, at=at, other=other)
+    return FigureOpinion(seen=len(judged), doubt=worst, at=at, other=other, doubled=doubled)
+
+
+def _strokes_across(grey: np.ndarray, labels: np.ndarray, piece: Piece, height: float) -> int:
+    """How many strokes run side by side down a piece, below its top quarter (where a 1's
+    flag is): the most stroke cores (grey within STROKE_CORE of the piece's contrast above
+    its darkest, kept apart by paper rising STROKE_RIDGE between them) that hold over
+    TWIN_RUN of the piece's rows in a row.  `grey` and `labels` (H×W) are the line's; 0
+    for a piece shorter than TALL_STROKE of the line's ink `height` (px).  A 1 is one
+    stroke; two are 11 written close enough to touch, read as one 1 by both models (Long
+    Cang's hour 11 on a 表格06, seed 313, and a BD-20 count 11, seed 317: held out; the ink
+    threshold joins them, the grey between them does not)."""
+    mask = np.isin(labels[:, piece.x0 : piece.x1 + 1], piece.labels)
+    rows = np.nonzero(mask.any(axis=1))[0]
+    if not len(rows) or rows[-1] - rows[0] + 1 < TALL_STROKE * height:
+        return 0
+    g = grey[:, piece.x0 : piece.x1 + 1].astype(np.float32)
+    darkest = float(g[mask].min())
+    contrast = max(1.0, 255.0 - darkest)
+    core, ridge = darkest + STROKE_CORE * contrast, darkest + STROKE_RIDGE * contrast
+    tall = rows[-1] - rows[0] + 1
+    counts = []
+    for y in range(rows[0] + tall // 4, rows[-1] + 1):
+        strokes, between = 0, None  # `between`: the highest grey since the last core
+        for v in g[y][mask[y]]:
+            if v <= core:
+                if between is None or between >= ridge:
+                    strokes += 1
+                between = -1.0
+            elif between is not None:
+                between = max(between, v)
+        counts.append(strokes)
+    most, need = 1 if counts else 0, max(2, round(TWIN_RUN * tall))
+    for n in range(2, max(counts, default=0) + 1):
+        run = best = 0
+        for c in counts:
+            run = run + 1 if c >= n else 0
+            best = max(best, run)
+        if best >= need:
+            most = n
+    return most
