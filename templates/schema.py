@@ -320,6 +320,17 @@ class Template(BaseModel):
                 return f
         raise KeyError(key)
 
+    def spec(self, ref: str) -> FormField | Column:
+        """The field, or the column of a `table.column`, a check names.  KeyError when
+        there is none."""
+        if "." not in ref:
+            return self.field(ref)
+        table, column = ref.split(".", 1)
+        for c in self.field(table).columns:
+            if c.key == column:
+                return c
+        raise KeyError(ref)
+
     def continuation_rect(self, table: FormField) -> Rect:
         """Where a table that overflows its first page continues on the next pages."""
         area = self.fields_rect

@@ -165,14 +165,6 @@ def _from_dt(t: FieldType, d: datetime) -> str:
     return d.time().isoformat(timespec="minutes")
 
 
-def _spec_of(template: Template, ref: str) -> Spec:
-    """The field or column (`table.column`) a check names."""
-    if "." not in ref:
-        return template.field(ref)
-    table, column = ref.split(".", 1)
-    return next(c for c in template.field(table).columns if c.key == column)
-
-
 def _moved(t: FieldType, rule: str, bound: FieldType, b: datetime, rng, spread: int) -> datetime:
     """A value of type `t` just inside `bound`'s value `b` (up to `spread` - 1 days in):
     after it for `not_before`, before its end (a month's last day) for `not_after`."""
@@ -203,7 +195,7 @@ def _enforce_checks(template: Template, raw: dict[str, Any], rng) -> None:
         for c in template.checks:
             if c.rule not in ("not_before", "not_after"):
                 continue
-            f, o = _spec_of(template, c.field), _spec_of(template, c.other or "")
+            f, o = template.spec(c.field), template.spec(c.other or "")
             table, column = c.field.split(".", 1) if "." in c.field else (None, c.field)
             places = [raw] if table is None else raw.get(table) or []
             for place in places:

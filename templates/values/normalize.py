@@ -322,17 +322,9 @@ def normalize_record(template: Template, values: dict[str, Any]) -> dict[str, An
         for row, a, b in check.order_operands(out, lambda table: out.get(table) or []):
             if a is not None and b is not None and check.broken(a, b):
                 raise FieldValueError(
-                    check.field, check.message, row=row, label=_label(template, check.field)
+                    check.field, check.message, row=row, label=template.spec(check.field).label
                 )
     return out
-
-
-def _label(template: Template, ref: str) -> str:
-    """The Chinese label of a field key or a `table.column`."""
-    if "." not in ref:
-        return template.field(ref).label
-    table, column = ref.split(".", 1)
-    return next(c.label for c in template.field(table).columns if c.key == column)
 
 
 def record_problems(template: Template, values: dict[str, Any]) -> list[FieldValueError]:
