@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
 from itertools import groupby
@@ -35,6 +34,7 @@ import numpy as np
 import yaml
 
 from formdesk.templates.schema import FieldType
+from formdesk.templates.values.dates import DateValueError, parse_date
 
 INK_LEVEL = 160  # grey level below which a crop pixel is writing
 MIN_BLOB_FRACTION = 0.012  # of height², the least ink area that is writing, not a speck
@@ -122,9 +122,8 @@ def slanted_one(text: str) -> bool:
 
 def point_unread(raw: str, decimals: int | None) -> bool:
     """Whether a decimal field's reading (`raw`, the OCR text as charsets.clean_ocr leaves
-    it) of two figures or more
-    has no decimal point, where the field keeps `decimals` places (None: 2, as
-    templates.values.normalize).  A point written into the foot of a figure is read as
+    it) of two figures or more has no decimal point, where the field keeps `decimals`
+    places (None: 2, as templates.values.normalize).  A point written into the foot of a figure is read as
     part of it: Long Cang's 3.5 read 35 and 1.0 read 10, the second view agreeing (held
     out, seed 293).  Such a reading goes to review; a person checks a whole number written
     without its point."""
@@ -144,8 +143,8 @@ def slashes_read_as_ones(raw: str) -> str | None:
     if not re.fullmatch(r"\d{8}", s) or s[4] != "1" or s[6] != "1":
         return None  # eight figures: y y y y / m / d, the slashes at 4 and 6
     try:
-        return date(int(s[:4]), int(s[5]), int(s[7])).isoformat()
-    except ValueError:
+        return parse_date(f"{s[:4]}/{s[5]}/{s[7]}").isoformat()
+    except DateValueError:
         return None
 
 
