@@ -103,6 +103,7 @@ SLANTED_ONE = "数字旁或开头结尾的“/”或“|”可能是写斜的 1,
 DOUBLED_ONE = "第{at}个字符读作“1”,但那里有两笔竖划(可能是“11”),请核对"
 POINT_UNREAD = "读出的数字没有小数点(小数点可能与数字连写),请核对"
 SLASHES_AS_ONES = "读作连写的数字,其中的 1 可能是写斜的“/”(也可读作 {other}),请核对"
+STRAY_COLON = "数字后读出“:”,但后面不是时间的分钟(可能是笔画断开或污点),请核对"
 
 # a stroke read as / | or \ right beside a figure: in handwriting that is nearly always a
 # slanted 1 (工业大道811号 read 8//号, EQ1168GLJ read EQ1/68GLJ: issue 10, "1 read as | or
@@ -118,6 +119,19 @@ def slanted_one(text: str) -> bool:
     """Whether a text reading holds / | or \\ right beside a figure, at its start or end, or
     before a counter word such as 号 (`SLANTED_ONE`)."""
     return bool(_SLASH_BY_FIGURE.search(text.strip()))
+
+
+# a colon after a figure that does not start a time's minutes (two figures, then no more):
+# a handwritten figure whose stroke breaks, or a speck beside it, is read as ':' (90天 read
+# 90:天, 30000km read 30:000km: real handwritten figures, issue 10); 9:30 and 12:30:45 are
+# times and pass
+_STRAY_COLON = re.compile(r"\d[:：](?!\d{2}(?!\d))")
+
+
+def stray_colon(text: str) -> bool:
+    """Whether a text reading holds ':' or '：' right after a figure where no time's minutes
+    follow (`STRAY_COLON`): 90:天 and 30:000km do, 9:30 and 上午9:30-11:00 do not."""
+    return bool(_STRAY_COLON.search(text))
 
 
 def point_unread(raw: str, decimals: int | None) -> bool:

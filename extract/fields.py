@@ -47,6 +47,7 @@ from .evidence import (
     POINT_UNREAD,
     SLANTED_ONE,
     SLASHES_AS_ONES,
+    STRAY_COLON,
     TWIN_DOUBT,
     UNREAD,
     dropped_narrow,
@@ -59,6 +60,7 @@ from .evidence import (
     second_view,
     slanted_one,
     slashes_read_as_ones,
+    stray_colon,
     unread_ink,
     wider_view,
 )
@@ -452,6 +454,8 @@ def _read_text(
         reason = f"{CROSS_DISAGREE}(另一识读模型读作“{other}”),请核对"
     elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):
         reason = SLANTED_ONE
+    elif t in (FieldType.text, FieldType.multiline) and stray_colon(str(first.value)):
+        reason = STRAY_COLON
     elif t == FieldType.date and (other := slashes_read_as_ones(first.raw)) is not None:
         reason = SLASHES_AS_ONES.format(other=other)
     elif figures is not None and figures[0].doubled is not None:

@@ -1,0 +1,47 @@
+"""A ':' read right after a figure, where no time's minutes follow, is a broken stroke or a
+speck until a person says otherwise (issue 10: real handwritten figures, 90天 read 90:天
+and 30000km read 30:000km, marked ok; extract/evidence.py `stray_colon`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from formdesk.extract.evidence import STRAY_COLON, stray_colon
+from formdesk.extract.reader import FormReader
+
+from .pages import scanned_tag
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("90:天", True),  # 90天
+        ("30:000km", True),  # 30000km
+        ("保修期3:个月", True),
+        ("1:", True),  # a colon ending the value after a figure
+        ("12：5", True),  # full-width, one figure after it: no minutes
+        ("9:30", False),  # a time
+        ("上午9:30-11:00", False),
+        ("12:30:45", False),
+        ("电话:0731-8888", False),  # a colon after a word is a colon
+        ("发动机异响", False),
+        ("", False),
+    ],
+)
+def test_a_colon_after_a_figure(text, doubtful):
+    assert stray_colon(text) is doubtful
+
+
+def test_a_read_colon_after_a_figure_goes_to_review(key):
+    """A handwritten BD-27 tag whose finding holds a colon after a figure, read by the real
+    engine: the colon is read, and the field is not ok whatever its score; a time written in
+    another text field is not held for it."""
+    data, _values = scanned_tag(
+        key, 7, 90, preliminary_finding="渗油90:天", inspection_result="9:30复检"
+    )
+    [rec] = FormReader(key).read_file(data, "tag.jpg").records
+    got = {f.key: f for f in rec.fields}
+    finding = got["preliminary_finding"]
+    assert ":" in str(finding.value) or "：" in str(finding.value), finding
+    assert finding.status == "check" and finding.reason == STRAY_COLON
+    assert got["inspection_result"].reason != STRAY_COLON, got["inspection_result"]
