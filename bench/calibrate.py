@@ -55,11 +55,20 @@ class Sample:
 def _check_messages() -> tuple[str, ...]:
     """Every cross-field check's message, and the reader's own vetoes: a reading whose
     reason holds one was sent to review by a rule no threshold overrides."""
-    from formdesk.extract.evidence import SLANTED_ONE
+    from formdesk.extract.evidence import (
+        DOUBLED_ONE,
+        POINT_UNREAD,
+        SLANTED_ONE,
+        SLASHES_AS_ONES,
+        STRAY_COLON,
+    )
     from formdesk.templates import load_catalog
 
     found = {c.message for t in load_catalog().values() for c in t.checks}
-    return (*sorted(found), "大写金额与小写金额不符", SLANTED_ONE)
+    own = (SLANTED_ONE, STRAY_COLON, POINT_UNREAD)
+    # the reasons that name a place or a value: matched on their longest fixed part
+    named = (DOUBLED_ONE.split("}")[1], SLASHES_AS_ONES.split("{")[0])
+    return (*sorted(found), "大写金额与小写金额不符", *own, *named)
 
 
 @dataclass(frozen=True)
