@@ -43,6 +43,7 @@ from .ink import FormImage
 from .local_align import Mesh, dewarp, page_mesh
 from .page_outline import PageOutlineError, flatten_page
 from .ruling import dark_pixels, fingerprint, frame_quad, ruling, similarity
+from .skew import levelled
 
 FP_MIN = 0.75  # ruled-line similarity a page must reach to be read as a variant
 ORB_FEATURES = 6000
@@ -441,22 +442,29 @@ def upright_forms(
     """`variant_forms` of the image as it comes, else of the image turned a quarter
     either way or upside down (a tag laid sideways on the flatbed, a sheet fed upside
     down: formdesk's own forms are turned by their marks, these have none): the first
-    turn (`TURNS`) at which a form aligns, and that turn (degrees clockwise).  When no
-    turn aligns any form, the image as it comes decides: its forms' reasons, or its
+    turn (`TURNS`) at which a form aligns, and that turn (degrees clockwise).  When none
+    does, the same on the image levelled on its print (`skew.levelled`: a light page turned
+    a few degrees on a light desk shows no outline, and its ruled lines are not seen as
+    lines; the turn returned is then the quarter turn after levelling).  When no turn
+    aligns any form, the image as it comes decides: its forms' reasons, or its
     LayoutMismatch / PageOutlineError raised (Chinese reasons)."""
     upright: list[PlacedForm] | None = None
     error: Exception | None = None
-    for degrees, code in TURNS:
-        turned = image if code is None else cv2.rotate(image, code)
-        try:
-            placed = variant_forms(turned, template, layouts, only)
-        except (LayoutMismatch, PageOutlineError) as exc:
-            error = error or exc
-            continue
-        if any(p.page is not None for p in placed):
-            return placed, degrees
-        if code is None:
-            upright = placed
+    for attempt in range(2):
+        base = image if attempt == 0 else levelled(image)
+        if base is None:
+            break
+        for degrees, code in TURNS:
+            turned = base if code is None else cv2.rotate(base, code)
+            try:
+                placed = variant_forms(turned, template, layouts, only)
+            except (LayoutMismatch, PageOutlineError) as exc:
+                error = error or exc
+                continue
+            if any(p.page is not None for p in placed):
+                return placed, degrees
+            if code is None and attempt == 0:
+                upright = placed
     if upright is not None:
         return upright, 0
     assert error is not None

@@ -296,6 +296,31 @@ def photo_effects(
     return camera(scene, rng, jpeg_quality, quarter_turns)
 
 
+def photo_on_light_desk(
+    img: np.ndarray, rng: np.random.Generator, degrees: float, jpeg_quality: int | None = 85
+) -> np.ndarray:
+    """A phone photo, taken square on, of the page turned `degrees` (counter-clockwise) on
+    a light table top about as light as the paper (grey 218-238, the page 0.88-0.99 of
+    white): no outline to square the page up by, and ruled lines that no longer run
+    along the image's rows.  No drop shadow; the camera's light, blur and noise as
+    `camera`, never turned a quarter."""
+    ph, pw = img.shape[:2]
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    corners = np.array([[-pw / 2, -ph / 2], [pw / 2, -ph / 2], [pw / 2, ph / 2], [-pw / 2, ph / 2]])
+    quad = corners @ np.array([[c, -s], [s, c]])  # image rows grow downwards
+    margin = float(rng.uniform(0.04, 0.12))
+    span = quad.max(0) - quad.min(0)
+    cw, ch = int(span[0] * (1 + 2 * margin)), int(span[1] * (1 + 2 * margin))
+    quad = quad - quad.min(0) + span * margin
+    v = float(rng.uniform(218, 238))
+    desk = (
+        np.full((ch, cw, 3), v, np.float32) * (0.96 + 0.06 * _smooth(rng, (ch, cw), 8))[..., None]
+    )
+    scene = place_on(np.clip(desk, 0, 255).astype(np.uint8), _paper(img, rng), quad, False)
+    return camera(scene, rng, jpeg_quality, quarter_turns=0.0)
+
+
 def side_by_side(
     pages: list[np.ndarray],
     rng: np.random.Generator,

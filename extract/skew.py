@@ -1,0 +1,77 @@
+"""The turn of a page's printed lines, and the page levelled (issue 13): a form formdesk
+did not print has no marks, and its ruled lines are found as runs of dark pixels along the
+image's rows and columns (ruling.py), which a page photographed turned by more than about
+2 degrees no longer gives — a 1 px line drifts a pixel every 30 px.  On a dark desk the
+paper's outline squares the page up first; a light page on a light desk shows no outline,
+so the page is levelled on its own print instead.
+
+Works on a grey image in which print is about PX_PER_MM (a 200 dpi scan, a phone photo of a
+page at about that size); angles in degrees, positive counter-clockwise as the image is
+seen (cv2.getRotationMatrix2D's sense).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from .ruling import dark_pixels
+
+NEAR_AXIS = 20.0  # degrees: a segment this close to a row or a column is a ruled line
+SEGMENT_SHARE = 0.12  # of the image's shorter side: the shortest segment counted
+SEGMENT_GAP_PX = 3  # a scan's broken line is still one segment
+LEVEL_FROM = 1.0  # degrees: a turn smaller than this is left as it is
+
+
+def print_skew(gray: np.ndarray) -> float | None:
+    """The turn (degrees) of the long straight print in `gray` (uint8, any size): the
+    length-weighted median of the angles of segments (probabilistic Hough on the dark
+    pixels, at least SEGMENT_SHARE of the shorter side long) lying within NEAR_AXIS of a
+    row or a column, those near a column taken as their quarter-turn.  None when no such
+    segment is seen (a blank or a page of handwriting only).  Positive: the lines rise to
+    the right as the image is seen, and the page is levelled by turning it clockwise."""
+    dark = dark_pixels(gray) * 255
+    least = max(20, int(SEGMENT_SHARE * min(gray.shape[:2])))
+    segments = cv2.HoughLinesP(
+        dark, 1, math.pi / 720, threshold=least, minLineLength=least, maxLineGap=SEGMENT_GAP_PX
+    )
+    if segments is None:
+        return None
+    angles, weights = [], []
+    for x0, y0, x1, y1 in segments.reshape(-1, 4):
+        a = math.degrees(math.atan2(y0 - y1, x1 - x0))  # rows grow downwards
+        a = (a + 45.0) % 90.0 - 45.0  # a column's segment as its quarter-turn
+        if abs(a) <= NEAR_AXIS:
+            angles.append(a)
+            weights.append(math.hypot(x1 - x0, y1 - y0))
+    if not angles:
+        return None
+    order = np.argsort(angles)
+    cum = np.cumsum(np.asarray(weights)[order])
+    return float(np.asarray(angles)[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def levelled(image: np.ndarray) -> np.ndarray | None:
+    """`image` (BGR or grey) turned so that its print lies level (`print_skew`), on a
+    canvas grown to hold all of it, the ground around filled with the median of the image's
+    border (a desk's shade: no streaks that could pass for lines); None
+    when no turn is seen or it is under LEVEL_FROM degrees."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    angle = print_skew(gray)
+    if angle is None or abs(angle) < LEVEL_FROM:
+        return None
+    h, w = gray.shape
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
+    c, s = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(math.ceil(w * c + h * s)), int(math.ceil(w * s + h * c))
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    rim = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    ground = np.median(rim, axis=0)
+    fill = tuple(float(v) for v in np.atleast_1d(ground))
+    return cv2.warpAffine(
+        image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+        borderValue=fill,
+    )  # fmt: skip
