@@ -103,6 +103,7 @@ SLANTED_ONE = "数字旁或开头结尾的“/”或“|”可能是写斜的 1,
 DOUBLED_ONE = "第{at}个字符读作“1”,但那里有两笔竖划(可能是“11”),请核对"
 POINT_UNREAD = "读出的数字没有小数点(小数点可能与数字连写),请核对"
 SLASHES_AS_ONES = "读作连写的数字,其中的 1 可能是写斜的“/”(也可读作 {other}),请核对"
+YUAN_FOR_NONE = "“元”前面既不是数字也不是金额,可能是“无”,请核对"
 STRAY_COLON = "数字后读出“:”,但后面不是时间的分钟(可能是笔画断开或污点),请核对"
 
 # a stroke read as / | or \ right beside a figure: in handwriting that is nearly always a
@@ -132,6 +133,19 @@ def stray_colon(text: str) -> bool:
     """Whether a text reading holds ':' or '：' right after a figure where no time's minutes
     follow (`STRAY_COLON`): 90:天 and 30:000km do, 9:30 and 上午9:30-11:00 do not."""
     return bool(_STRAY_COLON.search(text))
+
+
+# 元 after a unit's letters or a clause's punctuation, before another word: a remark's 无
+# (路试20km无异响 read 路试20km元异响 by both models, Long Cang, every held-out seed); an
+# amount's 元 follows its figures or 大写 words, and 元件 / 元器件 are words of their own
+_YUAN_FOR_NONE = re.compile(r"[A-Za-z,，、;；。:：]元(?![件器])[\u4e00-\u9fff]")
+
+
+def yuan_for_none(text: str) -> bool:
+    """Whether a text reading holds 元 right after a Latin letter or a punctuation mark and
+    before another Chinese character (`YUAN_FOR_NONE`): 路试20km元异响 does; 200元, 壹仟元整,
+    电子元件 and 维修费:元 do not."""
+    return bool(_YUAN_FOR_NONE.search(text))
 
 
 def point_unread(raw: str, decimals: int | None) -> bool:

@@ -50,6 +50,7 @@ from .evidence import (
     STRAY_COLON,
     TWIN_DOUBT,
     UNREAD,
+    YUAN_FOR_NONE,
     dropped_narrow,
     figure_asked,
     figures_only,
@@ -63,6 +64,7 @@ from .evidence import (
     stray_colon,
     unread_ink,
     wider_view,
+    yuan_for_none,
 )
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
@@ -456,6 +458,8 @@ def _read_text(
         reason = SLANTED_ONE
     elif t in (FieldType.text, FieldType.multiline) and stray_colon(str(first.value)):
         reason = STRAY_COLON
+    elif t in (FieldType.text, FieldType.multiline) and yuan_for_none(str(first.value)):
+        reason = YUAN_FOR_NONE
     elif t == FieldType.date and (other := slashes_read_as_ones(first.raw)) is not None:
         reason = SLASHES_AS_ONES.format(other=other)
     elif figures is not None and figures[0].doubled is not None:

@@ -1,12 +1,15 @@
-"""A ':' read right after a figure, where no time's minutes follow, is a broken stroke or a
-speck until a person says otherwise (issue 10: real handwritten figures, 90天 read 90:天
-and 30000km read 30:000km, marked ok; extract/evidence.py `stray_colon`)."""
+"""Marks a text reading holds where the writing cannot have them, until a person says
+otherwise (issue 10; extract/evidence.py): a ':' right after a figure where no time's
+minutes follow, a broken stroke or a speck (real handwritten figures: 90天 read 90:天 and
+30000km read 30:000km, marked ok; `stray_colon`); a 元 after a unit's letters or a
+clause's punctuation before another word, a remark's 无 (Long Cang: 路试20km无异响 read
+路试20km元异响, marked ok; `yuan_for_none`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from formdesk.extract.evidence import STRAY_COLON, stray_colon
+from formdesk.extract.evidence import STRAY_COLON, YUAN_FOR_NONE, stray_colon, yuan_for_none
 from formdesk.extract.reader import FormReader
 
 from .pages import scanned_tag
@@ -45,3 +48,32 @@ def test_a_read_colon_after_a_figure_goes_to_review(key):
     assert ":" in str(finding.value) or "：" in str(finding.value), finding
     assert finding.status == "check" and finding.reason == STRAY_COLON
     assert got["inspection_result"].reason != STRAY_COLON, got["inspection_result"]
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("路试20km元异响", True),  # 路试20km无异响
+        ("检查,元渗漏", True),
+        ("试车10公里,元异常", True),
+        ("200元", False),  # an amount
+        ("壹仟贰佰元整", False),
+        ("电子元件损坏", False),
+        ("更换元器件", False),
+        ("维修费:元", False),
+        ("路试20km无异响", False),
+    ],
+)
+def test_a_yuan_where_a_none_belongs(text, doubtful):
+    assert yuan_for_none(text) is doubtful
+
+
+def test_a_read_yuan_after_a_unit_goes_to_review(key):
+    """A BD-27 tag whose inspection result reads 元 right after km, by the real engine: not
+    ok whatever its score, the reason saying it may be 无."""
+    data, _values = scanned_tag(key, 9, 90, inspection_result="路试20km元异响")
+    [rec] = FormReader(key).read_file(data, "tag.jpg").records
+    got = {f.key: f for f in rec.fields}
+    result = got["inspection_result"]
+    assert "km元" in str(result.value), result
+    assert result.status == "check" and result.reason == YUAN_FOR_NONE
