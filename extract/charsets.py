@@ -185,11 +185,22 @@ def plate_shaped(text: str) -> bool:
 _PLATE_LIKE = re.compile(rf"[{PROVINCES}][A-Za-z][^\u3400-\u9fff]{{3,8}}[挂学警港澳]?")
 
 
+# … or one Chinese character that is no province where the province stands: a plate whose
+# province was misread (冀AM0H68 read 美AMOH68 and 冀A8C3Y6 read 美A8C3Y6 in 表格02's slots,
+# ok as text; cal seed 19: every text reading of this shape was a plate)
+_PLATE_MISREAD = re.compile(r"[\u3400-\u9fff][A-Za-z][A-Za-z0-9]{4,6}")
+
+
 def plate_like(text: str) -> bool:
     """Plate-shaped, or begun as a plate is (a province, its city letter) with 3–8 more
     characters and no other Chinese: a plate, or a plate misread (a figure dropped, 1
-    read /, 7 read >: 云AU4311 read 云AU431).  GA 36-2018 plate numbers."""
-    return plate_shaped(text) or bool(_PLATE_LIKE.fullmatch(text))
+    read /, 7 read >: 云AU4311 read 云AU431); or a plate whose province was read as
+    another character (美AMOH68).  GA 36-2018 plate numbers."""
+    return (
+        plate_shaped(text)
+        or bool(_PLATE_LIKE.fullmatch(text))
+        or bool(_PLATE_MISREAD.fullmatch(text))
+    )
 
 
 # letters and digits together, nothing else: an order or claim number, a model code

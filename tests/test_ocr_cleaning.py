@@ -142,7 +142,20 @@ def test_a_misread_plate_in_a_text_field_is_judged_as_a_plate(read):
     assert judged_as(FieldType.text, read) == FieldType.plate
 
 
-@pytest.mark.parametrize("text", ["新A柱", "京A", "川A区域", "保养", "湘潭市", "A01"])
+@pytest.mark.parametrize("read", ["美AMOH68", "美A8C3Y6", "关AL769K", "第A71FLE"])
+def test_a_plate_whose_province_was_misread_is_judged_as_a_plate(read):
+    """A plate in 表格02's slots whose province 冀 was read as another character (美, 关,
+    第) is no plate-shaped reading, and as text it was ok (冀AM0H68 read 美AMOH68 and
+    冀A8C3Y6 read 美A8C3Y6, cal seed 19): a Chinese character, a letter and 4–6 letters or
+    figures is a plate's reading all the same."""
+    from formdesk.extract.fields import judged_as
+
+    assert judged_as(FieldType.text, read) == FieldType.plate
+
+
+@pytest.mark.parametrize(
+    "text", ["新A柱", "京A", "川A区域", "保养", "湘潭市", "A01", "东风EQ1090", "型号A1", "解放J6P"]
+)
 def test_text_that_only_starts_like_a_plate_is_text(text):
     from formdesk.extract.fields import judged_as
 
