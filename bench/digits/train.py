@@ -136,6 +136,23 @@ def mnist_glyphs(images: np.ndarray, rng: np.random.Generator, jittered: bool) -
     return out
 
 
+def warped(x, strength: float, torch):  # noqa: ANN001, ANN201 (torch is imported late)
+    """A batch N×1×28×28 moved afresh by small random affine maps: rotation up to
+    `strength` degrees, shear and scale up to strength/100, shift up to 1.5 px, so no glyph
+    is seen twice the same (bilinear: the ink's edges turn grey, as a scan's do)."""
+    n = len(x)
+    a = torch.deg2rad(torch.empty(n).uniform_(-strength, strength))
+    sh = torch.empty(n).uniform_(-strength / 100, strength / 100)
+    sc = 1 + torch.empty(n).uniform_(-strength / 100, strength / 100)
+    t = torch.empty(n, 2).uniform_(-1.5 / 14, 1.5 / 14)
+    cos, sin = torch.cos(a) / sc, torch.sin(a) / sc
+    theta = torch.stack(
+        [torch.stack([cos, -sin + sh, t[:, 0]], 1), torch.stack([sin, cos, t[:, 1]], 1)], 1
+    )
+    grid = torch.nn.functional.affine_grid(theta, list(x.shape), align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, align_corners=False)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mnist-dir", type=Path, required=True)
@@ -143,6 +160,11 @@ def main() -> None:
     ap.add_argument("--per-font", type=int, default=300)
     ap.add_argument("--decay", type=float, default=0.75, help="learning rate kept per epoch")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--width", default="16,32,64", help="channels of conv 1, conv 2, dense 1")
+    ap.add_argument(
+        "--warp", type=float, default=0.0,
+        help="each batch drawn afresh: rotation (deg), shear and scale jitter of this strength",
+    )  # fmt: skip
     ap.add_argument("--out", type=Path, default=ROOT / "extract" / "ocr" / "models" / "digits.npz")
     args = ap.parse_args()
     import torch
@@ -178,10 +200,11 @@ def main() -> None:
         f"fit {len(fit)}, kept out {len(val)}, mnist-cal half {len(cal_x)}; prepared in {time.time() - t0:.0f} s"
     )
 
+    c1, c2, d1 = (int(v) for v in args.width.split(","))
     net = nn.Sequential(
-        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Dropout(0.25), nn.Linear(32 * 7 * 7, 64), nn.ReLU(), nn.Linear(64, 10),
+        nn.Conv2d(1, c1, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(c1, c2, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Dropout(0.25), nn.Linear(c2 * 7 * 7, d1), nn.ReLU(), nn.Linear(d1, 10),
     )  # fmt: skip
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y).long()
@@ -197,7 +220,8 @@ def main() -> None:
         for s in range(0, len(perm), 128):
             b = perm[s : s + 128]
             opt.zero_grad()
-            loss = nn.functional.cross_entropy(net(xt[b]), yt[b])
+            xb = warped(xt[b], args.warp, torch) if args.warp else xt[b]
+            loss = nn.functional.cross_entropy(net(xb), yt[b])
             loss.backward()
             opt.step()
         for g in opt.param_groups:
