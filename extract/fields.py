@@ -566,15 +566,19 @@ EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purch
 
 
 def implausible(t: FieldType, raw: str, value: Any) -> str | None:
-    """A reading whose value checks out but that writing would not give: a count or
-    mileage with a leading 0 (101706 read 0006 — a figure lost, the rest misread), a
+    """A reading whose value checks out but that writing would not give: a count,
+    mileage or amount whose whole part has a leading 0 (101706 read 0006 — a figure lost,
+    the rest misread; 620.00 read 020.00), a
     year before EARLIEST_YEAR or after next year (2025-10 read 2095-10), a VIN whose
     model year code (position 10) says a vehicle too old to be serviced
     (templates.values.vin.old_vin).  The reason (Chinese), or None."""
     if t == FieldType.vin and value is not None:
         return old_vin(str(value), utcnow().year)
-    if t == FieldType.integer:
-        digits = "".join(ch for ch in raw if ch.isdigit())
+    if t in (FieldType.integer, FieldType.money, FieldType.decimal):
+        # an amount's whole part too: 620.00 written with its 6 across the cell's left
+        # line was read 020.00, and so 20.00 (mnist-cal, cal seed 19); 0.50 is no such
+        whole = raw.split(".")[0]
+        digits = "".join(ch for ch in whole if ch.isdigit())
         if len(digits) > 1 and digits.startswith("0"):
             return "数字以 0 开头,可能有数字漏读或误读,请核对"
     if t in _DATED and value is not None:

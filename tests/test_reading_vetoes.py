@@ -67,6 +67,11 @@ def test_at_side_reason_is_chinese():
         (FieldType.date, "2025-10-29", "2025-10-29", None),
         (FieldType.datetime, "2026-01-02 10:15", "2026-01-02 10:15", None),
         (FieldType.money, "0.50", "0.50", None),
+        (FieldType.money, "020.00", "20.00", "0 开头"),  # 620.00, its 6 across the line
+        (FieldType.money, "¥0.08", "0.08", None),
+        (FieldType.money, "1205.00", "1205.00", None),
+        (FieldType.decimal, "03.5", "3.5", "0 开头"),
+        (FieldType.decimal, "0.008", "0.008", None),
         # held-out hands: 2025's S read as 5 twice, the check digit still holding
         (FieldType.vin, "LDCX205K851521290", "LDCX205K851521290", "2005 年款"),
         (FieldType.vin, "LSVK7575751549745", "LSVK7575751549745", "2005 年款"),
