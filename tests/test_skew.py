@@ -41,3 +41,12 @@ def test_levelled_lies_level_and_keeps_all_of_the_page():
     # nearly level already, or nothing printed: left as it is
     assert levelled(_turned(external_blank("SH-ZH/BD-27").page(), LEVEL_FROM / 2)) is None
     assert levelled(np.full((400, 300, 3), 240, np.uint8)) is None
+
+
+def test_texture_or_noise_gives_no_angle():
+    """A photo of a desk's grain or of noise, however large, has no print to level on
+    (looked at no larger than WORK_SIDE px: bounded time)."""
+    rng = np.random.default_rng(3)
+    noise = (rng.random((3000, 4000)) * 255).astype(np.uint8)
+    assert print_skew(noise) is None
+    assert levelled(cv2.cvtColor(noise, cv2.COLOR_GRAY2BGR)) is None
