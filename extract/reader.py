@@ -26,8 +26,10 @@ from formdesk.templates.identity import PageIdentity
 from formdesk.templates.schema import FieldType
 
 from .align import PX_PER_MM, Alignment, rectify
+from .beside import around_frame, frames_beside
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
+from .frames import FoundFrame, place_name
 from .ink import FormImage
 from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
@@ -43,6 +45,7 @@ from .variants import (
     RegisteredLayout,
     VariantPage,
     missing_fields,
+    turned_frame,
     upright_forms,
     variant_template,
 )
@@ -182,6 +185,13 @@ class FormReader:
             read = self._read_form(page, form, layer if own_text else None)
             read.mirrored = found.mirrored
             reads.append(read)
+        if not found.mirrored:
+            for i, frame in enumerate(frames_beside(page.image, located)):
+                read, why = self._read_beside(page, frame, len(located) + i)
+                if read is not None:
+                    reads.append(read)
+                if why:
+                    reasons.append(why)
         problem = (
             PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
             if reasons
@@ -230,6 +240,30 @@ class FormReader:
             area = table.rect if variant == FIRST else template.continuation_rect(table)
             read.rows = read_table_rows(ctx, table, area)
         return read
+
+    def _read_beside(
+        self, page: PageImage, frame: FoundFrame, slot: int
+    ) -> tuple[_PageRead | None, str | None]:
+        """A form without marks whose printed `frame` lies beside formdesk's own forms on
+        the page (beside.frames_beside): identified by the title printed around it and read
+        as its registered variant (slot `slot`, after the located forms'), else the Chinese
+        reason it was not read, naming where it lies."""
+        place = place_name(frame, page.image.shape)
+        known = recognise_unmarked(around_frame(page.image, frame), self.engine)
+        if known is None:
+            return None, (
+                f"{place}另有一张没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
+            )
+        layouts = self.layouts(known.code) if self.layouts else []
+        if not layouts:
+            return None, (
+                f"{place}另有一张 {known.code} {known.title},没有定位标记,也没有登记它的版式,"
+                "未识读;请先登记这种版式,再单独扫描后上传"
+            )
+        aligned, why = turned_frame(page.image, known, layouts, frame)
+        if aligned is None:
+            return None, f"{place}的一张 {known.code}(没有定位标记):{why}"
+        return self._read_variant(page, known, aligned, slot, several=True), None
 
     def _read_variants(
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]

@@ -399,13 +399,13 @@ def variant_forms(
                 "请把它整张放在扫描范围内重新扫描"
             )
             continue
-        form.page, form.problem = _turned_frame(image, template, layouts, f)
+        form.page, form.problem = turned_frame(image, template, layouts, f)
         if form.problem:
             form.problem = f"{place}的一张:{form.problem}"
     return out
 
 
-def _turned_frame(
+def turned_frame(
     image: np.ndarray, template: Template, layouts: list[RegisteredLayout], frame: FoundFrame
 ) -> tuple[VariantPage | None, str | None]:
     """The form of `frame` aligned on the best of `layouts`, its corners taken as they lie
@@ -623,6 +623,7 @@ __all__ = [
     "missing_fields",
     "reference_print",
     "misplaced_regions",
+    "turned_frame",
     "upright_forms",
     "variant_forms",
     "variant_page",

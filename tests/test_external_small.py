@@ -191,3 +191,47 @@ def test_tags_laid_any_way_round_on_the_bed_each_read(layout, tags, engine):
     assert [r.pages[0].slot for r in records] == [0, 1, 2]
     for record, (_, values) in zip(records, tags[:3], strict=True):
         _check_reads(record, values)
+
+
+@pytest.fixture(scope="module")
+def own_and_print_shop(tags):
+    """One A4 flatbed scan of two BD-27 tags: formdesk's own (marks and QR, top) and a
+    station's print-shop tag (no marks, bottom); and the values written on each."""
+    from samples.synth import handwritten_page, make_values
+
+    rng = np.random.default_rng(61)
+    template = get_template(CODE)
+    own_values = make_values(template, rng, p_empty=0.0)
+    own, _truth = handwritten_page(template, own_values, rng, KEY)
+    piece, values = tags[2]
+    image = on_flatbed([own, piece], [Placed(105, 76, 0.4), Placed(105, 222, -0.5)], rng)
+    return image, own_values, values
+
+
+def test_a_print_shop_tag_beside_an_own_tag_is_read_too(layout, own_and_print_shop, engine):
+    """The marks find formdesk's tag; the print-shop tag beside it has none and was left
+    out without a word (extract/beside.py). Now both are records: the own tag by its QR,
+    the other as its registered layout, with an id of its own (…S1)."""
+    image, own_values, values = own_and_print_shop
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    result = _read(reader, image)
+    assert result.problems == []
+    by = {r.identified_by: r for r in result.records}
+    assert sorted(by) == ["layout", "qr"], result.records
+    assert not by["qr"].document_id.startswith("EXT-")
+    assert by["layout"].document_id.startswith("EXT-") and by["layout"].document_id.endswith("S1")
+    _check_reads(by["layout"], values)
+    own = outcomes(by["qr"], get_template(CODE), own_values)
+    filled = [o for o in own if o.truth is not None]
+    assert sum(o.correct for o in filled) >= 0.9 * len(filled)
+
+
+def test_a_tag_beside_an_own_tag_without_a_layout_is_named_not_dropped(own_and_print_shop, engine):
+    """With no layout registered for it, the print-shop tag is not read, and the page's
+    problem says where it lies and why; formdesk's own tag still reads."""
+    image, _own_values, _values = own_and_print_shop
+    result = _read(FormReader(KEY, engine, layouts=lambda c: []), image)
+    (record,) = result.records
+    assert record.identified_by == "qr"
+    (problem,) = result.problems
+    assert "下方另有一张 SH-ZH/BD-27" in problem.reason and "没有登记它的版式" in problem.reason
