@@ -8,9 +8,10 @@ from formdesk.ingest import IngestLimits, iter_pages
 from formdesk.templates import get_template
 
 from .align import PX_PER_MM, rectify
+from .beside import frames_beside
 from .locate import locate_on_page
 from .ocr import OcrEngine
-from .variants import LayoutMismatch, RegisteredLayout, upright_forms
+from .variants import LayoutMismatch, RegisteredLayout, turned_frame, upright_forms
 
 
 def aligned_form(
@@ -55,16 +56,33 @@ def variant_form(
     layout: RegisteredLayout,
     limits: IngestLimits | None = None,
     slot: int = 0,
+    key: bytes | None = None,
+    engine: OcrEngine | None = None,
 ) -> np.ndarray | None:
     """Page `file_page` of the scan, a page of form `code` without marks read as variant
     `layout` (the form of `slot` when the page holds several, or one small form on a
     bigger ground, turned upright: variants.upright_forms), aligned on the variant's reference as the
-    reader aligned it: BGR, 200 dpi, the reference's size.  None when the file has no
-    such page or the page no such form; LayoutMismatch or PageOutlineError (Chinese
-    reasons) when the form no longer aligns on it."""
+    reader aligned it: BGR, 200 dpi, the reference's size.  With the installation's `key`,
+    a form lying beside formdesk's own on the page (beside.frames_beside: its slot after
+    theirs) is found as the reader found it.  None when the file has no such page or the
+    page no such form; LayoutMismatch or PageOutlineError (Chinese reasons) when the form
+    no longer aligns on it."""
     image = raw_page(data, filename, file_page, limits)
     if image is None:
         return None
+    if key is not None:
+        found = locate_on_page(image, key, engine)
+        own = found.forms
+        if own and not found.mirrored:
+            beside = frames_beside(image, own)
+            if not 0 <= slot - len(own) < len(beside):
+                return None
+            aligned, why = turned_frame(
+                image, get_template(code), [layout], beside[slot - len(own)]
+            )
+            if aligned is None:
+                raise LayoutMismatch(why or "这份表单无法对齐")
+            return aligned.flat
     placed, _turn = upright_forms(image, get_template(code), [layout], only=slot)
     form = next((p for p in placed if p.slot == slot), None)
     if form is None:

@@ -278,7 +278,7 @@ class PageImages:
             else:
                 image, note = _external_view(
                     store, stored, variant, note, data, scan.filename, source["file_page"],
-                    source.get("slot", 0),
+                    source.get("slot", 0), self.key, self.engine,
                 )  # fmt: skip
             if image is None:
                 raise ConflictError("扫描件中找不到这份表单了")
@@ -330,10 +330,13 @@ def _external_view(
     filename: str,
     file_page: int,
     slot: int = 0,
+    key: bytes | None = None,
+    engine: OcrEngine | None = None,
 ) -> tuple[np.ndarray | None, str | None]:
-    """A 外部表单's page (the form of `slot` on a page of several) aligned on `variant`
-    (None: the page as uploaded, with `note`); a form that no longer aligns on it is
-    shown as the page uploaded, with a note saying why."""
+    """A 外部表单's page (the form of `slot` on a page of several, or beside formdesk's own
+    forms, found with the installation's `key`) aligned on `variant` (None: the page as
+    uploaded, with `note`); a form that no longer aligns on it is shown as the page
+    uploaded, with a note saying why."""
     if variant is not None:
         png = store.layout_reference(variant.reference_sha256)
         reference = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
@@ -341,7 +344,7 @@ def _external_view(
             try:
                 return variant_form(
                     data, filename, file_page, stored.summary.template,
-                    RegisteredLayout(variant, reference), slot=slot,
+                    RegisteredLayout(variant, reference), slot=slot, key=key, engine=engine,
                 ), None  # fmt: skip
             except (LayoutMismatch, PageOutlineError) as exc:
                 why = str(exc)

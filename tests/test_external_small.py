@@ -208,7 +208,7 @@ def own_and_print_shop(tags):
     return image, own_values, values
 
 
-def test_a_print_shop_tag_beside_an_own_tag_is_read_too(layout, own_and_print_shop, engine):
+def test_a_print_shop_tag_beside_an_own_tag_is_read_too(layout, tags, own_and_print_shop, engine):
     """The marks find formdesk's tag; the print-shop tag beside it has none and was left
     out without a word (extract/beside.py). Now both are records: the own tag by its QR,
     the other as its registered layout, with an id of its own (…S1)."""
@@ -224,6 +224,15 @@ def test_a_print_shop_tag_beside_an_own_tag_is_read_too(layout, own_and_print_sh
     own = outcomes(by["qr"], get_template(CODE), own_values)
     filled = [o for o in own if o.truth is not None]
     assert sum(o.correct for o in filled) >= 0.9 * len(filled)
+    # the review page shows the print-shop tag as the reader aligned it, found beside the
+    # own tag with the installation's key (without it, slot 1 would be counted among the
+    # frames of the variant's shape alone)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    slot = by["layout"].pages[0].slot
+    flat = variant_form(data, "tags.jpg", 0, CODE, layout, slot=slot, key=KEY, engine=engine)
+    assert flat.shape[:2] == layout.reference.shape[:2]
+    assert line_match(layout.reference, cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)) >= 0.8
+    assert _likeness(flat, tags[2][0]) > 0.5, _likeness(flat, tags[2][0])
 
 
 def test_a_tag_beside_an_own_tag_without_a_layout_is_named_not_dropped(own_and_print_shop, engine):
