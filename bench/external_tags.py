@@ -1,7 +1,8 @@
 """`bench/read_bench.py --external --tags`: BD-27 print-shop tags (tests/data/external,
 105 × 148 mm) on bigger images (issue 13): one tag on an A4 flatbed, two or three laid
 together (and sometimes a fourth half off the bed), one photographed on a desk from
-further away.  The layout is registered once from a blank tag scanned on the A4 bed.
+further away, one beside a tag formdesk printed (marks and QR) on the same bed.  The
+layout is registered once from a blank tag scanned on the A4 bed.
 
 Prints per kind of image: images, tags laid whole, records found, whole tags refused,
 cut tags refused as cut, records with the wrong tag's values, filled fields, exact,
@@ -25,9 +26,10 @@ from formdesk.model.time import utcnow
 from formdesk.templates import get_template
 from samples.external import Placed, external_blank, filled_tag, on_desk, on_flatbed, score_proposal
 from samples.scoring import outcomes
+from samples.synth import handwritten_page, make_values
 
 CODE = "SH-ZH/BD-27"
-KINDS = ("bed1", "bed2", "bed3+cut", "desk")
+KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own")
 
 
 def _register(engine, rng) -> tuple[RegisteredLayout, float]:
@@ -46,11 +48,22 @@ def _register(engine, rng) -> tuple[RegisteredLayout, float]:
     return layout, score_proposal(blank, p).share
 
 
-def _image(kind: str, rng) -> tuple[np.ndarray, list[dict], int]:
-    """An image of `kind`, the values of its whole tags in reading order, and how many
-    tags lie cut at its edge."""
+def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
+    """An image of `kind`, the values of its whole tags in reading order (for `bed+own`,
+    formdesk's own tag, signed with `key`, first: it is slot 0, the print-shop tag beside
+    it slot 1), and how many tags lie cut at its edge."""
     blank = external_blank(CODE)
     j = lambda s: float(rng.uniform(-s, s))  # noqa: E731
+    if kind == "bed+own":
+        template = get_template(CODE)
+        own_values = make_values(template, rng, p_empty=0.0)
+        own, _truth = handwritten_page(template, own_values, rng, key)
+        piece, values = filled_tag(blank, rng)
+        x = rng.uniform(55, 155)
+        places = [Placed(x + j(2), 76 + j(1), j(1)), Placed(x + j(2), 221 + j(1), j(1))]
+        if rng.random() < 0.5:  # the own tag below as often as above
+            places.reverse()
+        return on_flatbed([own, piece], places, rng), [own_values, values], 0
     if kind == "desk":
         piece, values = filled_tag(blank, rng)
         return on_desk(piece, rng, share=float(rng.uniform(0.12, 0.25))), [values], 0
@@ -78,7 +91,7 @@ def tags_main(args, key: bytes) -> None:
     figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for n in range(args.count):
         for kind in KINDS:
-            image, truths, cut = _image(kind, rng)
+            image, truths, cut = _image(kind, rng, key)
             data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
             t0 = time.perf_counter()
             result = reader.read_file(data, "tags.jpg")
