@@ -249,6 +249,10 @@ class FormReader:
         as its registered variant (slot `slot`, after the located forms'), else the Chinese
         reason it was not read, naming where it lies."""
         place = place_name(frame, page.image.shape)
+        if frame.at_edge:  # a form laid partly off the bed, formdesk's own or not
+            return None, (
+                f"{place}的一张表单被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
+            )
         known = recognise_unmarked(around_frame(page.image, frame), self.engine)
         if known is None:
             return None, (
