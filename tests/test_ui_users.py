@@ -220,3 +220,34 @@ def test_a_form_sent_before_its_script_ran_goes_once_it_has(server, browser, tmp
     assert "?" not in page.url  # no plain GET with the form's fields
     assert problems == []
     context.close()
+
+
+def test_files_picked_before_the_upload_script_ran_are_uploaded(server, browser, tmp_path):  # noqa: F811
+    """The CI race of 2026-12-04 (test_ui_desk, PostgreSQL, two workers): the files were
+    set on 上传's picker while upload.js was still on its way, the change event found no
+    listener, and nothing was uploaded (the batch awaited 300 s). Here the script is held
+    back until after the files are picked; it takes them when it runs."""
+    from pathlib import Path
+
+    scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "0001.jpg"
+    (tmp_path / "样张.jpg").write_bytes(scan.read_bytes())
+    _app, base = server
+    problems: list[str] = []
+    context = browser.new_context(base_url=base, locale="zh-CN")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    _watch(page, problems)
+    page.goto("/upload")
+    _sign_in(page, "office")
+    page.wait_for_selector("#file-input", state="attached")
+    held = []
+    page.route("**/static/upload.js", lambda route: held.append(route))
+    page.goto("/upload", wait_until="commit")
+    page.wait_for_selector("#file-input", state="attached")
+    page.set_input_files("#file-input", str(tmp_path / "样张.jpg"))
+    assert held, "the page script was not requested"
+    assert page.evaluate("document.readyState") == "loading"  # the script has not run
+    held[0].continue_()
+    page.wait_for_selector(".batch[data-state=done]", timeout=120_000)
+    assert problems == []
+    context.close()

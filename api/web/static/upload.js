@@ -333,5 +333,12 @@
     );
   }
 
+  // files picked before this script ran (the page still loading: the picker answered
+  // first, and its change event found no listener) are taken now
+  if (drop && input.files && input.files.length) {
+    addFiles(input.files);
+    input.value = "";
+  }
+
   loadRecent();
 })();
