@@ -148,6 +148,20 @@ def yuan_for_none(text: str) -> bool:
     return bool(_YUAN_FOR_NONE.search(text))
 
 
+def text_doubt(text: str) -> str | None:
+    """The reason (Chinese) a text reading holds a mark its writing cannot have — a slanted
+    1 read / or | (`slanted_one`), a stray ':' after a figure (`stray_colon`), 元 where 无
+    belongs (`yuan_for_none`) — the first that applies, or None."""
+    for holds, reason in (
+        (slanted_one, SLANTED_ONE),
+        (stray_colon, STRAY_COLON),
+        (yuan_for_none, YUAN_FOR_NONE),
+    ):
+        if holds(text):
+            return reason
+    return None
+
+
 def point_unread(raw: str, decimals: int | None) -> bool:
     """Whether a decimal field's reading (`raw`, the OCR text as charsets.clean_ocr leaves
     it) of two figures or more has no decimal point, where the field keeps `decimals`

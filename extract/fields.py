@@ -45,12 +45,9 @@ from .evidence import (
     NO_THRESHOLD,
     NO_THRESHOLD_SUMMED,
     POINT_UNREAD,
-    SLANTED_ONE,
     SLASHES_AS_ONES,
-    STRAY_COLON,
     TWIN_DOUBT,
     UNREAD,
-    YUAN_FOR_NONE,
     dropped_narrow,
     figure_asked,
     figures_only,
@@ -59,12 +56,10 @@ from .evidence import (
     rule_for,
     same_value,
     second_view,
-    slanted_one,
     slashes_read_as_ones,
-    stray_colon,
+    text_doubt,
     unread_ink,
     wider_view,
-    yuan_for_none,
 )
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
@@ -454,12 +449,8 @@ def _read_text(
     elif want_cross and not crossed and not (cross_abstained and rule.abstain_ok):
         other = third.value if third.error is None else third.raw
         reason = f"{CROSS_DISAGREE}(另一识读模型读作“{other}”),请核对"
-    elif t in (FieldType.text, FieldType.multiline) and slanted_one(str(first.value)):
-        reason = SLANTED_ONE
-    elif t in (FieldType.text, FieldType.multiline) and stray_colon(str(first.value)):
-        reason = STRAY_COLON
-    elif t in (FieldType.text, FieldType.multiline) and yuan_for_none(str(first.value)):
-        reason = YUAN_FOR_NONE
+    elif t in (FieldType.text, FieldType.multiline) and (doubt := text_doubt(str(first.value))):
+        reason = doubt
     elif t == FieldType.date and (other := slashes_read_as_ones(first.raw)) is not None:
         reason = SLASHES_AS_ONES.format(other=other)
     elif figures is not None and figures[0].doubled is not None:
