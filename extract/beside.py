@@ -58,6 +58,12 @@ def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[FoundFram
     ]
 
 
+def beside_slots(image: np.ndarray, forms: list[LocatedForm]) -> list[tuple[int, FoundFrame]]:
+    """`frames_beside` with the slot each form is read in: after the located forms' (the
+    reader's records and the review page's lookup both number them so)."""
+    return [(len(forms) + i, f) for i, f in enumerate(frames_beside(image, forms))]
+
+
 def around_frame(image: np.ndarray, frame: FoundFrame) -> np.ndarray:
     """The part of `image` a form of `frame` prints on: the frame's box, with TITLE_ABOVE of
     its height above and below it (where the form's code and title are, upright or upside

@@ -26,7 +26,7 @@ from formdesk.templates.identity import PageIdentity
 from formdesk.templates.schema import FieldType
 
 from .align import PX_PER_MM, Alignment, rectify
-from .beside import around_frame, frames_beside
+from .beside import around_frame, beside_slots
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .frames import FoundFrame, place_name
@@ -186,8 +186,8 @@ class FormReader:
             read.mirrored = found.mirrored
             reads.append(read)
         if not found.mirrored:
-            for i, frame in enumerate(frames_beside(page.image, located)):
-                read, why = self._read_beside(page, frame, len(located) + i)
+            for slot, frame in beside_slots(page.image, located):
+                read, why = self._read_beside(page, frame, slot)
                 if read is not None:
                     reads.append(read)
                 if why:
