@@ -4,21 +4,45 @@ formdesk's tag; the other has none, and was left out without a word.  Here the p
 frames that lie outside every located form's paper are found, so the reader can read each
 as a registered layout or say why it cannot (nothing is dropped on the way in).
 
-Works on the page image as the reader has it (BGR, any size); the located forms' papers
-are their templates' paper (mm) mapped by their alignments.
+Works on the page image as the reader has it (BGR, any size, print about PX_PER_MM); the
+located forms' papers are their templates' paper (mm) mapped by their alignments.  The
+forms beside are looked for with those papers painted out, so nothing of formdesk's own
+forms (their tables, their print joining another's) is taken for a form beside them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
-from .frames import FoundFrame, printed_frames
+from .align import PX_PER_MM
+from .frames import FoundFrame, printed_frames, reading_order
 from .locate import LocatedForm
+from .page_outline import PRINT_JOIN_MM
+from .ruling import dark_pixels
+from .skew import levelled
 
 OWN_SHARE = 0.6  # located papers covering this share of the image leave no room for another
-TITLE_ABOVE = 0.35  # of a frame's height: the band above it its title is printed in
-AROUND = 0.08  # of a frame's size: the margin kept around it on the other sides
+TITLE_ABOVE = 0.35  # of a frame's side: the band around it its title may be printed in
+PAINT_MM = 2.0  # a located paper is painted out this much beyond its edge (its shadow)
+GROUND_SHARE = 0.5  # a frame covering this share of the image is the ground (a cutting mat)
+
+
+@dataclass(frozen=True, eq=False)
+class BesideForm:
+    """One form without marks beside the located ones: the slot it is read in (after the
+    located forms'), the image it is found and read in (the page with the located papers
+    painted out; levelled on its print when its frames lay turned) and its printed frame
+    there (the largest of the form's frames: a form printing two tables is one form), and
+    the box (x, y, w, h, px) of all its frames (its print lies around that).  The frame
+    is what it is aligned on: a variant's reference is aligned on its largest frame."""
+
+    slot: int
+    image: np.ndarray
+    frame: FoundFrame
+    extent: tuple[int, int, int, int]
 
 
 def paper_quads(forms: list[LocatedForm]) -> list[np.ndarray]:
@@ -32,11 +56,87 @@ def paper_quads(forms: list[LocatedForm]) -> list[np.ndarray]:
     return [q.astype(np.float32) for q in out]
 
 
-def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[FoundFrame]:
-    """The printed frames (frames.printed_frames: ruled tables of at least 30 × 30 mm)
-    whose centre lies outside every located form's paper, in reading order; [] without
-    looking when the located papers cover OWN_SHARE of the image or more (an A4 form on an
-    A4 scan: no room for another form)."""
+def _inside(quad: np.ndarray, point: tuple[float, float]) -> bool:
+    return (
+        cv2.pointPolygonTest(
+            quad.astype(np.float32).reshape(-1, 1, 2), (float(point[0]), float(point[1])), False
+        )
+        >= 0
+    )
+
+
+def painted_out(image: np.ndarray, quads: list[np.ndarray]) -> np.ndarray:
+    """A copy of `image` with each paper quad (px) and PAINT_MM around it filled with the
+    ground's shade (the median of the image's border)."""
+    out = image.copy()
+    rim = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    shade = tuple(int(v) for v in np.atleast_1d(np.median(rim, axis=0)))
+    grow = PAINT_MM * PX_PER_MM
+    for q in quads:
+        centre = q.mean(axis=0)
+        half = np.linalg.norm(q - centre, axis=1, keepdims=True)
+        big = centre + (q - centre) * (1 + grow / np.maximum(half, 1.0))
+        cv2.fillConvexPoly(out, np.round(big).astype(np.int32), shade)
+    return out
+
+
+def joined_forms(
+    gray: np.ndarray, frames: list[FoundFrame]
+) -> list[tuple[FoundFrame, tuple[int, int, int, int]]]:
+    """One frame per form: frames whose print joins (dark pixels closer than PRINT_JOIN_MM,
+    as page_outline joins a form's title, frame and notes) are one form's — a 表格04 or a
+    BD-31 prints two tables — kept as its largest, cut at the image's edge when any of them
+    is, with the box (x, y, w, h, px) of them all; in reading order."""
+    groups: dict[int, list[FoundFrame]] = {}
+    if len(frames) > 1:
+        r = max(1, round(PRINT_JOIN_MM * PX_PER_MM / 2))
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2)
+        _, labels = cv2.connectedComponents(cv2.dilate(dark_pixels(gray), kernel))
+    for i, f in enumerate(frames):
+        key = -1 - i
+        if len(frames) > 1:
+            outline = np.zeros(gray.shape, np.uint8)
+            cv2.polylines(outline, [np.round(f.quad).astype(np.int32)], True, 1, 3)
+            under = labels[(outline > 0) & (labels > 0)]
+            key = int(np.bincount(under).argmax()) if under.size else key
+        groups.setdefault(key, []).append(f)
+    out = {}
+    for group in groups.values():
+        big = max(group, key=lambda f: f.bbox[2] * f.bbox[3])
+        cut = any(f.at_edge for f in group)
+        frame = big if big.at_edge == cut else FoundFrame(big.quad, big.bbox, cut)
+        x0 = min(f.bbox[0] for f in group)
+        y0 = min(f.bbox[1] for f in group)
+        x1 = max(f.bbox[0] + f.bbox[2] for f in group)
+        y1 = max(f.bbox[1] + f.bbox[3] for f in group)
+        out[id(frame)] = (frame, (x0, y0, x1 - x0, y1 - y0))
+    return [out[id(f)] for f in reading_order([f for f, _ in out.values()])]
+
+
+def _forms_in(
+    image: np.ndarray, quads: list[np.ndarray]
+) -> list[tuple[FoundFrame, tuple[int, int, int, int]]]:
+    """The forms' frames (`joined_forms`) in `image`, less the ground's: a frame around a
+    located paper, or one cut at the edge covering GROUND_SHARE of the image (a cutting
+    mat's grid under the papers)."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    h, w = gray.shape[:2]
+    frames = [
+        f
+        for f in printed_frames(gray)
+        if not any(_inside(f.quad, q.mean(axis=0)) for q in quads)
+        and not (f.at_edge and f.bbox[2] * f.bbox[3] >= GROUND_SHARE * h * w)
+    ]
+    return joined_forms(gray, frames)
+
+
+def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideForm]:
+    """The forms without marks beside the located `forms`: their printed frames (frames.
+    printed_frames: ruled tables of at least 30 × 30 mm, one per form) in the image with the
+    located papers painted out, in reading order; when there are none, in that image
+    levelled on its print (skew.levelled: a tag laid turned more than a few degrees shows
+    no ruled lines as such).  [] without looking when the located papers cover OWN_SHARE of
+    the image or more (an A4 form on an A4 scan: no room for another form)."""
     if not forms:
         return []
     h, w = image.shape[:2]
@@ -44,34 +144,21 @@ def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[FoundFram
     covered = sum(abs(cv2.contourArea(q)) for q in quads) / float(h * w)
     if covered >= OWN_SHARE:
         return []
-    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    return [
-        f
-        for f in printed_frames(gray)
-        if all(
-            cv2.pointPolygonTest(
-                q.reshape(-1, 1, 2), (float(f.centre[0]), float(f.centre[1])), False
-            )
-            < 0
-            for q in quads
-        )
-    ]
+    rest = painted_out(image, quads)
+    found = _forms_in(rest, quads)
+    if not found:
+        turned = levelled(rest)
+        if turned is not None:
+            rest, found = turned, _forms_in(turned, [])
+    return [BesideForm(len(forms) + i, rest, f, box) for i, (f, box) in enumerate(found)]
 
 
-def beside_slots(image: np.ndarray, forms: list[LocatedForm]) -> list[tuple[int, FoundFrame]]:
-    """`frames_beside` with the slot each form is read in: after the located forms' (the
-    reader's records and the review page's lookup both number them so)."""
-    return [(len(forms) + i, f) for i, f in enumerate(frames_beside(image, forms))]
-
-
-def around_frame(image: np.ndarray, frame: FoundFrame) -> np.ndarray:
-    """The part of `image` a form of `frame` prints on: the frame's box, with TITLE_ABOVE of
-    its height above and below it (where the form's code and title are, upright or upside
-    down) and AROUND on its sides, clipped to the image."""
-    x, y, w, h = frame.bbox
+def around_frame(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The part of `image` a form whose frames fill `box` (x, y, w, h, px) prints on: the
+    box with TITLE_ABOVE of its size on every side (where the form's code and title are,
+    upright, upside down or laid sideways), clipped to the image."""
+    x, y, w, h = box
     ih, iw = image.shape[:2]
-    x0 = max(0, int(x - AROUND * w))
-    x1 = min(iw, int(x + w + AROUND * w))
-    y0 = max(0, int(y - TITLE_ABOVE * h))
-    y1 = min(ih, int(y + h + TITLE_ABOVE * h))
+    x0, x1 = max(0, int(x - TITLE_ABOVE * w)), min(iw, int(x + w + TITLE_ABOVE * w))
+    y0, y1 = max(0, int(y - TITLE_ABOVE * h)), min(ih, int(y + h + TITLE_ABOVE * h))
     return image[y0:y1, x0:x1]

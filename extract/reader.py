@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
+import cv2
 import numpy as np
 
 from formdesk.ingest import IngestLimits, PageImage, iter_pages
@@ -26,17 +27,19 @@ from formdesk.templates.identity import PageIdentity
 from formdesk.templates.schema import FieldType
 
 from .align import PX_PER_MM, Alignment, rectify
-from .beside import around_frame, beside_slots
+from .beside import BesideForm, around_frame, frames_beside
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
-from .frames import FoundFrame, place_name
+from .frames import place_name
 from .ink import FormImage
 from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
 from .locate import LocatedForm, locate_on_page, recognise_unmarked
+from .marks import detect_marks
 from .ocr import OcrEngine, default_engine
 from .page_outline import PageOutlineError
 from .printed import PrintedLookup, PrintedPage, printed_page
+from .qr import read_qr_codes
 from .reference import printed_mask
 from .text_layer import TextLayer, trusted_documents
 from .variants import (
@@ -186,8 +189,8 @@ class FormReader:
             read.mirrored = found.mirrored
             reads.append(read)
         if not found.mirrored:
-            for slot, frame in beside_slots(page.image, located):
-                read, why = self._read_beside(page, frame, slot)
+            for beside in frames_beside(page.image, located):
+                read, why = self._read_beside_safely(page, beside)
                 if read is not None:
                     reads.append(read)
                 if why:
@@ -241,19 +244,43 @@ class FormReader:
             read.rows = read_table_rows(ctx, table, area)
         return read
 
-    def _read_beside(
-        self, page: PageImage, frame: FoundFrame, slot: int
+    def _read_beside_safely(
+        self, page: PageImage, beside: BesideForm
     ) -> tuple[_PageRead | None, str | None]:
-        """A form without marks whose printed `frame` lies beside formdesk's own forms on
-        the page (beside.frames_beside): identified by the title printed around it and read
-        as its registered variant (slot `slot`, after the located forms'), else the Chinese
-        reason it was not read, naming where it lies."""
-        place = place_name(frame, page.image.shape)
+        """`_read_beside`, an error there naming the form instead of failing the file (the
+        forms located on the page are read all the same)."""
+        try:
+            return self._read_beside(page, beside)
+        except Exception:  # noqa: BLE001 — one form beside must not cost the page its records
+            log.exception("reading the form beside, slot %s, of %s", beside.slot, page.source)
+            place = place_name(beside.frame, beside.image.shape)
+            return None, f"{place}另有一张没有定位标记的表单,识读时出错,未识读;请把它单独扫描后上传"
+
+    def _read_beside(
+        self, page: PageImage, beside: BesideForm
+    ) -> tuple[_PageRead | None, str | None]:
+        """A form without marks beside formdesk's own forms on the page (beside.frames_beside):
+        identified by the title printed around its frame and read as its registered variant
+        (in its slot, after the located forms'), else the Chinese reason it was not read,
+        naming where it lies.  One of formdesk's own forms whose marks were not all found
+        (marks or its QR seen around the frame) is named as such, never read as a layout."""
+        image, frame = beside.image, beside.frame
+        place = place_name(frame, image.shape)
+        around = around_frame(image, beside.extent)
+        known = recognise_unmarked(around, self.engine)
         if frame.at_edge:  # a form laid partly off the bed, formdesk's own or not
+            if known is None and not _own_print(around):
+                return None, None  # no form's title nor marks: the ground (a cutting mat)
+            what = f" {known.code} " if known else "表单"
             return None, (
-                f"{place}的一张表单被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
+                f"{place}的一张{what}被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
             )
-        known = recognise_unmarked(around_frame(page.image, frame), self.engine)
+        if _own_print(around):
+            what = f" {known.code} " if known else "本系统打印的表单"
+            return None, (
+                f"{place}的一张{what}带有本系统的定位标记,但标记不全或无法识读,未能对齐,"
+                "未识读;请把它平整、完整地单独扫描后上传"
+            )
         if known is None:
             return None, (
                 f"{place}另有一张没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
@@ -264,10 +291,10 @@ class FormReader:
                 f"{place}另有一张 {known.code} {known.title},没有定位标记,也没有登记它的版式,"
                 "未识读;请先登记这种版式,再单独扫描后上传"
             )
-        aligned, why = turned_frame(page.image, known, layouts, frame)
+        aligned, why = turned_frame(image, known, layouts, frame)
         if aligned is None:
             return None, f"{place}的一张 {known.code}(没有定位标记):{why}"
-        return self._read_variant(page, known, aligned, slot, several=True), None
+        return self._read_variant(page, known, aligned, beside.slot, several=True), None
 
     def _read_variants(
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]
@@ -448,3 +475,10 @@ def _in_template_order(template: Template, fields: list[FieldReading]) -> list[F
 
 
 __all__ = ["FormReader", "merge_documents"]
+
+
+def _own_print(image: np.ndarray) -> bool:
+    """Whether `image` (BGR, a form's part of a page) shows formdesk's own print: one of
+    its ArUco marks or a QR code."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    return bool(detect_marks(gray)) or bool(read_qr_codes(gray))

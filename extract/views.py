@@ -8,7 +8,7 @@ from formdesk.ingest import IngestLimits, iter_pages
 from formdesk.templates import get_template
 
 from .align import PX_PER_MM, rectify
-from .beside import beside_slots
+from .beside import frames_beside
 from .locate import locate_on_page
 from .ocr import OcrEngine
 from .variants import LayoutMismatch, RegisteredLayout, turned_frame, upright_forms
@@ -74,10 +74,10 @@ def variant_form(
         found = locate_on_page(image, key, engine)
         own = found.forms
         if own and not found.mirrored:
-            frame = dict(beside_slots(image, own)).get(slot)
-            if frame is None:
+            beside = next((b for b in frames_beside(image, own) if b.slot == slot), None)
+            if beside is None:
                 return None
-            aligned, why = turned_frame(image, get_template(code), [layout], frame)
+            aligned, why = turned_frame(beside.image, get_template(code), [layout], beside.frame)
             if aligned is None:
                 raise LayoutMismatch(why or "这份表单无法对齐")
             return aligned.flat

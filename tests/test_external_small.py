@@ -235,6 +235,26 @@ def test_a_print_shop_tag_beside_an_own_tag_is_read_too(layout, tags, own_and_pr
     assert _likeness(flat, tags[2][0]) > 0.5, _likeness(flat, tags[2][0])
 
 
+@pytest.mark.parametrize("angle", [8.0, 90.3])
+def test_a_tag_turned_or_sideways_beside_an_own_tag_is_read(layout, tags, angle, engine):
+    """A print-shop tag laid 8° aslant beside formdesk's own tag shows no ruled lines as
+    such (it was dropped without a word: the page is levelled on its print with the own
+    paper painted out); one laid sideways has its title beside its frame, not above it."""
+    from samples.synth import handwritten_page, make_values
+
+    rng = np.random.default_rng(62)
+    template = get_template(CODE)
+    own, _ = handwritten_page(template, make_values(template, rng, p_empty=0.0), rng, KEY)
+    piece, values = tags[3]
+    image = on_flatbed([own, piece], [Placed(105, 76, 0.3), Placed(105, 222, angle)], rng)
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    result = _read(reader, image)
+    assert result.problems == []
+    by = {r.identified_by: r for r in result.records}
+    assert sorted(by) == ["layout", "qr"], result.records
+    _check_reads(by["layout"], values)
+
+
 def test_a_tag_beside_an_own_tag_without_a_layout_is_named_not_dropped(own_and_print_shop, engine):
     """With no layout registered for it, the print-shop tag is not read, and the page's
     problem says where it lies and why; formdesk's own tag still reads."""
