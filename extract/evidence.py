@@ -137,14 +137,15 @@ def stray_colon(text: str) -> bool:
 
 # 元 after a unit's letters or a clause's punctuation, before another word: a remark's 无
 # (路试20km无异响 read 路试20km元异响 by both models, Long Cang, every held-out seed); an
-# amount's 元 follows its figures or 大写 words, and 元件 / 元器件 are words of their own
-_YUAN_FOR_NONE = re.compile(r"[A-Za-z,，、;；。:：]元(?![件器])[\u4e00-\u9fff]")
+# amount's 元 follows its figures or 大写 words, and 元件 / 元器件, 元旦 / 元月 / 元宵 are
+# words of their own (无旦, 无月 are none)
+_YUAN_FOR_NONE = re.compile(r"[A-Za-z,，、;；。:：]元(?![件器旦月宵])[\u4e00-\u9fff]")
 
 
 def yuan_for_none(text: str) -> bool:
     """Whether a text reading holds 元 right after a Latin letter or a punctuation mark and
     before another Chinese character (`YUAN_FOR_NONE`): 路试20km元异响 does; 200元, 壹仟元整,
-    电子元件 and 维修费:元 do not."""
+    电子元件, 维修费:元 and 休假至1月3日,元旦后取车 do not."""
     return bool(_YUAN_FOR_NONE.search(text))
 
 

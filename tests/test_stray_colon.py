@@ -61,6 +61,8 @@ def test_a_read_colon_after_a_figure_goes_to_review(key):
         ("电子元件损坏", False),
         ("更换元器件", False),
         ("维修费:元", False),
+        ("休假至1月3日,元旦后取车", False),  # 元旦, 元月, 元宵 are words
+        ("约定:元月5日复查", False),
         ("路试20km无异响", False),
     ],
 )
