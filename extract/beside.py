@@ -28,6 +28,10 @@ OWN_SHARE = 0.6  # located papers covering this share of the image leave no room
 TITLE_ABOVE = 0.35  # of a frame's side: the band around it its title may be printed in
 PAINT_MM = 2.0  # a located paper is painted out this much beyond its edge (its shadow)
 GROUND_SHARE = 0.5  # a frame covering this share of the image is the ground (a cutting mat)
+# the forms of a page holding different forms without marks (`page_forms`) are read in
+# slots from here, apart from a page of one form's copies (0, 1, …, variants.variant_forms)
+# and forms beside formdesk's own (after theirs): the review page finds each as read
+MIXED_SLOT = 100
 
 
 @dataclass(frozen=True, eq=False)
@@ -151,6 +155,16 @@ def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideFor
         if turned is not None:
             rest, found = turned, _forms_in(turned, [])
     return [BesideForm(len(forms) + i, rest, f, box) for i, (f, box) in enumerate(found)]
+
+
+def page_forms(image: np.ndarray) -> list[BesideForm]:
+    """Every form's frame on a page without marks (`joined_forms`, less the ground's), as
+    BesideForms in slots from MIXED_SLOT in reading order: a page may hold forms of
+    different kinds side by side (a print-shop BD-27 tag beside a station's 表格04 on an
+    A3 bed), each then identified by its own title."""
+    return [
+        BesideForm(MIXED_SLOT + i, image, f, box) for i, (f, box) in enumerate(_forms_in(image, []))
+    ]
 
 
 def around_frame(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:

@@ -27,7 +27,7 @@ from formdesk.templates.identity import PageIdentity
 from formdesk.templates.schema import FieldType
 
 from .align import PX_PER_MM, Alignment, rectify
-from .beside import BesideForm, around_frame, frames_beside
+from .beside import MIXED_SLOT, BesideForm, around_frame, frames_beside, page_forms
 from .checks import apply_cross_checks, summarise_table
 from .fields import ReadContext, read_field, read_table_rows
 from .frames import place_name
@@ -146,7 +146,20 @@ class FormReader:
                 ),
             )
         if not located:
-            known = recognise_unmarked(page.image, self.engine)
+            forms = page_forms(page.image)
+            named = (
+                [recognise_unmarked(around_frame(f.image, f.extent), self.engine) for f in forms]
+                if len(forms) > 1
+                else []
+            )
+            codes = {t.code for t in named if t is not None}
+            if len(codes) > 1:  # forms of different kinds side by side: each as its own
+                return self._read_mixed(page, forms, named)
+            known = (
+                next(t for t in named if t is not None)
+                if codes
+                else recognise_unmarked(page.image, self.engine)
+            )
             variants = self.layouts(known.code) if known and self.layouts else []
             if variants:
                 try:
@@ -244,30 +257,56 @@ class FormReader:
             read.rows = read_table_rows(ctx, table, area)
         return read
 
+    def _read_mixed(
+        self, page: PageImage, forms: list[BesideForm], named: list[Template | None]
+    ) -> tuple[list[_PageRead], PageProblem | None]:
+        """A page without marks holding forms of different kinds (`beside.page_forms`,
+        each identified by the title printed around it, `named`): each read as its own
+        template's registered variant, or the Chinese reason it is not, naming where it
+        lies."""
+        reads, reasons = [], []
+        for form, known in zip(forms, named, strict=True):
+            read, why = self._read_beside_safely(page, form, known)
+            if read is not None:
+                reads.append(read)
+            if why:
+                reasons.append(why)
+        problem = (
+            PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
+            if reasons
+            else None
+        )
+        return reads, problem
+
     def _read_beside_safely(
-        self, page: PageImage, beside: BesideForm
+        self, page: PageImage, beside: BesideForm, known: Template | None | bool = False
     ) -> tuple[_PageRead | None, str | None]:
         """`_read_beside`, an error there naming the form instead of failing the file (the
-        forms located on the page are read all the same)."""
+        other forms on the page are read all the same)."""
         try:
-            return self._read_beside(page, beside)
+            return self._read_beside(page, beside, known)
         except Exception:  # noqa: BLE001 — one form beside must not cost the page its records
             log.exception("reading the form beside, slot %s, of %s", beside.slot, page.source)
             place = place_name(beside.frame, beside.image.shape)
-            return None, f"{place}另有一张没有定位标记的表单,识读时出错,未识读;请把它单独扫描后上传"
+            one = "的一张" if beside.slot >= MIXED_SLOT else "另有一张"
+            return None, f"{place}{one}没有定位标记的表单,识读时出错,未识读;请把它单独扫描后上传"
 
     def _read_beside(
-        self, page: PageImage, beside: BesideForm
+        self, page: PageImage, beside: BesideForm, known: Template | None | bool = False
     ) -> tuple[_PageRead | None, str | None]:
         """A form without marks beside formdesk's own forms on the page (beside.frames_beside):
         identified by the title printed around its frame and read as its registered variant
         (in its slot, after the located forms'), else the Chinese reason it was not read,
         naming where it lies.  One of formdesk's own forms whose marks were not all found
-        (marks or its QR seen around the frame) is named as such, never read as a layout."""
+        (marks or its QR seen around the frame) is named as such, never read as a layout.
+        `known`: the form's template (None: not identified) when already looked for."""
         image, frame = beside.image, beside.frame
         place = place_name(frame, image.shape)
+        # beside formdesk's own forms "another"; one of the forms of a page of several kinds
+        one = "的一张" if beside.slot >= MIXED_SLOT else "另有一张"
         around = around_frame(image, beside.extent)
-        known = recognise_unmarked(around, self.engine)
+        if known is False:
+            known = recognise_unmarked(around, self.engine)
         if frame.at_edge:  # a form laid partly off the bed, formdesk's own or not
             if known is None and not _own_print(around):
                 return None, None  # no form's title nor marks: the ground (a cutting mat)
@@ -283,12 +322,12 @@ class FormReader:
             )
         if known is None:
             return None, (
-                f"{place}另有一张没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
+                f"{place}{one}没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
             )
         layouts = self.layouts(known.code) if self.layouts else []
         if not layouts:
             return None, (
-                f"{place}另有一张 {known.code} {known.title},没有定位标记,也没有登记它的版式,"
+                f"{place}{one} {known.code} {known.title},没有定位标记,也没有登记它的版式,"
                 "未识读;请先登记这种版式,再单独扫描后上传"
             )
         aligned, why = turned_frame(image, known, layouts, frame)

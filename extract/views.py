@@ -8,7 +8,7 @@ from formdesk.ingest import IngestLimits, iter_pages
 from formdesk.templates import get_template
 
 from .align import PX_PER_MM, rectify
-from .beside import frames_beside
+from .beside import MIXED_SLOT, frames_beside, page_forms
 from .locate import locate_on_page
 from .ocr import OcrEngine
 from .variants import LayoutMismatch, RegisteredLayout, turned_frame, upright_forms
@@ -81,6 +81,15 @@ def variant_form(
             if aligned is None:
                 raise LayoutMismatch(why or "这份表单无法对齐")
             return aligned.flat
+    if slot >= MIXED_SLOT:  # one of different forms without marks on the page
+        forms = page_forms(image)
+        if slot - MIXED_SLOT >= len(forms):
+            return None
+        form = forms[slot - MIXED_SLOT]
+        aligned, why = turned_frame(form.image, get_template(code), [layout], form.frame)
+        if aligned is None:
+            raise LayoutMismatch(why or "这份表单无法对齐")
+        return aligned.flat
     placed, _turn = upright_forms(image, get_template(code), [layout], only=slot)
     form = next((p for p in placed if p.slot == slot), None)
     if form is None:

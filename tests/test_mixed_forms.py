@@ -1,0 +1,102 @@
+"""A page without marks holding forms of different kinds (issue 13): a station's
+print-shop BD-27 tag and its 表格04 laid side by side on an A3 flatbed.  The page was
+identified once, by the first form code its OCR named, and only that form was read — the
+other was left out or refused against the wrong form's layouts.  Now each form's frame is
+identified by the title printed around it and read as its own template's registered
+variant (extract/beside.page_forms, reader._read_mixed); one without a layout is named,
+the others still read; the review page finds each form as the reader did.  Real OCR on
+images made by samples.external."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from formdesk.extract.beside import MIXED_SLOT
+from formdesk.extract.layout_proposal import propose_layout
+from formdesk.extract.ocr import default_engine
+from formdesk.extract.reader import FormReader
+from formdesk.extract.variants import RegisteredLayout, line_match
+from formdesk.extract.views import variant_form
+from formdesk.model.layouts import LayoutVariant
+from formdesk.model.time import utcnow
+from formdesk.templates import get_template
+from samples.external import Placed, external_blank, filled_tag, on_flatbed, shoot
+from samples.scoring import outcomes
+
+KEY = b"k" * 32
+CODES = ("SH-ZH/BD-27", "表格04")
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return default_engine()
+
+
+@pytest.fixture(scope="module")
+def layouts(engine) -> dict[str, RegisteredLayout]:
+    """Each form registered from a scan of its blank alone."""
+    out = {}
+    for code in CODES:
+        template = get_template(code)
+        scan = shoot(external_blank(code).page(), "scan", np.random.default_rng(100))
+        p = propose_layout(scan, template, engine)
+        variant = LayoutVariant(
+            template=code, name="站点版", paper_mm=(template.geometry.width,
+            template.geometry.height), fields=p.fields, table=p.table,
+            fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="test",
+            created_at=utcnow(),
+        )  # fmt: skip
+        out[code] = RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+    return out
+
+
+@pytest.fixture(scope="module")
+def bed() -> tuple[bytes, dict[str, dict]]:
+    """One A3 flatbed scan (JPEG) of a filled BD-27 tag (left) and a filled 表格04
+    (right), and the values written on each."""
+    rng = np.random.default_rng(81)
+    tag, tag_values = filled_tag(external_blank(CODES[0]), rng)
+    form, form_values = filled_tag(external_blank(CODES[1]), rng)
+    image = on_flatbed(
+        [tag, form], [Placed(70, 100, 0.5), Placed(300, 150, -0.3)], rng, bed_mm=(420, 297)
+    )
+    return cv2.imencode(".jpg", image)[1].tobytes(), {CODES[0]: tag_values, CODES[1]: form_values}
+
+
+def _reader(engine, layouts, have):
+    return FormReader(KEY, engine, layouts=lambda c: [layouts[c]] if c in have else [])
+
+
+def test_each_form_is_read_as_its_own_layout(engine, layouts, bed):
+    data, values = bed
+    result = _reader(engine, layouts, CODES).read_file(data, "bed.jpg")
+    assert result.problems == []
+    by = {r.template: r for r in result.records}
+    assert sorted(by) == sorted(CODES), result.records
+    for code, record in by.items():
+        assert record.identified_by == "layout"
+        got = outcomes(record, get_template(code), values[code])
+        filled = [o for o in got if o.truth is not None]
+        assert sum(o.correct for o in filled) >= 0.9 * len(filled), [
+            o for o in filled if not o.correct
+        ]
+        assert [o for o in got if o.status == "ok" and not o.correct] == []
+        # the review page shows each form as the reader aligned it
+        slot = record.pages[0].slot
+        assert slot >= MIXED_SLOT and record.document_id.endswith(f"S{slot}")
+        flat = variant_form(data, "bed.jpg", 0, code, layouts[code], slot=slot, key=KEY,
+                            engine=engine)  # fmt: skip
+        assert flat.shape[:2] == layouts[code].reference.shape[:2]
+        assert line_match(layouts[code].reference, cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY)) >= 0.8
+
+
+def test_a_form_without_a_layout_is_named_and_the_other_read(engine, layouts, bed):
+    data, _values = bed
+    result = _reader(engine, layouts, ["表格04"]).read_file(data, "bed.jpg")
+    (record,) = result.records
+    assert record.template == "表格04"
+    (problem,) = result.problems
+    assert "的一张 SH-ZH/BD-27 保修零部件鉴别标签" in problem.reason, problem.reason
+    assert "没有登记它的版式" in problem.reason and "另有" not in problem.reason
