@@ -1,8 +1,11 @@
 """`bench/read_bench.py --external --tags`: BD-27 print-shop tags (tests/data/external,
 105 × 148 mm) on bigger images (issue 13): one tag on an A4 flatbed, two or three laid
 together (and sometimes a fourth half off the bed), one photographed on a desk from
-further away, one beside a tag formdesk printed (marks and QR) on the same bed.  The
-layout is registered once from a blank tag scanned on the A4 bed.
+further away, one beside a tag formdesk printed (marks and QR) on the same bed, laid
+straight or 5–10 degrees aslant (`bed+own`, `own+aslant`), and one beside a station's
+表格04 on an A3 bed (`a3 mixed`: forms of two kinds, no marks).  The tag's layout is
+registered once from a blank tag scanned on the A4 bed, the 表格04's from a scan of its
+blank alone.
 
 Prints per kind of image: images, tags laid whole, records found, whole tags refused,
 cut tags refused as cut, records with the wrong tag's values, filled fields, exact,
@@ -17,6 +20,7 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
+from formdesk.extract.beside import MIXED_SLOT
 from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
@@ -24,12 +28,21 @@ from formdesk.extract.variants import RegisteredLayout
 from formdesk.model.layouts import LayoutVariant
 from formdesk.model.time import utcnow
 from formdesk.templates import get_template
-from samples.external import Placed, external_blank, filled_tag, on_desk, on_flatbed, score_proposal
+from samples.external import (
+    Placed,
+    external_blank,
+    filled_tag,
+    on_desk,
+    on_flatbed,
+    score_proposal,
+    shoot,
+)
 from samples.scoring import outcomes
 from samples.synth import handwritten_page, make_values
 
 CODE = "SH-ZH/BD-27"
-KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own")
+KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own", "own+aslant", "a3 mixed")
+FORM = "表格04"
 
 
 def _register(engine, rng) -> tuple[RegisteredLayout, float]:
@@ -48,13 +61,33 @@ def _register(engine, rng) -> tuple[RegisteredLayout, float]:
     return layout, score_proposal(blank, p).share
 
 
+def _register_form(engine, rng) -> RegisteredLayout:
+    """The 表格04's layout from a scan of its blank alone."""
+    template = get_template(FORM)
+    p = propose_layout(shoot(external_blank(FORM).page(), "scan", rng), template, engine)
+    variant = LayoutVariant(
+        template=FORM, name="bench", fields=p.fields, table=p.table,
+        paper_mm=(template.geometry.width, template.geometry.height),
+        fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="bench",
+        created_at=utcnow(),
+    )  # fmt: skip
+    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+
+
 def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
-    """An image of `kind`, the values of its whole tags in reading order (for `bed+own`,
+    """An image of `kind`, the values of its whole forms in reading order (for `bed+own`,
     formdesk's own tag, signed with `key`, first: it is slot 0, the print-shop tag beside
-    it slot 1), and how many tags lie cut at its edge."""
+    it slot 1; for `a3 mixed` the tag, then the 表格04), and how many tags lie cut at its
+    edge."""
     blank = external_blank(CODE)
     j = lambda s: float(rng.uniform(-s, s))  # noqa: E731
-    if kind == "bed+own":
+    if kind == "a3 mixed":
+        tag, tag_values = filled_tag(blank, rng)
+        form, form_values = filled_tag(external_blank(FORM), rng)
+        places = [Placed(70 + j(5), 100 + j(10), j(2)), Placed(300 + j(5), 150 + j(3), j(1))]
+        image = on_flatbed([tag, form], places, rng, bed_mm=(420, 297))
+        return image, [tag_values, form_values], 0
+    if kind in ("bed+own", "own+aslant"):
         template = get_template(CODE)
         own_values = make_values(template, rng, p_empty=0.0)
         own, _truth = handwritten_page(template, own_values, rng, key)
@@ -63,6 +96,9 @@ def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
         places = [Placed(x + j(2), 76 + j(1), j(1)), Placed(x + j(2), 221 + j(1), j(1))]
         if rng.random() < 0.5:  # the own tag below as often as above
             places.reverse()
+        if kind == "own+aslant":  # the print-shop tag laid 5–10 degrees aslant
+            turn = float(rng.uniform(5, 10) * rng.choice([-1, 1]))
+            places[1] = Placed(places[1].x_mm, places[1].y_mm, turn)
         return on_flatbed([own, piece], places, rng), [own_values, values], 0
     if kind == "desk":
         piece, values = filled_tag(blank, rng)
@@ -86,8 +122,8 @@ def tags_main(args, key: bytes) -> None:
     rng = np.random.default_rng(args.seed)
     layout, share = _register(engine, rng)
     print(f"registered from a blank on the A4 bed: {share:.0%} of boxes right")
-    reader = FormReader(key, engine, layouts=lambda c: [layout] if c == CODE else [])
-    template = get_template(CODE)
+    layouts = {CODE: [layout], FORM: [_register_form(engine, rng)]}
+    reader = FormReader(key, engine, layouts=lambda c: layouts.get(c, []))
     figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for n in range(args.count):
         for kind in KINDS:
@@ -109,8 +145,11 @@ def tags_main(args, key: bytes) -> None:
             if said:
                 print(f"  {kind} image {n + 1}: {said}")
             for record in result.records:
-                # tags are laid in reading order, the cut one last: slot k is the k-th
+                # forms are laid in reading order, the cut one last: slot k is the k-th (a
+                # page of several kinds numbers them from beside.MIXED_SLOT)
                 i = record.pages[0].slot
+                i = i - MIXED_SLOT if i >= MIXED_SLOT else i
+                template = get_template(record.template)
                 got = outcomes(record, template, truths[i]) if i < len(truths) else []
                 exact = [o for o in got if o.truth is not None and o.correct]
                 filled = [o for o in got if o.truth is not None]
@@ -123,7 +162,7 @@ def tags_main(args, key: bytes) -> None:
                     f["wrong_ok"] += o.status == "ok" and not o.correct
         print(f"round {n + 1} of {args.count} read", flush=True)
     print(
-        f"\n{'image':<10}{'n':>4}{'tags':>6}{'records':>9}{'refused':>9}{'cut ok':>8}"
+        f"\n{'image':<12}{'n':>4}{'tags':>6}{'records':>9}{'refused':>9}{'cut ok':>8}"
         f"{'wrong tag':>11}{'filled':>8}{'exact':>8}{'marked ok':>11}{'wrong among ok':>16}"
         f"{'s/image':>9}"
     )
@@ -133,7 +172,7 @@ def tags_main(args, key: bytes) -> None:
         cut_laid = int(f["images"]) if "cut" in kind else 0
         cut_ok = f"{int(f['cut_refused'])}/{cut_laid}"
         print(
-            f"{kind:<10}{int(f['images']):>4}{int(f['tags']):>6}{int(f['records']):>9}"
+            f"{kind:<12}{int(f['images']):>4}{int(f['tags']):>6}{int(f['records']):>9}"
             f"{int(f['refused']):>9}{cut_ok:>8}{int(f['wrong_tag']):>11}{int(f['filled']):>8}{f['exact'] / filled:>8.1%}"
             f"{f['ok'] / filled:>11.1%}{f['wrong_ok'] / max(1.0, f['ok']):>16.2%}"
             f"{f['seconds'] / max(1.0, f['images']):>9.2f}"
