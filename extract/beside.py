@@ -22,11 +22,12 @@ from .frames import FoundFrame, printed_frames, reading_order
 from .locate import LocatedForm
 from .page_outline import PRINT_JOIN_MM
 from .ruling import dark_pixels
-from .skew import levelled
+from .skew import levelling
 
 OWN_SHARE = 0.6  # located papers covering this share of the image leave no room for another
 TITLE_ABOVE = 0.35  # of a frame's side: the band around it its title may be printed in
 PAINT_MM = 2.0  # a located paper is painted out this much beyond its edge (its shadow)
+RIM_MM = 5.0  # the image's rim: its level lines say nothing of how a form beside lies
 GROUND_SHARE = 0.5  # a frame covering this share of the image is the ground (a cutting mat)
 # the forms of a page holding different forms without marks (`page_forms`) are read in
 # slots from here, apart from a page of one form's copies (0, 1, …, variants.variant_forms)
@@ -69,19 +70,27 @@ def _inside(quad: np.ndarray, point: tuple[float, float]) -> bool:
     )
 
 
-def painted_out(image: np.ndarray, quads: list[np.ndarray]) -> np.ndarray:
+def painted_out(image: np.ndarray, quads: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """A copy of `image` with each paper quad (px) and PAINT_MM around it filled with the
-    ground's shade (the median of the image's border)."""
+    ground's shade (the median of the image's border); and the mask (uint8 0/1) of where
+    that paint may show edges against the ground around it (PAINT_MM further out)."""
     out = image.copy()
+    mask = np.zeros(image.shape[:2], np.uint8)
     rim = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     shade = tuple(int(v) for v in np.atleast_1d(np.median(rim, axis=0)))
-    grow = PAINT_MM * PX_PER_MM
     for q in quads:
-        centre = q.mean(axis=0)
-        half = np.linalg.norm(q - centre, axis=1, keepdims=True)
-        big = centre + (q - centre) * (1 + grow / np.maximum(half, 1.0))
-        cv2.fillConvexPoly(out, np.round(big).astype(np.int32), shade)
-    return out
+        cv2.fillConvexPoly(out, _grown(q, PAINT_MM), shade)
+        cv2.fillConvexPoly(mask, _grown(q, 2 * PAINT_MM), 1)
+    return out, mask
+
+
+def _grown(quad: np.ndarray, mm: float) -> np.ndarray:
+    """`quad` (px) grown by about `mm` on every side, as int32 corners."""
+    centre = quad.mean(axis=0)
+    half = np.linalg.norm(quad - centre, axis=1, keepdims=True)
+    return np.round(centre + (quad - centre) * (1 + mm * PX_PER_MM / np.maximum(half, 1.0))).astype(
+        np.int32
+    )
 
 
 def joined_forms(
@@ -137,9 +146,9 @@ def _forms_in(
 def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideForm]:
     """The forms without marks beside the located `forms`: their printed frames (frames.
     printed_frames: ruled tables of at least 30 × 30 mm, one per form) in the image with the
-    located papers painted out, in reading order; when there are none, in that image
-    levelled on its print (skew.levelled: a tag laid turned more than a few degrees shows
-    no ruled lines as such).  [] without looking when the located papers cover OWN_SHARE of
+    located papers painted out — levelled on what print is left (skew.levelling: a tag laid
+    turned more than a few degrees shows no ruled lines as such, or pieces of its table
+    only) — in reading order.  [] without looking when the located papers cover OWN_SHARE of
     the image or more (an A4 form on an A4 scan: no room for another form)."""
     if not forms:
         return []
@@ -148,12 +157,16 @@ def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideFor
     covered = sum(abs(cv2.contourArea(q)) for q in quads) / float(h * w)
     if covered >= OWN_SHARE:
         return []
-    rest = painted_out(image, quads)
+    rest, ignore = painted_out(image, quads)
+    rim = round(
+        RIM_MM * PX_PER_MM
+    )  # a scanner's edge and lid border run level, whatever lies on it
+    ignore[:rim], ignore[-rim:], ignore[:, :rim], ignore[:, -rim:] = 1, 1, 1, 1
+    turned = levelling(rest, ignore)
+    if turned is not None:  # what lies beside is turned: its ruled lines are seen level
+        rest, m = turned
+        quads = [cv2.transform(q.reshape(-1, 1, 2), m).reshape(4, 2) for q in quads]
     found = _forms_in(rest, quads)
-    if not found:
-        turned = levelled(rest)
-        if turned is not None:
-            rest, found = turned, _forms_in(turned, [])
     return [BesideForm(len(forms) + i, rest, f, box) for i, (f, box) in enumerate(found)]
 
 

@@ -55,6 +55,8 @@ from .variants import (
 
 log = logging.getLogger("formdesk.reader")
 
+WORDS_MIN = 4  # Chinese characters read in a frame cut at the image's edge: a form's labels
+
 
 @dataclass
 class _PageRead:
@@ -308,8 +310,8 @@ class FormReader:
         if known is False:
             known = recognise_unmarked(around, self.engine)
         if frame.at_edge:  # a form laid partly off the bed, formdesk's own or not
-            if known is None and not _own_print(around):
-                return None, None  # no form's title nor marks: the ground (a cutting mat)
+            if known is None and not _own_print(around) and not self._has_words(around):
+                return None, None  # no title, marks nor printed words: the ground (a mat)
             what = f" {known.code} " if known else "表单"
             return None, (
                 f"{place}的一张{what}被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
@@ -334,6 +336,12 @@ class FormReader:
         if aligned is None:
             return None, f"{place}的一张 {known.code}(没有定位标记):{why}"
         return self._read_variant(page, known, aligned, beside.slot, several=True), None
+
+    def _has_words(self, image: np.ndarray) -> bool:
+        """Whether OCR reads WORDS_MIN Chinese characters in `image` (a form's labels; a
+        cutting mat's grid holds figures at most)."""
+        text = "".join(line.text for line in self.engine.read_page(image))
+        return sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= WORDS_MIN
 
     def _read_variants(
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]

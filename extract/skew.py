@@ -27,18 +27,22 @@ WORK_SIDE = 1200  # px: the image is looked at no larger than this (its longer s
 MAX_DARK = 0.25  # of the pixels: more dark than this is texture or noise, not a page's print
 
 
-def print_skew(gray: np.ndarray) -> float | None:
+def print_skew(gray: np.ndarray, ignore: np.ndarray | None = None) -> float | None:
     """The turn (degrees) of the long straight print in `gray` (uint8, any size): the
     length-weighted median of the angles of segments (probabilistic Hough on the dark
     pixels, at least SEGMENT_SHARE of the shorter side long) lying within NEAR_AXIS of a
     row or a column, those near a column taken as their quarter-turn.  None when no such
     segment is seen (a blank or a page of handwriting only) or more than MAX_DARK of the
-    image is dark (a texture, noise).  Looked at no larger than WORK_SIDE px.  Positive: the lines rise to
+    image is dark (a texture, noise).  `ignore`: a mask (uint8, the image's size) of
+    parts whose print does not count (formdesk's own forms, painted out: their outlines
+    would count as level lines).  Looked at no larger than WORK_SIDE px.  Positive: the lines rise to
     the right as the image is seen, and the page is levelled by turning it clockwise."""
     scale = min(1.0, WORK_SIDE / max(gray.shape[:2]))
     if scale < 1.0:  # bounded time: a 4000 px photo of noise took 21 s at full size
         gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     dark = dark_pixels(gray)
+    if ignore is not None:
+        dark[cv2.resize(ignore, dark.shape[::-1], interpolation=cv2.INTER_NEAREST) > 0] = 0
     if dark.mean() > MAX_DARK:
         return None
     dark *= 255
@@ -67,8 +71,18 @@ def levelled(image: np.ndarray) -> np.ndarray | None:
     canvas grown to hold all of it, the ground around filled with the median of the image's
     border (a desk's shade: no streaks that could pass for lines); None
     when no turn is seen or it is under LEVEL_FROM degrees."""
+    got = levelling(image)
+    return None if got is None else got[0]
+
+
+def levelling(
+    image: np.ndarray, ignore: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`levelled` (the turn measured without the print under `ignore`, as `print_skew`),
+    and the 2×3 affine map (px) taking the image's points to the levelled image's; None
+    when no turn is seen or it is under LEVEL_FROM degrees."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    angle = print_skew(gray)
+    angle = print_skew(gray, ignore)
     if angle is None or abs(angle) < LEVEL_FROM:
         return None
     h, w = gray.shape
@@ -80,7 +94,8 @@ def levelled(image: np.ndarray) -> np.ndarray | None:
     rim = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
     ground = np.median(rim, axis=0)
     fill = tuple(float(v) for v in np.atleast_1d(ground))
-    return cv2.warpAffine(
+    turned = cv2.warpAffine(
         image, m, (nw, nh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
         borderValue=fill,
     )  # fmt: skip
+    return turned, m

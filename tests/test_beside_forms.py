@@ -191,3 +191,21 @@ def test_an_error_reading_a_form_beside_names_it_and_keeps_the_page(two_tags, mo
     assert record.identified_by == "qr"
     (problem,) = result.problems
     assert "下方另有一张没有定位标记的表单,识读时出错" in problem.reason, problem.reason
+
+
+def test_a_tag_cut_with_its_title_off_the_bed_is_still_named(two_tags):
+    """A print-shop tag laid with its top — its code, title and first row — off the bed,
+    beside an own tag: no title names it and it has no marks, but its printed labels show
+    it is a form, not the ground: the page's problem says it is cut."""
+    from samples.external import external_blank, filled_tag
+
+    piece, _ = filled_tag(external_blank("SH-ZH/BD-27"), np.random.default_rng(4))
+    image = on_flatbed(
+        [piece, two_tags[0]], [Placed(105, 48, 0.3), Placed(105, 215, -0.4)],
+        np.random.default_rng(7),
+    )  # fmt: skip
+    result = _read(image)
+    (record,) = result.records
+    assert record.identified_by == "qr"
+    (problem,) = result.problems
+    assert "被图像边缘截断" in problem.reason, problem.reason
