@@ -29,6 +29,7 @@ from formdesk.templates.schema import FieldType
 from .align import PX_PER_MM, Alignment, rectify
 from .beside import MIXED_SLOT, BesideForm, around_frame, frames_beside, page_forms
 from .checks import apply_cross_checks, summarise_table
+from .evidence import same_value
 from .fields import ReadContext, read_field, read_table_rows
 from .frames import place_name
 from .ink import FormImage
@@ -69,6 +70,8 @@ class _PageRead:
     layout: str | None = None  # the registered variant a page without marks was read as
     layout_sha256: str | None = None  # … and its reference image's SHA-256
     unplaced: list[str] = field(default_factory=list)  # its fields the variant does not place
+    table_rows: int | None = None  # body rows of the variant's table (a page of one form)
+    continued: bool = False  # a continuation page joined to the page before (join_continuations)
 
 
 class FormReader:
@@ -121,6 +124,7 @@ class FormReader:
                 problems.append(problem)
             if on_page:
                 on_page(page.index)
+        join_continuations(reads)
         return ReadResult(records=merge_documents(reads), problems=problems)
 
     def read_page(
@@ -394,6 +398,7 @@ class FormReader:
             layout=variant.name,
             layout_sha256=variant.reference_sha256,
             unplaced=missing_fields(template, variant),
+            table_rows=variant.table.rows if variant.table is not None and not several else None,
         )
         read.fields = [read_field(ctx, f) for f in form.fields if f.type != FieldType.table]
         for table in form.table_fields:
@@ -452,6 +457,53 @@ def classify_by_hand(form: LocatedForm, forced: tuple[str, int], document_id: st
     return None
 
 
+def join_continuations(reads: list[_PageRead]) -> None:
+    """Pages of a form without marks that continue the page before (issue 13): a station's
+    manifest of more lines than its Word form holds is written on two sheets or more.  A
+    page read as a registered variant (the whole page one form) continues the page of the
+    file before it when that page is of the same template and variant, its table is full
+    (every body row the variant has is filled) and the page's own header is blank or
+    repeats the first page's (every filled field the same value).  It then takes the first
+    page's document id as its next page (its rows' cells on that page), so merge_documents
+    makes one record of them; `reads` is changed in place.  Pages that differ in any filled
+    header field stay records of their own (another manifest)."""
+    first_of: dict[int, _PageRead] = {}  # id of a read -> the first page of its document
+    chain: dict[int, list[_PageRead]] = {}  # id of a first page -> its pages
+    prev: _PageRead | None = None
+    for r in reads:
+        if (
+            prev is not None
+            and r.layout is not None
+            and r.table_rows is not None
+            and prev.layout == r.layout
+            and prev.table_rows is not None
+            and len(prev.rows) >= prev.table_rows
+            and prev.source.file == r.source.file
+            and prev.source.file_page == r.source.file_page - 1
+            and prev.located.identity.form_code == r.located.identity.form_code
+        ):
+            first = first_of.get(id(prev), prev)
+            header = {f.key: f for f in first.fields}
+            if all(
+                f.status == "empty"
+                or (f.key in header and same_value(f.value, header[f.key].value))
+                for f in r.fields
+            ):
+                pages = chain.setdefault(id(first), [first])
+                n = len(pages) + 1
+                r.located.identity = replace(first.located.identity, page=n)
+                r.source = r.source.model_copy(update={"form_page": n})
+                for row in r.rows:
+                    for cell in row.values():
+                        cell.page = n
+                r.fields, r.continued = [], True
+                pages.append(r)
+                for page in pages:
+                    page.located.identity = replace(page.located.identity, pages=n)
+                first_of[id(r)] = first
+        prev = r
+
+
 def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
     """One record per (document, copy): fields from page 1, table rows from every page."""
     groups: dict[tuple[str, str, int], list[_PageRead]] = {}
@@ -493,6 +545,11 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
             unplaced = next((p.unplaced for p in pages if p.unplaced), [])
             if unplaced:
                 problems.append(f"版式“{name}”未标出:{'、'.join(unplaced)},请核对原件")
+        if any(p.continued for p in pages):
+            notes.append(
+                f"外部表单续页:共 {total} 页,第 2 页起表头空白或与第 1 页相同、表格接续第 1 页,"
+                "已合并为一份记录"
+            )
         if all(p.from_text_layer for p in pages):
             how = "text_layer"
         records.append(
