@@ -241,3 +241,37 @@ def test_a_one_dropped_from_a_number_in_a_text_field_is_unread_ink(engine):
 )  # fmt: skip
 def test_figures_only(text, figures):
     assert figures_only(text) is figures
+
+
+def _joined(text: str, px: int = 60) -> np.ndarray:
+    """`text` written with its figures run together into one piece of ink (each figure
+    drawn over the last one's end, as a hurried hand writes 26 in one stroke), grey."""
+    font = ImageFont.truetype(WENKAI, px)
+    im = Image.new("L", (px * (len(text) + 1), px + 24), 255)
+    draw = ImageDraw.Draw(im)
+    x = 12
+    for ch in text:
+        draw.text((x, 8), ch, font=font, fill=0)
+        x += int(0.8 * font.getlength(ch))
+    a = np.asarray(im)
+    ys = np.nonzero((a < 128).any(axis=1))[0]
+    mid = (ys[0] + ys[-1]) // 2
+    b = a.copy()
+    b[mid - 2 : mid + 2, 12 : x - 6] = 0  # the stroke joining them
+    return b
+
+
+def test_two_figures_joined_and_read_as_one_are_unread_ink():
+    """26 written in one stroke and read 2: one piece of ink, one figure read, nothing
+    the order rule can leave over; the piece spans far more than one figure does."""
+    img = _joined("26")
+    cx = img.shape[1] // 4
+    assert unread_ink(img, "2", [cx], one_each=True) != []
+    assert unread_ink(img, "26", [cx, 2 * cx], one_each=True) == []
+
+
+@pytest.mark.parametrize("figure", list("0123456789"))
+def test_one_figure_alone_is_no_unread_ink(figure):
+    """Every figure written alone, however wide its face draws it, is one figure."""
+    img = np.asarray(Image.fromarray(_written(figure)).convert("L"))
+    assert unread_ink(img, figure, [img.shape[1] // 2], one_each=True) == []
