@@ -62,11 +62,12 @@ def _check_messages() -> tuple[str, ...]:
         SLASHES_AS_ONES,
         STRAY_COLON,
         YUAN_FOR_NONE,
+        ZERO_AS_LETTER,
     )
     from formdesk.templates import load_catalog
 
     found = {c.message for t in load_catalog().values() for c in t.checks}
-    own = (SLANTED_ONE, STRAY_COLON, YUAN_FOR_NONE, POINT_UNREAD)
+    own = (SLANTED_ONE, STRAY_COLON, YUAN_FOR_NONE, ZERO_AS_LETTER, POINT_UNREAD)
     # the reasons that name a place or a value: matched on their longest fixed part
     named = (DOUBLED_ONE.split("}")[1], SLASHES_AS_ONES.split("{")[0])
     return (*sorted(found), "大写金额与小写金额不符", *own, *named)

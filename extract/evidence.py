@@ -149,14 +149,30 @@ def yuan_for_none(text: str) -> bool:
     return bool(_YUAN_FOR_NONE.search(text))
 
 
+# a short code of a letter and a number written with a leading 0 (工位 A05, B03): an open
+# handwritten 0 is read C, a round one O (A05 read AC5 by both models, Ma Shan Zheng, cal
+# seed 19, ok twice); no right reading of that shape on the calibration dump
+_ZERO_AS_LETTER = re.compile(r"[A-Za-z][CcOo]\d{1,2}")
+ZERO_AS_LETTER = "字母后的“C”或“O”可能是数字 0(如工位 A05),请核对"
+
+
+def zero_as_letter(text: str) -> bool:
+    """Whether a text reading is a short code of a letter, C or O, and one or two figures
+    (`ZERO_AS_LETTER`): AC5 and BO3 are; SC7060 (a station code), EQ1090TJ and A05 are
+    not."""
+    return bool(_ZERO_AS_LETTER.fullmatch(text.strip()))
+
+
 def text_doubt(text: str) -> str | None:
     """The reason (Chinese) a text reading holds a mark its writing cannot have — a slanted
     1 read / or | (`slanted_one`), a stray ':' after a figure (`stray_colon`), 元 where 无
-    belongs (`yuan_for_none`) — the first that applies, or None."""
+    belongs (`yuan_for_none`), a 0 read as a letter in a short code (`zero_as_letter`) —
+    the first that applies, or None."""
     for holds, reason in (
         (slanted_one, SLANTED_ONE),
         (stray_colon, STRAY_COLON),
         (yuan_for_none, YUAN_FOR_NONE),
+        (zero_as_letter, ZERO_AS_LETTER),
     ):
         if holds(text):
             return reason

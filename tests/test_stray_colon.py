@@ -3,13 +3,22 @@ otherwise (issue 10; extract/evidence.py): a ':' right after a figure where no t
 minutes follow, a broken stroke or a speck (real handwritten figures: 90天 read 90:天 and
 30000km read 30:000km, marked ok; `stray_colon`); a 元 after a unit's letters or a
 clause's punctuation before another word, a remark's 无 (Long Cang: 路试20km无异响 read
-路试20km元异响, marked ok; `yuan_for_none`)."""
+路试20km元异响, marked ok; `yuan_for_none`); an open 0 read C in a short code (工位 A05
+read AC5 by both models, Ma Shan Zheng, marked ok; `zero_as_letter`)."""
 
 from __future__ import annotations
 
 import pytest
 
-from formdesk.extract.evidence import STRAY_COLON, YUAN_FOR_NONE, stray_colon, yuan_for_none
+from formdesk.extract.evidence import (
+    STRAY_COLON,
+    YUAN_FOR_NONE,
+    ZERO_AS_LETTER,
+    stray_colon,
+    text_doubt,
+    yuan_for_none,
+    zero_as_letter,
+)
 from formdesk.extract.reader import FormReader
 
 from .pages import scanned_tag
@@ -79,3 +88,21 @@ def test_a_read_yuan_after_a_unit_goes_to_review(key):
     result = got["inspection_result"]
     assert "km元" in str(result.value), result
     assert result.status == "check" and result.reason == YUAN_FOR_NONE
+
+
+@pytest.mark.parametrize(
+    ("text", "doubtful"),
+    [
+        ("AC5", True),  # A05
+        ("BO3", True),
+        ("Ao12", True),
+        ("A05", False),
+        ("SC7060", False),  # a station code
+        ("EQ1090TJ", False),
+        ("C3", False),
+        ("1号工位", False),
+    ],
+)
+def test_a_zero_read_as_a_letter_in_a_short_code(text, doubtful):
+    assert zero_as_letter(text) is doubtful
+    assert (text_doubt(text) == ZERO_AS_LETTER) is doubtful
