@@ -18,10 +18,9 @@ import cv2
 import numpy as np
 
 from .align import PX_PER_MM
-from .frames import FoundFrame, printed_frames, reading_order
+from .frames import EDGE_NEAR_MM, FoundFrame, printed_frames, reading_order
 from .locate import LocatedForm
-from .page_outline import PRINT_JOIN_MM
-from .ruling import dark_pixels
+from .ruling import EDGE_MM
 from .skew import levelling
 
 OWN_SHARE = 0.6  # located papers covering this share of the image leave no room for another
@@ -29,6 +28,7 @@ TITLE_ABOVE = 0.35  # of a frame's side: the band around it its title may be pri
 PAINT_MM = 2.0  # a located paper is painted out this much beyond its edge (its shadow)
 RIM_MM = 5.0  # the image's rim: its level lines say nothing of how a form beside lies
 GROUND_SHARE = 0.5  # a frame covering this share of the image is the ground (a cutting mat)
+JOIN_GAP_MM = 7.0  # one form's stacked tables lie this close; separate papers' frames do not
 # the forms of a page holding different forms without marks (`page_forms`) are read in
 # slots from here, apart from a page of one form's copies (0, 1, …, variants.variant_forms)
 # and forms beside formdesk's own (after theirs): the review page finds each as read
@@ -48,6 +48,7 @@ class BesideForm:
     image: np.ndarray
     frame: FoundFrame
     extent: tuple[int, int, int, int]
+    quads: tuple[np.ndarray, ...] = ()  # every frame of the form (px; TL, TR, BR, BL)
 
 
 def paper_quads(forms: list[LocatedForm]) -> list[np.ndarray]:
@@ -93,42 +94,51 @@ def _grown(quad: np.ndarray, mm: float) -> np.ndarray:
     )
 
 
-def joined_forms(
-    gray: np.ndarray, frames: list[FoundFrame]
-) -> list[tuple[FoundFrame, tuple[int, int, int, int]]]:
-    """One frame per form: frames whose print joins (dark pixels closer than PRINT_JOIN_MM,
-    as page_outline joins a form's title, frame and notes) are one form's — a 表格04 or a
-    BD-31 prints two tables — kept as its largest, cut at the image's edge when any of them
-    is, with the box (x, y, w, h, px) of them all; in reading order."""
-    groups: dict[int, list[FoundFrame]] = {}
-    if len(frames) > 1:
-        r = max(1, round(PRINT_JOIN_MM * PX_PER_MM / 2))
-        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * r + 1,) * 2)
-        _, labels = cv2.connectedComponents(cv2.dilate(dark_pixels(gray), kernel))
+def _one_form(a: FoundFrame, b: FoundFrame) -> bool:
+    """Whether two frames are one form's stacked tables: two corners of each lie within
+    JOIN_GAP_MM of two of the other's (they share a side, as a Word form's tables of one
+    width do, whichever way the form lies).  Separate papers' frames lie at least their
+    two margins apart."""
+    d = np.linalg.norm(a.quad[:, None, :] - b.quad[None, :, :], axis=2) <= JOIN_GAP_MM * PX_PER_MM
+    return int(d.any(axis=1).sum()) >= 2 and int(d.any(axis=0).sum()) >= 2
+
+
+Joined = tuple[FoundFrame, tuple[np.ndarray, ...], tuple[int, int, int, int]]
+
+
+def joined_forms(frames: list[FoundFrame]) -> list[Joined]:
+    """One entry per form: frames that are one form's stacked tables (`_one_form`; a 表格04
+    or a BD-31 prints two) kept as its largest frame, cut at the image's edge when any of
+    them is, with all its frames' corners and the box (x, y, w, h, px) of them all; in
+    reading order."""
+    group = list(range(len(frames)))
+
+    def root(i: int) -> int:
+        while group[i] != i:
+            i = group[i]
+        return i
+
+    for i in range(len(frames)):
+        for j in range(i + 1, len(frames)):
+            if _one_form(frames[i], frames[j]):
+                group[root(j)] = root(i)
+    members: dict[int, list[FoundFrame]] = {}
     for i, f in enumerate(frames):
-        key = -1 - i
-        if len(frames) > 1:
-            outline = np.zeros(gray.shape, np.uint8)
-            cv2.polylines(outline, [np.round(f.quad).astype(np.int32)], True, 1, 3)
-            under = labels[(outline > 0) & (labels > 0)]
-            key = int(np.bincount(under).argmax()) if under.size else key
-        groups.setdefault(key, []).append(f)
+        members.setdefault(root(i), []).append(f)
     out = {}
-    for group in groups.values():
-        big = max(group, key=lambda f: f.bbox[2] * f.bbox[3])
-        cut = any(f.at_edge for f in group)
+    for part in members.values():
+        big = max(part, key=lambda f: f.bbox[2] * f.bbox[3])
+        cut = any(f.at_edge for f in part)
         frame = big if big.at_edge == cut else FoundFrame(big.quad, big.bbox, cut)
-        x0 = min(f.bbox[0] for f in group)
-        y0 = min(f.bbox[1] for f in group)
-        x1 = max(f.bbox[0] + f.bbox[2] for f in group)
-        y1 = max(f.bbox[1] + f.bbox[3] for f in group)
-        out[id(frame)] = (frame, (x0, y0, x1 - x0, y1 - y0))
-    return [out[id(f)] for f in reading_order([f for f, _ in out.values()])]
+        x0 = min(f.bbox[0] for f in part)
+        y0 = min(f.bbox[1] for f in part)
+        x1 = max(f.bbox[0] + f.bbox[2] for f in part)
+        y1 = max(f.bbox[1] + f.bbox[3] for f in part)
+        out[id(frame)] = (frame, tuple(f.quad for f in part), (x0, y0, x1 - x0, y1 - y0))
+    return [out[id(f)] for f in reading_order([f for f, _, _ in out.values()])]
 
 
-def _forms_in(
-    image: np.ndarray, quads: list[np.ndarray]
-) -> list[tuple[FoundFrame, tuple[int, int, int, int]]]:
+def _forms_in(image: np.ndarray, quads: list[np.ndarray]) -> list[Joined]:
     """The forms' frames (`joined_forms`) in `image`, less the ground's: a frame around a
     located paper, or one cut at the edge covering GROUND_SHARE of the image (a cutting
     mat's grid under the papers)."""
@@ -140,7 +150,7 @@ def _forms_in(
         if not any(_inside(f.quad, q.mean(axis=0)) for q in quads)
         and not (f.at_edge and f.bbox[2] * f.bbox[3] >= GROUND_SHARE * h * w)
     ]
-    return joined_forms(gray, frames)
+    return joined_forms(frames)
 
 
 def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideForm]:
@@ -158,16 +168,35 @@ def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideFor
     if covered >= OWN_SHARE:
         return []
     rest, ignore = painted_out(image, quads)
-    rim = round(
-        RIM_MM * PX_PER_MM
-    )  # a scanner's edge and lid border run level, whatever lies on it
+    # a scanner's edge and lid border run level, whatever lies on it
+    rim = round(RIM_MM * PX_PER_MM)
     ignore[:rim], ignore[-rim:], ignore[:, :rim], ignore[:, -rim:] = 1, 1, 1, 1
     turned = levelling(rest, ignore)
-    if turned is not None:  # what lies beside is turned: its ruled lines are seen level
+    if turned is None:
+        found = _forms_in(rest, quads)
+    else:  # what lies beside is turned: its ruled lines are seen level
         rest, m = turned
         quads = [cv2.transform(q.reshape(-1, 1, 2), m).reshape(4, 2) for q in quads]
-    found = _forms_in(rest, quads)
-    return [BesideForm(len(forms) + i, rest, f, box) for i, (f, box) in enumerate(found)]
+        back = cv2.invertAffineTransform(m)
+        found = [(_cut_in(f, back, (h, w)), fs, box) for f, fs, box in _forms_in(rest, quads)]
+    return [BesideForm(len(forms) + i, rest, f, box, fs) for i, (f, fs, box) in enumerate(found)]
+
+
+def _cut_in(frame: FoundFrame, back: np.ndarray, shape: tuple[int, int]) -> FoundFrame:
+    """`frame` found in a levelled image, cut at the edge when its corners mapped back by
+    `back` (2×3, px) into the image as it came (`shape`, h × w) come within the edge reach
+    of frames.printed_frames of its bounds (the levelled image's edges are not where the
+    scan ends)."""
+    h, w = shape
+    near = (EDGE_MM + EDGE_NEAR_MM) * PX_PER_MM
+    c = cv2.transform(frame.quad.reshape(-1, 1, 2).astype(np.float64), back).reshape(4, 2)
+    cut = bool(
+        (c[:, 0] <= near).any()
+        or (c[:, 1] <= near).any()
+        or (c[:, 0] >= w - near).any()
+        or (c[:, 1] >= h - near).any()
+    )
+    return FoundFrame(frame.quad, frame.bbox, cut or frame.at_edge)
 
 
 def page_forms(image: np.ndarray) -> list[BesideForm]:
@@ -175,17 +204,19 @@ def page_forms(image: np.ndarray) -> list[BesideForm]:
     BesideForms in slots from MIXED_SLOT in reading order: a page may hold forms of
     different kinds side by side (a print-shop BD-27 tag beside a station's 表格04 on an
     A3 bed), each then identified by its own title."""
-    return [
-        BesideForm(MIXED_SLOT + i, image, f, box) for i, (f, box) in enumerate(_forms_in(image, []))
-    ]
+    found = _forms_in(image, [])
+    return [BesideForm(MIXED_SLOT + i, image, f, box, fs) for i, (f, fs, box) in enumerate(found)]
 
 
-def around_frame(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+def around_frame(
+    image: np.ndarray, box: tuple[int, int, int, int]
+) -> tuple[np.ndarray, tuple[int, int]]:
     """The part of `image` a form whose frames fill `box` (x, y, w, h, px) prints on: the
     box with TITLE_ABOVE of its size on every side (where the form's code and title are,
-    upright, upside down or laid sideways), clipped to the image."""
+    upright, upside down or laid sideways), clipped to the image; and its top-left corner
+    in `image` (px)."""
     x, y, w, h = box
     ih, iw = image.shape[:2]
     x0, x1 = max(0, int(x - TITLE_ABOVE * w)), min(iw, int(x + w + TITLE_ABOVE * w))
     y0, y1 = max(0, int(y - TITLE_ABOVE * h)), min(ih, int(y + h + TITLE_ABOVE * h))
-    return image[y0:y1, x0:x1]
+    return image[y0:y1, x0:x1], (x0, y0)

@@ -271,9 +271,59 @@ def recognise_unmarked(image: np.ndarray, engine: OcrEngine) -> Template | None:
 
 
 def _named(engine: OcrEngine, image: np.ndarray) -> Template | None:
-    text = re.sub(r"\s+", "", "".join(line.text for line in engine.read_page(image)))
+    return _naming("".join(line.text for line in engine.read_page(image)))
+
+
+def _naming(text: str) -> Template | None:
+    """The first catalog form whose code, or title of five characters or more, `text`
+    holds (spaces ignored, the seed's long dash read as '-')."""
+    text = re.sub(r"\s+", "", text)
     text = re.sub("[—–]", "-", text)  # SH-ZH/BD—27 as the seed prints it
     for t in load_catalog().values():
         if t.code in text.upper() or (len(t.title) >= 5 and t.title in text):
             return t
     return None
+
+
+def named_around(
+    image: np.ndarray, quads: tuple[np.ndarray, ...], engine: OcrEngine
+) -> Template | None:
+    """The form whose frames are `quads` (px of `image`, TL, TR, BR, BL each) in an image
+    holding other forms too: `image` is the part around them (BGR).  The bands above,
+    below, left and right of the frames (where a form prints its code and title, upright,
+    upside down or sideways; no writing or labels) are OCR'd each at its own size, and of
+    the lines naming a form (code or title) the one nearest the frames names it — a
+    neighbour's title may lie in those bands too, but further away.  When no line names
+    one alone, their text together may; None when nothing names one."""
+    h, w = image.shape[:2]
+    corners = np.concatenate([q.reshape(-1, 2) for q in quads])
+    fx0, fy0 = np.clip(corners.min(axis=0).astype(int), 0, [w, h])
+    fx1, fy1 = np.clip(np.ceil(corners.max(axis=0)).astype(int), 0, [w, h])
+    bands = ((0, 0, w, fy0), (0, fy1, w, h), (0, fy0, fx0, fy1), (fx1, fy0, w, fy1))
+    best: tuple[float, Template] | None = None
+    texts = []
+    for x0, y0, x1, y1 in bands:
+        if x1 - x0 < BAND_MIN_PX or y1 - y0 < BAND_MIN_PX:
+            continue
+        part = image[y0:y1, x0:x1]
+        scale = min(1.0, BAND_MAX_PX / max(part.shape[:2]))
+        if scale < 1:
+            part = cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        for line in engine.read_page(part):
+            texts.append(line.text)
+            t = _naming(line.text)
+            if t is None:
+                continue
+            cx, cy = line.box.reshape(-1, 2).mean(axis=0) / scale + (x0, y0)
+            d = min(
+                abs(cv2.pointPolygonTest(q.astype(np.float32).reshape(-1, 1, 2),
+                                         (float(cx), float(cy)), True))
+                for q in quads
+            )  # fmt: skip
+            if best is None or d < best[0]:
+                best = (d, t)
+    return best[1] if best else _naming("".join(texts))
+
+
+BAND_MIN_PX = 16  # a band around frames narrower than this holds no line of print
+BAND_MAX_PX = 2000  # … and one longer is OCR'd at this size

@@ -23,7 +23,7 @@ from formdesk.model.record import (
 from formdesk.render.frame import CONTINUATION, FIRST
 from formdesk.templates import Template, get_template
 from formdesk.templates.catalog import UnknownTemplateError
-from formdesk.templates.identity import PageIdentity
+from formdesk.templates.identity import PREFIX, PageIdentity
 from formdesk.templates.schema import FieldType
 
 from .align import PX_PER_MM, Alignment, rectify
@@ -35,7 +35,7 @@ from .frames import place_name
 from .ink import FormImage
 from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
-from .locate import LocatedForm, locate_on_page, recognise_unmarked
+from .locate import LocatedForm, locate_on_page, named_around, recognise_unmarked
 from .marks import detect_marks
 from .ocr import OcrEngine, default_engine
 from .page_outline import PageOutlineError
@@ -55,8 +55,6 @@ from .variants import (
 )
 
 log = logging.getLogger("formdesk.reader")
-
-WORDS_MIN = 4  # Chinese characters read in a frame cut at the image's edge: a form's labels
 
 
 @dataclass
@@ -153,11 +151,7 @@ class FormReader:
             )
         if not located:
             forms = page_forms(page.image)
-            named = (
-                [recognise_unmarked(around_frame(f.image, f.extent), self.engine) for f in forms]
-                if len(forms) > 1
-                else []
-            )
+            named = [_named_beside(f, self.engine) for f in forms] if len(forms) > 1 else []
             codes = {t.code for t in named if t is not None}
             if len(codes) > 1:  # forms of different kinds side by side: each as its own
                 return self._read_mixed(page, forms, named)
@@ -310,12 +304,10 @@ class FormReader:
         place = place_name(frame, image.shape)
         # beside formdesk's own forms "another"; one of the forms of a page of several kinds
         one = "的一张" if beside.slot >= MIXED_SLOT else "另有一张"
-        around = around_frame(image, beside.extent)
+        around, _origin = around_frame(image, beside.extent)
         if known is False:
-            known = recognise_unmarked(around, self.engine)
+            known = _named_beside(beside, self.engine)
         if frame.at_edge:  # a form laid partly off the bed, formdesk's own or not
-            if known is None and not _own_print(around) and not self._has_words(around):
-                return None, None  # no title, marks nor printed words: the ground (a mat)
             what = f" {known.code} " if known else "表单"
             return None, (
                 f"{place}的一张{what}被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
@@ -340,12 +332,6 @@ class FormReader:
         if aligned is None:
             return None, f"{place}的一张 {known.code}(没有定位标记):{why}"
         return self._read_variant(page, known, aligned, beside.slot, several=True), None
-
-    def _has_words(self, image: np.ndarray) -> bool:
-        """Whether OCR reads WORDS_MIN Chinese characters in `image` (a form's labels; a
-        cutting mat's grid holds figures at most)."""
-        text = "".join(line.text for line in self.engine.read_page(image))
-        return sum("\u4e00" <= ch <= "\u9fff" for ch in text) >= WORDS_MIN
 
     def _read_variants(
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]
@@ -463,7 +449,7 @@ def join_continuations(reads: list[_PageRead]) -> None:
     page read as a registered variant (the whole page one form) continues the page of the
     file before it when that page is of the same template and variant, its table is full
     (every body row the variant has is filled) and the page's own header is blank or
-    repeats the first page's (every filled field the same value).  It then takes the first
+    repeats the first page's (`_continues`).  It then takes the first
     page's document id as its next page (its rows' cells on that page), so merge_documents
     makes one record of them; `reads` is changed in place.  Pages that differ in any filled
     header field stay records of their own (another manifest)."""
@@ -483,12 +469,7 @@ def join_continuations(reads: list[_PageRead]) -> None:
             and prev.located.identity.form_code == r.located.identity.form_code
         ):
             first = first_of.get(id(prev), prev)
-            header = {f.key: f for f in first.fields}
-            if all(
-                f.status == "empty"
-                or (f.key in header and same_value(f.value, header[f.key].value))
-                for f in r.fields
-            ):
+            if _continues(r.fields, first.fields):
                 pages = chain.setdefault(id(first), [first])
                 n = len(pages) + 1
                 r.located.identity = replace(first.located.identity, page=n)
@@ -502,6 +483,35 @@ def join_continuations(reads: list[_PageRead]) -> None:
                     page.located.identity = replace(page.located.identity, pages=n)
                 first_of[id(r)] = first
         prev = r
+
+
+# header fields that say nothing of which document a sheet belongs to: a signature, a seal
+# or a tick may be made on the last sheet only
+_UNSAID = frozenset({FieldType.signature, FieldType.seal, FieldType.checkbox})
+
+
+def _continues(header: list[FieldReading], first: list[FieldReading]) -> bool:
+    """Whether a sheet's `header` readings let it continue the document whose first page
+    read `first` (the layout places header fields): its header is blank, or of the fields
+    read on both (signatures, seals and ticks aside) at least half read the same and none
+    reads otherwise with both readings ok.  (A header copied by hand is read unsure here
+    and there; two manifests differ in fields read surely.)"""
+    if not first:
+        return False
+    was = {f.key: f for f in first}
+    same = compared = 0
+    for f in header:
+        if f.status == "empty" or FieldType(f.type) in _UNSAID or f.value is None:
+            continue
+        other = was.get(f.key)
+        if other is None or other.value is None:
+            return False  # written here only: not a copy of the first page's header
+        compared += 1
+        if same_value(f.value, other.value):
+            same += 1
+        elif f.status == "ok" and other.status == "ok":
+            return False
+    return compared == 0 or 2 * same >= compared
 
 
 def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
@@ -583,6 +593,18 @@ __all__ = ["FormReader", "merge_documents"]
 
 def _own_print(image: np.ndarray) -> bool:
     """Whether `image` (BGR, a form's part of a page) shows formdesk's own print: one of
-    its ArUco marks or a QR code."""
+    its ArUco marks, or a QR code of formdesk's payload (templates.identity.PREFIX; a
+    supplier's or WeChat code printed on a station's tag is none)."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    return bool(detect_marks(gray)) or bool(read_qr_codes(gray))
+    if detect_marks(gray):
+        return True
+    return any(q.text.startswith(f"{PREFIX}|") for q in read_qr_codes(gray))
+
+
+def _named_beside(form: BesideForm, engine: OcrEngine) -> Template | None:
+    """The form a frame beside others belongs to, by the code or title printed nearest
+    its frames (locate.named_around: a neighbour's title may lie within the part of the
+    image looked at)."""
+    around, (x0, y0) = around_frame(form.image, form.extent)
+    quads = form.quads or (form.frame.quad,)
+    return named_around(around, tuple(q - (x0, y0) for q in quads), engine)

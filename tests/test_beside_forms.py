@@ -185,7 +185,7 @@ def test_an_error_reading_a_form_beside_names_it_and_keeps_the_page(two_tags, mo
     def broken(*_args, **_kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("formdesk.extract.reader.recognise_unmarked", broken)
+    monkeypatch.setattr("formdesk.extract.reader.named_around", broken)
     result = _read(image)
     (record,) = result.records
     assert record.identified_by == "qr"

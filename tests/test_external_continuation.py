@@ -105,3 +105,15 @@ def test_a_second_sheet_of_another_manifest_stays_apart(engine, layout):
     assert len(result.records) == 2
     assert all(len(r.pages) == 1 for r in result.records)
     assert not any("外部表单续页" in n for r in result.records for n in r.notes)
+
+
+def test_a_second_sheet_with_a_blank_header_continues(engine, layout):
+    """The second sheet's header left blank (the station wrote only the lines): it
+    continues the full first sheet."""
+    blank_header = {f.key: None for f in get_template(CODE).fields if f.type.value != "table"}
+    data, _head, rows = _manifest(7, blank_header)
+    result = _reader(engine, layout).read_file(data, "manifest.pdf")
+    (record,) = result.records
+    assert len(record.pages) == 2
+    table = next(f for f in record.fields if f.key == "returned_parts")
+    assert len(table.rows) == len(rows)

@@ -264,3 +264,60 @@ def test_a_tag_beside_an_own_tag_without_a_layout_is_named_not_dropped(own_and_p
     assert record.identified_by == "qr"
     (problem,) = result.problems
     assert "下方另有一张 SH-ZH/BD-27" in problem.reason and "没有登记它的版式" in problem.reason
+
+
+def _with_foreign_qr(piece: np.ndarray) -> np.ndarray:
+    """The tag with a supplier's QR code (not formdesk's payload) printed in its lower
+    right margin, 12 mm square."""
+    from formdesk.render.marks import qr_modules
+
+    modules = qr_modules("https://example.com/trace/A88780822E")
+    n = modules.shape[0] + 8  # quiet zone of 4 modules
+    side = round(12 * 200 / 25.4)
+    code = np.full((n, n), 255, np.uint8)
+    code[4:-4, 4:-4] = np.where(modules, 0, 255)
+    code = cv2.resize(code, (side, side), interpolation=cv2.INTER_NEAREST)
+    out = piece.copy()
+    h, w = out.shape[:2]
+    out[h - side - 4 : h - 4, w - side - 4 : w - 4] = code[..., None]
+    return out
+
+
+def test_a_tag_printing_a_suppliers_qr_beside_an_own_tag_is_read(layout, tags, engine):
+    """Any QR code is no mark of formdesk's own: a print-shop tag carrying a supplier's
+    trace code is read as its layout, not refused as formdesk's with lost marks."""
+    from samples.synth import handwritten_page, make_values
+
+    rng = np.random.default_rng(63)
+    template = get_template(CODE)
+    own, _ = handwritten_page(template, make_values(template, rng, p_empty=0.0), rng, KEY)
+    piece, values = tags[1]
+    image = on_flatbed(
+        [own, _with_foreign_qr(piece)], [Placed(105, 76, 0.3), Placed(105, 222, -0.4)], rng
+    )
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    result = _read(reader, image)
+    assert result.problems == [], [p.reason for p in result.problems]
+    by = {r.identified_by: r for r in result.records}
+    assert sorted(by) == ["layout", "qr"], result.records
+    _check_reads(by["layout"], values)
+
+
+@pytest.mark.parametrize("angle", [6.0, -6.0])
+def test_a_turned_tag_cut_at_the_beds_edge_beside_an_own_tag_is_named_cut(
+    tags, engine, layout, angle
+):
+    """A print-shop tag 6° aslant either way, 20 mm off the bed's left edge: the image is levelled
+    to find it, and its frame is still cut at the scan's edge (not at the levelled image's,
+    which lies elsewhere), so the page says so instead of reading part of a tag."""
+    from samples.synth import handwritten_page, make_values
+
+    rng = np.random.default_rng(64)
+    template = get_template(CODE)
+    own, _ = handwritten_page(template, make_values(template, rng, p_empty=0.0), rng, KEY)
+    image = on_flatbed([own, tags[2][0]], [Placed(120, 76, 0.3), Placed(32, 222, angle)], rng)
+    reader = FormReader(KEY, engine, layouts=lambda c: [layout] if c == CODE else [])
+    result = _read(reader, image)
+    assert [r.identified_by for r in result.records] == ["qr"]
+    (problem,) = result.problems
+    assert "被图像边缘截断" in problem.reason, problem.reason

@@ -100,3 +100,44 @@ def test_a_form_without_a_layout_is_named_and_the_other_read(engine, layouts, be
     (problem,) = result.problems
     assert "的一张 SH-ZH/BD-27 保修零部件鉴别标签" in problem.reason, problem.reason
     assert "没有登记它的版式" in problem.reason and "另有" not in problem.reason
+
+
+@pytest.mark.parametrize(("seed", "tag_x_mm", "tag_y_mm"), [(81, 98.0, 100.0), (82, 118.0, 150.0)])
+def test_a_neighbours_title_does_not_name_a_form(engine, layouts, seed, tag_x_mm, tag_y_mm):
+    """The part of the image a form's title is looked for in reaches a neighbour's title
+    when they lie close (a 24–44 mm gap between the papers): the title nearest each form's
+    frame names it, so each is read as its own kind."""
+    rng = np.random.default_rng(seed)
+    tag, _ = filled_tag(external_blank(CODES[0]), rng)
+    form, _ = filled_tag(external_blank(CODES[1]), rng)
+    image = on_flatbed(
+        [tag, form],
+        [Placed(tag_x_mm, tag_y_mm, 0.3), Placed(300, 150, -0.3)],
+        rng,
+        bed_mm=(420, 297),
+    )
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "bed.jpg")
+    assert result.problems == [], [p.reason for p in result.problems]
+    assert sorted(r.template for r in result.records) == sorted(CODES)
+
+
+def test_tags_laid_3_mm_apart_are_two_forms(engine, layouts):
+    """Two print-shop tags laid 3 mm apart beside an own tag (A3 bed): their papers' edges
+    nearly touch, but their frames lie two margins apart, so they stay two forms — the
+    smaller was merged away without a word when print joining within 5 mm made one form."""
+    from samples.synth import handwritten_page, make_values
+
+    rng = np.random.default_rng(83)
+    template = get_template(CODES[0])
+    own, _ = handwritten_page(template, make_values(template, rng, p_empty=0.0), rng, KEY)
+    a, _ = filled_tag(external_blank(CODES[0]), rng)
+    b, _ = filled_tag(external_blank(CODES[0]), rng)
+    image = on_flatbed(
+        [own, a, b], [Placed(70, 80, 0.3), Placed(200, 150, 0.2), Placed(308, 150, -0.2)], rng,
+        bed_mm=(420, 297),
+    )  # fmt: skip
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "bed.jpg")
+    assert result.problems == [], [p.reason for p in result.problems]
+    assert sorted(r.identified_by for r in result.records) == ["layout", "layout", "qr"]
