@@ -149,6 +149,10 @@ def tags_main(args, key: bytes) -> None:
                 # page of several kinds numbers them from beside.MIXED_SLOT)
                 i = record.pages[0].slot
                 i = i - MIXED_SLOT if i >= MIXED_SLOT else i
+                expected = (CODE, FORM)[min(i, 1)] if kind == "a3 mixed" else CODE
+                if record.template != expected:  # read as the other kind of form
+                    f["wrong_tag"] += 1
+                    continue
                 template = get_template(record.template)
                 got = outcomes(record, template, truths[i]) if i < len(truths) else []
                 exact = [o for o in got if o.truth is not None and o.correct]
