@@ -291,38 +291,63 @@ def named_around(
     """The form whose frames are `quads` (px of `image`, TL, TR, BR, BL each) in an image
     holding other forms too: `image` is the part around them (BGR).  The bands above,
     below, left and right of the frames (where a form prints its code and title, upright,
-    upside down or sideways; no writing or labels) are OCR'd each at its own size, and of
-    the lines naming a form (code or title) the one nearest the frames names it — a
-    neighbour's title may lie in those bands too, but further away.  When no line names
-    one alone, their text together may; None when nothing names one."""
+    upside down or sideways) are OCR'd in that order, each at its own size, until one
+    holds a line naming a form (code or title) that stands over the frames' span — a
+    neighbour's title may lie in the band too, but beside that span; the nearest such
+    line names the form.  Failing that, the nearest naming line anywhere, then all the
+    text read together; None when nothing names one."""
     h, w = image.shape[:2]
     corners = np.concatenate([q.reshape(-1, 2) for q in quads])
     fx0, fy0 = np.clip(corners.min(axis=0).astype(int), 0, [w, h])
     fx1, fy1 = np.clip(np.ceil(corners.max(axis=0)).astype(int), 0, [w, h])
-    bands = ((0, 0, w, fy0), (0, fy1, w, h), (0, fy0, fx0, fy1), (fx1, fy0, w, fy1))
-    best: tuple[float, Template] | None = None
+    # (x0, y0, x1, y1) of each band, and the axis its lines must stand within the span of
+    bands = (((0, 0, w, fy0), 0), ((0, fy1, w, h), 0), ((0, fy0, fx0, fy1), 1),
+             ((fx1, fy0, w, fy1), 1))  # fmt: skip
+    span = ((fx0, fx1), (fy0, fy1))
+    anywhere: tuple[float, Template] | None = None
     texts = []
-    for x0, y0, x1, y1 in bands:
+    for (x0, y0, x1, y1), axis in bands:
         if x1 - x0 < BAND_MIN_PX or y1 - y0 < BAND_MIN_PX:
             continue
-        part = image[y0:y1, x0:x1]
-        scale = min(1.0, BAND_MAX_PX / max(part.shape[:2]))
-        if scale < 1:
-            part = cv2.resize(part, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-        for line in engine.read_page(part):
-            texts.append(line.text)
-            t = _naming(line.text)
+        over: tuple[float, Template] | None = None
+        for text, (cx, cy) in _band_lines(image[y0:y1, x0:x1], engine):
+            texts.append(text)
+            t = _naming(text)
             if t is None:
                 continue
-            cx, cy = line.box.reshape(-1, 2).mean(axis=0) / scale + (x0, y0)
+            cx, cy = cx + x0, cy + y0
             d = min(
                 abs(cv2.pointPolygonTest(q.astype(np.float32).reshape(-1, 1, 2),
                                          (float(cx), float(cy)), True))
                 for q in quads
             )  # fmt: skip
-            if best is None or d < best[0]:
-                best = (d, t)
-    return best[1] if best else _naming("".join(texts))
+            if anywhere is None or d < anywhere[0]:
+                anywhere = (d, t)
+            lo, hi = span[axis]
+            if lo <= (cx, cy)[axis] <= hi and (over is None or d < over[0]):
+                over = (d, t)
+        if over is not None:
+            return over[1]
+    return anywhere[1] if anywhere else _naming("".join(texts))
+
+
+def _band_lines(band: np.ndarray, engine: OcrEngine) -> list[tuple[str, tuple[float, float]]]:
+    """The lines OCR reads in `band` (BGR), each with its centre (px of `band`): the band
+    made at most BAND_MAX_PX long, and padded with paper to DET_MIN_SIDE across (the
+    detector would otherwise enlarge a thin band to that, at many times the cost)."""
+    scale = min(1.0, BAND_MAX_PX / max(band.shape[:2]))
+    if scale < 1:
+        band = cv2.resize(band, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    bh, bw = band.shape[:2]
+    band = cv2.copyMakeBorder(
+        band, 0, max(0, DET_MIN_SIDE - bh), 0, max(0, DET_MIN_SIDE - bw), cv2.BORDER_CONSTANT,
+        value=(255, 255, 255),
+    )  # fmt: skip
+    out = []
+    for line in engine.read_page(band):
+        cx, cy = line.box.reshape(-1, 2).mean(axis=0) / scale
+        out.append((line.text, (float(cx), float(cy))))
+    return out
 
 
 BAND_MIN_PX = 16  # a band around frames narrower than this holds no line of print
