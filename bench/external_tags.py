@@ -21,12 +21,9 @@ import cv2
 import numpy as np
 
 from formdesk.extract.beside import MIXED_SLOT
-from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
 from formdesk.extract.variants import RegisteredLayout
-from formdesk.model.layouts import LayoutVariant
-from formdesk.model.time import utcnow
 from formdesk.templates import get_template
 from samples.external import (
     Placed,
@@ -34,6 +31,7 @@ from samples.external import (
     filled_tag,
     on_desk,
     on_flatbed,
+    registered,
     score_proposal,
     shoot,
 )
@@ -48,30 +46,14 @@ FORM = "表格04"
 def _register(engine, rng) -> tuple[RegisteredLayout, float]:
     """The tag's layout from a blank laid on the A4 bed; and the share of boxes right."""
     blank = external_blank(CODE)
-    template = get_template(CODE)
     at = Placed(rng.uniform(60, 150), rng.uniform(80, 215), rng.uniform(-3, 3))
-    p = propose_layout(on_flatbed([blank.page()], [at], rng), template, engine)
-    variant = LayoutVariant(
-        template=CODE, name="bench", fields=p.fields, table=p.table,
-        paper_mm=(template.geometry.width, template.geometry.height),
-        fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="bench",
-        created_at=utcnow(),
-    )  # fmt: skip
-    layout = RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+    layout, p = registered(on_flatbed([blank.page()], [at], rng), CODE, engine, "bench")
     return layout, score_proposal(blank, p).share
 
 
 def _register_form(engine, rng) -> RegisteredLayout:
     """The 表格04's layout from a scan of its blank alone."""
-    template = get_template(FORM)
-    p = propose_layout(shoot(external_blank(FORM).page(), "scan", rng), template, engine)
-    variant = LayoutVariant(
-        template=FORM, name="bench", fields=p.fields, table=p.table,
-        paper_mm=(template.geometry.width, template.geometry.height),
-        fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="bench",
-        created_at=utcnow(),
-    )  # fmt: skip
-    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+    return registered(shoot(external_blank(FORM).page(), "scan", rng), FORM, engine, "bench")[0]
 
 
 def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:

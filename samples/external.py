@@ -21,7 +21,7 @@ import numpy as np
 
 from formdesk.extract.align import PX_PER_MM
 from formdesk.extract.ink import flatten
-from formdesk.extract.variants import variant_template
+from formdesk.extract.variants import RegisteredLayout, variant_template
 from formdesk.model.layouts import FieldBox, LayoutVariant, TableLayout
 from formdesk.model.time import utcnow
 from formdesk.templates import get_template
@@ -99,6 +99,22 @@ def truth_variant(blank: ExternalBlank, name: str = "truth") -> LayoutVariant:
         table=table, fingerprint=[0.0, 0.0], reference_sha256="0" * 64,
         created_by="generator", created_at=utcnow(),
     )  # fmt: skip
+
+
+def registered(image: np.ndarray, code: str, engine, name: str = "站点版"):
+    """A layout of form `code` registered from a scan or photo of it (`image`, BGR) as the
+    clerk's proposal stands (extract.layout_proposal.propose_layout, no box moved): the
+    RegisteredLayout the reader takes, and the proposal (to score its boxes)."""
+    from formdesk.extract.layout_proposal import propose_layout
+
+    template = get_template(code)
+    p = propose_layout(image, template, engine)
+    variant = LayoutVariant(
+        template=code, name=name, paper_mm=(template.geometry.width, template.geometry.height),
+        fields=p.fields, table=p.table, fingerprint=p.fingerprint, reference_sha256="0" * 64,
+        created_by="generator", created_at=utcnow(),
+    )  # fmt: skip
+    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY)), p
 
 
 def filled_page(

@@ -82,11 +82,7 @@ def test_a_form_of_two_tables_beside_an_own_tag_is_one_form(two_tags, code):
     tag on an A3 bed: its tables' print joins, so it is one form — named once by the title
     above its upper table, or read as its registered layout — never a second form
     无法确定是哪种表单."""
-    from formdesk.extract.layout_proposal import propose_layout
-    from formdesk.extract.variants import RegisteredLayout
-    from formdesk.model.layouts import LayoutVariant
-    from formdesk.model.time import utcnow
-    from samples.external import external_blank, filled_tag, shoot
+    from samples.external import external_blank, filled_tag, registered, shoot
     from samples.scoring import outcomes
 
     rng = np.random.default_rng(71)
@@ -105,13 +101,7 @@ def test_a_form_of_two_tables_beside_an_own_tag_is_one_form(two_tags, code):
     # registered from a scan of the blank, it reads as that layout
     template = get_template(code)
     engine = default_engine()
-    p = propose_layout(shoot(blank.page(), "scan", np.random.default_rng(100)), template, engine)
-    variant = LayoutVariant(
-        template=code, name="站点版", paper_mm=(template.geometry.width, template.geometry.height),
-        fields=p.fields, table=p.table, fingerprint=p.fingerprint,
-        reference_sha256="0" * 64, created_by="test", created_at=utcnow(),
-    )  # fmt: skip
-    layout = RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+    layout, _ = registered(shoot(blank.page(), "scan", np.random.default_rng(100)), code, engine)
     result = _read(image, lambda c: [layout] if c == code else [])
     assert result.problems == []
     by = {r.identified_by: r for r in result.records}

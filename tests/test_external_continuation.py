@@ -15,15 +15,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
 from formdesk.extract.variants import RegisteredLayout, line_match, variant_template
 from formdesk.extract.views import variant_form
-from formdesk.model.layouts import LayoutVariant
-from formdesk.model.time import utcnow
 from formdesk.templates import get_template
-from samples.external import external_blank, filled_page, shoot, truth_variant
+from samples.external import external_blank, filled_page, registered, shoot, truth_variant
 from samples.synth import make_values
 
 CODE = "SH-ZH/BD-31"
@@ -37,16 +34,10 @@ def engine():
 
 @pytest.fixture(scope="module")
 def layout(engine) -> RegisteredLayout:
-    template = get_template(CODE)
-    p = propose_layout(shoot(external_blank(CODE).page(), "scan", np.random.default_rng(100)),
-                       template, engine)  # fmt: skip
+    scan = shoot(external_blank(CODE).page(), "scan", np.random.default_rng(100))
+    layout, p = registered(scan, CODE, engine)
     assert p.table is not None and p.table.rows == 11
-    variant = LayoutVariant(
-        template=CODE, name="站点版", paper_mm=(template.geometry.width, template.geometry.height),
-        fields=p.fields, table=p.table, fingerprint=p.fingerprint, reference_sha256="0" * 64,
-        created_by="test", created_at=utcnow(),
-    )  # fmt: skip
-    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+    return layout
 
 
 def _pdf(pages: list[np.ndarray]) -> bytes:

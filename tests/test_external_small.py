@@ -13,13 +13,10 @@ import numpy as np
 import pytest
 
 from formdesk.extract.frames import frame_shapes_match, place_name, printed_frames
-from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
 from formdesk.extract.variants import RegisteredLayout, line_match
 from formdesk.extract.views import variant_form
-from formdesk.model.layouts import LayoutVariant
-from formdesk.model.time import utcnow
 from formdesk.templates import get_template
 from samples.external import (
     Placed,
@@ -27,6 +24,7 @@ from samples.external import (
     filled_tag,
     on_desk,
     on_flatbed,
+    registered,
     score_proposal,
     shoot,
 )
@@ -42,14 +40,7 @@ def engine():
 
 
 def _variant(image: np.ndarray, engine, name: str) -> tuple[RegisteredLayout, object]:
-    template = get_template(CODE)
-    p = propose_layout(image, template, engine)
-    variant = LayoutVariant(
-        template=CODE, name=name, paper_mm=(template.geometry.width, template.geometry.height),
-        fields=p.fields, table=p.table, fingerprint=p.fingerprint,
-        reference_sha256="0" * 64, created_by="test", created_at=utcnow(),
-    )  # fmt: skip
-    return RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY)), p
+    return registered(image, CODE, engine, name)
 
 
 @pytest.fixture(scope="module")

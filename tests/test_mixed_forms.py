@@ -14,15 +14,12 @@ import numpy as np
 import pytest
 
 from formdesk.extract.beside import MIXED_SLOT
-from formdesk.extract.layout_proposal import propose_layout
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.reader import FormReader
 from formdesk.extract.variants import RegisteredLayout, line_match
 from formdesk.extract.views import variant_form
-from formdesk.model.layouts import LayoutVariant
-from formdesk.model.time import utcnow
 from formdesk.templates import get_template
-from samples.external import Placed, external_blank, filled_tag, on_flatbed, shoot
+from samples.external import Placed, external_blank, filled_tag, on_flatbed, registered, shoot
 from samples.scoring import outcomes
 
 KEY = b"k" * 32
@@ -39,16 +36,8 @@ def layouts(engine) -> dict[str, RegisteredLayout]:
     """Each form registered from a scan of its blank alone."""
     out = {}
     for code in CODES:
-        template = get_template(code)
         scan = shoot(external_blank(code).page(), "scan", np.random.default_rng(100))
-        p = propose_layout(scan, template, engine)
-        variant = LayoutVariant(
-            template=code, name="站点版", paper_mm=(template.geometry.width,
-            template.geometry.height), fields=p.fields, table=p.table,
-            fingerprint=p.fingerprint, reference_sha256="0" * 64, created_by="test",
-            created_at=utcnow(),
-        )  # fmt: skip
-        out[code] = RegisteredLayout(variant, cv2.cvtColor(p.reference, cv2.COLOR_BGR2GRAY))
+        out[code] = registered(scan, code, engine)[0]
     return out
 
 
