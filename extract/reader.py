@@ -154,7 +154,7 @@ class FormReader:
             named = [_named_beside(f, self.engine) for f in forms] if len(forms) > 1 else []
             codes = {t.code for t in named if t is not None}
             if len(codes) > 1:  # forms of different kinds side by side: each as its own
-                return self._read_mixed(page, forms, named)
+                return self._read_mixed(page, forms, [], named)
             known = (
                 next(t for t in named if t is not None)
                 if codes
@@ -166,12 +166,7 @@ class FormReader:
                     reads, reasons = self._read_variants(page, known, variants)
                 except (LayoutMismatch, PageOutlineError) as exc:
                     reads, reasons = [], [str(exc)]
-                problem = (
-                    PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
-                    if reasons
-                    else None
-                )
-                return reads, problem
+                return reads, _page_problem(page, reasons)
             reason = (
                 (
                     f"看起来是 {known.code} {known.title},但没有找到定位标记,无法对齐;"
@@ -202,18 +197,10 @@ class FormReader:
             read.mirrored = found.mirrored
             reads.append(read)
         if not found.mirrored:
-            for beside in frames_beside(page.image, located):
-                read, why = self._read_beside_safely(page, beside)
-                if read is not None:
-                    reads.append(read)
-                if why:
-                    reasons.append(why)
-        problem = (
-            PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
-            if reasons
-            else None
-        )
-        return reads, problem
+            more, problem = self._read_mixed(page, frames_beside(page.image, located), reasons)
+            reads.extend(more)
+            return reads, problem
+        return reads, _page_problem(page, reasons)
 
     def _read_form(self, page: PageImage, form: LocatedForm, layer: TextLayer | None) -> _PageRead:
         template: Template = form.template
@@ -258,25 +245,26 @@ class FormReader:
         return read
 
     def _read_mixed(
-        self, page: PageImage, forms: list[BesideForm], named: list[Template | None]
+        self,
+        page: PageImage,
+        forms: list[BesideForm],
+        reasons: list[str],
+        named: list[Template | None] | None = None,
     ) -> tuple[list[_PageRead], PageProblem | None]:
-        """A page without marks holding forms of different kinds (`beside.page_forms`,
-        each identified by the title printed around it, `named`): each read as its own
+        """Forms without marks found apart on the page — beside formdesk's own
+        (`beside.frames_beside`), or of different kinds on a page without marks
+        (`beside.page_forms`, each already identified in `named`) — each read as its own
         template's registered variant, or the Chinese reason it is not, naming where it
-        lies."""
-        reads, reasons = [], []
-        for form, known in zip(forms, named, strict=True):
+        lies; the page's problem holds those reasons after `reasons` (the page's own)."""
+        reads = []
+        for i, form in enumerate(forms):
+            known = named[i] if named is not None else False
             read, why = self._read_beside_safely(page, form, known)
             if read is not None:
                 reads.append(read)
             if why:
                 reasons.append(why)
-        problem = (
-            PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
-            if reasons
-            else None
-        )
-        return reads, problem
+        return reads, _page_problem(page, reasons)
 
     def _read_beside_safely(
         self, page: PageImage, beside: BesideForm, known: Template | None | bool = False
@@ -589,6 +577,13 @@ def _in_template_order(template: Template, fields: list[FieldReading]) -> list[F
 
 
 __all__ = ["FormReader", "merge_documents"]
+
+
+def _page_problem(page: PageImage, reasons: list[str]) -> PageProblem | None:
+    """The page's problem: its Chinese reasons joined with ';', None without any."""
+    if not reasons:
+        return None
+    return PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
 
 
 def _own_print(image: np.ndarray) -> bool:
