@@ -153,8 +153,13 @@ class FormReader:
             forms = page_forms(page.image)
             named = [_named_beside(f, self.engine) for f in forms] if len(forms) > 1 else []
             codes = {t.code for t in named if t is not None}
-            if len(codes) > 1:  # forms of different kinds side by side: each as its own
+            # forms of different kinds side by side, or one of formdesk's own whose marks
+            # were lost among them: each as its own (the own one named, never read as a
+            # print shop's layout)
+            if named and (len(codes) > 1 or any(_own_print(_around(f)) for f in forms)):
                 return self._read_mixed(page, forms, [], named)
+            if len(forms) <= 1 and _own_print(page.image):
+                return [], PageProblem(file=page.source, file_page=page.index, reason=LOST_MARKS)
             known = (
                 next(t for t in named if t is not None)
                 if codes
@@ -584,6 +589,17 @@ def _page_problem(page: PageImage, reasons: list[str]) -> PageProblem | None:
     if not reasons:
         return None
     return PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
+
+
+LOST_MARKS = (
+    "这一页是本系统打印的表单(看到了它的定位标记或二维码),但定位标记不全或无法识读,未能对齐,"
+    "未识读;请把它平整、完整地重新扫描后上传"
+)
+
+
+def _around(form: BesideForm) -> np.ndarray:
+    """The part of the image a form without marks prints on (`beside.around_frame`)."""
+    return around_frame(form.image, form.extent)[0]
 
 
 def _own_print(image: np.ndarray) -> bool:

@@ -199,3 +199,56 @@ def test_a_tag_cut_with_its_title_off_the_bed_is_still_named(two_tags):
     assert record.identified_by == "qr"
     (problem,) = result.problems
     assert "被图像边缘截断" in problem.reason, problem.reason
+
+
+def _marks_lost(tag: np.ndarray, keep: int) -> np.ndarray:
+    """`tag` with all but `keep` of its ArUco marks painted white (torn corners)."""
+    from formdesk.extract.marks import detect_marks
+
+    damaged = tag.copy()
+    for m in detect_marks(cv2.cvtColor(damaged, cv2.COLOR_BGR2GRAY))[keep:]:
+        (x, y), (x1, y1) = m.corners.min(0).astype(int), m.corners.max(0).astype(int)
+        damaged[y - 5 : y1 + 5, x - 5 : x1 + 5] = 255
+    return damaged
+
+
+def test_an_own_tag_whose_marks_were_lost_beside_a_print_shop_tag_is_named_as_own(two_tags):
+    """A page without a single located form: a print-shop BD-27 tag (its layout registered)
+    and one of formdesk's own BD-27 tags whose marks are mostly gone. The print-shop tag is
+    read as its layout; the own one is named as formdesk's own — never read against the
+    print shop's boxes, never left out without a word."""
+    from samples.external import external_blank, filled_tag, registered, shoot
+
+    blank = external_blank("SH-ZH/BD-27")
+    piece, _ = filled_tag(blank, np.random.default_rng(4))
+    layout, _ = registered(
+        shoot(blank.page(), "scan", np.random.default_rng(100)), "SH-ZH/BD-27", default_engine()
+    )
+    image = on_flatbed(
+        [piece, _marks_lost(two_tags[1], 1)], [Placed(105, 76, 0.3), Placed(105, 222, -0.4)],
+        np.random.default_rng(6),
+    )  # fmt: skip
+    assert locate_on_page(image, KEY).forms == []
+    result = _read(image, lambda c: [layout] if c == "SH-ZH/BD-27" else [])
+    assert [r.identified_by for r in result.records] == ["layout"]
+    (problem,) = result.problems
+    assert "下方的一张 SH-ZH/BD-27 带有本系统的定位标记" in problem.reason, problem.reason
+
+
+def test_an_own_tag_whose_marks_were_lost_alone_on_its_page_is_named_as_own(two_tags):
+    """The same damaged own tag alone on the bed, a print-shop layout of its form
+    registered: named as formdesk's own, not refused as an unregistered layout."""
+    from formdesk.extract.reader import LOST_MARKS
+    from samples.external import external_blank, registered, shoot
+
+    blank = external_blank("SH-ZH/BD-27")
+    layout, _ = registered(
+        shoot(blank.page(), "scan", np.random.default_rng(100)), "SH-ZH/BD-27", default_engine()
+    )
+    image = on_flatbed(
+        [_marks_lost(two_tags[1], 1)], [Placed(105, 150, -0.4)], np.random.default_rng(6)
+    )
+    assert locate_on_page(image, KEY).forms == []
+    result = _read(image, lambda c: [layout] if c == "SH-ZH/BD-27" else [])
+    assert result.records == []
+    assert [p.reason for p in result.problems] == [LOST_MARKS]
