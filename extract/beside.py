@@ -33,6 +33,9 @@ JOIN_GAP_MM = 7.0  # one form's stacked tables lie this close; separate papers' 
 # slots from here, apart from a page of one form's copies (0, 1, …, variants.variant_forms)
 # and forms beside formdesk's own (after theirs): the review page finds each as read
 MIXED_SLOT = 100
+# a page without marks is levelled this many times over for forms lying each at its own
+# angle (page_forms): papers laid apart on a desk, photographed
+TURNED_PASSES = 3
 
 
 @dataclass(frozen=True, eq=False)
@@ -201,11 +204,34 @@ def _cut_in(frame: FoundFrame, back: np.ndarray, shape: tuple[int, int]) -> Foun
 
 def page_forms(image: np.ndarray) -> list[BesideForm]:
     """Every form's frame on a page without marks (`joined_forms`, less the ground's), as
-    BesideForms in slots from MIXED_SLOT in reading order: a page may hold forms of
-    different kinds side by side (a print-shop BD-27 tag beside a station's 表格04 on an
-    A3 bed), each then identified by its own title."""
-    found = _forms_in(image, [])
-    return [BesideForm(MIXED_SLOT + i, image, f, box, fs) for i, (f, fs, box) in enumerate(found)]
+    BesideForms in slots from MIXED_SLOT: a page may hold forms of different kinds side by
+    side (a print-shop BD-27 tag beside a station's 表格04 on an A3 bed), each then
+    identified by its own title.  First the forms lying level, in reading order; then,
+    up to TURNED_PASSES times, those lying turned (papers laid each at its own angle on a
+    desk and photographed: a frame turned more than about 2 degrees shows no ruled lines
+    as such): the forms found so far painted out, what print is left levelled
+    (`skew.levelling`) and its forms found there, each read in that levelled image."""
+    h, w = image.shape[:2]
+    found = [(image, f, fs, box) for f, fs, box in _forms_in(image, [])]
+    papers = [q for _, _, fs, _ in found for q in fs]
+    rim = round(RIM_MM * PX_PER_MM)
+    for _ in range(TURNED_PASSES):
+        rest, ignore = painted_out(image, papers)
+        ignore[:rim], ignore[-rim:], ignore[:, :rim], ignore[:, -rim:] = 1, 1, 1, 1
+        turned = levelling(rest, ignore)
+        if turned is None:
+            break
+        rest, m = turned
+        back = cv2.invertAffineTransform(m)
+        more = _forms_in(rest, [])
+        if not more:
+            break
+        for f, fs, box in more:
+            found.append((rest, _cut_in(f, back, (h, w)), fs, box))
+            papers += [cv2.transform(q.reshape(-1, 1, 2), back).reshape(4, 2) for q in fs]
+    return [
+        BesideForm(MIXED_SLOT + i, where, f, box, fs) for i, (where, f, fs, box) in enumerate(found)
+    ]
 
 
 def around_frame(

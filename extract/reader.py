@@ -153,10 +153,14 @@ class FormReader:
             forms = page_forms(page.image)
             named = [_named_beside(f, self.engine) for f in forms] if len(forms) > 1 else []
             codes = {t.code for t in named if t is not None}
-            # forms of different kinds side by side, or one of formdesk's own whose marks
-            # were lost among them: each as its own (the own one named, never read as a
-            # print shop's layout)
-            if named and (len(codes) > 1 or any(_own_print(_around(f)) for f in forms)):
+            # forms of different kinds side by side, forms lying each at its own angle (a
+            # desk photo), or one of formdesk's own whose marks were lost among them: each
+            # as its own (the own one named, never read as a print shop's layout)
+            if named and (
+                len(codes) > 1
+                or any(f.image is not page.image for f in forms)
+                or any(_own_print(_around(f)) for f in forms)
+            ):
                 return self._read_mixed(page, forms, [], named)
             if len(forms) <= 1 and _own_print(page.image):
                 return [], PageProblem(file=page.source, file_page=page.index, reason=LOST_MARKS)
