@@ -20,8 +20,9 @@ import numpy as np
 from .align import PX_PER_MM
 from .frames import EDGE_NEAR_MM, FoundFrame, printed_frames, reading_order
 from .locate import LocatedForm
+from .page_outline import papers_seen, quad_turn
 from .ruling import EDGE_MM
-from .skew import levelling
+from .skew import LEVEL_FROM, levelling, print_skew, turned_by
 
 OWN_SHARE = 0.6  # located papers covering this share of the image leave no room for another
 TITLE_ABOVE = 0.35  # of a frame's side: the band around it its title may be printed in
@@ -36,6 +37,7 @@ MIXED_SLOT = 100
 # a page without marks is levelled this many times over for forms lying each at its own
 # angle (page_forms): papers laid apart on a desk, photographed
 TURNED_PASSES = 3
+TURN_APART = 1.0  # degrees: a turn this near one tried finds the same forms
 
 
 @dataclass(frozen=True, eq=False)
@@ -206,32 +208,69 @@ def page_forms(image: np.ndarray) -> list[BesideForm]:
     """Every form's frame on a page without marks (`joined_forms`, less the ground's), as
     BesideForms in slots from MIXED_SLOT: a page may hold forms of different kinds side by
     side (a print-shop BD-27 tag beside a station's 表格04 on an A3 bed), each then
-    identified by its own title.  First the forms lying level, in reading order; then,
-    up to TURNED_PASSES times, those lying turned (papers laid each at its own angle on a
-    desk and photographed: a frame turned more than about 2 degrees shows no ruled lines
-    as such): the forms found so far painted out, what print is left levelled
-    (`skew.levelling`) and its forms found there, each read in that levelled image."""
+    identified by its own title.  First the forms lying level, in reading order; then
+    those lying turned (papers laid each at its own angle on a desk and photographed: a
+    frame turned more than about 2 degrees shows no ruled lines as such), the image
+    levelled at up to TURNED_PASSES turns (`_next_turn`) and the forms found there read
+    in that levelled image.  A form found there holding frames of one found before (a
+    表格04's lower table seen level, its upper one only once levelled) replaces it."""
     h, w = image.shape[:2]
-    found = [(image, f, fs, box) for f, fs, box in _forms_in(image, [])]
-    papers = [q for _, _, fs, _ in found for q in fs]
-    rim = round(RIM_MM * PX_PER_MM)
+    found = [(image, f, fs, box, fs) for f, fs, box in _forms_in(image, [])]
+    tried: list[float] = [0.0]
     for _ in range(TURNED_PASSES):
-        rest, ignore = painted_out(image, papers)
-        ignore[:rim], ignore[-rim:], ignore[:, :rim], ignore[:, -rim:] = 1, 1, 1, 1
-        turned = levelling(rest, ignore)
-        if turned is None:
+        turn = _next_turn(image, [q for *_, back in found for q in back], tried)
+        if turn is None:
             break
-        rest, m = turned
-        back = cv2.invertAffineTransform(m)
-        more = _forms_in(rest, [])
-        if not more:
-            break
-        for f, fs, box in more:
-            found.append((rest, _cut_in(f, back, (h, w)), fs, box))
-            papers += [cv2.transform(q.reshape(-1, 1, 2), back).reshape(4, 2) for q in fs]
+        tried.append(turn)
+        level, m = turned_by(image, turn)
+        back_m = cv2.invertAffineTransform(m)
+        for f, fs, box in _forms_in(level, []):
+            back = tuple(cv2.transform(q.reshape(-1, 1, 2), back_m).reshape(4, 2) for q in fs)
+            if all(_within(q, found) for q in back):
+                continue  # seen before
+            # a form seen before in part (one of its tables) is this one
+            found = [e for e in found if not all(_inside_any(q, back) for q in e[4])]
+            found.append((level, _cut_in(f, back_m, (h, w)), fs, box, back))
     return [
-        BesideForm(MIXED_SLOT + i, where, f, box, fs) for i, (where, f, fs, box) in enumerate(found)
+        BesideForm(MIXED_SLOT + i, where, f, box, fs)
+        for i, (where, f, fs, box, _) in enumerate(found)
     ]
+
+
+def _next_turn(image: np.ndarray, seen: list[np.ndarray], tried: list[float]) -> float | None:
+    """The next turn (degrees, skew.print_skew's sense) to look for forms at, none within
+    TURN_APART of one `tried`: that of a paper seen on its ground (page_outline.papers_seen:
+    a dark desk) holding no frame `seen` (px of the page), largest first; else that of the
+    print left once the frames seen are painted out (a light desk shows no outline; a
+    wood grain's lines would outweigh a tag's).  None when every such turn was tried or
+    is under LEVEL_FROM."""
+    turns = [
+        quad_turn(p)
+        for p in papers_seen(image)
+        if not any(_inside(p, (float(c[0]), float(c[1]))) for c in (q.mean(axis=0) for q in seen))
+    ]
+    rest, ignore = painted_out(image, seen)
+    rim = round(RIM_MM * PX_PER_MM)
+    ignore[:rim], ignore[-rim:], ignore[:, :rim], ignore[:, -rim:] = 1, 1, 1, 1
+    gray = cv2.cvtColor(rest, cv2.COLOR_BGR2GRAY) if rest.ndim == 3 else rest
+    skew = print_skew(gray, ignore)
+    turns += [skew] if skew is not None else []
+    return next(
+        (t for t in turns if abs(t) >= LEVEL_FROM and all(abs(t - u) >= TURN_APART for u in tried)),
+        None,
+    )
+
+
+def _inside_any(quad: np.ndarray, quads: tuple[np.ndarray, ...]) -> bool:
+    """Whether `quad`'s centre lies inside one of `quads` (px, one image's)."""
+    c = quad.mean(axis=0)
+    return any(_inside(q, (float(c[0]), float(c[1]))) for q in quads)
+
+
+def _within(quad: np.ndarray, found: list) -> bool:
+    """Whether `quad` (px of the page) lies in a form already found (its centre inside one
+    of that form's frames as they lie on the page)."""
+    return any(_inside_any(quad, e[4]) for e in found)
 
 
 def around_frame(

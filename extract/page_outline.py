@@ -81,6 +81,48 @@ def paper_outline(image: np.ndarray, min_share: float = OUTLINE_MIN) -> np.ndarr
     return _order(best.astype(np.float32) / small_scale)
 
 
+def papers_seen(image: np.ndarray, min_share: float = SMALL_OUTLINE_MIN) -> list[np.ndarray]:
+    """Every paper seen apart from its ground in a photo (BGR): four-sided outlines of
+    edges (Canny, as `paper_outline`) filling between `min_share` and OUTLINE_MAX of the
+    image, each brighter than the ground just around it by CONTRAST grey levels; their
+    corners (px; TL, TR, BR, BL), largest first.  [] on a scan (no ground seen)."""
+    small_scale = 800 / max(image.shape[:2])
+    small = cv2.resize(image, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    gray = cv2.GaussianBlur(gray, (5, 5), 0)
+    edges = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    k = np.ones((11, 11), np.uint8)
+    found = []
+    for c in contours:
+        hull = cv2.convexHull(c)
+        area = cv2.contourArea(hull) / gray.size
+        if not min_share <= area <= OUTLINE_MAX:
+            continue
+        quad = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True)
+        if len(quad) != 4 or cv2.contourArea(quad) < 0.9 * cv2.contourArea(hull):
+            continue
+        inside = np.zeros(gray.shape, np.uint8)
+        cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
+        inner, outer = cv2.erode(inside, k) > 0, (cv2.dilate(inside, k) - inside) > 0
+        if not inner.any() or not outer.any():
+            continue
+        if np.median(gray[inner]) - np.median(gray[outer]) >= CONTRAST:
+            found.append((area, _order(quad.reshape(4, 2).astype(np.float32) / small_scale)))
+    return [q for _, q in sorted(found, key=lambda f: -f[0])]
+
+
+def quad_turn(quad: np.ndarray) -> float:
+    """The turn (degrees, skew.print_skew's sense: positive rising to the right) of a
+    quad's (TL, TR, BR, BL, px) upper and lower sides, their mean, taken within ±45
+    degrees (a paper laid sideways: its side's quarter-turn)."""
+    turns = []
+    for a, b in ((quad[0], quad[1]), (quad[3], quad[2])):
+        t = math.degrees(math.atan2(float(a[1] - b[1]), float(b[0] - a[0])))
+        turns.append((t + 45.0) % 90.0 - 45.0)
+    return float(np.mean(turns))
+
+
 def flatten_page(image: np.ndarray, paper_mm: tuple[float, float]) -> np.ndarray:
     """`image` (BGR) as the paper `paper_mm` (width, height) at PX_PER_MM, upright as the
     paper is.  Raises PageOutlineError when neither the paper's outline is found nor is

@@ -85,7 +85,15 @@ def levelling(
     angle = print_skew(gray, ignore)
     if angle is None or abs(angle) < LEVEL_FROM:
         return None
-    h, w = gray.shape
+    return turned_by(image, angle)
+
+
+def turned_by(image: np.ndarray, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """`image` turned so that print lying at `angle` degrees (print_skew's sense) lies
+    level, on a canvas holding all of it, the corners filled with the ground's shade
+    (the median of the image's rim); and the 2×3 affine map (px) taking the image's
+    points to the turned image's."""
+    h, w = image.shape[:2]
     m = cv2.getRotationMatrix2D((w / 2, h / 2), -angle, 1.0)
     c, s = abs(m[0, 0]), abs(m[0, 1])
     nw, nh = int(math.ceil(w * c + h * s)), int(math.ceil(w * s + h * c))

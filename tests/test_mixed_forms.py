@@ -160,3 +160,59 @@ def test_forms_of_two_kinds_photographed_on_a_desk(engine, layouts, seed):
         got = [o for o in outcomes(record, get_template(code), values[code]) if o.truth is not None]
         assert sum(o.correct for o in got) >= 0.9 * len(got), [o for o in got if not o.correct]
         assert [o for o in got if o.status == "ok" and not o.correct] == []
+
+
+def test_a_form_whose_title_was_not_read_is_read_by_its_shape(engine, layouts):
+    """A tag whose code and title are gone (torn off above its frame) beside a 表格04: no
+    title names it, and the page's other form is named.  It was left out without a word
+    (the page read as the 表格04 alone); now it is read as the registered variant its frame
+    has the shape of and aligns on, and its record asks for review saying so."""
+    from formdesk.extract.frames import printed_frames
+    from formdesk.extract.reader import BY_SHAPE
+
+    rng = np.random.default_rng(84)
+    tag, tag_values = filled_tag(external_blank(CODES[0]), rng)
+    (frame,) = printed_frames(cv2.cvtColor(tag, cv2.COLOR_BGR2GRAY))
+    tag[: frame.bbox[1] - 4] = 255  # the code and the title torn off
+    form, _ = filled_tag(external_blank(CODES[1]), rng)
+    image = on_flatbed(
+        [tag, form], [Placed(70, 100, 0.4), Placed(300, 150, -0.3)], rng, bed_mm=(420, 297)
+    )
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "bed.jpg")
+    assert result.problems == [], [p.reason for p in result.problems]
+    by = {r.template: r for r in result.records}
+    assert sorted(by) == sorted(CODES)
+    shaped = BY_SHAPE.format(name=layouts[CODES[0]].variant.name, code=CODES[0])
+    assert shaped in by[CODES[0]].problems and shaped not in by[CODES[1]].problems
+    got = [o for o in outcomes(by[CODES[0]], get_template(CODES[0]), tag_values) if o.truth]
+    assert sum(o.correct for o in got) >= 0.9 * len(got)
+
+
+def test_a_code_is_never_made_of_lines_of_two_bands():
+    """The band above a tag read 保修零部件监 and SH-ZH/BD-2 (its 7 lost), the band below
+    a stray 1: all the text read together named SH-ZH/BD-21, and the tag was refused as a
+    form of that kind.  Each band's lines are read together alone: no form is named."""
+    from formdesk.extract.locate import named_around
+    from formdesk.extract.ocr import DetectedLine
+
+    class Scripted:
+        """The lines the real engine read in each band of that photo, in order."""
+
+        name = "scripted"
+
+        def __init__(self, *bands):
+            self.bands = list(bands) + [[]] * 4
+
+        def read_page(self, image):
+            h, w = image.shape[:2]
+            box = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+            return [DetectedLine(box, t, 0.9) for t in self.bands.pop(0)]
+
+    image = np.full((1200, 900, 3), 255, np.uint8)
+    quad = np.float32([[150, 300], [750, 300], [750, 900], [150, 900]])
+    assert named_around(image, (quad,), Scripted(["保修零部件监", "SH-ZH/BD-2"], ["1"])) is None
+    # a code one figure off (BD-27 read BD-21) and the title line over the same frame: the
+    # title names it
+    named = named_around(image, (quad,), Scripted(["SH-ZH/BD-21", "保修零部件鉴别标签"]))
+    assert named is not None and named.code == "SH-ZH/BD-27"
