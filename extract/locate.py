@@ -277,12 +277,24 @@ def _named(engine: OcrEngine, image: np.ndarray) -> Template | None:
 def _naming(text: str) -> Template | None:
     """The first catalog form whose code, or title of five characters or more, `text`
     holds (spaces ignored, the seed's long dash read as '-')."""
+    return _named_by(text)[0]
+
+
+def _named_by(text: str) -> tuple[Template | None, bool]:
+    """`_naming`, and whether `text` is that form's title line: its title with at most
+    TITLE_EXTRA characters more (XX维修站…), no code (a sentence of the form's notes that
+    names another form is no title line)."""
     text = re.sub(r"\s+", "", text)
     text = re.sub("[—–]", "-", text)  # SH-ZH/BD—27 as the seed prints it
     for t in load_catalog().values():
-        if t.code in text.upper() or (len(t.title) >= 5 and t.title in text):
-            return t
-    return None
+        if t.code in text.upper():
+            return t, False
+        if len(t.title) >= 5 and t.title in text:
+            return t, len(text) <= len(t.title) + TITLE_EXTRA
+    return None, False
+
+
+TITLE_EXTRA = 6
 
 
 def named_around(
@@ -294,8 +306,8 @@ def named_around(
     upside down or sideways) are OCR'd in that order, each at its own size, until one
     holds a line naming a form (code or title) that stands over the frames' span — a
     neighbour's title may lie in the band too, but beside that span; the nearest such
-    line names the form.  Failing that, the nearest naming line anywhere, then all the
-    text read together; None when nothing names one."""
+    line names the form.  Failing that, the nearest naming line anywhere, then each
+    band's lines read together; None when nothing names one."""
     h, w = image.shape[:2]
     corners = np.concatenate([q.reshape(-1, 2) for q in quads])
     fx0, fy0 = np.clip(corners.min(axis=0).astype(int), 0, [w, h])
@@ -310,9 +322,11 @@ def named_around(
         if x1 - x0 < BAND_MIN_PX or y1 - y0 < BAND_MIN_PX:
             continue
         over: tuple[float, Template] | None = None
+        titled: tuple[float, Template] | None = None  # the nearest named by its title
+        texts.append("")
         for text, (cx, cy) in _band_lines(image[y0:y1, x0:x1], engine):
-            texts.append(text)
-            t = _naming(text)
+            texts[-1] += text
+            t, by_title = _named_by(text)
             if t is None:
                 continue
             cx, cy = cx + x0, cy + y0
@@ -326,9 +340,17 @@ def named_around(
             lo, hi = span[axis]
             if lo <= (cx, cy)[axis] <= hi and (over is None or d < over[0]):
                 over = (d, t)
+            if lo <= (cx, cy)[axis] <= hi and by_title and (titled is None or d < titled[0]):
+                titled = (d, t)
         if over is not None:
-            return over[1]
-    return anywhere[1] if anywhere else _naming("".join(texts))
+            # a code is one figure from another (SH-ZH/BD-27 read BD-21 in a photo); a
+            # title over the same span saying otherwise is the surer witness
+            return titled[1] if titled is not None else over[1]
+    if anywhere:
+        return anywhere[1]
+    # a code or title OCR split into lines; never joined across bands (SH-ZH/BD-2 above
+    # a tag and a stray 1 below it named BD-21)
+    return next((t for t in map(_naming, texts) if t is not None), None)
 
 
 def _band_lines(band: np.ndarray, engine: OcrEngine) -> list[tuple[str, tuple[float, float]]]:

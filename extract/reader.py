@@ -22,7 +22,7 @@ from formdesk.model.record import (
 )
 from formdesk.render.frame import CONTINUATION, FIRST
 from formdesk.templates import Template, get_template
-from formdesk.templates.catalog import UnknownTemplateError
+from formdesk.templates.catalog import UnknownTemplateError, load_catalog
 from formdesk.templates.identity import PREFIX, PageIdentity
 from formdesk.templates.schema import FieldType
 
@@ -31,7 +31,7 @@ from .beside import MIXED_SLOT, BesideForm, around_frame, frames_beside, page_fo
 from .checks import apply_cross_checks, summarise_table
 from .evidence import same_value
 from .fields import ReadContext, read_field, read_table_rows
-from .frames import place_name
+from .frames import FoundFrame, frame_shapes_match, place_name
 from .ink import FormImage
 from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
@@ -49,6 +49,7 @@ from .variants import (
     RegisteredLayout,
     VariantPage,
     missing_fields,
+    reference_frame,
     turned_frame,
     upright_forms,
     variant_template,
@@ -70,6 +71,7 @@ class _PageRead:
     unplaced: list[str] = field(default_factory=list)  # its fields the variant does not place
     table_rows: int | None = None  # body rows of the variant's table (a page of one form)
     continued: bool = False  # a continuation page joined to the page before (join_continuations)
+    by_shape: bool = False  # its form named by no title, only by the variant its frame aligns on
 
 
 class FormReader:
@@ -153,11 +155,14 @@ class FormReader:
             forms = page_forms(page.image)
             named = [_named_beside(f, self.engine) for f in forms] if len(forms) > 1 else []
             codes = {t.code for t in named if t is not None}
-            # forms of different kinds side by side, forms lying each at its own angle (a
-            # desk photo), or one of formdesk's own whose marks were lost among them: each
-            # as its own (the own one named, never read as a print shop's layout)
+            # forms of different kinds side by side, one whose title was not read among
+            # named ones (it may be of another kind: read by its shape, or named unread),
+            # forms lying each at its own angle (a desk photo), or one of formdesk's own
+            # whose marks were lost among them: each as its own (the own one named, never
+            # read as a print shop's layout)
             if named and (
                 len(codes) > 1
+                or (codes and None in named)
                 or any(f.image is not page.image for f in forms)
                 or any(_own_print(_around(f)) for f in forms)
             ):
@@ -316,6 +321,9 @@ class FormReader:
                 "未识读;请把它平整、完整地单独扫描后上传"
             )
         if known is None:
+            read = self._by_shape(page, beside)
+            if read is not None:
+                return read, None
             return None, (
                 f"{place}{one}没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
             )
@@ -329,6 +337,29 @@ class FormReader:
         if aligned is None:
             return None, f"{place}的一张 {known.code}(没有定位标记):{why}"
         return self._read_variant(page, known, aligned, beside.slot, several=True), None
+
+    def _by_shape(self, page: PageImage, beside: BesideForm) -> _PageRead | None:
+        """A form beside others whose code and title were not read (a photo's small print,
+        a tilted title) read as the registered variant its frame has the shape of and
+        aligns on (`turned_frame`: its ruled lines must lie on the variant's, never read
+        against boxes it does not lie on), catalog forms in order; the record then asks
+        for review (BY_SHAPE).  None when no variant aligns."""
+        if not self.layouts:
+            return None
+        for template in load_catalog().values():
+            layouts = self.layouts(template.code)
+            refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
+            if not any(
+                frame_shapes_match(beside.frame, a) or frame_shapes_match(beside.frame, 1 / a)
+                for a in (FoundFrame(q, (0, 0, 0, 0), False).aspect for q in refs)
+            ):
+                continue
+            aligned, _why = turned_frame(beside.image, template, layouts, beside.frame)
+            if aligned is not None:
+                read = self._read_variant(page, template, aligned, beside.slot, several=True)
+                read.by_shape = True
+                return read
+        return None
 
     def _read_variants(
         self, page: PageImage, template: Template, layouts: list[RegisteredLayout]
@@ -549,6 +580,8 @@ def merge_documents(reads: Iterable[_PageRead]) -> list[FormRecord]:
             name = first_read.layout
             layout = LayoutRef(name=name, reference_sha256=first_read.layout_sha256 or "")
             notes.append(f"外部表单(版式“{name}”):不是本系统打印的表单,没有文档号和防伪签名可核验")
+            if any(p.by_shape for p in pages):
+                problems.append(BY_SHAPE.format(name=name, code=template.code))
             unplaced = next((p.unplaced for p in pages if p.unplaced), [])
             if unplaced:
                 problems.append(f"版式“{name}”未标出:{'、'.join(unplaced)},请核对原件")
@@ -595,6 +628,9 @@ def _page_problem(page: PageImage, reasons: list[str]) -> PageProblem | None:
     return PageProblem(file=page.source, file_page=page.index, reason=";".join(reasons))
 
 
+BY_SHAPE = (
+    "表单的编号和名称未能识读,按它的表格与已登记版式“{name}”吻合认定为 {code},请核对是否为这种表单"
+)
 LOST_MARKS = (
     "这一页是本系统打印的表单(看到了它的定位标记或二维码),但定位标记不全或无法识读,未能对齐,"
     "未识读;请把它平整、完整地重新扫描后上传"
