@@ -2,8 +2,9 @@
 105 × 148 mm) on bigger images (issue 13): one tag on an A4 flatbed, two or three laid
 together (and sometimes a fourth half off the bed), one photographed on a desk from
 further away, one beside a tag formdesk printed (marks and QR) on the same bed, laid
-straight or 5–10 degrees aslant (`bed+own`, `own+aslant`), and one beside a station's
-表格04 on an A3 bed (`a3 mixed`: forms of two kinds, no marks).  The tag's layout is
+straight or 5–10 degrees aslant (`bed+own`, `own+aslant`), one beside a station's
+表格04 on an A3 bed (`a3 mixed`: forms of two kinds, no marks), and the two lying apart on
+a desk, each turned up to 5 degrees, photographed (`desk mixed`).  The tag's layout is
 registered once from a blank tag scanned on the A4 bed, the 表格04's from a scan of its
 blank alone.
 
@@ -30,6 +31,7 @@ from samples.external import (
     external_blank,
     filled_tag,
     on_desk,
+    on_desk_together,
     on_flatbed,
     registered,
     score_proposal,
@@ -39,7 +41,7 @@ from samples.scoring import outcomes
 from samples.synth import handwritten_page, make_values
 
 CODE = "SH-ZH/BD-27"
-KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own", "own+aslant", "a3 mixed")
+KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own", "own+aslant", "a3 mixed", "desk mixed")
 FORM = "表格04"
 
 
@@ -69,6 +71,11 @@ def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
         places = [Placed(70 + j(5), 100 + j(10), j(2)), Placed(300 + j(5), 150 + j(3), j(1))]
         image = on_flatbed([tag, form], places, rng, bed_mm=(420, 297))
         return image, [tag_values, form_values], 0
+    if kind == "desk mixed":
+        tag, tag_values = filled_tag(blank, rng)
+        form, form_values = filled_tag(external_blank(FORM), rng)
+        places = [Placed(95 + j(15), 160 + j(70), j(5)), Placed(320 + j(5), 170 + j(5), j(5))]
+        return on_desk_together([tag, form], places, rng), [tag_values, form_values], 0
     if kind in ("bed+own", "own+aslant"):
         template = get_template(CODE)
         own_values = make_values(template, rng, p_empty=0.0)
@@ -131,7 +138,9 @@ def tags_main(args, key: bytes) -> None:
                 # page of several kinds numbers them from beside.MIXED_SLOT)
                 i = record.pages[0].slot
                 i = i - MIXED_SLOT if i >= MIXED_SLOT else i
-                expected = (CODE, FORM)[min(i, 1)] if kind == "a3 mixed" else CODE
+                if kind == "desk mixed":  # found level first, then turned: by its kind
+                    i = int(record.template == FORM)
+                expected = (CODE, FORM)[min(i, 1)] if kind.endswith("mixed") else CODE
                 if record.template != expected:  # read as the other kind of form
                     f["wrong_tag"] += 1
                     continue
