@@ -167,13 +167,16 @@ class FormReader:
                 or any(_own_print(_around(f)) for f in forms)
             ):
                 return self._read_mixed(page, forms, [], named)
-            if len(forms) <= 1 and _own_print(page.image):
-                return [], PageProblem(file=page.source, file_page=page.index, reason=LOST_MARKS)
             known = (
                 next(t for t in named if t is not None)
                 if codes
                 else recognise_unmarked(page.image, self.engine)
             )
+            if len(forms) <= 1 and _own_print(page.image):
+                what = f" {known.code} {known.title}" if known else "表单"
+                return [], PageProblem(
+                    file=page.source, file_page=page.index, reason=LOST_MARKS.format(what=what)
+                )
             variants = self.layouts(known.code) if known and self.layouts else []
             if variants:
                 try:
@@ -632,7 +635,7 @@ BY_SHAPE = (
     "表单的编号和名称未能识读,按它的表格与已登记版式“{name}”吻合认定为 {code},请核对是否为这种表单"
 )
 LOST_MARKS = (
-    "这一页是本系统打印的表单(看到了它的定位标记或二维码),但定位标记不全或无法识读,未能对齐,"
+    "这一页是本系统打印的{what}(看到了它的定位标记或二维码),但定位标记不全或无法识读,未能对齐,"
     "未识读;请把它平整、完整地重新扫描后上传"
 )
 

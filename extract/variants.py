@@ -244,7 +244,8 @@ def fit_variant(
     if best < FP_MIN:
         raise LayoutMismatch(
             f"看起来是 {template.code} {template.title},但与已登记的 {len(layouts)} 个版式都不相符"
-            f"(最接近的是“{name}”,相似度 {best:.2f});请先登记这种版式"
+            f"(最接近的是“{name}”,相似度 {best:.2f});若是已登记的版式,请把它放平、拍清楚后"
+            "重新扫描或拍照,否则请先登记这种版式"
         )
     h, inliers, residual = _homography(gray, layout.reference)
     if h is None or inliers < MIN_INLIERS:

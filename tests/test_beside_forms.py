@@ -251,4 +251,6 @@ def test_an_own_tag_whose_marks_were_lost_alone_on_its_page_is_named_as_own(two_
     assert locate_on_page(image, KEY).forms == []
     result = _read(image, lambda c: [layout] if c == "SH-ZH/BD-27" else [])
     assert result.records == []
-    assert [p.reason for p in result.problems] == [LOST_MARKS]
+    assert [p.reason for p in result.problems] == [
+        LOST_MARKS.format(what=" SH-ZH/BD-27 保修零部件鉴别标签")
+    ]
