@@ -312,7 +312,11 @@ class FormReader:
         around, _origin = around_frame(image, beside.extent)
         if known is False:
             known = _named_beside(beside, self.engine)
-        if frame.at_edge:  # a form laid partly off the bed, formdesk's own or not
+        layouts = self.layouts(known.code) if known and self.layouts else []
+        # a form laid partly off the bed, formdesk's own or not; a tag laid against the
+        # bed's edge has its frame near it but whole: of its variant's shape, it is read
+        # (its alignment then tells whether all of it is there, as variant_forms does)
+        if frame.at_edge and not _of_shape(frame, layouts):
             what = f" {known.code} " if known else "表单"
             return None, (
                 f"{place}的一张{what}被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
@@ -330,7 +334,6 @@ class FormReader:
             return None, (
                 f"{place}{one}没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
             )
-        layouts = self.layouts(known.code) if self.layouts else []
         if not layouts:
             return None, (
                 f"{place}{one} {known.code} {known.title},没有定位标记,也没有登记它的版式,"
@@ -351,11 +354,7 @@ class FormReader:
             return None
         for template in load_catalog().values():
             layouts = self.layouts(template.code)
-            refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
-            if not any(
-                frame_shapes_match(beside.frame, a) or frame_shapes_match(beside.frame, 1 / a)
-                for a in (FoundFrame(q, (0, 0, 0, 0), False).aspect for q in refs)
-            ):
+            if not _of_shape(beside.frame, layouts):
                 continue
             aligned, _why = turned_frame(beside.image, template, layouts, beside.frame)
             if aligned is not None:
@@ -638,6 +637,16 @@ LOST_MARKS = (
     "这一页是本系统打印的{what}(看到了它的定位标记或二维码),但定位标记不全或无法识读,未能对齐,"
     "未识读;请把它平整、完整地重新扫描后上传"
 )
+
+
+def _of_shape(frame: FoundFrame, layouts: list[RegisteredLayout]) -> bool:
+    """Whether `frame` has the shape of one of the `layouts`' reference frames, upright or
+    laid sideways (frames.frame_shapes_match)."""
+    refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
+    return any(
+        frame_shapes_match(frame, a) or frame_shapes_match(frame, 1 / a)
+        for a in (FoundFrame(q, (0, 0, 0, 0), False).aspect for q in refs)
+    )
 
 
 def _around(form: BesideForm) -> np.ndarray:

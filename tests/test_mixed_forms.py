@@ -216,3 +216,21 @@ def test_a_code_is_never_made_of_lines_of_two_bands():
     # title names it
     named = named_around(image, (quad,), Scripted(["SH-ZH/BD-21", "保修零部件鉴别标签"]))
     assert named is not None and named.code == "SH-ZH/BD-27"
+
+
+def test_tags_laid_against_the_beds_edge_are_whole(engine, layouts):
+    """Three print-shop tags laid edge to edge on an A4 bed, the right and lower ones
+    against the bed's edge (their frames within 6 mm of the image's), and a fourth half
+    off the bed, its title too: the half one is named cut, unnamed — and the two against
+    the edge, whole, are read (they were named cut once a page holding an unnamed form
+    was read form by form)."""
+    rng = np.random.default_rng(85)
+    tags = [filled_tag(external_blank(CODES[0]), rng)[0] for _ in range(4)]
+    places = [Placed(53, 76, 0.2), Placed(158, 76, -0.3), Placed(53, 221, 0.3),
+              Placed(196, 221, 0.5)]  # fmt: skip
+    image = on_flatbed(tags, places, rng)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "bed.jpg")
+    assert [r.template for r in result.records] == [CODES[0]] * 3
+    (problem,) = result.problems
+    assert problem.reason.count("被图像边缘截断") == 1, problem.reason
