@@ -297,6 +297,11 @@ def _named_by(text: str) -> tuple[Template | None, bool]:
 TITLE_EXTRA = 6
 
 
+def _one_figure_off(a: str, b: str) -> bool:
+    """Whether two form codes differ in exactly one character (SH-ZH/BD-27, SH-ZH/BD-21)."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
 def named_around(
     image: np.ndarray, quads: tuple[np.ndarray, ...], engine: OcrEngine
 ) -> Template | None:
@@ -343,9 +348,12 @@ def named_around(
             if lo <= (cx, cy)[axis] <= hi and by_title and (titled is None or d < titled[0]):
                 titled = (d, t)
         if over is not None:
-            # a code is one figure from another (SH-ZH/BD-27 read BD-21 in a photo); a
-            # title over the same span saying otherwise is the surer witness
-            return titled[1] if titled is not None else over[1]
+            # a code is one figure from another (SH-ZH/BD-27 read BD-21 in a photo): a
+            # title line over the same span naming the form one figure off is the surer
+            # witness (never a title naming an unlike code: a neighbour's may lie there)
+            if titled is not None and _one_figure_off(titled[1].code, over[1].code):
+                return titled[1]
+            return over[1]
     if anywhere:
         return anywhere[1]
     # a code or title OCR split into lines; never joined across bands (SH-ZH/BD-2 above

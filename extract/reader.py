@@ -31,7 +31,7 @@ from .beside import MIXED_SLOT, BesideForm, around_frame, frames_beside, page_fo
 from .checks import apply_cross_checks, summarise_table
 from .evidence import same_value
 from .fields import ReadContext, read_field, read_table_rows
-from .frames import FoundFrame, frame_shapes_match, place_name
+from .frames import ASPECT_TOLERANCE, FoundFrame, place_name
 from .ink import FormImage
 from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
@@ -316,7 +316,9 @@ class FormReader:
         # a form laid partly off the bed, formdesk's own or not; a tag laid against the
         # bed's edge has its frame near it but whole: of its variant's shape, it is read
         # (its alignment then tells whether all of it is there, as variant_forms does)
-        if frame.at_edge and not _of_shape(frame, layouts):
+        if frame.at_edge and not (
+            len(beside.quads) <= 1 and _of_shape(frame, layouts, WHOLE_AT_EDGE)
+        ):
             what = f" {known.code} " if known else "表单"
             return None, (
                 f"{place}的一张{what}被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
@@ -639,12 +641,20 @@ LOST_MARKS = (
 )
 
 
-def _of_shape(frame: FoundFrame, layouts: list[RegisteredLayout]) -> bool:
+# how near a variant's frame shape (width over height) a frame reaching the image's edge
+# must be to be taken whole: a tag laid against the bed's edge measures within 1–2 %; one
+# hanging 8 % off the bed would pass frames.ASPECT_TOLERANCE (12 %)
+WHOLE_AT_EDGE = 0.03
+
+
+def _of_shape(
+    frame: FoundFrame, layouts: list[RegisteredLayout], tolerance: float = ASPECT_TOLERANCE
+) -> bool:
     """Whether `frame` has the shape of one of the `layouts`' reference frames, upright or
-    laid sideways (frames.frame_shapes_match)."""
+    laid sideways, within `tolerance` (relative, of width over height)."""
     refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
     return any(
-        frame_shapes_match(frame, a) or frame_shapes_match(frame, 1 / a)
+        abs(frame.aspect / a - 1) <= tolerance or abs(frame.aspect * a - 1) <= tolerance
         for a in (FoundFrame(q, (0, 0, 0, 0), False).aspect for q in refs)
     )
 

@@ -216,6 +216,9 @@ def test_a_code_is_never_made_of_lines_of_two_bands():
     # title names it
     named = named_around(image, (quad,), Scripted(["SH-ZH/BD-21", "保修零部件鉴别标签"]))
     assert named is not None and named.code == "SH-ZH/BD-27"
+    # …but a neighbour's title line in the band never outweighs an unlike code
+    named = named_around(image, (quad,), Scripted(["表格04", "保修零部件鉴别标签"]))
+    assert named is not None and named.code == "表格04"
 
 
 def test_tags_laid_against_the_beds_edge_are_whole(engine, layouts):
