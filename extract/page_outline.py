@@ -43,17 +43,24 @@ def _order(quad: np.ndarray) -> np.ndarray:
     )
 
 
+def _small_edges(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """The image downscaled to 800 px on its long side: (scale, blurred grey, dilated Canny
+    edges), where a paper's outline on its ground is looked for."""
+    small_scale = 800 / max(image.shape[:2])
+    small = cv2.resize(image, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
+    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    gray = cv2.GaussianBlur(gray, (5, 5), 0)
+    edges = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((3, 3), np.uint8))
+    return small_scale, gray, edges
+
+
 def paper_outline(image: np.ndarray, min_share: float = OUTLINE_MIN) -> np.ndarray | None:
     """The paper's corners (px; TL, TR, BR, BL) in a photo (BGR), or None when the paper
     is not seen apart from its ground (a scan: the image is the page).  The paper's edge
     is the largest four-sided outline of edges (Canny) inside the image, filling between
     `min_share` and OUTLINE_MAX of it, and the paper must be brighter than the ground
     around it by CONTRAST grey levels."""
-    small_scale = 800 / max(image.shape[:2])
-    small = cv2.resize(image, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    gray = cv2.GaussianBlur(gray, (5, 5), 0)
-    edges = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((3, 3), np.uint8))
+    small_scale, gray, edges = _small_edges(image)
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     best, best_area = None, 0.0
     for c in contours:
@@ -86,11 +93,7 @@ def papers_seen(image: np.ndarray, min_share: float = SMALL_OUTLINE_MIN) -> list
     edges (Canny, as `paper_outline`) filling between `min_share` and OUTLINE_MAX of the
     image, each brighter than the ground just around it by CONTRAST grey levels; their
     corners (px; TL, TR, BR, BL), largest first.  [] on a scan (no ground seen)."""
-    small_scale = 800 / max(image.shape[:2])
-    small = cv2.resize(image, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-    gray = cv2.GaussianBlur(gray, (5, 5), 0)
-    edges = cv2.dilate(cv2.Canny(gray, 30, 90), np.ones((3, 3), np.uint8))
+    small_scale, gray, edges = _small_edges(image)
     contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     k = np.ones((11, 11), np.uint8)
     found = []
