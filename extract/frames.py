@@ -139,10 +139,17 @@ def place_name(frame: FoundFrame, shape: tuple[int, ...]) -> str:
     return f"{col}{row}"
 
 
-def frame_shapes_match(frame: FoundFrame, reference_aspect: float) -> bool:
+def frame_shapes_match(
+    frame: FoundFrame,
+    reference_aspect: float,
+    tolerance: float = ASPECT_TOLERANCE,
+    sideways: bool = False,
+) -> bool:
     """The frame has the shape of a reference frame (width over height) within
-    ASPECT_TOLERANCE."""
-    return abs(frame.aspect / reference_aspect - 1) <= ASPECT_TOLERANCE
+    `tolerance` (relative); with `sideways`, also the shape of that frame laid on its
+    side (a quarter turn)."""
+    shapes = (reference_aspect, 1 / reference_aspect) if sideways else (reference_aspect,)
+    return any(abs(frame.aspect / a - 1) <= tolerance for a in shapes)
 
 
 __all__ = [

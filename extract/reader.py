@@ -31,7 +31,7 @@ from .beside import MIXED_SLOT, BesideForm, around_frame, frames_beside, page_fo
 from .checks import apply_cross_checks, summarise_table
 from .evidence import same_value
 from .fields import ReadContext, read_field, read_table_rows
-from .frames import ASPECT_TOLERANCE, FoundFrame, place_name
+from .frames import ASPECT_TOLERANCE, FoundFrame, frame_shapes_match, place_name
 from .ink import FormImage
 from .lexicon import Lexicon
 from .local_align import dewarp, page_mesh
@@ -654,8 +654,8 @@ def _of_shape(
     laid sideways, within `tolerance` (relative, of width over height)."""
     refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
     return any(
-        abs(frame.aspect / a - 1) <= tolerance or abs(frame.aspect * a - 1) <= tolerance
-        for a in (FoundFrame(q, (0, 0, 0, 0), False).aspect for q in refs)
+        frame_shapes_match(frame, FoundFrame(q, (0, 0, 0, 0), False).aspect, tolerance, True)
+        for q in refs
     )
 
 

@@ -190,10 +190,21 @@ class VariantFit:
     residual_mm: float
 
 
+_FRAMES: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}  # id(reference) -> (it, quad)
+
+
 def reference_frame(layout: RegisteredLayout) -> np.ndarray | None:
     """The corners (px; TL, TR, BR, BL) of the largest ruled frame of the variant's
-    reference image, None when it has none."""
-    return frame_quad(ruling(layout.reference))
+    reference image, None when it has none.  Found once per reference image object (a
+    StoredLayouts lookup hands out the same decoded image each time), DECODED_KEPT kept."""
+    kept = _FRAMES.get(id(layout.reference))
+    if kept is not None and kept[0] is layout.reference:
+        return kept[1]
+    quad = frame_quad(ruling(layout.reference))
+    if len(_FRAMES) >= DECODED_KEPT:
+        _FRAMES.pop(next(iter(_FRAMES)))
+    _FRAMES[id(layout.reference)] = (layout.reference, quad)
+    return quad
 
 
 def _on_frame(image: np.ndarray, frame: FoundFrame, layout: RegisteredLayout) -> np.ndarray | None:
@@ -354,7 +365,7 @@ def variant_forms(
     aspects = [_frame_aspect(q) for q in refs]
     whole, cut = [], []
     for f in printed_frames(gray):
-        if any(frame_shapes_match(f, a) or frame_shapes_match(f, 1 / a) for a in aspects):
+        if any(frame_shapes_match(f, a, sideways=True) for a in aspects):
             whole.append(f)  # upright or upside down, or laid sideways
         elif f.at_edge and refs:
             cut.append(f)
