@@ -11,6 +11,9 @@ blank alone.
 Prints per kind of image: images, tags laid whole, records found, whole tags refused,
 cut tags refused as cut, records with the wrong tag's values, filled fields, exact,
 marked ok, wrong among ok, and seconds per image (one core: FORMDESK_OCR_THREADS=1).
+With `--hands a,b` every image is made once per writing source (the forms formdesk did
+not print, and formdesk's own tag beside them, written by that source) and the figures are
+printed per source: the held-out hands (longcang, mnist-eval) measure writing never tuned on.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from samples.external import (
 )
 from samples.scoring import outcomes
 from samples.synth import handwritten_page, make_values
+from samples.synth.sources import check_source, parse_hands
 
 CODE = "SH-ZH/BD-27"
 KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own", "own+aslant", "a3 mixed", "desk mixed")
@@ -58,29 +62,30 @@ def _register_form(engine, rng) -> RegisteredLayout:
     return registered(shoot(external_blank(FORM).page(), "scan", rng), FORM, engine, "bench")[0]
 
 
-def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
-    """An image of `kind`, the values of its whole forms in reading order (for `bed+own`,
+def _image(kind: str, rng, key: bytes, source=None) -> tuple[np.ndarray, list[dict], int]:
+    """An image of `kind` whose print-shop forms are written by `source` (a
+    samples.synth.sources.HandSource; None: the development fonts), the values of its whole forms in reading order (for `bed+own`,
     formdesk's own tag, signed with `key`, first: it is slot 0, the print-shop tag beside
     it slot 1; for `a3 mixed` the tag, then the 表格04), and how many tags lie cut at its
     edge."""
     blank = external_blank(CODE)
     j = lambda s: float(rng.uniform(-s, s))  # noqa: E731
     if kind == "a3 mixed":
-        tag, tag_values = filled_tag(blank, rng)
-        form, form_values = filled_tag(external_blank(FORM), rng)
+        tag, tag_values = filled_tag(blank, rng, source)
+        form, form_values = filled_tag(external_blank(FORM), rng, source)
         places = [Placed(70 + j(5), 100 + j(10), j(2)), Placed(300 + j(5), 150 + j(3), j(1))]
         image = on_flatbed([tag, form], places, rng, bed_mm=(420, 297))
         return image, [tag_values, form_values], 0
     if kind == "desk mixed":
-        tag, tag_values = filled_tag(blank, rng)
-        form, form_values = filled_tag(external_blank(FORM), rng)
+        tag, tag_values = filled_tag(blank, rng, source)
+        form, form_values = filled_tag(external_blank(FORM), rng, source)
         places = [Placed(95 + j(15), 160 + j(70), j(5)), Placed(320 + j(5), 170 + j(5), j(5))]
         return on_desk_together([tag, form], places, rng), [tag_values, form_values], 0
     if kind in ("bed+own", "own+aslant"):
         template = get_template(CODE)
         own_values = make_values(template, rng, p_empty=0.0)
-        own, _truth = handwritten_page(template, own_values, rng, key)
-        piece, values = filled_tag(blank, rng)
+        own, _truth = handwritten_page(template, own_values, rng, key, source=source)
+        piece, values = filled_tag(blank, rng, source)
         x = rng.uniform(55, 155)
         places = [Placed(x + j(2), 76 + j(1), j(1)), Placed(x + j(2), 221 + j(1), j(1))]
         if rng.random() < 0.5:  # the own tag below as often as above
@@ -90,7 +95,7 @@ def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
             places[1] = Placed(places[1].x_mm, places[1].y_mm, turn)
         return on_flatbed([own, piece], places, rng), [own_values, values], 0
     if kind == "desk":
-        piece, values = filled_tag(blank, rng)
+        piece, values = filled_tag(blank, rng, source)
         return on_desk(piece, rng, share=float(rng.uniform(0.12, 0.25))), [values], 0
     if kind == "bed1":
         places = [Placed(rng.uniform(60, 150), rng.uniform(80, 215), j(3))]
@@ -100,7 +105,7 @@ def _image(kind: str, rng, key: bytes) -> tuple[np.ndarray, list[dict], int]:
     else:  # three whole, a fourth half off the bed's right edge
         places = [Placed(53 + j(0.5), 76 + j(1), j(0.6)), Placed(158 + j(0.5), 76 + j(1), j(0.6)),
                   Placed(53 + j(0.5), 221 + j(1), j(0.6)), Placed(190 + j(6), 221 + j(1), j(1))]  # fmt: skip
-    tags = [filled_tag(blank, rng) for _ in places]
+    tags = [filled_tag(blank, rng, source) for _ in places]
     image = on_flatbed([p for p, _ in tags], places, rng)
     cut = 1 if kind == "bed3+cut" else 0
     return image, [v for _, v in tags[: len(tags) - cut]], cut
@@ -113,10 +118,16 @@ def tags_main(args, key: bytes) -> None:
     print(f"registered from a blank on the A4 bed: {share:.0%} of boxes right")
     layouts = {CODE: [layout], FORM: [_register_form(engine, rng)]}
     reader = FormReader(key, engine, layouts=lambda c: layouts.get(c, []))
-    figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    sources = parse_hands(args.hands) if getattr(args, "hands", None) else (None,)
+    for source in sources:
+        if source is not None:
+            check_source(source)
+    by_source: dict[str, dict[str, dict[str, float]]] = {}
     for n in range(args.count):
-        for kind in KINDS:
-            image, truths, cut = _image(kind, rng, key)
+        for kind, source in ((k, s) for k in KINDS for s in sources):
+            name = source.name if source is not None else "development fonts"
+            figures = by_source.setdefault(name, defaultdict(lambda: defaultdict(float)))
+            image, truths, cut = _image(kind, rng, key, source)
             data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
             t0 = time.perf_counter()
             result = reader.read_file(data, "tags.jpg")
@@ -156,6 +167,13 @@ def tags_main(args, key: bytes) -> None:
                     f["ok"] += o.status == "ok"
                     f["wrong_ok"] += o.status == "ok" and not o.correct
         print(f"round {n + 1} of {args.count} read", flush=True)
+    for name, figures in by_source.items():
+        print(f"\nwritten by {name}:")
+        _table(figures)
+
+
+def _table(figures: dict[str, dict[str, float]]) -> None:
+    """One writing source's figures, a line per kind of image."""
     print(
         f"\n{'image':<12}{'n':>4}{'tags':>6}{'records':>9}{'refused':>9}{'cut ok':>8}"
         f"{'wrong tag':>11}{'filled':>8}{'exact':>8}{'marked ok':>11}{'wrong among ok':>16}"

@@ -4,7 +4,7 @@
     python bench/read_bench.py --hands longcang,mnist-eval,... [--count 30] [--seed 2026]
                                [--set DIR] [--no-page-ocr] [--dump FILE.jsonl]
     python bench/read_bench.py --external [--count 4] [--seed 2026] [--hands longcang,mnist-eval]
-    python bench/read_bench.py --external --tags [--count 3]   # tags on A4 scans, desk photos
+    python bench/read_bench.py --external --tags [--count 3] [--hands longcang,mnist-eval]  # tags on A4 scans, desk photos
 
 Generates (or reuses) a mixed set with samples.synth — hand-filled scans, phone photos,
 gang sheets, tags side by side, printed prefilled scans — reads every image with the

@@ -136,14 +136,17 @@ def filled_page(
     return shoot(canvas.apply(page, rng), kind, rng), values
 
 
-def filled_tag(blank: ExternalBlank, rng: np.random.Generator) -> tuple[np.ndarray, dict[str, Any]]:
+def filled_tag(
+    blank: ExternalBlank, rng: np.random.Generator, source: HandSource | None = None
+) -> tuple[np.ndarray, dict[str, Any]]:
     """The blank filled in by hand, not yet scanned (BGR, 200 dpi, the paper's size), and
-    the values written: a piece of paper to lay on a scanner or a desk."""
+    the values written: a piece of paper to lay on a scanner or a desk.  `source`: the
+    writing source (samples.synth.sources; None: the development fonts)."""
     form = variant_template(get_template(blank.code), truth_variant(blank))
     values = normalize_record(form, make_values(form, rng))
     page = blank.page()
     canvas = InkCanvas(page.shape[:2])
-    write_form(canvas, form, values, Hand.random(rng), rng)
+    write_form(canvas, form, values, Hand.random(rng, source=source), rng)
     return canvas.apply(page, rng), values
 
 
