@@ -244,21 +244,26 @@ def _next_turn(image: np.ndarray, seen: list[np.ndarray], tried: list[float]) ->
     print left once the frames seen are painted out (a light desk shows no outline; a
     wood grain's lines would outweigh a tag's).  None when every such turn was tried or
     is under LEVEL_FROM."""
-    turns = [
+
+    def untried(t: float | None) -> bool:
+        return (
+            t is not None and abs(t) >= LEVEL_FROM and all(abs(t - u) >= TURN_APART for u in tried)
+        )
+
+    papers = (
         quad_turn(p)
         for p in papers_seen(image)
         if not any(_inside(p, (float(c[0]), float(c[1]))) for c in (q.mean(axis=0) for q in seen))
-    ]
+    )
+    turn = next((t for t in papers if untried(t)), None)
+    if turn is not None:
+        return turn  # the print's turn is looked for only when no paper's is left
     rest, ignore = painted_out(image, seen)
     rim = round(RIM_MM * PX_PER_MM)
     ignore[:rim], ignore[-rim:], ignore[:, :rim], ignore[:, -rim:] = 1, 1, 1, 1
     gray = cv2.cvtColor(rest, cv2.COLOR_BGR2GRAY) if rest.ndim == 3 else rest
     skew = print_skew(gray, ignore)
-    turns += [skew] if skew is not None else []
-    return next(
-        (t for t in turns if abs(t) >= LEVEL_FROM and all(abs(t - u) >= TURN_APART for u in tried)),
-        None,
-    )
+    return skew if untried(skew) else None
 
 
 def _inside_any(quad: np.ndarray, quads: tuple[np.ndarray, ...]) -> bool:
