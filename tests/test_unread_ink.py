@@ -38,6 +38,23 @@ def test_a_one_dropped_beside_another_is_unread_ink():
     assert unread_ink(img, "1:11", [54, 102, 127, 153]) == []
 
 
+def test_a_one_dropped_in_a_line_written_up_and_down_is_unread_ink():
+    """Figures written up and down the line (30 raised, 11 level, 40 dropped: the line's
+    ink twice a figure's height): the 1 dropped beside another is still unread (11 read 1,
+    Long Cang, held-out seed 397, marked ok)."""
+    import cv2
+
+    img = np.full((110, 330), 255, np.uint8)
+    for x, y in ((20, 5), (60, 5), (220, 65), (260, 65)):  # 3 0 raised, 4 0 dropped
+        cv2.rectangle(img, (x, y), (x + 26, y + 36), 0, 3)
+    for x in (130, 141):  # 11 written close, two strokes
+        img[38:74, x : x + 4] = 0
+    xs = [33, 73, 132, 143, 233, 273]
+    assert unread_ink(img, "301140", xs, one_each=True) == []
+    dropped = unread_ink(img, "30140", [33, 73, 137, 233, 273], one_each=True)
+    assert len(dropped) == 1 and dropped[0][0] in (130, 141)
+
+
 def _written(text: str, px: int = 44) -> np.ndarray:
     font = ImageFont.truetype(WENKAI, px)
     w = int(font.getlength(text)) + 24
