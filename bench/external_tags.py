@@ -14,6 +14,9 @@ marked ok, wrong among ok, and seconds per image (one core: FORMDESK_OCR_THREADS
 With `--hands a,b` every image is made once per writing source (the forms formdesk did
 not print, and formdesk's own tag beside them, written by that source) and the figures are
 printed per source: the held-out hands (longcang, mnist-eval) measure writing never tuned on.
+With `--lexicon catalog` the reader knows what an installation knows (the catalog's models
+and part names, the stations the forms name, `--history`, `--known-parts`), as the hands
+bench gives it; each field read wrong but marked ok is printed.
 """
 
 from __future__ import annotations
@@ -117,56 +120,76 @@ def tags_main(args, key: bytes) -> None:
     layout, share = _register(engine, rng)
     print(f"registered from a blank on the A4 bed: {share:.0%} of boxes right")
     layouts = {CODE: [layout], FORM: [_register_form(engine, rng)]}
-    reader = FormReader(key, engine, layouts=lambda c: layouts.get(c, []))
     sources = parse_hands(args.hands) if getattr(args, "hands", None) else (None,)
     for source in sources:
         if source is not None:
             check_source(source)
-    by_source: dict[str, dict[str, dict[str, float]]] = {}
+    made = []
     for n in range(args.count):
         for kind, source in ((k, s) for k in KINDS for s in sources):
-            name = source.name if source is not None else "development fonts"
-            figures = by_source.setdefault(name, defaultdict(lambda: defaultdict(float)))
             image, truths, cut = _image(kind, rng, key, source)
             data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 88])[1].tobytes()
-            t0 = time.perf_counter()
-            result = reader.read_file(data, "tags.jpg")
-            f = figures[kind]
-            f["seconds"] += time.perf_counter() - t0
-            f["images"] += 1
-            f["tags"] += len(truths)
-            f["records"] += len(result.records)
-            # a page's reasons, one per form ("左上的一张…"), or one for the whole image
-            said = ";".join(p.reason for p in result.problems)
-            forms = max(said.count("的一张"), 1 if said else 0)
-            cut_said = said.count("被图像边缘截断")
-            f["cut_refused"] += min(cut, cut_said)
-            f["refused"] += forms - min(cut, cut_said)
-            if said:
-                print(f"  {kind} image {n + 1}: {said}")
-            for record in result.records:
-                # forms are laid in reading order, the cut one last: slot k is the k-th (a
-                # page of several kinds numbers them from beside.MIXED_SLOT)
-                i = record.pages[0].slot
-                i = i - MIXED_SLOT if i >= MIXED_SLOT else i
-                if kind == "desk mixed":  # found level first, then turned: by its kind
-                    i = int(record.template == FORM)
-                expected = (CODE, FORM)[min(i, 1)] if kind.endswith("mixed") else CODE
-                if record.template != expected:  # read as the other kind of form
-                    f["wrong_tag"] += 1
-                    continue
-                template = get_template(record.template)
-                got = outcomes(record, template, truths[i]) if i < len(truths) else []
-                exact = [o for o in got if o.truth is not None and o.correct]
-                filled = [o for o in got if o.truth is not None]
-                if filled and len(exact) < 0.5 * len(filled):
-                    f["wrong_tag"] += 1
-                for o in filled:
-                    f["filled"] += 1
-                    f["exact"] += o.correct
-                    f["ok"] += o.status == "ok"
-                    f["wrong_ok"] += o.status == "ok" and not o.correct
-        print(f"round {n + 1} of {args.count} read", flush=True)
+            made.append((n, kind, source, data, truths, cut))
+    lexicon = None
+    if getattr(args, "lexicon", "none") == "catalog":
+        # what an installation knows before it reads them, as the hands bench gives it:
+        # the catalog's models and part names, the stations the forms name (registered)
+        from bench.read_bench import HISTORY_FORMS, catalog_lexicon
+
+        lexicon = catalog_lexicon(
+            (v for *_, truths, _cut in made for v in truths),
+            getattr(args, "history", HISTORY_FORMS),
+            getattr(args, "known_parts", 0),
+        )
+    reader = FormReader(key, engine, layouts=lambda c: layouts.get(c, []), lexicon=lexicon)
+    by_source: dict[str, dict[str, dict[str, float]]] = {}
+    for m, (n, kind, source, data, truths, cut) in enumerate(made):
+        name = source.name if source is not None else "development fonts"
+        figures = by_source.setdefault(name, defaultdict(lambda: defaultdict(float)))
+        t0 = time.perf_counter()
+        result = reader.read_file(data, "tags.jpg")
+        f = figures[kind]
+        f["seconds"] += time.perf_counter() - t0
+        f["images"] += 1
+        f["tags"] += len(truths)
+        f["records"] += len(result.records)
+        # a page's reasons, one per form ("左上的一张…"), or one for the whole image
+        said = ";".join(p.reason for p in result.problems)
+        forms = max(said.count("的一张"), 1 if said else 0)
+        cut_said = said.count("被图像边缘截断")
+        f["cut_refused"] += min(cut, cut_said)
+        f["refused"] += forms - min(cut, cut_said)
+        if said:
+            print(f"  {kind} image {n + 1} ({name}): {said}")
+        for record in result.records:
+            # forms are laid in reading order, the cut one last: slot k is the k-th (a
+            # page of several kinds numbers them from beside.MIXED_SLOT)
+            i = record.pages[0].slot
+            i = i - MIXED_SLOT if i >= MIXED_SLOT else i
+            if kind == "desk mixed":  # found level first, then turned: by its kind
+                i = int(record.template == FORM)
+            expected = (CODE, FORM)[min(i, 1)] if kind.endswith("mixed") else CODE
+            if record.template != expected:  # read as the other kind of form
+                f["wrong_tag"] += 1
+                continue
+            template = get_template(record.template)
+            got = outcomes(record, template, truths[i]) if i < len(truths) else []
+            exact = [o for o in got if o.truth is not None and o.correct]
+            filled = [o for o in got if o.truth is not None]
+            if filled and len(exact) < 0.5 * len(filled):
+                f["wrong_tag"] += 1
+            for o in filled:
+                f["filled"] += 1
+                f["exact"] += o.correct
+                f["ok"] += o.status == "ok"
+                f["wrong_ok"] += o.status == "ok" and not o.correct
+                if o.status == "ok" and not o.correct:
+                    print(
+                        f"  {kind} image {n + 1} ({name}), wrong among ok: {record.template} "
+                        f"{o.key} ({o.type.value}) {o.truth!r} read {o.read!r}"
+                    )
+        if m + 1 == len(made) or made[m + 1][0] != n:
+            print(f"round {n + 1} of {args.count} read", flush=True)
     for name, figures in by_source.items():
         print(f"\nwritten by {name}:")
         _table(figures)
