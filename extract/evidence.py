@@ -324,7 +324,8 @@ def unread_ink(
     of ink), the read characters are matched to the pieces of ink in order (`_in_order`),
     and a piece as tall as writing that no character was matched to is unread — a 1
     dropped beside another 1 (11:15 read 1:15, 1534.70 read 534.70) lies too near a read
-    character for the distance rule.  Separators (- : / .) are low or small and claim
+    character for the distance rule — and so is a thin stroke as tall as the read 1 beside
+    it (`_second_one`).  Separators (- : / .) are low or small and claim
     nothing.  Writing read as one figure that spans more than ONE_FIGURE_SPAN of its height
     is unread too: two figures joined in one stroke (26 read 2).
 
@@ -356,14 +357,19 @@ def unread_ink(
     reach = FAR_BLOB * height
     missed = [(b[0], b[1]) for b in blobs if not any(b[0] - reach <= x <= b[1] + reach for x in xs)]
     if one_each and blobs:
-        figures = [
-            x for ch, x in zip(text, xs, strict=False) if ch not in SEPARATORS and not ch.isspace()
-        ]
+        read = sorted(
+            (x, ch)
+            for ch, x in zip(text, xs, strict=False)
+            if ch not in SEPARATORS and not ch.isspace()
+        )
+        figures = [x for x, _ch in read]
         # slanted figures overlap their neighbours a little (a running hand's 1 leans
         # over the 7 after it): pieces are one figure only when they overlap mostly
         pieces = _merged(spans, FIGURE_OVERLAP)
         tall = [b[2] >= TALL_BLOB * height for b in pieces]
-        given = _in_order(sorted(figures), pieces, tall, reach, SKIP_COST * height)
+        owners = _in_order(figures, pieces, tall, reach, SKIP_COST * height)
+        given = set(owners)
+        ones = {j for j, chars in owners.items() if any(read[c][1] == "1" for c in chars)}
         writing = [b for b, t in zip(pieces, tall, strict=True) if t]
         if len(figures) == 1 and writing:
             x0, x1 = min(b[0] for b in writing), max(b[1] for b in writing)
@@ -373,7 +379,7 @@ def unread_ink(
             (b[0], b[1])
             for i, b in enumerate(pieces)
             if i not in given
-            and (tall[i] or _second_one(i, pieces, given, text, xs))
+            and (tall[i] or _second_one(i, pieces, ones))
             and not any(m0 <= b[0] and b[1] <= m1 for m0, m1 in missed)
         ]
         missed.sort()
@@ -500,29 +506,24 @@ ONE_AGAIN = 0.75  # of a read 1's height: a stroke beside it this tall is a 1 to
 THIN = 0.35  # of its height: a stroke no wider than this is a 1's (not a broken 4's part)
 
 
-def _second_one(
-    i: int, pieces: Sequence[Sequence[int]], given: set[int], text: str, xs: Sequence[float]
-) -> bool:
+def _second_one(i: int, pieces: Sequence[Sequence[int]], ones: set[int]) -> bool:
     """Whether the piece `i` that no character was given (pieces [x0, x1, height], px,
     left to right) is a second 1 written beside a read one: a thin upright stroke
-    (THIN), at least ONE_AGAIN as tall as the neighbouring piece a read 1 lies on, and
-    no further from it than half that 1's height.  Figures written up and down the line
-    (a date's 30 raised above its 日, the 40 after 时 dropped below it) make the line's
-    ink twice a figure's height, so the dropped 1 is not tall by TALL_BLOB of it (11 read
-    1 in 2024年6月30日11时40, Long Cang, held-out seed 397, marked ok).  On the
-    calibration hands (seed 19) it sent 2 right readings of 8,817 to review; judging
-    every piece against the median piece's height instead sent 41."""
+    (THIN), at least ONE_AGAIN as tall as a neighbouring piece that a read 1 was given
+    (`ones`, `_in_order`), and no further from it than half that 1's height.  Figures
+    written up and down the line (a date's 30 raised above its 日, the 40 after 时
+    dropped below it) make the line's ink twice a figure's height, so the dropped 1 is
+    not tall by TALL_BLOB of it (11 read 1 in 2024年6月30日11时40, Long Cang, held-out
+    seed 397, marked ok).  On the calibration hands (seed 19) it sent 5 right readings of
+    8,817 to review; judging every piece against the median piece's height instead
+    sent 41."""
     b = pieces[i]
     if b[1] - b[0] > THIN * b[2]:
         return False
     for j in (i - 1, i + 1):
-        if not 0 <= j < len(pieces) or j not in given:
+        if j not in ones:
             continue
         q = pieces[j]
-        centre = (q[0] + q[1]) / 2
-        read = [(abs(x - centre), ch) for ch, x in zip(text, xs, strict=False) if not ch.isspace()]
-        if not read or min(read)[1] != "1":
-            continue
         apart = max(b[0] - q[1], q[0] - b[1], 0)
         if b[2] >= ONE_AGAIN * q[2] and apart <= 0.5 * q[2]:
             return True
@@ -539,16 +540,18 @@ def _in_order(
     tall: Sequence[bool],
     reach: float,
     skip: float,
-) -> set[int]:
+) -> dict[int, list[int]]:
     """The pieces of ink (`blobs`, left to right) the read characters (at `xs`, left to
-    right) are given to: each character to one piece within `reach`, in order (several
-    characters may share a piece: figures written together), at the least total cost —
-    the characters' distances to their pieces, plus `skip` for every tall piece given
-    none.  The model's positions are a few px off (one output step is ~5 px of a 200 dpi
-    crop), so a narrow 1 is matched by its order, not by the nearest position."""
+    right) are given to, each piece's characters (indices into `xs`): each character to
+    one piece within `reach`, in order (several characters may share a piece: figures
+    written together), at the least total cost — the characters' distances to their
+    pieces, plus `skip` for every tall piece given none.  The model's positions are a few
+    px off (one output step is ~5 px of a 200 dpi crop), so a narrow 1 is matched by its
+    order, not by the nearest position.  Characters far from any ink: every piece, with
+    no characters (the distance rule speaks)."""
     n = len(blobs)
     if not xs:
-        return set()
+        return {}
     inf = float("inf")
     skipped = [0.0]
     for t in tall:
@@ -576,13 +579,13 @@ def _in_order(
                     cost[i][j], back[i][j] = c, k
     last = min(range(n), key=lambda j: cost[-1][j] + gap(j + 1, n))
     if cost[-1][last] == inf:
-        return set(range(n))  # characters far from any ink: the distance rule speaks
-    given = {last}
+        return {j: [] for j in range(n)}  # characters far from any ink
+    owners: dict[int, list[int]] = {last: [len(xs) - 1]}
     j = last
     for i in range(len(xs) - 1, 0, -1):
         j = back[i][j]
-        given.add(j)
-    return given
+        owners.setdefault(j, []).insert(0, i - 1)
+    return owners
 
 
 PUNCTUATION = frozenset(".,，。、;；:：")

@@ -44,7 +44,7 @@ def _order(quad: np.ndarray) -> np.ndarray:
 
 
 def _small_edges(image: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-    """The image downscaled to 800 px on its long side: (scale, blurred grey, dilated Canny
+    """The image scaled to 800 px on its long side: (scale, blurred grey, dilated Canny
     edges), where a paper's outline on its ground is looked for."""
     small_scale = 800 / max(image.shape[:2])
     small = cv2.resize(image, None, fx=small_scale, fy=small_scale, interpolation=cv2.INTER_AREA)

@@ -654,7 +654,9 @@ def _of_shape(
     laid sideways, within `tolerance` (relative, of width over height)."""
     refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
     return any(
-        frame_shapes_match(frame, FoundFrame(q, (0, 0, 0, 0), False).aspect, tolerance, True)
+        frame_shapes_match(
+            frame, FoundFrame(q, (0, 0, 0, 0), False).aspect, tolerance, sideways=True
+        )
         for q in refs
     )
 

@@ -27,6 +27,8 @@ taken out of the crops as the blank's is for formdesk's forms.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -190,21 +192,33 @@ class VariantFit:
     residual_mm: float
 
 
-_FRAMES: dict[int, tuple[np.ndarray, np.ndarray | None]] = {}  # id(reference) -> (it, quad)
+# a reference image's frame, by id() of the image while it lives (weakly held: the
+# StoredLayouts' decoded images are shared, the API's decoded per request go with it)
+_FRAMES: dict[int, tuple[weakref.ref, np.ndarray | None]] = {}
+_FRAMES_LOCK = threading.RLock()  # readers in threads (the API's sync routes)
 
 
 def reference_frame(layout: RegisteredLayout) -> np.ndarray | None:
     """The corners (px; TL, TR, BR, BL) of the largest ruled frame of the variant's
-    reference image, None when it has none.  Found once per reference image object (a
-    StoredLayouts lookup hands out the same decoded image each time), DECODED_KEPT kept."""
-    kept = _FRAMES.get(id(layout.reference))
-    if kept is not None and kept[0] is layout.reference:
-        return kept[1]
-    quad = frame_quad(ruling(layout.reference))
-    if len(_FRAMES) >= DECODED_KEPT:
-        _FRAMES.pop(next(iter(_FRAMES)))
-    _FRAMES[id(layout.reference)] = (layout.reference, quad)
-    return quad
+    reference image, None when it has none; a copy, the caller's own.  Found once per
+    reference image while it lives (a StoredLayouts lookup hands out the same decoded
+    image each time)."""
+    ref = layout.reference
+    key = id(ref)
+    with _FRAMES_LOCK:
+        kept = _FRAMES.get(key)
+    if kept is None or kept[0]() is not ref:
+        quad = frame_quad(ruling(ref))
+
+        def gone(dead: weakref.ref, key: int = key) -> None:
+            with _FRAMES_LOCK:
+                if key in _FRAMES and _FRAMES[key][0] is dead:
+                    del _FRAMES[key]
+
+        kept = (weakref.ref(ref, gone), quad)
+        with _FRAMES_LOCK:
+            _FRAMES[key] = kept
+    return None if kept[1] is None else kept[1].copy()
 
 
 def _on_frame(image: np.ndarray, frame: FoundFrame, layout: RegisteredLayout) -> np.ndarray | None:
