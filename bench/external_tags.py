@@ -11,12 +11,13 @@ blank alone.
 Prints per kind of image: images, tags laid whole, records found, whole tags refused,
 cut tags refused as cut, records with the wrong tag's values, filled fields, exact,
 marked ok, wrong among ok, and seconds per image (one core: FORMDESK_OCR_THREADS=1).
-With `--hands a,b` every image is made once per writing source (the forms formdesk did
-not print, and formdesk's own tag beside them, written by that source) and the figures are
-printed per source: the held-out hands (longcang, mnist-eval) measure writing never tuned on.
-With `--lexicon catalog` the reader knows what an installation knows (the catalog's models
-and part names, the stations the forms name, `--history`, `--known-parts`), as the hands
-bench gives it; each field read wrong but marked ok is printed.
+With `--hands a,b` each round makes every kind of image once per writing source (its
+own values and places, drawn in turn: the sources' figures are not of the same papers),
+every form on it written by that source, and the figures are printed per source: the
+held-out hands (longcang, mnist-eval) measure writing never tuned on.  With `--lexicon
+catalog` the reader knows what an installation knows (the catalog's models and part names,
+the stations the forms name, `--history`, `--known-parts`), as the hands bench gives it.
+Each field read wrong but marked ok is printed.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from samples.external import (
 )
 from samples.scoring import outcomes
 from samples.synth import handwritten_page, make_values
-from samples.synth.sources import check_source, parse_hands
+from samples.synth.sources import HandSource, check_source, parse_hands
 
 CODE = "SH-ZH/BD-27"
 KINDS = ("bed1", "bed2", "bed3+cut", "desk", "bed+own", "own+aslant", "a3 mixed", "desk mixed")
@@ -65,12 +66,14 @@ def _register_form(engine, rng) -> RegisteredLayout:
     return registered(shoot(external_blank(FORM).page(), "scan", rng), FORM, engine, "bench")[0]
 
 
-def _image(kind: str, rng, key: bytes, source=None) -> tuple[np.ndarray, list[dict], int]:
-    """An image of `kind` whose print-shop forms are written by `source` (a
-    samples.synth.sources.HandSource; None: the development fonts), the values of its whole forms in reading order (for `bed+own`,
-    formdesk's own tag, signed with `key`, first: it is slot 0, the print-shop tag beside
-    it slot 1; for `a3 mixed` the tag, then the 表格04), and how many tags lie cut at its
-    edge."""
+def _image(
+    kind: str, rng, key: bytes, source: HandSource | None = None
+) -> tuple[np.ndarray, list[dict], int]:
+    """An image of `kind` whose forms (the print shop's, the 表格04, formdesk's own tag)
+    are written by `source` (None: the development fonts), the values of its whole forms
+    in reading order (for `bed+own`, formdesk's own tag, signed with `key`, first: it is
+    slot 0, the print-shop tag beside it slot 1; for `a3 mixed` the tag, then the
+    表格04), and how many tags lie cut at its edge."""
     blank = external_blank(CODE)
     j = lambda s: float(rng.uniform(-s, s))  # noqa: E731
     if kind == "a3 mixed":

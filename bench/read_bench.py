@@ -578,15 +578,16 @@ def main() -> None:
         "--hands",
         default="",
         help=f"comma list of hand sources ({', '.join(HAND_SOURCES)}, or all): a set per "
-        "source, figures per source (default --count 30 each)",
+        "source, figures per source (default --count 30 each); with --external [--tags], "
+        "the same pages written by each source",
     )
     ap.add_argument("--no-page-ocr", action="store_true", help="skip the whole-page OCR pass")
     ap.add_argument(
         "--lexicon",
         choices=("none", "catalog"),
         default="none",
-        help="with --hands: read models, part names and stations against what an installation "
-        "knows (bench_lexicon)",
+        help="with --hands or --external: read models, part names and stations against what "
+        "an installation knows (bench_lexicon)",
     )
     ap.add_argument(
         "--history",
