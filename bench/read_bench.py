@@ -579,7 +579,7 @@ def main() -> None:
         default="",
         help=f"comma list of hand sources ({', '.join(HAND_SOURCES)}, or all): a set per "
         "source, figures per source (default --count 30 each); with --external [--tags], "
-        "the same pages written by each source",
+        "its pages made again for each source, figures per source",
     )
     ap.add_argument("--no-page-ocr", action="store_true", help="skip the whole-page OCR pass")
     ap.add_argument(
