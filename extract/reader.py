@@ -49,7 +49,7 @@ from .variants import (
     RegisteredLayout,
     VariantPage,
     missing_fields,
-    reference_frame,
+    reference_aspects,
     turned_frame,
     upright_forms,
     variant_template,
@@ -652,12 +652,8 @@ def _of_shape(
 ) -> bool:
     """Whether `frame` has the shape of one of the `layouts`' reference frames, upright or
     laid sideways, within `tolerance` (relative, of width over height)."""
-    refs = [q for q in (reference_frame(lay) for lay in layouts) if q is not None]
     return any(
-        frame_shapes_match(
-            frame, FoundFrame(q, (0, 0, 0, 0), False).aspect, tolerance, sideways=True
-        )
-        for q in refs
+        frame_shapes_match(frame, a, tolerance, sideways=True) for a in reference_aspects(layouts)
     )
 
 

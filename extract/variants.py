@@ -359,6 +359,12 @@ def _frame_aspect(quad: np.ndarray) -> float:
     return FoundFrame(quad, (0, 0, 0, 0), False).aspect
 
 
+def reference_aspects(layouts: list[RegisteredLayout]) -> list[float]:
+    """Width over height of each of the `layouts`' reference frames (of those that have
+    one, `reference_frame`), in their order."""
+    return [_frame_aspect(q) for q in (reference_frame(lay) for lay in layouts) if q is not None]
+
+
 def variant_forms(
     image: np.ndarray,
     template: Template,
@@ -438,7 +444,7 @@ def turned_frame(
     and turned half round (a tag upside down among others), or, for a frame of a
     reference's shape laid sideways, turned a quarter either way: the first turn that
     aligns, else the first turn's reason (Chinese)."""
-    aspects = [_frame_aspect(q) for q in (reference_frame(lay) for lay in layouts) if q is not None]
+    aspects = reference_aspects(layouts)
     upright = any(frame_shapes_match(frame, a) for a in aspects)
     first: str | None = None
     for quarter in (0, 2) if upright else (1, 3):
