@@ -155,6 +155,13 @@ class FormReader:
             forms = page_forms(page.image)
             named = [_named_beside(f, self.engine) for f in forms] if len(forms) > 1 else []
             codes = {t.code for t in named if t is not None}
+            owns: dict[int, bool] = {}  # form index -> shows formdesk's own print, once
+
+            def own(i: int) -> bool:
+                if i not in owns:
+                    owns[i] = _own_print(_around(forms[i]))
+                return owns[i]
+
             # forms of different kinds side by side, one whose title was not read among
             # named ones (it may be of another kind: read by its shape, or named unread),
             # forms lying each at its own angle (a desk photo), or one of formdesk's own
@@ -164,9 +171,9 @@ class FormReader:
                 len(codes) > 1
                 or (codes and None in named)
                 or any(f.image is not page.image for f in forms)
-                or any(_own_print(_around(f)) for f in forms)
+                or any(own(i) for i in range(len(forms)))
             ):
-                return self._read_mixed(page, forms, [], named)
+                return self._read_mixed(page, forms, [], named, owns)
             known = (
                 next(t for t in named if t is not None)
                 if codes
@@ -267,16 +274,19 @@ class FormReader:
         forms: list[BesideForm],
         reasons: list[str],
         named: list[Template | None] | None = None,
+        owns: dict[int, bool] | None = None,
     ) -> tuple[list[_PageRead], PageProblem | None]:
         """Forms without marks found apart on the page — beside formdesk's own
         (`beside.frames_beside`), or of different kinds on a page without marks
         (`beside.page_forms`, each already identified in `named`) — each read as its own
         template's registered variant, or the Chinese reason it is not, naming where it
-        lies; the page's problem holds those reasons after `reasons` (the page's own)."""
+        lies; the page's problem holds those reasons after `reasons` (the page's own).
+        `owns`: form index -> whether it shows formdesk's own print, where already looked
+        at (`_own_print`), so it is not looked at twice."""
         reads = []
         for i, form in enumerate(forms):
             known = named[i] if named is not None else False
-            read, why = self._read_beside_safely(page, form, known)
+            read, why = self._read_beside_safely(page, form, known, (owns or {}).get(i))
             if read is not None:
                 reads.append(read)
             if why:
@@ -284,12 +294,16 @@ class FormReader:
         return reads, _page_problem(page, reasons)
 
     def _read_beside_safely(
-        self, page: PageImage, beside: BesideForm, known: Template | None | bool = False
+        self,
+        page: PageImage,
+        beside: BesideForm,
+        known: Template | None | bool = False,
+        own: bool | None = None,
     ) -> tuple[_PageRead | None, str | None]:
         """`_read_beside`, an error there naming the form instead of failing the file (the
         other forms on the page are read all the same)."""
         try:
-            return self._read_beside(page, beside, known)
+            return self._read_beside(page, beside, known, own)
         except Exception:  # noqa: BLE001 — one form beside must not cost the page its records
             log.exception("reading the form beside, slot %s, of %s", beside.slot, page.source)
             place = place_name(beside.frame, beside.image.shape)
@@ -297,14 +311,19 @@ class FormReader:
             return None, f"{place}{one}没有定位标记的表单,识读时出错,未识读;请把它单独扫描后上传"
 
     def _read_beside(
-        self, page: PageImage, beside: BesideForm, known: Template | None | bool = False
+        self,
+        page: PageImage,
+        beside: BesideForm,
+        known: Template | None | bool = False,
+        own: bool | None = None,
     ) -> tuple[_PageRead | None, str | None]:
         """A form without marks beside formdesk's own forms on the page (beside.frames_beside):
         identified by the title printed around its frame and read as its registered variant
         (in its slot, after the located forms'), else the Chinese reason it was not read,
         naming where it lies.  One of formdesk's own forms whose marks were not all found
         (marks or its QR seen around the frame) is named as such, never read as a layout.
-        `known`: the form's template (None: not identified) when already looked for."""
+        `known`: the form's template (None: not identified) when already looked for; `own`:
+        whether it shows formdesk's own print, when already looked at."""
         image, frame = beside.image, beside.frame
         place = place_name(frame, image.shape)
         # beside formdesk's own forms "another"; one of the forms of a page of several kinds
@@ -323,7 +342,9 @@ class FormReader:
             return None, (
                 f"{place}的一张{what}被图像边缘截断,未识读;请把它整张放在扫描范围内重新扫描"
             )
-        if _own_print(around):
+        if own is None:
+            own = _own_print(around)
+        if own:
             what = f" {known.code} " if known else "本系统打印的表单"
             return None, (
                 f"{place}的一张{what}带有本系统的定位标记,但标记不全或无法识读,未能对齐,"
