@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from formdesk.extract.evidence import FIGURE_ASK, FIGURE_CROSS_FLOOR, FIGURE_VETO
+from formdesk.extract.evidence import FIGURE_VETO
 from formdesk.extract.fields import judged_as
 from formdesk.templates.schema import FieldType
 
@@ -150,12 +150,7 @@ def load(
                 or bool(
                     {"edge", "odd", "unlisted", "rival", "near", "shape"} & codes
                 )  # the reader's own vetoes (fields.py)
-                or _figure(evidence) > FIGURE_VETO
-                # a doubted figure the second model did not read firmly the same (fields.py)
-                or (
-                    _figure(evidence) > FIGURE_ASK
-                    and _measure(evidence, "cross") < FIGURE_CROSS_FLOOR
-                ),
+                or _figure(evidence) > FIGURE_VETO,
                 "cross" in codes,
                 _measure(evidence, "alt"),
                 _figure(evidence),

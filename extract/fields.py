@@ -37,7 +37,6 @@ from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
     DOUBLED_ONE,
-    FIGURE_ASK,
     FIGURE_DOUBT,
     FIGURE_VETO,
     LOW_SCORE,
@@ -49,7 +48,6 @@ from .evidence import (
     TWIN_DOUBT,
     UNREAD,
     dropped_narrow,
-    figure_asked,
     figures_only,
     merged_doubles,
     point_unread,
@@ -389,11 +387,7 @@ def _read_text(
             f"agree:{second.score:.3f}" if agreed else "abstain" if abstained else "disagree"
         )
     crossed: bool | None = None
-    # a figure the digit classifier doubts asks the second model, whatever the type's rule
-    asked = figures is not None and figures[0].doubt > FIGURE_ASK and not doubted
-    want_cross = ((rule.needs_cross and first.score < rule.agree_below) or asked) and not (
-        low or unread
-    )
+    want_cross = rule.needs_cross and first.score < rule.agree_below and not (low or unread)
     model = cross_model() if want_cross or ctx.all_evidence else None
     if model is not None:
         third = _ocr_pass(ctx, spec, lines, engine=model)
@@ -438,12 +432,6 @@ def _read_text(
     elif wanted and not agreed and not (abstained and rule.abstain_ok):
         other = second.value if second.error is None else second.raw
         reason = f"{DISAGREE}(另一次读作“{other}”),请核对"
-    elif (
-        asked
-        and figures is not None
-        and figure_asked(figures[0].doubt, third.score if crossed else None)
-    ):
-        reason = _figure_doubt(*figures)
     elif want_cross and model is None:
         reason = NO_CROSS_MODEL
     elif want_cross and not crossed and not (cross_abstained and rule.abstain_ok):
