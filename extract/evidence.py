@@ -110,15 +110,17 @@ STRAY_COLON = "数字后读出“:”,但后面不是时间的分钟(可能是�
 # slanted 1 (工业大道811号 read 8//号, EQ1168GLJ read EQ1/68GLJ: issue 10, "1 read as | or
 # /"); on the calibration set no right reading of a text field had one.  So is one that
 # begins or ends the value, or stands before a counter word where a number belongs
-# (1号工位 read /号工位, 快修1 read 快修|; none right on cal40s19)
+# (1号工位 read /号工位, 快修1 read 快修|; none right on cal40s19), or beside a decimal
+# point, a number's own (轩逸1.6L read 轩逸/.GL by both models, mnist-eval, seed 419; no
+# reading of cal seed 19 or mnist-cal seed 23 has one)
 _SLASH_BY_FIGURE = re.compile(
-    r"\d[/|\\]|[/|\\]\d|^[/|\\]|[/|\\]$|[/|\\](?=[号个次年月天台件位辆只套])"
+    r"[\d.][/|\\]|[/|\\][\d.]|^[/|\\]|[/|\\]$|[/|\\](?=[号个次年月天台件位辆只套])"
 )
 
 
 def slanted_one(text: str) -> bool:
-    """Whether a text reading holds / | or \\ right beside a figure, at its start or end, or
-    before a counter word such as 号 (`SLANTED_ONE`)."""
+    """Whether a text reading holds / | or \\ right beside a figure or a decimal point, at
+    its start or end, or before a counter word such as 号 (`SLANTED_ONE`)."""
     return bool(_SLASH_BY_FIGURE.search(text.strip()))
 
 

@@ -26,6 +26,8 @@ from .pages import scanned_tag
         ("/号工位", True),  # 1号工位: a slash where the value starts
         ("快修|", True),  # 快修1: where it ends
         ("A/号", True),  # before a counter word, where a number belongs
+        ("轩逸/.GL", True),  # 轩逸1.6L: beside a decimal point
+        ("A./B", True),  # only beside the point: a slash there is a 1 all the same
         ("发动机/变速箱", False),
         ("长沙/湘潭", False),  # a slash between words is a slash
         ("1011010-E02", False),
