@@ -29,6 +29,11 @@ TITLE_ABOVE = 0.35  # of a frame's side: the band around it its title may be pri
 PAINT_MM = 2.0  # a located paper is painted out this much beyond its edge (its shadow)
 RIM_MM = 5.0  # the image's rim: its level lines say nothing of how a form beside lies
 GROUND_SHARE = 0.5  # a frame covering this share of the image is the ground (a cutting mat)
+# a frame whose inside shows this share of ground (dark beyond GROUND_DARK of its paper in
+# patches wider than GROUND_OPEN_MM) is drawn by the edges of papers side by side, not print
+GROUND_INSIDE = 0.02
+GROUND_DARK = 0.6
+GROUND_OPEN_MM = 2.5
 JOIN_GAP_MM = 7.0  # one form's stacked tables lie this close; separate papers' frames do not
 # the forms of a page holding different forms without marks (`page_forms`) are read in
 # slots from here, apart from a page of one form's copies (0, 1, …, variants.variant_forms)
@@ -145,8 +150,8 @@ def joined_forms(frames: list[FoundFrame]) -> list[Joined]:
 
 def _forms_in(image: np.ndarray, quads: list[np.ndarray]) -> list[Joined]:
     """The forms' frames (`joined_forms`) in `image`, less the ground's: a frame around a
-    located paper, or one cut at the edge covering GROUND_SHARE of the image (a cutting
-    mat's grid under the papers)."""
+    located paper, one cut at the edge covering GROUND_SHARE of the image (a cutting
+    mat's grid under the papers), or one holding the ground (`ground_inside`)."""
     gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     h, w = gray.shape[:2]
     frames = [
@@ -154,8 +159,34 @@ def _forms_in(image: np.ndarray, quads: list[np.ndarray]) -> list[Joined]:
         for f in printed_frames(gray)
         if not any(_inside(f.quad, q.mean(axis=0)) for q in quads)
         and not (f.at_edge and f.bbox[2] * f.bbox[3] >= GROUND_SHARE * h * w)
+        and ground_inside(gray, f.quad) < GROUND_INSIDE
     ]
     return joined_forms(frames)
+
+
+def ground_inside(gray: np.ndarray, quad: np.ndarray) -> float:
+    """The share (0..1) of a frame's inside (`quad`, px; its rim of 1.5 mm left out)
+    where the ground shows: darker than GROUND_DARK of its paper (the 90th percentile of
+    its grey) in patches wider than GROUND_OPEN_MM, which no printed line, handwriting or
+    seal's ring is.  A printed form's frame holds paper only (0.0 on each of 57 frames of
+    the external BD-27, BD-31 and 表格04 scanned, photographed and on desks, seeds 0-11);
+    the edges of two plain papers lying side by side on a desk drew a “frame” holding
+    the desk between them (0.12), reported as a form that could not be named."""
+    h, w = gray.shape[:2]
+    x0, y0 = np.clip(np.floor(quad.min(axis=0)).astype(int), 0, [w, h])
+    x1, y1 = np.clip(np.ceil(quad.max(axis=0)).astype(int) + 1, 0, [w, h])
+    part = gray[y0:y1, x0:x1]
+    mask = np.zeros(part.shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(quad - [x0, y0]).astype(np.int32), 1)
+    rim = max(3, round(1.5 * PX_PER_MM) | 1)
+    inside = cv2.erode(mask, np.ones((rim, rim), np.uint8)) > 0
+    if not inside.any():
+        return 0.0
+    paper = float(np.percentile(part[inside], 90))
+    dark = (part < GROUND_DARK * paper).astype(np.uint8)
+    k = max(3, round(GROUND_OPEN_MM * PX_PER_MM) | 1)
+    patches = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    return float(patches[inside].mean())
 
 
 def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideForm]:

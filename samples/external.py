@@ -374,3 +374,20 @@ __all__ = [
     "score_proposal",
     "shoot",
 ]
+
+
+def plain_paper(size_mm: tuple[float, float], lines: list[str]) -> np.ndarray:
+    """A paper that is no form (BGR, 200 dpi, `size_mm` wide × high): `lines` of print
+    (5 mm high, the system's bundled sans face) down its upper part and no ruling — a
+    receipt, a note or a waybill lying on the desk beside a form."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from formdesk.render.fonts import font_file
+
+    w, h = round(size_mm[0] * PX_PER_MM), round(size_mm[1] * PX_PER_MM)
+    paper = Image.new("RGB", (w, h), (248, 248, 246))
+    draw = ImageDraw.Draw(paper)
+    face = ImageFont.truetype(font_file(), round(5 * PX_PER_MM))
+    for i, line in enumerate(lines):
+        draw.text((round(8 * PX_PER_MM), round((10 + 9 * i) * PX_PER_MM)), line, (40, 40, 40), face)
+    return np.asarray(paper)[:, :, ::-1].copy()

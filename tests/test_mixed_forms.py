@@ -162,6 +162,34 @@ def test_forms_of_two_kinds_photographed_on_a_desk(engine, layouts, seed):
         assert [o for o in got if o.status == "ok" and not o.correct] == []
 
 
+def test_plain_papers_lying_side_by_side_are_no_form(engine, layouts):
+    """A phone photo of a filled BD-27 tag on a desk beside three papers that are no form
+    (a receipt, a note, a waybill: print, no ruling).  The edges of the two lying side by
+    side at the top drew a frame around the desk between them, and the page was said to
+    hold a form that could not be named (“上方的一张没有定位标记的表单…”).  A frame that
+    holds the ground is no form (beside.ground_inside): the tag alone is read."""
+    from samples.external import on_desk_together, plain_paper
+
+    rng = np.random.default_rng(5)
+    tag, values = filled_tag(external_blank(CODES[0]), rng)
+    papers = [
+        plain_paper((150, 110), ["收据", "今收到 维修费 叁佰元整", "经手人 张三"]),
+        plain_paper((140, 100), ["便条", "明天上午送件"]),
+        plain_paper((130, 95), ["快递单 顺丰", "寄件人 十堰恒通"]),
+    ]
+    at = [Placed(90, 80, -6), Placed(250, 80, 7), Placed(90, 250, -3.5), Placed(300, 240, 4)]
+    image = on_desk_together([*papers, tag], at, rng)
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "desk.jpg")
+    assert result.problems == [], [p.reason for p in result.problems]
+    assert [r.template for r in result.records] == [CODES[0]]
+    record = result.records[0]
+    assert record.identified_by == "layout"
+    got = [o for o in outcomes(record, get_template(CODES[0]), values) if o.truth is not None]
+    assert sum(o.correct for o in got) >= 0.9 * len(got), [o for o in got if not o.correct]
+    assert [o for o in got if o.status == "ok" and not o.correct] == []
+
+
 def test_a_form_whose_title_was_not_read_is_read_by_its_shape(engine, layouts):
     """A tag whose code and title are gone (torn off above its frame) beside a 表格04: no
     title names it, and the page's other form is named.  It was left out without a word
