@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
-from formdesk.extract.evidence import FIGURE_VETO
+from formdesk.extract.evidence import figure_limit
 from formdesk.extract.fields import judged_as
 from formdesk.templates.schema import FieldType
 
@@ -150,7 +150,7 @@ def load(
                 or bool(
                     {"edge", "odd", "unlisted", "rival", "near", "shape"} & codes
                 )  # the reader's own vetoes (fields.py)
-                or _figure(evidence) > FIGURE_VETO,
+                or _figure(evidence) > figure_limit(FieldType(kind)),
                 "cross" in codes,
                 _measure(evidence, "alt"),
                 _figure(evidence),

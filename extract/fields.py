@@ -38,7 +38,6 @@ from .evidence import (
     DISAGREE,
     DOUBLED_ONE,
     FIGURE_DOUBT,
-    FIGURE_VETO,
     LOW_SCORE,
     NO_CROSS_MODEL,
     NO_THRESHOLD,
@@ -48,6 +47,7 @@ from .evidence import (
     TWIN_DOUBT,
     UNREAD,
     dropped_narrow,
+    figure_limit,
     figures_only,
     merged_doubles,
     point_unread,
@@ -371,7 +371,8 @@ def _read_text(
     if twin or (ctx.all_evidence and mixed > 0):
         evidence.append(f"alt:{mixed:.3f}")
     figures = _figure_opinion(lines, first)
-    doubted = figures is not None and figures[0].doubt > min(rule.max_figure_doubt, FIGURE_VETO)
+    limit = min(rule.max_figure_doubt, figure_limit(t))
+    doubted = figures is not None and figures[0].doubt > limit
     if figures is not None:
         evidence.append(f"fig:{figures[0].doubt:.3f}")
     agreed: bool | None = None

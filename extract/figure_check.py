@@ -5,9 +5,9 @@ x, as evidence.unread_ink's figures); a piece that exactly one read character fa
 tall as writing and no wider than a figure, is that character's glyph.  Where the character
 is a figure 0-9, the classifier says how likely it is; the field's *figure doubt* is the
 most probability the classifier gave, over the figures it saw, to another figure than the one
-read.  A reading whose figure doubt passes evidence.FIGURE_VETO (or a lower
-`max_figure_doubt` of its type, which bench/calibrate.py --figure-limits can fit) is never
-ok on the OCR's word (a claim for the same vehicle may still confirm it:
+read.  A reading whose figure doubt passes its type's evidence.figure_limit (FIGURE_VETO;
+INTEGER_FIGURE_VETO for an integer) or a lower `max_figure_doubt` of its type (which
+bench/calibrate.py --figure-limits can fit) is never ok on the OCR's word (a claim for the same vehicle may still confirm it:
 store/corroborate.py).  Pieces that hold several figures (written together), or
 that no single character falls on, are not judged: the opinion abstains there.
 """

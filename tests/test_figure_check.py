@@ -110,12 +110,12 @@ def test_a_figure_the_classifier_doubts_is_never_ok(monkeypatch):
     """On a real scan read by the real engines: with a type's figure-doubt limit at 0, every
     OCR'd field whose figures the classifier saw and doubted at all goes to review, naming
     the figure and what the classifier took it for; with the calibrated rules no ok field
-    carries more doubt than its type allows (nor than the fixed FIGURE_VETO), and every
+    carries more doubt than its type allows (nor than the fixed `figure_limit`), and every
     field whose figures the classifier saw says how much it doubted them."""
     from dataclasses import replace
 
     import formdesk.extract.fields as fields
-    from formdesk.extract.evidence import FIGURE_VETO, rule_for
+    from formdesk.extract.evidence import figure_limit, rule_for
     from formdesk.extract.reader import FormReader
 
     scan = Path(__file__).resolve().parents[1] / "samples" / "scans" / "0000.jpg"
@@ -125,7 +125,7 @@ def test_a_figure_the_classifier_doubts_is_never_ok(monkeypatch):
         for f in record.fields:
             doubt = next((float(str(e)[4:]) for e in f.evidence if str(e).startswith("fig:")), 0.0)
             if f.status == "ok" and "ocr" in {str(e).split(":")[0] for e in f.evidence}:
-                limit = min(rule_for(f.type).max_figure_doubt, FIGURE_VETO)
+                limit = min(rule_for(f.type).max_figure_doubt, figure_limit(FieldType(f.type)))
                 assert doubt <= limit, (f.key, f.evidence)
 
     monkeypatch.setattr(fields, "rule_for", lambda t: replace(rule_for(t), max_figure_doubt=0.0))

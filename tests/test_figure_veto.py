@@ -1,6 +1,7 @@
 """A figure the digit classifier doubts at more than FIGURE_VETO (0.5) is never ok on the
 OCR's word, both models agreeing or not (issue 10; extract/evidence.py FIGURE_VETO), nor
-on a sum that holds (`only_doubtful`).
+on a sum that holds (`only_doubtful`); in an integer (a count, a mileage: nothing of its
+own checks it) not above INTEGER_FIGURE_VETO (0.1).
 
 The crop is a real handwritten MNIST-digit date (mnist-cal, the calibration half of the
 digits) as the reader cut it from a phone photo of 表格15: 2024年8月6日, read 2024年5月6日 at
@@ -16,7 +17,14 @@ import pytest
 
 from formdesk.extract.charsets import charset
 from formdesk.extract.checks import apply_cross_checks
-from formdesk.extract.evidence import FIGURE_DOUBT, FIGURE_VETO, only_doubtful, same_value
+from formdesk.extract.evidence import (
+    FIGURE_DOUBT,
+    FIGURE_VETO,
+    INTEGER_FIGURE_VETO,
+    figure_limit,
+    only_doubtful,
+    same_value,
+)
 from formdesk.extract.figure_check import figure_opinion
 from formdesk.extract.ocr import default_engine
 from formdesk.extract.ocr.cross import cross_model
@@ -46,6 +54,55 @@ def test_figures_the_classifier_trusts_are_not_vetoed(name):
     first = default_engine().recognize([crop], charset(FieldType.datetime))[0]
     opinion = figure_opinion(crop, first.text, first.char_x)
     assert opinion.seen and opinion.doubt <= FIGURE_VETO, opinion
+
+
+def test_a_mileage_the_classifier_doubts_a_little_is_not_ok():
+    """A real MNIST-digit mileage (mnist-cal, cal seed 29, a 表格18 photo): 1240 read 1940
+    by both views at 0.99, the second model agreeing; the classifier gives the 9 to
+    another figure at 0.19 — under FIGURE_VETO, over an integer's limit.  The same doubt
+    leaves an amount, a date or a phone number ok."""
+    crop = cv2.imread(str(HANDS / "mnist_mileage_doubt.png"))
+    first = default_engine().recognize([crop], charset(FieldType.integer))[0]
+    assert first.text == "1940", first.text  # the 2 misread, as on the photo
+    opinion = figure_opinion(crop, first.text, first.char_x)
+    assert first.text[opinion.at] == "9", opinion
+    assert INTEGER_FIGURE_VETO < opinion.doubt <= FIGURE_VETO, opinion
+    assert opinion.doubt > figure_limit(FieldType.integer)
+    for other in (FieldType.money, FieldType.date, FieldType.phone, FieldType.text):
+        assert opinion.doubt <= figure_limit(other)
+
+
+@pytest.mark.parametrize(("doubt", "status"), [(0.19, "check"), (0.05, "ok")])
+def test_the_reader_sends_a_doubted_integer_to_review(monkeypatch, doubt, status):
+    """The reader itself, on a 表格18 page holding that mileage in its box: with the
+    classifier doubting the 9 at 0.19 (as on the photo) the reading goes to review naming
+    the figure; at 0.05 it stays ok (the classifier's opinion is set here, the reading is
+    the real engines')."""
+    import numpy as np
+
+    import formdesk.extract.fields as fields
+    from formdesk.extract.align import PX_PER_MM
+    from formdesk.extract.figure_check import FigureOpinion
+    from formdesk.extract.ink import FormImage
+    from formdesk.templates.layout import value_rect
+
+    template = get_template("表格18")
+    field = next(f for f in template.fields if f.key == "mileage_km")
+    v = value_rect(template, field)
+    g = template.geometry
+    page = np.full((round(g.height * PX_PER_MM), round(g.width * PX_PER_MM), 3), 250, np.uint8)
+    crop = cv2.imread(str(HANDS / "mnist_mileage_doubt.png"))
+    h, w = crop.shape[:2]
+    y, x = round((v.y + v.h / 2) * PX_PER_MM - h / 2), round((v.x + 2) * PX_PER_MM)
+    page[y : y + h, x : x + w] = np.minimum(page[y : y + h, x : x + w], crop)
+    form = FormImage.build(page, np.zeros(page.shape[:2], bool))
+    opinion = FigureOpinion(seen=4, doubt=doubt, at=1, other="2")
+    monkeypatch.setattr(fields, "figure_opinion", lambda *a, **k: opinion)
+    got = fields.read_field(fields.ReadContext(form, template, default_engine()), field)
+    assert got.value == 1940 and got.status == status, got
+    if status == "check":
+        assert got.reason == FIGURE_DOUBT.format(at=2, other="2", read="9")
+    assert f"fig:{doubt:.3f}" in got.evidence
 
 
 def _money(key: str, value: str, reason: str | None = None) -> FieldReading:
