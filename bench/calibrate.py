@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from pathlib import Path
 
 from formdesk.extract.evidence import figure_limit
 from formdesk.extract.fields import judged_as
+from formdesk.templates import get_template
 from formdesk.templates.schema import FieldType
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,6 +105,18 @@ def _measure(evidence: list, code: str) -> float:
     return next((float(str(e)[len(prefix) :]) for e in evidence if str(e).startswith(prefix)), 0.0)
 
 
+@cache
+def _holds_plates(template: str, key: str) -> bool:
+    """Whether a dump row's field (`key`: a field's, or a cell's as table[row].column) is a
+    cell that holds a plate or a word (templates: `holds_plates`); False for a template or
+    key the catalog does not know."""
+    try:
+        spec = get_template(template).spec(re.sub(r"\[\d+\]", "", key))
+    except (KeyError, LookupError):
+        return False
+    return bool(getattr(spec, "holds_plates", False))
+
+
 def _figure(evidence: list) -> float:
     """The digit classifier's doubt recorded in a reading's evidence (fig:…), 0 if none."""
     return _measure(evidence, "fig")
@@ -124,7 +138,8 @@ def load(
             continue
         hands.add(str(row.get("hand")))
         # judged by the rule the reader applies to it (a plate written in a text field)
-        kind = judged_as(FieldType(row["type"]), row.get("value")).value
+        plates = _holds_plates(str(row.get("template")), str(row.get("key")))
+        kind = judged_as(FieldType(row["type"]), row.get("value"), plates).value
         exact[kind] += bool(row["correct"])
         filled[kind] += 1
         evidence = row.get("evidence") or []

@@ -203,6 +203,22 @@ def plate_like(text: str) -> bool:
     )
 
 
+# in a cell that holds a plate or a word (templates: `holds_plates`), letters and figures
+# alone: a plate whose province was dropped or read as a letter (冀A24125F read MA24125F,
+# 冀AD7CE3 read MAD7CE3, 冀AJ0T6G read MAJOT6G in 表格02's slots, ok as text: ZCOOL KuaiLe,
+# cal seed 29; 赣AT4V63 read AT4V63)
+_PLATE_UNPROVINCED = re.compile(r"[A-Za-z][A-Za-z0-9]{4,7}")
+
+
+def plate_in_slot(text: str) -> bool:
+    """Whether a reading of a cell that holds a plate or a word is a plate: plate-like
+    (`plate_like`), or 5–8 letters and figures, a letter first and a figure among them (its
+    province dropped or read as a letter).  GA 36-2018 plate numbers."""
+    return plate_like(text) or bool(
+        _PLATE_UNPROVINCED.fullmatch(text) and any(ch.isdigit() for ch in text)
+    )
+
+
 # letters and digits together, nothing else: an order or claim number, a model code
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-/]*")
 _MIXED = re.compile(r"(?=.*[A-Za-z])(?=.*\d)")

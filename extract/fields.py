@@ -32,7 +32,14 @@ from formdesk.templates.values.normalize import normalize
 from formdesk.templates.values.vin import correct_single_confusion, old_vin
 
 from .align import PX_PER_MM
-from .charsets import clean_ocr, datetime_readings, field_charset, plate_like, plate_shaped
+from .charsets import (
+    clean_ocr,
+    datetime_readings,
+    field_charset,
+    plate_in_slot,
+    plate_like,
+    plate_shaped,
+)
 from .evidence import (
     CROSS_DISAGREE,
     DISAGREE,
@@ -341,7 +348,7 @@ def _read_text(
             evidence.append(f"near:{near}")
     if t == FieldType.vin:
         evidence.append("checksum")  # normalize() accepted its check digit (ISO 3779)
-    rule = rule_for(judged_as(t, first.value))
+    rule = rule_for(judged_as(t, first.value, getattr(spec, "holds_plates", False)))
     reading = {"value": first.value, "raw": first.raw, "confidence": first.score}
     low = first.score < rule.min_score
     missed = [
@@ -528,13 +535,16 @@ def _cut_at_side(
     return str(again.value if again.error is None else again.raw)
 
 
-def judged_as(t: FieldType, value: Any) -> FieldType:
+def judged_as(t: FieldType, value: Any, holds_plates: bool = False) -> FieldType:
     """The type whose calibrated rule judges a reading: its own, but a plate written in a
     free-text field (表格02's time slots hold a plate or a word) is a plate — random
-    letters and figures with no check, never ok on OCR alone (extract/calibration.yaml)."""
-    if t == FieldType.text and isinstance(value, str) and plate_like(value):
-        return FieldType.plate  # a misread plate too: charsets.plate_like
-    return t
+    letters and figures with no check, never ok on OCR alone (extract/calibration.yaml).
+    In a cell that `holds_plates` (templates), letters and figures alone are a plate too:
+    its province dropped or read as a letter (charsets.plate_in_slot)."""
+    plated = isinstance(value, str) and (
+        plate_like(value) or (holds_plates and plate_in_slot(value))
+    )
+    return FieldType.plate if t == FieldType.text and plated else t  # a misread plate too
 
 
 UNLISTED = "读出的名称不在维修站名单中,请核对"

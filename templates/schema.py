@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -74,6 +75,9 @@ class Column(BaseModel):
     required: bool = False
     options: list[str] = []
     constraints: Constraints = Constraints()
+    # a text cell that holds a plate number or a word (表格02's time slots): a reading of
+    # letters and figures there is judged as a plate (extract/charsets.plate_in_slot)
+    holds_plates: bool = False
 
     @field_validator("key")
     @classmethod
@@ -200,14 +204,19 @@ class CrossCheck(BaseModel):
     as 0, as on paper.  `product`: `field` equals the product of `parts` rounded to the
     cent, cell by cell in each row (金额 = 数量 × 单价).  `not_before` / `not_after` on a
     `table.column` apply row by row, against another column of the row or a plain field
-    (`order_operands`): a monthly list's dates lie in its month."""
+    (`order_operands`): a monthly list's dates lie in its month.  `within_days`: `field`
+    and `other`, two dates of one job (a car's reception and its promised delivery), lie at
+    most `days` apart; applied as the order rules are, but to readings only (a value typed
+    for printing is not refused by it): a year misread (2025-12-06 read 2026-12-06)
+    breaks it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    rule: Literal["not_before", "not_after", "equals_words", "sum", "product"]
+    rule: Literal["not_before", "not_after", "within_days", "equals_words", "sum", "product"]
     field: str
     other: str | None = None  # every rule but `sum` and `product`
     parts: list[str] = []  # `sum` and `product` only
+    days: int | None = Field(default=None, ge=1)  # `within_days` only
     message: str  # Chinese, shown to the reviewer
 
     @model_validator(mode="after")
@@ -223,6 +232,8 @@ class CrossCheck(BaseModel):
             raise ValueError(f"{self.rule} check on {self.field}: a column of another table")
         elif self.rule == "equals_words" and "." in self.field + self.other:
             raise ValueError(f"equals_words check on {self.field}: plain fields only")
+        if (self.rule == "within_days") != (self.days is not None):
+            raise ValueError(f"{self.rule} check on {self.field}: days with within_days only")
         return self
 
     @property
@@ -233,8 +244,16 @@ class CrossCheck(BaseModel):
     def broken(self, x: Any, y: Any) -> bool:
         """Whether values `x` (of `field`) and `y` (of `other`) break a `not_before` /
         `not_after` rule, compared as ISO text: a month (2026-03) against a date or a
-        date-time by its prefix, so a date in March 2026 is neither before nor after 2026-03."""
+        date-time by its prefix, so a date in March 2026 is neither before nor after 2026-03;
+        or a `within_days` rule: their days (ISO YYYY-MM-DD, of a date or a date-time) more
+        than `days` apart (never broken when either is no such day)."""
         a, b = str(x), str(y)
+        if self.rule == "within_days":
+            try:
+                gap = abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
+            except ValueError:
+                return False
+            return gap > (self.days or 0)
         n = min(len(a), len(b))
         return a[:n] < b[:n] if self.rule == "not_before" else a[:n] > b[:n]
 

@@ -131,6 +131,31 @@ def test_a_plate_written_in_a_text_field_is_judged_as_a_plate():
     assert rule_for(judged_as(FieldType.text, "湘A8S151")).min_score > 1.0
 
 
+@pytest.mark.parametrize("read", ["MA24125F", "MAD7CE3", "MAJOT6G", "AT4V63", "BC8RMJW"])
+def test_a_plate_whose_province_was_lost_is_a_plate_in_a_slot(read):
+    """In a cell that holds a plate or a word (表格02's slots, `holds_plates`), letters and
+    figures alone are a plate whose province was dropped or read as a letter: 冀A24125F
+    read MA24125F, 冀AD7CE3 read MAD7CE3 and 冀AJ0T6G read MAJOT6G were ok as text
+    (ZCOOL KuaiLe, cal seed 29); elsewhere such a reading is a code (EQ1180GZ, a model)."""
+    from formdesk.extract.evidence import rule_for
+    from formdesk.extract.fields import judged_as
+    from formdesk.templates import get_template
+
+    slot = get_template("表格02").spec("staff_schedule.slot_1100")
+    assert slot.holds_plates
+    assert judged_as(FieldType.text, read, slot.holds_plates) == FieldType.plate
+    assert rule_for(judged_as(FieldType.text, read, True)).min_score > 1.0
+    assert judged_as(FieldType.text, read) == FieldType.text  # a code, outside a slot
+    assert not get_template("表格02").spec("staff_schedule.staff_name").holds_plates
+
+
+@pytest.mark.parametrize("read", ["休息", "培训", "ABCDEF", "A1", "保养A1234"])
+def test_words_in_a_slot_are_text(read):
+    from formdesk.extract.fields import judged_as
+
+    assert judged_as(FieldType.text, read, True) == FieldType.text
+
+
 @pytest.mark.parametrize("read", ["云AU431", "鄂A/WATB", "鄂AFL>261", "粤B1234学"])
 def test_a_misread_plate_in_a_text_field_is_judged_as_a_plate(read):
     """A plate misread (a figure dropped, a 1 read /, a 7 read >) is no longer

@@ -111,3 +111,60 @@ def test_generated_rows_keep_every_row_rule(code):
     rng = np.random.default_rng(283)
     for _ in range(40):
         make_values(t, rng)  # raises FieldValueError on a broken rule
+
+
+def _form_01(pairs: list[tuple[str, str]]) -> list[FieldReading]:
+    t = get_template("表格01")
+    rows = [
+        {
+            "appointment_time": _ok("appointment_time", a, "datetime"),
+            "promised_delivery_time": _ok("promised_delivery_time", d, "datetime"),
+        }
+        for a, d in pairs
+    ]
+    return [summarise_table(t.field("appointments"), rows)]
+
+
+def test_a_delivery_a_year_after_its_appointment_goes_to_review():
+    """Two dates of one job lie within a month (`within_days`): a 表格01 row's promised
+    delivery 2025-12-06 15:45 written with MNIST figures was read 2026-12-06 15:45 at
+    0.985, both views agreeing (held-out seed 439) — after its appointment, so no order
+    rule saw it.  Both readings go to review with the rule's message; a delivery days
+    after its appointment, or on the 31st day, is left alone."""
+    fields = _form_01(
+        [
+            ("2025-12-04 09:30", "2026-12-06 15:45"),
+            ("2025-12-04 10:00", "2025-12-06 15:45"),
+            ("2025-12-01 08:00", "2026-01-01 08:00"),
+        ]
+    )
+    apply_cross_checks(get_template("表格01"), fields)
+    rows = fields[0].rows
+    assert [r["promised_delivery_time"].status for r in rows] == ["check", "ok", "ok"]
+    assert [r["appointment_time"].status for r in rows] == ["check", "ok", "ok"]
+    assert rows[0]["promised_delivery_time"].reason == "预计交车时间与预约进厂时间相隔超过31天"
+
+
+def test_a_delivery_long_after_reception_is_still_printed():
+    """The rule judges readings only: a station may promise a car back in six weeks, and
+    the 打印 page prints what it is given (the order rules still refuse a delivery before
+    its reception)."""
+    t = get_template("表格04")
+    values = make_values(t, np.random.default_rng(5))
+    values["promised_delivery_time"] = "2026-03-20 10:00"
+    values["reception_time"] = "2026-02-01 09:00"
+    assert normalize_record(t, values)["promised_delivery_time"] == "2026-03-20 10:00"
+    values["promised_delivery_time"] = "2026-01-20 10:00"
+    with pytest.raises(FieldValueError):
+        normalize_record(t, values)
+
+
+def test_within_days_needs_its_days():
+    with pytest.raises(ValidationError):
+        CrossCheck(rule="within_days", field="x", other="y", message="m")
+    with pytest.raises(ValidationError):
+        CrossCheck(rule="not_before", field="x", other="y", days=3, message="m")
+    check = CrossCheck(rule="within_days", field="x", other="y", days=31, message="m")
+    assert check.broken("2026-12-06 15:45", "2025-12-04")
+    assert not check.broken("2025-12-06", "2025-12-04 09:30")
+    assert not check.broken("2025-13-06", "2025-12-04")  # no such day: not this rule's to say
