@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -194,6 +194,21 @@ class Paper(BaseModel):
         return PageGeometry.for_paper(self.size, self.orientation)
 
 
+def _day_span(text: str) -> tuple[date, date] | None:
+    """The first and last day (Beijing calendar) an ISO value covers: a date or a
+    date-time its day, a month YYYY-MM its first to its last day; None for anything else
+    (an impossible day, a time)."""
+    try:
+        if len(text) == 7:
+            first = date.fromisoformat(text + "-01")
+            following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            return first, following - timedelta(days=1)
+        day = date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+    return day, day
+
+
 class CrossCheck(BaseModel):
     """A rule between fields, checked after reading (e.g. 修理日期不早于购买日期).
 
@@ -245,14 +260,18 @@ class CrossCheck(BaseModel):
         """Whether values `x` (of `field`) and `y` (of `other`) break a `not_before` /
         `not_after` rule, compared as ISO text: a month (2026-03) against a date or a
         date-time by its prefix, so a date in March 2026 is neither before nor after 2026-03;
-        or a `within_days` rule: their days (ISO YYYY-MM-DD, of a date or a date-time) more
-        than `days` apart (never broken when either is no such day)."""
+        or a `within_days` rule: their days (ISO YYYY-MM-DD, of a date or a date-time; a
+        month YYYY-MM stands for its days, first to last) more than `days` apart — a
+        monthly report filled 2025-12-03 for 2025-01 (its 11 read 01) is ten months late,
+        where BD-24's note asks for it by the 5th of the next month (seed 000, line 9).
+        Never broken when either is no such day."""
         a, b = str(x), str(y)
         if self.rule == "within_days":
-            try:
-                gap = abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
-            except ValueError:
+            spans = _day_span(a), _day_span(b)
+            if spans[0] is None or spans[1] is None:
                 return False
+            (a0, a1), (b0, b1) = spans
+            gap = max((b0 - a1).days, (a0 - b1).days, 0)
             return gap > (self.days or 0)
         n = min(len(a), len(b))
         return a[:n] < b[:n] if self.rule == "not_before" else a[:n] > b[:n]

@@ -168,3 +168,56 @@ def test_within_days_needs_its_days():
     assert check.broken("2026-12-06 15:45", "2025-12-04")
     assert not check.broken("2025-12-06", "2025-12-04 09:30")
     assert not check.broken("2025-13-06", "2025-12-04")  # no such day: not this rule's to say
+
+
+MONTHLY = {
+    "SH-ZH/BD-20": "report_date",
+    "SH-ZH/BD-22": "fill_date",
+    "SH-ZH/BD-23": "fill_date",
+    "SH-ZH/BD-24": "fill_date",
+    "SH-ZH/BD-25": "fill_date",
+}
+
+
+@pytest.mark.parametrize("code", sorted(MONTHLY))
+def test_a_report_month_far_from_its_filling_goes_to_review(code):
+    """A monthly report is filled for the month just past (BD-24: 此表请于次月5日前寄,
+    seed 000 line 9): a report month misread by a figure (2025-11 read 2025-01, MNIST
+    figures, held-out seed 443) lies ten months before its 填报日期, and both go to review;
+    a report filled weeks after its month, or inside it, is left alone."""
+    t = get_template(code)
+    filled = MONTHLY[code]
+    for month, date, status in [
+        ("2025-01", "2025-12-03", "check"),
+        ("2025-11", "2025-12-03", "ok"),
+        ("2025-12", "2025-12-29", "ok"),
+        ("2025-10", "2025-12-16", "check"),  # 46 days after 10-31
+        ("2025-10", "2025-12-15", "ok"),
+    ]:
+        fields = [_ok("report_month", month, "month"), _ok(filled, date)]
+        apply_cross_checks(t, fields)
+        assert [f.status for f in fields] == [status, status], (month, date)
+        if status == "check":
+            assert "与报表月份相隔超过45天" in fields[0].reason
+
+
+@pytest.mark.parametrize("code", sorted(MONTHLY))
+def test_generated_monthly_reports_keep_their_month(code):
+    """The generator's months and filling dates never break the rule (no right reading of
+    a generated form goes to review for it)."""
+    t = get_template(code)
+    check = next(c for c in t.checks if c.rule == "within_days")
+    rng = np.random.default_rng(443)
+    for _ in range(60):
+        v = make_values(t, rng)
+        assert not check.broken(v[check.field], v[check.other])
+
+
+def test_a_month_stands_for_its_days():
+    check = CrossCheck(rule="within_days", field="x", other="y", days=5, message="m")
+    assert not check.broken("2026-03-05", "2026-02")  # 5 days after 02-28
+    assert check.broken("2026-03-06", "2026-02")
+    assert not check.broken("2024-03-05", "2024-02")  # 29 February 2024 is in it
+    assert check.broken("2024-02-20", "2024-03-31")
+    assert not check.broken("2026-02", "2026-02-15")
+    assert not check.broken("2026-13", "2026-02-15")  # no such month: not this rule's to say
