@@ -77,6 +77,7 @@ from .lexicon import (
     has_history,
     known_rival,
     near_known,
+    short_shape,
     twin_shape,
 )
 from .local_align import RESIDUAL_DOUBT_MM, SHIFT_MIN_MM, Mesh
@@ -337,7 +338,15 @@ def _read_text(
         if known and FIELD_LISTS.get(spec.key) == "part_no" and first.error is None
         else None
     )
-    if shape is not None:
+    short = (
+        short_shape(str(first.value), known)
+        if shape is None
+        and known
+        and FIELD_LISTS.get(spec.key) == "part_no"
+        and first.error is None
+        else None
+    )
+    if shape is not None or short is not None:
         evidence.append("shape")
     near = None
     # on every line count: a list written over two lines is not read against its history
@@ -433,6 +442,8 @@ def _read_text(
         reason = NEAR_KNOWN.format(value=near)
     elif shape is not None:
         reason = ODD_SHAPE.format(at=shape[0] + 1, twin=shape[1], read=str(first.value)[shape[0]])
+    elif short is not None:
+        reason = SHORT_SHAPE.format(at=short[0] + 1, kind="字母" if short[1] == "A" else "数字")
     elif twin:
         reason = TWIN_DOUBT
     elif doubted and figures is not None:
@@ -551,6 +562,7 @@ UNLISTED = "读出的名称不在维修站名单中,请核对"
 RIVAL = "也可能是已知名录中的“{value}”,请核对"
 NEAR_KNOWN = "与本栏以往多次确认的“{value}”只差一个字,请核对"
 ODD_SHAPE = "编号格式与已知的零件编号都不同:第{at}位读作“{read}”,也许是“{twin}”,请核对"
+SHORT_SHAPE = "编号格式与已知的零件编号都不同:第{at}位可能漏读了一个{kind},请核对"
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 

@@ -186,6 +186,28 @@ def twin_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
     return None
 
 
+def short_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
+    """For a code no known value shares the shape of, when at least SHAPE_KNOWN values are
+    known: the first place (0-based, before the character there) where one letter ('A')
+    or one figure ('9') put in gives a shape that known values have — and which of the two.
+    Both models drop a letter they do not know a hand's shape of: 96F837-79 read 96837-79
+    and 3817083-E479 read 3817083-479 (Long Cang, held-out seeds 443–457), shapes no part
+    number has, one letter short of 99A999-99 and 9999999-A999.  None when the shape is
+    known, too few values are known, or no one character gives a known shape."""
+    t = "".join(text.split())
+    if len(known) < SHAPE_KNOWN or not t:
+        return None
+    shapes = _known_shapes(tuple(known))
+    shape = code_shape(t)
+    if shape in shapes:
+        return None
+    for i in range(len(shape) + 1):
+        for kind in ("A", "9"):
+            if shape[:i] + kind + shape[i:] in shapes:
+                return i, kind
+    return None
+
+
 @lru_cache(maxsize=8)
 def _known_shapes(known: tuple[str, ...]) -> frozenset[str]:
     """The shapes of the known codes, once per list (a reader reads many fields against one

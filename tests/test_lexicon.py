@@ -19,6 +19,7 @@ from formdesk.extract.lexicon import (
     best_known,
     drops_read,
     known_rival,
+    short_shape,
     twin_shape,
 )
 from formdesk.extract.ocr import Recognized, default_engine
@@ -264,7 +265,7 @@ def test_a_known_value_shorter_than_the_reading_does_not_account_for_its_ink():
         ("35S6013-D759", (2, "5")),  # a letter read for a figure
         ("78D579-66", None),  # a format the claims hold
         ("123456789", None),
-        ("12345678", None),  # a figure short: no twin makes it a known format
+        ("12345678", None),  # a figure short: no twin makes it a known format (short_shape)
         ("78X579-66", None),  # no twin: the letter read is not a figure's twin
     ],
 )
@@ -273,6 +274,25 @@ def test_a_code_one_twin_from_every_known_format_is_doubted(text, doubt):
     known += [f"{1000000 + i}-D{100 + i}" for i in range(5)]
     assert twin_shape(text, known) == doubt
     assert twin_shape(text, known[:5]) is None  # too few known to know the formats
+
+
+@pytest.mark.parametrize(
+    ("text", "doubt"),
+    [
+        ("96837-79", (2, "A")),  # 96F837-79 with its F dropped
+        ("3817083-479", (8, "A")),  # 3817083-E479
+        ("12345678", (0, "9")),  # a figure short of the nine-figure format
+        ("96F837-79", None),  # a format the claims hold
+        ("3817083-E479", None),
+        ("780579-66", None),  # a twin away, not a character short (twin_shape)
+        ("9683-79", None),  # two characters short: not one edit from a known format
+    ],
+)
+def test_a_code_one_character_short_of_a_known_format_is_doubted(text, doubt):
+    known = [f"{10 + i}D{100 + i}-{20 + i}" for i in range(20)] + ["123456789"]
+    known += [f"{1000000 + i}-E{100 + i}" for i in range(5)]
+    assert short_shape(text, known) == doubt
+    assert short_shape(text, known[:5]) is None  # too few known to know the formats
 
 
 def test_the_reader_doubts_a_part_number_of_a_format_no_claim_has(key):
