@@ -150,11 +150,18 @@ def stray_colon(text: str) -> bool:
     return bool(_STRAY_COLON.search(text))
 
 
-# 元 after a unit's letters or a clause's punctuation, before another word: a remark's 无
-# (路试20km无异响 read 路试20km元异响 by both models, Long Cang, every held-out seed); an
-# amount's 元 follows its figures or 大写 words, and 元件 / 元器件, 元旦 / 元月 / 元宵 are
-# words of their own (无旦, 无月 are none)
-_YUAN_FOR_NONE = re.compile(r"[A-Za-z,，、;；。:：]元(?![件器旦月宵])[\u4e00-\u9fff]")
+# 元 after a unit's letters, a clause's punctuation or a Chinese character, before another
+# word: a remark's 无 (路试20km无异响 read 路试20km元异响 by both models, Long Cang, every
+# held-out seed; 中冷器无输出 read 中冷器元输出, seed 449); an amount's 元 follows its
+# figures or 大写 words (壹…玖 拾佰仟万亿 零 整 and the plain numerals), 单元 / 美元 / 公元 /
+# 纪元 / 多元 end with it, and 元件 / 元器件, 元旦 / 元月 / 元宵 / 元素 are words of their
+# own (无旦, 无月 are none)
+_YUAN_WORDS = "单美公纪多次欧日港韩英澳加台币"
+_YUAN_AFTER_NUMERAL = "零〇一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟整"
+_YUAN_FOR_NONE = re.compile(
+    rf"(?:[A-Za-z,，、;；。:：]|[\u4e00-\u9fff](?<![{_YUAN_WORDS}{_YUAN_AFTER_NUMERAL}]))"
+    r"元(?![件器旦月宵素])[\u4e00-\u9fff]"
+)
 
 
 def yuan_for_none(text: str) -> bool:

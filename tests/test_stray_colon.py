@@ -73,6 +73,13 @@ def test_a_read_colon_after_a_figure_goes_to_review(key):
         ("休假至1月3日,元旦后取车", False),  # 元旦, 元月, 元宵 are words
         ("约定:元月5日复查", False),
         ("路试20km无异响", False),
+        ("中冷器元输出", True),  # 中冷器无输出 (Long Cang, held-out seed 449)
+        ("发动机元法启动", True),
+        ("更换发动机控制单元及线束", False),  # 单元, 美元, 公元 end with 元
+        ("按100美元计", False),
+        ("贰佰元整", False),
+        ("叁仟元整另付", False),
+        ("化学元素", False),
     ],
 )
 def test_a_yuan_where_a_none_belongs(text, doubtful):
