@@ -333,8 +333,9 @@ def bench_lexicon(items, history_forms: int = 0, known_parts: int = 0) -> Lexico
     models and part names (the generator's catalog lists, samples/synth/vocab.py), the
     network's stations (the station names the set's forms carry, as registered stations)
     and, with `history_forms`, the text values people confirmed on that many earlier forms
-    of each template (`earlier_history`).  Part numbers only with `known_parts`: those of
-    claims imported before (`earlier_part_numbers`), none of them on the forms read."""
+    of each template (`earlier_history`).  Part and engine numbers only with `known_parts`:
+    those of claims imported before (`earlier_part_numbers`, `earlier_engine_numbers`),
+    none of them on the forms read."""
     return catalog_lexicon(
         (form["values"] for _p, truth in items for form in truth["forms"]),
         history_forms,
@@ -346,13 +347,15 @@ def catalog_lexicon(forms_values, history_forms: int = 0, known_parts: int = 0) 
     """`bench_lexicon` of the forms' values (dicts, as the generator's truth gives them): the
     catalog's models and part names, the stations those forms name, each text field's
     history from `history_forms` earlier forms (`earlier_history`; 0: none), and
-    `known_parts` part numbers of earlier claims (`earlier_part_numbers`; 0: none)."""
+    `known_parts` part and engine numbers of earlier claims (`earlier_part_numbers`,
+    `earlier_engine_numbers`; 0: none)."""
     stations = {str(v[k]) for v in forms_values for k in STATION_KEYS if v.get(k)}
     history = earlier_history(history_forms) if history_forms else {}
     parts = earlier_part_numbers(known_parts) if known_parts else []
+    engines = earlier_engine_numbers(known_parts) if known_parts else []
     return Lexicon.of(
         vehicle_model=[*V.TRUCK_MODELS, *V.CAR_MODELS], part_name=V.PARTS, station=sorted(stations),
-        part_no=parts, **history,
+        part_no=parts, engine_no=engines, **history,
     )  # fmt: skip
 
 
@@ -363,6 +366,14 @@ def earlier_part_numbers(n: int, seed: int = 900_002) -> list[str]:
     forms."""
     rng = np.random.default_rng(seed)
     return [V.part_no(rng) for _ in range(n)]
+
+
+def earlier_engine_numbers(n: int, seed: int = 900_003) -> list[str]:
+    """`n` engine numbers of warranty claims imported before the forms read (the
+    generator's, samples/synth/vocab.engine_no, with a seed no set uses): the reader knows
+    the engine makers' formats, not the engines on the forms."""
+    rng = np.random.default_rng(seed)
+    return [V.engine_no(rng) for _ in range(n)]
 
 
 HISTORY_FORMS = 20  # earlier forms of each template whose values people confirmed
@@ -600,8 +611,9 @@ def main() -> None:
         "--known-parts",
         type=int,
         default=0,
-        help="with --lexicon catalog: the reader knows this many part numbers of claims "
-        "imported before (none on the forms read; the formats they share: lexicon.twin_shape)",
+        help="with --lexicon catalog: the reader knows this many part and engine numbers of "
+        "claims imported before (none on the forms read; the formats they share: "
+        "lexicon.twin_shape, short_shape)",
     )
     ap.add_argument(
         "--claims",

@@ -69,7 +69,6 @@ from .evidence import (
 from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
 from .lexicon import (
-    FIELD_LISTS,
     HISTORY_TYPES,
     Lexicon,
     best_known,
@@ -332,20 +331,12 @@ def _read_text(
     rival = known_rival(first.results[0], known) if known else None
     if rival is not None:
         evidence.append(f"rival:{rival.posterior:.3f}")
-    # a code of a format no known one has, but one twin letter or figure away from one
-    shape = (
-        twin_shape(str(first.value), known)
-        if known and FIELD_LISTS.get(spec.key) == "part_no" and first.error is None
-        else None
-    )
-    short = (
-        short_shape(str(first.value), known)
-        if shape is None
-        and known
-        and FIELD_LISTS.get(spec.key) == "part_no"
-        and first.error is None
-        else None
-    )
+    # a code of a format no known one has, but one twin letter or figure away from one, or
+    # one letter or figure short of one (part and engine numbers: Lexicon.formats_for)
+    formats = ctx.lexicon.formats_for(spec.key) if ctx.lexicon is not None else ()
+    valid = bool(formats) and first.error is None
+    shape = twin_shape(str(first.value), formats) if valid else None
+    short = short_shape(str(first.value), formats) if valid and shape is None else None
     if shape is not None or short is not None:
         evidence.append("shape")
     near = None
@@ -441,9 +432,16 @@ def _read_text(
     elif near is not None:
         reason = NEAR_KNOWN.format(value=near)
     elif shape is not None:
-        reason = ODD_SHAPE.format(at=shape[0] + 1, twin=shape[1], read=str(first.value)[shape[0]])
+        reason = ODD_SHAPE.format(
+            what=_code_kind(spec.key),
+            at=shape[0] + 1,
+            twin=shape[1],
+            read=str(first.value)[shape[0]],
+        )
     elif short is not None:
-        reason = SHORT_SHAPE.format(at=short[0] + 1, kind="字母" if short[1] == "A" else "数字")
+        reason = SHORT_SHAPE.format(
+            what=_code_kind(spec.key), at=short[0] + 1, kind="字母" if short[1] == "A" else "数字"
+        )
     elif twin:
         reason = TWIN_DOUBT
     elif doubted and figures is not None:
@@ -561,8 +559,15 @@ def judged_as(t: FieldType, value: Any, holds_plates: bool = False) -> FieldType
 UNLISTED = "读出的名称不在维修站名单中,请核对"
 RIVAL = "也可能是已知名录中的“{value}”,请核对"
 NEAR_KNOWN = "与本栏以往多次确认的“{value}”只差一个字,请核对"
-ODD_SHAPE = "编号格式与已知的零件编号都不同:第{at}位读作“{read}”,也许是“{twin}”,请核对"
-SHORT_SHAPE = "编号格式与已知的零件编号都不同:第{at}位可能漏读了一个{kind},请核对"
+ODD_SHAPE = "编号格式与已知的{what}都不同:第{at}位读作“{read}”,也许是“{twin}”,请核对"
+SHORT_SHAPE = "编号格式与已知的{what}都不同:第{at}位可能漏读了一个{kind},请核对"
+
+
+def _code_kind(key: str) -> str:
+    """What the codes of a field with known formats are called in a reason (Chinese)."""
+    return "发动机号" if key == "engine_no" else "零件编号"
+
+
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)
 EARLIEST_YEAR = 2000  # a date on these forms before this is a misreading (purchase dates too)
 

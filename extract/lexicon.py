@@ -48,6 +48,16 @@ FIELD_LISTS: dict[str, str] = {
     "dealer_name": "station",  # 4S店 of 表格14/15: the network's 4S workshop filling the form
 }
 
+# lists of codes whose formats a reading of the field should share (`twin_shape`,
+# `short_shape`): a manufacturer numbers its parts and its engines in a few formats, known
+# from the claims imported.  Unlike FIELD_LISTS a reading is never decoded against them: an
+# engine number is one vehicle's, and a known one is no likelier than an unknown one
+SHAPE_LISTS: dict[str, str] = {
+    "part_no": "part_no",
+    "fault_part_no": "part_no",
+    "engine_no": "engine_no",
+}
+
 # lists a value must come from: a form is sent by one of the network's stations, so a
 # station name the list lacks is a misreading (汇通 read 江通) or a station to register —
 # either way for the back office to see, never ok
@@ -82,6 +92,13 @@ class Lexicon:
         name = FIELD_LISTS.get(key)
         if has_history(key) and template is not None:
             name = history_list(template, key)
+        return self.lists.get(name, ()) if name else ()
+
+    def formats_for(self, key: str) -> tuple[str, ...]:
+        """The known codes whose formats a reading of the field `key` should share
+        (`SHAPE_LISTS`: part numbers and engine numbers of the claims imported); () for
+        any other field."""
+        name = SHAPE_LISTS.get(key)
         return self.lists.get(name, ()) if name else ()
 
     def frequent_for(self, key: str, template: str) -> tuple[str, ...]:

@@ -410,8 +410,9 @@ class ClaimStore(Protocol):
 
     def known_values(self) -> dict[str, list[str]]:
         """What the installation knows that forms name, per list (extract/lexicon.py):
-        `station` (station names), `vehicle_model`, `part_no`, `part_name` (from the
-        imported claims), each sorted, blanks left out; and the values people confirmed
+        `station` (station names), `vehicle_model`, `part_no`, `part_name`, `engine_no`
+        (from the imported claims; engine numbers for their formats only,
+        extract/lexicon.py SHAPE_LISTS), each sorted, blanks left out; and the values people confirmed
         or typed in text fields of earlier records, ``history:<form code>:<field key>``
         (store.history.history_lists: most often confirmed first)."""
         ...

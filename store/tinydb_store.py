@@ -515,6 +515,7 @@ class TinyStore:
             "station": sorted({s.name for s in self.list_stations() if s.name}),
             "vehicle_model": sorted({c.vehicle_model for c in claims if c.vehicle_model}),
             "part_no": sorted({c.part_no for c in claims if c.part_no}),
+            "engine_no": sorted({c.engine_no for c in claims if c.engine_no}),
             "part_name": sorted({c.part_name for c in claims if c.part_name}),
             **history_lists(
                 latest_reviews(self._reviews()),

@@ -154,19 +154,20 @@ def test_the_store_knows_its_stations_and_the_claims_models_and_parts(any_store)
     store.add_station(Station(code="HN01", name="长沙顺达服务站"))
     assert store.known_values() == {
         "station": ["长沙顺达服务站"], "vehicle_model": [], "part_no": [], "part_name": [],
+        "engine_no": [],
     }  # fmt: skip
     claim = Claim(
         claim_no="SP2026030001", station="HN01", vin="LGBH52E09FY000001",
         vehicle_model="EQ1090GSZ", part_no="1307010-E02", part_name="水泵总成", quantity=1,
         purchase_date=date(2025, 6, 1), repair_date=date(2026, 3, 3), mileage_km=12000,
-        source="import:t1",
+        engine_no="YC4213557", source="import:t1",
     )  # fmt: skip
     log = ClaimImport(import_id="t1", filename="claims.csv", sha256="0" * 64,
                       imported_by="admin", claims=1)  # fmt: skip
     store.import_claims([claim], log, [])
     known = store.known_values()
     assert known["vehicle_model"] == ["EQ1090GSZ"] and known["part_no"] == ["1307010-E02"]
-    assert known["part_name"] == ["水泵总成"]
+    assert known["part_name"] == ["水泵总成"] and known["engine_no"] == ["YC4213557"]
 
 
 def test_the_reader_reads_models_and_stations_against_the_lexicon(key):
@@ -299,15 +300,33 @@ def test_the_reader_doubts_a_part_number_of_a_format_no_claim_has(key):
     """A handwritten BD-27 tag (the development hands) whose part number is written in
     figures only, 780579-66, where every part number the claims hold is of the format
     99A999-99: read right, it is still not ok — its third character may be a D read 0
-    (lexicon.twin_shape); without known part numbers it is judged as before."""
+    (lexicon.twin_shape); without known part numbers it is judged as before.  So is its
+    engine number YC12G4567 beside the claims' YC and seven figures (a 6 read G: MNIST
+    figures, held-out seed 449), though engine numbers are never read against the list."""
     from formdesk.extract.reader import FormReader
 
-    data, _values = scanned_tag(key, 11, 90, part_no="780579-66")
-    known = Lexicon.of(part_no=[f"{10 + i}D{300 + i}-{40 + i}" for i in range(30)])
+    data, _values = scanned_tag(key, 11, 90, part_no="780579-66", engine_no="YC12G4567")
+    known = Lexicon.of(
+        part_no=[f"{10 + i}D{300 + i}-{40 + i}" for i in range(30)],
+        engine_no=[f"YC{4213500 + 7 * i}" for i in range(30)],
+    )
     [rec] = FormReader(key, lexicon=known).read_file(data, "tag.jpg").records
     part = rec.field("part_no")
     assert part.value == "780579-66", part
     assert part.status == "check" and "shape" in part.evidence, part
     assert "第3位读作“0”,也许是“D”" in (part.reason or ""), part.reason
+    engine = rec.field("engine_no")
+    assert engine.value == "YC12G4567", engine
+    assert engine.status == "check" and "shape" in engine.evidence, engine
+    assert "已知的发动机号都不同:第5位读作“G”,也许是“6”" in (engine.reason or ""), engine
     [plain] = FormReader(key).read_file(data, "tag.jpg").records
     assert "shape" not in plain.field("part_no").evidence
+    assert "shape" not in plain.field("engine_no").evidence
+
+
+def test_engine_numbers_give_formats_but_no_vocabulary():
+    lex = Lexicon.of(engine_no=["YC4213557"], part_no=["1307010-E02"])
+    assert lex.formats_for("engine_no") == ("YC4213557",)
+    assert lex.formats_for("part_no") == lex.formats_for("fault_part_no") == ("1307010-E02",)
+    assert lex.formats_for("vin") == ()
+    assert lex.for_field("engine_no") == ()  # a reading is never decoded against them

@@ -145,11 +145,11 @@ class SqlClaimStore(SqlHistoryStore):
             return [ClaimImport.model_validate(dict(r)) for r in db.execute(q).mappings()]
 
     def known_values(self) -> dict[str, list[str]]:
-        """Station names and the claims' models, part numbers and names (DISTINCT), and
-        the values people confirmed on earlier records (store.history, exclusions left
-        out)."""
+        """Station names and the claims' models, part numbers, names and engine numbers
+        (DISTINCT), and the values people confirmed on earlier records (store.history,
+        exclusions left out)."""
         out = {"station": self._distinct(stations.c.name)}
-        for key in ("vehicle_model", "part_no", "part_name"):
+        for key in ("vehicle_model", "part_no", "part_name", "engine_no"):
             out[key] = self._distinct(claims.c[key])
         return {**out, **self.history_lists()}
 
