@@ -176,6 +176,17 @@ def code_shape(value: str) -> str:
     )
 
 
+def _unknown_shape(text: str, known: Sequence[str]) -> tuple[str, str, frozenset[str]] | None:
+    """(the code without spaces, its shape, the known shapes) when at least SHAPE_KNOWN
+    values are known and none has the code's shape; else None."""
+    t = "".join(text.split())
+    if len(known) < SHAPE_KNOWN or not t:
+        return None
+    shapes = _known_shapes(tuple(known))
+    shape = code_shape(t)
+    return None if shape in shapes else (t, shape, shapes)
+
+
 def twin_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
     """For a code no known value shares the shape of (`code_shape`), when at least
     SHAPE_KNOWN values are known: the first position (0-based) where a figure read for its
@@ -185,13 +196,10 @@ def twin_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
     sure of the 0) has a shape no part number has, and 99A999-99 is a format the claims
     hold.  None when the shape is known, too few values are known, or no twin gives a
     known shape."""
-    t = "".join(text.split())
-    if len(known) < SHAPE_KNOWN or not t:
+    unknown = _unknown_shape(text, known)
+    if unknown is None:
         return None
-    shapes = _known_shapes(tuple(known))
-    shape = code_shape(t)
-    if shape in shapes:
-        return None
+    t, shape, shapes = unknown
     for i, ch in enumerate(t):
         if not ch.isascii() or not ch.isalnum():
             continue
@@ -211,13 +219,10 @@ def short_shape(text: str, known: Sequence[str]) -> tuple[int, str] | None:
     and 3817083-E479 read 3817083-479 (Long Cang, held-out seeds 443–457), shapes no part
     number has, one letter short of 99A999-99 and 9999999-A999.  None when the shape is
     known, too few values are known, or no one character gives a known shape."""
-    t = "".join(text.split())
-    if len(known) < SHAPE_KNOWN or not t:
+    unknown = _unknown_shape(text, known)
+    if unknown is None:
         return None
-    shapes = _known_shapes(tuple(known))
-    shape = code_shape(t)
-    if shape in shapes:
-        return None
+    _t, shape, shapes = unknown
     for i in range(len(shape) + 1):
         for kind in ("A", "9"):
             if shape[:i] + kind + shape[i:] in shapes:
