@@ -70,7 +70,7 @@ EVIDENCE_LABELS = {
     "lexicon": "与已知名录一致",
     "history": "名录为本栏以往人工确认的填写",
     "near": "与本栏以往多次确认的填写只差一个字",
-    "shape": "编号格式与已知的都不同,差一个易混的字母或数字",
+    "shape": "编号格式与已知的都不同,差一个易混或漏读的字母或数字",
 }
 
 # the reasons of a reading that is only doubtful — its value checked out, all its ink was
