@@ -391,3 +391,19 @@ def plain_paper(size_mm: tuple[float, float], lines: list[str]) -> np.ndarray:
     for i, line in enumerate(lines):
         draw.text((round(8 * PX_PER_MM), round((10 + 9 * i) * PX_PER_MM)), line, (40, 40, 40), face)
     return np.asarray(paper)[:, :, ::-1].copy()
+
+
+def ruled_paper(size_mm: tuple[float, float], rows: int, cols: int) -> np.ndarray:
+    """A ruled table that is no form of the catalog (BGR, 200 dpi, `size_mm` wide × high):
+    `rows` × `cols` cells in a frame 8 mm inside the paper, no title, no code — a page of
+    a parts ledger or a price list lying beside a form on the flatbed."""
+    paper = plain_paper(size_mm, [])
+    h, w = paper.shape[:2]
+    m = round(8 * PX_PER_MM)
+    for i in range(rows + 1):
+        y = m + round(i * (h - 2 * m) / rows)
+        cv2.line(paper, (m, y), (w - m, y), (30, 30, 30), 3)
+    for j in range(cols + 1):
+        x = m + round(j * (w - 2 * m) / cols)
+        cv2.line(paper, (x, m), (x, h - m), (30, 30, 30), 3)
+    return paper

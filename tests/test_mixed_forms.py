@@ -265,3 +265,29 @@ def test_tags_laid_against_the_beds_edge_are_whole(engine, layouts):
     assert [r.template for r in result.records] == [CODES[0]] * 3
     (problem,) = result.problems
     assert problem.reason.count("被图像边缘截断") == 1, problem.reason
+
+
+def test_a_ruled_table_of_no_form_beside_a_tag_is_named_not_read(engine, layouts):
+    """A filled BD-27 tag on an A3 flatbed beside a ruled table that is no form (a parts
+    ledger's page: a frame and cells, no title, no code).  The tag is read as its
+    registered layout, right; the table is not read against any layout and not dropped
+    without a word: the page's problem says where the unnamed one lies."""
+    from samples.external import ruled_paper
+
+    rng = np.random.default_rng(3)
+    tag, values = filled_tag(external_blank(CODES[0]), rng)
+    image = on_flatbed(
+        [tag, ruled_paper((120, 70), 4, 3)],
+        [Placed(100, 100, 0.4), Placed(320, 200, -0.3)],
+        rng,
+        bed_mm=(420, 297),
+    )
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "bed.jpg")
+    assert [r.template for r in result.records] == [CODES[0]]
+    assert [p.reason for p in result.problems] == [
+        "右下的一张没有定位标记的表单,无法确定是哪种表单,未识读;请把它单独扫描后上传"
+    ]
+    got = [o for o in outcomes(result.records[0], get_template(CODES[0]), values) if o.truth]
+    assert sum(o.correct for o in got) >= 0.9 * len(got), [o for o in got if not o.correct]
+    assert [o for o in got if o.status == "ok" and not o.correct] == []
