@@ -189,6 +189,11 @@ class FormReader:
                 try:
                     reads, reasons = self._read_variants(page, known, variants)
                 except (LayoutMismatch, PageOutlineError) as exc:
+                    if len(forms) == 1 and forms[0].image is not page.image:
+                        # one form found turned among papers that are no form (a tag at
+                        # 10 degrees beside receipts and notes on a desk): the page has no
+                        # one outline, the form found is read where it lies
+                        return self._read_mixed(page, forms, [], [known], owns)
                     reads, reasons = [], [str(exc)]
                 return reads, _page_problem(page, reasons)
             reason = (

@@ -291,3 +291,33 @@ def test_a_ruled_table_of_no_form_beside_a_tag_is_named_not_read(engine, layouts
     got = [o for o in outcomes(result.records[0], get_template(CODES[0]), values) if o.truth]
     assert sum(o.correct for o in got) >= 0.9 * len(got), [o for o in got if not o.correct]
     assert [o for o in got if o.status == "ok" and not o.correct] == []
+
+
+def test_a_turned_tag_among_larger_papers_of_no_form_is_read(engine, layouts):
+    """A phone photo of a filled BD-27 tag turned 12 degrees on a desk beside four larger
+    papers that are no form, each turned its own way.  The tag's frame was found, once the
+    image was levelled at another paper's turn, as the page's only form; the page was then
+    taken for one paper and refused (“既看不出纸张边缘…”).  A lone form found turned is
+    read where it lies when the page has no one outline."""
+    from samples.external import on_desk_together, plain_paper
+
+    rng = np.random.default_rng(5)
+    tag, values = filled_tag(external_blank(CODES[0]), rng)
+    papers = [
+        plain_paper((175, 125), ["收据", "今收到 维修费 叁佰元整", "经手人 张三"]),
+        plain_paper((170, 120), ["便条", "明天上午送件"]),
+        plain_paper((165, 120), ["快递单 顺丰", "寄件人 十堰恒通"]),
+        plain_paper((165, 115), ["发票", "金额 壹仟元"]),
+    ]
+    at = [
+        Placed(110, 90, -6), Placed(310, 90, 7), Placed(110, 290, -3.5), Placed(310, 290, 9),
+        Placed(500, 190, 12),
+    ]  # fmt: skip
+    image = on_desk_together([*papers, tag], at, rng, desk_mm=(600.0, 390.0))
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "desk.jpg")
+    assert result.problems == [], [p.reason for p in result.problems]
+    assert [(r.template, r.identified_by) for r in result.records] == [(CODES[0], "layout")]
+    got = [o for o in outcomes(result.records[0], get_template(CODES[0]), values) if o.truth]
+    assert sum(o.correct for o in got) >= 0.9 * len(got), [o for o in got if not o.correct]
+    assert [o for o in got if o.status == "ok" and not o.correct] == []
