@@ -29,6 +29,11 @@ STROKE_RIDGE = 0.4  # the paper between two cores rises this far: two strokes, n
 TWIN_RUN = 0.2  # of a piece's height: two strokes side by side over this many rows
 WIDE_GLYPH = 1.1  # of the line's ink height: a piece wider than this holds several figures
 NEAR = 0.12  # of the line's ink height: how far outside a piece a character's x may fall
+# px at 200 dpi: a piece reaching this near the crop's left or right side is cut there —
+# written over the box's printed line (taken out with the print) or past the box — and the
+# classifier would judge a part of a figure (an external 表格04's phone number written
+# against its cell's line: its 0 cut to a ɔ, judged a 1 or a 7 at 0.77-1.0)
+CUT_SIDE_PX = 1
 FIGURES = frozenset("0123456789")  # the classifier's classes ('²', '２' are digits to str.isdigit)
 
 
@@ -130,6 +135,8 @@ def figure_opinion(
             doubled = who[0]
         if p.height < TALL_BLOB * height or (p.x1 - p.x0) > WIDE_GLYPH * height:
             continue
+        if p.x0 <= CUT_SIDE_PX or p.x1 >= grey.shape[1] - CUT_SIDE_PX:
+            continue  # cut at the crop's side: not a whole figure
         glyph = np.isin(labels[:, p.x0 : p.x1], p.labels)
         judged.append((who[0], normalize_glyph(glyph)))
     if not judged:

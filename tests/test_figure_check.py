@@ -140,3 +140,23 @@ def test_a_figure_the_classifier_doubts_is_never_ok(monkeypatch):
     for f in doubted:
         assert f.status != "ok", (f.key, f.evidence)
     assert any(f.reason and f.reason.startswith("单独看第") for f in doubted)
+
+
+def test_a_figure_cut_at_the_crops_side_is_not_judged(engine, monkeypatch):
+    """A phone number written against its cell's printed line (an external 表格04): the
+    line is taken out with the print and the first 0 is cut to a ɔ, which the classifier
+    took for a 1 or a 7 at 0.77–1.0.  A piece reaching the crop's side is a part of a
+    figure and is not judged (`CUT_SIDE_PX`); a whole line's first figure is."""
+    import formdesk.extract.figure_check as fc
+
+    whole = _written("0719-3991")
+    ink = np.nonzero((whole[..., 0] < 128).any(axis=0))[0]
+    cut = whole[:, ink[0] + 8 :]  # the 0's left side gone under the line
+    r = engine.recognize([cut], charset(FieldType.phone))[0]
+    assert r.text == "0719-3991", r
+    w = engine.recognize([whole], charset(FieldType.phone))[0]
+    judged = figure_opinion(cut, r.text, r.char_x).seen
+    judged_whole = figure_opinion(whole, w.text, w.char_x).seen
+    monkeypatch.setattr(fc, "CUT_SIDE_PX", -1)  # every piece judged, the cut one too
+    assert figure_opinion(cut, r.text, r.char_x).seen == judged + 1
+    assert figure_opinion(whole, w.text, w.char_x).seen == judged_whole  # nothing cut
