@@ -165,28 +165,40 @@ def _forms_in(image: np.ndarray, quads: list[np.ndarray]) -> list[Joined]:
 
 
 def ground_inside(gray: np.ndarray, quad: np.ndarray) -> float:
-    """The share (0..1) of a frame's inside (`quad`, px; its rim of 1.5 mm left out)
-    where the ground shows: darker than GROUND_DARK of its paper (the 90th percentile of
-    its grey) in patches wider than GROUND_OPEN_MM, which no printed line, handwriting or
-    seal's ring is.  A printed form's frame holds paper only (0.0 on each of 57 frames of
-    the external BD-27, BD-31 and 表格04 scanned, photographed and on desks, seeds 0-11);
-    the edges of two plain papers lying side by side on a desk drew a “frame” holding
-    the desk between them (0.12), reported as a form that could not be named."""
-    h, w = gray.shape[:2]
-    x0, y0 = np.clip(np.floor(quad.min(axis=0)).astype(int), 0, [w, h])
-    x1, y1 = np.clip(np.ceil(quad.max(axis=0)).astype(int) + 1, 0, [w, h])
-    part = gray[y0:y1, x0:x1]
-    mask = np.zeros(part.shape, np.uint8)
-    cv2.fillConvexPoly(mask, np.round(quad - [x0, y0]).astype(np.int32), 1)
-    rim = max(3, round(1.5 * PX_PER_MM) | 1)
-    inside = cv2.erode(mask, np.ones((rim, rim), np.uint8)) > 0
-    if not inside.any():
+    """The share (0..1) of a frame's inside (`quad`, px, TL TR BR BL; its rim of 1.5 mm
+    left out) where the ground shows across it: darker than GROUND_DARK of its paper (the
+    90th percentile of its grey) in patches wider than GROUND_OPEN_MM, which no printed
+    line, handwriting or seal's ring is, that run from one side of the inside to the
+    opposite one.  The edges of two plain papers lying side by side on a desk drew a
+    “frame” with the desk running through it (0.12), reported as a form that could not be
+    named; a printed form's frame holds paper only (0.0 on each of 57 frames of the
+    external BD-27, BD-31 and 表格04 scanned, photographed and on desks, seeds 0-11), and a
+    dark patch that does not cross it — a thumb at its side, a solid stamp, the ground's
+    paint where formdesk's own tag lay over its corner — leaves it a form."""
+    top = float(np.linalg.norm(quad[1] - quad[0]))
+    side = float(np.linalg.norm(quad[3] - quad[0]))
+    w, h = max(2, round(top)), max(2, round(side))
+    to_rect = cv2.getPerspectiveTransform(
+        quad.astype(np.float32), np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    )
+    flat = cv2.warpPerspective(gray, to_rect, (w, h), flags=cv2.INTER_AREA)
+    rim = max(3, round(1.5 * PX_PER_MM))
+    inside = flat[rim : h - rim, rim : w - rim]
+    if inside.size == 0:
         return 0.0
-    paper = float(np.percentile(part[inside], 90))
-    dark = (part < GROUND_DARK * paper).astype(np.uint8)
+    paper = float(np.percentile(inside, 90))
+    dark = (inside < GROUND_DARK * paper).astype(np.uint8)
     k = max(3, round(GROUND_OPEN_MM * PX_PER_MM) | 1)
     patches = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    return float(patches[inside].mean())
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(patches, connectivity=8)
+    ih, iw = inside.shape
+    across = [
+        i
+        for i in range(1, n)
+        if (stats[i, 0] <= 1 and stats[i, 0] + stats[i, 2] >= iw - 1)
+        or (stats[i, 1] <= 1 and stats[i, 1] + stats[i, 3] >= ih - 1)
+    ]
+    return float(np.isin(labels, across).mean()) if across else 0.0
 
 
 def frames_beside(image: np.ndarray, forms: list[LocatedForm]) -> list[BesideForm]:

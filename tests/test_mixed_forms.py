@@ -321,3 +321,36 @@ def test_a_turned_tag_among_larger_papers_of_no_form_is_read(engine, layouts):
     got = [o for o in outcomes(result.records[0], get_template(CODES[0]), values) if o.truth]
     assert sum(o.correct for o in got) >= 0.9 * len(got), [o for o in got if not o.correct]
     assert [o for o in got if o.status == "ok" and not o.correct] == []
+
+
+def test_a_thumb_and_a_solid_stamp_on_a_tag_leave_it_a_form(engine, layouts):
+    """A phone photo of a filled BD-27 tag held down by a thumb over its table's left side,
+    a solid red stamp inside it.  Both are dark patches wider than any line; the rule that
+    a frame holding the ground is no form (`beside.ground_inside`) took them for the desk
+    and the tag vanished without a word.  Only ground running across the frame, side to
+    side, makes it no form: the tag is read, and nothing under the thumb is ok and wrong."""
+    from formdesk.extract.beside import ground_inside, page_forms
+    from formdesk.extract.frames import printed_frames
+
+    rng = np.random.default_rng(6)
+    tag, values = filled_tag(external_blank(CODES[0]), rng)
+    (frame,) = printed_frames(cv2.cvtColor(tag, cv2.COLOR_BGR2GRAY))
+    x, y, w, h = frame.bbox
+    cv2.ellipse(tag, (x + 40, y + h // 2), (110, 160), 0, 0, 360, (60, 70, 90), -1)  # thumb
+    cv2.circle(tag, (x + w // 2 + 100, y + h // 3), 90, (40, 40, 160), -1)  # solid stamp
+    image = _on_plain_desk(tag, rng)
+    [found] = page_forms(image)
+    gray = cv2.cvtColor(found.image, cv2.COLOR_BGR2GRAY)
+    assert ground_inside(gray, found.frame.quad) == 0.0
+    data = cv2.imencode(".jpg", image)[1].tobytes()
+    result = _reader(engine, layouts, CODES).read_file(data, "thumb.jpg")
+    assert [r.template for r in result.records] == [CODES[0]], [p.reason for p in result.problems]
+    got = [o for o in outcomes(result.records[0], get_template(CODES[0]), values) if o.truth]
+    assert [o for o in got if o.status == "ok" and not o.correct] == []
+    assert sum(o.correct for o in got) >= 0.5 * len(got)
+
+
+def _on_plain_desk(piece: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    from samples.external import on_desk_together
+
+    return on_desk_together([piece], [Placed(150, 120, 5)], rng, desk_mm=(300.0, 240.0))
