@@ -112,7 +112,7 @@ def _holds_plates(template: str, key: str) -> bool:
     key the catalog does not know."""
     try:
         spec = get_template(template).spec(re.sub(r"\[\d+\]", "", key))
-    except (KeyError, LookupError):
+    except LookupError:  # KeyError included
         return False
     return bool(getattr(spec, "holds_plates", False))
 

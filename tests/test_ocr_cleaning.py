@@ -151,6 +151,8 @@ def test_a_plate_whose_province_was_lost_is_a_plate_in_a_slot(read):
 
 @pytest.mark.parametrize("read", ["休息", "培训", "ABCDEF", "A1", "保养A1234"])
 def test_words_in_a_slot_are_text(read):
+    """In a 表格02 slot (`holds_plates`) a word, a short code or a plate-like run with
+    Chinese in it is judged as text, not as a plate whose province was lost."""
     from formdesk.extract.fields import judged_as
 
     assert judged_as(FieldType.text, read, True) == FieldType.text

@@ -160,6 +160,7 @@ def test_a_delivery_long_after_reception_is_still_printed():
 
 
 def test_within_days_needs_its_days():
+    """`days` goes with `within_days` and only with it; an impossible day breaks nothing."""
     with pytest.raises(ValidationError):
         CrossCheck(rule="within_days", field="x", other="y", message="m")
     with pytest.raises(ValidationError):
