@@ -7,8 +7,9 @@ places values are drawn into and, later, the places a scan is cropped at.
 from __future__ import annotations
 
 import re
+from calendar import monthrange
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -201,8 +202,7 @@ def _day_span(text: str) -> tuple[date, date] | None:
     try:
         if len(text) == 7:
             first = date.fromisoformat(text + "-01")
-            following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-            return first, following - timedelta(days=1)
+            return first, first.replace(day=monthrange(first.year, first.month)[1])
         day = date.fromisoformat(text[:10])
     except ValueError:
         return None
