@@ -70,6 +70,8 @@ from .figure_check import FigureOpinion, figure_opinion
 from .ink import FormImage
 from .lexicon import (
     HISTORY_TYPES,
+    SHAPE_LISTS,
+    SHAPE_NAMES,
     Lexicon,
     best_known,
     drops_read,
@@ -565,7 +567,7 @@ SHORT_SHAPE = "编号格式与已知的{what}都不同:第{at}位可能漏读了
 
 def _code_kind(key: str) -> str:
     """What the codes of a field with known formats are called in a reason (Chinese)."""
-    return "发动机号" if key == "engine_no" else "零件编号"
+    return SHAPE_NAMES[SHAPE_LISTS[key]]
 
 
 _DATED = (FieldType.date, FieldType.month, FieldType.datetime)

@@ -57,6 +57,8 @@ SHAPE_LISTS: dict[str, str] = {
     "fault_part_no": "part_no",
     "engine_no": "engine_no",
 }
+# what the codes of each SHAPE_LISTS list are called in a reason (Chinese)
+SHAPE_NAMES: dict[str, str] = {"part_no": "零件编号", "engine_no": "发动机号"}
 
 # lists a value must come from: a form is sent by one of the network's stations, so a
 # station name the list lacks is a misreading (汇通 read 江通) or a station to register —
