@@ -60,9 +60,16 @@ from samples.synth.sources import HAND_SOURCES, HELD_OUT, parse_hands  # noqa: E
 KEY = os.environ.get("FORMDESK_SECRET", "formdesk-synth").encode()
 
 
-def generate(out: Path, count: int, seed: int, hands: str = "", kinds: str = "") -> None:
-    """Runs the generator (samples.synth) into `out`; `hands`/`kinds` as its options."""
-    extra = (["--hands", hands] if hands else []) + (["--kinds", kinds] if kinds else [])
+def generate(
+    out: Path, count: int, seed: int, hands: str = "", kinds: str = "", templates: str = ""
+) -> None:
+    """Runs the generator (samples.synth) into `out`; `hands`/`kinds`/`templates` (comma
+    lists of form codes; empty: all 27) as its options."""
+    extra = (
+        (["--hands", hands] if hands else [])
+        + (["--kinds", kinds] if kinds else [])
+        + (["--templates", templates] if templates else [])
+    )
     subprocess.run(
         [
             sys.executable,
@@ -506,7 +513,10 @@ def hands_main(args: argparse.Namespace) -> None:
         for s in sources:
             folder = Path(tmp.name) / s.name
             t0 = time.perf_counter()
-            generate(folder, args.count, hand_seed(args.seed, s.name), s.name, HAND_KINDS)
+            generate(
+                folder, args.count, hand_seed(args.seed, s.name), s.name, HAND_KINDS,
+                args.templates,
+            )  # fmt: skip
             print(
                 f"generated {args.count} images by {s.name} (seed {hand_seed(args.seed, s.name)}) "
                 f"in {time.perf_counter() - t0:.1f} s",
@@ -591,6 +601,12 @@ def main() -> None:
         help=f"comma list of hand sources ({', '.join(HAND_SOURCES)}, or all): a set per "
         "source, figures per source (default --count 30 each); with --external [--tags], "
         "its pages made again for each source, figures per source",
+    )
+    ap.add_argument(
+        "--templates",
+        default="",
+        help="with --hands: only these forms (comma list of codes, e.g. 表格06,SH-ZH/BD-27), "
+        "to gather enough readings of a rare field type (date-times, engine numbers)",
     )
     ap.add_argument("--no-page-ocr", action="store_true", help="skip the whole-page OCR pass")
     ap.add_argument(
