@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from pydantic import ValidationError
 
-from formdesk.extract.checks import apply_cross_checks, summarise_table
+from formdesk.extract.checks import apply_cross_checks, implied_spans, summarise_table
 from formdesk.model.record import FieldReading
 from formdesk.templates import get_template, load_catalog
 from formdesk.templates.schema import CrossCheck
@@ -222,3 +222,75 @@ def test_a_month_stands_for_its_days():
     assert check.broken("2024-02-20", "2024-03-31")
     assert not check.broken("2026-02", "2026-02-15")
     assert not check.broken("2026-13", "2026-02-15")  # no such month: not this rule's to say
+
+
+def test_a_year_misread_beside_an_unread_middle_date_goes_to_review():
+    """Rules through a date that was not read still bound the dates around it
+    (`implied_spans`): 表格06's 进厂时间 unreadable, its 更改后预计交车时间 2024-03-21 13:20
+    read 2014-03-21 13:20 at 0.998, both views and both models agreeing (MNIST figures,
+    calibration seed 53).  Its 原约定交车时间 is 31 days from 进厂时间 at most, and so is it:
+    62 days from each other.  Both go to review; the same form read right is left alone."""
+    t = get_template("表格06")
+    for revised, status in [("2014-03-21 13:20", "check"), ("2024-03-21 13:20", "ok")]:
+        fields = [
+            _ok("original_delivery_time", "2024-03-21 17:15", "datetime"),
+            _ok("revised_delivery_time", revised, "datetime"),
+            _ok("confirm_time", "2024-03-21 16:44", "datetime"),
+        ]
+        apply_cross_checks(t, fields)
+        assert [f.status for f in fields] == [status, status, "ok" if status == "ok" else "check"]
+        if status == "check":
+            assert "原约定交车时间与更改后预计交车时间相隔超过62天" in fields[1].reason
+
+
+def test_implied_spans_are_the_least_bound_and_never_break_what_holds():
+    """An implied rule per pair of dates no rule of the template joins, its days the
+    shortest chain; a rule of two columns of one table applies row by row."""
+    spans = {(c.field, c.other): c.days for c in implied_spans(get_template("表格06"))}
+    assert spans[("original_delivery_time", "revised_delivery_time")] == 62
+    assert spans[("dispatch_time", "revised_delivery_time")] == 93
+    assert ("checkin_time", "original_delivery_time") not in spans  # its own rule
+    rows = {(c.field, c.other): c.days for c in implied_spans(get_template("表格01"))}
+    assert rows == {("appointments.promised_delivery_time", "appointments.register_date"): 62}
+    assert implied_spans(get_template("表格04")) == []  # one rule implies nothing
+
+
+@pytest.mark.parametrize(
+    "code",
+    [c for c, t in load_catalog().items() if any(k.rule == "within_days" for k in t.checks)],
+)
+def test_generated_forms_keep_every_span(code):
+    """No right reading of a generated form goes to review for a `within_days` rule, its
+    own or implied (the generator dates one job's times days apart)."""
+    t = get_template(code)
+    checks = [c for c in t.checks if c.rule == "within_days"] + implied_spans(t)
+    rng = np.random.default_rng(53)
+    for _ in range(80):
+        v = make_values(t, rng)
+        for c in checks:
+            for _row, a, b in c.order_operands(v, lambda table, v=v: v.get(table) or []):
+                assert a is None or b is None or not c.broken(a, b), (c.field, a, c.other, b)
+
+
+@pytest.mark.parametrize(
+    ("code", "late", "early", "message"),
+    [
+        ("表格07", "inspection_time", "checkin_time", "检验时间与进厂时间相隔超过31天"),
+        ("表格12", "recheck_time", "rework_completed_time", "复检时间与返修完工时间相隔超过31天"),
+        ("表格16", "inspection_date", "completion_time", "检查日期与完工时间相隔超过31天"),
+        ("表格18", "expected_delivery_time", "entry_time", "预计交车时间与进厂时间相隔超过31天"),
+    ],
+)
+def test_one_jobs_dates_lie_within_a_month(code, late, early, message):
+    """Every form that dates one job twice bounds them: a year misread (2025 read 2026)
+    after the earlier date passes the order rules, not this one."""
+    t = get_template(code)
+    kind = {f.key: f.type.value for f in t.fields}
+    for later, status in [("2026-12-05 10:20", "check"), ("2025-12-05 10:20", "ok")]:
+        if kind[late] == "date":
+            later = later[:10]
+        fields = [_ok(early, "2025-12-03 09:00", kind[early]), _ok(late, later, kind[late])]
+        apply_cross_checks(t, fields)
+        assert [f.status for f in fields] == [status, status], (code, later)
+        if status == "check":
+            assert message in fields[1].reason
