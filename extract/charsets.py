@@ -210,12 +210,25 @@ def plate_like(text: str) -> bool:
 _PLATE_UNPROVINCED = re.compile(r"[A-Za-z][A-Za-z0-9]{4,7}")
 
 
+# … or a figure where the province stands (川 read 1, 冀 read 3) before its city letter
+_PLATE_FIGURE_FIRST = re.compile(r"\d[A-Za-z][A-Za-z0-9]{4,6}")
+# the separators people write in a plate (鄂A·12345, 鄂A-12345, 鄂A 12345) or OCR reads
+# into one; they are no part of it (GA 36-2018 prints a dot the writer may copy)
+_PLATE_SEPARATORS = re.compile(r"[·・•.\-—\s]")
+
+
 def plate_in_slot(text: str) -> bool:
-    """Whether a reading of a cell that holds a plate or a word is a plate: plate-like
+    """Whether a reading of a cell that holds a plate or a word is a plate, once the
+    separators written in plates are left out (`_PLATE_SEPARATORS`): plate-like
     (`plate_like`), or 5–8 letters and figures, a letter first and a figure among them (its
-    province dropped or read as a letter).  GA 36-2018 plate numbers."""
-    return plate_like(text) or bool(
-        _PLATE_UNPROVINCED.fullmatch(text) and any(ch.isdigit() for ch in text)
+    province dropped or read as a letter), or a figure then a letter then 4–6 letters and
+    figures (its province read as a figure).  Judged a plate, a reading is never ok on OCR
+    alone, so a wider net only sends more to review.  GA 36-2018 plate numbers."""
+    bare = _PLATE_SEPARATORS.sub("", text)
+    return (
+        plate_like(bare)
+        or bool(_PLATE_UNPROVINCED.fullmatch(bare) and any(ch.isdigit() for ch in bare))
+        or bool(_PLATE_FIGURE_FIRST.fullmatch(bare))
     )
 
 

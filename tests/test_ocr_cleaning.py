@@ -149,7 +149,19 @@ def test_a_plate_whose_province_was_lost_is_a_plate_in_a_slot(read):
     assert not get_template("表格02").spec("staff_schedule.staff_name").holds_plates
 
 
-@pytest.mark.parametrize("read", ["休息", "培训", "ABCDEF", "A1", "保养A1234"])
+@pytest.mark.parametrize(
+    "read", ["鄂A·12345", "鄂A-1W4TB", "1AU4311", "3A8C3Y6", "AT4V-63", "云A U4311"]
+)
+def test_a_plate_with_separators_or_a_figure_for_its_province_is_a_plate_in_a_slot(read):
+    """A slot's plate written with a separator (鄂A·12345, GA 36-2018's dot copied), or
+    with its province read as a figure (川 read 1), is still a plate: judged as text it
+    could be ok on OCR alone (a review of the slot rule found both missed)."""
+    from formdesk.extract.fields import judged_as
+
+    assert judged_as(FieldType.text, read, True) == FieldType.plate
+
+
+@pytest.mark.parametrize("read", ["休息", "培训", "ABCDEF", "A1", "保养A1234", "9:30", "1-2号"])
 def test_words_in_a_slot_are_text(read):
     """In a 表格02 slot (`holds_plates`) a word, a short code or a plate-like run with
     Chinese in it is judged as text, not as a plate whose province was lost."""
