@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import cv2
 import numpy as np
 
 from formdesk.model.record import FieldReading
@@ -688,9 +689,10 @@ def _line_crops(
 ) -> list[np.ndarray]:
     """One crop per written line (a tall box may hold several)."""
     inner = v.inset(0.6)
-    profile = form.ink[form.px(inner)].sum(axis=1)
+    ink = form.ink[form.px(inner)]
+    profile = ink.sum(axis=1)
     crops = []
-    for top, bottom in _split_lines(profile, cut_touching=multiline):
+    for top, bottom in _split_lines(profile, cut_touching=multiline, ink=ink):
         y0 = inner.y + max(0, top - 3) / PX_PER_MM
         y1 = min(inner.bottom, inner.y + (bottom + 4) / PX_PER_MM)
         crop = form.text_crop(
@@ -702,11 +704,18 @@ def _line_crops(
 
 
 LINE_PX = 60  # ~7.5 mm: in a multi-line box, a band this tall may be two lines touching
+CHAR_PX = 20  # ~2.5 mm: a piece of ink this tall is writing, not a stroke's tail
 
 
-def _split_lines(profile: np.ndarray, cut_touching: bool) -> list[tuple[int, int]]:
+def _split_lines(
+    profile: np.ndarray, cut_touching: bool, ink: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     """Row bands of ink separated by white rows; in multi-line boxes, tall bands are cut
-    at their thinnest row (one line's descenders touching the next line)."""
+    at their thinnest row (one line's descenders touching the next line) when each side
+    holds a fair share of the ink, or (given the box's `ink` mask, rows × columns, the
+    profile's own) when each side holds a piece of writing of its own
+    (`_writing_each_side`): a remark's last line of one character (…质检增加路试项 / 目)
+    holds 2 % of the ink and was read as part of the line above, and dropped."""
     rows = np.nonzero(profile > 0)[0]
     if len(rows) == 0:
         return []
@@ -729,7 +738,10 @@ def _split_lines(profile: np.ndarray, cut_touching: bool) -> list[tuple[int, int
             if (
                 cut > 0
                 and seg[cut] < 0.15 * seg.max()
-                and min(upper, lower) > 0.05 * max(upper, lower)
+                and (
+                    min(upper, lower) > 0.05 * max(upper, lower)
+                    or (ink is not None and _writing_each_side(ink[top : bottom + 1], cut))
+                )
             ):
                 bands[:0] = [(top, top + cut), (top + cut + 1, bottom)]
                 continue
@@ -745,6 +757,25 @@ def _split_lines(profile: np.ndarray, cut_touching: bool) -> list[tuple[int, int
             if n >= 0.1 * max(ink) or b - t >= 0.5 * tallest
         ]
     return out
+
+
+def _writing_each_side(band: np.ndarray, cut: int) -> bool:
+    """Whether both sides of row `cut` of a band of ink (rows × columns, nonzero = ink)
+    hold a piece of writing of their own: a connected piece at least CHAR_PX tall whose
+    middle lies on that side.  The tails of one line's strokes reaching below a cut belong
+    to pieces whose middle lies above it."""
+    n, _labels, stats, _ = cv2.connectedComponentsWithStats(
+        (band > 0).astype(np.uint8), connectivity=8
+    )
+    above = below = False
+    for _x, y, _w, h, _area in stats[1:n]:
+        if h < CHAR_PX:
+            continue
+        if y + h / 2 <= cut:
+            above = True
+        else:
+            below = True
+    return above and below
 
 
 def _printed_text(text: str, spec: FormField | Column) -> str:
