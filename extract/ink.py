@@ -17,6 +17,13 @@ from .align import PX_PER_MM
 
 INK_LEVEL = 200  # grey level (after flattening) below which a pixel is ink: light, blurred phone-photo ink included
 MIN_INK_PX = 30  # fewer ink pixels than this in a box: nothing was written
+# a stroke light and one pixel wide (a thin, light 1) is lost to the ink mask; a piece
+# at least this tall (px, ~1.2 mm), lying within STROKE_REACH of the ink's height beside
+# the ink and clear of the box's sides, still belongs in the crop OCR is given
+STROKE_MIN_PX = 10
+STROKE_LEVEL = 225  # … dark: a light stroke's pixels (the ink's own are below INK_LEVEL)
+STROKE_REACH = 1.0
+SIDE_CLEAR_PX = 3
 
 
 def px_slices(r: Rect, shape: tuple[int, ...]) -> tuple[slice, slice]:
@@ -106,13 +113,49 @@ class FormImage:
             if len(xs) == 0:
                 return None
             pad = 6
+            lo, hi = self._thin_reach(
+                sl, int(xs.min()), int(xs.max()), int(ys.min()), int(ys.max())
+            )
             y0, y1 = max(0, ys.min() - pad), min(crop.shape[0], ys.max() + pad + 1)
-            x0, x1 = max(0, xs.min() - pad), min(crop.shape[1], xs.max() + pad + 1)
+            x0, x1 = max(0, lo - pad), min(crop.shape[1], hi + pad + 1)
             crop = crop[y0:y1, x0:x1]
         if crop.size == 0:
             return None
         # RapidOCR's model is trained on dark text on light paper, 3 channels
         return cv2.cvtColor(crop, cv2.COLOR_GRAY2BGR)
+
+    def _thin_reach(
+        self, sl: tuple[slice, slice], x0: int, x1: int, y0: int, y1: int
+    ) -> tuple[int, int]:
+        """The ink's columns x0..x1 (px of the slice `sl`) widened to the thin strokes
+        beside them too light or thin for the ink mask: pieces darker than STROKE_LEVEL off
+        the print at least STROKE_MIN_PX tall, overlapping the ink's rows y0..y1, within STROKE_REACH
+        of its height of the ink, and SIDE_CLEAR_PX clear of the slice's sides (where a
+        cell line's sliver lies).  A light MNIST 1 drawn one pixel wide after a 2 (a
+        purchase date's day 21, held-out seed 491) was trimmed off and the date read
+        2023-04-02, ok at 0.99 with every piece of ink left in the crop read."""
+        dark = (self.flat[sl] < STROKE_LEVEL) & ~self.printed[sl]
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), 8)
+        width = dark.shape[1]
+        reach = STROKE_REACH * max(1, y1 - y0 + 1)
+        for _ in range(2):  # a stroke found may reach the next
+            grown = False
+            for x, y, w, h, _area in stats[1:n]:
+                if (
+                    h < STROKE_MIN_PX
+                    or y + h < y0
+                    or y > y1
+                    or x < SIDE_CLEAR_PX
+                    or x + w > width - SIDE_CLEAR_PX
+                ):
+                    continue
+                if x0 - reach <= x + w - 1 < x0:
+                    x0, grown = int(x), True
+                elif x1 < x <= x1 + reach:
+                    x1, grown = int(x + w - 1), True
+            if not grown:
+                break
+        return x0, x1
 
     def red_fraction(self, r: Rect) -> float:
         """Share of red (seal ink) pixels in `r`."""
