@@ -129,9 +129,9 @@ class FormImage:
     ) -> tuple[int, int]:
         """The ink's columns x0..x1 (px of the slice `sl`) widened to the thin strokes
         beside them too light or thin for the ink mask: pieces darker than STROKE_LEVEL off
-        the print at least STROKE_MIN_PX tall, overlapping the ink's rows y0..y1, within STROKE_REACH
-        of its height of the ink, and SIDE_CLEAR_PX clear of the slice's sides (where a
-        cell line's sliver lies).  A light MNIST 1 drawn one pixel wide after a 2 (a
+        the print at least STROKE_MIN_PX tall, overlapping the ink's rows y0..y1, lying
+        (apart, or joined to the ink by light pixels) within STROKE_REACH of its height
+        of the ink, and SIDE_CLEAR_PX clear of the slice's sides (a cell line's sliver).  A light MNIST 1 drawn one pixel wide after a 2 (a
         purchase date's day 21, held-out seed 491) was trimmed off and the date read
         2023-04-02, ok at 0.99 with every piece of ink left in the crop read."""
         dark = (self.flat[sl] < STROKE_LEVEL) & ~self.printed[sl]
@@ -149,10 +149,12 @@ class FormImage:
                     or x + w > width - SIDE_CLEAR_PX
                 ):
                     continue
-                if x0 - reach <= x + w - 1 < x0:
+                right = x + w - 1
+                # apart beside the ink, or joined to it by its light pixels and reaching out
+                if x < x0 and x0 - reach <= right and x >= x0 - reach:
                     x0, grown = int(x), True
-                elif x1 < x <= x1 + reach:
-                    x1, grown = int(x + w - 1), True
+                if right > x1 and x <= x1 + reach and right <= x1 + reach:
+                    x1, grown = int(right), True
             if not grown:
                 break
         return x0, x1

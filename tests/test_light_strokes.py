@@ -42,6 +42,15 @@ def test_a_light_thin_1_beside_the_writing_stays_in_the_crop():
     assert _right_edge(_form(light_one)) >= plain + 12
 
 
+def test_a_light_1_joined_to_the_figure_by_its_light_pixels_stays_in_the_crop():
+    def joined_one(page, x, y):
+        page[y + 28 : y + 30, x + 60 : x + 72] = 215  # light ink between the 2 and the 1
+        page[y + 14 : y + 46, x + 72] = 205
+
+    plain = _right_edge(_form(lambda *a: None))
+    assert _right_edge(_form(joined_one)) >= plain + 12
+
+
 def test_a_sliver_at_the_side_or_a_speck_does_not_widen_the_crop():
     def side_and_speck(page, x, y):
         right = round(BOX.right * PX_PER_MM) - round(0.6 * PX_PER_MM) - 1
