@@ -173,15 +173,18 @@ def yuan_for_none(text: str) -> bool:
 
 # a short code of a letter and a number written with a leading 0 (工位 A05, B03): an open
 # handwritten 0 is read C, a round one O (A05 read AC5 by both models, Ma Shan Zheng, cal
-# seed 19, ok twice); no right reading of that shape on the calibration dump
-_ZERO_AS_LETTER = re.compile(r"[A-Za-z][CcOo]\d{1,2}")
+# seed 19, ok twice); no right reading of that shape on the calibration dump.  The figures
+# after it may be read as their twin letters too (A05 read AOS, MNIST figures, held-out
+# seeds 503 and 509; B06 read BOG, seed 487; A01 read ACI, ok, calibration seed 53): on
+# calibration seed 53, 15 readings of that wider shape, none right
+_ZERO_AS_LETTER = re.compile(r"[A-Za-z][CcOo][\dSsGgBbZzIl]{1,2}")
 ZERO_AS_LETTER = "字母后的“C”或“O”可能是数字 0(如工位 A05),请核对"
 
 
 def zero_as_letter(text: str) -> bool:
     """Whether a text reading is a short code of a letter, C or O, and one or two figures
-    (`ZERO_AS_LETTER`): AC5 and BO3 are; SC7060 (a station code), EQ1090TJ and A05 are
-    not."""
+    or their twin letters (S 5, G 6, B 8, Z 2, I l 1) (`ZERO_AS_LETTER`): AC5, BO3, AOS
+    and ACI are; SC7060 (a station code), EQ1090TJ, ABS and A05 are not."""
     return bool(_ZERO_AS_LETTER.fullmatch(text.strip()))
 
 

@@ -103,7 +103,12 @@ def test_a_read_yuan_after_a_unit_goes_to_review(key):
         ("AC5", True),  # A05
         ("BO3", True),
         ("Ao12", True),
+        ("AOS", True),  # A05, its 5 read S too (held-out seeds 503, 509)
+        ("BOG", True),  # B06
+        ("ACI", True),  # A01 (ok on calibration seed 53)
         ("A05", False),
+        ("ABS", False),
+        ("ECU", False),
         ("SC7060", False),  # a station code
         ("EQ1090TJ", False),
         ("C3", False),
