@@ -7,7 +7,7 @@ sends every reading in it to review."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from decimal import Decimal, InvalidOperation
 
 from formdesk.model.record import FieldReading
@@ -48,7 +48,10 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
     for check in template.checks:
         if check.rule in ("sum", "product"):
             _apply_sum(check, by_key)
-    for check in [*template.checks, *implied_spans(template)]:
+    unread = {k for k, f in by_key.items() if f.value is None} | {
+        f.key for f in template.fields if f.key not in by_key
+    }
+    for check in [*template.checks, *implied_spans(template, unread)]:
         if check.rule in ("sum", "product"):
             continue
         if check.rule != "equals_words":
@@ -86,19 +89,29 @@ def apply_cross_checks(template: Template, fields: list[FieldReading]) -> None:
             f.status, f.reason, f.confidence = fresh.status, fresh.reason, fresh.confidence
 
 
-def implied_spans(template: Template) -> list[CrossCheck]:
-    """The `within_days` rules two of a template's own imply (|a − b| ≤ m and |b − c| ≤ n
-    give |a − c| ≤ m + n), for each pair of dates no rule of its own joins, at the least
-    such bound in days.  A chain's middle date unread no longer hides a misread year at
-    its end: 表格06's 进厂时间 read 9024年3月2日 (refused), its 更改后预计交车时间
-    2024-03-21 13:20 read 2014-03-21 13:20 at 0.998, both views and both models agreeing
-    (MNIST figures, calibration seed 53), 3,652 days from the 原约定交车时间 read
-    2024-03-21 17:15 — which two rules through 进厂时间 bound to 62 days.  Where both ends'
-    own rules hold, the implied one holds too (the triangle inequality), so it only ever
-    speaks when a middle date is missing or unreadable.  Pairs of two tables' columns are
-    left out (no row joins them); a column against a plain field is applied row by row."""
+def implied_spans(template: Template, missing: Collection[str] = ()) -> list[CrossCheck]:
+    """The `within_days` rules a template's own imply through a date not read: |a − b| ≤ m
+    and |b − c| ≤ n give |a − c| ≤ m + n when b, a plain date or date-time field named in
+    `missing`, has no value on this document — for each pair of dates no rule of the
+    template's own joins, at the least such bound in days.  A chain's middle date unread
+    no longer hides a misread year at its end: 表格06's 进厂时间 read 9024年3月2日
+    (refused), its 更改后预计交车时间 2024-03-21 13:20 read 2014-03-21 13:20 at 0.998, both
+    views and both models agreeing (MNIST figures, calibration seed 53), 3,652 days from
+    the 原约定交车时间 read 2024-03-21 17:15, which two rules through 进厂时间 bound to 62
+    days.  Only through a missing date: with every date read, a year misread at one end
+    already breaks its own rules, and an implied rule would send the right dates around
+    it to review too.  A table's columns are never the middle (a row's dates are the
+    rows', and a table may be empty), nor a month (it stands for its days, so the two
+    bounds do not add).  [] when `missing` is empty."""
     edges = [c for c in template.checks if c.rule == "within_days"]
-    if len(edges) < 2:
+    through = [
+        k
+        for k in sorted(set(missing))
+        if "." not in k
+        and any(k in (c.field, c.other) for c in edges)
+        and template.spec(k).type.value != "month"
+    ]
+    if len(edges) < 2 or not through:
         return []
     nodes = sorted({r for c in edges for r in (c.field, c.other or "")})
     far = float("inf")
@@ -108,7 +121,7 @@ def implied_spans(template: Template) -> list[CrossCheck]:
         a, b = c.field, c.other or ""
         dist[a, b] = dist[b, a] = min(dist[a, b], float(c.days or 0))
         own |= {(a, b), (b, a)}
-    for k in nodes:
+    for k in through:
         for i in nodes:
             for j in nodes:
                 if dist[i, k] + dist[k, j] < dist[i, j]:
@@ -116,7 +129,7 @@ def implied_spans(template: Template) -> list[CrossCheck]:
     implied = []
     for n, a in enumerate(nodes):
         for b in nodes[n + 1 :]:
-            if (a, b) in own or dist[a, b] == far:
+            if (a, b) in own or dist[a, b] == far or a in through or b in through:
                 continue
             field, other = (b, a) if "." in b and "." not in a else (a, b)
             if "." in other and other.split(".")[0] != field.split(".")[0]:

@@ -243,16 +243,38 @@ def test_a_year_misread_beside_an_unread_middle_date_goes_to_review():
             assert "原约定交车时间与更改后预计交车时间相隔超过62天" in fields[1].reason
 
 
-def test_implied_spans_are_the_least_bound_and_never_break_what_holds():
+def test_implied_spans_are_the_least_bound_through_a_missing_date():
     """An implied rule per pair of dates no rule of the template joins, its days the
-    shortest chain; a rule of two columns of one table applies row by row."""
-    spans = {(c.field, c.other): c.days for c in implied_spans(get_template("表格06"))}
-    assert spans[("original_delivery_time", "revised_delivery_time")] == 62
-    assert spans[("dispatch_time", "revised_delivery_time")] == 93
-    assert ("checkin_time", "original_delivery_time") not in spans  # its own rule
-    rows = {(c.field, c.other): c.days for c in implied_spans(get_template("表格01"))}
-    assert rows == {("appointments.promised_delivery_time", "appointments.register_date"): 62}
-    assert implied_spans(get_template("表格04")) == []  # one rule implies nothing
+    shortest chain through the dates not read; none when every date was read, none
+    through a table's column."""
+    t = get_template("表格06")
+    assert implied_spans(t) == []
+    spans = {(c.field, c.other): c.days for c in implied_spans(t, {"checkin_time"})}
+    assert spans == {
+        ("confirm_time", "original_delivery_time"): 62,
+        ("confirm_time", "revised_delivery_time"): 62,
+        ("original_delivery_time", "revised_delivery_time"): 62,
+    }
+    both = {(c.field, c.other): c.days for c in implied_spans(t, {"checkin_time", "confirm_time"})}
+    assert both[("dispatch_time", "revised_delivery_time")] == 93
+    t01 = get_template("表格01")
+    assert implied_spans(t01, {"appointments.appointment_time"}) == []
+
+
+def test_a_year_misread_with_every_date_read_sends_only_its_own_rules_to_review():
+    """With every date read, a misread year breaks its own rules; the right dates around
+    it are not sent to review by implied ones (a review of the first version found all
+    five of 表格06's dates flagged for one)."""
+    t = get_template("表格06")
+    fields = [
+        _ok("checkin_time", "2024-03-20 09:00", "datetime"),
+        _ok("original_delivery_time", "2024-03-21 17:15", "datetime"),
+        _ok("revised_delivery_time", "2014-03-21 13:20", "datetime"),
+        _ok("confirm_time", "2024-03-21 16:44", "datetime"),
+        _ok("dispatch_time", "2024-03-21 17:00", "datetime"),
+    ]
+    apply_cross_checks(t, fields)
+    assert [f.status for f in fields] == ["check", "ok", "check", "ok", "ok"]
 
 
 @pytest.mark.parametrize(
@@ -263,7 +285,9 @@ def test_generated_forms_keep_every_span(code):
     """No right reading of a generated form goes to review for a `within_days` rule, its
     own or implied (the generator dates one job's times days apart)."""
     t = get_template(code)
-    checks = [c for c in t.checks if c.rule == "within_days"] + implied_spans(t)
+    dates = {r for c in t.checks if c.rule == "within_days" for r in (c.field, c.other)}
+    checks = [c for c in t.checks if c.rule == "within_days"] + implied_spans(t, dates)
+    checks += [c for k in sorted(dates) for c in implied_spans(t, {k})]
     rng = np.random.default_rng(53)
     for _ in range(80):
         v = make_values(t, rng)
