@@ -762,20 +762,32 @@ def _split_lines(
 def _writing_each_side(band: np.ndarray, cut: int) -> bool:
     """Whether both sides of row `cut` of a band of ink (rows × columns, nonzero = ink)
     hold a piece of writing of their own: a connected piece at least CHAR_PX tall whose
-    middle lies on that side.  The tails of one line's strokes reaching below a cut belong
-    to pieces whose middle lies above it."""
+    middle lies on that side, under (or over) no piece of the other side that reaches
+    across the cut over half its columns.  The tails of one line's strokes reaching below
+    a cut belong to pieces whose middle lies above it; the lower part of a large character
+    in pieces (子 of 李, written big in a line) lies under its upper part, which reaches
+    past the cut."""
     n, _labels, stats, _ = cv2.connectedComponentsWithStats(
         (band > 0).astype(np.uint8), connectivity=8
     )
-    above = below = False
-    for _x, y, _w, h, _area in stats[1:n]:
-        if h < CHAR_PX:
-            continue
-        if y + h / 2 <= cut:
-            above = True
-        else:
-            below = True
-    return above and below
+    pieces = [(int(x), int(y), int(w), int(h)) for x, y, w, h, _a in stats[1:n]]
+
+    def side(p: tuple[int, int, int, int]) -> bool:  # True: below the cut
+        return p[1] + p[3] / 2 > cut
+
+    def crossed(p: tuple[int, int, int, int]) -> bool:
+        x, _y, w, _h = p
+        for q in pieces:
+            if q is p or side(q) == side(p):
+                continue
+            reaches = q[1] + q[3] - 1 > cut if not side(q) else q[1] < cut
+            overlap = min(x + w, q[0] + q[2]) - max(x, q[0])
+            if reaches and overlap > 0.5 * w:
+                return True
+        return False
+
+    own = [p for p in pieces if p[3] >= CHAR_PX and not crossed(p)]
+    return any(not side(p) for p in own) and any(side(p) for p in own)
 
 
 def _printed_text(text: str, spec: FormField | Column) -> str:

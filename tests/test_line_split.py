@@ -44,3 +44,18 @@ def test_tails_of_one_line_are_not_a_line():
     above the cut: the band stays one line."""
     ink = _band(last_line=False, tails=True)
     assert len(_split_lines(ink.sum(axis=1), cut_touching=True, ink=ink)) == 1
+
+
+def test_a_large_character_in_pieces_is_not_cut_from_its_line():
+    """A line's first character written large in two pieces (木 over 子, as in 李): 子's
+    piece is tall and its middle lies below the thinnest row, but it lies under 木's, which
+    reaches past that row — one line (a review of the first version cut it)."""
+    ink = np.zeros((90, 1500), np.uint8)
+    for k in range(1, 24):
+        x = 10 + 52 * k
+        ink[5:45, x : x + 40] = 1
+    ink[5:44, 10:51] = 1  # 木's top
+    ink[44:53, 10:14] = 1  # its legs, reaching down beside 子
+    ink[44:53, 47:51] = 1
+    ink[46:83, 20:41] = 1  # 子
+    assert _split_lines(ink.sum(axis=1), cut_touching=True, ink=ink) == [(5, 82)]
