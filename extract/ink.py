@@ -23,6 +23,7 @@ MIN_INK_PX = 30  # fewer ink pixels than this in a box: nothing was written
 STROKE_MIN_PX = 10
 STROKE_LEVEL = 225  # … dark: a light stroke's pixels (the ink's own are below INK_LEVEL)
 STROKE_REACH = 1.0
+STROKE_MAX_HEIGHT = 1.5  # … of the ink's height: taller is a line (a dust streak, a cell line)
 SIDE_CLEAR_PX = 3
 
 
@@ -129,9 +130,11 @@ class FormImage:
     ) -> tuple[int, int]:
         """The ink's columns x0..x1 (px of the slice `sl`) widened to the thin strokes
         beside them too light or thin for the ink mask: pieces darker than STROKE_LEVEL off
-        the print at least STROKE_MIN_PX tall, overlapping the ink's rows y0..y1, lying
-        (apart, or joined to the ink by light pixels) within STROKE_REACH of its height
-        of the ink, and SIDE_CLEAR_PX clear of the slice's sides (a cell line's sliver).  A light MNIST 1 drawn one pixel wide after a 2 (a
+        the print at least STROKE_MIN_PX tall and at most STROKE_MAX_HEIGHT of the ink's
+        height (a dust streak or a cell line the print mask missed runs taller), overlapping
+        the ink's rows y0..y1, lying (apart, or joined to the ink by light pixels) within
+        STROKE_REACH of its height of the ink or of a stroke already taken, and
+        SIDE_CLEAR_PX clear of the slice's sides (a cell line's sliver).  A light MNIST 1 drawn one pixel wide after a 2 (a
         purchase date's day 21, held-out seed 491) was trimmed off and the date read
         2023-04-02, ok at 0.99 with every piece of ink left in the crop read."""
         dark = (self.flat[sl] < STROKE_LEVEL) & ~self.printed[sl]
@@ -143,7 +146,8 @@ class FormImage:
             for x, y, w, h, _area in stats[1:n]:
                 if (
                     h < STROKE_MIN_PX
-                    or y + h < y0
+                    or h > STROKE_MAX_HEIGHT * (y1 - y0 + 1)
+                    or y + h <= y0
                     or y > y1
                     or x < SIDE_CLEAR_PX
                     or x + w > width - SIDE_CLEAR_PX

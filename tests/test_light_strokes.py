@@ -51,11 +51,13 @@ def test_a_light_1_joined_to_the_figure_by_its_light_pixels_stays_in_the_crop():
     assert _right_edge(_form(joined_one)) >= plain + 12
 
 
-def test_a_sliver_at_the_side_or_a_speck_does_not_widen_the_crop():
+def test_a_sliver_a_streak_a_missed_line_or_a_speck_do_not_widen_the_crop():
     def side_and_speck(page, x, y):
         right = round(BOX.right * PX_PER_MM) - round(0.6 * PX_PER_MM) - 1
         page[y + 5 : y + 55, right] = 205  # a cell line's sliver inside the box's side
         page[y + 30 : y + 33, x + 120 : x + 123] = 205  # a speck
+        page[:, x + 80] = 215  # a scanner's dust streak down the page
+        page[y + 1 : y + 59, x + 12] = 205  # a cell line the print mask missed
 
     plain = _right_edge(_form(lambda *a: None))
     assert _right_edge(_form(side_and_speck)) == plain
