@@ -176,15 +176,17 @@ def yuan_for_none(text: str) -> bool:
 # seed 19, ok twice); no right reading of that shape on the calibration dump.  The figures
 # after it may be read as their twin letters too (A05 read AOS, MNIST figures, held-out
 # seeds 503 and 509; B06 read BOG, seed 487; A01 read ACI, ok, calibration seed 53): on
-# calibration seed 53, 15 readings of that wider shape, none right
-_ZERO_AS_LETTER = re.compile(r"[A-Za-z][CcOo][\dSsGgBbZzIl]{1,2}")
+# calibration seed 53, 15 readings of that wider shape, none right.  A figure and then a
+# letter is an engine family (YC6G, YC4S of 表格17's 发动机型号), not a bay
+_ZERO_AS_LETTER = re.compile(r"[A-Za-z][CcOo](?:\d{1,2}|[SsGgBbZzIl][\dSsGgBbZzIl]?)")
 ZERO_AS_LETTER = "字母后的“C”或“O”可能是数字 0(如工位 A05),请核对"
 
 
 def zero_as_letter(text: str) -> bool:
     """Whether a text reading is a short code of a letter, C or O, and one or two figures
     or their twin letters (S 5, G 6, B 8, Z 2, I l 1) (`ZERO_AS_LETTER`): AC5, BO3, AOS
-    and ACI are; SC7060 (a station code), EQ1090TJ, ABS and A05 are not."""
+    and ACI are; SC7060 (a station code), EQ1090TJ, ABS, YC6G (an engine family) and A05
+    are not."""
     return bool(_ZERO_AS_LETTER.fullmatch(text.strip()))
 
 

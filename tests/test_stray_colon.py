@@ -108,6 +108,8 @@ def test_a_read_yuan_after_a_unit_goes_to_review(key):
         ("ACI", True),  # A01 (ok on calibration seed 53)
         ("A05", False),
         ("ABS", False),
+        ("YC6G", False),  # Yuchai engine families in 表格17's 发动机型号
+        ("YC4S", False),
         ("ECU", False),
         ("SC7060", False),  # a station code
         ("EQ1090TJ", False),
