@@ -7,11 +7,14 @@ scanned and half photographed, read by the reader against the registered layout;
 many of formdesk's own printed forms of the same template, filled and shot alike, read as
 usual.  Prints each field marked ok with a wrong value (its key, reading, truth and
 evidence) as it goes, then per kind of page: pages, pages/s, refused pages, filled fields,
-exact, marked ok and wrong among ok (issue 10's target: ≤ 0.5 %).
+exact, marked ok and wrong among ok (issue 10's target: ≤ 0.5 %).  With `--dump FILE`
+one JSON line per filled field (origin, hand, page, template, key, type, status, reason,
+value, expected, correct), to compare the two kinds of page field by field.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 
@@ -70,14 +73,21 @@ def external_main(args, key: bytes) -> None:
     the held-out hands (longcang, mnist-eval) for a figure on writing never calibrated
     on — else by the development fonts."""
     sources = parse_hands(args.hands) if getattr(args, "hands", None) else (None,)
-    for source in sources:
-        if source is not None:
-            check_source(source)
-            print(f"\n== written by {source.name}: {source.note}")
-        _external_figures(args, key, source)
+    dump = getattr(args, "dump", None)
+    out = dump.open("w", encoding="utf-8") if dump else None
+    try:
+        for source in sources:
+            if source is not None:
+                check_source(source)
+                print(f"\n== written by {source.name}: {source.note}")
+            _external_figures(args, key, source, out)
+    finally:
+        if out is not None:
+            out.close()
+            print(f"\nfilled fields -> {dump}")
 
 
-def _external_figures(args, key: bytes, source) -> None:
+def _external_figures(args, key: bytes, source, out=None) -> None:
     engine = default_engine()
     figures: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     held: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))  # right, not ok
@@ -132,6 +142,16 @@ def _external_figures(args, key: bytes, source) -> None:
                     f["exact"] += o.correct
                     f["ok"] += o.status == "ok"
                     f["wrong_ok"] += o.status == "ok" and not o.correct
+                    if out is not None:
+                        reading = _reading(record, o.key)
+                        row = {
+                            "origin": origin, "hand": source.name if source else "dev",
+                            "file": f"{blank.name}/{n + 1}/{kind}", "template": blank.code,
+                            "key": o.key, "type": o.type.value, "status": o.status,
+                            "reason": getattr(reading, "reason", None), "value": o.read,
+                            "expected": o.truth, "correct": o.correct,
+                        }  # fmt: skip
+                        out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
                     if o.correct and o.status != "ok":
                         reading = _reading(record, o.key)
                         reason = (reading.reason or o.status) if reading else o.status

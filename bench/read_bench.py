@@ -637,7 +637,11 @@ def main() -> None:
         help="with --hands: file each record as the service does, against the warranty "
         "claims of the set's tags, manifests and repair reports (bench/known_claims.py)",
     )
-    ap.add_argument("--dump", type=Path, help="with --hands: filled text fields as JSON lines")
+    ap.add_argument(
+        "--dump",
+        type=Path,
+        help="with --hands: filled text fields as JSON lines; with --external: every filled field",
+    )
     ap.add_argument(
         "--all-evidence",
         action="store_true",
