@@ -5,6 +5,8 @@ small to show any rule holds borrows the pooled one."""
 
 from __future__ import annotations
 
+import pytest
+
 from bench.calibrate import EVIDENCE_COST, PRIOR_WRONG, Sample, fit, fit_all
 
 
@@ -75,17 +77,30 @@ def test_a_type_too_small_to_fit_borrows_the_pooled_rule():
     assert fits["plate"].ok == 0 and fits["plate"].min_score > 1.0
 
 
-def test_a_type_that_must_agree_borrows_the_pooled_rule_with_every_second_opinion():
-    """Engine numbers have no check digit: where their own fit holds nothing, the pooled
-    rule is taken with both the second view and the second model asked."""
-    eligible = {"text": _spread(2000, (0.5, 0.5)), "engine_no": _spread(120)}
-    # one engine number both readers of the first model get wrong, the second model not
-    eligible["engine_no"].append(Sample(0.97, True, True, False, cross=False))
+@pytest.mark.parametrize("kind", ["engine_no", "time"])
+def test_a_type_that_must_agree_borrows_the_pooled_rule_with_every_second_opinion(kind):
+    """Engine numbers have no check digit, a time of day only its clock: where their own
+    fit holds nothing, the pooled rule is taken with both the second view and the second
+    model asked."""
+    eligible = {"text": _spread(2000, (0.5, 0.5)), kind: _spread(120)}
+    # one reading both readers of the first model get wrong, the second model not
+    eligible[kind].append(Sample(0.97, True, True, False, cross=False))
     filled = {t: len(v) for t, v in eligible.items()}
     fits = fit_all(eligible, filled, 0.005, min_fields=100, cross=True, figures=False)
-    rule = fits["engine_no"]
+    rule = fits[kind]
     assert rule.needs_agreement and rule.needs_cross
     assert rule.ok > 0 and rule.wrong_ok == 0
+
+
+def test_the_shipped_rules_ask_agreement_of_every_type_that_must_agree():
+    """calibration.yaml as the reader loads it: a type fitted too rarely for a rule of its
+    own (times) still asks the second view, as a refit would give it."""
+    from bench.calibrate import MUST_AGREE
+    from formdesk.extract.evidence import rule_for
+
+    for kind in MUST_AGREE:
+        rule = rule_for(kind)
+        assert rule.needs_agreement and rule.agree_below > 1.0, kind
 
 
 def test_a_check_digit_lets_a_small_type_show_its_rule_holds():
