@@ -241,6 +241,22 @@ _RUN_TOGETHER = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})日?(\d{2
 _RUN_TOGETHER_TIME = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})[:：时](\d{2})分?$")
 
 
+def date_splits(text: str) -> list[str]:
+    """A date written as figures in three groups with no printed 年/月/日 between them (an
+    external form's box, `2024 7 10`) is read as one run, `2024710`: every way to split a
+    run of 5–8 figures into a four-figure year, a month and a day of one or two figures
+    each, as `YYYY-M-D` strings to check (none when `text` is not such a run)."""
+    s = re.sub(r"\s+", "", text)
+    if not (s.isdigit() and s.isascii() and 5 <= len(s) <= 8):
+        return []
+    year, rest = s[:4], s[4:]
+    return [
+        f"{year}-{rest[:cut]}-{rest[cut:]}"
+        for cut in (1, 2)
+        if 1 <= len(rest[cut:]) <= 2 and cut < len(rest)
+    ]
+
+
 def datetime_readings(text: str) -> list[str]:
     """OCR loses the space between a date and a time (2024-3-116:00): every way to split
     the run of digits into a day and an hour, as `YYYY-M-D H:MM` strings to check."""

@@ -203,6 +203,26 @@ def test_a_figure_the_slot_reading_drops_is_unread_ink(registered, engine):
         assert "unread" in reading.evidence, reading
 
 
+def test_a_date_written_across_the_slots_is_read_whole(registered, engine):
+    """An external BD-27's 购买日期 in Ma Shan Zheng (a calibration hand), 2022 7 31 written
+    in a box with no printed 年/月/日: read whole it is 2022731, which no date parses
+    alone, and the slots cut through the wide figures (202年7月3日, invalid).  The line
+    split into the one date it can be (extract/charsets.date_splits) is the reading."""
+    code = "SH-ZH/BD-27"
+    blank = external_blank(code)
+    crop = cv2.imread(str(HANDS / "mashanzheng_external_date_2022_7_31.png"))
+    page, values = filled_page(blank, np.random.default_rng(5), "clean", {"purchase_date": None})
+    assert values.get("purchase_date") is None
+    image = page.copy()  # the PDF raster as a clean scan: page px = mm × PX_PER_MM
+    x, y = (round((v - 1.0) * PX_PER_MM) for v in blank.truth["fields"]["purchase_date"][:2])
+    image[y : y + crop.shape[0], x : x + crop.shape[1]] = crop  # where it was written
+    reader = FormReader(KEY, engine, layouts=lambda c: [registered[code]] if c == code else [])
+    (record,) = _read(reader, image).records
+    reading = record.field("purchase_date")
+    assert str(reading.value) == "2022-07-31", reading
+    assert reading.status != "invalid", reading
+
+
 @pytest.mark.parametrize(
     ("code", "seed"),
     [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from formdesk.extract.charsets import clean_ocr, plate_shaped
+from formdesk.extract.charsets import clean_ocr, date_splits, plate_shaped
 from formdesk.extract.fields import _checked, _Reading
 from formdesk.templates import get_template
 from formdesk.templates.schema import FieldType
@@ -199,3 +199,21 @@ def test_text_that_only_starts_like_a_plate_is_text(text):
     from formdesk.extract.fields import judged_as
 
     assert judged_as(FieldType.text, text) == FieldType.text
+
+
+@pytest.mark.parametrize(
+    ("text", "splits"),
+    [
+        ("2024710", ["2024-7-10", "2024-71-0"]),  # only the first is a date
+        ("2024112", ["2024-1-12", "2024-11-2"]),  # two dates: the slots decide
+        ("2023 12 04", ["2023-12-04"]),
+        ("202447", ["2024-4-7"]),
+        ("22497", []),  # a year and one figure: no month and day
+        ("2249", []),
+        ("2024-7-10", []),  # not a run of figures
+        ("２０２４７１０", []),  # full-width: normalised before it gets here
+    ],
+)
+def test_a_date_read_as_one_run_of_figures_splits_every_way(text, splits):
+    """charsets.date_splits: year, month and day of a run of 5–8 figures."""
+    assert date_splits(text) == splits
