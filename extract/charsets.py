@@ -9,6 +9,7 @@ import re
 import re._constants as _regex_constants  # the stdlib's own regex parser (Python ≥ 3.11)
 import re._parser as _regex_parser
 from functools import lru_cache
+from itertools import product
 from typing import Any
 
 from formdesk.templates.schema import Column, FieldType, FormField
@@ -241,20 +242,29 @@ _RUN_TOGETHER = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})日?(\d{2
 _RUN_TOGETHER_TIME = re.compile(r"^(\d{2,4}[-./年]\d{1,2}[-./月])(\d{2,4})[:：时](\d{2})分?$")
 
 
-def date_splits(text: str) -> list[str]:
-    """A date written as figures in three groups with no printed 年/月/日 between them (an
-    external form's box, `2024 7 10`) is read as one run, `2024710`: every way to split a
-    run of 5–8 figures into a four-figure year, a month and a day of one or two figures
-    each, as `YYYY-M-D` strings to check (none when `text` is not such a run)."""
+def date_splits(text: str, with_time: bool = False) -> list[str]:
+    """A date written as figures in groups with no printed 年/月/日(时/分) between them (an
+    external form's box, `2024 7 10`, `2026 5 28 11 40`) is read as one run, `2024710`,
+    `20265281140`: every way to split a run of figures into a four-figure year, a month and
+    a day (and an hour) of one or two figures each (and two of minutes), as `YYYY-M-D`
+    (`YYYY-M-D H:MM`) strings to check; none when `text` is not such a run."""
     s = re.sub(r"\s+", "", text)
-    if not (s.isdigit() and s.isascii() and 5 <= len(s) <= 8):
+    groups = 3 if with_time else 2  # of one or two figures between the year and minutes
+    tail = 2 if with_time else 0
+    if not (s.isdigit() and s.isascii() and 4 + groups + tail <= len(s) <= 4 + 2 * groups + tail):
         return []
-    year, rest = s[:4], s[4:]
-    return [
-        f"{year}-{rest[:cut]}-{rest[cut:]}"
-        for cut in (1, 2)
-        if 1 <= len(rest[cut:]) <= 2 and cut < len(rest)
-    ]
+    year, middle, minutes = s[:4], s[4 : len(s) - tail], s[len(s) - tail :]
+    out = []
+    for widths in product((1, 2), repeat=groups):
+        if sum(widths) != len(middle):
+            continue
+        parts, at = [], 0
+        for w in widths:
+            parts.append(middle[at : at + w])
+            at += w
+        day = f"{year}-{parts[0]}-{parts[1]}"
+        out.append(f"{day} {parts[2]}:{minutes}" if with_time else day)
+    return out
 
 
 def datetime_readings(text: str) -> list[str]:

@@ -827,14 +827,16 @@ def _date_text(
         scores.append(read.score if read and read.text else 0.0)
     text = "".join(parts)
     lost = sum(ch.isdigit() for ch in text) < sum(ch.isdigit() for ch in whole)
-    if field.type == FieldType.date and (
+    if field.type in (FieldType.date, FieldType.datetime) and (
         lost or not _valid_readings(field, [clean_ocr(field.type, text)])
     ):
         # the slots do not hold the writing (an external form's box, its 年/月/日 not
         # printed where the catalog's are, a wide hand's year cut at the slot's side:
-        # 2026 4 29 read whole 2026429, its slots 22年4月29日): the line read whole,
-        # when it splits into one date only
-        split = _valid_readings(field, date_splits(cleaned))
+        # 2026 4 29 read whole 2026429, its slots 22年4月29日; an hour's 11 read 1 in its
+        # slot): the line read whole, when it splits into one date (and time) only
+        split = _valid_readings(
+            field, date_splits(cleaned, with_time=field.type == FieldType.datetime)
+        )
         if len(split) == 1:
             return split[0], score, False
     return text, min(scores, default=0.0), lost

@@ -203,24 +203,32 @@ def test_a_figure_the_slot_reading_drops_is_unread_ink(registered, engine):
         assert "unread" in reading.evidence, reading
 
 
-def test_a_date_written_across_the_slots_is_read_whole(registered, engine):
-    """An external BD-27's 购买日期 in Ma Shan Zheng (a calibration hand), 2022 7 31 written
-    in a box with no printed 年/月/日: read whole it is 2022731, which no date parses
-    alone, and the slots cut through the wide figures (202年7月3日, invalid).  The line
-    split into the one date it can be (extract/charsets.date_splits) is the reading."""
-    code = "SH-ZH/BD-27"
+@pytest.mark.parametrize(
+    ("code", "key", "crop", "value"),
+    [
+        # Ma Shan Zheng (a calibration hand): read whole 2022731, slots 202年7月3日 (invalid)
+        ("SH-ZH/BD-27", "purchase_date", "mashanzheng_external_date_2022_7_31", "2022-07-31"),
+        # SetoFont: read whole 2026 5 28 11 40, the hour's slot 1 for 11 (01:40, ink unread)
+        ("表格04", "promised_delivery_time", "seto_external_datetime_11_40", "2026-05-28 11:40"),
+    ],
+)
+def test_a_date_written_across_the_slots_is_read_whole(code, key, crop, value, registered, engine):
+    """A date (and time) written in an external form's box with no printed 年/月/日(时/分)
+    between its groups: read whole it is one run of figures, which no date parses alone,
+    and the slots cut through the wide figures or drop an hour's 1.  The line split into
+    the one date it can be (extract/charsets.date_splits) is the reading."""
     blank = external_blank(code)
-    crop = cv2.imread(str(HANDS / "mashanzheng_external_date_2022_7_31.png"))
-    page, values = filled_page(blank, np.random.default_rng(5), "clean", {"purchase_date": None})
-    assert values.get("purchase_date") is None
+    written = cv2.imread(str(HANDS / f"{crop}.png"))
+    page, values = filled_page(blank, np.random.default_rng(5), "clean", {key: None})
+    assert values.get(key) is None
     image = page.copy()  # the PDF raster as a clean scan: page px = mm × PX_PER_MM
-    x, y = (round((v - 1.0) * PX_PER_MM) for v in blank.truth["fields"]["purchase_date"][:2])
-    image[y : y + crop.shape[0], x : x + crop.shape[1]] = crop  # where it was written
+    x, y = (round((v - 1.0) * PX_PER_MM) for v in blank.truth["fields"][key][:2])
+    image[y : y + written.shape[0], x : x + written.shape[1]] = written  # where it was written
     reader = FormReader(KEY, engine, layouts=lambda c: [registered[code]] if c == code else [])
     (record,) = _read(reader, image).records
-    reading = record.field("purchase_date")
-    assert str(reading.value) == "2022-07-31", reading
-    assert reading.status != "invalid", reading
+    reading = record.field(key)
+    assert str(reading.value) == value, reading
+    assert reading.status != "invalid" and "unread" not in reading.evidence, reading
 
 
 @pytest.mark.parametrize(

@@ -217,3 +217,18 @@ def test_text_that_only_starts_like_a_plate_is_text(text):
 def test_a_date_read_as_one_run_of_figures_splits_every_way(text, splits):
     """charsets.date_splits: year, month and day of a run of 5–8 figures."""
     assert date_splits(text) == splits
+
+
+@pytest.mark.parametrize(
+    ("text", "splits"),
+    [
+        ("20265281140", ["2026-5-28 11:40", "2026-52-8 11:40", "2026-52-81 1:40"]),
+        ("202401 27 12 30", ["2024-01-27 12:30"]),
+        ("2024127840", ["2024-1-2 78:40", "2024-1-27 8:40", "2024-12-7 8:40"]),  # two dates
+        ("20241", []),  # too short for a day and a time
+        ("2024-1-27 8:40", []),
+    ],
+)
+def test_a_date_time_read_as_one_run_of_figures_splits_every_way(text, splits):
+    """charsets.date_splits with a time: hour of one or two figures, then two of minutes."""
+    assert date_splits(text, with_time=True) == splits
