@@ -7,6 +7,7 @@ signatures and seals are measured, not read.  Nothing is OCR'd where there is no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -818,7 +819,7 @@ def _date_text(
         return whole, score, False
     except ValueError:
         pass
-    parts, scores = [], []
+    parts, scores, figures = [], [], []
     for slot in date_slots(ctx.template, field):
         crop = ctx.form.text_crop(slot.digits, inset_mm=0.3)
         if crop is not None and view is not None:
@@ -826,21 +827,45 @@ def _date_text(
         read = _slot_reading(engine or ctx.engine, crop) if crop is not None else None
         parts.append((read.text if read else "") + slot.guide_text)
         scores.append(read.score if read and read.text else 0.0)
+        figures.append("".join(ch for ch in (read.text if read else "") if ch.isdigit()))
     text = "".join(parts)
     lost = sum(ch.isdigit() for ch in text) < sum(ch.isdigit() for ch in whole)
-    if field.type in (FieldType.date, FieldType.datetime) and (
-        lost or not _valid_readings(field, [clean_ocr(field.type, text)])
-    ):
+    slots_valid = bool(_valid_readings(field, [clean_ocr(field.type, text)]))
+    if field.type in (FieldType.date, FieldType.datetime) and (lost or not slots_valid):
         # the slots do not hold the writing (an external form's box, its 年/月/日 not
         # printed where the catalog's are, a wide hand's year cut at the slot's side:
         # 2026 4 29 read whole 2026429, its slots 22年4月29日; an hour's 11 read 1 in its
-        # slot): the line read whole, when it splits into one date (and time) only
-        split = _valid_readings(
-            field, date_splits(cleaned, with_time=field.type == FieldType.datetime)
-        )
+        # slot): the line read whole, when it splits into one date (and time) only that
+        # every slot's figures are found in, in order (a slot may drop figures, never
+        # contradict them: 2024 11 2 read whole 202412 is not 2024-01-02 beside a month
+        # slot of 11).  Where the slots gave a date of their own, fewer figures than the
+        # line (a stray stroke read as a figure in the line, or one the slot dropped),
+        # which is right stays for review: the split is the value shown, still `lost`.
+        split = _consistent_splits(field, cleaned, figures)
         if len(split) == 1:
-            return split[0], score, False
+            return split[0], score, slots_valid
     return text, min(scores, default=0.0), lost
+
+
+def _consistent_splits(field: FormField, whole: str, figures: list[str]) -> list[str]:
+    """The dates (normalised) the whole line's run of figures splits into
+    (`charsets.date_splits`) whose every part holds its slot's figures in order (an empty
+    slot holds none); `figures`: each slot's figures, year first."""
+    out = []
+    for candidate in date_splits(whole, with_time=field.type == FieldType.datetime):
+        pieces = re.split(r"[- :]", candidate)
+        if len(pieces) != len(figures) or not all(
+            _figures_in_order(f, p) for f, p in zip(figures, pieces, strict=True)
+        ):
+            continue
+        out.extend(v for v in _valid_readings(field, [candidate]) if v not in out)
+    return out
+
+
+def _figures_in_order(part: str, whole: str) -> bool:
+    """Whether the characters of `part` appear in `whole` in the same order."""
+    rest = iter(whole)
+    return all(ch in rest for ch in part)
 
 
 NARROW_SLOT = 1.2  # of its height: a slot's crop this narrow holds one or two figures

@@ -211,7 +211,7 @@ def test_text_that_only_starts_like_a_plate_is_text(text):
         ("22497", []),  # a year and one figure: no month and day
         ("2249", []),
         ("2024-7-10", []),  # not a run of figures
-        ("２０２４７１０", []),  # full-width: normalised before it gets here
+        ("２０２４７１０", []),  # full-width figures are no run here: the slots decide
     ],
 )
 def test_a_date_read_as_one_run_of_figures_splits_every_way(text, splits):
