@@ -142,8 +142,8 @@ def _external_figures(args, key: bytes, source, out=None) -> None:
                     f["exact"] += o.correct
                     f["ok"] += o.status == "ok"
                     f["wrong_ok"] += o.status == "ok" and not o.correct
+                    reading = _reading(record, o.key)
                     if out is not None:
-                        reading = _reading(record, o.key)
                         row = {
                             "origin": origin, "hand": source.name if source else "dev",
                             "file": f"{blank.name}/{n + 1}/{kind}", "template": blank.code,
@@ -153,7 +153,6 @@ def _external_figures(args, key: bytes, source, out=None) -> None:
                         }  # fmt: skip
                         out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
                     if o.correct and o.status != "ok":
-                        reading = _reading(record, o.key)
                         reason = (reading.reason or o.status) if reading else o.status
                         held[origin][f"{o.type.value}: {reason.split('(')[0].split(',')[0]}"] += 1
                     if o.status == "ok" and not o.correct:

@@ -134,9 +134,10 @@ class FormImage:
         height (a dust streak or a cell line the print mask missed runs taller), overlapping
         the ink's rows y0..y1, lying (apart, or joined to the ink by light pixels) within
         STROKE_REACH of its height of the ink or of a stroke already taken, and
-        SIDE_CLEAR_PX clear of the slice's sides (a cell line's sliver).  A light MNIST 1 drawn one pixel wide after a 2 (a
-        purchase date's day 21, held-out seed 491) was trimmed off and the date read
-        2023-04-02, ok at 0.99 with every piece of ink left in the crop read."""
+        SIDE_CLEAR_PX clear of the slice's sides (a cell line's sliver).  A light MNIST 1
+        drawn one pixel wide after a 2 (a purchase date's day 21, held-out seed 491) was
+        trimmed off and the date read 2023-04-02, ok at 0.99 with every piece of ink left
+        in the crop read."""
         dark = (self.flat[sl] < STROKE_LEVEL) & ~self.printed[sl]
         n, _labels, stats, _ = cv2.connectedComponentsWithStats(dark.astype(np.uint8), 8)
         width = dark.shape[1]
